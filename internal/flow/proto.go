@@ -1,0 +1,43 @@
+package flow
+
+import (
+	"strconv"
+	"strings"
+)
+
+var protoNames = map[uint8]string{
+	1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre",
+	50: "esp", 51: "ah", 58: "icmp6", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp",
+}
+
+var protoNumbers = func() map[string]uint8 {
+	m := make(map[string]uint8, len(protoNames)+2)
+	for n, s := range protoNames {
+		m[s] = n
+	}
+	m["ipv6-icmp"] = 58
+	m["icmpv6"] = 58
+	return m
+}()
+
+// ProtoName returns the lower-case IANA keyword of an IP protocol number, or
+// the number itself when it has none that flowcase knows.
+func ProtoName(p uint8) string {
+	if s, ok := protoNames[p]; ok {
+		return s
+	}
+	return strconv.Itoa(int(p))
+}
+
+// ParseProto accepts a protocol name (tcp, udp, icmp, ...; any case) or a
+// decimal number 0-255.
+func ParseProto(s string) (uint8, bool) {
+	if p, ok := protoNumbers[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return p, true
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 8)
+	if err != nil {
+		return 0, false
+	}
+	return uint8(n), true
+}
