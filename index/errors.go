@@ -1,0 +1,22 @@
+package index
+
+import "errors"
+
+// Sentinel errors. Callers branch on them with errors.Is.
+var (
+	// ErrNoStore: the path holds no case store (queries never create one).
+	ErrNoStore = errors.New("no case store")
+	// ErrInUse: another process holds the store for writing.
+	ErrInUse = errors.New("store in use")
+	// ErrNotClean: the store was not closed cleanly and cannot be opened
+	// read-only until a read-write open (flowcase recover) repairs it.
+	ErrNotClean = errors.New("store not closed cleanly")
+	// ErrFormat: the store was written by an incompatible format version.
+	ErrFormat = errors.New("unsupported store format")
+	// ErrPartitionWidth: --partition differs from the width the store was created with.
+	ErrPartitionWidth = errors.New("partition width is fixed at store creation")
+	// ErrCorrupt: a stored structure does not decode.
+	ErrCorrupt = errors.New("corrupt store structure")
+	// ErrReadOnly: a write was attempted on a read-only store.
+	ErrReadOnly = errors.New("store opened read-only")
+)

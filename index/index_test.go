@@ -1,0 +1,355 @@
+package index
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).UnixNano()
+
+func randAddr(rng *rand.Rand) netip.Addr {
+	if rng.IntN(4) == 0 {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(rng.IntN(40))})
+	}
+	return netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(3)), byte(rng.IntN(60))})
+}
+
+// randRecord makes a record with every field set, over a week.
+func randRecord(rng *rand.Rand) flow.Record {
+	start := t0 + rng.Int64N(int64(7*24*time.Hour))
+	r := flow.Record{
+		Start: start, End: start + rng.Int64N(int64(10*time.Minute)),
+		SrcAddr: randAddr(rng), DstAddr: randAddr(rng),
+		SrcPort: uint16(rng.IntN(70000)), DstPort: []uint16{22, 53, 80, 443, 8080, uint16(rng.IntN(65536))}[rng.IntN(6)],
+		Proto: []uint8{6, 17, 1}[rng.IntN(3)], TCPFlags: uint8(rng.IntN(256)),
+		Bytes: rng.Uint64N(1 << 40), Packets: rng.Uint64N(1000), RevBytes: rng.Uint64N(1 << 20), RevPackets: rng.Uint64N(100),
+		PostBytes: rng.Uint64N(5), PostPackets: rng.Uint64N(3), ICMPType: uint8(rng.IntN(3)), ICMPCode: uint8(rng.IntN(2)),
+		InIf: rng.Uint32N(10), OutIf: rng.Uint32(), SrcAS: rng.Uint32N(65000), DstAS: rng.Uint32(),
+		NextHop: randAddr(rng), VLAN: uint16(rng.IntN(4095)), Dir: flow.Direction(rng.IntN(3)),
+		NATSrcAddr: randAddr(rng), NATSrcPort: uint16(rng.IntN(65536)), NATDstPort: uint16(rng.IntN(2)),
+		Exporter: randAddr(rng), ObsDomain: rng.Uint32N(4), SamplingInterval: 1 + rng.Uint32N(2),
+	}
+	if rng.IntN(50) == 0 {
+		r.End = r.Start + int64(3*24*time.Hour) // a very long flow
+	}
+	return r
+}
+
+func openTemp(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func ingest(t testing.TB, s *Store, name string, recs []flow.Record) *Source {
+	t.Helper()
+	w, err := s.BeginSource(SourceInfo{SHA256: sha256.Sum256([]byte(name)), Path: name, Format: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if err := w.Add(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+		recs[i].SourceID = w.SourceID()
+	}
+	src, err := w.Commit(SourceResult{Rejected: map[string]int64{"bad": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func collect(t testing.TB, s *Store, q Query) []flow.Record {
+	t.Helper()
+	var out []flow.Record
+	if _, err := s.Scan(q, func(r *flow.Record) bool { out = append(out, *r); return true }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func cmpRecord(a, b flow.Record) int {
+	if c := a.Start - b.Start; c != 0 {
+		if c < 0 {
+			return -1
+		}
+		return 1
+	}
+	return slices.Compare([]string{fmt.Sprint(a)}, []string{fmt.Sprint(b)})
+}
+
+func sortRecords(r []flow.Record) { slices.SortFunc(r, cmpRecord) }
+
+func TestRoundTripEveryField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := make([]flow.Record, 20000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	dir := t.TempDir()
+	s := openTemp(t, dir)
+	src := ingest(t, s, "a", recs)
+	if src.Flows != int64(len(recs)) || src.Status != StatusComplete {
+		t.Fatalf("source: got flows %d status %s, want %d complete", src.Flows, src.Status, len(recs))
+	}
+	s.Close()
+	s, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := collect(t, s, Everything())
+	want := slices.Clone(recs)
+	sortRecords(got)
+	sortRecords(want)
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Flows != int64(len(recs)) || st.Partitions < 160 {
+		t.Errorf("stats: got %d flows in %d partitions, want %d flows in >= 160", st.Flows, st.Partitions, len(recs))
+	}
+}
+
+// naive evaluates a Match tree on one record, the way postings should.
+func naive(m *Match, r *flow.Record) bool {
+	switch m.Op {
+	case MatchAll:
+		return true
+	case MatchNone:
+		return false
+	case MatchAnd:
+		for _, s := range m.Sub {
+			if !naive(s, r) {
+				return false
+			}
+		}
+		return true
+	case MatchOr:
+		for _, s := range m.Sub {
+			if naive(s, r) {
+				return true
+			}
+		}
+		return false
+	case MatchNot:
+		return !naive(m.Sub[0], r)
+	case MatchAddrRange:
+		a := r.SrcAddr
+		if m.Field == FieldDstAddr {
+			a = r.DstAddr
+		}
+		return a.BitLen() == m.AddrLo.BitLen() && a.Compare(m.AddrLo) >= 0 && a.Compare(m.AddrHi) <= 0
+	case MatchNumRange:
+		var v uint32
+		switch m.Field {
+		case FieldSrcPort:
+			v = uint32(r.SrcPort)
+		case FieldDstPort:
+			v = uint32(r.DstPort)
+		case FieldProto:
+			v = uint32(r.Proto)
+		}
+		return v >= m.Lo && v <= m.Hi
+	}
+	panic("op")
+}
+
+func randMatch(rng *rand.Rand, depth int) *Match {
+	if depth > 0 && rng.IntN(3) == 0 {
+		op := []MatchOp{MatchAnd, MatchOr, MatchNot}[rng.IntN(3)]
+		m := &Match{Op: op}
+		n := 1
+		if op != MatchNot {
+			n = 1 + rng.IntN(3)
+		}
+		for range n {
+			m.Sub = append(m.Sub, randMatch(rng, depth-1))
+		}
+		return m
+	}
+	switch rng.IntN(6) {
+	case 0:
+		a := randAddr(rng)
+		return &Match{Op: MatchAddrRange, Field: FieldSrcAddr, AddrLo: a, AddrHi: a}
+	case 1:
+		p, _ := randAddr(rng).Prefix(rng.IntN(8) + 24)
+		if p.Addr().Is6() {
+			p, _ = p.Addr().Prefix(120)
+		}
+		return &Match{Op: MatchAddrRange, Field: FieldDstAddr, AddrLo: p.Masked().Addr(), AddrHi: lastAddr(p)}
+	case 2:
+		p := uint32([]uint16{22, 53, 80, 443}[rng.IntN(4)])
+		return &Match{Op: MatchNumRange, Field: FieldDstPort, Lo: p, Hi: p}
+	case 3:
+		lo := rng.Uint32N(70000)
+		return &Match{Op: MatchNumRange, Field: FieldSrcPort, Lo: lo, Hi: lo + rng.Uint32N(5000)}
+	case 4:
+		p := uint32([]uint8{6, 17, 1, 47}[rng.IntN(4)])
+		return &Match{Op: MatchNumRange, Field: FieldProto, Lo: p, Hi: p}
+	}
+	return &Match{Op: []MatchOp{MatchAll, MatchNone}[rng.IntN(2)]}
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// TestPlanMatchesNaive: for random match trees and ranges, a planned scan
+// returns exactly the rows a naive pass over the same records returns.
+func TestPlanMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	recs := make([]flow.Record, 30000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	// Three sources, so partitions hold several overlapping segments.
+	ingest(t, s, "a", recs[:10000])
+	ingest(t, s, "b", recs[10000:20000])
+	ingest(t, s, "c", recs[20000:])
+	nonEmpty, total := 0, 0
+	defer func() { t.Logf("%d of 300 queries non-empty, %d rows in all", nonEmpty, total) }()
+	for i := range 300 {
+		q := Query{From: t0 + rng.Int64N(int64(7*24*time.Hour)), Starting: rng.IntN(2) == 0, Ordered: rng.IntN(2) == 0}
+		q.To = q.From + rng.Int64N(int64(48*time.Hour))
+		if i%10 == 0 {
+			q.From, q.To = Everything().From, Everything().To
+		}
+		q.Match = randMatch(rng, 3)
+		var want []flow.Record
+		for _, r := range recs {
+			in := r.Start < q.To && r.End >= q.From
+			if q.Starting {
+				in = r.Start >= q.From && r.Start < q.To
+			}
+			if in && naive(q.Match, &r) {
+				want = append(want, r)
+			}
+		}
+		got := collect(t, s, q)
+		if len(got) > 0 {
+			nonEmpty++
+			total += len(got)
+		}
+		if q.Ordered && !slices.IsSortedFunc(got, func(a, b flow.Record) int { return int(a.Start>>1 - b.Start>>1) }) {
+			t.Fatalf("query %d: ordered scan not in start order", i)
+		}
+		sortRecords(got)
+		sortRecords(want)
+		if len(got) != len(want) {
+			t.Fatalf("query %d (%+v): got %d rows, want %d", i, q, len(got), len(want))
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("query %d row %d differs", i, k)
+			}
+		}
+	}
+}
+
+func TestPartitionWidthFixed(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Create: true, PartitionWidth: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(dir, Options{Create: true, PartitionWidth: time.Hour}); err == nil {
+		t.Fatal("got no error reopening with another partition width")
+	}
+	s, err = Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := time.Duration(s.Meta().PartitionWidth); got != 15*time.Minute {
+		t.Fatalf("got width %s, want 15m", got)
+	}
+}
+
+func TestNoStore(t *testing.T) {
+	if _, err := Open(t.TempDir(), Options{ReadOnly: true}); err == nil {
+		t.Fatal("got no error opening an empty directory read-only")
+	}
+}
+
+func TestPendingSourceRemovedOnOpen(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	dir := t.TempDir()
+	s := openTemp(t, dir)
+	kept := make([]flow.Record, 5000)
+	for i := range kept {
+		kept[i] = randRecord(rng)
+	}
+	ingest(t, s, "kept", kept)
+	// A second source that never commits: its segments are flushed
+	// (MaxSegmentRows forces some) but it stays pending.
+	w, err := s.BeginSource(SourceInfo{SHA256: sha256.Sum256([]byte("lost")), Path: "lost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := randRecord(rng)
+	for range MaxSegmentRows + 10 {
+		if err := w.Add(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(w.jobs)
+	<-w.done
+	s.Close()
+	s = openTemp(t, dir)
+	defer s.Close()
+	if s.Cleaned.PendingSources != 1 || s.Cleaned.Segments != 1 {
+		t.Fatalf("cleanup: got %+v, want 1 pending source and 1 segment", s.Cleaned)
+	}
+	if got := len(collect(t, s, Everything())); got != len(kept) {
+		t.Fatalf("got %d rows, want %d", got, len(kept))
+	}
+	if _, ok, _ := s.SourceByHash(sha256.Sum256([]byte("lost"))); ok {
+		t.Fatal("pending source still registered")
+	}
+}
+
+func BenchmarkIngest(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	recs := make([]flow.Record, 200000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s := openTemp(b, b.TempDir())
+		ingest(b, s, fmt.Sprint(i), recs)
+		st, _ := s.Stats()
+		b.ReportMetric(float64(st.DataBytes)/float64(st.Flows), "data-B/flow")
+		b.ReportMetric(float64(st.IndexTotal())/float64(st.Flows), "index-B/flow")
+		s.Close()
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+}

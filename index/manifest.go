@@ -1,0 +1,174 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+)
+
+// BlockHeader describes one block of a segment: where its rows sit and the
+// min/max of start, end and each indexed column. The headers of a segment
+// are kept together in its manifest, so the planner prunes blocks without
+// reading them.
+type BlockHeader struct {
+	FirstRow           uint32 // segment row number of the block's first row
+	Rows               uint32
+	Size               uint32 // bytes of the block value
+	MinStart, MaxStart int64
+	MinEnd, MaxEnd     int64
+	MinSrc, MaxSrc     netip.Addr
+	MinDst, MaxDst     netip.Addr
+	MinSrcPort         uint16
+	MaxSrcPort         uint16
+	MinDstPort         uint16
+	MaxDstPort         uint16
+	MinProto, MaxProto uint8
+}
+
+// Manifest describes a segment; writing it makes the segment visible.
+type Manifest struct {
+	Segment   uint64
+	Partition int64 // partition start, unix ns
+	Source    uint32
+	Rows      uint32
+	MinStart  int64
+	MaxStart  int64
+	MaxEnd    int64
+	DataBytes uint64            // block values
+	Postings  [numFields]uint32 // postings value bytes by Field
+	Blocks    []BlockHeader
+}
+
+const numFields = 6 // Field values are 1..5
+
+const manifestVersion = 1
+
+// Marshal appends the manifest's encoding to dst (docs/format/manifest.md).
+func (m *Manifest) Marshal(dst []byte) []byte {
+	dst = append(dst, manifestVersion)
+	dst = binary.BigEndian.AppendUint64(dst, m.Segment)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Partition))
+	dst = binary.BigEndian.AppendUint32(dst, m.Source)
+	dst = binary.BigEndian.AppendUint32(dst, m.Rows)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.MinStart))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.MaxStart))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.MaxEnd))
+	dst = binary.BigEndian.AppendUint64(dst, m.DataBytes)
+	for _, p := range m.Postings {
+		dst = binary.BigEndian.AppendUint32(dst, p)
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.Blocks)))
+	for i := range m.Blocks {
+		dst = m.Blocks[i].marshal(dst)
+	}
+	return dst
+}
+
+func (h *BlockHeader) marshal(dst []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, h.FirstRow)
+	dst = binary.BigEndian.AppendUint32(dst, h.Rows)
+	dst = binary.BigEndian.AppendUint32(dst, h.Size)
+	for _, t := range [...]int64{h.MinStart, h.MaxStart, h.MinEnd, h.MaxEnd} {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(t))
+	}
+	for _, a := range [...]netip.Addr{h.MinSrc, h.MaxSrc, h.MinDst, h.MaxDst} {
+		dst = appendAddr17(dst, a)
+	}
+	for _, p := range [...]uint16{h.MinSrcPort, h.MaxSrcPort, h.MinDstPort, h.MaxDstPort} {
+		dst = binary.BigEndian.AppendUint16(dst, p)
+	}
+	return append(dst, h.MinProto, h.MaxProto)
+}
+
+// blockHeaderSize is the encoded size of a BlockHeader.
+const blockHeaderSize = 12 + 32 + 4*17 + 8 + 2
+
+// appendAddr17 writes an address as a family byte (0 none, 4, 6) and 16
+// bytes (IPv4 in the first four).
+func appendAddr17(dst []byte, a netip.Addr) []byte {
+	var b [17]byte
+	switch {
+	case a.Is4():
+		b[0] = 4
+		v := a.As4()
+		copy(b[1:], v[:])
+	case a.Is6():
+		b[0] = 6
+		v := a.As16()
+		copy(b[1:], v[:])
+	}
+	return append(dst, b[:]...)
+}
+
+func readAddr17(b []byte) netip.Addr {
+	switch b[0] {
+	case 4:
+		return netip.AddrFrom4([4]byte(b[1:5]))
+	case 6:
+		return netip.AddrFrom16([16]byte(b[1:17]))
+	}
+	return netip.Addr{}
+}
+
+// UnmarshalManifest decodes a manifest value.
+func UnmarshalManifest(b []byte) (*Manifest, error) {
+	const fixed = 1 + 8 + 8 + 4 + 4 + 8*4 + 4*numFields + 4
+	if len(b) < fixed || b[0] != manifestVersion {
+		return nil, fmt.Errorf("cannot decode manifest: %d bytes, version %v: %w", len(b), firstByte(b), ErrCorrupt)
+	}
+	m := &Manifest{}
+	p := b[1:]
+	u64 := func() uint64 { x := binary.BigEndian.Uint64(p); p = p[8:]; return x }
+	u32 := func() uint32 { x := binary.BigEndian.Uint32(p); p = p[4:]; return x }
+	m.Segment = u64()
+	m.Partition = int64(u64())
+	m.Source = u32()
+	m.Rows = u32()
+	m.MinStart, m.MaxStart, m.MaxEnd = int64(u64()), int64(u64()), int64(u64())
+	m.DataBytes = u64()
+	for i := range m.Postings {
+		m.Postings[i] = u32()
+	}
+	n := u32()
+	if uint64(n)*blockHeaderSize != uint64(len(p)) {
+		return nil, fmt.Errorf("cannot decode manifest of segment %d: %d blocks in %d bytes: %w", m.Segment, n, len(p), ErrCorrupt)
+	}
+	m.Blocks = make([]BlockHeader, n)
+	for i := range m.Blocks {
+		m.Blocks[i] = unmarshalBlockHeader(p[:blockHeaderSize])
+		p = p[blockHeaderSize:]
+	}
+	return m, nil
+}
+
+func firstByte(b []byte) any {
+	if len(b) == 0 {
+		return "none"
+	}
+	return b[0]
+}
+
+func unmarshalBlockHeader(p []byte) BlockHeader {
+	var h BlockHeader
+	h.FirstRow = binary.BigEndian.Uint32(p)
+	h.Rows = binary.BigEndian.Uint32(p[4:])
+	h.Size = binary.BigEndian.Uint32(p[8:])
+	p = p[12:]
+	ts := [4]*int64{&h.MinStart, &h.MaxStart, &h.MinEnd, &h.MaxEnd}
+	for _, t := range ts {
+		*t = int64(binary.BigEndian.Uint64(p))
+		p = p[8:]
+	}
+	as := [4]*netip.Addr{&h.MinSrc, &h.MaxSrc, &h.MinDst, &h.MaxDst}
+	for _, a := range as {
+		*a = readAddr17(p)
+		p = p[17:]
+	}
+	ps := [4]*uint16{&h.MinSrcPort, &h.MaxSrcPort, &h.MinDstPort, &h.MaxDstPort}
+	for _, x := range ps {
+		*x = binary.BigEndian.Uint16(p)
+		p = p[2:]
+	}
+	h.MinProto, h.MaxProto = p[0], p[1]
+	return h
+}

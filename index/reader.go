@@ -1,0 +1,348 @@
+package index
+
+import (
+	"container/heap"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Query says which rows a Scan reads: a time range, the indexed part of a
+// filter and the columns to decode. The caller checks the full filter on
+// each row it is handed.
+type Query struct {
+	// From and To bound a half-open range [From, To) in unix ns. By default
+	// a row is in range when it overlaps it (Start < To and End >= From);
+	// with Starting, when From <= Start < To.
+	From, To int64
+	Starting bool
+	Match    *Match  // nil: every row
+	Columns  Columns // 0: every column; time columns are always decoded
+	// Ordered delivers rows in non-decreasing Start order (a merge across
+	// the segments of a partition); otherwise segment by segment.
+	Ordered bool
+}
+
+// Everything is the widest range.
+func Everything() Query { return Query{From: math.MinInt64, To: math.MaxInt64} }
+
+// ScanStats says what a scan read.
+type ScanStats struct {
+	Partitions     int    // partitions whose manifests were read
+	Segments       int    // segments in range
+	SegmentsPruned int    // segments skipped on their manifest's times
+	Blocks         int    // blocks of the segments in range
+	BlocksRead     int    // blocks decoded
+	RowsDecoded    int64  // rows in decoded blocks
+	RowsEmitted    int64  // rows handed to the callback
+	ManifestDigest string // SHA-256 over the manifests read (segment, source, rows)
+}
+
+// Scan hands every row in range whose indexed columns match q.Match to fn,
+// until fn returns false. The record is reused after fn returns.
+func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
+	var st ScanStats
+	if q.Columns == 0 {
+		q.Columns = AllColumns
+	}
+	q.Columns |= ColTime
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	complete, err := s.completeSources(txn)
+	if err != nil {
+		return st, err
+	}
+	digest := sha256.New()
+	err = s.forPartitions(txn, q, &st, func(segs []*Manifest) (bool, error) {
+		st.Partitions++
+		var live []*Manifest
+		for _, m := range segs {
+			if complete[m.Source] == nil {
+				continue
+			}
+			if !overlaps(q, m.MinStart, m.MaxStart, m.MaxEnd) {
+				st.SegmentsPruned++
+				continue
+			}
+			var b [20]byte
+			binary.BigEndian.PutUint64(b[:], m.Segment)
+			binary.BigEndian.PutUint32(b[8:], m.Source)
+			binary.BigEndian.PutUint32(b[12:], m.Rows)
+			digest.Write(b[:16])
+			live = append(live, m)
+		}
+		st.Segments += len(live)
+		return s.scanPartition(txn, q, live, &st, fn)
+	})
+	st.ManifestDigest = hex.EncodeToString(digest.Sum(nil))
+	return st, err
+}
+
+// overlaps tells whether rows with these start/end bounds can be in range.
+func overlaps(q Query, minStart, maxStart, maxEnd int64) bool {
+	if minStart >= q.To {
+		return false
+	}
+	if q.Starting {
+		return maxStart >= q.From
+	}
+	return maxEnd >= q.From
+}
+
+// forPartitions calls fn with the manifests of each partition that can hold
+// rows in range, in time order, until fn returns false.
+func (s *Store) forPartitions(txn *badger.Txn, q Query, st *ScanStats, fn func([]*Manifest) (bool, error)) error {
+	from := q.From
+	if !q.Starting {
+		// A flow that overlaps the range may have started up to the longest
+		// duration before it.
+		if from > math.MinInt64+s.meta.MaxDuration {
+			from -= s.meta.MaxDuration
+		} else {
+			from = math.MinInt64
+		}
+	}
+	lo := s.partitionOf(max(from, math.MinInt64+s.meta.PartitionWidth))
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsManifest}, PrefetchValues: true, PrefetchSize: 16})
+	defer it.Close()
+	var cur []*Manifest
+	curPart := int64(0)
+	flush := func() (bool, error) {
+		if len(cur) == 0 {
+			return true, nil
+		}
+		ok, err := fn(cur)
+		cur = nil
+		return ok, err
+	}
+	for it.Seek(manifestPrefix(lo)); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		if len(k) != 17 {
+			return fmt.Errorf("cannot read manifest key %x: %w", k, ErrCorrupt)
+		}
+		part := decodeTime(binary.BigEndian.Uint64(k[1:]))
+		if part >= q.To {
+			break
+		}
+		if part != curPart {
+			if ok, err := flush(); !ok || err != nil {
+				return err
+			}
+			curPart = part
+		}
+		var m *Manifest
+		err := it.Item().Value(func(v []byte) (err error) {
+			m, err = UnmarshalManifest(v)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		cur = append(cur, m)
+	}
+	_, err := flush()
+	return err
+}
+
+func (s *Store) scanPartition(txn *badger.Txn, q Query, segs []*Manifest, st *ScanStats, fn func(*flow.Record) bool) (bool, error) {
+	cursors := make([]*cursor, 0, len(segs))
+	for _, m := range segs {
+		c, err := newCursor(txn, q, m, st)
+		if err != nil {
+			return false, err
+		}
+		if c != nil {
+			cursors = append(cursors, c)
+		}
+	}
+	if !q.Ordered || len(cursors) == 1 {
+		for _, c := range cursors {
+			for {
+				r, err := c.next()
+				if err != nil || r == nil {
+					if err != nil {
+						return false, err
+					}
+					break
+				}
+				st.RowsEmitted++
+				if !fn(r) {
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	}
+	return mergeCursors(cursors, st, fn)
+}
+
+// cursor walks the candidate rows of one segment.
+type cursor struct {
+	txn   *badger.Txn
+	q     Query
+	m     *Manifest
+	st    *ScanStats
+	cand  *roaring.Bitmap // nil: every row is a candidate
+	block int
+	rows  []flow.Record
+	pos   int
+	first uint32
+	dec   blockDecoder
+	buf   []byte
+	head  *flow.Record
+}
+
+func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, error) {
+	st.Blocks += len(m.Blocks)
+	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1}
+	if q.Match != nil && q.Match.Op != MatchAll {
+		ev := &segEval{txn: txn, m: m, cache: map[Field]*postings{}}
+		bm, all, err := ev.eval(q.Match)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d: %w", m.Segment, err)
+		}
+		if !all {
+			if bm.IsEmpty() {
+				return nil, nil
+			}
+			c.cand = bm
+		}
+	}
+	return c, nil
+}
+
+// next returns the next row in range that is a candidate, or nil at the end.
+func (c *cursor) next() (*flow.Record, error) {
+	for {
+		for c.pos < len(c.rows) {
+			i := c.pos
+			c.pos++
+			r := &c.rows[i]
+			if c.cand != nil && !c.cand.Contains(c.first+uint32(i)) {
+				continue
+			}
+			if c.q.Starting {
+				if r.Start < c.q.From || r.Start >= c.q.To {
+					continue
+				}
+			} else if r.Start >= c.q.To || r.End < c.q.From {
+				continue
+			}
+			return r, nil
+		}
+		if !c.nextBlock() {
+			return nil, nil
+		}
+		if err := c.load(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// nextBlock moves to the next block that can hold a candidate in range.
+func (c *cursor) nextBlock() bool {
+	for c.block++; c.block < len(c.m.Blocks); c.block++ {
+		h := &c.m.Blocks[c.block]
+		if h.MinStart >= c.q.To {
+			c.block = len(c.m.Blocks)
+			return false
+		}
+		if !overlapsBlock(c.q, h) {
+			continue
+		}
+		if c.cand != nil && !c.cand.IntersectsWithInterval(uint64(h.FirstRow), uint64(h.FirstRow)+uint64(h.Rows)) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func overlapsBlock(q Query, h *BlockHeader) bool {
+	if q.Starting {
+		return h.MaxStart >= q.From
+	}
+	return h.MaxEnd >= q.From
+}
+
+func (c *cursor) load() error {
+	h := &c.m.Blocks[c.block]
+	item, err := c.txn.Get(blockKey(c.m.Segment, uint32(c.block)))
+	if err != nil {
+		return fmt.Errorf("cannot read block %d of segment %d: %w", c.block, c.m.Segment, err)
+	}
+	c.buf, err = item.ValueCopy(c.buf[:0])
+	if err != nil {
+		return err
+	}
+	rows, err := c.dec.decode(c.buf, c.q.Columns)
+	if err != nil {
+		return fmt.Errorf("segment %d block %d: %w", c.m.Segment, c.block, err)
+	}
+	if len(rows) != int(h.Rows) {
+		return fmt.Errorf("segment %d block %d: got %d rows, manifest says %d: %w", c.m.Segment, c.block, len(rows), h.Rows, ErrCorrupt)
+	}
+	c.rows, c.pos, c.first = rows, 0, h.FirstRow
+	c.st.BlocksRead++
+	c.st.RowsDecoded += int64(len(rows))
+	return nil
+}
+
+// cursorHeap orders cursors by their head row's start, then segment id.
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	a, b := h[i].head, h[j].head
+	if a.Start != b.Start {
+		return a.Start < b.Start
+	}
+	return h[i].m.Segment < h[j].m.Segment
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func mergeCursors(cursors []*cursor, st *ScanStats, fn func(*flow.Record) bool) (bool, error) {
+	h := make(cursorHeap, 0, len(cursors))
+	for _, c := range cursors {
+		r, err := c.next()
+		if err != nil {
+			return false, err
+		}
+		if r != nil {
+			c.head = r
+			h = append(h, c)
+		}
+	}
+	heap.Init(&h)
+	for h.Len() > 0 {
+		c := h[0]
+		st.RowsEmitted++
+		if !fn(c.head) {
+			return false, nil
+		}
+		r, err := c.next()
+		if err != nil {
+			return false, err
+		}
+		if r == nil {
+			heap.Pop(&h)
+			continue
+		}
+		c.head = r
+		heap.Fix(&h, 0)
+	}
+	return true, nil
+}

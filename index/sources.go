@@ -1,0 +1,124 @@
+package index
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Source status values.
+const (
+	StatusPending  = "pending"
+	StatusComplete = "complete"
+)
+
+// Source is one ingested evidence file, registered by SHA-256. It is kept
+// as JSON under nsSource (docs/format/keys.md).
+type Source struct {
+	ID         uint32           `json:"id"`
+	SHA256     string           `json:"sha256"`
+	Path       string           `json:"path"`
+	Size       int64            `json:"size"`
+	Format     string           `json:"format"`
+	IngestedAt time.Time        `json:"ingested_at"`
+	Version    string           `json:"flowcase_version"`
+	Flows      int64            `json:"flows"`
+	Rejected   map[string]int64 `json:"rejected"`
+	// AssumedTime counts records that had no time and took --assume-time.
+	AssumedTime int64  `json:"assumed_time"`
+	Status      string `json:"status"`
+	Segments    int    `json:"segments"`
+	// Extra holds what the ingest layer wants to keep with the source
+	// (decoder statistics); the store does not read it.
+	Extra json.RawMessage `json:"extra,omitempty"`
+}
+
+// SourceByHash returns the source registered for a file's SHA-256.
+func (s *Store) SourceByHash(sha [32]byte) (*Source, bool, error) {
+	var src *Source
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, ok, err := getValue(txn, sourceByKey(sha))
+		if err != nil || !ok {
+			return err
+		}
+		if len(v) != 4 {
+			return fmt.Errorf("cannot read source index: %w", ErrCorrupt)
+		}
+		src, err = getSource(txn, binary.BigEndian.Uint32(v))
+		return err
+	})
+	return src, src != nil, err
+}
+
+func getSource(txn *badger.Txn, id uint32) (*Source, error) {
+	v, ok, err := getValue(txn, sourceKey(id))
+	if err != nil || !ok {
+		return nil, err
+	}
+	var src Source
+	if err := json.Unmarshal(v, &src); err != nil {
+		return nil, fmt.Errorf("cannot decode source %d: %v: %w", id, err, ErrCorrupt)
+	}
+	return &src, nil
+}
+
+func putSource(txn *badger.Txn, src *Source) error {
+	v, err := json.Marshal(src)
+	if err != nil {
+		return err
+	}
+	return txn.Set(sourceKey(src.ID), v)
+}
+
+// Sources lists every registered source by id.
+func (s *Store) Sources() ([]*Source, error) {
+	var out []*Source
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			var src Source
+			if err := json.Unmarshal(v, &src); err != nil {
+				return fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
+			}
+			out = append(out, &src)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// completeSources returns the ids of complete sources; segments of any
+// other source are invisible to queries.
+func (s *Store) completeSources(txn *badger.Txn) (map[uint32]*Source, error) {
+	out := map[uint32]*Source{}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return nil, err
+		}
+		var src Source
+		if err := json.Unmarshal(v, &src); err != nil {
+			return nil, fmt.Errorf("cannot decode source: %v: %w", err, ErrCorrupt)
+		}
+		if src.Status == StatusComplete {
+			out[src.ID] = &src
+		}
+	}
+	return out, nil
+}
+
+// HashHex formats a SHA-256 the way sources store it.
+func HashHex(sha [32]byte) string { return hex.EncodeToString(sha[:]) }

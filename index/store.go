@@ -1,0 +1,176 @@
+// Package index is the case store: time-partitioned segments of
+// column-encoded blocks with roaring-bitmap postings, kept in Badger. It is
+// the only package that imports Badger and roaring. The byte layouts are in
+// docs/format/.
+package index
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// DefaultPartitionWidth is the partition width of a new store unless the
+// first ingest says otherwise.
+const DefaultPartitionWidth = time.Hour
+
+// Options say how to open a store.
+type Options struct {
+	ReadOnly bool
+	// Create makes a new store when the directory holds none. Without it,
+	// opening a path with no store fails with ErrNoStore.
+	Create bool
+	// PartitionWidth is used when the store is created. When non-zero on an
+	// existing store it must equal the stored width (ErrPartitionWidth).
+	PartitionWidth time.Duration
+	// Now stands in for the wall clock (tests); zero means time.Now.
+	Now func() time.Time
+}
+
+// Store is an open case store.
+type Store struct {
+	db       *badger.DB
+	dir      string
+	readOnly bool
+	meta     Meta
+	now      func() time.Time
+	// Cleaned says what the read-write open removed (pending sources'
+	// segments and orphan keys).
+	Cleaned CleanupStats
+}
+
+// Exists reports whether dir holds a Badger database.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "MANIFEST"))
+	return err == nil
+}
+
+// Open opens (or, with Options.Create, creates) the store in dir. A
+// read-write open first removes what a killed ingest left unfinished.
+func Open(dir string, opt Options) (*Store, error) {
+	if !Exists(dir) && (!opt.Create || opt.ReadOnly) {
+		return nil, fmt.Errorf("%w at %s (create one with `flowcase ingest`)", ErrNoStore, dir)
+	}
+	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	db, err := badger.Open(badgerOptions(dir, opt.ReadOnly))
+	if err != nil {
+		return nil, explainOpenError(dir, err)
+	}
+	s.db = db
+	if err := s.loadOrInit(opt); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !opt.ReadOnly {
+		if s.Cleaned, err = s.cleanup(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("cannot clean up unfinished ingest: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func badgerOptions(dir string, readOnly bool) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithReadOnly(readOnly).
+		// Blocks are compressed by flowcase; Badger must not do it again.
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		// Keep blocks and postings in the value log, keys in the LSM tree.
+		WithValueThreshold(1 << 10).
+		WithNumVersionsToKeep(1).
+		WithLoggingLevel(badger.WARNING).
+		WithMetricsEnabled(false)
+}
+
+func explainOpenError(dir string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Cannot acquire directory lock"):
+		pid := "unknown"
+		if b, rerr := os.ReadFile(filepath.Join(dir, "LOCK")); rerr == nil {
+			pid = strings.TrimSpace(string(b))
+		}
+		return fmt.Errorf("%w by ingest, pid %s (%s)", ErrInUse, pid, dir)
+	case errors.Is(err, badger.ErrTruncateNeeded), strings.Contains(msg, "read-only"),
+		strings.Contains(msg, "ReadOnly"), strings.Contains(msg, "read only"):
+		return fmt.Errorf("%w: run `flowcase recover --store %s` (%v)", ErrNotClean, dir, err)
+	}
+	return fmt.Errorf("cannot open store %s: %w", dir, err)
+}
+
+func (s *Store) loadOrInit(opt Options) error {
+	var m Meta
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		m, found, err = loadMeta(txn)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		if opt.ReadOnly {
+			return fmt.Errorf("%w at %s (no metadata)", ErrNoStore, s.dir)
+		}
+		width := opt.PartitionWidth
+		if width == 0 {
+			width = DefaultPartitionWidth
+		}
+		if width < time.Minute || width > 31*24*time.Hour {
+			return fmt.Errorf("cannot create store: partition width %s outside 1m..31d", width)
+		}
+		if err := s.db.Update(func(txn *badger.Txn) error {
+			return initMeta(txn, int64(width), s.now().UnixNano())
+		}); err != nil {
+			return fmt.Errorf("cannot create store: %w", err)
+		}
+		return s.loadOrInit(Options{ReadOnly: opt.ReadOnly})
+	}
+	if opt.PartitionWidth != 0 && int64(opt.PartitionWidth) != m.PartitionWidth {
+		return fmt.Errorf("%w: store has %s, asked for %s", ErrPartitionWidth,
+			time.Duration(m.PartitionWidth), opt.PartitionWidth)
+	}
+	s.meta = m
+	return nil
+}
+
+// Meta returns the store metadata as of the open (or the last commit).
+func (s *Store) Meta() Meta { return s.meta }
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// partitionOf returns the start of the partition holding time t.
+func (s *Store) partitionOf(t int64) int64 {
+	w := s.meta.PartitionWidth
+	p := t / w * w
+	if t < 0 && t%w != 0 {
+		p -= w
+	}
+	return p
+}
+
+// DiskUsage returns the bytes the store takes on disk (LSM tree and value log).
+func (s *Store) DiskUsage() (lsm, vlog int64) {
+	return s.db.Size()
+}

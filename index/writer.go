@@ -1,0 +1,412 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Writer limits. A segment holds at most MaxSegmentRows rows; the writer
+// keeps at most MaxBufferedRows rows in memory across partitions before it
+// flushes the fullest partition, so memory stays bounded whatever the
+// input's size or time order.
+const (
+	MaxSegmentRows  = 1 << 18
+	MaxBufferedRows = 1 << 18
+)
+
+// SourceInfo registers an evidence file.
+type SourceInfo struct {
+	SHA256  [32]byte
+	Path    string
+	Size    int64
+	Format  string
+	Version string
+}
+
+// SourceResult is what a finished ingest records with its source.
+type SourceResult struct {
+	Rejected    map[string]int64
+	AssumedTime int64
+	Extra       []byte // JSON, kept verbatim
+}
+
+// Writer ingests the rows of one source. Segments are encoded and written
+// by a background goroutine while the caller decodes the next rows.
+type Writer struct {
+	s        *Store
+	src      Source
+	parts    map[int64][]flow.Record
+	buffered int
+	free     [][]flow.Record
+
+	jobs chan flushJob
+	done chan error
+	err  error
+
+	flows                         int64
+	segments                      int
+	minStart, maxEnd, maxDuration int64
+}
+
+type flushJob struct {
+	partition int64
+	rows      []flow.Record
+	final     *Source // set on the last job: its manifest txn marks the source complete
+}
+
+// BeginSource registers a source as pending and returns its writer. The
+// caller checks SourceByHash first: the same bytes are never ingested twice.
+func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
+	w := &Writer{
+		s:        s,
+		parts:    map[int64][]flow.Record{},
+		jobs:     make(chan flushJob, 1),
+		done:     make(chan error, 1),
+		minStart: 1<<63 - 1,
+		maxEnd:   -1 << 63,
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		id, err := nextID(txn, metaNextSource)
+		if err != nil {
+			return err
+		}
+		w.src = Source{
+			ID: uint32(id), SHA256: HashHex(info.SHA256), Path: info.Path, Size: info.Size,
+			Format: info.Format, IngestedAt: s.now().UTC(), Version: info.Version, Status: StatusPending,
+		}
+		if err := putSource(txn, &w.src); err != nil {
+			return err
+		}
+		return txn.Set(sourceByKey(info.SHA256), binary.BigEndian.AppendUint32(nil, w.src.ID))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot register source %s: %w", info.Path, err)
+	}
+	go w.flusher()
+	return w, nil
+}
+
+// SourceID is the id every row of this source carries.
+func (w *Writer) SourceID() uint32 { return w.src.ID }
+
+// Add buffers one record (copied; SourceID is set to the writer's).
+func (w *Writer) Add(r *flow.Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	p := w.s.partitionOf(r.Start)
+	rows, ok := w.parts[p]
+	if !ok {
+		rows = w.newBuffer()
+	}
+	rows = append(rows, *r)
+	rows[len(rows)-1].SourceID = w.src.ID
+	w.parts[p] = rows
+	w.buffered++
+	w.flows++
+	w.minStart = min(w.minStart, r.Start)
+	w.maxEnd = max(w.maxEnd, r.End)
+	w.maxDuration = max(w.maxDuration, r.End-r.Start)
+	switch {
+	case len(rows) >= MaxSegmentRows:
+		return w.flushPartition(p, nil)
+	case w.buffered >= MaxBufferedRows:
+		return w.flushPartition(w.fullest(), nil)
+	}
+	return nil
+}
+
+func (w *Writer) newBuffer() []flow.Record {
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b[:0]
+	}
+	return make([]flow.Record, 0, 1024)
+}
+
+func (w *Writer) fullest() int64 {
+	best, n := int64(0), -1
+	for p, rows := range w.parts {
+		if len(rows) > n || (len(rows) == n && p < best) {
+			best, n = p, len(rows)
+		}
+	}
+	return best
+}
+
+func (w *Writer) flushPartition(p int64, final *Source) error {
+	rows := w.parts[p]
+	delete(w.parts, p)
+	w.buffered -= len(rows)
+	select {
+	case w.jobs <- flushJob{partition: p, rows: rows, final: final}:
+	case err := <-w.done:
+		w.err = err
+		return err
+	}
+	w.segments++
+	return nil
+}
+
+// Commit writes what is buffered and marks the source complete, in the
+// transaction that writes its last manifest. It returns the source as
+// recorded.
+func (w *Writer) Commit(res SourceResult) (*Source, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	final := w.src
+	final.Status = StatusComplete
+	final.Flows = w.flows
+	final.Rejected = res.Rejected
+	final.AssumedTime = res.AssumedTime
+	final.Extra = res.Extra
+	keys := make([]int64, 0, len(w.parts))
+	for p := range w.parts {
+		keys = append(keys, p)
+	}
+	slices.Sort(keys)
+	for i, p := range keys {
+		var f *Source
+		if i == len(keys)-1 {
+			final.Segments = w.segments + 1
+			f = &final
+		}
+		if err := w.flushPartition(p, f); err != nil {
+			return nil, err
+		}
+	}
+	if len(keys) == 0 {
+		final.Segments = w.segments
+	}
+	close(w.jobs)
+	if err := <-w.done; err != nil {
+		w.err = err
+		return nil, err
+	}
+	if len(keys) == 0 {
+		crashPoint(CrashBeforeComplete)
+		if err := w.s.db.Update(func(txn *badger.Txn) error { return w.complete(txn, &final) }); err != nil {
+			return nil, err
+		}
+	}
+	return &final, nil
+}
+
+// Abort stops the writer and removes what it wrote (the source with it).
+func (w *Writer) Abort() error {
+	if w.jobs != nil {
+		close(w.jobs)
+		<-w.done
+		w.jobs = nil
+	}
+	_, err := w.s.cleanup()
+	return err
+}
+
+func (w *Writer) complete(txn *badger.Txn, src *Source) error {
+	if err := putSource(txn, src); err != nil {
+		return err
+	}
+	if w.flows == 0 {
+		return nil
+	}
+	m := &w.s.meta
+	if m.MaxEnd == 0 && m.MinStart == 0 {
+		m.MinStart, m.MaxEnd = w.minStart, w.maxEnd
+	}
+	m.MinStart = min(m.MinStart, w.minStart)
+	m.MaxEnd = max(m.MaxEnd, w.maxEnd)
+	m.MaxDuration = max(m.MaxDuration, w.maxDuration)
+	return putBounds(txn, m)
+}
+
+func (w *Writer) flusher() {
+	sw := newSegmentWriter(w.s)
+	var err error
+	for job := range w.jobs {
+		if err == nil {
+			err = sw.write(w, job)
+		}
+		if cap(job.rows) <= 2*MaxSegmentRows {
+			w.recycle(job.rows)
+		}
+		if err != nil {
+			// Drain: Add and Commit see the error on their next send.
+			select {
+			case w.done <- err:
+			default:
+			}
+		}
+	}
+	if err == nil {
+		w.done <- nil
+	}
+}
+
+func (w *Writer) recycle(rows []flow.Record) {
+	// Buffers return through a small pool only from the flusher's side of the
+	// channel, so keep it simple: drop them and let the GC reuse the memory.
+	_ = rows
+}
+
+// segmentWriter encodes and writes segments, reusing its buffers.
+type segmentWriter struct {
+	s     *Store
+	enc   *blockEncoder
+	pb    [numFields]*postingsBuilder
+	block []byte
+	order []int32
+}
+
+func newSegmentWriter(s *Store) *segmentWriter {
+	sw := &segmentWriter{s: s, enc: newBlockEncoder()}
+	for f := FieldSrcAddr; f <= FieldProto; f++ {
+		sw.pb[f] = newPostingsBuilder()
+	}
+	return sw
+}
+
+func (sw *segmentWriter) write(w *Writer, job flushJob) error {
+	rows := job.rows
+	slices.SortStableFunc(rows, func(a, b flow.Record) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+	seg, err := sw.allocate(job.partition, w.src.ID)
+	if err != nil {
+		return err
+	}
+	m := &Manifest{Segment: seg, Partition: job.partition, Source: w.src.ID, Rows: uint32(len(rows)),
+		MinStart: rows[0].Start, MaxStart: rows[len(rows)-1].Start, MaxEnd: rows[0].End}
+	wb := sw.s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for i := 0; i < len(rows); i += BlockRows {
+		if i > 0 {
+			crashPoint(CrashBetweenBlocks)
+		}
+		blk := rows[i:min(i+BlockRows, len(rows))]
+		sw.block = sw.enc.encode(sw.block[:0], blk)
+		h := blockHeaderOf(blk, uint32(i), uint32(len(sw.block)))
+		m.Blocks = append(m.Blocks, h)
+		m.MaxEnd = max(m.MaxEnd, h.MaxEnd)
+		m.DataBytes += uint64(len(sw.block))
+		if err := wb.Set(blockKey(seg, uint32(len(m.Blocks)-1)), slices.Clone(sw.block)); err != nil {
+			return fmt.Errorf("cannot write block: %w", err)
+		}
+	}
+	if err := sw.writePostings(wb, m, rows); err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("cannot write segment %d: %w", seg, err)
+	}
+	crashPoint(CrashBeforeManifest)
+	return sw.s.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(manifestKey(job.partition, seg), m.Marshal(nil)); err != nil {
+			return err
+		}
+		if job.final == nil {
+			return nil
+		}
+		crashPoint(CrashBeforeComplete)
+		return w.complete(txn, job.final)
+	})
+}
+
+// allocate takes a segment id from the persisted counter and writes the
+// segment's locator, before any of its blocks, so a killed ingest leaves
+// nothing that the next read-write open cannot find and remove.
+func (sw *segmentWriter) allocate(partition int64, source uint32) (uint64, error) {
+	var seg uint64
+	err := sw.s.db.Update(func(txn *badger.Txn) error {
+		var err error
+		if seg, err = nextID(txn, metaNextSegment); err != nil {
+			return err
+		}
+		loc := binary.BigEndian.AppendUint64(nil, encodeTime(partition))
+		loc = binary.BigEndian.AppendUint32(loc, source)
+		return txn.Set(segmentKey(seg), loc)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cannot allocate segment: %w", err)
+	}
+	return seg, nil
+}
+
+func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows []flow.Record) error {
+	for f := FieldSrcAddr; f <= FieldProto; f++ {
+		sw.pb[f].reset()
+	}
+	for i := range rows {
+		r := &rows[i]
+		row := uint32(i)
+		sw.pb[FieldSrcAddr].add(addrKey(r.SrcAddr), row)
+		sw.pb[FieldDstAddr].add(addrKey(r.DstAddr), row)
+		sw.pb[FieldSrcPort].add(numKey(uint32(r.SrcPort)), row)
+		sw.pb[FieldDstPort].add(numKey(uint32(r.DstPort)), row)
+		sw.pb[FieldProto].add(numKey(uint32(r.Proto)), row)
+	}
+	widths := [numFields]int{FieldSrcAddr: 0, FieldDstAddr: 0, FieldSrcPort: 2, FieldDstPort: 2, FieldProto: 1}
+	for f := FieldSrcAddr; f <= FieldProto; f++ {
+		v := sw.pb[f].build(widths[f])
+		m.Postings[f] = uint32(len(v))
+		if err := wb.Set(postingsKey(m.Segment, f), v); err != nil {
+			return fmt.Errorf("cannot write postings: %w", err)
+		}
+	}
+	return nil
+}
+
+func blockHeaderOf(rows []flow.Record, first, size uint32) BlockHeader {
+	h := BlockHeader{FirstRow: first, Rows: uint32(len(rows)), Size: size,
+		MinStart: rows[0].Start, MaxStart: rows[len(rows)-1].Start,
+		MinEnd: rows[0].End, MaxEnd: rows[0].End,
+		MinSrc: rows[0].SrcAddr, MaxSrc: rows[0].SrcAddr, MinDst: rows[0].DstAddr, MaxDst: rows[0].DstAddr,
+		MinSrcPort: rows[0].SrcPort, MaxSrcPort: rows[0].SrcPort, MinDstPort: rows[0].DstPort, MaxDstPort: rows[0].DstPort,
+		MinProto: rows[0].Proto, MaxProto: rows[0].Proto}
+	for i := range rows {
+		r := &rows[i]
+		h.MinEnd, h.MaxEnd = min(h.MinEnd, r.End), max(h.MaxEnd, r.End)
+		h.MinSrc, h.MaxSrc = minAddr(h.MinSrc, r.SrcAddr), maxAddr(h.MaxSrc, r.SrcAddr)
+		h.MinDst, h.MaxDst = minAddr(h.MinDst, r.DstAddr), maxAddr(h.MaxDst, r.DstAddr)
+		h.MinSrcPort, h.MaxSrcPort = min(h.MinSrcPort, r.SrcPort), max(h.MaxSrcPort, r.SrcPort)
+		h.MinDstPort, h.MaxDstPort = min(h.MinDstPort, r.DstPort), max(h.MaxDstPort, r.DstPort)
+		h.MinProto, h.MaxProto = min(h.MinProto, r.Proto), max(h.MaxProto, r.Proto)
+	}
+	return h
+}
+
+func minAddr(a, b netip.Addr) netip.Addr {
+	if b.Compare(a) < 0 {
+		return b
+	}
+	return a
+}
+
+func maxAddr(a, b netip.Addr) netip.Addr {
+	if b.Compare(a) > 0 {
+		return b
+	}
+	return a
+}
+
+var errStopped = errors.New("writer stopped")
+
+var _ = time.Second
