@@ -170,7 +170,14 @@ func (s *Store) partitionOf(t int64) int64 {
 	return p
 }
 
-// DiskUsage returns the bytes the store takes on disk (LSM tree and value log).
-func (s *Store) DiskUsage() (lsm, vlog int64) {
-	return s.db.Size()
+// DiskUsage returns the bytes of the files in the store's directory.
+func (s *Store) DiskUsage() int64 {
+	var n int64
+	entries, _ := os.ReadDir(s.dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
 }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// reorderArgs moves each command's flags in front of its positional
+// arguments, so `flowcase ingest a.json --quiet` means what it says:
+// urfave/cli v2 stops reading flags at the first positional argument.
+// A "--" ends the flags; what follows it stays positional.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	out := []string{args[0]}
+	flags, cmds := app.Flags, app.Commands
+	rest := args[1:]
+	for {
+		var fl, pos []string
+		var sub *cli.Command
+		i := 0
+		for ; i < len(rest); i++ {
+			a := rest[i]
+			if a == "--" {
+				pos = append(pos, rest[i:]...)
+				i = len(rest)
+				break
+			}
+			if strings.HasPrefix(a, "-") && a != "-" {
+				fl = append(fl, a)
+				if takesValue(flags, a) && !strings.Contains(a, "=") && i+1 < len(rest) {
+					i++
+					fl = append(fl, rest[i])
+				}
+				continue
+			}
+			if len(pos) == 0 {
+				if sub = findCommand(cmds, a); sub != nil {
+					break
+				}
+			}
+			pos = append(pos, a)
+		}
+		out = append(append(out, fl...), pos...)
+		if sub == nil {
+			return out
+		}
+		out = append(out, rest[i])
+		flags, cmds = sub.Flags, sub.Subcommands
+		rest = rest[i+1:]
+	}
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// takesValue reports whether the flag named in arg (-x, --x, --x=v)
+// expects a value: every flag but booleans and help.
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	name, _, _ = strings.Cut(name, "=")
+	if name == "help" || name == "h" {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"container/heap"
+	"fmt"
+	"slices"
+
+	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/query"
+	"github.com/urfave/cli/v2"
+)
+
+// tableDefaultLimit is how many rows a table shows unless --limit says.
+const tableDefaultLimit = 100
+
+func flowsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "flows",
+		Usage: "list the flows in a time range that match a filter",
+		Flags: append(rangeFlags(),
+			formatFlag("table|json|ndjson|csv"),
+			&cli.IntFlag{Name: "limit", Value: -1, Usage: "at most N flows (0: all; table default 100, others all)"},
+			&cli.StringFlag{Name: "sort", Value: "start", Usage: "order: start|bytes|packets (bytes and packets descending)"},
+		),
+		Action: runFlows,
+	}
+}
+
+func runFlows(c *cli.Context) error {
+	format := c.String("format")
+	if !slices.Contains([]string{"table", "json", "ndjson", "csv"}, format) {
+		return usagef("--format %q: want table, json, ndjson or csv", format)
+	}
+	order := c.String("sort")
+	if !slices.Contains([]string{"start", "bytes", "packets"}, order) {
+		return usagef("--sort %q: want start, bytes or packets", order)
+	}
+	limit := c.Int("limit")
+	if limit < 0 {
+		limit = 0
+		if format == "table" && !c.IsSet("limit") {
+			limit = tableDefaultLimit
+		}
+	}
+	sc, err := openScope(c)
+	if err != nil {
+		return err
+	}
+	defer sc.st.Close()
+	hashes, err := sourceHashes(sc.st)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(c.App.Writer, 1<<16)
+	out := newRecordWriter(bw, format, sc.tz, hashes)
+	req := query.Request{Range: sc.rng, Filter: sc.filter, Ordered: true}
+	n, more := 0, false
+	if order == "start" {
+		_, err = query.Scan(sc.st, req, func(r *flow.Record) bool {
+			if limit > 0 && n == limit {
+				more = true
+				return false
+			}
+			n++
+			out.write(r)
+			return true
+		})
+	} else {
+		req.Ordered = false
+		var rows []flow.Record
+		rows, more, err = topRecords(sc, req, order, limit)
+		for i := range rows {
+			out.write(&rows[i])
+		}
+		n = len(rows)
+	}
+	if err != nil {
+		return err
+	}
+	out.close()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if more && format == "table" {
+		fmt.Fprintf(c.App.ErrWriter, "(first %d flows shown; --limit 0 shows all)\n", n)
+	}
+	return nil
+}
+
+// topRecords returns the flows with the most bytes (or packets), keeping
+// at most limit of them in memory (all when limit is 0).
+func topRecords(sc *scope, req query.Request, order string, limit int) ([]flow.Record, bool, error) {
+	key := func(r *flow.Record) uint64 { return r.TotalBytes() }
+	if order == "packets" {
+		key = func(r *flow.Record) uint64 { return r.TotalPackets() }
+	}
+	h := &recHeap{key: key}
+	more := false
+	_, err := query.Scan(sc.st, req, func(r *flow.Record) bool {
+		if limit > 0 && len(h.rows) == limit {
+			more = true
+			if !h.less(h.rows[0], *r) {
+				return true
+			}
+			h.rows[0] = *r
+			heap.Fix(h, 0)
+			return true
+		}
+		heap.Push(h, *r)
+		return true
+	})
+	slices.SortStableFunc(h.rows, func(a, b flow.Record) int {
+		ka, kb := key(&a), key(&b)
+		switch {
+		case ka > kb:
+			return -1
+		case ka < kb:
+			return 1
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+	return h.rows, more, err
+}
+
+// recHeap is a min-heap on key, so the smallest of the kept rows is
+// the one replaced.
+type recHeap struct {
+	rows []flow.Record
+	key  func(*flow.Record) uint64
+}
+
+func (h *recHeap) less(a, b flow.Record) bool {
+	ka, kb := h.key(&a), h.key(&b)
+	if ka != kb {
+		return ka < kb
+	}
+	return a.Start > b.Start
+}
+func (h *recHeap) Len() int           { return len(h.rows) }
+func (h *recHeap) Less(i, j int) bool { return h.less(h.rows[i], h.rows[j]) }
+func (h *recHeap) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
+func (h *recHeap) Push(x any)         { h.rows = append(h.rows, x.(flow.Record)) }
+func (h *recHeap) Pop() any {
+	x := h.rows[len(h.rows)-1]
+	h.rows = h.rows[:len(h.rows)-1]
+	return x
+}

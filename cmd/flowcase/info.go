@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/ingest"
+	"github.com/urfave/cli/v2"
+)
+
+func infoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "info",
+		Usage: "what the case store holds: time span, flows, partitions, size, sources",
+		Flags: []cli.Flag{storeFlag(), formatFlag("table|json")},
+		Action: func(c *cli.Context) error {
+			st, err := openRead(c)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			info, err := gatherInfo(st)
+			if err != nil {
+				return err
+			}
+			switch c.String("format") {
+			case "json":
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			case "table", "":
+				writeInfoTable(c.App.Writer, info)
+				return nil
+			}
+			return usagef("--format %q: want table or json", c.String("format"))
+		},
+	}
+}
+
+type infoSource struct {
+	ID          uint32           `json:"id"`
+	Path        string           `json:"path"`
+	SHA256      string           `json:"sha256"`
+	Format      string           `json:"format"`
+	Size        int64            `json:"size"`
+	IngestedAt  time.Time        `json:"ingested_at"`
+	Version     string           `json:"flowcase_version"`
+	Flows       int64            `json:"flows"`
+	Rejected    map[string]int64 `json:"rejected"`
+	AssumedTime int64            `json:"assumed_time"`
+	Status      string           `json:"status"`
+}
+
+type storeInfo struct {
+	Store          string            `json:"store"`
+	StoreID        string            `json:"store_id"`
+	Format         uint32            `json:"format_version"`
+	PartitionWidth string            `json:"partition_width"`
+	Flows          int64             `json:"flows"`
+	First          *time.Time        `json:"first"`
+	Last           *time.Time        `json:"last"`
+	Partitions     int               `json:"partitions"`
+	Segments       int               `json:"segments"`
+	BytesOnDisk    int64             `json:"bytes_on_disk"`
+	DataBytes      uint64            `json:"data_bytes"`
+	IndexBytes     uint64            `json:"index_bytes"`
+	DataPerFlow    float64           `json:"data_bytes_per_flow"`
+	IndexPerFlow   float64           `json:"index_bytes_per_flow"`
+	IndexByField   map[string]uint64 `json:"index_bytes_by_field"`
+	AssumedTime    int64             `json:"assumed_time"`
+	Sources        []infoSource      `json:"sources"`
+}
+
+func gatherInfo(st *index.Store) (*storeInfo, error) {
+	stats, err := st.Stats()
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := st.Sources()
+	if err != nil {
+		return nil, err
+	}
+	m := st.Meta()
+	info := &storeInfo{
+		Store: st.Dir(), StoreID: m.StoreID, Format: m.Format, PartitionWidth: time.Duration(m.PartitionWidth).String(),
+		Flows: stats.Flows, Partitions: stats.Partitions, Segments: stats.Segments, BytesOnDisk: st.DiskUsage(),
+		DataBytes: stats.DataBytes, IndexBytes: stats.IndexTotal(), IndexByField: map[string]uint64{},
+		Sources: []infoSource{},
+	}
+	if stats.Flows > 0 {
+		first, last := time.Unix(0, stats.MinStart).UTC(), time.Unix(0, stats.MaxEnd).UTC()
+		info.First, info.Last = &first, &last
+		info.DataPerFlow = round2(float64(stats.DataBytes+stats.HeaderBytes) / float64(stats.Flows))
+		info.IndexPerFlow = round2(float64(stats.IndexTotal()) / float64(stats.Flows))
+	}
+	for _, f := range index.IndexedFields {
+		info.IndexByField[index.FieldName(f)] = stats.IndexBytes[f]
+	}
+	for _, s := range srcs {
+		if s.Rejected == nil {
+			s.Rejected = map[string]int64{}
+		}
+		info.AssumedTime += s.AssumedTime
+		info.Sources = append(info.Sources, infoSource{ID: s.ID, Path: s.Path, SHA256: s.SHA256, Format: s.Format,
+			Size: s.Size, IngestedAt: s.IngestedAt, Version: s.Version, Flows: s.Flows, Rejected: s.Rejected,
+			AssumedTime: s.AssumedTime, Status: s.Status})
+	}
+	return info, nil
+}
+
+func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
+
+func writeInfoTable(w io.Writer, info *storeInfo) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "store\t%s (id %s, format %d)\n", info.Store, info.StoreID, info.Format)
+	fmt.Fprintf(tw, "flows\t%d\n", info.Flows)
+	if info.First != nil {
+		fmt.Fprintf(tw, "time span\t%s .. %s\n", info.First.Format(time.RFC3339Nano), info.Last.Format(time.RFC3339Nano))
+	}
+	fmt.Fprintf(tw, "partitions\t%d of %s, %d segments\n", info.Partitions, info.PartitionWidth, info.Segments)
+	fmt.Fprintf(tw, "size on disk\t%d bytes\n", info.BytesOnDisk)
+	fmt.Fprintf(tw, "bytes per flow\tdata %.2f, indexes %.2f", info.DataPerFlow, info.IndexPerFlow)
+	if info.Flows > 0 {
+		for _, f := range index.IndexedFields {
+			n := index.FieldName(f)
+			fmt.Fprintf(tw, ", %s %.2f", n, float64(info.IndexByField[n])/float64(info.Flows))
+		}
+	}
+	fmt.Fprintln(tw)
+	if info.AssumedTime > 0 {
+		fmt.Fprintf(tw, "assumed times\t%d records took --assume-time\n", info.AssumedTime)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nsources (%d)\n", len(info.Sources))
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tFLOWS\tREJECTED\tFORMAT\tSIZE\tINGESTED\tSHA-256\tPATH")
+	for _, s := range info.Sources {
+		rej := "0"
+		if len(s.Rejected) > 0 {
+			rej = formatReasons(s.Rejected)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Status, s.Flows, rej, s.Format, s.Size,
+			s.IngestedAt.Format(time.RFC3339), s.SHA256[:16], s.Path)
+	}
+	tw.Flush()
+}
+
+var _ = ingest.InputAuto

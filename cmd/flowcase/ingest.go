@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/flowcase/flowcase/ingest"
+	"github.com/flowcase/flowcase/query"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+func ingestCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "ingest",
+		Usage:     "decode evidence files into the case store",
+		ArgsUsage: "PATH... (files, directories, - for standard input)",
+		Flags: []cli.Flag{
+			storeFlag(),
+			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|pcap|pcapng"},
+			&cli.StringFlag{Name: "partition", Usage: "time partition width of a new store (default 1h; fixed once created)"},
+			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
+			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+		},
+		Action: runIngest,
+	}
+}
+
+func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
+	opt := ingest.Options{Input: strings.ToLower(c.String("input")), Version: version, Stdin: c.App.Reader}
+	switch opt.Input {
+	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputPcap, ingest.InputPcapng:
+	default:
+		return opt, 0, usagef("--input %q: want auto, json, ndjson, pcap or pcapng", opt.Input)
+	}
+	var width time.Duration
+	if p := c.String("partition"); p != "" {
+		d, err := query.ParseDuration(p)
+		if err != nil || d <= 0 {
+			return opt, 0, usagef("--partition %q: want a duration such as 1h", p)
+		}
+		width = d
+	}
+	if tz := c.String("input-tz"); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return opt, 0, usagef("--input-tz %q: %v", tz, err)
+		}
+		opt.InputTZ = loc
+	}
+	if at := c.String("assume-time"); at != "" {
+		t, err := query.ParseTime(at, time.Now(), 0)
+		if err != nil {
+			return opt, 0, usagef("--assume-time: %v", err)
+		}
+		opt.AssumeTime = t
+	}
+	return opt, width, nil
+}
+
+func runIngest(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usagef("ingest: no evidence given (files, directories or -)")
+	}
+	opt, width, err := parseIngestOptions(c)
+	if err != nil {
+		return err
+	}
+	st, err := openWrite(c, width)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cl := st.Cleaned; cl.Any() {
+		fmt.Fprintf(c.App.ErrWriter, "removed what a killed ingest left: %d pending sources, %d segments, %d orphan keys\n",
+			cl.PendingSources, cl.Segments, cl.OrphanKeys)
+	}
+	var bar *progressbar.ProgressBar
+	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
+		opt.Progress = func(file string, done, total int64) {
+			if bar == nil || bar.GetMax64() != total {
+				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(c.App.ErrWriter),
+					progressbar.OptionSetDescription(shorten(file, 40)), progressbar.OptionShowBytes(true),
+					progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+			}
+			bar.Set64(done)
+		}
+	}
+	sum, err := ingest.Run(st, c.Args().Slice(), opt)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("cannot close store: %w", err)
+	}
+	return reportIngest(c.App.ErrWriter, sum)
+}
+
+func reportIngest(w io.Writer, sum *ingest.Summary) error {
+	var skipped []string
+	for _, f := range sum.Files {
+		switch {
+		case f.Duplicate:
+			fmt.Fprintf(w, "%s: unchanged, %s\n", f.Path, f.Skipped)
+		case f.Skipped != "":
+			skipped = append(skipped, f.Path)
+		}
+		if f.Err != nil {
+			fmt.Fprintf(w, "error: %v\n", f.Err)
+		}
+		if len(f.Rejected) > 0 {
+			fmt.Fprintf(w, "%s: rejected %s\n", f.Path, formatReasons(f.Rejected))
+			for _, ex := range f.Examples {
+				fmt.Fprintf(w, "  %s: %s\n", f.Path, ex)
+			}
+		}
+		if f.Assumed > 0 {
+			fmt.Fprintf(w, "%s: %d records had no time and took --assume-time\n", f.Path, f.Assumed)
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "skipped %d files not recognised as evidence: %s\n", len(skipped), strings.Join(skipped, ", "))
+	}
+	rate := float64(sum.Flows) / max(sum.Elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(w, "ingested %d flows from %d files in %s (%.0f flows/s), %d rejected, %d skipped\n",
+		sum.Flows, countIngested(sum), sum.Elapsed.Round(time.Millisecond), rate, sum.Rejected, len(skipped))
+	switch {
+	case sum.Failed():
+		return exitCode(exitFailed)
+	case sum.Rejected > 0:
+		return exitCode(exitRejected)
+	}
+	return nil
+}
+
+func countIngested(sum *ingest.Summary) int {
+	n := 0
+	for _, f := range sum.Files {
+		if f.Skipped == "" && f.Format != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func formatReasons(m map[string]int64) string {
+	var parts []string
+	for _, k := range ingest.SortedReasons(m) {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n+3:]
+}

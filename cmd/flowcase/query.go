@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/query"
+	"github.com/urfave/cli/v2"
+)
+
+func queryCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "query",
+		Usage:       "ask the case store: list flows, statistics, detectors",
+		Subcommands: []*cli.Command{flowsCommand()},
+	}
+}
+
+func formatFlag(choices string) cli.Flag {
+	return &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: " + choices}
+}
+
+// rangeFlags are shared by every query subcommand.
+func rangeFlags() []cli.Flag {
+	return []cli.Flag{
+		storeFlag(),
+		&cli.StringFlag{Name: "from", Usage: "start of the range (RFC 3339, 2026-03-02, 2026-03-02T10:00, unix seconds, -6h, now-2d, end-6h)"},
+		&cli.StringFlag{Name: "to", Usage: "end of the range, exclusive (same forms as --from)"},
+		&cli.StringFlag{Name: "last", Usage: "the final DURATION of the case, up to the store's last flow (e.g. 24h, 7d)"},
+		&cli.BoolFlag{Name: "starting", Usage: "select flows by start time only (default: flows overlapping the range)"},
+		&cli.StringFlag{Name: "filter", Usage: "nfdump-like filter, e.g. 'src net 10.0.0.0/8 and dst port 443'"},
+		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone for table output"},
+	}
+}
+
+// scope is a resolved range and filter.
+type scope struct {
+	st     *index.Store
+	rng    query.Range
+	filter *query.Filter
+	tz     *time.Location
+}
+
+func openScope(c *cli.Context) (*scope, error) {
+	st, err := openRead(c)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := resolveScope(c, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return sc, nil
+}
+
+func resolveScope(c *cli.Context, st *index.Store) (*scope, error) {
+	sc := &scope{st: st, rng: query.Range{From: math.MinInt64, To: math.MaxInt64, Starting: c.Bool("starting")}}
+	now, end := time.Now(), st.Meta().MaxEnd
+	if last := c.String("last"); last != "" {
+		if c.IsSet("from") {
+			return nil, usagef("--last and --from cannot be used together")
+		}
+		d, err := query.ParseDuration(last)
+		if err != nil {
+			return nil, usagef("--last: %v", err)
+		}
+		sc.rng.From, sc.rng.To = end-int64(d), end+1
+	}
+	if s := c.String("from"); s != "" {
+		t, err := query.ParseTime(s, now, end)
+		if err != nil {
+			return nil, usagef("--from: %v", err)
+		}
+		sc.rng.From = t
+	}
+	if s := c.String("to"); s != "" {
+		t, err := query.ParseTime(s, now, end)
+		if err != nil {
+			return nil, usagef("--to: %v", err)
+		}
+		sc.rng.To = t
+	}
+	if sc.rng.To <= sc.rng.From {
+		return nil, usagef("empty range: --to (%s) is not after --from (%s)", fmtTime(sc.rng.To), fmtTime(sc.rng.From))
+	}
+	f, err := query.ParseFilter(c.String("filter"))
+	if err != nil {
+		return nil, usageError{err}
+	}
+	sc.filter = f
+	tz, err := time.LoadLocation(c.String("tz"))
+	if err != nil {
+		return nil, usagef("--tz %q: %v", c.String("tz"), err)
+	}
+	sc.tz = tz
+	return sc, nil
+}
+
+func fmtTime(ns int64) string {
+	switch ns {
+	case math.MinInt64:
+		return "the beginning"
+	case math.MaxInt64:
+		return "the end"
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+// sourceHashes maps source ids to SHA-256, for output.
+func sourceHashes(st *index.Store) (map[uint32]string, error) {
+	srcs, err := st.Sources()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[uint32]string, len(srcs))
+	for _, s := range srcs {
+		m[s.ID] = s.SHA256
+	}
+	return m, nil
+}
+
+var _ = fmt.Sprint

@@ -1,0 +1,267 @@
+package ingest
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/ingest/jsonflow"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Input formats (--input).
+const (
+	InputAuto   = "auto"
+	InputJSON   = "json"
+	InputNDJSON = "ndjson"
+	InputPcap   = "pcap"
+	InputPcapng = "pcapng"
+)
+
+// Options control an ingest run.
+type Options struct {
+	Input      string         // InputAuto or a forced format
+	InputTZ    *time.Location // zone for zone-less times in evidence; nil rejects them
+	AssumeTime int64          // unix ns for records without any time; 0 rejects them
+	Version    string         // flowcase version, recorded with each source
+	Stdin      io.Reader      // for the path "-"
+	// Progress, when set, is told how far each file has got.
+	Progress func(file string, done, total int64)
+	// RejectExamples is how many rejected records per file are kept with
+	// their position for the error report (default 20).
+	RejectExamples int
+	Now            func() time.Time
+}
+
+// FileResult is the outcome for one evidence file.
+type FileResult struct {
+	Path      string
+	SHA256    string
+	Size      int64
+	Format    string // json, ndjson (+gzip); "" when not recognised
+	Skipped   string // why the file was not ingested (not recognised, duplicate)
+	Duplicate bool
+	Flows     int64
+	Rejected  map[string]int64
+	Examples  []string // "line 12: port out of range: 70000"
+	Assumed   int64
+	Err       error // the file could not be (fully) read; what was read is kept
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Files    []FileResult
+	Flows    int64
+	Rejected int64
+	Elapsed  time.Duration
+}
+
+// Failed reports whether some file could not be read.
+func (s *Summary) Failed() bool {
+	for _, f := range s.Files {
+		if f.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Run ingests every file under paths into the store.
+func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
+	begin := time.Now()
+	files, err := expand(paths)
+	if err != nil {
+		return nil, err
+	}
+	sum := &Summary{}
+	for _, path := range files {
+		res := ingestPath(st, path, opt)
+		sum.Flows += res.Flows
+		for _, n := range res.Rejected {
+			sum.Rejected += n
+		}
+		sum.Files = append(sum.Files, res)
+	}
+	sum.Elapsed = time.Since(begin)
+	return sum, nil
+}
+
+func ingestPath(st *index.Store, path string, opt Options) FileResult {
+	name := path
+	if path == "-" {
+		name = "(stdin)"
+		in := opt.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		tmp, err := spoolStdin(in)
+		if err != nil {
+			return FileResult{Path: name, Err: err}
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	}
+	res := FileResult{Path: name}
+	sha, size, err := hashFile(path)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.SHA256, res.Size = index.HashHex(sha), size
+	if src, ok, err := st.SourceByHash(sha); err != nil {
+		res.Err = err
+		return res
+	} else if ok {
+		res.Duplicate = true
+		res.Skipped = fmt.Sprintf("already ingested as source %d (%s, %d flows)", src.ID, src.Path, src.Flows)
+		return res
+	}
+	if abs, err := filepath.Abs(path); err == nil && name == path {
+		name = abs
+	}
+	ingestFile(st, path, name, sha, &res, opt)
+	return res
+}
+
+// decoder is what each evidence format provides: records one at a time.
+type decoder interface {
+	Next(*flow.Record) bool
+	Err() error
+	Rejects() map[string]int
+	Assumed() int
+}
+
+func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResult, opt Options) {
+	var read int64
+	br, gz, closer, err := openContent(path, &read)
+	if err != nil {
+		res.Err = fmt.Errorf("%s: %w", name, err)
+		return
+	}
+	defer closer.Close()
+	format, dec, err := newDecoder(br, name, res, opt)
+	if err != nil {
+		res.Err = err
+		return
+	}
+	if dec == nil {
+		res.Skipped = "format not recognised"
+		return
+	}
+	res.Format = format
+	if gz {
+		res.Format += "+gzip"
+	}
+	w, err := st.BeginSource(index.SourceInfo{SHA256: sha, Path: name, Size: res.Size, Format: res.Format, Version: opt.Version})
+	if err != nil {
+		res.Err = err
+		return
+	}
+	var rec flow.Record
+	n := 0
+	for dec.Next(&rec) {
+		if err := w.Add(&rec); err != nil {
+			w.Abort()
+			res.Err = fmt.Errorf("%s: cannot store: %w", name, err)
+			return
+		}
+		if n++; n&0xffff == 0 && opt.Progress != nil {
+			opt.Progress(name, read, res.Size)
+		}
+	}
+	if err := dec.Err(); err != nil {
+		// What was read stays: valid records of a damaged file are kept.
+		res.Err = fmt.Errorf("%s: %w", name, err)
+	}
+	res.Rejected = map[string]int64{}
+	for k, v := range dec.Rejects() {
+		res.Rejected[k] = int64(v)
+	}
+	res.Assumed = int64(dec.Assumed())
+	extra, _ := json.Marshal(map[string]any{"examples": res.Examples})
+	src, err := w.Commit(index.SourceResult{Rejected: res.Rejected, AssumedTime: res.Assumed, Extra: extra})
+	if err != nil {
+		w.Abort()
+		res.Err = fmt.Errorf("%s: cannot commit: %w", name, err)
+		return
+	}
+	res.Flows = src.Flows
+	if opt.Progress != nil {
+		opt.Progress(name, res.Size, res.Size)
+	}
+}
+
+// newDecoder picks the decoder for the content (or the forced --input).
+// It returns a nil decoder for content it does not recognise.
+func newDecoder(br *bufio.Reader, name string, res *FileResult, opt Options) (string, decoder, error) {
+	head, _ := br.Peek(512)
+	format := opt.Input
+	if format == "" || format == InputAuto {
+		format = sniff(head)
+	}
+	switch format {
+	case InputJSON, InputNDJSON:
+		jf := jsonflow.FormatArray
+		if format == InputNDJSON {
+			jf = jsonflow.FormatNDJSON
+		}
+		d := jsonflow.NewReader(br, jsonflow.Options{Format: jf, InputTZ: opt.InputTZ, AssumeTime: opt.AssumeTime, Now: nowOf(opt)})
+		limit := opt.RejectExamples
+		if limit == 0 {
+			limit = 20
+		}
+		d.OnReject = func(r jsonflow.Reject) {
+			if len(res.Examples) < limit {
+				res.Examples = append(res.Examples, fmt.Sprintf("%s: %s", r.Where, rejectText(r)))
+			}
+		}
+		return format, d, nil
+	case "":
+		return "", nil, nil
+	}
+	return "", nil, fmt.Errorf("%s: input format %q is not supported yet", name, format)
+}
+
+func rejectText(r jsonflow.Reject) string {
+	if r.Detail == "" {
+		return r.Reason
+	}
+	return r.Reason + ": " + r.Detail
+}
+
+func nowOf(opt Options) time.Time {
+	if opt.Now != nil {
+		return opt.Now()
+	}
+	return time.Now()
+}
+
+// sniff tells the format from the first bytes of the content.
+func sniff(head []byte) string {
+	switch jsonflow.Sniff(head) {
+	case jsonflow.FormatArray:
+		return InputJSON
+	case jsonflow.FormatNDJSON:
+		return InputNDJSON
+	}
+	return ""
+}
+
+// SortedReasons returns rejection reasons in a stable order.
+func SortedReasons(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var errNotRecognised = errors.New("format not recognised")

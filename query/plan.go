@@ -1,0 +1,40 @@
+package query
+
+import (
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Request is one read of the store: a time range and a filter.
+type Request struct {
+	Range  Range
+	Filter *Filter // nil: every flow
+	// Columns the caller needs (0: all). The filter's own columns are added.
+	Columns index.Columns
+	// Ordered asks for rows in non-decreasing start time.
+	Ordered bool
+}
+
+// Scan plans and runs a request: partitions overlapping the range, then
+// segments whose manifests overlap it, then the filter's indexed terms as
+// bitmap operations over the postings, then only the blocks holding
+// candidate rows; the whole filter is checked on each decoded row.
+func Scan(st *index.Store, req Request, fn func(*flow.Record) bool) (index.ScanStats, error) {
+	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting,
+		Columns: req.Columns, Ordered: req.Ordered}
+	f := req.Filter
+	if f == nil {
+		return st.Scan(q, fn)
+	}
+	q.Match = f.IndexMatch()
+	if q.Columns != 0 {
+		// Filter terms may read any column; decode them all when filtering.
+		q.Columns = index.AllColumns
+	}
+	return st.Scan(q, func(r *flow.Record) bool {
+		if !f.Match(r) {
+			return true
+		}
+		return fn(r)
+	})
+}
