@@ -31,6 +31,9 @@ type Options struct {
 	PartitionWidth time.Duration
 	// Now stands in for the wall clock (tests); zero means time.Now.
 	Now func() time.Time
+	// SegmentRows caps the rows of a segment (default MaxSegmentRows);
+	// smaller segments exercise more of the write path in tests.
+	SegmentRows int
 }
 
 // Store is an open case store.
@@ -40,6 +43,7 @@ type Store struct {
 	readOnly bool
 	meta     Meta
 	now      func() time.Time
+	segRows  int
 	// Cleaned says what the read-write open removed (pending sources'
 	// segments and orphan keys).
 	Cleaned CleanupStats
@@ -57,7 +61,10 @@ func Open(dir string, opt Options) (*Store, error) {
 	if !Exists(dir) && (!opt.Create || opt.ReadOnly) {
 		return nil, fmt.Errorf("%w at %s (create one with `flowcase ingest`)", ErrNoStore, dir)
 	}
-	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now}
+	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now, segRows: MaxSegmentRows}
+	if opt.SegmentRows > 0 && opt.SegmentRows < MaxSegmentRows {
+		s.segRows = opt.SegmentRows
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -101,7 +108,7 @@ func explainOpenError(dir string, err error) error {
 			pid = strings.TrimSpace(string(b))
 		}
 		return fmt.Errorf("%w by ingest, pid %s (%s)", ErrInUse, pid, dir)
-	case errors.Is(err, badger.ErrTruncateNeeded), strings.Contains(msg, "read-only"),
+	case errors.Is(err, badger.ErrTruncateNeeded), strings.Contains(msg, "truncate required"), strings.Contains(msg, "read-only"),
 		strings.Contains(msg, "ReadOnly"), strings.Contains(msg, "read only"):
 		return fmt.Errorf("%w: run `flowcase recover --store %s` (%v)", ErrNotClean, dir, err)
 	}

@@ -2,11 +2,9 @@ package index
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowcase/flowcase/internal/flow"
@@ -44,7 +42,6 @@ type Writer struct {
 	src      Source
 	parts    map[int64][]flow.Record
 	buffered int
-	free     [][]flow.Record
 
 	jobs chan flushJob
 	done chan error
@@ -107,7 +104,7 @@ func (w *Writer) Add(r *flow.Record) error {
 	p := w.s.partitionOf(r.Start)
 	rows, ok := w.parts[p]
 	if !ok {
-		rows = w.newBuffer()
+		rows = make([]flow.Record, 0, 1024)
 	}
 	rows = append(rows, *r)
 	rows[len(rows)-1].SourceID = w.src.ID
@@ -118,21 +115,12 @@ func (w *Writer) Add(r *flow.Record) error {
 	w.maxEnd = max(w.maxEnd, r.End)
 	w.maxDuration = max(w.maxDuration, r.End-r.Start)
 	switch {
-	case len(rows) >= MaxSegmentRows:
+	case len(rows) >= w.s.segRows:
 		return w.flushPartition(p, nil)
 	case w.buffered >= MaxBufferedRows:
 		return w.flushPartition(w.fullest(), nil)
 	}
 	return nil
-}
-
-func (w *Writer) newBuffer() []flow.Record {
-	if n := len(w.free); n > 0 {
-		b := w.free[n-1]
-		w.free = w.free[:n-1]
-		return b[:0]
-	}
-	return make([]flow.Record, 0, 1024)
 }
 
 func (w *Writer) fullest() int64 {
@@ -239,9 +227,6 @@ func (w *Writer) flusher() {
 		if err == nil {
 			err = sw.write(w, job)
 		}
-		if cap(job.rows) <= 2*MaxSegmentRows {
-			w.recycle(job.rows)
-		}
 		if err != nil {
 			// Drain: Add and Commit see the error on their next send.
 			select {
@@ -253,12 +238,6 @@ func (w *Writer) flusher() {
 	if err == nil {
 		w.done <- nil
 	}
-}
-
-func (w *Writer) recycle(rows []flow.Record) {
-	// Buffers return through a small pool only from the flusher's side of the
-	// channel, so keep it simple: drop them and let the GC reuse the memory.
-	_ = rows
 }
 
 // segmentWriter encodes and writes segments, reusing its buffers.
@@ -406,7 +385,3 @@ func maxAddr(a, b netip.Addr) netip.Addr {
 	}
 	return a
 }
-
-var errStopped = errors.New("writer stopped")
-
-var _ = time.Second

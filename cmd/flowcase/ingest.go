@@ -26,6 +26,7 @@ func ingestCommand() *cli.Command {
 			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
 			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
 		},
 		Action: runIngest,
 	}

@@ -39,5 +39,5 @@ func openRead(c *cli.Context) (*index.Store, error) {
 
 // openWrite opens or creates the store for ingest.
 func openWrite(c *cli.Context, width time.Duration) (*index.Store, error) {
-	return index.Open(storePath(c), index.Options{Create: true, PartitionWidth: width})
+	return index.Open(storePath(c), index.Options{Create: true, PartitionWidth: width, SegmentRows: c.Int("segment-rows")})
 }
