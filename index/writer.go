@@ -336,8 +336,13 @@ func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows 
 	for i := range rows {
 		r := &rows[i]
 		row := uint32(i)
-		sw.pb[FieldSrcAddr].add(addrKey(r.SrcAddr), row)
-		sw.pb[FieldDstAddr].add(addrKey(r.DstAddr), row)
+		// An absent address has no entry: no address range holds it.
+		if r.SrcAddr.IsValid() {
+			sw.pb[FieldSrcAddr].add(addrKey(r.SrcAddr), row)
+		}
+		if r.DstAddr.IsValid() {
+			sw.pb[FieldDstAddr].add(addrKey(r.DstAddr), row)
+		}
 		sw.pb[FieldSrcPort].add(numKey(uint32(r.SrcPort)), row)
 		sw.pb[FieldDstPort].add(numKey(uint32(r.DstPort)), row)
 		sw.pb[FieldProto].add(numKey(uint32(r.Proto)), row)

@@ -1,0 +1,213 @@
+package query
+
+import (
+	"net/netip"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// opcode is the operation of a compiled filter node.
+type opcode uint8
+
+const (
+	opAll   opcode = iota // true
+	opAnd                 // every kid
+	opOr                  // any kid
+	opNot                 // not kids[0]
+	opAddr                // address field == addr
+	opNet                 // pfx contains address field
+	opNum                 // lo <= numeric field <= hi, inverted by neg
+	opFlags               // TCPFlags has every bit of lo
+)
+
+// field selects the record field a compiled leaf reads.
+type field uint8
+
+const (
+	fieldNone field = iota
+	fieldSrcAddr
+	fieldDstAddr
+	fieldExporter
+	fieldSrcPort
+	fieldDstPort
+	fieldProto
+	fieldBytes
+	fieldPackets
+	fieldSrcAS
+	fieldDstAS
+	fieldVLAN
+	fieldInIf
+	fieldOutIf
+)
+
+// node is the compiled form of a filter, evaluated by Match. A leaf with
+// f2 != fieldNone holds when its test holds on f1 or on f2 (a term without
+// direction).
+type node struct {
+	op     opcode
+	neg    bool
+	f1, f2 field
+	lo, hi uint64
+	addr   netip.Addr
+	pfx    netip.Prefix
+	kids   []node
+}
+
+func (n *node) match(r *flow.Record) bool {
+	switch n.op {
+	case opAll:
+		return true
+	case opAnd:
+		for i := range n.kids {
+			if !n.kids[i].match(r) {
+				return false
+			}
+		}
+		return true
+	case opOr:
+		for i := range n.kids {
+			if n.kids[i].match(r) {
+				return true
+			}
+		}
+		return false
+	case opNot:
+		return !n.kids[0].match(r)
+	case opFlags:
+		return uint64(r.TCPFlags)&n.lo == n.lo
+	}
+	return n.leaf(r, n.f1) || (n.f2 != fieldNone && n.leaf(r, n.f2))
+}
+
+// leaf evaluates an address, prefix or numeric test on field f.
+func (n *node) leaf(r *flow.Record, f field) bool {
+	switch n.op {
+	case opAddr:
+		return addrField(r, f) == n.addr
+	case opNet:
+		return n.pfx.Contains(addrField(r, f))
+	}
+	v := numField(r, f)
+	return (n.lo <= v && v <= n.hi) != n.neg
+}
+
+func addrField(r *flow.Record, f field) netip.Addr {
+	switch f {
+	case fieldSrcAddr:
+		return r.SrcAddr
+	case fieldDstAddr:
+		return r.DstAddr
+	}
+	return r.Exporter
+}
+
+func numField(r *flow.Record, f field) uint64 {
+	switch f {
+	case fieldSrcPort:
+		return uint64(r.SrcPort)
+	case fieldDstPort:
+		return uint64(r.DstPort)
+	case fieldProto:
+		return uint64(r.Proto)
+	case fieldBytes:
+		return r.Bytes + r.RevBytes
+	case fieldPackets:
+		return r.Packets + r.RevPackets
+	case fieldSrcAS:
+		return uint64(r.SrcAS)
+	case fieldDstAS:
+		return uint64(r.DstAS)
+	case fieldVLAN:
+		return uint64(r.VLAN)
+	case fieldInIf:
+		return uint64(r.InIf)
+	case fieldOutIf:
+		return uint64(r.OutIf)
+	}
+	return 0
+}
+
+// compile turns a parsed filter into nodes.
+func compile(e *expr) node {
+	switch e.kind {
+	case exprAnd, exprOr, exprNot:
+		n := node{op: map[exprKind]opcode{exprAnd: opAnd, exprOr: opOr, exprNot: opNot}[e.kind]}
+		n.kids = make([]node, len(e.kids))
+		for i, k := range e.kids {
+			n.kids[i] = compile(k)
+		}
+		return n
+	}
+	return compileTerm(&e.term)
+}
+
+// termFields maps a term kind and direction to the fields it reads.
+var termFields = map[termKind][2]field{
+	termAddr:      {fieldSrcAddr, fieldDstAddr},
+	termNet:       {fieldSrcAddr, fieldDstAddr},
+	termPort:      {fieldSrcPort, fieldDstPort},
+	termPortRange: {fieldSrcPort, fieldDstPort},
+	termAS:        {fieldSrcAS, fieldDstAS},
+	termIf:        {fieldInIf, fieldOutIf},
+	termExporter:  {fieldExporter},
+	termProto:     {fieldProto},
+	termBytes:     {fieldBytes},
+	termPackets:   {fieldPackets},
+	termVLAN:      {fieldVLAN},
+}
+
+func compileTerm(t *term) node {
+	fs := termFields[t.kind]
+	n := node{f1: fs[0], f2: fs[1]}
+	switch t.dir {
+	case dirSrc, dirIn:
+		n.f2 = fieldNone
+	case dirDst, dirOut:
+		n.f1, n.f2 = fs[1], fieldNone
+	}
+	switch t.kind {
+	case termAny:
+		n.op = opAll
+	case termFlags:
+		n.op, n.lo = opFlags, t.n
+	case termAddr, termExporter:
+		n.op, n.addr = opAddr, t.addr
+	case termNet:
+		n.op, n.pfx = opNet, t.pfx
+	default:
+		n.op = opNum
+		n.lo, n.hi, n.neg = t.bounds()
+	}
+	return n
+}
+
+// bounds returns the values a numeric term accepts: [lo, hi] (empty when
+// lo > hi), or everything but it when neg.
+func (t *term) bounds() (lo, hi uint64, neg bool) {
+	max := numericMax[t.kind]
+	switch t.kind {
+	case termProto:
+		return t.n, t.n, false
+	case termPortRange:
+		return t.n, t.n2, false
+	}
+	switch t.op {
+	case cmpNE:
+		return t.n, t.n, true
+	case cmpLT:
+		if t.n == 0 {
+			return 1, 0, false
+		}
+		return 0, t.n - 1, false
+	case cmpLE:
+		return 0, t.n, false
+	case cmpGT:
+		if t.n >= max {
+			return 1, 0, false
+		}
+		return t.n + 1, max, false
+	case cmpGE:
+		return t.n, max, false
+	}
+	return t.n, t.n, false
+}
