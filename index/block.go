@@ -95,14 +95,14 @@ func newBlockEncoder() *blockEncoder {
 
 // encode appends the block value of rows (sorted by Start, at most
 // BlockRows) to dst.
-func (e *blockEncoder) encode(dst []byte, rows []flow.Record) []byte {
+func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 	for i := range e.cols {
 		e.cols[i] = e.cols[i][:0]
 	}
 	clear(e.dict)
 	e.encodeTimes(rows)
-	for i := range rows {
-		e.encodeRow(&rows[i])
+	for _, r := range rows {
+		e.encodeRow(r)
 	}
 	e.raw = e.raw[:0]
 	for i := range e.cols {
@@ -132,16 +132,16 @@ func allZero(b []byte) bool {
 	return true
 }
 
-func (e *blockEncoder) encodeTimes(rows []flow.Record) {
+func (e *blockEncoder) encodeTimes(rows []*flow.Record) {
 	if len(rows) == 0 {
 		return
 	}
 	c := binary.BigEndian.AppendUint64(e.cols[colStart], uint64(rows[0].Start))
 	prev := rows[0].Start
-	for i := range rows {
-		c = binary.AppendUvarint(c, uint64(rows[i].Start-prev))
-		prev = rows[i].Start
-		e.cols[colDuration] = binary.AppendUvarint(e.cols[colDuration], uint64(rows[i].End-rows[i].Start))
+	for _, r := range rows {
+		c = binary.AppendUvarint(c, uint64(r.Start-prev))
+		prev = r.Start
+		e.cols[colDuration] = binary.AppendUvarint(e.cols[colDuration], uint64(r.End-r.Start))
 	}
 	e.cols[colStart] = c
 }

@@ -108,21 +108,18 @@ func (e *segEval) leaf(m *Match) (*roaring.Bitmap, error) {
 		return nil, err
 	}
 	bm := roaring.New()
-	var i, j int
 	switch {
 	case m.Op == MatchAddrRange && p.width == 0:
-		if !m.AddrLo.IsValid() || !m.AddrHi.IsValid() || m.AddrLo.BitLen() != m.AddrHi.BitLen() {
+		if !m.AddrLo.IsValid() || !m.AddrHi.IsValid() || m.AddrLo.BitLen() != m.AddrHi.BitLen() || m.AddrHi.Less(m.AddrLo) {
 			return bm, nil
 		}
-		i, j = p.addrRange(m.AddrLo, m.AddrHi)
+		return bm, p.addrRange(bm, m.AddrLo, m.AddrHi)
 	case m.Op == MatchNumRange && p.width != 0:
 		lim := uint32(1)<<(8*p.width) - 1
 		if m.Lo > lim || m.Lo > m.Hi {
 			return bm, nil
 		}
-		i, j = p.numRange(m.Lo, min(m.Hi, lim))
-	default:
-		return nil, fmt.Errorf("BUG: match op %d on field %d", m.Op, m.Field)
+		return bm, p.numRange(bm, m.Lo, min(m.Hi, lim))
 	}
-	return bm, p.union(bm, i, j)
+	return nil, fmt.Errorf("BUG: match op %d on field %d", m.Op, m.Field)
 }

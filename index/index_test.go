@@ -335,21 +335,3 @@ func TestPendingSourceRemovedOnOpen(t *testing.T) {
 		t.Fatal("pending source still registered")
 	}
 }
-
-func BenchmarkIngest(b *testing.B) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	recs := make([]flow.Record, 200000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		s := openTemp(b, b.TempDir())
-		ingest(b, s, fmt.Sprint(i), recs)
-		st, _ := s.Stats()
-		b.ReportMetric(float64(st.DataBytes)/float64(st.Flows), "data-B/flow")
-		b.ReportMetric(float64(st.IndexTotal())/float64(st.Flows), "index-B/flow")
-		s.Close()
-	}
-	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
-}

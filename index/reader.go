@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/dgraph-io/badger/v4"
@@ -193,14 +194,14 @@ type cursor struct {
 	rows  []flow.Record
 	pos   int
 	first uint32
-	dec   blockDecoder
+	dec   *blockDecoder // from decoderPool; returned when the cursor ends
 	buf   []byte
 	head  *flow.Record
 }
 
 func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, error) {
 	st.Blocks += len(m.Blocks)
-	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1}
+	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1, dec: decoderPool.Get().(*blockDecoder)}
 	if q.Match != nil && q.Match.Op != MatchAll {
 		ev := &segEval{txn: txn, m: m, cache: map[Field]*postings{}}
 		bm, all, err := ev.eval(q.Match)
@@ -237,11 +238,22 @@ func (c *cursor) next() (*flow.Record, error) {
 			return r, nil
 		}
 		if !c.nextBlock() {
+			c.release()
 			return nil, nil
 		}
 		if err := c.load(); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// decoderPool keeps block decoders (and their row buffers) across scans.
+var decoderPool = sync.Pool{New: func() any { return new(blockDecoder) }}
+
+func (c *cursor) release() {
+	if c.dec != nil {
+		decoderPool.Put(c.dec)
+		c.dec, c.rows = nil, nil
 	}
 }
 

@@ -1,10 +1,12 @@
 package index
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowcase/flowcase/internal/flow"
@@ -40,7 +42,7 @@ type SourceResult struct {
 type Writer struct {
 	s        *Store
 	src      Source
-	parts    map[int64][]flow.Record
+	parts    map[int64]*partBuf
 	buffered int
 
 	jobs chan flushJob
@@ -54,8 +56,53 @@ type Writer struct {
 
 type flushJob struct {
 	partition int64
-	rows      []flow.Record
+	rows      *partBuf
 	final     *Source // set on the last job: its manifest txn marks the source complete
+}
+
+// chunkRows is the size of the fixed chunks rows are buffered in: a
+// partition's buffer grows by chunks, never by copying what it holds.
+const chunkRows = 512
+
+type chunk [chunkRows]flow.Record
+
+var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
+
+// partBuf holds the buffered rows of one partition.
+type partBuf struct {
+	chunks []*chunk
+	n      int
+}
+
+func (b *partBuf) add(r *flow.Record) *flow.Record {
+	if b.n == len(b.chunks)*chunkRows {
+		b.chunks = append(b.chunks, chunkPool.Get().(*chunk))
+	}
+	dst := &b.chunks[b.n/chunkRows][b.n%chunkRows]
+	*dst = *r
+	b.n++
+	return dst
+}
+
+// sorted returns pointers to the rows in start order (stable).
+func (b *partBuf) sorted() []*flow.Record {
+	out := make([]*flow.Record, b.n)
+	for i := range out {
+		out[i] = &b.chunks[i/chunkRows][i%chunkRows]
+	}
+	if !slices.IsSortedFunc(out, cmpStart) {
+		slices.SortStableFunc(out, cmpStart)
+	}
+	return out
+}
+
+func cmpStart(a, b *flow.Record) int { return cmp.Compare(a.Start, b.Start) }
+
+func (b *partBuf) release() {
+	for _, c := range b.chunks {
+		chunkPool.Put(c)
+	}
+	b.chunks = nil
 }
 
 // BeginSource registers a source as pending and returns its writer. The
@@ -66,7 +113,7 @@ func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
 	}
 	w := &Writer{
 		s:        s,
-		parts:    map[int64][]flow.Record{},
+		parts:    map[int64]*partBuf{},
 		jobs:     make(chan flushJob, 1),
 		done:     make(chan error, 1),
 		minStart: 1<<63 - 1,
@@ -102,20 +149,19 @@ func (w *Writer) Add(r *flow.Record) error {
 		return w.err
 	}
 	p := w.s.partitionOf(r.Start)
-	rows, ok := w.parts[p]
+	buf, ok := w.parts[p]
 	if !ok {
-		rows = make([]flow.Record, 0, 1024)
+		buf = &partBuf{}
+		w.parts[p] = buf
 	}
-	rows = append(rows, *r)
-	rows[len(rows)-1].SourceID = w.src.ID
-	w.parts[p] = rows
+	buf.add(r).SourceID = w.src.ID
 	w.buffered++
 	w.flows++
 	w.minStart = min(w.minStart, r.Start)
 	w.maxEnd = max(w.maxEnd, r.End)
 	w.maxDuration = max(w.maxDuration, r.End-r.Start)
 	switch {
-	case len(rows) >= w.s.segRows:
+	case buf.n >= w.s.segRows:
 		return w.flushPartition(p, nil)
 	case w.buffered >= MaxBufferedRows:
 		return w.flushPartition(w.fullest(), nil)
@@ -125,20 +171,20 @@ func (w *Writer) Add(r *flow.Record) error {
 
 func (w *Writer) fullest() int64 {
 	best, n := int64(0), -1
-	for p, rows := range w.parts {
-		if len(rows) > n || (len(rows) == n && p < best) {
-			best, n = p, len(rows)
+	for p, buf := range w.parts {
+		if buf.n > n || (buf.n == n && p < best) {
+			best, n = p, buf.n
 		}
 	}
 	return best
 }
 
 func (w *Writer) flushPartition(p int64, final *Source) error {
-	rows := w.parts[p]
+	buf := w.parts[p]
 	delete(w.parts, p)
-	w.buffered -= len(rows)
+	w.buffered -= buf.n
 	select {
-	case w.jobs <- flushJob{partition: p, rows: rows, final: final}:
+	case w.jobs <- flushJob{partition: p, rows: buf, final: final}:
 	case err := <-w.done:
 		w.err = err
 		return err
@@ -227,6 +273,7 @@ func (w *Writer) flusher() {
 		if err == nil {
 			err = sw.write(w, job)
 		}
+		job.rows.release()
 		if err != nil {
 			// Drain: Add and Commit see the error on their next send.
 			select {
@@ -251,23 +298,15 @@ type segmentWriter struct {
 
 func newSegmentWriter(s *Store) *segmentWriter {
 	sw := &segmentWriter{s: s, enc: newBlockEncoder()}
+	widths := [numFields]int{FieldSrcAddr: 0, FieldDstAddr: 0, FieldSrcPort: 2, FieldDstPort: 2, FieldProto: 1}
 	for f := FieldSrcAddr; f <= FieldProto; f++ {
-		sw.pb[f] = newPostingsBuilder()
+		sw.pb[f] = newPostingsBuilder(widths[f])
 	}
 	return sw
 }
 
 func (sw *segmentWriter) write(w *Writer, job flushJob) error {
-	rows := job.rows
-	slices.SortStableFunc(rows, func(a, b flow.Record) int {
-		switch {
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
-	})
+	rows := job.rows.sorted()
 	seg, err := sw.allocate(job.partition, w.src.ID)
 	if err != nil {
 		return err
@@ -329,27 +368,26 @@ func (sw *segmentWriter) allocate(partition int64, source uint32) (uint64, error
 	return seg, nil
 }
 
-func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows []flow.Record) error {
+func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows []*flow.Record) error {
 	for f := FieldSrcAddr; f <= FieldProto; f++ {
 		sw.pb[f].reset()
 	}
 	for i := range rows {
-		r := &rows[i]
+		r := rows[i]
 		row := uint32(i)
 		// An absent address has no entry: no address range holds it.
 		if r.SrcAddr.IsValid() {
-			sw.pb[FieldSrcAddr].add(addrKey(r.SrcAddr), row)
+			sw.pb[FieldSrcAddr].addAddr(r.SrcAddr, row)
 		}
 		if r.DstAddr.IsValid() {
-			sw.pb[FieldDstAddr].add(addrKey(r.DstAddr), row)
+			sw.pb[FieldDstAddr].addAddr(r.DstAddr, row)
 		}
-		sw.pb[FieldSrcPort].add(numKey(uint32(r.SrcPort)), row)
-		sw.pb[FieldDstPort].add(numKey(uint32(r.DstPort)), row)
-		sw.pb[FieldProto].add(numKey(uint32(r.Proto)), row)
+		sw.pb[FieldSrcPort].addNum(uint32(r.SrcPort), row)
+		sw.pb[FieldDstPort].addNum(uint32(r.DstPort), row)
+		sw.pb[FieldProto].addNum(uint32(r.Proto), row)
 	}
-	widths := [numFields]int{FieldSrcAddr: 0, FieldDstAddr: 0, FieldSrcPort: 2, FieldDstPort: 2, FieldProto: 1}
 	for f := FieldSrcAddr; f <= FieldProto; f++ {
-		v := sw.pb[f].build(widths[f])
+		v := sw.pb[f].build()
 		m.Postings[f] = uint32(len(v))
 		if err := wb.Set(postingsKey(m.Segment, f), v); err != nil {
 			return fmt.Errorf("cannot write postings: %w", err)
@@ -358,15 +396,14 @@ func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows 
 	return nil
 }
 
-func blockHeaderOf(rows []flow.Record, first, size uint32) BlockHeader {
+func blockHeaderOf(rows []*flow.Record, first, size uint32) BlockHeader {
 	h := BlockHeader{FirstRow: first, Rows: uint32(len(rows)), Size: size,
 		MinStart: rows[0].Start, MaxStart: rows[len(rows)-1].Start,
 		MinEnd: rows[0].End, MaxEnd: rows[0].End,
 		MinSrc: rows[0].SrcAddr, MaxSrc: rows[0].SrcAddr, MinDst: rows[0].DstAddr, MaxDst: rows[0].DstAddr,
 		MinSrcPort: rows[0].SrcPort, MaxSrcPort: rows[0].SrcPort, MinDstPort: rows[0].DstPort, MaxDstPort: rows[0].DstPort,
 		MinProto: rows[0].Proto, MaxProto: rows[0].Proto}
-	for i := range rows {
-		r := &rows[i]
+	for _, r := range rows {
 		h.MinEnd, h.MaxEnd = min(h.MinEnd, r.End), max(h.MaxEnd, r.End)
 		h.MinSrc, h.MaxSrc = minAddr(h.MinSrc, r.SrcAddr), maxAddr(h.MaxSrc, r.SrcAddr)
 		h.MinDst, h.MaxDst = minAddr(h.MinDst, r.DstAddr), maxAddr(h.MaxDst, r.DstAddr)

@@ -1,0 +1,260 @@
+// Package netflow decodes NetFlow v5, NetFlow v9 (RFC 3954) and IPFIX
+// (RFC 7011/7012, RFC 5103 biflows) export packets, the UDP payloads a
+// collector receives, into flow.Record values.
+//
+// Decoding is pure: bytes and explicit template state in, records out, no
+// I/O. Template state lives in a TemplateCache keyed by exporter address,
+// UDP source port, observation domain (v9 source id) and template id, so
+// exporters and domains never mix; the cache can be serialised and
+// restored, so evidence decoded on another day still finds its templates.
+// Data sets whose template is not known yet are returned (ParkedSet) for
+// the caller to keep and decode later with DecodeParked.
+//
+// Conventions, each checked against tshark on real captures:
+//   - ObsDomain is the v9 source id, the IPFIX observation domain id, and
+//     engine_type<<8 | engine_id for v5.
+//   - v5/v9 sysUpTime-relative times: header unix time minus
+//     (sysUptime - t) ms, modulo 2^32 across the uptime wrap, read as signed
+//     only when t lies at most an hour ahead of sysUptime (uptimeToUnixNs).
+//     IPFIX flowStart/EndSysUpTime need systemInitTimeMilliseconds from
+//     options data; without it, End is the export time and Start keeps the
+//     duration (counted as ErrTimeFromExport).
+//   - An element repeated in one template: the first occurrence wins (as
+//     tshark). A template with both IPv4 and IPv6 address fields: the
+//     non-zero one wins.
+//   - Sampling: an interval in the record itself, else the exporter's
+//     options data for the record's sampler id (FLOW_SAMPLER_ID 48 /
+//     selectorId 302) or for the domain, else the v5 header; 1 otherwise.
+//     Counters stay raw; PacketInfo.SamplingFrom says where intervals came
+//     from.
+package netflow
+
+import (
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Packet is one export packet as the capture reader found it.
+type Packet struct {
+	Exporter    Exporter
+	CaptureTime int64  // unix ns, when the collector's capture saw it
+	Payload     []byte // the UDP payload
+	Number      uint64 // packet number in its file, for messages
+}
+
+// Warning flags anomalies that do not stop decoding.
+type Warning uint32
+
+const (
+	// WarnCountMismatch: the v5/v9 header count differs from the records
+	// found (softflowd's v9 count leaves template records out; a v5 count
+	// claiming more records than the datagram holds).
+	WarnCountMismatch Warning = 1 << iota
+	// WarnTrailingBytes: bytes after the last record (v5), the last set
+	// (v9), or beyond the IPFIX message length.
+	WarnTrailingBytes
+	// WarnTruncated: the IPFIX message length claims more bytes than the
+	// payload holds (a snapped capture); sets present were decoded.
+	WarnTruncated
+)
+
+func (w Warning) String() string {
+	s := ""
+	for _, x := range []struct {
+		w Warning
+		s string
+	}{{WarnCountMismatch, "count-mismatch"}, {WarnTrailingBytes, "trailing-bytes"}, {WarnTruncated, "truncated"}} {
+		if w&x.w != 0 {
+			if s != "" {
+				s += ","
+			}
+			s += x.s
+		}
+	}
+	return s
+}
+
+// PacketInfo describes a decoded export packet.
+type PacketInfo struct {
+	Version     uint16
+	Domain      uint32 // v9 source id, IPFIX observation domain, v5 engine type<<8 | engine id
+	Sequence    uint32 // v5: flows, v9: packets, IPFIX: data records sent before this message
+	ExportTime  int64  // export header time, unix ns (v9/IPFIX: whole seconds)
+	SysUptime   uint32 // v5/v9 header uptime, ms
+	HeaderCount int    // v5/v9 header count (-1 for IPFIX)
+
+	Records            int // flow records emitted
+	OptionsRecords     int // options data records (not flows)
+	TemplateRecords    int // template and options template records read
+	TemplatesLearned   int // templates new or changed in the cache
+	TemplatesWithdrawn int
+
+	Warnings Warning
+	// Skipped counts skipped parts by reason (index with a Reason).
+	Skipped [NumReasons]uint32
+	// SamplingFrom counts flow records by where their sampling interval
+	// came from (SampledNone, SampledRecord, SampledOptions, SampledHeader).
+	SamplingFrom [numSamplingSources]uint32
+	// Unknown lists the data sets whose template was not known. The slice
+	// is reused by the next Decode call: copy what you keep.
+	Unknown []ParkedSet
+}
+
+// ParkedSet is a data set that arrived before its template, with the
+// export header context needed to decode it later with DecodeParked.
+type ParkedSet struct {
+	Key         TemplateKey
+	Offset      int // of the set (its 4-byte header included) in Packet.Payload
+	Length      int // of the set, header included
+	ExportTime  int64
+	SysUptime   uint32 // v9 header uptime, ms
+	Sequence    uint32
+	CaptureTime int64
+	Number      uint64
+}
+
+// Bytes returns the set's bytes within the packet payload it came from.
+func (ps *ParkedSet) Bytes(payload []byte) []byte {
+	if ps.Offset < 0 || ps.Length < 0 || ps.Offset > len(payload) || ps.Length > len(payload)-ps.Offset {
+		return nil
+	}
+	return payload[ps.Offset : ps.Offset+ps.Length]
+}
+
+// Decoder decodes export packets with the templates of its cache. It is not
+// safe for concurrent use. The *flow.Record passed to emit is reused for
+// every record: copy it to keep it.
+type Decoder struct {
+	Templates *TemplateCache
+	// OutBytesReverse maps OUT_BYTES/OUT_PKTS (postOctetDeltaCount and
+	// postPacketDeltaCount, elements 23/24) to RevBytes/RevPackets instead
+	// of PostBytes/PostPackets, for exporters that use them for the
+	// reverse direction.
+	OutBytesReverse bool
+
+	rec    flow.Record
+	sc     scratch
+	fields []Field
+	parked []ParkedSet
+}
+
+// NewDecoder returns a decoder using cache (a new empty one if nil).
+func NewDecoder(cache *TemplateCache) *Decoder {
+	if cache == nil {
+		cache = NewTemplateCache()
+	}
+	return &Decoder{Templates: cache}
+}
+
+// Decode decodes one export packet, calling emit for every flow record.
+// Records emitted before an error are valid. An error is a *DecodeError.
+func (d *Decoder) Decode(p Packet, emit func(*flow.Record)) (PacketInfo, error) {
+	if d.Templates == nil {
+		d.Templates = NewTemplateCache()
+	}
+	if emit == nil {
+		emit = func(*flow.Record) {}
+	}
+	d.parked = d.parked[:0]
+	var info PacketInfo
+	var err error
+	r := newReader(p.Payload)
+	switch v := r.u16(); v {
+	case 5:
+		err = d.decodeV5(p, &info, emit)
+	case 9:
+		err = d.decodeV9(p, &info, emit)
+	case 10:
+		err = d.decodeIPFIX(p, &info, emit)
+	default:
+		reason := ErrVersion
+		if r.failed() {
+			reason = ErrTruncated
+		}
+		err = &DecodeError{Version: v, Reason: reason, Got: int(v)}
+	}
+	info.Unknown = d.parked
+	if de, ok := err.(*DecodeError); ok {
+		de.Packet = p.Number
+	}
+	return info, err
+}
+
+// DecodeParked decodes a data set returned in PacketInfo.Unknown, now that
+// its template may be known; set is ps.Bytes(payload) (or a copy of it).
+// It returns ErrUnknownTemplate (in a *DecodeError) while the template is
+// still missing.
+func (d *Decoder) DecodeParked(ps ParkedSet, set []byte, emit func(*flow.Record)) (PacketInfo, error) {
+	if d.Templates == nil {
+		d.Templates = NewTemplateCache()
+	}
+	if emit == nil {
+		emit = func(*flow.Record) {}
+	}
+	info := PacketInfo{Version: ps.Key.Version, Domain: ps.Key.Domain, Sequence: ps.Sequence,
+		ExportTime: ps.ExportTime, SysUptime: ps.SysUptime, HeaderCount: -1}
+	de := &DecodeError{Version: ps.Key.Version, Offset: ps.Offset, SetID: ps.Key.ID, Packet: ps.Number}
+	t := d.Templates.Get(ps.Key)
+	switch {
+	case len(set) < 4 || len(set) != ps.Length:
+		de.Reason, de.Got, de.Want = ErrSetLength, len(set), ps.Length
+		return info, de
+	case t == nil:
+		de.Reason = ErrUnknownTemplate
+		return info, de
+	}
+	ctx := pktCtx{version: ps.Key.Version, dk: ps.Key.DomainKey(), exportNs: ps.ExportTime,
+		sysUptime: ps.SysUptime, ds: d.Templates.domain(ps.Key.DomainKey())}
+	d.decodeData(&ctx, t, set[4:], &info, emit)
+	return info, nil
+}
+
+// decodeData decodes the records of a data set body (after its header).
+// Trailing bytes shorter than a record are padding when zero, otherwise
+// counted as ErrRecordTruncated.
+func (d *Decoder) decodeData(ctx *pktCtx, t *Template, body []byte, info *PacketInfo, emit func(*flow.Record)) {
+	for len(body) > 0 {
+		if len(body) < t.minLen {
+			d.tail(body, info)
+			return
+		}
+		d.rec = flow.Record{}
+		d.sc.has = 0
+		n, ok := walkRecord(t, body, &d.rec, &d.sc)
+		if !ok {
+			d.tail(body, info)
+			return
+		}
+		body = body[n:]
+		if t.Options {
+			info.OptionsRecords++
+			d.applyOptions(ctx, &d.sc, info)
+			continue
+		}
+		d.finishFlow(ctx, &d.rec, &d.sc, info)
+		info.Records++
+		emit(&d.rec)
+	}
+}
+
+func (d *Decoder) tail(b []byte, info *PacketInfo) {
+	if !allZero(b) {
+		info.Skipped[ErrRecordTruncated]++
+	}
+}
+
+// park records a data set whose template is unknown.
+func (d *Decoder) park(ctx *pktCtx, p *Packet, info *PacketInfo, id uint16, off, length int) {
+	info.Skipped[ErrUnknownTemplate]++
+	d.parked = append(d.parked, ParkedSet{
+		Key:    TemplateKey{Exporter: ctx.dk.Exporter, Domain: ctx.dk.Domain, ID: id, Version: ctx.version},
+		Offset: off, Length: length, ExportTime: ctx.exportNs, SysUptime: ctx.sysUptime,
+		Sequence: info.Sequence, CaptureTime: p.CaptureTime, Number: p.Number,
+	})
+}
+
+// exporterKey normalises an exporter address (IPv4-mapped IPv6 to IPv4) so
+// the same exporter seen by two capture readers keys the same templates.
+func exporterKey(e Exporter) Exporter {
+	e.Addr = e.Addr.Unmap()
+	return e
+}

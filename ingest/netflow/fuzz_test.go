@@ -1,0 +1,174 @@
+package netflow
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// The fuzz targets take two export packets: the first usually carries
+// templates (and options), the second data. Each is decoded in turn and
+// then again, so data sets also meet the templates learned after them.
+// Seeds: hand-built packets below, and real packets extracted from the
+// shared captures in testdata/fuzz/<target>/seed-* (TestWriteFuzzSeeds,
+// run with FLOWCASE_WRITE_SEEDS=1, says which frames).
+
+// checkDecode decodes a then b then both again with one decoder and checks
+// the invariants every input must keep.
+func checkDecode(t *testing.T, a, b []byte) {
+	d := NewDecoder(nil)
+	var parked []ParkedSet
+	var sets [][]byte
+	for _, payload := range [][]byte{a, b, a, b} {
+		n := 0
+		info, err := d.Decode(Packet{Exporter: testExporter, Payload: payload}, func(r *flow.Record) {
+			n++
+			checkRecord(t, r)
+		})
+		if n != info.Records {
+			t.Fatalf("emitted %d records, info says %d", n, info.Records)
+		}
+		if err != nil && info.Version != 0 {
+			if _, ok := err.(*DecodeError); !ok {
+				t.Fatalf("error %T is not a *DecodeError", err)
+			}
+		}
+		for _, ps := range info.Unknown {
+			set := ps.Bytes(payload)
+			if set == nil || len(set) < setHeaderLen {
+				t.Fatalf("parked set %+v outside payload of %d bytes", ps, len(payload))
+			}
+			parked, sets = append(parked, ps), append(sets, set)
+		}
+	}
+	for i, ps := range parked {
+		d.DecodeParked(ps, sets[i], func(r *flow.Record) { checkRecord(t, r) })
+	}
+	checkCacheRoundTrip(t, d.Templates)
+}
+
+func checkRecord(t *testing.T, r *flow.Record) {
+	if r.End < r.Start {
+		t.Fatalf("end %d before start %d", r.End, r.Start)
+	}
+	if r.SamplingInterval < 1 {
+		t.Fatalf("sampling interval %d", r.SamplingInterval)
+	}
+}
+
+func checkCacheRoundTrip(t *testing.T, c *TemplateCache) {
+	b, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := NewTemplateCache()
+	if err := n.UnmarshalBinary(b); err != nil {
+		t.Fatalf("cannot read back own cache: %v", err)
+	}
+	if b2, _ := n.MarshalBinary(); !bytes.Equal(b, b2) {
+		t.Fatal("cache round trip differs")
+	}
+}
+
+func FuzzV5(f *testing.F) {
+	p := (&pkt{}).u16(5).u16(1).u32(100).u32(testSecs).u32(0).u32(1).u8(0).u8(0).u16(0)
+	p.raw(make([]byte, 48)...)
+	f.Add(p.b, []byte{})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		if len(a) >= 2 {
+			a = bytes.Clone(a)
+			a[0], a[1] = 0, 5 // keep the fuzzer on v5
+		}
+		checkDecode(t, a, b)
+	})
+}
+
+func FuzzV9(f *testing.F) {
+	f.Add(v9Packet(500_000, testSecs), []byte{})
+	tpl := v9Header(1, 900_000, testSecs, 2, 42)
+	tpl.set(0, func(p *pkt) { p.u16(256).u16(uint16(len(v9FlowTemplate) / 2)).fields(v9FlowTemplate...) })
+	data := v9Header(1, 1000, testSecs, 1, 42)
+	data.set(256, func(p *pkt) { v9FlowRecord(p, "10.0.0.1", "10.0.0.2", 1, 2, 100, 1, 1<<32-10, 500) })
+	f.Add(data.b, tpl.b)
+	f.Fuzz(func(t *testing.T, a, b []byte) { checkDecode(t, a, b) })
+}
+
+func FuzzIPFIX(f *testing.F) {
+	p := ipfixHeader(testSecs, 0, 5)
+	ipfixTemplateSet256(p)
+	p.set(3, func(p *pkt) { p.u16(400).u16(2).u16(1).fields(149, 4, ieSamplingInterval, 4) })
+	p.set(400, func(p *pkt) { p.u32(5).u32(64) })
+	data := ipfixHeader(testSecs, 0, 5)
+	data.set(256, func(p *pkt) {
+		p.addr("192.0.2.10").addr("198.51.100.20").u32(1).u8(2).raw(1, 2).u64(1).u32(1).raw(0, 0, 5).u32(1).u8(255).u16(1).u8(0)
+	})
+	data.set(2, func(p *pkt) { p.u16(2).u16(0) })
+	f.Add(p.done(), data.done())
+	f.Fuzz(func(t *testing.T, a, b []byte) { checkDecode(t, a, b) })
+}
+
+// FuzzTemplateCache feeds arbitrary bytes to UnmarshalBinary: it must not
+// panic, and what it accepts must marshal back to an equal cache.
+func FuzzTemplateCache(f *testing.F) {
+	d := NewDecoder(nil)
+	d.Decode(Packet{Exporter: testExporter, Payload: v9Packet(1, 1)}, nil)
+	b, _ := d.Templates.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte(cacheMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := NewTemplateCache()
+		if c.UnmarshalBinary(data) == nil {
+			checkCacheRoundTrip(t, c)
+		}
+	})
+}
+
+// TestWriteFuzzSeeds writes real export packets from the shared captures
+// as seed corpus entries (pairs: template packet, data packet).
+func TestWriteFuzzSeeds(t *testing.T) {
+	if os.Getenv("FLOWCASE_WRITE_SEEDS") == "" {
+		t.Skip("set FLOWCASE_WRITE_SEEDS=1 to rewrite testdata/fuzz seed-* files")
+	}
+	dir := capturesDir(t)
+	seeds := []struct {
+		target, name, capture string
+		a, b                  int // 1-based index among the capture's UDP packets; 0 = empty
+	}{
+		{"FuzzV5", "akvorado_nfv5", "public/netflow/akvorado__nfv5.pcap", 1, 0},
+		{"FuzzV5", "softflowd_smtp_v5", "generated/softflowd/sfd__ndpi__smtp__v5.pcap", 1, 0},
+		{"FuzzV9", "softflowd_ftp_v9", "generated/softflowd/sfd__ndpi__ftp__v9.pcap", 1, 0},
+		{"FuzzV9", "akvorado_data_before_template", "public/netflow/akvorado__data+templates.pcap", 1, 0},
+		{"FuzzV9", "akvorado_sampling_options", "public/netflow_derived/akvorado__multiplesamplingrates__all.pcap", 2, 3},
+		{"FuzzV9", "akvorado_sampling_data", "public/netflow_derived/akvorado__multiplesamplingrates__all.pcap", 1, 4},
+		{"FuzzV9", "pmacct101", "public/netflow/pmacct__101_traffic-00.pcap", 1, 2},
+		{"FuzzV9", "akvorado_icmp", "public/netflow_derived/akvorado__icmp__template+data.pcap", 1, 2},
+		{"FuzzIPFIX", "softflowd_ftp_v10", "generated/softflowd/sfd__ndpi__ftp__v10.pcap", 1, 0},
+		{"FuzzIPFIX", "ipfixprobe_biflow", "public/netflow_derived/akvorado__ipfixprobe__templates+data.pcap", 1, 2},
+		{"FuzzIPFIX", "pmacct100", "public/netflow/pmacct__100_traffic-00.pcap", 1, 3},
+		{"FuzzIPFIX", "physicalinterfaces", "public/netflow/akvorado__physicalinterfaces.pcap", 1, 0},
+		{"FuzzIPFIX", "juniper_cpid_varlen", "public/netflow_derived/akvorado__juniper-cpid__template+data.pcap", 1, 2},
+		{"FuzzIPFIX", "snapped", "hostile/h7_snaplen96__pmacct100_ipfix.pcap", 1, 3},
+	}
+	for _, s := range seeds {
+		pkts, _ := readUDP(filepath.Join(dir, s.capture))
+		pick := func(i int) []byte {
+			if i == 0 || i > len(pkts) {
+				return nil
+			}
+			return pkts[i-1].Payload
+		}
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n[]byte(%s)\n", strconv.Quote(string(pick(s.a))), strconv.Quote(string(pick(s.b))))
+		out := filepath.Join("testdata", "fuzz", s.target, "seed-"+s.name)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package netflow
+
+import "encoding/binary"
+
+// Sniff recognises an export packet by its content and returns its version
+// (5, 9 or 10). It checks header sanity, not every set:
+//   - v5: count 1..30 and the payload holds count records (trailing bytes
+//     tolerated), or holds a whole number of records (a count that lies);
+//   - v9: the first FlowSet has a template, options template or data id,
+//     and count is not beyond what the payload could hold;
+//   - IPFIX: the message length equals the payload length, or exceeds it
+//     (a capture cut by its snap length: Decode reports the truncation),
+//     and the first set has a template, options template or data id.
+//
+// Set lengths are not checked: a packet with a damaged set is still an
+// export packet, and Decode reports the damage (ErrSetLength) instead of
+// the packet silently not being recognised.
+func Sniff(payload []byte) (version uint16, ok bool) {
+	if len(payload) < 4 {
+		return 0, false
+	}
+	switch v := binary.BigEndian.Uint16(payload); v {
+	case 5:
+		return v, sniffV5(payload)
+	case 9:
+		return v, sniffV9(payload)
+	case 10:
+		return v, sniffIPFIX(payload)
+	}
+	return 0, false
+}
+
+func sniffV5(b []byte) bool {
+	if len(b) < v5HeaderLen+v5RecordLen {
+		return false
+	}
+	count := int(binary.BigEndian.Uint16(b[2:]))
+	if count == 0 || count > v5MaxRecords {
+		return false
+	}
+	return len(b) >= v5HeaderLen+count*v5RecordLen || (len(b)-v5HeaderLen)%v5RecordLen == 0
+}
+
+func sniffV9(b []byte) bool {
+	if len(b) < v9HeaderLen+setHeaderLen {
+		return false
+	}
+	count := int(binary.BigEndian.Uint16(b[2:]))
+	if count > len(b)-v9HeaderLen {
+		return false
+	}
+	return plausibleSet(b[v9HeaderLen:], v9TemplateSet, v9OptionsSet)
+}
+
+func sniffIPFIX(b []byte) bool {
+	if len(b) < ipfixHeaderLen+setHeaderLen {
+		return false
+	}
+	length := int(binary.BigEndian.Uint16(b[2:]))
+	if length < len(b) || length < ipfixHeaderLen+setHeaderLen {
+		return false
+	}
+	return plausibleSet(b[ipfixHeaderLen:], ipfixTemplateSet, ipfixOptionsSet)
+}
+
+// plausibleSet checks the first set id: template, options template or data.
+func plausibleSet(b []byte, tpl, opt uint16) bool {
+	id := binary.BigEndian.Uint16(b)
+	return id == tpl || id == opt || id >= minDataSetID
+}
