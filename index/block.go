@@ -132,18 +132,33 @@ func allZero(b []byte) bool {
 	return true
 }
 
+// encodeTimes writes start deltas and durations in the block's time unit:
+// the largest power of ten (up to a second) dividing every start and
+// duration, so millisecond evidence costs millisecond-sized varints.
 func (e *blockEncoder) encodeTimes(rows []*flow.Record) {
 	if len(rows) == 0 {
 		return
 	}
+	unit := timeUnit(rows)
 	c := binary.BigEndian.AppendUint64(e.cols[colStart], uint64(rows[0].Start))
+	c = binary.AppendUvarint(c, uint64(unit))
 	prev := rows[0].Start
 	for _, r := range rows {
-		c = binary.AppendUvarint(c, uint64(r.Start-prev))
+		c = binary.AppendUvarint(c, uint64((r.Start-prev)/unit))
 		prev = r.Start
-		e.cols[colDuration] = binary.AppendUvarint(e.cols[colDuration], uint64(r.End-r.Start))
+		e.cols[colDuration] = binary.AppendUvarint(e.cols[colDuration], uint64((r.End-r.Start)/unit))
 	}
 	e.cols[colStart] = c
+}
+
+func timeUnit(rows []*flow.Record) int64 {
+	unit := int64(1e9)
+	for _, r := range rows {
+		for unit > 1 && (r.Start%unit != 0 || (r.End-r.Start)%unit != 0) {
+			unit /= 10
+		}
+	}
+	return unit
 }
 
 func (e *blockEncoder) addr(col int, a netip.Addr) {
@@ -211,6 +226,7 @@ func (e *blockEncoder) encodeRow(r *flow.Record) {
 
 // blockDecoder decodes block values into rows, reusing its buffers.
 type blockDecoder struct {
+	unit int64 // time unit of the block being decoded
 	raw  []byte
 	dict []netip.Addr
 	rows []flow.Record
@@ -373,13 +389,17 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 		}
 		t := int64(binary.BigEndian.Uint64(b))
 		c.b = b[8:]
+		d.unit = int64(c.uvarint())
+		if d.unit < 1 || d.unit > 1e9 {
+			return ErrCorrupt
+		}
 		for i := range rows {
-			t += int64(c.uvarint())
+			t += int64(c.uvarint()) * d.unit
 			rows[i].Start, rows[i].End = t, t
 		}
 	case colDuration:
 		for i := range rows {
-			rows[i].End = rows[i].Start + int64(c.uvarint())
+			rows[i].End = rows[i].Start + int64(c.uvarint())*d.unit
 		}
 	case colAddrDict:
 		return d.decodeDict(b)

@@ -59,7 +59,8 @@ func Generate(cfg Config, emit func(*flow.Record)) {
 	var r flow.Record
 	p := 0
 	for i := range cfg.Flows {
-		t := start + int64(float64(i)*step+rng.Float64()*step*0.9)
+		// Millisecond times, as NetFlow and most exporters give them.
+		t := start + int64(float64(i)*step+rng.Float64()*step*0.9)/1e6*1e6
 		for p < len(planted) && planted[p].Start <= t {
 			emit(&planted[p])
 			p++
@@ -132,7 +133,7 @@ func (n *network) background(r *flow.Record, t int64) {
 	r.RevPackets = r.Packets + uint64(n.rng.ExpFloat64()*12)
 	r.Bytes = r.Packets * uint64(60+n.rng.IntN(500))
 	r.RevBytes = r.RevPackets * uint64(100+n.rng.IntN(1300))
-	r.End = t + int64(n.rng.ExpFloat64()*float64(4*time.Second))
+	r.End = t + int64(n.rng.ExpFloat64()*4000)*int64(time.Millisecond)
 	if svc.proto == flow.ProtoTCP {
 		r.TCPFlags = flow.SYN | flow.ACK | flow.PSH | flow.FIN
 	}
@@ -144,6 +145,9 @@ func plant(cfg Config, rng *rand.Rand) []flow.Record {
 	at := func(frac float64) int64 { return start + int64(frac*float64(cfg.Span.Nanoseconds())) }
 	add := func(r flow.Record) {
 		r.SamplingInterval = 1
+		// Millisecond times, as NetFlow and most exporters give them.
+		r.Start -= r.Start % int64(time.Millisecond)
+		r.End -= r.End % int64(time.Millisecond)
 		if r.End < r.Start {
 			r.End = r.Start
 		}
