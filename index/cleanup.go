@@ -19,7 +19,7 @@ func (c CleanupStats) Any() bool { return c.PendingSources+c.Segments+c.OrphanKe
 
 type segLoc struct {
 	partition int64
-	source    uint32
+	owner     uint32 // the source whose ingest wrote the segment
 }
 
 // cleanup removes what a killed ingest left: pending sources and their
@@ -49,7 +49,7 @@ func (s *Store) cleanup() (CleanupStats, error) {
 			if err != nil {
 				return err
 			}
-			if complete[loc.source] != nil && hasManifest {
+			if complete[loc.owner] != nil && hasManifest {
 				keep[seg] = true
 				continue
 			}
@@ -117,7 +117,7 @@ func segmentLocators(txn *badger.Txn) (map[uint64]segLoc, error) {
 		}
 		out[binary.BigEndian.Uint64(k[1:])] = segLoc{
 			partition: decodeTime(binary.BigEndian.Uint64(v)),
-			source:    binary.BigEndian.Uint32(v[8:]),
+			owner:     binary.BigEndian.Uint32(v[8:]),
 		}
 	}
 	return out, nil

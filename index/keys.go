@@ -12,7 +12,7 @@ const (
 	nsManifest byte = 0x04 // 0x04 partition u64, segment u64 -> segment manifest (manifest.go)
 	nsBlock    byte = 0x05 // 0x05 segment u64, block u32     -> column block (block.go)
 	nsPostings byte = 0x06 // 0x06 segment u64, field u8      -> postings of one field (postings.go)
-	nsSegment  byte = 0x07 // 0x07 segment u64                -> partition u64, source u32 (segment locator)
+	nsSegment  byte = 0x07 // 0x07 segment u64                -> partition u64, owner u32 (segment locator)
 	nsAux      byte = 0x10 // 0x10 kind u8, ...               -> auxiliary state owned by ingest (templates, parked data, exporters)
 )
 

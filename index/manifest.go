@@ -28,8 +28,13 @@ type BlockHeader struct {
 // Manifest describes a segment; writing it makes the segment visible.
 type Manifest struct {
 	Segment   uint64
-	Partition int64 // partition start, unix ns
-	Source    uint32
+	Partition int64  // partition start, unix ns
+	Source    uint32 // the source of the rows
+	// Owner is the source whose ingest wrote the segment: it is visible once
+	// the owner is complete. Owner differs from Source only for rows of an
+	// earlier source decoded late (NetFlow data parked until its template
+	// arrived in a later ingest).
+	Owner     uint32
 	Rows      uint32
 	MinStart  int64
 	MaxStart  int64
@@ -49,6 +54,7 @@ func (m *Manifest) Marshal(dst []byte) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, m.Segment)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Partition))
 	dst = binary.BigEndian.AppendUint32(dst, m.Source)
+	dst = binary.BigEndian.AppendUint32(dst, m.Owner)
 	dst = binary.BigEndian.AppendUint32(dst, m.Rows)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.MinStart))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.MaxStart))
@@ -112,7 +118,7 @@ func readAddr17(b []byte) netip.Addr {
 
 // UnmarshalManifest decodes a manifest value.
 func UnmarshalManifest(b []byte) (*Manifest, error) {
-	const fixed = 1 + 8 + 8 + 4 + 4 + 8*4 + 4*numFields + 4
+	const fixed = 1 + 8 + 8 + 4 + 4 + 4 + 8*4 + 4*numFields + 4
 	if len(b) < fixed || b[0] != manifestVersion {
 		return nil, fmt.Errorf("cannot decode manifest: %d bytes, version %v: %w", len(b), firstByte(b), ErrCorrupt)
 	}
@@ -123,6 +129,7 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 	m.Segment = u64()
 	m.Partition = int64(u64())
 	m.Source = u32()
+	m.Owner = u32()
 	m.Rows = u32()
 	m.MinStart, m.MaxStart, m.MaxEnd = int64(u64()), int64(u64()), int64(u64())
 	m.DataBytes = u64()

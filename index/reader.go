@@ -64,7 +64,7 @@ func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
 		st.Partitions++
 		var live []*Manifest
 		for _, m := range segs {
-			if complete[m.Source] == nil {
+			if complete[m.Owner] == nil {
 				continue
 			}
 			if !overlaps(q, m.MinStart, m.MaxStart, m.MaxEnd) {

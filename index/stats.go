@@ -37,7 +37,7 @@ func (s *Store) Stats() (StoreStats, error) {
 	parts := map[int64]bool{}
 	err = s.forPartitions(txn, Everything(), &ScanStats{}, func(segs []*Manifest) (bool, error) {
 		for _, m := range segs {
-			if complete[m.Source] == nil {
+			if complete[m.Owner] == nil {
 				continue
 			}
 			if st.Segments == 0 || m.MinStart < st.MinStart {

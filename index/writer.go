@@ -30,11 +30,17 @@ type SourceInfo struct {
 	Version string
 }
 
-// SourceResult is what a finished ingest records with its source.
+// SourceResult is what a finished ingest records with its source. The
+// auxiliary writes and deletes and the flow counts added to earlier
+// sources happen in the transaction that marks the source complete, so
+// they take effect exactly when its rows become visible.
 type SourceResult struct {
 	Rejected    map[string]int64
 	AssumedTime int64
 	Extra       []byte // JSON, kept verbatim
+	Aux         map[string][]byte
+	AuxDelete   [][]byte
+	AddFlows    map[uint32]int64 // rows added to earlier sources (AddFor)
 }
 
 // Writer ingests the rows of one source. Segments are encoded and written
@@ -42,22 +48,30 @@ type SourceResult struct {
 type Writer struct {
 	s        *Store
 	src      Source
-	parts    map[int64]*partBuf
+	parts    map[bufKey]*partBuf
 	buffered int
 
+	res  SourceResult
 	jobs chan flushJob
 	done chan error
 	err  error
 
-	flows                         int64
+	flows                         int64            // rows added, of every source
+	late                          map[uint32]int64 // rows added for earlier sources
 	segments                      int
 	minStart, maxEnd, maxDuration int64
 }
 
-type flushJob struct {
+// bufKey names a segment-to-be: rows of one source in one partition.
+type bufKey struct {
+	source    uint32
 	partition int64
-	rows      *partBuf
-	final     *Source // set on the last job: its manifest txn marks the source complete
+}
+
+type flushJob struct {
+	key   bufKey
+	rows  *partBuf
+	final *Source // set on the last job: its manifest txn marks the source complete
 }
 
 // chunkRows is the size of the fixed chunks rows are buffered in: a
@@ -113,7 +127,7 @@ func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
 	}
 	w := &Writer{
 		s:        s,
-		parts:    map[int64]*partBuf{},
+		parts:    map[bufKey]*partBuf{},
 		jobs:     make(chan flushJob, 1),
 		done:     make(chan error, 1),
 		minStart: 1<<63 - 1,
@@ -144,47 +158,66 @@ func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
 func (w *Writer) SourceID() uint32 { return w.src.ID }
 
 // Add buffers one record (copied; SourceID is set to the writer's).
-func (w *Writer) Add(r *flow.Record) error {
+func (w *Writer) Add(r *flow.Record) error { return w.AddFor(r, w.src.ID) }
+
+// AddFor buffers a record that belongs to another, earlier source (NetFlow
+// data decoded late): it goes into segments of that source which become
+// visible when this writer's source completes.
+func (w *Writer) AddFor(r *flow.Record, source uint32) error {
 	if w.err != nil {
 		return w.err
 	}
-	p := w.s.partitionOf(r.Start)
-	buf, ok := w.parts[p]
+	k := bufKey{source: source, partition: w.s.partitionOf(r.Start)}
+	buf, ok := w.parts[k]
 	if !ok {
 		buf = &partBuf{}
-		w.parts[p] = buf
+		w.parts[k] = buf
 	}
-	buf.add(r).SourceID = w.src.ID
+	buf.add(r).SourceID = source
 	w.buffered++
 	w.flows++
+	if source != w.src.ID {
+		if w.late == nil {
+			w.late = map[uint32]int64{}
+		}
+		w.late[source]++
+	}
 	w.minStart = min(w.minStart, r.Start)
 	w.maxEnd = max(w.maxEnd, r.End)
 	w.maxDuration = max(w.maxDuration, r.End-r.Start)
 	switch {
 	case buf.n >= w.s.segRows:
-		return w.flushPartition(p, nil)
+		return w.flushPartition(k, nil)
 	case w.buffered >= MaxBufferedRows:
 		return w.flushPartition(w.fullest(), nil)
 	}
 	return nil
 }
 
-func (w *Writer) fullest() int64 {
-	best, n := int64(0), -1
-	for p, buf := range w.parts {
-		if buf.n > n || (buf.n == n && p < best) {
-			best, n = p, buf.n
+func (w *Writer) fullest() bufKey {
+	var best bufKey
+	n := -1
+	for k, buf := range w.parts {
+		if buf.n > n || (buf.n == n && keyLess(k, best)) {
+			best, n = k, buf.n
 		}
 	}
 	return best
 }
 
-func (w *Writer) flushPartition(p int64, final *Source) error {
-	buf := w.parts[p]
-	delete(w.parts, p)
+func keyLess(a, b bufKey) bool {
+	if a.partition != b.partition {
+		return a.partition < b.partition
+	}
+	return a.source < b.source
+}
+
+func (w *Writer) flushPartition(k bufKey, final *Source) error {
+	buf := w.parts[k]
+	delete(w.parts, k)
 	w.buffered -= buf.n
 	select {
-	case w.jobs <- flushJob{partition: p, rows: buf, final: final}:
+	case w.jobs <- flushJob{key: k, rows: buf, final: final}:
 	case err := <-w.done:
 		w.err = err
 		return err
@@ -203,14 +236,27 @@ func (w *Writer) Commit(res SourceResult) (*Source, error) {
 	final := w.src
 	final.Status = StatusComplete
 	final.Flows = w.flows
+	for id, n := range w.late {
+		final.Flows -= n
+		if res.AddFlows == nil {
+			res.AddFlows = map[uint32]int64{}
+		}
+		res.AddFlows[id] += n
+	}
 	final.Rejected = res.Rejected
 	final.AssumedTime = res.AssumedTime
 	final.Extra = res.Extra
-	keys := make([]int64, 0, len(w.parts))
-	for p := range w.parts {
-		keys = append(keys, p)
+	keys := make([]bufKey, 0, len(w.parts))
+	for k := range w.parts {
+		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, func(a, b bufKey) int {
+		if keyLess(a, b) {
+			return -1
+		}
+		return 1
+	})
+	w.res = res
 	for i, p := range keys {
 		var f *Source
 		if i == len(keys)-1 {
@@ -251,6 +297,9 @@ func (w *Writer) Abort() error {
 
 func (w *Writer) complete(txn *badger.Txn, src *Source) error {
 	if err := putSource(txn, src); err != nil {
+		return err
+	}
+	if err := w.applyResult(txn); err != nil {
 		return err
 	}
 	if w.flows == 0 {
@@ -307,11 +356,11 @@ func newSegmentWriter(s *Store) *segmentWriter {
 
 func (sw *segmentWriter) write(w *Writer, job flushJob) error {
 	rows := job.rows.sorted()
-	seg, err := sw.allocate(job.partition, w.src.ID)
+	seg, err := sw.allocate(job.key.partition, w.src.ID)
 	if err != nil {
 		return err
 	}
-	m := &Manifest{Segment: seg, Partition: job.partition, Source: w.src.ID, Rows: uint32(len(rows)),
+	m := &Manifest{Segment: seg, Partition: job.key.partition, Source: job.key.source, Owner: w.src.ID, Rows: uint32(len(rows)),
 		MinStart: rows[0].Start, MaxStart: rows[len(rows)-1].Start, MaxEnd: rows[0].End}
 	wb := sw.s.db.NewWriteBatch()
 	defer wb.Cancel()
@@ -337,7 +386,7 @@ func (sw *segmentWriter) write(w *Writer, job flushJob) error {
 	}
 	crashPoint(CrashBeforeManifest)
 	return sw.s.db.Update(func(txn *badger.Txn) error {
-		if err := txn.Set(manifestKey(job.partition, seg), m.Marshal(nil)); err != nil {
+		if err := txn.Set(manifestKey(job.key.partition, seg), m.Marshal(nil)); err != nil {
 			return err
 		}
 		if job.final == nil {
@@ -351,7 +400,7 @@ func (sw *segmentWriter) write(w *Writer, job flushJob) error {
 // allocate takes a segment id from the persisted counter and writes the
 // segment's locator, before any of its blocks, so a killed ingest leaves
 // nothing that the next read-write open cannot find and remove.
-func (sw *segmentWriter) allocate(partition int64, source uint32) (uint64, error) {
+func (sw *segmentWriter) allocate(partition int64, owner uint32) (uint64, error) {
 	var seg uint64
 	err := sw.s.db.Update(func(txn *badger.Txn) error {
 		var err error
@@ -359,7 +408,7 @@ func (sw *segmentWriter) allocate(partition int64, source uint32) (uint64, error
 			return err
 		}
 		loc := binary.BigEndian.AppendUint64(nil, encodeTime(partition))
-		loc = binary.BigEndian.AppendUint32(loc, source)
+		loc = binary.BigEndian.AppendUint32(loc, owner)
 		return txn.Set(segmentKey(seg), loc)
 	})
 	if err != nil {
@@ -426,4 +475,28 @@ func maxAddr(a, b netip.Addr) netip.Addr {
 		return b
 	}
 	return a
+}
+
+func (w *Writer) applyResult(txn *badger.Txn) error {
+	for k, v := range w.res.Aux {
+		if err := txn.Set([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	for _, k := range w.res.AuxDelete {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	for id, n := range w.res.AddFlows {
+		src, err := getSource(txn, id)
+		if err != nil || src == nil {
+			return fmt.Errorf("cannot add flows to source %d: %v", id, err)
+		}
+		src.Flows += n
+		if err := putSource(txn, src); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/jsonflow"
+	"github.com/flowcase/flowcase/ingest/pcap"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -37,7 +37,12 @@ type Options struct {
 	// RejectExamples is how many rejected records per file are kept with
 	// their position for the error report (default 20).
 	RejectExamples int
-	Now            func() time.Time
+	// Port restricts capture decoding to UDP datagrams from or to this port.
+	Port uint16
+	// OutBytesReverse maps NetFlow OUT_BYTES/OUT_PKTS (23/24) to the reverse
+	// direction (bytes_out), for exporters that use them so (nProbe).
+	OutBytesReverse bool
+	Now             func() time.Time
 }
 
 // FileResult is the outcome for one evidence file.
@@ -52,7 +57,8 @@ type FileResult struct {
 	Rejected  map[string]int64
 	Examples  []string // "line 12: port out of range: 70000"
 	Assumed   int64
-	Err       error // the file could not be (fully) read; what was read is kept
+	Notes     []string // what the user should know (no exports in a capture, data waiting for templates)
+	Err       error    // the file could not be (fully) read; what was read is kept
 }
 
 // Summary is the outcome of a run.
@@ -146,7 +152,7 @@ func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResul
 		return
 	}
 	defer closer.Close()
-	format, dec, err := newDecoder(br, name, res, opt)
+	format, dec, err := newDecoder(st, br, name, res, opt)
 	if err != nil {
 		res.Err = err
 		return
@@ -164,17 +170,11 @@ func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResul
 		res.Err = err
 		return
 	}
-	var rec flow.Record
-	n := 0
-	for dec.Next(&rec) {
-		if err := w.Add(&rec); err != nil {
-			w.Abort()
-			res.Err = fmt.Errorf("%s: cannot store: %w", name, err)
-			return
-		}
-		if n++; n&0xffff == 0 && opt.Progress != nil {
-			opt.Progress(name, read, res.Size)
-		}
+	cd, _ := dec.(*captureDecoder)
+	if err := copyRecords(w, dec, cd, name, &read, res, opt); err != nil {
+		w.Abort()
+		res.Err = err
+		return
 	}
 	if err := dec.Err(); err != nil {
 		// What was read stays: valid records of a damaged file are kept.
@@ -185,8 +185,17 @@ func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResul
 		res.Rejected[k] = int64(v)
 	}
 	res.Assumed = int64(dec.Assumed())
-	extra, _ := json.Marshal(map[string]any{"examples": res.Examples})
-	src, err := w.Commit(index.SourceResult{Rejected: res.Rejected, AssumedTime: res.Assumed, Extra: extra})
+	result := index.SourceResult{Rejected: res.Rejected, AssumedTime: res.Assumed}
+	extra := map[string]any{"examples": res.Examples}
+	if cd != nil {
+		if err := cd.finish(&result, extra, res); err != nil {
+			w.Abort()
+			res.Err = fmt.Errorf("%s: %w", name, err)
+			return
+		}
+	}
+	result.Extra, _ = json.Marshal(extra)
+	src, err := w.Commit(result)
 	if err != nil {
 		w.Abort()
 		res.Err = fmt.Errorf("%s: cannot commit: %w", name, err)
@@ -198,9 +207,40 @@ func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResul
 	}
 }
 
+// copyRecords moves every decoded record into the writer.
+func copyRecords(w *index.Writer, dec decoder, cd *captureDecoder, name string, read *int64, res *FileResult, opt Options) error {
+	n := 0
+	tick := func() {
+		if n++; n&0xffff == 0 && opt.Progress != nil {
+			opt.Progress(name, *read, res.Size)
+		}
+	}
+	if cd != nil {
+		cd.setSelf(w.SourceID())
+		for {
+			q, ok := cd.next()
+			if !ok {
+				return nil
+			}
+			if err := w.AddFor(&q.rec, q.source); err != nil {
+				return fmt.Errorf("%s: cannot store: %w", name, err)
+			}
+			tick()
+		}
+	}
+	var rec flow.Record
+	for dec.Next(&rec) {
+		if err := w.Add(&rec); err != nil {
+			return fmt.Errorf("%s: cannot store: %w", name, err)
+		}
+		tick()
+	}
+	return nil
+}
+
 // newDecoder picks the decoder for the content (or the forced --input).
 // It returns a nil decoder for content it does not recognise.
-func newDecoder(br *bufio.Reader, name string, res *FileResult, opt Options) (string, decoder, error) {
+func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult, opt Options) (string, decoder, error) {
 	head, _ := br.Peek(512)
 	format := opt.Input
 	if format == "" || format == InputAuto {
@@ -220,6 +260,21 @@ func newDecoder(br *bufio.Reader, name string, res *FileResult, opt Options) (st
 		d.OnReject = func(r jsonflow.Reject) {
 			if len(res.Examples) < limit {
 				res.Examples = append(res.Examples, fmt.Sprintf("%s: %s", r.Where, rejectText(r)))
+			}
+		}
+		return format, d, nil
+	case InputPcap, InputPcapng:
+		pf := pcap.FormatPcap
+		if format == InputPcapng {
+			pf = pcap.FormatPcapng
+		}
+		d, err := newCaptureDecoder(st, br, pf, name, opt)
+		if err != nil {
+			return "", nil, err
+		}
+		d.examples = func(ex string) {
+			if len(res.Examples) < 20 {
+				res.Examples = append(res.Examples, ex)
 			}
 		}
 		return format, d, nil
@@ -245,6 +300,12 @@ func nowOf(opt Options) time.Time {
 
 // sniff tells the format from the first bytes of the content.
 func sniff(head []byte) string {
+	switch pcap.Sniff(head) {
+	case pcap.FormatPcap:
+		return InputPcap
+	case pcap.FormatPcapng:
+		return InputPcapng
+	}
 	switch jsonflow.Sniff(head) {
 	case jsonflow.FormatArray:
 		return InputJSON
@@ -263,5 +324,3 @@ func SortedReasons(m map[string]int64) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-var errNotRecognised = errors.New("format not recognised")

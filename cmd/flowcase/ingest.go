@@ -26,6 +26,8 @@ func ingestCommand() *cli.Command {
 			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
 			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			&cli.UintFlag{Name: "port", Usage: "captures: decode only UDP datagrams from or to this port"},
+			&cli.BoolFlag{Name: "out-bytes-reverse", Usage: "NetFlow OUT_BYTES/OUT_PKTS (23/24) are the reverse direction (nProbe), not post-middlebox counters"},
 			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
 		},
 		Action: runIngest,
@@ -33,7 +35,13 @@ func ingestCommand() *cli.Command {
 }
 
 func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
-	opt := ingest.Options{Input: strings.ToLower(c.String("input")), Version: version, Stdin: c.App.Reader}
+	opt := ingest.Options{Input: strings.ToLower(c.String("input")), Version: version, Stdin: c.App.Reader,
+		OutBytesReverse: c.Bool("out-bytes-reverse")}
+	if p := c.Uint("port"); p > 65535 {
+		return opt, 0, usagef("--port %d: want 1-65535", p)
+	} else {
+		opt.Port = uint16(p)
+	}
 	switch opt.Input {
 	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputPcap, ingest.InputPcapng:
 	default:
@@ -122,6 +130,9 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 			for _, ex := range f.Examples {
 				fmt.Fprintf(w, "  %s: %s\n", f.Path, ex)
 			}
+		}
+		for _, n := range f.Notes {
+			fmt.Fprintf(w, "%s: %s\n", f.Path, n)
 		}
 		if f.Assumed > 0 {
 			fmt.Fprintf(w, "%s: %d records had no time and took --assume-time\n", f.Path, f.Assumed)

@@ -1,0 +1,307 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/ingest/netflow"
+	"github.com/flowcase/flowcase/ingest/pcap"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// captureDecoder turns a capture of NetFlow/IPFIX export packets into
+// flow records: capture reader, export-packet recognition, decoders with
+// the store's templates, parked data sets, duplicate export packets and
+// per-exporter statistics.
+type captureDecoder struct {
+	st   *index.Store
+	name string
+	rd   *pcap.Reader
+	dec  *netflow.Decoder
+	port uint16
+	self uint32 // this file's source id (set when the writer exists)
+
+	queue []queued // records of the current packet, waiting for Next
+	qi    int
+	err   error
+
+	rejects  map[string]int
+	examples func(string)
+	exports  uint64 // export packets decoded
+	other    uint64 // UDP datagrams that are not export packets
+	dups     uint64 // export packets already decoded (in the store or earlier in the file)
+
+	parked   []*parked // data sets still waiting for their template
+	parkedB  int       // bytes held by parked
+	resolved [][]byte  // store keys of parked sets decoded in this run (deleted at commit)
+	spilled  uint32
+
+	exporters map[domainKey]*exporterStats
+	dedup     *dedup
+}
+
+// queued is one decoded record and the source it belongs to (a parked set
+// from an earlier file keeps that file's source id).
+type queued struct {
+	rec    flow.Record
+	source uint32
+}
+
+type domainKey struct {
+	addr    netip.Addr
+	port    uint16
+	domain  uint32
+	version uint16
+}
+
+// exporterStats are kept per exporter, port, domain and version.
+type exporterStats struct {
+	Address           string   `json:"address"`
+	Port              uint16   `json:"port"`
+	ObservationDomain uint32   `json:"observation_domain"`
+	Versions          []uint16 `json:"versions"`
+	Packets           uint64   `json:"packets"`
+	Flows             uint64   `json:"flows"`
+	SequenceGaps      uint64   `json:"sequence_gaps"`
+	LostPackets       uint64   `json:"lost"`
+	Duplicates        uint64   `json:"duplicates"`
+	ClockSkewSeconds  float64  `json:"clock_skew_seconds"`
+
+	skewSum  float64
+	skewN    uint64
+	nextSeq  uint32
+	haveNext bool
+}
+
+// maxParkedBytes is how much parked data one ingest holds in memory; what
+// is beyond it waits in the store.
+const maxParkedBytes = 64 << 20
+
+func newCaptureDecoder(st *index.Store, r io.Reader, format pcap.Format, name string, opt Options) (*captureDecoder, error) {
+	rd, err := pcap.NewReader(r, format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	cache, err := loadTemplates(st)
+	if err != nil {
+		return nil, err
+	}
+	d := &captureDecoder{st: st, name: name, rd: rd, dec: netflow.NewDecoder(cache), port: opt.Port,
+		rejects: map[string]int{}, exporters: map[domainKey]*exporterStats{}, dedup: newDedup(st)}
+	d.dec.OutBytesReverse = opt.OutBytesReverse
+	if opt.Port != 0 {
+		rd.FilterPorts(opt.Port)
+	}
+	return d, d.loadParked()
+}
+
+func (d *captureDecoder) Err() error              { return d.err }
+func (d *captureDecoder) Rejects() map[string]int { return d.rejects }
+func (d *captureDecoder) Assumed() int            { return 0 }
+
+// next returns the next record with its source; false at the end.
+func (d *captureDecoder) next() (*queued, bool) {
+	for d.qi >= len(d.queue) {
+		d.queue, d.qi = d.queue[:0], 0
+		dg, ok := d.rd.Next()
+		if !ok {
+			d.finishReader()
+			return nil, false
+		}
+		d.packet(dg)
+	}
+	q := &d.queue[d.qi]
+	d.qi++
+	return q, true
+}
+
+func (d *captureDecoder) finishReader() {
+	if err := d.rd.Err(); err != nil && d.err == nil {
+		d.err = err
+	}
+	st := d.rd.Stats()
+	for reason, n := range st.Skipped {
+		d.rejects["capture: "+reason] += int(n)
+	}
+}
+
+func (d *captureDecoder) reject(reason string, example string) {
+	d.rejects[reason]++
+	if d.examples != nil {
+		d.examples(example)
+	}
+}
+
+// packet decodes one UDP datagram if it is an export packet.
+func (d *captureDecoder) packet(dg *pcap.Datagram) {
+	version, ok := netflow.Sniff(dg.Payload)
+	if !ok {
+		d.other++
+		return
+	}
+	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
+	p := netflow.Packet{Exporter: exp, CaptureTime: dg.Time, Payload: dg.Payload, Number: dg.Number}
+	if d.dedup.seen(exp, version, dg.Payload) {
+		d.stats(exp, 0, version).Duplicates++
+		d.dups++
+		return
+	}
+	d.exports++
+	info, err := d.dec.Decode(p, d.emit(d.self))
+	es := d.stats(exp, info.Domain, version)
+	es.account(info, dg.Time)
+	for r := netflow.Reason(1); int(r) < netflow.NumReasons; r++ {
+		if n := info.Skipped[r]; n > 0 && r != netflow.ErrUnknownTemplate && r != netflow.ErrTimeFromExport {
+			d.rejects[r.Error()] += int(n)
+		}
+	}
+	if err != nil {
+		var de *netflow.DecodeError
+		if errors.As(err, &de) && !errors.Is(err, netflow.ErrUnknownTemplate) {
+			d.reject(de.Reason.Error(), fmt.Sprintf("packet %d offset %d: %v", dg.Number, de.Offset, err))
+		}
+	}
+	d.dedup.record(exp, info, version, dg.Payload)
+	for _, ps := range info.Unknown {
+		d.park(ps, ps.Bytes(dg.Payload), d.self, nil)
+	}
+	if info.TemplatesLearned > 0 {
+		d.retryParked()
+	}
+}
+
+func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
+	return func(r *flow.Record) {
+		if reason := implausibleTime(r); reason != "" {
+			d.rejects[reason]++
+			return
+		}
+		d.queue = append(d.queue, queued{rec: *r, source: source})
+	}
+}
+
+// implausibleTime rejects flows whose times cannot be right.
+func implausibleTime(r *flow.Record) string {
+	switch {
+	case r.Start < minPlausible:
+		return "time before 1990"
+	case r.Start > time.Now().Add(24*time.Hour).UnixNano():
+		return "time in the future"
+	}
+	return ""
+}
+
+var minPlausible = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+
+func (d *captureDecoder) stats(exp netflow.Exporter, domain uint32, version uint16) *exporterStats {
+	k := domainKey{exp.Addr, exp.Port, domain, version}
+	es := d.exporters[k]
+	if es == nil {
+		es = &exporterStats{Address: exp.Addr.String(), Port: exp.Port, ObservationDomain: domain, Versions: []uint16{version}}
+		d.exporters[k] = es
+	}
+	return es
+}
+
+// account adds one decoded export packet: flows, sequence gaps (v5 counts
+// flows, v9 packets, IPFIX data records) and clock skew.
+func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
+	es.Packets++
+	es.Flows += uint64(info.Records)
+	if info.ExportTime != 0 && captured != 0 {
+		es.skewSum += float64(captured-info.ExportTime) / 1e9
+		es.skewN++
+		es.ClockSkewSeconds = float64(int64(es.skewSum/float64(es.skewN)*1000)) / 1000
+	}
+	if es.haveNext && info.Sequence != es.nextSeq {
+		if gap := info.Sequence - es.nextSeq; gap < 1<<20 {
+			es.SequenceGaps++
+			es.LostPackets += uint64(gap)
+		}
+	}
+	step := uint32(1)
+	switch info.Version {
+	case 5:
+		step = uint32(info.HeaderCount)
+	case 10:
+		step = uint32(info.Records + info.OptionsRecords)
+	}
+	es.nextSeq, es.haveNext = info.Sequence+step, true
+}
+
+func payloadHash(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
+}
+
+func (d *captureDecoder) setSelf(id uint32) {
+	d.self = id
+	d.dedup.self = id
+}
+
+// Next is unused: captures go through next, which keeps each record's source.
+func (d *captureDecoder) Next(*flow.Record) bool { return false }
+
+// finish records what the capture leaves behind: templates and parked
+// sets (written with the source's completion), exporter statistics, and
+// notes for the user.
+func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, fr *FileResult) error {
+	if err := d.dedup.flush(); err != nil {
+		return fmt.Errorf("cannot record export packets: %w", err)
+	}
+	tpl, err := d.dec.Templates.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("cannot save templates: %w", err)
+	}
+	waits, put := d.finishParked()
+	put[string(index.AuxKey(auxTemplates, nil))] = tpl
+	res.Aux = put
+	res.AuxDelete = d.resolved
+	exps := make([]*exporterStats, 0, len(d.exporters))
+	for _, es := range d.exporters {
+		exps = append(exps, es)
+	}
+	sortExporters(exps)
+	st := d.rd.Stats()
+	extra["exporters"] = exps
+	extra["waiting"] = waits
+	extra["export_packets"] = d.exports
+	extra["other_udp"] = d.other
+	extra["capture"] = st
+	extra["duplicate_packets"] = d.dups
+	if d.dups > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d export packets already in the store skipped (duplicates)", d.dups))
+	}
+	if d.exports == 0 && d.dups == 0 {
+		other := st.Packets - st.Datagrams + d.other
+		fr.Notes = append(fr.Notes, fmt.Sprintf("no NetFlow/IPFIX exports found: %d packets of other traffic", other))
+	}
+	for _, w := range waits {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d data sets (%d bytes) from %s domain %d wait for template %d",
+			w.Sets, w.Bytes, w.Exporter, w.ObservationDomain, w.TemplateID))
+	}
+	return nil
+}
+
+func sortExporters(es []*exporterStats) {
+	sort.Slice(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if a.Address != b.Address {
+			return a.Address < b.Address
+		}
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		if a.ObservationDomain != b.ObservationDomain {
+			return a.ObservationDomain < b.ObservationDomain
+		}
+		return a.Versions[0] < b.Versions[0]
+	})
+}

@@ -1,0 +1,105 @@
+package jsonflow
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+const benchRecords = 10000
+
+// benchLines makes distinct NDJSON lines of about 250 bytes, typical of a
+// JSON flow export: RFC 3339 times, IPv4 addresses (or IPv6), numbers.
+func benchLines(v6 bool) []byte {
+	var sb strings.Builder
+	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	src, dst := "10.%d.%d.%d", "192.168.%d.%d"
+	if v6 {
+		src, dst = "2001:db8:%x:%x::%x", "2001:db8:ffff::%x:%x"
+	}
+	for i := range benchRecords {
+		t := t0.Add(time.Duration(i) * 37 * time.Millisecond)
+		fmt.Fprintf(&sb, `{"start":%q,"end":%q,"src_ip":"`+src+`","dst_ip":"`+dst+`",`+
+			`"src_port":%d,"dst_port":%d,"protocol":6,"bytes_in":%d,"bytes_out":%d,"packets":%d,`+
+			`"packets_out":%d,"tcp_flags":27,"in_if":3,"out_if":4}`+"\n",
+			t.Format(time.RFC3339Nano), t.Add(1234*time.Millisecond).Format(time.RFC3339Nano),
+			i%7, i%251, i%13+1, i%200, i%97+1, 1024+i%60000, []int{443, 80, 53, 22}[i%4],
+			i*131%1000000, i*17%100000, i%100+1, i%50+1)
+	}
+	return []byte(sb.String())
+}
+
+// benchArray writes the same records as one JSON array.
+func benchArray() []byte {
+	lines := strings.TrimSuffix(string(benchLines(false)), "\n")
+	return []byte("[" + strings.ReplaceAll(lines, "\n", ",\n") + "]")
+}
+
+// cycle reads its data over and over, so a benchmark can run any number
+// of records through one Reader.
+type cycle struct {
+	data []byte
+	pos  int
+}
+
+func (c *cycle) Read(p []byte) (int, error) {
+	n := copy(p, c.data[c.pos:])
+	c.pos = (c.pos + n) % len(c.data)
+	return n, nil
+}
+
+// BenchmarkNDJSON decodes typical NDJSON lines; one op is one record.
+func BenchmarkNDJSON(b *testing.B) { benchReader(b, &cycle{data: benchLines(false)}) }
+
+// BenchmarkNDJSONIPv6 is BenchmarkNDJSON with IPv6 addresses.
+func BenchmarkNDJSONIPv6(b *testing.B) { benchReader(b, &cycle{data: benchLines(true)}) }
+
+// BenchmarkArray decodes the same records as one (endless) JSON array.
+func BenchmarkArray(b *testing.B) {
+	// The array never ends: after the last element comes the first one
+	// again, as if the array went on.
+	data := benchArray()
+	body := append(data[1:len(data)-1:len(data)-1], ',')
+	benchReader(b, io.MultiReader(strings.NewReader("["), &cycle{data: body}))
+}
+
+func benchReader(b *testing.B, in io.Reader) {
+	r := NewReader(in, Options{Now: testNow})
+	var rec flow.Record
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if !r.Next(&rec) {
+			b.Fatalf("Next: %v, rejects %v", r.Err(), r.Rejects())
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+	if r.Rejected() != 0 {
+		b.Fatalf("rejects: %v", r.Rejects())
+	}
+}
+
+// TestDecodeAllocs: a good record costs no allocation, whatever the forms
+// of its values (nested values aside: they are checked by encoding/json).
+func TestDecodeAllocs(t *testing.T) {
+	v4 := strings.ReplaceAll(allFieldsV4, "\n", "")
+	lines := [][]byte{
+		[]byte(v4[:strings.Index(v4, `,"unknown"`)] + "}"),
+		[]byte(strings.ReplaceAll(allFieldsV6, "\n", "")),
+		[]byte(`{"src\u005fip":"10.0.0.\u0031","dst_ip":"10.0.0.2","ts":"2024-05-06 07:08:09.5+02:00","x":true,"y":false,"z":null,"protocol":"ICMPv6","tcp_flags":"0x12","flow_direction":"Ingress"}`),
+	}
+	d := decoder{latest: testNow.Add(24 * time.Hour).UnixNano()}
+	var rec flow.Record
+	for _, line := range lines {
+		if reason, detail := d.decode(line, &rec); reason != "" {
+			t.Fatalf("%s: %s (%s)", line, reason, detail)
+		}
+		if n := testing.AllocsPerRun(100, func() { d.decode(line, &rec) }); n != 0 {
+			t.Errorf("%s: %v allocations per record, want 0", line, n)
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package jsonflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// decoder turns one JSON object into a flow.Record. It is a pure function
+// of the object's bytes and its settings; it keeps buffers between calls
+// so that a good record costs no allocation.
+type decoder struct {
+	tz     *time.Location
+	assume int64 // unix ns start for records without a time; 0 = reject
+	latest int64 // unix ns: later times are "in the future"
+
+	slots   [numSlots]value
+	reason  string // first reason to reject the record, "" if none
+	detail  string
+	assumed bool   // the record took assume
+	text    []byte // unescaped string scratch
+	key     []byte // unescaped key scratch
+}
+
+// decode fills rec from the JSON object in b; it returns the reason and a
+// detail when the record is rejected, "" when rec is good.
+func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
+	*rec = flow.Record{SamplingInterval: 1}
+	d.slots = [numSlots]value{}
+	d.reason, d.detail, d.assumed = "", "", false
+	s := scanner{b: b}
+	d.object(&s, rec)
+	switch {
+	case s.err != "":
+		return syntaxReason(b, s.err)
+	case d.reason != "":
+		return d.reason, d.detail
+	case !rec.SrcAddr.IsValid():
+		return ReasonMissingAddr, "no src_ip"
+	case !rec.DstAddr.IsValid():
+		return ReasonMissingAddr, "no dst_ip"
+	}
+	d.times(rec)
+	return d.reason, d.detail
+}
+
+// syntaxReason tells a JSON value that is not an object from bad JSON.
+func syntaxReason(b []byte, err string) (string, string) {
+	t := trimSpace(b)
+	if len(t) > 0 && t[0] != '{' && json.Valid(t) {
+		return ReasonNotObject, "a JSON value that is not an object: " + show(t)
+	}
+	return ReasonMalformed, err
+}
+
+// object scans the whole object, applying each member.
+func (d *decoder) object(s *scanner, rec *flow.Record) {
+	s.skipSpace()
+	if !s.expect('{') {
+		return
+	}
+	s.skipSpace()
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		d.members(s, rec)
+	}
+	s.skipSpace()
+	if s.err == "" && s.i < len(s.b) {
+		s.fail("data after the object")
+	}
+}
+
+func (d *decoder) members(s *scanner, rec *flow.Record) {
+	for s.err == "" {
+		if s.peek() != '"' {
+			s.unexpected()
+			return
+		}
+		key, esc, ok := s.str()
+		s.skipSpace()
+		if !ok || !s.expect(':') {
+			return
+		}
+		s.skipSpace()
+		v := s.value()
+		if s.err != "" {
+			return
+		}
+		d.member(key, esc, v, rec)
+		s.skipSpace()
+		if s.peek() == '}' {
+			s.i++
+			return
+		}
+		if s.expect(',') {
+			s.skipSpace()
+		}
+	}
+}
+
+// member applies one key and value, unless the record is already rejected
+// or the value is null (the same as absent).
+func (d *decoder) member(key []byte, esc bool, v value, rec *flow.Record) {
+	if d.reason != "" || v.kind == kindNull {
+		return
+	}
+	if esc {
+		d.key = appendUnescaped(d.key[:0], key)
+		key = d.key
+	}
+	if f, ok := fields[string(key)]; ok {
+		d.apply(f, v, rec)
+	}
+}
+
+func (d *decoder) apply(f *field, v value, rec *flow.Record) {
+	switch f.kind {
+	case fieldAddr:
+		*f.addr(rec) = d.addr(f.name, v)
+	case fieldPort:
+		d.port(f, v, rec)
+	case fieldCount:
+		d.count(f, v, rec)
+	case fieldProto:
+		d.proto(v, rec)
+	case fieldFlags:
+		d.flags(v, rec)
+	case fieldDir:
+		d.direction(v, rec)
+	case fieldTime:
+		d.slots[f.slot] = v
+	}
+}
+
+// reject keeps the first reason to reject the record.
+func (d *decoder) reject(reason, name string, v value) {
+	if d.reason == "" {
+		d.reason, d.detail = reason, name+" "+showValue(v)
+	}
+}
+
+// str returns the contents of a string value, unescaped; valid until the
+// next call.
+func (d *decoder) str(v value) []byte {
+	if !v.esc {
+		return v.raw
+	}
+	d.text = appendUnescaped(d.text[:0], v.raw)
+	return d.text
+}
+
+// number returns the text of a number or numeric string.
+func (d *decoder) number(v value) ([]byte, bool) {
+	switch v.kind {
+	case kindNumber:
+		return v.raw, true
+	case kindString:
+		return trimSpace(d.str(v)), true
+	}
+	return nil, false
+}
+
+func (d *decoder) addr(name string, v value) netip.Addr {
+	if v.kind != kindString {
+		d.reject(ReasonBadAddr, name, v)
+		return netip.Addr{}
+	}
+	b := d.str(v)
+	if len(b) == 0 {
+		return netip.Addr{} // the same as absent
+	}
+	a, ok := parseAddr(b)
+	if !ok {
+		d.reject(ReasonBadAddr, name, v)
+	}
+	return a
+}
+
+func (d *decoder) port(f *field, v value, rec *flow.Record) {
+	b, ok := d.number(v)
+	n, st := parseUint(b, f.max)
+	switch {
+	case !ok || st == numBad:
+		d.reject(ReasonBadNumber, f.name, v)
+	case st == numRange:
+		d.reject(ReasonPortRange, f.name, v)
+	default:
+		f.set(rec, n)
+	}
+}
+
+func (d *decoder) count(f *field, v value, rec *flow.Record) {
+	b, ok := d.number(v)
+	n, st := parseUint(b, f.max)
+	switch {
+	case !ok || st == numBad:
+		d.reject(ReasonBadNumber, f.name, v)
+	case st == numRange:
+		d.reject(ReasonNumberRange, f.name, v)
+	default:
+		f.set(rec, n)
+	}
+}
+
+func (d *decoder) proto(v value, rec *flow.Record) {
+	var ok bool
+	switch v.kind {
+	case kindNumber:
+		n, st := parseUint(v.raw, math.MaxUint8)
+		rec.Proto, ok = uint8(n), st == numOK
+	case kindString:
+		rec.Proto, ok = parseProto(d.str(v))
+	}
+	if !ok {
+		d.reject(ReasonBadProto, "protocol", v)
+	}
+}
+
+func (d *decoder) flags(v value, rec *flow.Record) {
+	var ok bool
+	switch v.kind {
+	case kindNumber:
+		n, st := parseUint(v.raw, maxFlags)
+		rec.TCPFlags, ok = uint8(n), st == numOK
+	case kindString:
+		rec.TCPFlags, ok = parseFlagsText(d.str(v))
+	}
+	if !ok {
+		d.reject(ReasonBadFlags, "tcp_flags", v)
+	}
+}
+
+func (d *decoder) direction(v value, rec *flow.Record) {
+	var ok bool
+	switch v.kind {
+	case kindNumber, kindString:
+		rec.Dir, ok = parseDirectionText(d.str(v))
+	}
+	if !ok {
+		d.reject(ReasonBadDirection, "flow_direction", v)
+	}
+}
+
+// showValue writes a value for a reject's detail, cut to a readable length.
+func showValue(v value) string {
+	switch v.kind {
+	case kindString:
+		return strconv.Quote(string(cut(v.raw)))
+	case kindAbsent:
+		return "(absent)"
+	}
+	return show(v.raw)
+}
+
+func show(b []byte) string { return string(cut(b)) }
+
+// cut shortens b to at most 64 bytes, marking the cut.
+func cut(b []byte) []byte {
+	const n = 64
+	if len(b) <= n {
+		return b
+	}
+	return append(b[:n:n], "..."...)
+}
+
+// detailf is fmt.Sprintf, for the reject paths only.
+func detailf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,107 @@
+package jsonflow
+
+import (
+	"math"
+	"net/netip"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// fieldKind says how a JSON field is read.
+type fieldKind uint8
+
+const (
+	fieldAddr   fieldKind = iota // an address string
+	fieldPort                    // 0-65535
+	fieldCount                   // a whole number up to field.max
+	fieldProto                   // a number or a protocol name
+	fieldFlags                   // TCP flags: number or letters
+	fieldDir                     // flow direction
+	fieldTime                    // kept in a slot until the object ends
+	fieldIgnore                  // known, accepted, not used
+)
+
+// Time slots: the time fields are resolved after the whole object is read,
+// by priority, not by the order in which they appear.
+const (
+	slotStart = iota
+	slotFirstSeen
+	slotTimestamp
+	slotTS
+	slotEnd
+	slotLastSeen
+	slotDuration
+	numSlots
+)
+
+var slotNames = [numSlots]string{"start", "first_seen", "timestamp", "ts", "end", "last_seen", "duration"}
+
+// field describes one known JSON key.
+type field struct {
+	name string
+	kind fieldKind
+	max  uint64 // fieldCount: the largest value the Record field holds
+	slot int    // fieldTime
+	addr func(*flow.Record) *netip.Addr
+	set  func(*flow.Record, uint64) // fieldPort, fieldCount
+}
+
+func addrField(name string, f func(*flow.Record) *netip.Addr) field {
+	return field{name: name, kind: fieldAddr, addr: f}
+}
+
+func portField(name string, set func(*flow.Record, uint64)) field {
+	return field{name: name, kind: fieldPort, max: math.MaxUint16, set: set}
+}
+
+func countField(name string, max uint64, set func(*flow.Record, uint64)) field {
+	return field{name: name, kind: fieldCount, max: max, set: set}
+}
+
+// fields maps each known JSON key to how it is read.
+var fields = fieldMap(
+	addrField("src_ip", func(r *flow.Record) *netip.Addr { return &r.SrcAddr }),
+	addrField("dst_ip", func(r *flow.Record) *netip.Addr { return &r.DstAddr }),
+	addrField("next_hop", func(r *flow.Record) *netip.Addr { return &r.NextHop }),
+	addrField("exporter", func(r *flow.Record) *netip.Addr { return &r.Exporter }),
+	addrField("nat_src_ip", func(r *flow.Record) *netip.Addr { return &r.NATSrcAddr }),
+	addrField("nat_dst_ip", func(r *flow.Record) *netip.Addr { return &r.NATDstAddr }),
+	portField("src_port", func(r *flow.Record, v uint64) { r.SrcPort = uint16(v) }),
+	portField("dst_port", func(r *flow.Record, v uint64) { r.DstPort = uint16(v) }),
+	portField("nat_src_port", func(r *flow.Record, v uint64) { r.NATSrcPort = uint16(v) }),
+	portField("nat_dst_port", func(r *flow.Record, v uint64) { r.NATDstPort = uint16(v) }),
+	countField("bytes_in", math.MaxUint64, func(r *flow.Record, v uint64) { r.Bytes = v }),
+	countField("bytes_out", math.MaxUint64, func(r *flow.Record, v uint64) { r.RevBytes = v }),
+	countField("packets", math.MaxUint64, func(r *flow.Record, v uint64) { r.Packets = v }),
+	countField("packets_out", math.MaxUint64, func(r *flow.Record, v uint64) { r.RevPackets = v }),
+	countField("post_bytes", math.MaxUint64, func(r *flow.Record, v uint64) { r.PostBytes = v }),
+	countField("post_packets", math.MaxUint64, func(r *flow.Record, v uint64) { r.PostPackets = v }),
+	countField("icmp_type", math.MaxUint8, func(r *flow.Record, v uint64) { r.ICMPType = uint8(v) }),
+	countField("icmp_code", math.MaxUint8, func(r *flow.Record, v uint64) { r.ICMPCode = uint8(v) }),
+	countField("in_if", math.MaxUint32, func(r *flow.Record, v uint64) { r.InIf = uint32(v) }),
+	countField("out_if", math.MaxUint32, func(r *flow.Record, v uint64) { r.OutIf = uint32(v) }),
+	countField("src_as", math.MaxUint32, func(r *flow.Record, v uint64) { r.SrcAS = uint32(v) }),
+	countField("dst_as", math.MaxUint32, func(r *flow.Record, v uint64) { r.DstAS = uint32(v) }),
+	countField("vlan", math.MaxUint16, func(r *flow.Record, v uint64) { r.VLAN = uint16(v) }),
+	countField("observation_domain", math.MaxUint32, func(r *flow.Record, v uint64) { r.ObsDomain = uint32(v) }),
+	countField("sampling_interval", math.MaxUint32, func(r *flow.Record, v uint64) { r.SamplingInterval = uint32(max(v, 1)) }),
+	field{name: "protocol", kind: fieldProto},
+	field{name: "tcp_flags", kind: fieldFlags},
+	field{name: "flow_direction", kind: fieldDir},
+	field{name: "source", kind: fieldIgnore},
+	field{name: "start", kind: fieldTime, slot: slotStart},
+	field{name: "first_seen", kind: fieldTime, slot: slotFirstSeen},
+	field{name: "timestamp", kind: fieldTime, slot: slotTimestamp},
+	field{name: "ts", kind: fieldTime, slot: slotTS},
+	field{name: "end", kind: fieldTime, slot: slotEnd},
+	field{name: "last_seen", kind: fieldTime, slot: slotLastSeen},
+	field{name: "duration", kind: fieldTime, slot: slotDuration},
+)
+
+func fieldMap(fs ...field) map[string]*field {
+	m := make(map[string]*field, len(fs))
+	for i := range fs {
+		m[fs[i].name] = &fs[i]
+	}
+	return m
+}

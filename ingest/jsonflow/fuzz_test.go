@@ -1,0 +1,256 @@
+package jsonflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// FuzzReader: no input panics the Reader; every record it returns is
+// valid; and the scanner agrees with encoding/json on what is JSON and
+// what the addresses are.
+func FuzzReader(f *testing.F) {
+	// Good records in both formats, as the seed and exporters write them.
+	f.Add([]byte(`[{"src_ip":"10.0.0.5","dst_ip":"10.0.0.9","src_port":51514,"dst_port":22,"protocol":6,"bytes_in":4242,"bytes_out":1717,"packets":12,"duration":2.5,"tcp_flags":2}]`))
+	f.Add([]byte(allFieldsV4))
+	f.Add([]byte(strings.ReplaceAll(allFieldsV6, "\n", "") + "\n" + good1 + "\n"))
+	f.Add([]byte("\xEF\xBB\xBF\r\n" + good1 + "\r\n\r\n" + good2))
+	// Time forms: RFC 3339 with zone and fraction, zone-less, epoch units.
+	f.Add([]byte(`{"src_ip":"::1","dst_ip":"::2","start":"2024-05-06 07:08:09.5+02:00","end":"2024-05-06T07:08:09.75+02:00"}`))
+	f.Add([]byte(`{"src_ip":"1.2.3.4","dst_ip":"5.6.7.8","first_seen":"2024-05-06T07:08:09","last_seen":1714979289999}`))
+	f.Add([]byte(`{"src_ip":"1.2.3.4","dst_ip":"5.6.7.8","timestamp":"1.7e18","duration":"-1"}`))
+	// Escapes, nested values, bad values.
+	f.Add([]byte(`{"src\u005fip":"1.2.3.\u0034","dst_ip":"5.6.7.8","ts":1700000000,"x":{"a":["\ud83d\ude00",[{}]]}}`))
+	f.Add([]byte(`{"src_ip":"1.2.3.4","dst_ip":"fe80::1%eth0","ts":1700000000,"src_port":65536,"tcp_flags":"...AP.SF"}`))
+	// Broken arrays: missing brace, wrong closer, unterminated string,
+	// trailing data, a cut end.
+	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))
+	f.Add([]byte("[" + good1 + `,{"x":[1,},` + good2 + "]"))
+	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4,` + good2 + "]"))
+	f.Add([]byte("[" + good1 + "] x"))
+	f.Add([]byte("[" + good1 + "," + good2[:20]))
+	// Not JSON at all.
+	f.Add([]byte("\x1f\x8b\x08\x00"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Records of at most 64 bytes (and the smallest buffer) explore
+		// the too long paths and the buffer's edges.
+		checkReader(t, data, Options{Now: testNow}, 64)
+		checkReader(t, data, Options{Now: testNow, AssumeTime: 1700000000e9, InputTZ: time.UTC}, 4096)
+		checkObject(t, data)
+	})
+}
+
+// checkReader reads data and checks every record and the counters.
+func checkReader(t *testing.T, data []byte, opt Options, maxRecord int) {
+	r := newReader(bytes.NewReader(data), opt, maxRecord)
+	rejected := 0
+	r.OnReject = func(j Reject) {
+		rejected++
+		if j.Reason == "" || j.Where == "" || j.Offset < 0 || j.Offset > int64(len(data)) {
+			t.Fatalf("bad reject %+v", j)
+		}
+	}
+	var rec flow.Record
+	n := 0
+	for r.Next(&rec) {
+		n++
+		checkRecord(t, &rec, opt)
+	}
+	if r.Next(&rec) {
+		t.Fatalf("Next returned true after the end")
+	}
+	total := 0
+	for _, c := range r.Rejects() {
+		total += c
+	}
+	if n != r.Accepted() || rejected != r.Rejected() || total != rejected || r.Assumed() > n {
+		t.Fatalf("counts: %d records, Accepted %d, %d rejects, Rejected %d, Rejects %v, Assumed %d",
+			n, r.Accepted(), rejected, r.Rejected(), r.Rejects(), r.Assumed())
+	}
+	if off := r.Offset(); off < 0 || off > int64(len(data)) || (r.Err() == nil && off != int64(len(data))) {
+		t.Fatalf("Offset() = %d of %d bytes, Err() = %v", off, len(data), r.Err())
+	}
+	checkArray(t, data, r)
+}
+
+// checkArray: a valid JSON array is followed to its end, one record or
+// reject per element, as encoding/json splits it.
+func checkArray(t *testing.T, data []byte, r *Reader) {
+	var elems []json.RawMessage
+	if Sniff(data) != FormatArray || json.Unmarshal(data, &elems) != nil {
+		return
+	}
+	if r.Err() != nil || r.Accepted()+r.Rejected() != len(elems) {
+		t.Fatalf("valid array of %d elements: %d records, %d rejects, Err() = %v",
+			len(elems), r.Accepted(), r.Rejected(), r.Err())
+	}
+}
+
+func checkRecord(t *testing.T, rec *flow.Record, opt Options) {
+	latest := opt.Now.Add(24 * time.Hour).UnixNano()
+	switch {
+	case !rec.SrcAddr.IsValid() || !rec.DstAddr.IsValid():
+		t.Fatalf("record without addresses: %+v", rec)
+	case rec.SrcAddr.Zone() != "" || rec.DstAddr.Zone() != "":
+		t.Fatalf("address with a zone: %+v", rec)
+	case rec.Start > rec.End:
+		t.Fatalf("start %d after end %d", rec.Start, rec.End)
+	case rec.Start < minTime*1e9 || rec.End > latest:
+		t.Fatalf("time out of range: %d..%d", rec.Start, rec.End)
+	case rec.SamplingInterval < 1:
+		t.Fatalf("sampling interval %d", rec.SamplingInterval)
+	}
+}
+
+// checkObject decodes data as one object and compares with encoding/json:
+// the scanner must call malformed exactly what json.Valid rejects, and an
+// accepted record's addresses must be what encoding/json reads.
+func checkObject(t *testing.T, data []byte) {
+	d := decoder{latest: testNow.Add(24 * time.Hour).UnixNano(), assume: 1700000000e9}
+	var rec flow.Record
+	reason, detail := d.decode(data, &rec)
+	if valid := json.Valid(data); valid == (reason == ReasonMalformed) {
+		t.Fatalf("json.Valid = %v, decode says %q (%s)", valid, reason, detail)
+	}
+	if reason != "" {
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("decode accepted what encoding/json cannot read: %v", err)
+	}
+	for key, got := range map[string]netip.Addr{"src_ip": rec.SrcAddr, "dst_ip": rec.DstAddr} {
+		s, ok := m[key].(string)
+		if !ok {
+			continue // null last: the decoder keeps an earlier value
+		}
+		if want, err := netip.ParseAddr(s); err != nil || want != got {
+			t.Fatalf("%s: got %v, encoding/json and netip read %q as %v %v", key, got, s, want, err)
+		}
+	}
+}
+
+// FuzzParseTime: no time string panics the parser; accepted times are in
+// range; RFC 3339 agrees with time.Parse, integer epochs with plain
+// arithmetic.
+func FuzzParseTime(f *testing.F) {
+	// RFC 3339: zones, fractions, the space form, a leap second.
+	f.Add("2024-05-06T07:08:09Z")
+	f.Add("2024-05-06T07:08:09.123456789+02:00")
+	f.Add("2024-05-06 07:08:09.5-0530")
+	f.Add("2016-12-31T23:59:60Z")
+	f.Add("2024-02-29T23:59:59.9999999999z")
+	// Zone-less (needs InputTZ) and bad dates.
+	f.Add("2024-05-06T07:08:09")
+	f.Add("2023-02-29T00:00:00Z")
+	f.Add("2024-05-06T07:08:09+24:00")
+	// Epochs in each unit, fractions, exponents, out of range.
+	f.Add("1700000000")
+	f.Add("1700000000.5")
+	f.Add("1700000000123")
+	f.Add("1700000000123456")
+	f.Add("1700000000123456789")
+	f.Add("1.7e9")
+	f.Add("-1e400")
+	f.Add("99999999999")
+	f.Fuzz(func(t *testing.T, s string) {
+		latest := testNow.Add(24 * time.Hour).UnixNano()
+		for _, tz := range []*time.Location{nil, time.UTC, time.FixedZone("", -7*3600)} {
+			for _, str := range []bool{true, false} {
+				ns, reason := parseTime([]byte(s), str, tz, latest)
+				if reason == "" && (ns < minTime*1e9 || ns > latest) {
+					t.Fatalf("parseTime(%q) = %d, out of range", s, ns)
+				}
+			}
+		}
+		ns, reason := parseTime([]byte(s), true, nil, latest)
+		checkRFC3339(t, s, ns, reason, latest)
+		checkEpoch(t, s, ns, reason, latest)
+	})
+}
+
+// checkRFC3339 compares with time.Parse on the strings both must read the
+// same: 'T', '.' fractions, Z or +hh:mm, no leap second. (time.Parse also
+// takes an offset of 24 hours, which RFC 3339 does not.)
+func checkRFC3339(t *testing.T, s string, ns int64, reason string, latest int64) {
+	want, err := time.Parse(time.RFC3339Nano, s)
+	canonical := len(s) >= 20 && s[10] == 'T' && !strings.ContainsAny(s, ", tz") && s[17:19] != "60" &&
+		(strings.HasSuffix(s, "Z") || (len(s) > 6 && s[len(s)-3] == ':' && s[len(s)-5:len(s)-3] < "24"))
+	if !canonical {
+		return
+	}
+	if err != nil {
+		if reason == "" {
+			t.Fatalf("parseTime(%q) = %d, time.Parse fails: %v", s, ns, err)
+		}
+		return
+	}
+	w := want.UnixNano()
+	inRange := want.Unix() >= minTime && want.Year() < 2200 && w <= latest
+	if inRange && (reason != "" || ns != w) {
+		t.Fatalf("parseTime(%q) = %d %q, time.Parse: %d", s, ns, reason, w)
+	}
+	if !inRange && reason == "" {
+		t.Fatalf("parseTime(%q) = %d, want a range reject (time.Parse: %v)", s, ns, want)
+	}
+}
+
+// checkEpoch compares integer epochs with plain arithmetic.
+func checkEpoch(t *testing.T, s string, ns int64, reason string, latest int64) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || strings.HasPrefix(s, "+") || (len(s) > 1 && s[0] == '0') || strings.HasPrefix(s, "-0") {
+		return
+	}
+	abs := v
+	if abs < 0 {
+		abs = -abs // MinInt64 stays negative, and is too old anyway
+	}
+	var mult int64 = 1
+	switch {
+	case abs < 1e11:
+		mult = 1e9
+	case abs < 1e14:
+		mult = 1e6
+	case abs < 1e17:
+		mult = 1e3
+	}
+	if v > math.MaxInt64/mult || v < math.MinInt64/mult {
+		return // overflow: covered by the range check
+	}
+	w := v * mult
+	inRange := w >= minTime*1e9 && w <= latest
+	if (inRange && (reason != "" || ns != w)) || (!inRange && reason == "") {
+		t.Fatalf("parseTime(%q) = %d %q, want %d (in range %v)", s, ns, reason, w, inRange)
+	}
+}
+
+// FuzzParseAddr: the in-place address reader agrees with netip.ParseAddr
+// (which it replaces to avoid an allocation per address), zones aside.
+func FuzzParseAddr(f *testing.F) {
+	f.Add("10.0.0.1")        // IPv4
+	f.Add("010.0.0.1")       // a leading zero: refused
+	f.Add("2001:db8::1")     // IPv6 with "::"
+	f.Add("1:2:3:4:5:6:7:8") // all eight groups
+	f.Add("::ffff:1.2.3.4")  // an IPv4 tail
+	f.Add("1:2:3:4:5:6:7::") // "::" for one group at the end
+	f.Add("fe80::1%eth0")    // a zone: refused
+	f.Add("1.2.3.4:80")      // an address and port: refused
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseAddr([]byte(s))
+		want, err := netip.ParseAddr(s)
+		if err == nil && want.Zone() != "" {
+			err, want = strconv.ErrSyntax, netip.Addr{}
+		}
+		if ok != (err == nil) || got != want {
+			t.Fatalf("parseAddr(%q) = %v %v, netip: %v %v", s, got, ok, want, err)
+		}
+	})
+}

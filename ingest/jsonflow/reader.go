@@ -1,0 +1,286 @@
+package jsonflow
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// MaxRecord is the longest NDJSON line or array element read, in bytes;
+// a longer one is rejected ("line too long", "element too long") without
+// being held in memory.
+const MaxRecord = 1 << 20
+
+// Format is the layout of a JSON flow file.
+type Format uint8
+
+const (
+	FormatUnknown Format = iota // not JSON, or not yet known
+	FormatArray                 // one JSON array of flow objects
+	FormatNDJSON                // one flow object per line
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatArray:
+		return "json"
+	case FormatNDJSON:
+		return "ndjson"
+	}
+	return "unknown"
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// Sniff tells the format from the first bytes of a file: after a UTF-8 BOM
+// and white space, '[' is an array, '{' is NDJSON; anything else, or no
+// such byte in head, is FormatUnknown.
+func Sniff(head []byte) Format {
+	head = bytes.TrimPrefix(head, bom)
+	for _, c := range head {
+		if !isSpace(c) {
+			return formatOf(c)
+		}
+	}
+	return FormatUnknown
+}
+
+func formatOf(c byte) Format {
+	switch c {
+	case '[':
+		return FormatArray
+	case '{':
+		return FormatNDJSON
+	}
+	return FormatUnknown
+}
+
+// Options tune a Reader. The zero value sniffs the format, rejects
+// zone-less times and records without a time, and takes Now from the
+// clock.
+type Options struct {
+	// Format of the input; FormatUnknown sniffs it.
+	Format Format
+	// InputTZ is the zone of date-times written without one; nil
+	// rejects them ("time without zone").
+	InputTZ *time.Location
+	// AssumeTime, in unix ns, is the start of records with no time
+	// field (their end is start plus duration); 0 rejects them ("no
+	// time"). Reader.Assumed counts the records that took it.
+	AssumeTime int64
+	// Now is the reference for "time in the future" (more than a day
+	// after it); the zero Time means time.Now() when the Reader is made.
+	Now time.Time
+}
+
+// Reject describes one skipped record, for the error report.
+type Reject struct {
+	Reason string // one of the Reason constants
+	Where  string // "line 12" (NDJSON, from 1) or "index 5" (array, from 0)
+	Detail string // the field and value, or the syntax error
+	Offset int64  // byte offset of the record's first byte in the input
+}
+
+// Reader decodes flow records from a JSON array or NDJSON stream.
+type Reader struct {
+	// OnReject, when set, is called (from Next) for each skipped record.
+	OnReject func(Reject)
+
+	br        *bufio.Reader
+	maxRecord int // MaxRecord, smaller in tests
+	format    Format
+	dec       decoder
+
+	started bool
+	done    bool
+	err     error
+	off     int64  // bytes consumed
+	line    int    // NDJSON: lines read
+	index   int    // array: elements read
+	inArray bool   // array: between '[' and ']'
+	stack   []byte // array: open brackets, reused between elements
+
+	rejects  map[string]int
+	rejected int
+	accepted int
+	assumed  int
+}
+
+// NewReader returns a Reader of r, which must be decompressed JSON; the
+// Reader reads through its own buffer of about MaxRecord bytes.
+func NewReader(r io.Reader, opt Options) *Reader {
+	return newReader(r, opt, MaxRecord)
+}
+
+// newReader makes a Reader whose records are at most maxRecord bytes.
+func newReader(r io.Reader, opt Options, maxRecord int) *Reader {
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return &Reader{
+		// The buffer holds a record, plus "\r\n" or a separator.
+		br:        bufio.NewReaderSize(r, maxRecord+2),
+		maxRecord: maxRecord,
+		format:    opt.Format,
+		rejects:   make(map[string]int),
+		dec: decoder{
+			tz:     opt.InputTZ,
+			assume: opt.AssumeTime,
+			latest: now.Add(24 * time.Hour).UnixNano(),
+		},
+	}
+}
+
+// Next fills rec (reset fully) with the next good record, skipping and
+// counting bad ones. It returns false at the end of the input or on a
+// fatal error (see Err); rec then holds nothing of use. A Reader is not
+// safe for concurrent use.
+func (d *Reader) Next(rec *flow.Record) bool {
+	if !d.started {
+		d.start()
+	}
+	for !d.done {
+		var ok bool
+		if d.format == FormatArray {
+			ok = d.nextElement(rec)
+		} else {
+			ok = d.nextLine(rec)
+		}
+		if ok {
+			d.accepted++
+			if d.dec.assumed {
+				d.assumed++
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns the fatal error that stopped the Reader, or nil after a
+// clean end.
+func (d *Reader) Err() error { return d.err }
+
+// Rejects returns the number of skipped records by reason (a copy).
+func (d *Reader) Rejects() map[string]int {
+	return maps.Clone(d.rejects)
+}
+
+// Rejected is the number of skipped records.
+func (d *Reader) Rejected() int { return d.rejected }
+
+// Accepted is the number of records returned by Next.
+func (d *Reader) Accepted() int { return d.accepted }
+
+// Assumed is the number of records returned that took Options.AssumeTime.
+func (d *Reader) Assumed() int { return d.assumed }
+
+// Offset is the number of input bytes consumed so far.
+func (d *Reader) Offset() int64 { return d.off }
+
+// Format is the input's format, known after the first call to Next.
+func (d *Reader) Format() Format { return d.format }
+
+// start skips a BOM and white space, then checks and sets the format.
+func (d *Reader) start() {
+	d.started = true
+	if head, _ := d.br.Peek(len(bom)); bytes.Equal(head, bom) {
+		d.discard(len(bom))
+	}
+	c, err := d.skipSpace()
+	if err != nil {
+		d.stop(err) // io.EOF: an empty input holds no records
+		return
+	}
+	got := formatOf(c)
+	switch {
+	case got == FormatUnknown:
+		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
+	case d.format != FormatUnknown && d.format != got:
+		d.stop(fmt.Errorf("%w: want %v, input starts with %s at offset %d", ErrWrongFormat, d.format, byteName(c), d.off))
+	case got == FormatArray:
+		d.format, d.inArray = got, true
+		d.discard(1)
+	default:
+		d.format = got
+	}
+}
+
+// skipSpace discards white space (counting lines) and returns the next
+// byte, not consumed.
+func (d *Reader) skipSpace() (byte, error) {
+	for {
+		if _, err := d.br.Peek(1); err != nil {
+			return 0, err
+		}
+		buf := d.buffered()
+		n := 0
+		for n < len(buf) && isSpace(buf[n]) {
+			if buf[n] == '\n' {
+				d.line++
+			}
+			n++
+		}
+		d.discard(n)
+		if n < len(buf) {
+			return buf[n], nil
+		}
+	}
+}
+
+// buffered returns the bytes read ahead, valid until the next read.
+func (d *Reader) buffered() []byte {
+	b, _ := d.br.Peek(d.br.Buffered())
+	return b
+}
+
+func (d *Reader) discard(n int) {
+	d.br.Discard(n)
+	d.off += int64(n)
+}
+
+// stop ends the Reader; io.EOF is a clean end, anything else is kept as
+// a read error.
+func (d *Reader) stop(err error) {
+	d.done = true
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+	case errors.Is(err, ErrNotJSON), errors.Is(err, ErrWrongFormat), errors.Is(err, ErrArrayBroken):
+		d.err = err
+	default:
+		d.err = fmt.Errorf("cannot read input at offset %d: %w", d.off, err)
+	}
+}
+
+// skip counts a rejected record and reports it.
+func (d *Reader) skip(reason, detail string, offset int64) {
+	d.rejects[reason]++
+	d.rejected++
+	if d.OnReject != nil {
+		d.OnReject(Reject{Reason: reason, Where: d.where(), Detail: detail, Offset: offset})
+	}
+}
+
+// where names the current record: "line N" or "index N".
+func (d *Reader) where() string {
+	if d.format == FormatArray {
+		return "index " + strconv.Itoa(d.index-1)
+	}
+	return "line " + strconv.Itoa(d.line)
+}
+
+// byteName writes a byte for an error: 'x' when printable ASCII, else hex.
+func byteName(c byte) string {
+	if ' ' < c && c < 0x7f {
+		return "'" + string(rune(c)) + "'"
+	}
+	return fmt.Sprintf("0x%02x", c)
+}

@@ -1,0 +1,246 @@
+package jsonflow
+
+import "time"
+
+// minTime is 1990-01-01T00:00:00Z in unix seconds: earlier times are
+// rejected as a wrong unit or a zero clock, not evidence.
+const minTime = 631152000
+
+// parseTime reads a time: an RFC 3339 date-time (when str, the value was a
+// JSON string) or a unix epoch number. It returns unix nanoseconds, or the
+// reason it cannot: ReasonBadTime, ReasonNoZone, ReasonTooOld or
+// ReasonFuture (after latest, in unix ns). A zone-less date-time is read
+// in tz, and rejected when tz is nil.
+func parseTime(b []byte, str bool, tz *time.Location, latest int64) (int64, string) {
+	if str {
+		b = trimSpace(b)
+		if len(b) > 4 && b[4] == '-' && isDigit(b[0]) {
+			return parseDateTime(b, tz, latest)
+		}
+	}
+	return parseEpoch(b, latest)
+}
+
+// parseEpoch reads unix seconds, milliseconds, microseconds or
+// nanoseconds, told apart by magnitude: below 1e11 seconds, below 1e14
+// milliseconds, below 1e17 microseconds, else nanoseconds.
+func parseEpoch(b []byte, latest int64) (int64, string) {
+	d, ok := parseDecimal(b)
+	if !ok {
+		return 0, ReasonBadTime
+	}
+	ns, ok := d.scaled(epochShift(d.intDigits()))
+	switch {
+	case !ok && d.neg, ok && ns < minTime*1e9:
+		return 0, ReasonTooOld
+	case !ok, ns > latest:
+		return 0, ReasonFuture
+	}
+	return ns, ""
+}
+
+// epochShift returns the power of ten that turns an epoch number with n
+// integer digits into nanoseconds.
+func epochShift(n int) int {
+	switch {
+	case n <= 11:
+		return 9 // seconds
+	case n <= 14:
+		return 6 // milliseconds
+	case n <= 17:
+		return 3 // microseconds
+	}
+	return 0
+}
+
+// civil is a date-time as written, before its zone is applied.
+type civil struct {
+	year, month, day, hour, min, sec, nsec int
+}
+
+// parseDateTime reads YYYY-MM-DD(T| )HH:MM:SS[.fraction][Z|+HH:MM|+HHMM].
+func parseDateTime(b []byte, tz *time.Location, latest int64) (int64, string) {
+	c, rest, ok := parseCivil(b)
+	if !ok {
+		return 0, ReasonBadTime
+	}
+	if len(rest) == 0 {
+		if tz == nil {
+			return 0, ReasonNoZone
+		}
+		t := time.Date(c.year, time.Month(c.month), c.day, c.hour, c.min, c.sec, c.nsec, tz)
+		return fromUnix(t.Unix(), int64(t.Nanosecond()), latest)
+	}
+	off, ok := parseOffset(rest)
+	if !ok {
+		return 0, ReasonBadTime
+	}
+	days := daysFromCivil(c.year, c.month, c.day)
+	sec := days*86400 + int64(c.hour*3600+c.min*60+c.sec-off)
+	return fromUnix(sec, int64(c.nsec), latest)
+}
+
+// fromUnix checks a time in seconds and nanoseconds against the accepted
+// range before it multiplies, so that no year overflows.
+func fromUnix(sec, nsec, latest int64) (int64, string) {
+	switch {
+	case sec < minTime:
+		return 0, ReasonTooOld
+	case sec > latest/1e9:
+		return 0, ReasonFuture
+	}
+	ns := sec*1e9 + nsec
+	if ns > latest {
+		return 0, ReasonFuture
+	}
+	return ns, ""
+}
+
+// parseCivil reads the date, time and fraction; rest is the zone, if any.
+func parseCivil(b []byte) (c civil, rest []byte, ok bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
+		return c, nil, false
+	}
+	if t := b[10]; t != 'T' && t != 't' && t != ' ' {
+		return c, nil, false
+	}
+	var ok1, ok2, ok3, ok4, ok5, ok6 bool
+	c.year, ok1 = atoiN(b[0:4])
+	c.month, ok2 = atoiN(b[5:7])
+	c.day, ok3 = atoiN(b[8:10])
+	c.hour, ok4 = atoiN(b[11:13])
+	c.min, ok5 = atoiN(b[14:16])
+	c.sec, ok6 = atoiN(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || !c.valid() {
+		return c, nil, false
+	}
+	c.nsec, rest, ok = parseFraction(b[19:])
+	return c, rest, ok
+}
+
+// valid checks the ranges; a leap second (:60) is accepted and counts as
+// the first second of the next minute.
+func (c civil) valid() bool {
+	return c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= daysIn(c.year, c.month) &&
+		c.hour <= 23 && c.min <= 59 && c.sec <= 60
+}
+
+// parseFraction reads an optional fraction of a second ('.' or ',' and
+// one or more digits; digits past the nanosecond are dropped).
+func parseFraction(b []byte) (nsec int, rest []byte, ok bool) {
+	if len(b) == 0 || (b[0] != '.' && b[0] != ',') {
+		return 0, b, true
+	}
+	i := 1
+	for ; i < len(b) && isDigit(b[i]); i++ {
+		if i <= 9 {
+			nsec = nsec*10 + int(b[i]-'0')
+		}
+	}
+	if i == 1 {
+		return 0, nil, false
+	}
+	for n := i; n <= 9; n++ {
+		nsec *= 10
+	}
+	return nsec, b[i:], true
+}
+
+// parseOffset reads Z, +HH:MM or +HHMM (or '-'), returning seconds east
+// of UTC.
+func parseOffset(b []byte) (int, bool) {
+	if len(b) == 1 && (b[0] == 'Z' || b[0] == 'z') {
+		return 0, true
+	}
+	var hh, mm []byte
+	switch {
+	case len(b) == 6 && b[3] == ':':
+		hh, mm = b[1:3], b[4:6]
+	case len(b) == 5:
+		hh, mm = b[1:3], b[3:5]
+	default:
+		return 0, false
+	}
+	h, ok1 := atoiN(hh)
+	m, ok2 := atoiN(mm)
+	if !ok1 || !ok2 || h > 23 || m > 59 || (b[0] != '+' && b[0] != '-') {
+		return 0, false
+	}
+	off := h*3600 + m*60
+	if b[0] == '-' {
+		off = -off
+	}
+	return off, true
+}
+
+// atoiN reads a fixed number of decimal digits.
+func atoiN(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if isLeap(y) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic
+// Gregorian date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12 // March = 0
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// parseDuration reads a duration in seconds (may be fractional or
+// negative) as nanoseconds.
+func parseDuration(b []byte) (int64, numStatus) {
+	d, ok := parseDecimal(b)
+	if !ok {
+		return 0, numBad
+	}
+	ns, ok := d.scaled(9)
+	if !ok {
+		return 0, numRange
+	}
+	return ns, numOK
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

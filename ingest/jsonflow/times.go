@@ -1,0 +1,110 @@
+package jsonflow
+
+import (
+	"math"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// The time fields in order of priority.
+var (
+	startSlots = [...]int{slotStart, slotFirstSeen, slotTimestamp, slotTS}
+	endSlots   = [...]int{slotEnd, slotLastSeen}
+)
+
+// times sets rec.Start and rec.End from the time slots, or rejects.
+func (d *decoder) times(rec *flow.Record) {
+	dur, ok := d.duration()
+	if !ok {
+		return
+	}
+	start, ok := d.start()
+	if !ok {
+		return
+	}
+	end, ok := d.end(start, dur)
+	if !ok {
+		return
+	}
+	switch {
+	case end < start:
+		d.reason, d.detail = ReasonEndBeforeStart, detailf("end %s is before start %s", fmtNs(end), fmtNs(start))
+	case end > d.latest:
+		d.reason, d.detail = ReasonFuture, "end "+fmtNs(end)
+	}
+	rec.Start, rec.End = start, end
+}
+
+// firstSlot returns the first present slot of slots, or -1.
+func (d *decoder) firstSlot(slots []int) int {
+	for _, i := range slots {
+		if d.slots[i].kind != kindAbsent {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *decoder) duration() (int64, bool) {
+	v := d.slots[slotDuration]
+	if v.kind == kindAbsent {
+		return 0, true
+	}
+	b, ok := d.number(v)
+	ns, st := parseDuration(b)
+	switch {
+	case !ok || st == numBad:
+		d.reject(ReasonBadNumber, "duration", v)
+	case st == numRange:
+		d.reject(ReasonNumberRange, "duration", v)
+	}
+	return ns, d.reason == ""
+}
+
+func (d *decoder) start() (int64, bool) {
+	if i := d.firstSlot(startSlots[:]); i >= 0 {
+		return d.timeSlot(i)
+	}
+	switch {
+	case d.assume == 0:
+		d.reason, d.detail = ReasonNoTime, "none of start, first_seen, timestamp, ts"
+	case d.assume < minTime*1e9:
+		d.reason, d.detail = ReasonTooOld, "assumed time "+fmtNs(d.assume)
+	case d.assume > d.latest:
+		d.reason, d.detail = ReasonFuture, "assumed time "+fmtNs(d.assume)
+	}
+	d.assumed = true
+	return d.assume, d.reason == ""
+}
+
+// end reads end or last_seen, else adds the duration to start.
+func (d *decoder) end(start, dur int64) (int64, bool) {
+	if i := d.firstSlot(endSlots[:]); i >= 0 {
+		return d.timeSlot(i)
+	}
+	if dur > 0 && start > math.MaxInt64-dur {
+		d.reason, d.detail = ReasonFuture, "start plus duration overflows"
+		return 0, false
+	}
+	return start + dur, true // start >= 1990 > 0, so a negative dur cannot overflow
+}
+
+func (d *decoder) timeSlot(i int) (int64, bool) {
+	v := d.slots[i]
+	if v.kind != kindString && v.kind != kindNumber {
+		d.reject(ReasonBadTime, slotNames[i], v)
+		return 0, false
+	}
+	ns, reason := parseTime(d.str(v), v.kind == kindString, d.tz, d.latest)
+	if reason != "" {
+		d.reject(reason, slotNames[i], v)
+		return 0, false
+	}
+	return ns, true
+}
+
+// fmtNs writes unix nanoseconds as RFC 3339 UTC, for details.
+func fmtNs(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,237 @@
+package jsonflow
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// readField reads one record with the extra members given (raw JSON) and
+// returns it, or the reason it was rejected.
+func readField(t *testing.T, members string) (flow.Record, string) {
+	t.Helper()
+	in := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,` + members + "}"
+	res := readOK(t, in, Options{})
+	if len(res.rejects) == 1 {
+		return flow.Record{}, res.rejects[0].Reason
+	}
+	if len(res.recs) != 1 {
+		t.Fatalf("%s: no record and no reject", members)
+	}
+	return res.recs[0], ""
+}
+
+func TestTCPFlags(t *testing.T) {
+	tests := []struct {
+		v      string
+		want   uint8
+		reason string
+	}{
+		{`27`, 27, ""},
+		{`"27"`, 27, ""},
+		{`"0x1b"`, 0x1b, ""},
+		{`"0X12"`, 0x12, ""},
+		{`"SA"`, flow.SYN | flow.ACK, ""},
+		{`"as"`, flow.SYN | flow.ACK, ""},
+		{`"...AP.SF"`, flow.ACK | flow.PSH | flow.SYN | flow.FIN, ""},
+		{`"CEUAPRSF"`, 0xff, ""},
+		{`"........"`, 0, ""},
+		{`""`, 0, ""},
+		{`" R "`, flow.RST, ""},
+		{`0x1b`, 0, ReasonMalformed}, // not JSON
+		{`256`, 0, ""},               // NS (IPFIX tcpControlBits): dropped
+		{`"0x1FF"`, 0xff, ""},
+		{`65535`, 0xff, ""},
+		{`65536`, 0, ReasonBadFlags},
+		{`-1`, 0, ReasonBadFlags},
+		{`1.5`, 0, ReasonBadFlags},
+		{`"SYN"`, 0, ReasonBadFlags},
+		{`"0x"`, 0, ReasonBadFlags},
+		{`"0x12345"`, 0, ReasonBadFlags},
+		{`true`, 0, ReasonBadFlags},
+	}
+	for _, tt := range tests {
+		rec, reason := readField(t, `"tcp_flags":`+tt.v)
+		if rec.TCPFlags != tt.want || reason != tt.reason {
+			t.Errorf("tcp_flags %s: got %#x %q, want %#x %q", tt.v, rec.TCPFlags, reason, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestProtocol(t *testing.T) {
+	tests := []struct {
+		v      string
+		want   uint8
+		reason string
+	}{
+		{`6`, 6, ""},
+		{`"6"`, 6, ""},
+		{`0`, 0, ""},
+		{`255`, 255, ""},
+		{`"tcp"`, 6, ""},
+		{`"TCP"`, 6, ""},
+		{`"Udp"`, 17, ""},
+		{`"icmp"`, 1, ""},
+		{`"ICMPv6"`, 58, ""},
+		{`"ipv6-icmp"`, 58, ""},
+		{`"gre"`, 47, ""},
+		{`"SCTP"`, 132, ""},
+		{`" esp "`, 50, ""},
+		{`256`, 0, ReasonBadProto},
+		{`"256"`, 0, ReasonBadProto},
+		{`-6`, 0, ReasonBadProto},
+		{`"tcp6"`, 0, ReasonBadProto},
+		{`""`, 0, ReasonBadProto},
+		{`[6]`, 0, ReasonBadProto},
+	}
+	for _, tt := range tests {
+		rec, reason := readField(t, `"protocol":`+tt.v)
+		if rec.Proto != tt.want || reason != tt.reason {
+			t.Errorf("protocol %s: got %d %q, want %d %q", tt.v, rec.Proto, reason, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestDirection(t *testing.T) {
+	tests := []struct {
+		v      string
+		want   flow.Direction
+		reason string
+	}{
+		{`"ingress"`, flow.DirIngress, ""},
+		{`"EGRESS"`, flow.DirEgress, ""},
+		{`"unknown"`, flow.DirUnknown, ""},
+		{`0`, flow.DirUnknown, ""},
+		{`1`, flow.DirIngress, ""},
+		{`2`, flow.DirEgress, ""},
+		{`"2"`, flow.DirEgress, ""},
+		{`3`, 0, ReasonBadDirection},
+		{`"in"`, 0, ReasonBadDirection},
+		{`false`, 0, ReasonBadDirection},
+	}
+	for _, tt := range tests {
+		rec, reason := readField(t, `"flow_direction":`+tt.v)
+		if rec.Dir != tt.want || reason != tt.reason {
+			t.Errorf("flow_direction %s: got %d %q, want %d %q", tt.v, rec.Dir, reason, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	tests := []struct {
+		v      string
+		want   uint64
+		reason string
+	}{
+		{`0`, 0, ""},
+		{`-0`, 0, ""},
+		{`"007"`, 7, ""},
+		{`1e3`, 1000, ""},
+		{`1.5E3`, 1500, ""},
+		{`"2.50e1"`, 25, ""},
+		{`1000e-3`, 1, ""},
+		{`18446744073709551615`, 18446744073709551615, ""},
+		{`"18446744073709551615"`, 18446744073709551615, ""},
+		{`1.8446744073709551615e19`, 18446744073709551615, ""},
+		{`18446744073709551615.0`, 18446744073709551615, ""},
+		{`18446744073709551616`, 0, ReasonNumberRange},
+		{`1.8446744073709551616e19`, 0, ReasonNumberRange},
+		{`1e20`, 0, ReasonNumberRange},
+		{`1e99999999`, 0, ReasonNumberRange},
+		{`-1`, 0, ReasonNumberRange},
+		{`0.5`, 0, ReasonBadNumber},
+		{`1e-1`, 0, ReasonBadNumber},
+		{`1.00000000000000000001`, 0, ReasonBadNumber},
+		{`""`, 0, ReasonBadNumber},
+		{`"1 2"`, 0, ReasonBadNumber},
+		{`"0x10"`, 0, ReasonBadNumber},
+		{`"+1"`, 0, ReasonBadNumber},
+		{`"NaN"`, 0, ReasonBadNumber},
+		{`{}`, 0, ReasonBadNumber},
+	}
+	for _, tt := range tests {
+		rec, reason := readField(t, `"bytes_in":`+tt.v)
+		if rec.Bytes != tt.want || reason != tt.reason {
+			t.Errorf("bytes_in %s: got %d %q, want %d %q", tt.v, rec.Bytes, reason, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestSamplingInterval(t *testing.T) {
+	for v, want := range map[string]uint32{`0`: 1, `1`: 1, `"512"`: 512, `null`: 1, `4294967295`: 4294967295} {
+		rec, reason := readField(t, `"sampling_interval":`+v)
+		if rec.SamplingInterval != want || reason != "" {
+			t.Errorf("sampling_interval %s: got %d %q, want %d", v, rec.SamplingInterval, reason, want)
+		}
+	}
+}
+
+// TestJSONDetails: escapes, nulls, unknown and nested keys, duplicates.
+func TestJSONDetails(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		src  netip.Addr
+		port uint16
+	}{
+		{"escaped key", `{"src\u005fip":"10.0.0.9","dst_ip":"10.0.0.2","ts":1700000000}`, addr("10.0.0.9"), 0},
+		{"escaped value", `{"src_ip":"10.0.0.\u0039","dst_ip":"10.0.0.2","ts":1700000000}`, addr("10.0.0.9"), 0},
+		{"escaped ipv6", `{"src_ip":"2001:db8::\u0031","dst_ip":"10.0.0.2","ts":1700000000}`, addr("2001:db8::1"), 0},
+		{"escaped number", `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":"\u0031700000000","src_port":"8\u0030"}`, addr("10.0.0.1"), 80},
+		{"escapes elsewhere", `{"x":"a\"b\\c\/\b\f\n\r\t\ud83d\ude00\ud800","src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000}`, addr("10.0.0.1"), 0},
+		{"nulls", `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"src_port":null,"protocol":null,"next_hop":null}`, addr("10.0.0.1"), 0},
+		{"unknown nested", `{"meta":{"src_ip":"1.1.1.1","a":[{"b":null}]},"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"tags":["x","y"]}`, addr("10.0.0.1"), 0},
+		{"duplicate key: last wins", `{"src_ip":"10.0.0.1","src_ip":"10.0.0.7","dst_ip":"10.0.0.2","ts":1700000000}`, addr("10.0.0.7"), 0},
+		{"white space", " {\t\"src_ip\" : \"10.0.0.1\" ,\r\"dst_ip\":\"10.0.0.2\" , \"ts\" : 1700000000 , \"src_port\" : 1 } ", addr("10.0.0.1"), 1},
+		{"empty optional address", `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"next_hop":""}`, addr("10.0.0.1"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := readOK(t, tt.in, Options{})
+			if len(res.recs) != 1 {
+				t.Fatalf("got %d records, rejects %+v", len(res.recs), res.rejects)
+			}
+			if rec := res.recs[0]; rec.SrcAddr != tt.src || rec.SrcPort != tt.port || rec.Start != 1700000000e9 {
+				t.Errorf("got src %v port %d start %d, want %v %d", rec.SrcAddr, rec.SrcPort, rec.Start, tt.src, tt.port)
+			}
+		})
+	}
+}
+
+// TestResetRecord: Next resets the whole record, so no field of one
+// record leaks into the next.
+func TestResetRecord(t *testing.T) {
+	in := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"src_port":1,"vlan":2,"next_hop":"10.0.0.3","sampling_interval":10}
+{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000}`
+	r := NewReader(stringsReader(in), Options{Now: testNow})
+	var rec flow.Record
+	r.Next(&rec)
+	r.Next(&rec)
+	want := flow.Record{Start: 1700000000e9, End: 1700000000e9, SrcAddr: addr("10.0.0.1"), DstAddr: addr("10.0.0.2"), SamplingInterval: 1}
+	if rec != want {
+		t.Errorf("got %+v\nwant %+v", rec, want)
+	}
+}
+
+// TestParseAddr compares the in-place address reader with netip.
+func TestParseAddr(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+		"256.1.1.1", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "", "1.2.3.-4", "1.2.3.0x1", "00.1.1.1", "1.2.3.999",
+		"::", "::1", "1::", "2001:db8::1", "2001:DB8:0:0:0:0:0:1", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
+		"1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7::8", "1::2::3", ":1::", "1:::2", "1:", ":",
+		"12345::", "ffff::", "::ffff:1.2.3.4", "::1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:1.2.3.4",
+		"1:2:3:4:5:6:7:1.2.3.4", "::ffff:01.2.3.4", "fe80::1%eth0", "fe80::1%", "%eth0", "1.2.3.4:80", "[::1]"} {
+		got, ok := parseAddr([]byte(s))
+		want, err := netip.ParseAddr(s)
+		if err == nil && want.Zone() != "" {
+			want, err = netip.Addr{}, errZone
+		}
+		if ok != (err == nil) || got != want {
+			t.Errorf("parseAddr(%q) = %v %v, netip says %v %v", s, got, ok, want, err)
+		}
+	}
+}
+
+var errZone = errors.New("zone")

@@ -1,0 +1,297 @@
+package pcap
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// Link types (LINKTYPE_* values as written in files).
+const (
+	linkNull     = 0   // BSD loopback: 4-byte address family in the writer's byte order
+	linkEthernet = 1   // Ethernet II / 802.3
+	linkRaw12    = 12  // DLT_RAW on most systems, as some writers put it in files
+	linkRaw14    = 14  // DLT_RAW on OpenBSD
+	linkRaw      = 101 // raw IPv4 or IPv6, by the version nibble
+	linkLoop     = 108 // OpenBSD loopback: 4-byte address family, big-endian
+	linkSLL      = 113 // Linux cooked capture v1
+	linkIPv4     = 228
+	linkIPv6     = 229
+	linkSLL2     = 276 // Linux cooked capture v2 (tcpdump -i any)
+)
+
+const (
+	etherIPv4 = 0x0800
+	etherIPv6 = 0x86DD
+	maxVLANs  = 8 // tags peeled off one frame; more is not a real frame
+)
+
+var be = binary.BigEndian
+
+// decode turns one packet into r.dg; it reports whether a datagram is ready. Every packet is
+// counted exactly once: as a datagram, filtered, held as a fragment, other, or skipped.
+func (r *Reader) decode(p *packet) bool {
+	etype, b, ok := r.link(p)
+	if !ok {
+		return false
+	}
+	cut := len(p.data) < p.origLen
+	switch etype {
+	case etherIPv4:
+		return r.ipv4(p, b, cut)
+	case etherIPv6:
+		return r.ipv6(p, b, cut)
+	}
+	r.st.otherEther(etype)
+	return false
+}
+
+// link strips the link-layer header; it returns the ethertype of what follows (IPv4 or IPv6
+// for the families of null/loop/raw links). Packets it cannot go past are counted.
+func (r *Reader) link(p *packet) (uint16, []byte, bool) {
+	b := p.data
+	switch p.link {
+	case linkEthernet:
+		if len(b) < 14 {
+			return r.badLink(p)
+		}
+		return r.etherType(p, be.Uint16(b[12:14]), b[14:])
+	case linkSLL:
+		if len(b) < 16 {
+			return r.badLink(p)
+		}
+		return r.etherType(p, be.Uint16(b[14:16]), b[16:])
+	case linkSLL2:
+		if len(b) < 20 {
+			return r.badLink(p)
+		}
+		return r.etherType(p, be.Uint16(b[0:2]), b[20:])
+	case linkNull, linkLoop:
+		if len(b) < 4 {
+			return r.badLink(p)
+		}
+		fam := be.Uint32(b)
+		if p.link == linkNull && fam > 0xFFFF { // written by a little-endian host
+			fam = binary.LittleEndian.Uint32(b)
+		}
+		return r.family(fam, b[4:])
+	case linkRaw, linkRaw12, linkRaw14:
+		if len(b) == 0 {
+			return r.badLink(p)
+		}
+		switch b[0] >> 4 {
+		case 4:
+			return etherIPv4, b, true
+		case 6:
+			return etherIPv6, b, true
+		}
+		r.st.rawNotIP++
+		return 0, nil, false
+	case linkIPv4:
+		return etherIPv4, b, true
+	case linkIPv6:
+		return etherIPv6, b, true
+	}
+	r.st.unsupportedLink(p.link)
+	return 0, nil, false
+}
+
+func (r *Reader) badLink(p *packet) (uint16, []byte, bool) {
+	if len(p.data) < p.origLen {
+		r.st.skip(rSnapCut, 1)
+	} else {
+		r.st.skip(rBadLink, 1)
+	}
+	return 0, nil, false
+}
+
+// etherType peels VLAN tags (802.1Q 0x8100, 802.1ad 0x88a8, and the pre-standard QinQ
+// 0x9100/0x9200) and sorts out 802.3 length fields.
+func (r *Reader) etherType(p *packet, t uint16, b []byte) (uint16, []byte, bool) {
+	for i := 0; t == 0x8100 || t == 0x88A8 || t == 0x9100 || t == 0x9200; i++ {
+		if len(b) < 4 || i == maxVLANs {
+			return r.badLink(p)
+		}
+		t, b = be.Uint16(b[2:4]), b[4:]
+	}
+	if t <= 1500 { // an 802.3 length (Ethernet) or a Linux cooked 802.2/802.3 protocol
+		r.st.llc++
+		return 0, nil, false
+	}
+	return t, b, true
+}
+
+// family maps a null/loop address family to an ethertype: AF_INET is 2 everywhere; AF_INET6
+// is 24 (NetBSD, OpenBSD), 28 (FreeBSD, DragonFly), 30 (Darwin) or 10 (Linux).
+func (r *Reader) family(fam uint32, b []byte) (uint16, []byte, bool) {
+	switch fam {
+	case 2:
+		return etherIPv4, b, true
+	case 10, 24, 28, 30:
+		return etherIPv6, b, true
+	}
+	r.st.otherFamily(fam)
+	return 0, nil, false
+}
+
+// ipv4 checks the header, trims link-layer padding, and hands UDP (or its fragments) on.
+// Past the length checks here the IP packet is whole, so later checks need no snap flag.
+func (r *Reader) ipv4(p *packet, b []byte, cut bool) bool {
+	if len(b) < 20 {
+		return r.bad(rBadIPv4, cut)
+	}
+	ihl := int(b[0]&0x0F) * 4
+	total := int(be.Uint16(b[2:4]))
+	if b[0]>>4 != 4 || ihl < 20 || total < ihl {
+		r.st.skip(rBadIPv4, 1)
+		return false
+	}
+	if len(b) < total {
+		return r.bad(rBadIPv4, cut)
+	}
+	b = b[:total]
+	proto := b[9]
+	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
+	ff := be.Uint16(b[6:8])
+	more, off := ff&0x2000 != 0, int(ff&0x1FFF)*8
+	if proto != 17 {
+		r.st.proto[proto]++
+		return false
+	}
+	if more || off != 0 {
+		key := fragKey{src: src, dst: dst, id: uint32(be.Uint16(b[4:6])), proto: 17}
+		payload, n, _, ok := r.frag.add(key, off, b[ihl:], more, 0, p.time)
+		if !ok {
+			return false
+		}
+		return r.udp(p, src, dst, payload, n)
+	}
+	return r.udp(p, src, dst, b[ihl:], 1)
+}
+
+// bad counts a packet too short for what its headers say: cut by the snap length when fewer
+// bytes were captured than were on the wire, else malformed.
+func (r *Reader) bad(why reason, cut bool) bool {
+	if cut {
+		why = rSnapCut
+	}
+	r.st.skip(why, 1)
+	return false
+}
+
+// ipv6 checks the fixed header, trims padding and walks the extension headers.
+func (r *Reader) ipv6(p *packet, b []byte, cut bool) bool {
+	if len(b) < 40 {
+		return r.bad(rBadIPv6, cut)
+	}
+	plen := int(be.Uint16(b[4:6]))
+	if b[0]>>4 != 6 || (plen == 0 && b[6] == 0) { // maybe a jumbogram: never an export packet
+		r.st.skip(rBadIPv6, 1)
+		return false
+	}
+	if len(b) < 40+plen {
+		return r.bad(rBadIPv6, cut)
+	}
+	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
+	return r.ipv6Next(p, src, dst, b[6], b[40:40+plen], 1)
+}
+
+// ipv6Next walks IPv6 extension headers from next-header nh over b, a whole IPv6 payload. n
+// is the number of packets b stands for (more than one after reassembly), so that each is
+// counted.
+func (r *Reader) ipv6Next(p *packet, src, dst netip.Addr, nh uint8, b []byte, n uint64) bool {
+	for hops := 0; ; hops++ {
+		if hops > 16 {
+			r.st.skip(rBadIPv6, n)
+			return false
+		}
+		switch nh {
+		case 17:
+			return r.udp(p, src, dst, b, n)
+		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
+			if len(b) < 2 || len(b) < (int(b[1])+1)*8 {
+				r.st.skip(rBadIPv6, n)
+				return false
+			}
+			nh, b = b[0], b[(int(b[1])+1)*8:]
+		case 51: // authentication header: length in 4-byte units, minus 2
+			if len(b) < 2 || len(b) < (int(b[1])+2)*4 {
+				r.st.skip(rBadIPv6, n)
+				return false
+			}
+			nh, b = b[0], b[(int(b[1])+2)*4:]
+		case 44:
+			return r.ipv6Fragment(p, src, dst, b, n)
+		case 59:
+			r.st.noNextHeader += n
+			return false
+		default:
+			r.st.proto[nh] += n
+			return false
+		}
+	}
+}
+
+// ipv6Fragment handles a fragment header: an atomic fragment (offset 0, no more) goes on as is;
+// others go to the reassembler, and a completed datagram is walked from its first fragment's
+// next header.
+func (r *Reader) ipv6Fragment(p *packet, src, dst netip.Addr, b []byte, n uint64) bool {
+	if len(b) < 8 || n != 1 { // n > 1: a fragment header inside a reassembled datagram
+		r.st.skip(rBadIPv6, n)
+		return false
+	}
+	nh, fo := b[0], be.Uint16(b[2:4])
+	more, off := fo&1 != 0, int(fo&^7)
+	if !more && off == 0 {
+		return r.ipv6Next(p, src, dst, nh, b[8:], 1)
+	}
+	key := fragKey{src: src, dst: dst, id: be.Uint32(b[4:8])}
+	payload, frags, nh, ok := r.frag.add(key, off, b[8:], more, nh, p.time)
+	if !ok {
+		return false
+	}
+	return r.ipv6Next(p, src, dst, nh, payload, frags)
+}
+
+// udp checks the UDP header of b, a whole IP payload, and fills r.dg. n is the number of
+// packets b stands for; n > 1 means reassembled from fragments.
+func (r *Reader) udp(p *packet, src, dst netip.Addr, b []byte, n uint64) bool {
+	if len(b) < 8 {
+		r.st.skip(rBadUDP, n)
+		return false
+	}
+	ulen := int(be.Uint16(b[4:6]))
+	if ulen < 8 || ulen > len(b) {
+		r.st.skip(rBadUDP, n)
+		return false
+	}
+	sport, dport := be.Uint16(b[0:2]), be.Uint16(b[2:4])
+	if n > 1 {
+		r.st.reassembled++
+		r.st.fragments += n
+	}
+	if !r.wanted(sport, dport) {
+		r.st.filtered++
+		return false
+	}
+	r.dg = Datagram{
+		Number:    p.number,
+		Time:      p.time,
+		Src:       netip.AddrPortFrom(src, sport),
+		Dst:       netip.AddrPortFrom(dst, dport),
+		Payload:   b[8:ulen],
+		Interface: p.iface,
+	}
+	return true
+}
+
+func (r *Reader) wanted(sport, dport uint16) bool {
+	if len(r.ports) == 0 {
+		return true
+	}
+	for _, q := range r.ports {
+		if q == sport || q == dport {
+			return true
+		}
+	}
+	return false
+}
