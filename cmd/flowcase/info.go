@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"text/tabwriter"
 	"time"
 
@@ -56,23 +57,25 @@ type infoSource struct {
 }
 
 type storeInfo struct {
-	Store          string            `json:"store"`
-	StoreID        string            `json:"store_id"`
-	Format         uint32            `json:"format_version"`
-	PartitionWidth string            `json:"partition_width"`
-	Flows          int64             `json:"flows"`
-	First          *time.Time        `json:"first"`
-	Last           *time.Time        `json:"last"`
-	Partitions     int               `json:"partitions"`
-	Segments       int               `json:"segments"`
-	BytesOnDisk    int64             `json:"bytes_on_disk"`
-	DataBytes      uint64            `json:"data_bytes"`
-	IndexBytes     uint64            `json:"index_bytes"`
-	DataPerFlow    float64           `json:"data_bytes_per_flow"`
-	IndexPerFlow   float64           `json:"index_bytes_per_flow"`
-	IndexByField   map[string]uint64 `json:"index_bytes_by_field"`
-	AssumedTime    int64             `json:"assumed_time"`
-	Sources        []infoSource      `json:"sources"`
+	Store          string                `json:"store"`
+	StoreID        string                `json:"store_id"`
+	Format         uint32                `json:"format_version"`
+	PartitionWidth string                `json:"partition_width"`
+	Flows          int64                 `json:"flows"`
+	First          *time.Time            `json:"first"`
+	Last           *time.Time            `json:"last"`
+	Partitions     int                   `json:"partitions"`
+	Segments       int                   `json:"segments"`
+	BytesOnDisk    int64                 `json:"bytes_on_disk"`
+	DataBytes      uint64                `json:"data_bytes"`
+	IndexBytes     uint64                `json:"index_bytes"`
+	DataPerFlow    float64               `json:"data_bytes_per_flow"`
+	IndexPerFlow   float64               `json:"index_bytes_per_flow"`
+	IndexByField   map[string]uint64     `json:"index_bytes_by_field"`
+	AssumedTime    int64                 `json:"assumed_time"`
+	Sources        []infoSource          `json:"sources"`
+	Exporters      []ingest.ExporterInfo `json:"exporters"`
+	Waiting        []ingest.Waiting      `json:"waiting_for_templates"`
 }
 
 func gatherInfo(st *index.Store) (*storeInfo, error) {
@@ -99,6 +102,9 @@ func gatherInfo(st *index.Store) (*storeInfo, error) {
 	}
 	for _, f := range index.IndexedFields {
 		info.IndexByField[index.FieldName(f)] = stats.IndexBytes[f]
+	}
+	if info.Exporters, info.Waiting, err = ingest.Exporters(st); err != nil {
+		return nil, err
 	}
 	for _, s := range srcs {
 		if s.Rejected == nil {
@@ -147,6 +153,22 @@ func writeInfoTable(w io.Writer, info *storeInfo) {
 			s.IngestedAt.Format(time.RFC3339), s.SHA256[:16], s.Path)
 	}
 	tw.Flush()
+	writeExporters(w, info)
 }
 
-var _ = ingest.InputAuto
+func writeExporters(w io.Writer, info *storeInfo) {
+	if len(info.Exporters) > 0 {
+		fmt.Fprintf(w, "\nexporters (%d)\n", len(info.Exporters))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EXPORTER\tDOMAIN\tVERSIONS\tPACKETS\tFLOWS\tTEMPLATES\tSAMPLING\tSEQ GAPS\tLOST\tDUPLICATES\tCLOCK SKEW")
+		for _, e := range info.Exporters {
+			fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%d\t%d\t1:%d\t%d\t%d\t%d\t%.3fs\n", netip.AddrPortFrom(netip.MustParseAddr(e.Address), e.Port),
+				e.ObservationDomain, e.Versions, e.Packets, e.Flows, e.Templates, e.SamplingInterval, e.SequenceGaps, e.Lost, e.Duplicates, e.ClockSkewSeconds)
+		}
+		tw.Flush()
+	}
+	for _, wt := range info.Waiting {
+		fmt.Fprintf(w, "waiting: %d data sets (%d bytes) from %s domain %d for template %d\n",
+			wt.Sets, wt.Bytes, wt.Exporter, wt.ObservationDomain, wt.TemplateID)
+	}
+}
