@@ -95,6 +95,11 @@ func badgerOptions(dir string, readOnly bool) badger.Options {
 		// Keep blocks and postings in the value log, keys in the LSM tree.
 		WithValueThreshold(1 << 10).
 		WithNumVersionsToKeep(1).
+		// Bound what Badger maps and buffers: value log files are mapped
+		// while written, memtables hold only keys and value pointers.
+		WithValueLogFileSize(128 << 20).
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(2).
 		WithLoggingLevel(badger.WARNING).
 		WithMetricsEnabled(false)
 }
