@@ -16,6 +16,7 @@ const (
 	CrashBetweenBlocks  = "between-blocks"
 	CrashBeforeManifest = "before-manifest"
 	CrashBeforeComplete = "before-complete"
+	CrashBeforeLast     = "before-last-segment" // all other segments written
 )
 
 var crash struct {

@@ -320,8 +320,7 @@ func TestPendingSourceRemovedOnOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	close(w.jobs)
-	<-w.done
+	w.stop()
 	s.Close()
 	s = openTemp(t, dir)
 	defer s.Close()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -44,6 +45,7 @@ type Store struct {
 	meta     Meta
 	now      func() time.Time
 	segRows  int
+	idMu     sync.Mutex // serialises segment id allocation
 	// Cleaned says what the read-write open removed (pending sources'
 	// segments and orphan keys).
 	Cleaned CleanupStats

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -51,10 +52,13 @@ type Writer struct {
 	parts    map[bufKey]*partBuf
 	buffered int
 
-	res  SourceResult
-	jobs chan flushJob
-	done chan error
-	err  error
+	res      SourceResult
+	jobs     chan flushJob
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	flushErr error
+	stopped  bool
+	err      error
 
 	flows                         int64            // rows added, of every source
 	late                          map[uint32]int64 // rows added for earlier sources
@@ -128,8 +132,7 @@ func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
 	w := &Writer{
 		s:        s,
 		parts:    map[bufKey]*partBuf{},
-		jobs:     make(chan flushJob, 1),
-		done:     make(chan error, 1),
+		jobs:     make(chan flushJob, flushers()),
 		minStart: 1<<63 - 1,
 		maxEnd:   -1 << 63,
 	}
@@ -150,7 +153,10 @@ func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot register source %s: %w", info.Path, err)
 	}
-	go w.flusher()
+	for range flushers() {
+		w.wg.Add(1)
+		go w.flusher()
+	}
 	return w, nil
 }
 
@@ -216,12 +222,11 @@ func (w *Writer) flushPartition(k bufKey, final *Source) error {
 	buf := w.parts[k]
 	delete(w.parts, k)
 	w.buffered -= buf.n
-	select {
-	case w.jobs <- flushJob{key: k, rows: buf, final: final}:
-	case err := <-w.done:
+	if err := w.failed(); err != nil {
 		w.err = err
 		return err
 	}
+	w.jobs <- flushJob{key: k, rows: buf, final: final}
 	w.segments++
 	return nil
 }
@@ -257,43 +262,52 @@ func (w *Writer) Commit(res SourceResult) (*Source, error) {
 		return 1
 	})
 	w.res = res
-	for i, p := range keys {
-		var f *Source
+	// Every segment but the last goes to the flushers; the last is written
+	// here, after all others, in the transaction that completes the source.
+	var last *flushJob
+	for i, k := range keys {
 		if i == len(keys)-1 {
-			final.Segments = w.segments + 1
-			f = &final
+			buf := w.parts[k]
+			delete(w.parts, k)
+			last = &flushJob{key: k, rows: buf, final: &final}
+			break
 		}
-		if err := w.flushPartition(p, f); err != nil {
+		if err := w.flushPartition(k, nil); err != nil {
 			return nil, err
 		}
 	}
-	if len(keys) == 0 {
-		final.Segments = w.segments
-	}
-	close(w.jobs)
-	if err := <-w.done; err != nil {
+	if err := w.stop(); err != nil {
 		w.err = err
 		return nil, err
 	}
-	if len(keys) == 0 {
-		crashPoint(CrashBeforeComplete)
-		if err := w.s.db.Update(func(txn *badger.Txn) error { return w.complete(txn, &final) }); err != nil {
+	final.Segments = w.segments
+	if last != nil {
+		final.Segments++
+		crashPoint(CrashBeforeLast)
+		err := newSegmentWriter(w.s).write(w, *last)
+		last.rows.release()
+		if err != nil {
+			w.err = err
 			return nil, err
 		}
+		return &final, nil
+	}
+	crashPoint(CrashBeforeComplete)
+	if err := w.s.db.Update(func(txn *badger.Txn) error { return w.complete(txn, &final) }); err != nil {
+		return nil, err
 	}
 	return &final, nil
 }
 
 // Abort stops the writer and removes what it wrote (the source with it).
 func (w *Writer) Abort() error {
-	if w.jobs != nil {
-		close(w.jobs)
-		<-w.done
-		w.jobs = nil
-	}
+	w.stop()
 	_, err := w.s.cleanup()
 	return err
 }
+
+// flushers is how many segments are encoded at once: one per core.
+func flushers() int { return max(1, min(runtime.GOMAXPROCS(0), 8)) }
 
 func (w *Writer) complete(txn *badger.Txn, src *Source) error {
 	if err := putSource(txn, src); err != nil {
@@ -315,25 +329,43 @@ func (w *Writer) complete(txn *badger.Txn, src *Source) error {
 	return putBounds(txn, m)
 }
 
+// flusher encodes and writes segments until the job channel closes. Several
+// run at once, one per core; the first error stops the writer.
 func (w *Writer) flusher() {
+	defer w.wg.Done()
 	sw := newSegmentWriter(w.s)
-	var err error
 	for job := range w.jobs {
-		if err == nil {
-			err = sw.write(w, job)
-		}
-		job.rows.release()
-		if err != nil {
-			// Drain: Add and Commit see the error on their next send.
-			select {
-			case w.done <- err:
-			default:
+		if w.failed() == nil {
+			if err := sw.write(w, job); err != nil {
+				w.fail(err)
 			}
 		}
+		job.rows.release()
 	}
-	if err == nil {
-		w.done <- nil
+}
+
+func (w *Writer) fail(err error) {
+	w.mu.Lock()
+	if w.flushErr == nil {
+		w.flushErr = err
 	}
+	w.mu.Unlock()
+}
+
+func (w *Writer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flushErr
+}
+
+// stop closes the job channel and waits for the flushers.
+func (w *Writer) stop() error {
+	if !w.stopped {
+		w.stopped = true
+		close(w.jobs)
+		w.wg.Wait()
+	}
+	return w.failed()
 }
 
 // segmentWriter encodes and writes segments, reusing its buffers.
@@ -402,6 +434,8 @@ func (sw *segmentWriter) write(w *Writer, job flushJob) error {
 // nothing that the next read-write open cannot find and remove.
 func (sw *segmentWriter) allocate(partition int64, owner uint32) (uint64, error) {
 	var seg uint64
+	sw.s.idMu.Lock() // flushers run at once; the counter's transactions must not conflict
+	defer sw.s.idMu.Unlock()
 	err := sw.s.db.Update(func(txn *badger.Txn) error {
 		var err error
 		if seg, err = nextID(txn, metaNextSegment); err != nil {

@@ -230,9 +230,9 @@ func killedBySIGKILL(err error) bool {
 func TestKilledIngest(t *testing.T) {
 	dir := t.TempDir()
 	a := writeNDJSON(t, dir, "a.ndjson", 3000, 10)
-	b := writeNDJSON(t, dir, "b.ndjson", 20000, 11)
+	b := writeNDJSON(t, dir, "b.ndjson", 21000, 11)
 	want := expectedRows(t, dir, a, b)
-	for _, point := range []string{"between-blocks:2", "before-manifest:1", "before-manifest:3", "before-complete:1"} {
+	for _, point := range []string{"between-blocks:2", "before-manifest:1", "before-manifest:3", "before-last-segment:1", "before-complete:1"} {
 		t.Run(point, func(t *testing.T) {
 			store := filepath.Join(t.TempDir(), "s.db")
 			mustRun(t, "ingest", "--store", store, "--quiet", "--partition", "1d", a)
