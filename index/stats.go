@@ -1,6 +1,8 @@
 package index
 
 import (
+	"time"
+
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -80,3 +82,6 @@ func FieldName(f Field) string {
 var IndexedFields = []Field{FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPort, FieldProto}
 
 var _ = badger.ErrKeyNotFound
+
+// FormatTime writes unix ns as RFC 3339 UTC.
+func FormatTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

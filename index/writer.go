@@ -52,7 +52,10 @@ type Writer struct {
 	parts    map[bufKey]*partBuf
 	buffered int
 
-	res      SourceResult
+	res SourceResult
+	// mixed keeps each row's own source id and lets a segment hold rows
+	// of several sources (compaction).
+	mixed    bool
 	jobs     chan flushJob
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -174,15 +177,20 @@ func (w *Writer) AddFor(r *flow.Record, source uint32) error {
 		return w.err
 	}
 	k := bufKey{source: source, partition: w.s.partitionOf(r.Start)}
+	if w.mixed {
+		k.source = 0
+	}
 	buf, ok := w.parts[k]
 	if !ok {
 		buf = &partBuf{}
 		w.parts[k] = buf
 	}
-	buf.add(r).SourceID = source
+	if row := buf.add(r); !w.mixed {
+		row.SourceID = source
+	}
 	w.buffered++
 	w.flows++
-	if source != w.src.ID {
+	if source != w.src.ID && !w.mixed {
 		if w.late == nil {
 			w.late = map[uint32]int64{}
 		}

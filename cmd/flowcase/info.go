@@ -73,6 +73,7 @@ type storeInfo struct {
 	IndexPerFlow   float64               `json:"index_bytes_per_flow"`
 	IndexByField   map[string]uint64     `json:"index_bytes_by_field"`
 	AssumedTime    int64                 `json:"assumed_time"`
+	Compactions    int                   `json:"compactions"`
 	Sources        []infoSource          `json:"sources"`
 	Exporters      []ingest.ExporterInfo `json:"exporters"`
 	Waiting        []ingest.Waiting      `json:"waiting_for_templates"`
@@ -107,6 +108,10 @@ func gatherInfo(st *index.Store) (*storeInfo, error) {
 		return nil, err
 	}
 	for _, s := range srcs {
+		if s.Format == index.FormatCompaction {
+			info.Compactions++
+			continue
+		}
 		if s.Rejected == nil {
 			s.Rejected = map[string]int64{}
 		}

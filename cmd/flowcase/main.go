@@ -73,6 +73,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			infoCommand(),
 			queryCommand(),
 			recoverCommand(),
+			compactCommand(),
 			generateCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {

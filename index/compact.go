@@ -1,0 +1,163 @@
+package index
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// FormatCompaction marks the sources that record compactions; they hold
+// no evidence of their own and `info` lists them apart.
+const FormatCompaction = "compaction"
+
+// CompactStats says what a compaction did.
+type CompactStats struct {
+	Partitions     int   // partitions rewritten
+	SegmentsBefore int   // their segments before
+	SegmentsAfter  int   // and after
+	Rows           int64 // rows rewritten
+}
+
+// CompactNeeded reports whether a partition's segments are worth merging:
+// more than one, and at least two of them less than half full.
+func compactNeeded(segs []*Manifest, segRows int) bool {
+	small := 0
+	for _, m := range segs {
+		if int(m.Rows) < segRows/2 {
+			small++
+		}
+	}
+	return len(segs) > 1 && small >= 2
+}
+
+// Compact merges the segments of every partition that has many small ones
+// (as hundreds of 5-minute files leave behind) into as few full segments
+// as possible. Each partition is rewritten atomically: the new segments
+// belong to a pending compaction source, and the transaction that
+// completes it also deletes the old segments' manifests. A killed
+// compaction leaves the old segments in place and the new ones are
+// removed by the next read-write open; nothing is lost or doubled.
+func (s *Store) Compact() (CompactStats, error) {
+	var st CompactStats
+	if s.readOnly {
+		return st, ErrReadOnly
+	}
+	parts, err := s.livePartitions()
+	if err != nil {
+		return st, err
+	}
+	for _, segs := range parts {
+		if !compactNeeded(segs, s.segRows) {
+			continue
+		}
+		n, rows, err := s.compactPartition(segs)
+		if err != nil {
+			return st, fmt.Errorf("cannot compact partition %d: %w", segs[0].Partition, err)
+		}
+		st.Partitions++
+		st.SegmentsBefore += len(segs)
+		st.SegmentsAfter += n
+		st.Rows += rows
+	}
+	return st, nil
+}
+
+// livePartitions returns the visible segments, grouped by partition.
+func (s *Store) livePartitions() ([][]*Manifest, error) {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	complete, err := s.completeSources(txn)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]*Manifest
+	err = s.forPartitions(txn, Everything(), &ScanStats{}, func(segs []*Manifest) (bool, error) {
+		var live []*Manifest
+		for _, m := range segs {
+			if complete[m.Owner] != nil {
+				live = append(live, m)
+			}
+		}
+		if len(live) > 0 {
+			out = append(out, live)
+		}
+		return true, nil
+	})
+	return out, err
+}
+
+func (s *Store) compactPartition(segs []*Manifest) (int, int64, error) {
+	part := segs[0].Partition
+	h := sha256.New()
+	fmt.Fprintf(h, "compaction of partition %d:", part)
+	var old [][]byte
+	for _, m := range segs {
+		binary.Write(h, binary.BigEndian, m.Segment)
+		old = append(old, manifestKey(part, m.Segment), segmentKey(m.Segment))
+	}
+	var sha [32]byte
+	copy(sha[:], h.Sum(nil))
+	w, err := s.BeginSource(SourceInfo{SHA256: sha, Format: FormatCompaction,
+		Path: fmt.Sprintf("(compaction of partition %s, %d segments)", FormatTime(part), len(segs))})
+	if err != nil {
+		return 0, 0, err
+	}
+	w.mixed = true
+	q := Query{From: part, To: part + s.meta.PartitionWidth, Starting: true, Ordered: true}
+	var addErr error
+	_, err = s.scanSegments(q, segs, func(r *flow.Record) bool {
+		addErr = w.AddFor(r, r.SourceID)
+		return addErr == nil
+	})
+	if err == nil {
+		err = addErr
+	}
+	if err != nil {
+		w.Abort()
+		return 0, 0, err
+	}
+	src, err := w.Commit(SourceResult{AuxDelete: old})
+	if err != nil {
+		w.Abort()
+		return 0, 0, err
+	}
+	// The old segments are invisible now; their blocks and postings are
+	// orphans, removed here or by the next read-write open.
+	return src.Segments, src.Flows, s.deleteSegmentData(segs)
+}
+
+// scanSegments reads the rows of exactly these segments (one partition).
+func (s *Store) scanSegments(q Query, segs []*Manifest, fn func(*flow.Record) bool) (bool, error) {
+	q.Columns = AllColumns
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	var st ScanStats
+	return s.scanPartition(txn, q, segs, &st, fn)
+}
+
+func (s *Store) deleteSegmentData(segs []*Manifest) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, m := range segs {
+			for _, ns := range []byte{nsBlock, nsPostings} {
+				it := txn.NewIterator(badger.IteratorOptions{Prefix: segPrefix(ns, m.Segment)})
+				for it.Rewind(); it.Valid(); it.Next() {
+					if err := wb.Delete(it.Item().KeyCopy(nil)); err != nil {
+						it.Close()
+						return err
+					}
+				}
+				it.Close()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return wb.Flush()
+}
