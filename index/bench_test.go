@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -100,6 +101,23 @@ func BenchmarkFullScan(b *testing.B) {
 	var rows int64
 	for b.Loop() {
 		st, err := benchWeek.Scan(Everything(), func(*flow.Record) bool { return true })
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += st.RowsEmitted
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "flows/s")
+}
+
+// BenchmarkFullScanParallel is BenchmarkFullScan with partitions decoded
+// on every core, rows still delivered in order.
+func BenchmarkFullScanParallel(b *testing.B) {
+	benchStores(b)
+	var rows int64
+	q := Everything()
+	q.Parallel, q.Ordered = runtime.GOMAXPROCS(0), true
+	for b.Loop() {
+		st, err := benchWeek.Scan(q, func(*flow.Record) bool { return true })
 		if err != nil {
 			b.Fatal(err)
 		}

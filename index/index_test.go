@@ -253,6 +253,12 @@ func TestPlanMatchesNaive(t *testing.T) {
 			}
 		}
 		got := collect(t, s, q)
+		// A parallel scan hands over exactly the same rows in the same order.
+		pq := q
+		pq.Parallel = 1 + rng.IntN(4)
+		if par := collect(t, s, pq); !slices.Equal(par, got) {
+			t.Fatalf("query %d: parallel scan (%d) differs from serial: %d rows vs %d", i, pq.Parallel, len(par), len(got))
+		}
 		if len(got) > 0 {
 			nonEmpty++
 			total += len(got)
@@ -269,6 +275,29 @@ func TestPlanMatchesNaive(t *testing.T) {
 			if got[k] != want[k] {
 				t.Fatalf("query %d row %d differs", i, k)
 			}
+		}
+	}
+}
+
+// TestParallelScanStops: a callback that stops early stops a parallel scan.
+func TestParallelScanStops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	recs := make([]flow.Record, 20000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	ingest(t, s, "a", recs)
+	for _, limit := range []int{1, 1000, 5000} {
+		q := Everything()
+		q.Parallel, q.Ordered = 2, true
+		n := 0
+		if _, err := s.Scan(q, func(*flow.Record) bool { n++; return n < limit }); err != nil {
+			t.Fatal(err)
+		}
+		if n != limit {
+			t.Fatalf("got %d rows, want the scan to stop at %d", n, limit)
 		}
 	}
 }

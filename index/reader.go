@@ -28,6 +28,10 @@ type Query struct {
 	// Ordered delivers rows in non-decreasing Start order (a merge across
 	// the segments of a partition); otherwise segment by segment.
 	Ordered bool
+	// Parallel decodes up to this many partitions at once, ahead of the
+	// callback, which still sees the rows in the same order as a serial
+	// scan (partition by partition).
+	Parallel int
 }
 
 // Everything is the widest range.
@@ -60,6 +64,7 @@ func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
 		return st, err
 	}
 	digest := sha256.New()
+	var parts [][]*Manifest
 	err = s.forPartitions(txn, q, &st, func(segs []*Manifest) (bool, error) {
 		st.Partitions++
 		var live []*Manifest
@@ -71,16 +76,31 @@ func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
 				st.SegmentsPruned++
 				continue
 			}
-			var b [20]byte
+			var b [16]byte
 			binary.BigEndian.PutUint64(b[:], m.Segment)
 			binary.BigEndian.PutUint32(b[8:], m.Source)
 			binary.BigEndian.PutUint32(b[12:], m.Rows)
-			digest.Write(b[:16])
+			digest.Write(b[:])
 			live = append(live, m)
 		}
 		st.Segments += len(live)
-		return s.scanPartition(txn, q, live, &st, fn)
+		if len(live) > 0 {
+			parts = append(parts, live)
+		}
+		return true, nil
 	})
+	if err == nil {
+		if q.Parallel > 1 && len(parts) > 1 {
+			err = s.scanParallel(q, parts, &st, fn)
+		} else {
+			for _, segs := range parts {
+				var ok bool
+				if ok, err = s.scanPartition(txn, q, segs, &st, fn); !ok || err != nil {
+					break
+				}
+			}
+		}
+	}
 	st.ManifestDigest = hex.EncodeToString(digest.Sum(nil))
 	return st, err
 }
