@@ -65,7 +65,7 @@ var hostileWant = map[string]struct {
 
 // TestRealCaptures reads every shared capture and checks the datagrams against tshark (when
 // installed), gopacket's decoders, tshark's truth summaries and, for the hostile files, the
-// expected outcome.
+// expected outcome. -short leaves tshark out (it takes most of the time).
 func TestRealCaptures(t *testing.T) {
 	root := capturesDir(t)
 	_, errTshark := exec.LookPath("tshark")
@@ -85,7 +85,7 @@ func TestRealCaptures(t *testing.T) {
 			}
 			checkTruthSummary(t, root, rel, res)
 			crossCheckGopacket(t, b, res)
-			if errTshark == nil {
+			if errTshark == nil && !testing.Short() {
 				crossCheckTshark(t, path, res)
 			}
 		})

@@ -65,9 +65,9 @@ func TestFragments(t *testing.T) {
 	for i := range payload {
 		payload[i] = byte(i * 7)
 	}
-	f4 := fragments4(v4a, v4b, 77, payload, 1480)             // 3 fragments
-	g4 := fragments4(v4a, v4b, 78, payload[:2000], 1480)      // 2 fragments, another id
-	f6 := fragments6(v6a, v6b, 0xABCDEF, payload, 1232)       // 3 fragments
+	f4 := fragments4(v4a, v4b, 77, payload, 1480)              // 3 fragments
+	g4 := fragments4(v4a, v4b, 78, payload[:2000], 1480)       // 2 fragments, another id
+	f6 := fragments6(v6a, v6b, 0xABCDEF, payload, 1232)        // 3 fragments
 	unaligned := fragments4(v4a, v4b, 79, payload[:100], 1480) // one packet, made a bad first fragment:
 	unaligned[0] = ipv4Packet(v4a.Addr(), v4b.Addr(), 17, 79, 0x2000, udpSegment(1, 2, make([]byte, 13)))
 	overlap := ipv4Packet(v4a.Addr(), v4b.Addr(), 17, 77, 0x2000|100, make([]byte, 800)) // bytes 800..1600

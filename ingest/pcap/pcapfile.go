@@ -1,7 +1,6 @@
 package pcap
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -10,14 +9,13 @@ import (
 const (
 	maxCaplen = 256 << 10          // largest packet accepted (Wireshark's limit too)
 	maxBlock  = maxCaplen + 64<<10 // largest record or pcapng block read whole
-	bufSize   = maxBlock           // the read buffer: every record is returned in place
 	maxIfaces = 4096               // interfaces per pcapng section
 )
 
 // file is what the pcap and pcapng readers share: the buffered stream, where in it the
 // unit (record or block) being read starts, and how many packets came before it.
 type file struct {
-	src     *bufio.Reader
+	src     *peekReader
 	st      *counters
 	off     int64 // stream offset of the current unit
 	pending int   // bytes of the previous unit still to be discarded
@@ -72,7 +70,7 @@ type pcapFile struct {
 	link    uint16
 }
 
-func newPcapFile(src *bufio.Reader, st *counters) (*pcapFile, error) {
+func newPcapFile(src *peekReader, st *counters) (*pcapFile, error) {
 	f := &pcapFile{file: file{src: src, st: st}}
 	h, short, err := f.peek(24)
 	if err != nil {

@@ -1,8 +1,8 @@
 package pcap
 
 import (
-	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/bits"
@@ -36,18 +36,28 @@ type ngIface struct {
 	offset  int64 // if_tsoffset, nanoseconds
 }
 
-func newNgFile(src *bufio.Reader, st *counters) (*ngFile, error) {
+func newNgFile(src *peekReader, st *counters) (*ngFile, error) {
 	f := &ngFile{file: file{src: src, st: st}}
+	if err := f.firstSection(); err != nil {
+		if errors.Is(err, ErrNotCapture) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: pcapng section header: %v", ErrNotCapture, err)
+	}
+	return f, nil
+}
+
+func (f *ngFile) firstSection() error {
 	typ, length, err := f.blockHeader()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b, err := f.wholeBlock(typ, length)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f.pending = int(length)
-	return f, f.sectionHeader(b)
+	return f.sectionHeader(b)
 }
 
 func (f *ngFile) next() (packet, error) {
@@ -170,8 +180,12 @@ func (f *ngFile) skipBlock(typ, length uint32) error {
 // skipHugePacket passes over a packet block too large to read whole.
 func (f *ngFile) skipHugePacket(typ, length uint32) error {
 	why := rBadBlock
-	if b, short, _ := f.peek(28); !short && (typ != ngSPB || f.order.Uint32(b[8:12]) > maxCaplen) {
-		if typ == ngSPB || f.order.Uint32(b[20:24]) > maxCaplen {
+	if b, short, _ := f.peek(28); !short {
+		caplen := f.order.Uint32(b[20:24])
+		if typ == ngSPB {
+			caplen = f.order.Uint32(b[8:12]) // the original length
+		}
+		if caplen > maxCaplen {
 			why = rCaplenHuge
 		}
 	}
@@ -280,56 +294,74 @@ var pow10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e
 // counted and skipped.
 func (f *ngFile) packet(typ uint32, b []byte) (packet, bool) {
 	var (
-		ifc      *ngIface
-		id       uint32
-		data     []byte
-		orig     uint32
-		ts       uint64
-		why      = rBadBlock
-		haveTime = typ != ngSPB
+		p   packet
+		why reason
+		ok  bool
 	)
-	switch {
-	case typ == ngSPB && len(b) >= 16 && len(f.ifaces) > 0:
-		ifc, orig = &f.ifaces[0], f.order.Uint32(b[8:12])
-		caplen := orig // the original length, cut to the interface's snap length
-		if ifc.snaplen != 0 && caplen > ifc.snaplen {
-			caplen = ifc.snaplen
-		}
-		if caplen > maxCaplen {
-			why = rCaplenHuge
-		} else if 16+int(caplen) <= len(b) {
-			data = b[12 : 12+caplen]
-		}
-	case typ != ngSPB && len(b) >= 32:
-		id = f.order.Uint32(b[8:12])
-		if typ == ngPB {
-			id = uint32(f.order.Uint16(b[8:10]))
-		}
-		caplen := f.order.Uint32(b[20:24])
-		orig = f.order.Uint32(b[24:28])
-		ts = uint64(f.order.Uint32(b[12:16]))<<32 | uint64(f.order.Uint32(b[16:20]))
-		switch {
-		case id >= uint32(len(f.ifaces)):
-		case caplen > maxCaplen:
-			why = rCaplenHuge
-		case 32+int(caplen) <= len(b):
-			ifc, data = &f.ifaces[id], b[28:28+caplen]
-		}
+	if typ == ngSPB {
+		p, why, ok = f.simple(b)
+	} else {
+		p, why, ok = f.enhanced(typ, b)
 	}
-	if data == nil {
+	if !ok {
 		f.skipPacket(why)
 		return packet{}, false
 	}
-	if ifc.snaplen != 0 && uint32(len(data)) > ifc.snaplen {
+	f.packets++
+	p.number = f.packets
+	return p, true
+}
+
+// enhanced reads an EPB, or an obsolete PB (the same but for a 16-bit interface id).
+func (f *ngFile) enhanced(typ uint32, b []byte) (packet, reason, bool) {
+	if len(b) < 32 {
+		return packet{}, rBadBlock, false
+	}
+	id := f.order.Uint32(b[8:12])
+	if typ == ngPB {
+		id = uint32(f.order.Uint16(b[8:10]))
+	}
+	caplen, orig := f.order.Uint32(b[20:24]), f.order.Uint32(b[24:28])
+	switch {
+	case id >= uint32(len(f.ifaces)):
+		return packet{}, rBadBlock, false
+	case caplen > maxCaplen:
+		return packet{}, rCaplenHuge, false
+	case 32+int(caplen) > len(b):
+		return packet{}, rBadBlock, false
+	}
+	ifc := &f.ifaces[id]
+	f.note(ifc, caplen, orig)
+	ts := uint64(f.order.Uint32(b[12:16]))<<32 | uint64(f.order.Uint32(b[16:20]))
+	return packet{data: b[28 : 28+caplen], time: ifc.nanos(ts), origLen: int(orig), link: ifc.link, iface: int(id)}, 0, true
+}
+
+// simple reads an SPB: interface 0, no timestamp, captured length implied by the original
+// length and the interface's snap length.
+func (f *ngFile) simple(b []byte) (packet, reason, bool) {
+	if len(b) < 16 || len(f.ifaces) == 0 {
+		return packet{}, rBadBlock, false
+	}
+	ifc, orig := &f.ifaces[0], f.order.Uint32(b[8:12])
+	caplen := orig
+	if ifc.snaplen != 0 && caplen > ifc.snaplen {
+		caplen = ifc.snaplen
+	}
+	switch {
+	case caplen > maxCaplen:
+		return packet{}, rCaplenHuge, false
+	case 16+int(caplen) > len(b):
+		return packet{}, rBadBlock, false
+	}
+	f.note(ifc, caplen, orig)
+	return packet{data: b[12 : 12+caplen], origLen: int(orig), link: ifc.link}, 0, true
+}
+
+func (f *ngFile) note(ifc *ngIface, caplen, orig uint32) {
+	if ifc.snaplen != 0 && caplen > ifc.snaplen {
 		f.st.notes[nCaplenOverSnaplen]++
 	}
-	if uint32(len(data)) > orig {
+	if caplen > orig {
 		f.st.notes[nCaplenOverOrig]++
 	}
-	f.packets++
-	p := packet{data: data, origLen: int(orig), link: ifc.link, iface: int(id), number: f.packets}
-	if haveTime {
-		p.time = ifc.nanos(ts)
-	}
-	return p, true
 }

@@ -1,7 +1,6 @@
 package pcap
 
 import (
-	"bufio"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -49,19 +48,23 @@ type packetSource interface {
 
 // NewReader reads the capture header of r and returns a Reader for its packets. f is
 // FormatAuto to tell the format from the magic, or the format the caller expects. A gzip
-// stream (first bytes 1f 8b) is decompressed. Errors: ErrNotCapture (wrapped, with what was
-// found instead), or a *FileError for a damaged first pcapng block.
+// stream (first bytes 1f 8b) is decompressed. Errors: ErrNotCapture (wrapped, saying what was
+// found instead: no capture magic, an unsupported version, a file header or first pcapng block
+// cut short or damaged), or an error reading r.
 func NewReader(r io.Reader, f Format) (*Reader, error) {
-	br := bufio.NewReaderSize(r, bufSize)
-	head, _ := br.Peek(12)
+	src := newPeekReader(r)
+	head, err := src.Peek(12)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("cannot read the capture: %w", err)
+	}
 	rd := &Reader{}
 	if len(head) >= 2 && binary.BigEndian.Uint16(head) == gzipMagic {
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReader(src)
 		if err != nil {
 			return nil, fmt.Errorf("%w: gzip stream: %v", ErrNotCapture, err)
 		}
-		br = bufio.NewReaderSize(zr, bufSize)
-		if head, err = br.Peek(12); err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		src = newPeekReader(zr)
+		if head, err = src.Peek(12); err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 			return nil, fmt.Errorf("%w: gzip stream: %v", ErrNotCapture, err)
 		}
 		rd.gzip = true
@@ -75,11 +78,10 @@ func NewReader(r io.Reader, f Format) (*Reader, error) {
 	}
 	rd.format = sniffed
 	rd.frag.init(&rd.st)
-	var err error
 	if sniffed == FormatPcap {
-		rd.src, err = newPcapFile(br, &rd.st)
+		rd.src, err = newPcapFile(src, &rd.st)
 	} else {
-		rd.src, err = newNgFile(br, &rd.st)
+		rd.src, err = newNgFile(src, &rd.st)
 	}
 	if err != nil {
 		return nil, err

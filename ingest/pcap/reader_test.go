@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 const t0 = int64(1714989600123456000) // 2024-05-06T10:00:00.123456Z
@@ -25,7 +27,7 @@ func TestSniff(t *testing.T) {
 		{"pcapng LE", []byte{0x0A, 0x0D, 0x0D, 0x0A, 28, 0, 0, 0, 0x4D, 0x3C, 0x2B, 0x1A}, FormatPcapng},
 		{"pcapng BE", []byte{0x0A, 0x0D, 0x0D, 0x0A, 0, 0, 0, 28, 0x1A, 0x2B, 0x3C, 0x4D}, FormatPcapng},
 		{"pcapng bad byte-order magic", []byte{0x0A, 0x0D, 0x0D, 0x0A, 0, 0, 0, 28, 1, 2, 3, 4}, FormatAuto},
-		{"pcapng type only", []byte{0x0A, 0x0D, 0x0D, 0x0A}, FormatAuto + FormatPcapng},
+		{"pcapng type only", []byte{0x0A, 0x0D, 0x0D, 0x0A}, FormatPcapng},
 		{"modified pcap", []byte{0xA1, 0xB2, 0xCD, 0x34}, FormatAuto},
 		{"gzip", []byte{0x1F, 0x8B, 8, 0}, FormatAuto},
 		{"json", []byte(`{"a":1}`), FormatAuto},
@@ -154,19 +156,19 @@ func TestPcapVariants(t *testing.T) {
 func TestPcapngInterfaces(t *testing.T) {
 	w := &ngWriter{order: binary.LittleEndian}
 	w.section()
-	w.iface(ngIfaceSpec{link: linkEthernet, snaplen: 65535})                          // microseconds
-	w.iface(ngIfaceSpec{link: linkSLL2, snaplen: 262144, tsresol: 9})                 // nanoseconds
-	w.iface(ngIfaceSpec{link: linkRaw, tsresol: 0x80 | 20, tsoffset: 1714989600})     // 2^-20 s, offset
-	w.packet(0, uint64(t0/1000), ethernet(ipUDP(v4a, v4b, []byte("eth"))), 0)        // #1
-	w.block(5, make([]byte, 16))                                                      // interface statistics
-	w.packet(1, uint64(t0), sll2(ipUDP(v6a, v6b, []byte("sll2"))), 0)                 // #2
-	w.block(0x40000BAD, []byte("custom block, copied"))                               // custom
-	w.packet(2, 3<<20|1<<19, ipUDP(v4b, v4a, []byte("raw")), 0)                       // #3: 3.5 s after the offset
-	w.block(4, make([]byte, 8))                                                       // name resolution
-	w.simplePacket(ethernet(ipUDP(v4a, v4b, []byte("simple"))))                       // #4, interface 0, no time
+	w.iface(ngIfaceSpec{link: linkEthernet, snaplen: 65535})                      // microseconds
+	w.iface(ngIfaceSpec{link: linkSLL2, snaplen: 262144, tsresol: 9})             // nanoseconds
+	w.iface(ngIfaceSpec{link: linkRaw, tsresol: 0x80 | 20, tsoffset: 1714989600}) // 2^-20 s, offset
+	w.packet(0, uint64(t0/1000), ethernet(ipUDP(v4a, v4b, []byte("eth"))), 0)     // #1
+	w.block(5, make([]byte, 16))                                                  // interface statistics
+	w.packet(1, uint64(t0), sll2(ipUDP(v6a, v6b, []byte("sll2"))), 0)             // #2
+	w.block(0x40000BAD, []byte("custom block, copied"))                           // custom
+	w.packet(2, 3<<20|1<<19, ipUDP(v4b, v4a, []byte("raw")), 0)                   // #3: 3.5 s after the offset
+	w.block(4, make([]byte, 8))                                                   // name resolution
+	w.simplePacket(ethernet(ipUDP(v4a, v4b, []byte("simple"))))                   // #4, interface 0, no time
 	be := &ngWriter{order: binary.BigEndian}
 	be.section()
-	be.iface(ngIfaceSpec{link: linkSLL, tsresol: 3}) // milliseconds
+	be.iface(ngIfaceSpec{link: linkSLL, tsresol: 3})                           // milliseconds
 	be.packet(0, uint64(t0/1e6), sll(ipUDP(v6b, v6a, []byte("section 2"))), 0) // #5
 	res := readAll(t, append(w.b, be.b...))
 	want := []struct {
@@ -214,11 +216,11 @@ func TestOtherTraffic(t *testing.T) {
 
 func TestIPv6ExtensionHeaders(t *testing.T) {
 	u := udpSegment(v6a.Port(), v6b.Port(), []byte("behind headers"))
-	hop := append([]byte{60, 0}, make([]byte, 6)...)    // hop-by-hop -> destination options
-	dst := append([]byte{43, 1}, make([]byte, 14)...)   // destination options (16 bytes) -> routing
-	rt := append([]byte{51, 0}, make([]byte, 6)...)     // routing -> AH
-	ah := append([]byte{44, 1}, make([]byte, 10)...)    // AH (12 bytes) -> fragment
-	frag := []byte{17, 0, 0, 0, 0, 0, 0, 7}             // atomic fragment -> UDP
+	hop := append([]byte{60, 0}, make([]byte, 6)...)  // hop-by-hop -> destination options
+	dst := append([]byte{43, 1}, make([]byte, 14)...) // destination options (16 bytes) -> routing
+	rt := append([]byte{51, 0}, make([]byte, 6)...)   // routing -> AH
+	ah := append([]byte{44, 1}, make([]byte, 10)...)  // AH (12 bytes) -> fragment
+	frag := []byte{17, 0, 0, 0, 0, 0, 0, 7}           // atomic fragment -> UDP
 	chain := bytes.Join([][]byte{hop, dst, rt, ah, frag, u}, nil)
 	bad := append([]byte{17, 200}, make([]byte, 6)...) // claims 1608 bytes
 	res := readAll(t, pcapBytes(binary.LittleEndian, false, linkRaw, 65535,
@@ -387,6 +389,9 @@ func TestHostilePcapng(t *testing.T) {
 		if (tt.fatal == "") != (res.err == nil) || (res.err != nil && !strings.Contains(res.err.Error(), tt.fatal)) {
 			t.Errorf("%s: got error %v, want %q", tt.name, res.err, tt.fatal)
 		}
+		if tt.name == "cut in a statistics block" && res.st.Notes[NoteTruncatedBlock] != 1 {
+			t.Errorf("%s: got notes %v, want one truncated non-packet block", tt.name, res.st.Notes)
+		}
 		if n := len(res.dgs); n > 0 && res.dgs[n-1].Number != uint64(n+int(res.st.Skipped[ReasonBadBlock]+res.st.Skipped[ReasonCaplenHuge])) {
 			t.Errorf("%s: last datagram is #%d, want numbering to count skipped packets", tt.name, res.dgs[n-1].Number)
 		}
@@ -398,7 +403,7 @@ func TestNoHugeAllocation(t *testing.T) {
 	frame := ethernet(ipUDP(v4a, v4b, []byte("payload")))
 	b := pcapBytes(binary.LittleEndian, false, linkEthernet, 0xFFFFFFFF, rec{data: frame}, rec{data: frame})
 	binary.LittleEndian.PutUint32(b[24+16+len(frame)+8:], 0x7FFFFFFF)
-	if d := allocated(func() { readAllQuiet(b) }); d > 2*bufSize {
+	if d := allocated(func() { readAllQuiet(b) }); d > 2*maxBlock {
 		t.Errorf("reading a 2-packet file with caplen 0x7FFFFFFF allocated %d bytes", d)
 	}
 }
@@ -418,5 +423,47 @@ func readAllQuiet(b []byte) {
 		return
 	}
 	for _, ok := r.Next(); ok; _, ok = r.Next() {
+	}
+}
+
+func TestPcapngHeaderDamaged(t *testing.T) {
+	good := pcapngBytes(binary.LittleEndian, []ngIfaceSpec{{link: linkEthernet}})
+	tail := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(tail[24:], 1) // SHB trailing length, after no options
+	for name, in := range map[string][]byte{"cut": good[:10], "trailing length": tail} {
+		if _, err := NewReader(bytes.NewReader(in), FormatAuto); !errors.Is(err, ErrNotCapture) {
+			t.Errorf("%s: got %v, want ErrNotCapture", name, err)
+		}
+	}
+}
+
+// TestGzipDamage: a .pcap.gz cut short reads like a cut pcap; a corrupt one stops with a read
+// error naming where.
+func TestGzipDamage(t *testing.T) {
+	var recs []rec
+	for i := range 200 {
+		recs = append(recs, rec{ts: t0, data: ethernet(ipUDP(v4a, v4b, []byte(fmt.Sprintf("datagram %d", i))))})
+	}
+	z := gzipped(pcapBytes(binary.LittleEndian, false, linkEthernet, 65535, recs...))
+	cut := readAll(t, z[:len(z)/2])
+	if cut.err != nil || len(cut.dgs) == 0 || len(cut.dgs) >= 200 {
+		t.Errorf("cut: got %d datagrams, err %v; want some, no error", len(cut.dgs), cut.err)
+	}
+	bad := bytes.Clone(z)
+	for i := len(z) / 2; i < len(z)/2+16; i++ {
+		bad[i] ^= 0x5A
+	}
+	res := readAll(t, bad) // garbage out of flate, or a flate error: either way a FileError
+	if fe := fileError(res.err); fe == nil || len(res.dgs) >= 200 {
+		t.Errorf("corrupt: got %d datagrams, err %v; want fewer than 200 and a *FileError", len(res.dgs), res.err)
+	}
+	failing := io.MultiReader(bytes.NewReader(z[:len(z)/2]), iotest.ErrReader(errors.New("disk on fire")))
+	r, err := NewReader(failing, FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = drain(t, r)
+	if fe := fileError(res.err); fe == nil || fe.Reason != ReasonRead || !strings.Contains(res.err.Error(), "disk on fire") {
+		t.Errorf("failing reader: got %d datagrams, err %v; want a read error", len(res.dgs), res.err)
 	}
 }

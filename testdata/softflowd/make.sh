@@ -1,0 +1,127 @@
+#!/bin/bash
+# Remake the softflowd fixtures in this directory. See README.md for what each file is.
+#
+#   sudo ./make.sh            (needs root for tcpdump/dumpcap on lo and any)
+#
+# Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only).
+# Network traffic: only softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink
+# receives them so softflowd never sees "connection refused"). Ports: $PORT (v5, v9) and
+# $PORT+1 (IPFIX); defaults 39055/39056, away from 2055/4739 so that a collector or another
+# generator running on this machine cannot receive or mix in our exports.
+set -euo pipefail
+cd "$(dirname "$0")"
+PORT=${PORT:-39055}
+W=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+log() { echo "make.sh: $*" >&2; }
+
+# 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
+python3 gen_traffic.py traffic.pcap
+python3 gen_traffic.py traffic_small.pcap small
+
+# start_sink PORT: a UDP receiver on 127.0.0.1:PORT that discards what it gets
+start_sink() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    s.recv(65535)
+' "$1" &
+	SINK=$!
+	PIDS+=($SINK)
+}
+
+# wait_listening FILE: wait until a recorder says it is capturing
+wait_listening() {
+	for _ in $(seq 1 50); do
+		grep -qiE 'listening on|capturing on' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	log "recorder did not start: $(cat "$1")"
+	return 1
+}
+
+# run_softflowd VERSION PORT TRAFFIC: export TRAFFIC once, wait until it is done, shut it down
+run_softflowd() {
+	local ver=$1 port=$2 traffic=$3 ctl=$W/sfd$1.ctl
+	softflowd -d -a -r "$traffic" -n 127.0.0.1:"$port" -v "$ver" -p "$W/sfd$ver.pid" -c "$ctl" \
+		>"$W/softflowd$ver.log" 2>&1 &
+	local pid=$!
+	PIDS+=($pid)
+	# softflowd 1.1.0 as packaged in Debian 12 exits at the end of a -r file after exporting
+	# every flow ("Shutting down after pcap EOF"); builds that do not (see the shared captures'
+	# gen_softflowd.sh) are waited for until their packet counter stops moving and then told
+	# to "shutdown", which expires and exports every flow still open.
+	local prev=-1 cur
+	for _ in $(seq 1 120); do
+		sleep 0.5
+		kill -0 "$pid" 2>/dev/null || break
+		cur=$(softflowctl -c "$ctl" statistics 2>/dev/null | awk -F': ' '/Packets processed/{print $2}')
+		[ -n "$cur" ] && [ "$cur" = "$prev" ] && break
+		prev=${cur:--1}
+	done
+	softflowctl -c "$ctl" statistics >"$W/stats$ver.txt" 2>&1 || true
+	softflowctl -c "$ctl" shutdown >/dev/null 2>&1 || true
+	for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+	kill -0 "$pid" 2>/dev/null && { log "softflowd -v $ver did not exit; killing it"; kill "$pid"; }
+	wait "$pid" 2>/dev/null || true
+	log "softflowd -v $ver: $(cat "$W/softflowd$ver.log" "$W/stats$ver.txt" | grep -m1 -E 'Flows exported')"
+}
+
+# record NAME VERSION PORT TRAFFIC RECORDERS...: run softflowd while the given recorders capture its
+# exports. Recorders: lo (tcpdump -i lo, pcap), any (tcpdump -i any, pcap, SLL2),
+# ng (dumpcap -i lo, pcapng), ng2 (dumpcap -i lo -i any, pcapng with two interfaces).
+record() {
+	local name=$1 ver=$2 port=$3 traffic=$4; shift 4
+	local filter="udp and dst host 127.0.0.1 and dst port $port" rec pids=()
+	start_sink "$port"
+	for rec in "$@"; do
+		case $rec in
+		lo) tcpdump -i lo -U -w "$W/$name.pcap" "$filter" >"$W/$rec.log" 2>&1 & ;;
+		any) tcpdump -i any -U -w "$W/${name}_any.pcap" "$filter" >"$W/$rec.log" 2>&1 & ;;
+		ng) dumpcap -q -i lo -f "$filter" -w "$W/$name.pcapng" >"$W/$rec.log" 2>&1 & ;;
+		ng2) dumpcap -q -i lo -f "$filter" -i any -y LINUX_SLL2 -f "$filter" -w "$W/${name}_lo+any.pcapng" >"$W/$rec.log" 2>&1 & ;;
+		esac
+		pids+=($!)
+		PIDS+=($!)
+		wait_listening "$W/$rec.log"
+	done
+	sleep 1
+	run_softflowd "$ver" "$port" "$traffic"
+	sleep 1.5
+	for p in "${pids[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
+	kill "$SINK"; wait "$SINK" 2>/dev/null || true
+	PIDS=() # all waited for: never signal a reused pid
+	for f in "$W/$name".pcap "$W/${name}"_any.pcap "$W/$name".pcapng "$W/${name}"_lo+any.pcapng; do
+		[ -e "$f" ] || continue
+		cp "$f" . && chmod 644 "$(basename "$f")"
+	done
+}
+
+# 2. the exports, recorded on loopback
+record softflowd_v5 5 "$PORT" traffic.pcap lo
+record softflowd_v9 9 "$PORT" traffic.pcap lo any ng2
+record softflowd_ipfix 10 $((PORT + 1)) traffic.pcap lo ng
+record softflowd_v9_small 9 "$PORT" traffic_small.pcap lo
+
+# 3. ground truth: tshark's decoding of every export record, one CSV row per record
+for f in softflowd_*.pcap softflowd_*.pcapng; do
+	python3 truth.py --port "$PORT" --port $((PORT + 1)) "$f" "$f.csv"
+done >summary.txt
+{
+	echo "# tools that made these files"
+	tshark --version 2>/dev/null | head -1
+	softflowd -h 2>&1 | grep -m1 -o 'softflowd version [0-9.]*'
+	tcpdump --version 2>&1 | head -2
+	dumpcap --version 2>/dev/null | head -1
+	python3 --version
+	sha256sum traffic.pcap traffic_small.pcap
+} >versions.txt
+log "done"
