@@ -1,0 +1,157 @@
+// Package detectors holds flowcase's detectors and statistics over flow
+// records: vertical port scans, network sweeps, direction-aware
+// exfiltration, beaconing, the baseline, Top and Timeline, and the report
+// that keeps the seed script's JSON keys. It imports the standard library
+// and internal/flow only: it sees records, never the store.
+//
+// # Streaming contract
+//
+// Every detector is a streaming accumulator: NewX(cfg), Add(*flow.Record)
+// for each record in non-decreasing Start order (the pointer may be reused
+// after the call: nothing keeps it), then Findings (or Summary, Result,
+// Buckets), whose order is fully defined, so the same records give
+// byte-identical JSON. Memory is bounded by distinct keys (addresses,
+// pairs, pair-ports, open connections), never by the number of records.
+// A Suite runs all detectors and the baseline over one stream and joins
+// records into connections once for all of them; by default it runs scans,
+// sweeps and beacons on a second goroutine fed with batches of connections
+// (SuiteConfig.Serial turns that off; the output is identical).
+//
+// # Connections: who opened, and split records
+//
+// Attempts are counted from the side that opened the connection. Records
+// are joined into connections by 5-tuple in either direction (ConnConfig):
+// a record continues a connection when it starts within Gap (10s) of the
+// connection's last end, or within Idle (15m) for an established TCP
+// connection not yet closed, so a session exported in pieces by an active
+// timeout is one connection; a new SYN from the opener after the previous
+// records ended starts a new one. The first record of a connection says who
+// opened it: a TCP SYN without ACK is the opener's; a lone SYN+ACK or
+// RST+ACK is a server's answer; ICMP replies and errors answer the other
+// side; otherwise a service port (1-1023 and common registered ports)
+// talking to a non-service port is a server replying, and a port below
+// 32768 talking to one above it is too. Answers are flipped to the opener's
+// view and merged into the request's connection. Detectors get a connection
+// ReplyWait (10s) after it starts, in start order, with its answers merged,
+// so its failure is known: a TCP attempt failed when the opener never
+// acknowledged (SYN without ACK), nothing was acknowledged at all, or it
+// was reset before any data was pushed; other protocols, when nothing came
+// back. ICMP unreachable messages are counted for scans separately.
+//
+// # Detectors and defaults
+//
+//   - Scan (vertical): one source touching at least Ports (20) distinct
+//     destination ports of one destination within a sliding Window (1h).
+//     Windows that qualify and lie within a window of each other merge into
+//     one finding. Evidence: ports, a sorted sample, attempts, failed
+//     attempts, ICMP unreachables, failed share, score
+//     0.6·failed share + 0.4·min(1, (ports-Ports)/(4·Ports)).
+//   - Sweep: one source touching at least Hosts (50) destinations on one
+//     port within Window (1h), with at least MinFailed (0.5) of the window's
+//     attempts failed or unanswered; ICMP echo sweeps count as port 0. A
+//     source's sweeps on several ports within a window of each other are one
+//     finding.
+//   - Exfil: Internal networks (RFC 1918, 100.64.0.0/10, fc00::/7) decide
+//     inside and outside. Outbound bytes of an internal host to an external
+//     one (forward bytes of internal->external records plus reverse bytes of
+//     external->internal records), scaled by sampling, at least Bytes
+//     (100,000,000) over the range make a finding; it is "server-response"
+//     when most of those bytes went over connections the external side
+//     opened, and "two-way" when as much came back (out/in below 1.5, a call
+//     or a VPN). Inbound downloads and internal->internal transfers never
+//     count. The history rule flags a host's day above median + 6·MAD of its
+//     own daily outbound over the previous History (14d) fed with
+//     AddHistory, and above HistoryMinBytes (10 MB); with under 7 days of
+//     history it says "insufficient history". Warnings: no flow with an
+//     internal endpoint (a capture outside NAT), IPv6 present but no
+//     internal IPv6 endpoint.
+//   - Beacon: per (source, destination, destination port, protocol) with at
+//     least MinConnections (10) connections, on connection start times. See
+//     below for the score. NTP (udp/123) is excluded by default: it polls at
+//     a fixed interval by design. Observations are kept per (source,
+//     destination, port) from its second connection on, at most
+//     MaxIntervals (4096, 8 bytes each, 32 KiB); the count, span and mean
+//     interval stay exact beyond the cap.
+//   - Baseline: flows, bytes and packets both ways (raw and scaled),
+//     protocol mix by flows and bytes, top destination ports (20), top
+//     talkers (10 source addresses by bytes), a timeline (1h).
+//   - Top (by srcip, dstip, dstport, srcport, proto, pair, exporter; order
+//     bytes, flows, packets; N 20) and Timeline (Every 1h, epoch-aligned
+//     buckets by start time, empty ones included). Bytes are bytes_in +
+//     bytes_out; ranking uses scaled figures, which equal raw ones unless
+//     sampled.
+//
+// Thresholds compare sampling-scaled estimates (counters × SamplingInterval);
+// findings show raw bytes, scaled bytes and the sampling intervals.
+//
+// # Evidence and the query convention
+//
+// Every finding embeds Evidence: first_seen is the earliest start of a
+// record it rests on, last_seen the latest start, last_end the latest end
+// (unix ns and RFC 3339), the record count, raw and scaled bytes, the
+// sampling intervals, the store's source ids (Report.MapSources fills
+// their SHA-256) and the exporters. Query lists the records:
+//
+//	flowcase query flows --starting --from FIRST --to LAST+1ns --filter 'F'
+//
+// selecting by start time over the half-open [first_seen, last_seen+1ns),
+// with F the pair (both directions: "ip A and ip B", plus port and proto
+// where they define the finding). For a scan it lists every flow of the
+// pair in the span, a superset of the counted attempts when the pair did
+// other things meanwhile.
+//
+// # Beacon score and its threshold
+//
+// The parts, each in [0,1]: Interval = 1 - min(1, (MAD/median of the
+// intervals + 0.5/sqrt(n)) / 0.5), the small-sample term keeping a dozen
+// connections at random times from looking regular by chance; Skew = 1 -
+// |Bowley skew of the intervals|; Size = mean of 1 - |Bowley skew of the
+// sizes| and 1 - min(1, (MAD/median of the sizes)/0.5); Coverage =
+// 1 + log10(coverage)/1.5 within [0,1], where coverage = (n-1)·median
+// interval / window (0 at 1/31.6 of the window, 5.3 hours of a week). The
+// score is Interval · sqrt(Coverage) · (1/2 + Skew/4 + Size/4): regular
+// intervals and a lasting presence are both necessary.
+//
+// DefaultBeaconThreshold (0.3) was chosen by measurement
+// (TestBeaconCalibration; FLOWCASE_CALIB_CSV=file writes every candidate's
+// parts). Sets: three calibration sets (seeds 42, 7, 99) of planted beacons
+// (periods 30s-1h; no, ±10 %, ±25 % or Cobalt-Strike 20/30/50 % jitter; one
+// to seven days, all day or office hours, 10 % missed beats, constant, noisy
+// or tasking sizes) and decoys: random intervals (exponential 1, 5, 30
+// minutes, uniform 10-600 s, log-normal, bursty human sessions; constant
+// sizes, the hard case), 300 sparse random pairs (10-39 connections at
+// random office-hour times), short scripted bursts (60 regular connections
+// within two hours) and long sessions exported every 60 s by an active
+// timeout; plus the generated test week (seeds 1, 2, 3) with its browsing,
+// proxy, DNS, NTP, file-server, video-call and SSH decoys. Over 588 planted
+// beacons and 5,031 decoys: the highest decoy scored 0.255 (a proxy->site
+// pair with 24 connections whose intervals happened to be regular), the
+// next 0.114; planted beacons scored 0.60 at the median. At 0.3: precision
+// 1.0, recall 0.879; by class: all-day beacons of three to seven days
+// 180/180 (lowest 0.47), all-day one-day 88/90, office hours over three to
+// seven days 171/180, four-hour period over a week 60/60, the test week's
+// 18/18, and 0/60 for ten connections in one office day, which score about
+// 0.2, where chance regularity of sparse random pairs lies too. At 0.2:
+// recall 0.985 with one false positive. Long sessions never become
+// candidates (each is one connection); unjoined, their records would score
+// 0.33.
+//
+// # The seed's report
+//
+// BuildReport (or Suite.Report) keeps the seed's keys: timestamp,
+// total_flows, baseline{total_flows, total_bytes, protocol_distribution,
+// top_ports}, port_scans (vertical scans: source, target, unique_ports,
+// ports_sample; sweeps: source, unique_targets, total_ports_probed, port),
+// exfiltration_candidates (source, destination, total_bytes, total_mb),
+// beaconing_patterns (source, destination, port, connection_count,
+// mean_interval in seconds, jitter_ratio), summary{scan_alerts,
+// exfil_alerts, beacon_alerts}, with the seed's severity and indicator, and
+// adds version, store, range, filter, parameters, warnings and notes.
+// Meanings that changed, on purpose: jitter_ratio is MAD/median of the
+// intervals (the seed's std/mean is dominated by one long pause); an exfil
+// finding's total_bytes is the scaled outbound volume, not both directions;
+// protocol_distribution counts raw bytes both ways (the seed counted
+// bytes_in); exfiltration_candidates is not cut to 20 and also lists
+// server-response and two-way pairs (kind says which), which exfil_alerts
+// does not count.
+package detectors

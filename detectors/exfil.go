@@ -1,0 +1,546 @@
+package detectors
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// ExfilConfig configures exfiltration detection. The zero value means the
+// defaults.
+type ExfilConfig struct {
+	// Internal decides inside and outside (--internal, default
+	// DefaultInternal()).
+	Internal []netip.Prefix
+	// Bytes is the outbound volume (scaled estimate) of one internal host to
+	// one external host over the range that makes a finding (--bytes,
+	// default 100,000,000 as the seed).
+	Bytes uint64
+	// History is how far back before From the history rule looks
+	// (--history, default 14 days), in whole days.
+	History time.Duration
+	// MinOutInRatio: a pair whose outbound bytes are less than this many
+	// times its inbound bytes is a two-way exchange (a call, a VPN, a
+	// sync), listed as KindTwoWay rather than exfiltration (default 1.5).
+	MinOutInRatio float64
+	// MinHistoryDays: with fewer days of history in the store the rule
+	// says "insufficient history" (default 7).
+	MinHistoryDays int
+	// MADFactor: a day is anomalous above median + MADFactor·MAD of the
+	// host's previous days (default 6).
+	MADFactor float64
+	// HistoryMinBytes is a floor under the history rule: a day below it is
+	// never anomalous, so a host whose history is all zeros (MAD 0) is not
+	// flagged for a few kilobytes (default 10,000,000).
+	HistoryMinBytes uint64
+	// From and To are the range (unix ns). From anchors the days of the
+	// history rule: day k of the range is [From+k·24h, From+(k+1)·24h) and
+	// history day i is the i-th 24 h before From. Without From the history
+	// rule is not evaluated.
+	From, To int64
+	// Conn joins records into connections (standalone use only).
+	Conn ConnConfig
+}
+
+// Exfiltration defaults.
+const (
+	DefaultExfilBytes      = 100_000_000
+	DefaultMinOutInRatio   = 1.5
+	DefaultHistory         = 14 * 24 * time.Hour
+	DefaultMinHistoryDays  = 7
+	DefaultMADFactor       = 6
+	DefaultHistoryMinBytes = 10_000_000
+)
+
+const day = int64(24 * time.Hour)
+
+func (c ExfilConfig) withDefaults() ExfilConfig {
+	if len(c.Internal) == 0 {
+		c.Internal = DefaultInternal()
+	}
+	if c.Bytes == 0 {
+		c.Bytes = DefaultExfilBytes
+	}
+	if c.MinOutInRatio <= 0 {
+		c.MinOutInRatio = DefaultMinOutInRatio
+	}
+	if c.History <= 0 {
+		c.History = DefaultHistory
+	}
+	c.History = max(c.History.Truncate(24*time.Hour), 24*time.Hour)
+	if c.MinHistoryDays <= 0 {
+		c.MinHistoryDays = DefaultMinHistoryDays
+	}
+	if c.MADFactor <= 0 {
+		c.MADFactor = DefaultMADFactor
+	}
+	if c.HistoryMinBytes == 0 {
+		c.HistoryMinBytes = DefaultHistoryMinBytes
+	}
+	c.Conn = c.Conn.withDefaults()
+	return c
+}
+
+// Kinds of exfiltration findings.
+const (
+	// KindExfiltration: an internal host sent at least Bytes to one external
+	// host, mostly on connections it opened.
+	KindExfiltration = "exfiltration"
+	// KindServerResponse: the same volume, but mostly answers on
+	// connections the external host opened (an internal server serving
+	// external clients); not exfiltration.
+	KindServerResponse = "server-response"
+	// KindTwoWay: the same volume, mostly on connections the internal host
+	// opened, but with about as much coming back (out/in below
+	// MinOutInRatio); not exfiltration.
+	KindTwoWay = "two-way"
+	// KindVolumeAnomaly: a host's outbound volume on one day of the range
+	// above median + MADFactor·MAD of its own history.
+	KindVolumeAnomaly = "volume-anomaly"
+)
+
+// Indicators of the newer kinds.
+const (
+	IndicatorServerResponse = "High-volume server response to external clients (not exfiltration)"
+	IndicatorVolumeAnomaly  = "Daily outbound volume above the host's own history"
+	IndicatorTwoWay         = "High-volume two-way exchange (call, VPN, sync), not exfiltration"
+)
+
+// ExfilFinding is outbound volume from an internal host (Source) to an
+// external one (Destination; absent for volume anomalies). Bytes are
+// "outbound": forward bytes of internal->external records plus reverse
+// bytes of external->internal records. source, destination, total_bytes,
+// total_mb, severity and indicator are the seed's keys.
+type ExfilFinding struct {
+	Source      netip.Addr `json:"source"`
+	Destination netip.Addr `json:"destination,omitzero"`
+	// TotalBytes is the scaled outbound estimate compared to the threshold.
+	TotalBytes  uint64  `json:"total_bytes"`
+	TotalMB     float64 `json:"total_mb"`
+	Severity    string  `json:"severity"`
+	Indicator   string  `json:"indicator"`
+	Kind        string  `json:"kind"`
+	RawOutBytes uint64  `json:"raw_out_bytes"`
+	InBytes     uint64  `json:"in_bytes"` // scaled
+	RawInBytes  uint64  `json:"raw_in_bytes"`
+	// OutInRatio is TotalBytes / max(InBytes, 1).
+	OutInRatio float64 `json:"out_in_ratio"`
+	// Who opened the connections, and how much of the outbound volume went
+	// over connections Source opened.
+	OpenedBySource      uint64 `json:"connections_opened_by_source"`
+	OpenedByDestination uint64 `json:"connections_opened_by_destination"`
+	OutOnSourceOpened   uint64 `json:"out_bytes_on_source_opened"`
+	Opener              string `json:"opener"` // source, destination or both
+	// Score is clamp(0.5 + 0.5·log10(TotalBytes/threshold)), times the
+	// share of outbound bytes on connections Source opened (exfiltration and
+	// server-response findings).
+	Score   float64       `json:"score"`
+	History *HistoryCheck `json:"history,omitempty"`
+	Evidence
+}
+
+// HistoryCheck is the history rule applied to the finding's host.
+type HistoryCheck struct {
+	// Status is "above", "within", "insufficient history" or
+	// "not evaluated" (no range start).
+	Status string `json:"status"`
+	// Days of history the store had (days with any record), of HistoryDays.
+	Days        int     `json:"days"`
+	HistoryDays int     `json:"history_days"`
+	Median      float64 `json:"median_bytes"`
+	MAD         float64 `json:"mad_bytes"`
+	Threshold   float64 `json:"threshold_bytes"` // max(median + factor·MAD, HistoryMinBytes)
+	// DayBytes is the host's largest daily outbound volume in the range (the
+	// anomalous day's, for a volume anomaly), DayStart when that day began.
+	DayBytes   uint64 `json:"day_bytes"`
+	DayStartNS int64  `json:"day_start_ns"`
+	DayStart   string `json:"day_start"`
+}
+
+type exfilPair struct {
+	host, peer     uint32 // address ids
+	out, in        uint64 // scaled
+	rawOut, rawIn  uint64
+	outHostOpened  uint64 // scaled outbound on connections the host opened
+	byHost, byPeer uint64 // connections opened
+	ev             evAcc
+	hostIdx        int32
+}
+
+type exfilHost struct {
+	addr uint32
+	hist []uint64  // outbound per history day; 0 is the day just before From
+	days []hostDay // outbound per range day
+}
+
+type hostDay struct {
+	out uint64
+	ev  evAcc
+}
+
+// Exfil detects direction-aware exfiltration. Feed history (the records of
+// the History before From) with AddHistory, then the range with Add, both
+// in start order; then read Findings and Warnings.
+type Exfil struct {
+	cfg    ExfilConfig
+	nets   nets
+	tr     *tracker         // shared inside a Suite, which feeds add directly
+	pairs  map[uint64]int32 // (host, peer) address ids -> pslab
+	pslab  []exfilPair
+	hostOf []int32 // address id -> hslab index + 1 (0: none)
+	hslab  []exfilHost
+	inside []uint8 // address id -> 0 not yet known, 1 external, 2 internal
+
+	histSeen                          []bool
+	histDays                          int
+	flows                             uint64
+	anchor                            int64
+	sawInternal, sawV6, sawV6Internal bool
+}
+
+// NewExfil returns an exfiltration detector.
+func NewExfil(cfg ExfilConfig) *Exfil {
+	e := newExfil(cfg)
+	e.tr = newTracker(e.cfg.Conn)
+	return e
+}
+
+func newExfil(cfg ExfilConfig) *Exfil {
+	cfg = cfg.withDefaults()
+	n := int(cfg.History / (24 * time.Hour))
+	return &Exfil{cfg: cfg, nets: newNets(cfg.Internal), pairs: make(map[uint64]int32),
+		histSeen: make([]bool, n), histDays: n, anchor: cfg.From}
+}
+
+// Add feeds one record of the range; records must come in non-decreasing
+// Start order.
+func (e *Exfil) Add(r *flow.Record) { e.add(r, e.tr.add(r)) }
+
+// side returns the internal host, the external peer (address ids),
+// outbound and inbound raw bytes and whether the host is r's source; ok is
+// false unless exactly one side is internal.
+func side(r *flow.Record, s, d uint32, sIn, dIn bool) (host, peer uint32, out, in uint64, hostIsSrc, ok bool) {
+	switch {
+	case sIn && !dIn:
+		return s, d, r.Bytes, r.RevBytes, true, true
+	case dIn && !sIn:
+		return d, s, r.RevBytes, r.Bytes, false, true
+	}
+	return 0, 0, 0, 0, false, false
+}
+
+// internal reports whether the address with id a (of address addr) is
+// internal, remembering the answer per id.
+func (e *Exfil) internal(a uint32, addr netip.Addr) bool {
+	if int(a) >= len(e.inside) {
+		e.inside = append(e.inside, make([]uint8, int(a)+1-len(e.inside))...)
+	}
+	if e.inside[a] == 0 {
+		e.inside[a] = 1
+		if e.nets.contains(addr) {
+			e.inside[a] = 2
+		}
+	}
+	return e.inside[a] == 2
+}
+
+func (e *Exfil) add(r *flow.Record, v recView) {
+	e.flows++
+	if e.anchor == 0 {
+		e.anchor = r.Start
+	}
+	sIn, dIn := e.internal(v.src, r.SrcAddr), e.internal(v.dst, r.DstAddr)
+	e.noteFamilies(r, sIn, dIn)
+	host, peer, out, in, hostIsSrc, ok := side(r, v.src, v.dst, sIn, dIn)
+	if !ok {
+		return
+	}
+	samp := r.Sampling()
+	p := e.pairOf(v.conn, host, peer)
+	p.out += out * samp
+	p.in += in * samp
+	p.rawOut += out
+	p.rawIn += in
+	if hostIsSrc == v.srcOpened {
+		p.outHostOpened += out * samp
+		if v.isNew {
+			p.byHost++
+		}
+	} else if v.isNew {
+		p.byPeer++
+	}
+	p.ev.add(r.Start, r.End, v.orig, r.TotalBytes(), r.TotalBytes()*samp)
+	e.addDay(p.hostIdx, r, v.orig, out*samp)
+}
+
+func is6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() }
+
+func (e *Exfil) noteFamilies(r *flow.Record, sIn, dIn bool) {
+	e.sawInternal = e.sawInternal || sIn || dIn
+	if s6, d6 := is6(r.SrcAddr), is6(r.DstAddr); s6 || d6 {
+		e.sawV6 = true
+		e.sawV6Internal = e.sawV6Internal || s6 && sIn || d6 && dIn
+	}
+}
+
+// pairOf returns the state of (host, peer), remembered in the record's
+// connection so its further records skip the map.
+func (e *Exfil) pairOf(c *conn, host, peer uint32) *exfilPair {
+	if c != nil && c.exfilPair > 0 {
+		return &e.pslab[c.exfilPair-1]
+	}
+	k := pair(host, peer)
+	i, ok := e.pairs[k]
+	if !ok {
+		i = int32(len(e.pslab))
+		e.pairs[k] = i
+		e.pslab = append(e.pslab, exfilPair{host: host, peer: peer, hostIdx: e.host(host)})
+	}
+	if c != nil {
+		c.exfilPair = i + 1
+	}
+	return &e.pslab[i]
+}
+
+func (e *Exfil) host(a uint32) int32 {
+	if int(a) >= len(e.hostOf) {
+		e.hostOf = append(e.hostOf, make([]int32, int(a)+1-len(e.hostOf))...)
+	}
+	if e.hostOf[a] == 0 {
+		e.hslab = append(e.hslab, exfilHost{addr: a})
+		e.hostOf[a] = int32(len(e.hslab))
+	}
+	return e.hostOf[a] - 1
+}
+
+func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out uint64) {
+	k := 0
+	if r.Start > e.anchor {
+		k = int((r.Start - e.anchor) / day)
+	}
+	h := &e.hslab[hi]
+	for len(h.days) <= k {
+		h.days = append(h.days, hostDay{})
+	}
+	d := &h.days[k]
+	d.out += out
+	if out > 0 {
+		d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
+	}
+}
+
+// AddHistory feeds one record of the History before From (in start order,
+// before the range's records). Records outside that span are ignored, as
+// are all when From is 0.
+func (e *Exfil) AddHistory(r *flow.Record) {
+	if e.cfg.From == 0 || r.Start >= e.cfg.From {
+		return
+	}
+	i := int((e.cfg.From - r.Start - 1) / day)
+	if i >= e.histDays {
+		return
+	}
+	e.histSeen[i] = true
+	s, d := e.tr.addrs.id(r.SrcAddr), e.tr.addrs.id(r.DstAddr)
+	host, _, out, _, _, ok := side(r, s, d, e.internal(s, r.SrcAddr), e.internal(d, r.DstAddr))
+	if !ok || out == 0 {
+		return
+	}
+	h := &e.hslab[e.host(host)]
+	if h.hist == nil {
+		h.hist = make([]uint64, e.histDays)
+	}
+	h.hist[i] += out * r.Sampling()
+}
+
+// Warnings says what limits the findings: no internal endpoint at all, IPv6
+// without an internal IPv6 network, too little history.
+func (e *Exfil) Warnings() []string {
+	var w []string
+	nets := strings.Join(e.nets.strings(), ",")
+	if e.flows > 0 && !e.sawInternal {
+		w = append(w, fmt.Sprintf("exfil: no flow has an internal endpoint (internal networks %s): the capture may have been taken outside NAT; set --internal", nets))
+	}
+	if e.sawV6 && !e.sawV6Internal {
+		w = append(w, fmt.Sprintf("exfil: IPv6 flows are present but none has an internal IPv6 endpoint (internal networks %s): add the site's IPv6 prefixes to --internal", nets))
+	}
+	if st, days := e.historyStatus(); st != "" {
+		w = append(w, fmt.Sprintf("exfil: history rule not applied: %s (%d of %d days, need %d)", st, days, e.histDays, e.cfg.MinHistoryDays))
+	}
+	return w
+}
+
+// historyStatus returns "" when the history rule can be applied, with the
+// number of days of history.
+func (e *Exfil) historyStatus() (string, int) {
+	n := 0
+	for _, s := range e.histSeen {
+		if s {
+			n++
+		}
+	}
+	switch {
+	case e.cfg.From == 0:
+		return "not evaluated", n
+	case n < e.cfg.MinHistoryDays:
+		return "insufficient history", n
+	}
+	return "", n
+}
+
+// check applies the history rule to a host: the statistics of its history
+// days (the days with any record in the store) and its largest range day.
+func (e *Exfil) check(h *exfilHost, scratch []float64) (HistoryCheck, []float64) {
+	hc := HistoryCheck{HistoryDays: e.histDays}
+	var st string
+	st, hc.Days = e.historyStatus()
+	best := -1
+	for k, d := range h.days {
+		if best < 0 || d.out > h.days[best].out {
+			best = k
+		}
+	}
+	if best >= 0 {
+		hc.DayBytes = h.days[best].out
+		hc.DayStartNS = e.anchor + int64(best)*day
+		hc.DayStart = FormatTime(hc.DayStartNS)
+	}
+	if st != "" {
+		hc.Status = st
+		return hc, scratch
+	}
+	vals := make([]float64, 0, hc.Days)
+	for i, seen := range e.histSeen {
+		if seen {
+			v := 0.0
+			if h.hist != nil {
+				v = float64(h.hist[i])
+			}
+			vals = append(vals, v)
+		}
+	}
+	var d robust
+	d, scratch = describe(vals, scratch)
+	hc.Median, hc.MAD = d.Median, d.MAD
+	hc.Threshold = max(d.Median+e.cfg.MADFactor*d.MAD, float64(e.cfg.HistoryMinBytes))
+	hc.Status = "within"
+	if float64(hc.DayBytes) > hc.Threshold {
+		hc.Status = "above"
+	}
+	return hc, scratch
+}
+
+// Findings returns pairs at or above Bytes (exfiltration or
+// server-response) and daily volume anomalies, by total_bytes descending,
+// then source, destination, first seen.
+func (e *Exfil) Findings() []ExfilFinding {
+	checks := make(map[int32]HistoryCheck)
+	var scratch []float64
+	histFor := func(hi int32) HistoryCheck {
+		hc, ok := checks[hi]
+		if !ok {
+			hc, scratch = e.check(&e.hslab[hi], scratch)
+			checks[hi] = hc
+		}
+		return hc
+	}
+	var out []ExfilFinding
+	for i := range e.pslab {
+		p := &e.pslab[i]
+		if p.out >= e.cfg.Bytes {
+			hc := histFor(p.hostIdx)
+			out = append(out, e.pairFinding(p, hc))
+		}
+	}
+	for hi := range e.hslab {
+		hc := histFor(int32(hi))
+		if hc.Status == "above" || hc.Status == "within" {
+			out = append(out, e.anomalies(&e.hslab[hi], hc)...)
+		}
+	}
+	slices.SortFunc(out, func(a, b ExfilFinding) int {
+		return cmp.Or(cmp.Compare(b.TotalBytes, a.TotalBytes), a.Source.Compare(b.Source),
+			a.Destination.Compare(b.Destination), cmp.Compare(a.FirstSeenNS, b.FirstSeenNS))
+	})
+	return out
+}
+
+func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
+	f := ExfilFinding{
+		Source: e.tr.addrs.addr(p.host), Destination: e.tr.addrs.addr(p.peer), TotalBytes: p.out, TotalMB: mb(p.out),
+		Kind: KindExfiltration, Severity: "critical", Indicator: IndicatorExfil,
+		RawOutBytes: p.rawOut, InBytes: p.in, RawInBytes: p.rawIn,
+		OutInRatio:     round(float64(p.out) / float64(max(p.in, 1))),
+		OpenedBySource: p.byHost, OpenedByDestination: p.byPeer, OutOnSourceOpened: p.outHostOpened,
+		Opener: opener(p.byHost, p.byPeer), History: &hc,
+	}
+	hostShare := share(p.outHostOpened, p.out)
+	switch {
+	case hostShare < 0.5:
+		f.Kind, f.Severity, f.Indicator = KindServerResponse, "info", IndicatorServerResponse
+	case float64(p.out) < e.cfg.MinOutInRatio*float64(p.in):
+		f.Kind, f.Severity, f.Indicator = KindTwoWay, "info", IndicatorTwoWay
+	}
+	f.Score = round(volumeScore(p.out, float64(e.cfg.Bytes)) * hostShare)
+	f.Evidence = p.ev.evidence(pairFilter(f.Source, f.Destination), e.tr.origs)
+	return f
+}
+
+// anomalies returns the range days of h above the history threshold.
+func (e *Exfil) anomalies(h *exfilHost, hc HistoryCheck) []ExfilFinding {
+	var out []ExfilFinding
+	for k, d := range h.days {
+		if float64(d.out) <= hc.Threshold {
+			continue
+		}
+		dc := hc
+		dc.Status, dc.DayBytes = "above", d.out
+		dc.DayStartNS = e.anchor + int64(k)*day
+		dc.DayStart = FormatTime(dc.DayStartNS)
+		addr := e.tr.addrs.addr(h.addr)
+		out = append(out, ExfilFinding{
+			Source: addr, TotalBytes: d.out, TotalMB: mb(d.out),
+			Kind: KindVolumeAnomaly, Severity: "high", Indicator: IndicatorVolumeAnomaly,
+			Opener: "", Score: round(volumeScore(d.out, hc.Threshold)), History: &dc,
+			Evidence: d.ev.evidence(e.outboundFilter(addr), e.tr.origs),
+		})
+	}
+	return out
+}
+
+// outboundFilter lists a host's flows with an external peer.
+func (e *Exfil) outboundFilter(h netip.Addr) string {
+	var src, dst []string
+	for _, n := range e.nets.strings() {
+		src = append(src, "src net "+n)
+		dst = append(dst, "dst net "+n)
+	}
+	return fmt.Sprintf("(src ip %s and not (%s)) or (dst ip %s and not (%s))",
+		h, strings.Join(dst, " or "), h, strings.Join(src, " or "))
+}
+
+func opener(byHost, byPeer uint64) string {
+	switch {
+	case byHost > 0 && byPeer > 0:
+		return "both"
+	case byPeer > 0:
+		return "destination"
+	}
+	return "source"
+}
+
+func mb(b uint64) float64 { return math.Round(float64(b)/100_000) / 10 }
+
+// volumeScore is 0.5 at the threshold and 1 at ten times it.
+func volumeScore(v uint64, threshold float64) float64 {
+	if threshold <= 0 {
+		return 1
+	}
+	return clamp01(0.5 + 0.5*math.Log10(float64(v)/threshold))
+}

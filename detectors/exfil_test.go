@@ -1,0 +1,137 @@
+package detectors
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+func exfilOf(cfg ExfilConfig, recs []flow.Record) *Exfil {
+	e := NewExfil(cfg)
+	for i := range recs {
+		e.Add(&recs[i])
+	}
+	return e
+}
+
+func sessions(xs ...session) []flow.Record {
+	g := &gen{rng: rand.New(rand.NewPCG(1, 1))}
+	for _, x := range xs {
+		g.session(x)
+	}
+	return g.sorted()
+}
+
+// Inbound downloads and internal->internal transfers are never
+// exfiltration, whatever the record's orientation; an internal server's
+// answers to external clients are marked server-response.
+func TestExfilDirections(t *testing.T) {
+	in, in2, out := ip4(10, 1, 0, 5), ip4(10, 0, 0, 9), ip4(198, 51, 100, 9)
+	tests := []struct {
+		name string
+		recs []flow.Record
+		want string // kind, or "" for no finding
+	}{
+		{"download, unidirectional", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 1e6, down: 900e6}), ""},
+		{"download, biflow", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 1e6, down: 900e6, biflow: true}), ""},
+		{"download, answer only", []flow.Record{{SrcAddr: out, DstAddr: in, SrcPort: 443, DstPort: 50000, Proto: 6, TCPFlags: flow.ACK | flow.PSH, Bytes: 900e6, Packets: 9e5}}, ""},
+		{"internal to internal", sessions(session{proto: 6, c: in, s: in2, cp: 50000, sp: 22, dur: sec, up: 900e6, down: 1e6}), ""},
+		{"upload", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 300e6, down: 1e6}), KindExfiltration},
+		{"upload, biflow", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 300e6, down: 1e6, biflow: true}), KindExfiltration},
+		// A biflow record with the server first: the ports say the internal
+		// client opened it, and its reverse bytes left the network.
+		{"upload, biflow with the server first", []flow.Record{{SrcAddr: out, DstAddr: in, SrcPort: 443, DstPort: 50000, Proto: 6,
+			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 900, RevBytes: 300e6, RevPackets: 2e5}}, KindExfiltration},
+		{"server answering an external client", sessions(session{proto: 6, c: out, s: in, cp: 50000, sp: 443, dur: sec, up: 1e6, down: 300e6}), KindServerResponse},
+		{"video call", sessions(session{proto: 17, c: in, s: out, cp: 50000, sp: 3478, dur: 600 * sec, up: 300e6, down: 300e6, split: 60 * sec}), KindTwoWay},
+		{"below the threshold", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 99e6, down: 1e6}), ""},
+	}
+	for _, tt := range tests {
+		got := exfilOf(ExfilConfig{}, tt.recs).Findings()
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: got %s %v -> %v, want no finding", tt.name, got[0].Kind, got[0].Source, got[0].Destination)
+		case tt.want != "" && (len(got) != 1 || got[0].Kind != tt.want):
+			t.Errorf("%s: got %d findings %+v, want one %s", tt.name, len(got), got, tt.want)
+		case tt.want != "" && got[0].Source != in:
+			t.Errorf("%s: source %v, want the internal host %v", tt.name, got[0].Source, in)
+		}
+	}
+}
+
+func TestExfilFindingFields(t *testing.T) {
+	in, out := ip4(10, 1, 0, 5), ip4(198, 51, 100, 9)
+	got := exfilOf(ExfilConfig{}, sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, start: t0, dur: sec, up: 150e6, down: 1e6})).Findings()
+	if len(got) != 1 {
+		t.Fatalf("got %d findings, want 1", len(got))
+	}
+	f := got[0]
+	if f.TotalBytes != 150e6 || f.TotalMB != 150 || f.InBytes != 1e6 || f.OutInRatio != 150 || f.Opener != "source" ||
+		f.OpenedBySource != 1 || f.Severity != "critical" || f.Indicator != IndicatorExfil {
+		t.Errorf("got %+v", f)
+	}
+	if want := "ip 10.1.0.5 and ip 198.51.100.9'"; !strings.HasSuffix(f.Query, want) {
+		t.Errorf("query %q does not end with %q", f.Query, want)
+	}
+	if f.Score != round(volumeScore(150e6, 100e6)) {
+		t.Errorf("score %v, want %v", f.Score, round(volumeScore(150e6, 100e6)))
+	}
+}
+
+// history writes daily uploads of host for the days before t0.
+func history(host netip.Addr, days int, daily func(d int) uint64) []flow.Record {
+	var recs []flow.Record
+	for d := days; d >= 1; d-- {
+		st := t0 - int64(d)*24*hr + 12*hr
+		recs = append(recs, flow.Record{Start: st, End: st + sec, SrcAddr: host, DstAddr: ip4(198, 51, 100, 1), SrcPort: 50000,
+			DstPort: 443, Proto: 6, Bytes: daily(d), Packets: 1})
+	}
+	return recs
+}
+
+func TestExfilHistoryRule(t *testing.T) {
+	h, quiet := ip4(10, 1, 0, 5), ip4(10, 1, 0, 6)
+	rng := rand.New(rand.NewPCG(5, 5))
+	daily := func(int) uint64 { return uint64(20e6 + rng.IntN(4e6)) }
+	// 60 MB on the first range day: below 100 MB per pair, above the
+	// history (median about 22 MB, MAD about 1 MB).
+	day0 := []flow.Record{
+		{Start: t0 + hr, End: t0 + hr, SrcAddr: h, DstAddr: ip4(203, 0, 113, 1), SrcPort: 50001, DstPort: 443, Proto: 6, Bytes: 30e6, Packets: 1},
+		{Start: t0 + 2*hr, End: t0 + 2*hr, SrcAddr: h, DstAddr: ip4(203, 0, 113, 2), SrcPort: 50002, DstPort: 443, Proto: 6, Bytes: 30e6, Packets: 1},
+		{Start: t0 + 3*hr, End: t0 + 3*hr, SrcAddr: quiet, DstAddr: ip4(203, 0, 113, 2), SrcPort: 50002, DstPort: 443, Proto: 6, Bytes: 21e6, Packets: 1},
+	}
+	run := func(days int, from int64) *Exfil {
+		e := NewExfil(ExfilConfig{From: from, To: t0 + 24*hr})
+		for _, r := range append(history(h, days, daily), history(quiet, days, daily)...) {
+			e.AddHistory(&r)
+		}
+		for i := range day0 {
+			e.Add(&day0[i])
+		}
+		return e
+	}
+	got := run(14, t0).Findings()
+	if len(got) != 1 || got[0].Kind != KindVolumeAnomaly || got[0].Source != h || got[0].TotalBytes != 60e6 {
+		t.Fatalf("got %+v, want one volume anomaly of %v with 60 MB", got, h)
+	}
+	hc := got[0].History
+	if hc.Status != "above" || hc.Days != 14 || hc.Median < 20e6 || hc.Median > 24e6 || hc.Threshold > 60e6 {
+		t.Errorf("history %+v", hc)
+	}
+	if got[0].FirstSeenNS != t0+hr || got[0].LastSeenNS != t0+2*hr || got[0].Flows != 2 {
+		t.Errorf("span %s..%s flows %d, want 01:00..02:00 and 2", got[0].FirstSeen, got[0].LastSeen, got[0].Flows)
+	}
+	e := run(5, t0)
+	if got := e.Findings(); len(got) != 0 {
+		t.Errorf("with 5 days of history: %d findings, want 0", len(got))
+	}
+	if w := strings.Join(e.Warnings(), " "); !strings.Contains(w, "insufficient history (5 of 14 days, need 7)") {
+		t.Errorf("warnings %q", w)
+	}
+	if w := strings.Join(run(14, 0).Warnings(), " "); !strings.Contains(w, "not evaluated") {
+		t.Errorf("without a range start: warnings %q", w)
+	}
+}

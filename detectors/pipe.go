@@ -1,0 +1,81 @@
+package detectors
+
+// pipe runs the connection sinks (scan, sweep, beacon) on a worker
+// goroutine: the tracker's emitted connections are copied into batches and
+// handed over in order, so the sinks see exactly what they would see
+// inline. The worker starts with the first batch and stops at the next
+// drain (a report or a member's Findings); at most pipeDepth batches are
+// in flight.
+type pipe struct {
+	sinks   []connSink
+	cur     []conn
+	work    chan []conn
+	free    chan []conn
+	stopped chan struct{}
+	running bool
+}
+
+const (
+	pipeBatch = 1024
+	pipeDepth = 4
+)
+
+func newPipe(sinks []connSink) *pipe {
+	return &pipe{sinks: sinks, free: make(chan []conn, pipeDepth+2)}
+}
+
+func (p *pipe) addConn(c *conn) {
+	if p.cur == nil {
+		p.cur = p.buffer()
+	}
+	p.cur = append(p.cur, *c)
+	if len(p.cur) == pipeBatch {
+		p.send()
+	}
+}
+
+func (p *pipe) buffer() []conn {
+	select {
+	case b := <-p.free:
+		return b[:0]
+	default:
+		return make([]conn, 0, pipeBatch)
+	}
+}
+
+func (p *pipe) send() {
+	if !p.running {
+		p.work, p.stopped, p.running = make(chan []conn, pipeDepth), make(chan struct{}), true
+		go p.run(p.work, p.stopped)
+	}
+	p.work <- p.cur
+	p.cur = nil
+}
+
+func (p *pipe) run(work <-chan []conn, stopped chan<- struct{}) {
+	for b := range work {
+		for i := range b {
+			for _, s := range p.sinks {
+				s.addConn(&b[i])
+			}
+		}
+		select {
+		case p.free <- b:
+		default:
+		}
+	}
+	close(stopped)
+}
+
+// drain hands over the last batch and waits until the worker has
+// processed everything and stopped.
+func (p *pipe) drain() {
+	if len(p.cur) > 0 {
+		p.send()
+	}
+	if p.running {
+		close(p.work)
+		<-p.stopped
+		p.running = false
+	}
+}
