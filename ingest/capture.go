@@ -76,6 +76,7 @@ type exporterStats struct {
 	skewSum  float64
 	skewN    uint64
 	nextSeq  uint32
+	prevSeq  uint32
 	haveNext bool
 }
 
@@ -148,7 +149,8 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
 	p := netflow.Packet{Exporter: exp, CaptureTime: dg.Time, Payload: dg.Payload, Number: dg.Number}
 	if d.dedup.seen(exp, version, dg.Payload) {
-		d.stats(exp, 0, version).Duplicates++
+		domain, _, _ := headerIDs(version, dg.Payload)
+		d.stats(exp, domain, version).Duplicates++
 		d.dups++
 		return
 	}
@@ -219,7 +221,12 @@ func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
 		es.skewN++
 		es.ClockSkewSeconds = float64(int64(es.skewSum/float64(es.skewN)*1000)) / 1000
 	}
-	if es.haveNext && info.Sequence != es.nextSeq {
+	// IPFIX: RFC 7011 counts the data records sent before the message;
+	// some exporters (softflowd 1.1.0) count the flow records up to and
+	// including it, the other reading of section 3.1 (erratum 4396). Both
+	// are continuous.
+	inclusive := info.Version == 10 && info.Sequence-uint32(info.Records) == es.prevSeq
+	if es.haveNext && info.Sequence != es.nextSeq && !inclusive {
 		if gap := info.Sequence - es.nextSeq; gap < 1<<20 {
 			es.SequenceGaps++
 			es.LostPackets += uint64(gap)
@@ -232,7 +239,10 @@ func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
 	case 10:
 		step = uint32(info.Records + info.OptionsRecords)
 	}
-	es.nextSeq, es.haveNext = info.Sequence+step, true
+	// IPFIX counts data records; those of sets waiting for their template
+	// are unknown yet, so the next sequence number is too.
+	es.nextSeq, es.haveNext = info.Sequence+step, info.Version != 10 || len(info.Unknown) == 0
+	es.prevSeq = info.Sequence
 }
 
 func payloadHash(b []byte) uint64 {

@@ -8,8 +8,8 @@ import (
 )
 
 // dedup recognises export packets already in the store (or earlier in the
-// same file): same exporter, version, domain, sequence number and payload,
-// as when two captures overlap. Each decoded packet leaves a key in the
+// same file): same exporter, version, domain, sequence number and payload
+// (hash), as when two captures overlap. Each decoded packet leaves a key in the
 // store naming its source; a key whose source never completed is ignored,
 // so a killed ingest cannot hide packets from its re-run.
 type dedup struct {
@@ -26,48 +26,58 @@ func newDedup(st *index.Store) *dedup {
 	return &dedup{st: st, recent: map[string]uint64{}, inStore: map[string]bool{}, complete: map[uint32]bool{}}
 }
 
-// headerKey returns the packet's identity (exporter, version, domain,
-// sequence) from its export header, or nil when the header is too short.
-func headerKey(exp netflow.Exporter, version uint16, p []byte) []byte {
-	var domain, seq uint32
+// headerIDs returns the observation domain and sequence number of an
+// export header; ok is false when the header is too short.
+func headerIDs(version uint16, p []byte) (domain, seq uint32, ok bool) {
 	switch version {
 	case 5:
 		if len(p) < 24 {
-			return nil
+			return 0, 0, false
 		}
-		seq, domain = binary.BigEndian.Uint32(p[16:]), uint32(binary.BigEndian.Uint16(p[20:]))
+		return uint32(binary.BigEndian.Uint16(p[20:])), binary.BigEndian.Uint32(p[16:]), true
 	case 9:
 		if len(p) < 20 {
-			return nil
+			return 0, 0, false
 		}
-		seq, domain = binary.BigEndian.Uint32(p[12:]), binary.BigEndian.Uint32(p[16:])
+		return binary.BigEndian.Uint32(p[16:]), binary.BigEndian.Uint32(p[12:]), true
 	case 10:
 		if len(p) < 16 {
-			return nil
+			return 0, 0, false
 		}
-		seq, domain = binary.BigEndian.Uint32(p[8:]), binary.BigEndian.Uint32(p[12:])
-	default:
+		return binary.BigEndian.Uint32(p[12:]), binary.BigEndian.Uint32(p[8:]), true
+	}
+	return 0, 0, false
+}
+
+// headerKey returns the packet's identity (exporter, version, domain,
+// sequence, payload hash h), or nil when the header is too short. The hash
+// is part of the key: an IPFIX template message and the data message after
+// it carry the same sequence number (data records sent before).
+func headerKey(exp netflow.Exporter, version uint16, p []byte, h uint64) []byte {
+	domain, seq, ok := headerIDs(version, p)
+	if !ok {
 		return nil
 	}
-	k := appendAddr(make([]byte, 0, 2+17+2+2+4+4), exp.Addr)
+	k := appendAddr(make([]byte, 0, 2+17+2+2+4+4+8), exp.Addr)
 	k = binary.BigEndian.AppendUint16(k, exp.Port)
 	k = binary.BigEndian.AppendUint16(k, version)
 	k = binary.BigEndian.AppendUint32(k, domain)
 	k = binary.BigEndian.AppendUint32(k, seq)
+	k = binary.BigEndian.AppendUint64(k, h)
 	return index.AuxKey(auxSeen, k)
 }
 
 // seen reports whether this export packet was already decoded.
 func (dd *dedup) seen(exp netflow.Exporter, version uint16, payload []byte) bool {
-	key := headerKey(exp, version, payload)
+	h := payloadHash(payload)
+	key := headerKey(exp, version, payload, h)
 	if key == nil {
 		return false
 	}
-	h := payloadHash(payload)
 	if prev, ok := dd.recent[string(key)]; ok {
 		return prev == h
 	}
-	prefix := string(key[:len(key)-4])
+	prefix := string(key[:len(key)-12])
 	has, known := dd.inStore[prefix]
 	if !known {
 		dd.st.ScanAux([]byte(prefix), func(k, v []byte) bool { has = true; return false })
@@ -91,11 +101,11 @@ func (dd *dedup) seen(exp netflow.Exporter, version uint16, payload []byte) bool
 
 // record notes a decoded export packet, in memory and in the store.
 func (dd *dedup) record(exp netflow.Exporter, info netflow.PacketInfo, version uint16, payload []byte) {
-	key := headerKey(exp, version, payload)
+	h := payloadHash(payload)
+	key := headerKey(exp, version, payload, h)
 	if key == nil || dd.err != nil {
 		return
 	}
-	h := payloadHash(payload)
 	if len(dd.recent) > 1<<20 {
 		clear(dd.recent)
 	}

@@ -13,6 +13,9 @@ type Request struct {
 	Columns index.Columns
 	// Ordered asks for rows in non-decreasing start time.
 	Ordered bool
+	// Parallel decodes up to this many partitions at once; the rows still
+	// come in the order of a serial scan.
+	Parallel int
 }
 
 // Scan plans and runs a request: partitions overlapping the range, then
@@ -21,9 +24,9 @@ type Request struct {
 // candidate rows; the whole filter is checked on each decoded row.
 func Scan(st *index.Store, req Request, fn func(*flow.Record) bool) (index.ScanStats, error) {
 	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting,
-		Columns: req.Columns, Ordered: req.Ordered}
+		Columns: req.Columns, Ordered: req.Ordered, Parallel: req.Parallel}
 	f := req.Filter
-	if f == nil {
+	if f == nil || f.String() == "" {
 		return st.Scan(q, fn)
 	}
 	q.Match = f.IndexMatch()

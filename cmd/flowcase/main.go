@@ -74,6 +74,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			queryCommand(),
 			recoverCommand(),
 			compactCommand(),
+			analyzeCommand(),
 			generateCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {

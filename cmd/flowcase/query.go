@@ -12,9 +12,20 @@ import (
 
 func queryCommand() *cli.Command {
 	return &cli.Command{
-		Name:        "query",
-		Usage:       "ask the case store: list flows, statistics, detectors",
-		Subcommands: []*cli.Command{flowsCommand()},
+		Name:  "query",
+		Usage: "ask the case store: list flows, statistics, detectors",
+		Subcommands: []*cli.Command{
+			flowsCommand(),
+			detectorCommand("scans", "vertical port scans: one source, many ports of one destination", "scans", scanFlags()),
+			detectorCommand("sweeps", "network sweeps: one source, many destinations on one port", "sweeps", scanFlags(), sweepFlags()),
+			detectorCommand("exfil", "data leaving internal hosts for external ones, per pair and against each host's history", "exfil", exfilFlags()),
+			detectorCommand("beacons", "regular connections on real times: C2 beaconing", "beacons", beaconFlags()),
+			detectorCommand("baseline", "what was normal: totals, protocol mix, top ports and talkers, timeline", "baseline"),
+			detectorCommand("report", "every detector and the baseline (the seed script's report, and more)", "report",
+				scanFlags(), sweepFlags(), exfilFlags(), beaconFlags()),
+			topCommand(),
+			timelineCommand(),
+		},
 	}
 }
 

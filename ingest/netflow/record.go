@@ -107,13 +107,13 @@ func applyMore(k kind, v []byte, rec *flow.Record, sc *scratch) {
 			rec.Dir = flow.DirEgress
 		}
 	case kNATSrc4:
-		rec.NATSrcAddr = addr4(v)
+		setAddr(&rec.NATSrcAddr, addr4(v))
 	case kNATDst4:
-		rec.NATDstAddr = addr4(v)
+		setAddr(&rec.NATDstAddr, addr4(v))
 	case kNATSrc6:
-		rec.NATSrcAddr = addr6(v)
+		setAddr(&rec.NATSrcAddr, addr6(v))
 	case kNATDst6:
-		rec.NATDstAddr = addr6(v)
+		setAddr(&rec.NATDstAddr, addr6(v))
 	case kNATSrcPort:
 		rec.NATSrcPort = uint16(beUint(v))
 	case kNATDstPort:

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/flowcase/flowcase/detectors"
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/query"
+	"github.com/urfave/cli/v2"
+)
+
+// Detector flags, each on the subcommands that use it.
+func scanFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "ports", Value: detectors.DefaultScanPorts, Usage: "vertical scan: distinct ports of one destination within the window"},
+		&cli.StringFlag{Name: "window", Value: "1h", Usage: "sliding window of scans and sweeps"},
+	}
+}
+
+func sweepFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "hosts", Value: detectors.DefaultSweepHosts, Usage: "sweep: distinct destinations on one port within the window"},
+		&cli.Float64Flag{Name: "min-failed", Value: detectors.DefaultSweepMinFailed, Usage: "sweep: share of attempts failed or unanswered"},
+	}
+}
+
+func exfilFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "internal", Usage: "internal networks, CIDR,... (default RFC 1918, 100.64.0.0/10, fc00::/7)"},
+		&cli.StringFlag{Name: "bytes", Value: "100M", Usage: "exfiltration: outbound bytes of one pair over the range (k/M/G)"},
+		&cli.StringFlag{Name: "history", Value: "14d", Usage: "exfiltration: days of a host's own history the daily volume is judged against"},
+	}
+}
+
+func beaconFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "min-connections", Value: 10, Usage: "beacons: connections of one (src, dst, port) at least"},
+		&cli.Float64Flag{Name: "threshold", Usage: "beacons: score in [0,1] at or above which a pair is reported (default: measured, see detectors/README.md)"},
+	}
+}
+
+// suiteConfig reads every detector flag present on the command.
+func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
+	var cfg detectors.SuiteConfig
+	from, to := sc.bounds()
+	cfg = cfg.WithRange(from, to)
+	if c.IsSet("ports") || hasFlag(c, "ports") {
+		cfg.Scan.Ports = c.Int("ports")
+	}
+	if w := c.String("window"); w != "" {
+		d, err := query.ParseDuration(w)
+		if err != nil || d <= 0 {
+			return cfg, usagef("--window %q: want a duration", w)
+		}
+		cfg.Scan.Window, cfg.Sweep.Window = d, d
+	}
+	if hasFlag(c, "hosts") {
+		cfg.Sweep.Hosts = c.Int("hosts")
+		cfg.Sweep.MinFailed = c.Float64("min-failed")
+	}
+	if hasFlag(c, "internal") {
+		if s := c.String("internal"); s != "" {
+			nets, err := detectors.ParseNets(s)
+			if err != nil {
+				return cfg, usagef("--internal: %v", err)
+			}
+			cfg = cfg.WithInternal(nets)
+		}
+		n, err := parseCount(c.String("bytes"))
+		if err != nil {
+			return cfg, usagef("--bytes %q: %v", c.String("bytes"), err)
+		}
+		cfg.Exfil.Bytes = n
+		h, err := query.ParseDuration(c.String("history"))
+		if err != nil || h < 0 {
+			return cfg, usagef("--history %q: want a duration such as 14d", c.String("history"))
+		}
+		cfg.Exfil.History = h
+	}
+	if hasFlag(c, "min-connections") {
+		cfg.Beacon.MinConnections = c.Int("min-connections")
+		cfg.Beacon.Threshold = c.Float64("threshold")
+	}
+	return cfg, nil
+}
+
+func hasFlag(c *cli.Context, name string) bool {
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseCount reads 100M, 1.5G, 20000 (decimal multiples, as nfdump).
+func parseCount(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	mult := 1.0
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, s = 1e3, s[:n-1]
+		case 'm', 'M':
+			mult, s = 1e6, s[:n-1]
+		case 'g', 'G':
+			mult, s = 1e9, s[:n-1]
+		case 't', 'T':
+			mult, s = 1e12, s[:n-1]
+		}
+	}
+	var f float64
+	if _, err := fmt.Sscanf(s, "%g", &f); err != nil || f < 0 || f*mult > math.MaxUint64/2 {
+		return 0, fmt.Errorf("want a count such as 100M")
+	}
+	return uint64(f * mult), nil
+}
+
+// bounds returns the range as finite times: an open side takes the
+// store's first or last flow.
+func (sc *scope) bounds() (int64, int64) {
+	from, to := sc.rng.From, sc.rng.To
+	m := sc.st.Meta()
+	if from == math.MinInt64 {
+		from = m.MinStart
+	}
+	if to == math.MaxInt64 {
+		to = m.MaxEnd + 1
+	}
+	return from, to
+}
+
+// feed streams the scope's records, in start order, to add. Partitions are
+// decoded on every core; the order is the same as a serial scan.
+func feed(sc *scope, cols index.Columns, add func(*flow.Record)) (index.ScanStats, error) {
+	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
+	return query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
+}
+
+// feedHistory streams the days before the range for the exfiltration
+// history rule.
+func feedHistory(sc *scope, history time.Duration, add func(*flow.Record)) error {
+	from, _ := sc.bounds()
+	if history <= 0 {
+		return nil
+	}
+	hr := query.Range{From: from - int64(history), To: from, Starting: true}
+	req := query.Request{Range: hr, Filter: sc.filter, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
+	_, err := query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
+	return err
+}
+
+// reportMeta fills what the detectors cannot know.
+func reportMeta(sc *scope, st index.ScanStats) detectors.ReportMeta {
+	from, to := sc.bounds()
+	return detectors.ReportMeta{
+		Timestamp: detectors.SeedTimestamp(time.Now()), Version: version, StoreID: sc.st.Meta().StoreID,
+		ManifestDigest: st.ManifestDigest, From: from, To: to, Starting: sc.rng.Starting, Filter: sc.filter.String(),
+	}
+}
+
+// findingQuery makes a finding's command runnable against this store and
+// exact under the user's filter.
+func (sc *scope) findingQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	q = strings.Replace(q, "flowcase query flows", "flowcase query flows --store "+shellQuote(sc.st.Dir()), 1)
+	if f := sc.filter.String(); f != "" {
+		if i := strings.Index(q, "--filter '"); i >= 0 {
+			j := i + len("--filter '")
+			k := strings.LastIndex(q, "'")
+			q = q[:j] + "(" + f + ") and (" + q[j:k] + ")" + q[k:]
+		}
+	}
+	return q
+}
+
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$\\`!*?[]{}()<>|&;#~") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
+
+// finish maps source ids to SHA-256 and makes the finding queries runnable.
+func (sc *scope) finish(rep *detectors.Report) error {
+	hashes, err := sourceHashes(sc.st)
+	if err != nil {
+		return err
+	}
+	rep.MapSources(func(id uint32) string { return hashes[id] })
+	for i := range rep.PortScans {
+		if s := rep.PortScans[i].Scan; s != nil {
+			s.Query = sc.findingQuery(s.Query)
+		}
+		if s := rep.PortScans[i].Sweep; s != nil {
+			s.Query = sc.findingQuery(s.Query)
+		}
+	}
+	for i := range rep.ExfiltrationCandidates {
+		rep.ExfiltrationCandidates[i].Query = sc.findingQuery(rep.ExfiltrationCandidates[i].Query)
+	}
+	for i := range rep.BeaconingPatterns {
+		rep.BeaconingPatterns[i].Query = sc.findingQuery(rep.BeaconingPatterns[i].Query)
+	}
+	return nil
+}
+
+// scanUnordered streams the scope's records in any order (statistics that
+// do not care), decoding only cols when there is no filter.
+func scanUnordered(sc *scope, cols index.Columns, add func(*flow.Record)) (index.ScanStats, error) {
+	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols | index.ColTime}
+	return query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
+}

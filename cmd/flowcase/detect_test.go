@@ -1,0 +1,227 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var sampleOnce struct {
+	sync.Once
+	dir   string
+	store string
+}
+
+// sampleStore ingests the bundled sample evidence once for these tests.
+func sampleStore(t *testing.T) string {
+	t.Helper()
+	sampleOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "flowcase-sample-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sampleOnce.dir, sampleOnce.store = dir, filepath.Join(dir, "s.db")
+		if _, errs, code := flowcase(t, "ingest", "--quiet", "--store", sampleOnce.store, "../../testdata/sample/flows.ndjson.gz"); code != 0 {
+			t.Fatalf("ingest sample: exit %d: %s", code, errs)
+		}
+	})
+	return sampleOnce.store
+}
+
+type reportJSON struct {
+	Timestamp  string `json:"timestamp"`
+	TotalFlows int    `json:"total_flows"`
+	Baseline   struct {
+		TotalFlows           int               `json:"total_flows"`
+		TotalBytes           uint64            `json:"total_bytes"`
+		ProtocolDistribution map[string]uint64 `json:"protocol_distribution"`
+		TopPorts             map[string]uint64 `json:"top_ports"`
+	} `json:"baseline"`
+	PortScans []struct {
+		Source      string   `json:"source"`
+		Target      string   `json:"target"`
+		UniquePorts int      `json:"unique_ports"`
+		Indicator   string   `json:"indicator"`
+		Severity    string   `json:"severity"`
+		Port        int      `json:"port"`
+		Flows       int      `json:"flows"`
+		Query       string   `json:"query"`
+		Sources     []string `json:"sources"`
+	} `json:"port_scans"`
+	Exfil []struct {
+		Source      string  `json:"source"`
+		Destination string  `json:"destination"`
+		TotalBytes  uint64  `json:"total_bytes"`
+		TotalMB     float64 `json:"total_mb"`
+		Kind        string  `json:"kind"`
+		Flows       int     `json:"flows"`
+		Query       string  `json:"query"`
+	} `json:"exfiltration_candidates"`
+	Beacons []struct {
+		Source          string  `json:"source"`
+		Destination     string  `json:"destination"`
+		Port            int     `json:"port"`
+		ConnectionCount int     `json:"connection_count"`
+		MeanInterval    float64 `json:"mean_interval"`
+		JitterRatio     float64 `json:"jitter_ratio"`
+		Flows           int     `json:"flows"`
+		Query           string  `json:"query"`
+	} `json:"beaconing_patterns"`
+	Summary struct {
+		ScanAlerts   int `json:"scan_alerts"`
+		ExfilAlerts  int `json:"exfil_alerts"`
+		BeaconAlerts int `json:"beacon_alerts"`
+	} `json:"summary"`
+}
+
+func TestReportOnSample(t *testing.T) {
+	store := sampleStore(t)
+	out := mustRun(t, "query", "report", "--store", store, "--format", "json")
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	json.Unmarshal([]byte(out), &raw)
+	for _, k := range []string{"timestamp", "total_flows", "baseline", "port_scans", "exfiltration_candidates",
+		"beaconing_patterns", "summary", "range", "filter", "parameters", "store"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("report lacks key %q", k)
+		}
+	}
+	var scans, sweeps int
+	for _, p := range rep.PortScans {
+		switch p.Indicator {
+		case "Port scan detected":
+			scans++
+		case "Network sweep detected":
+			sweeps++
+		}
+	}
+	if scans == 0 || sweeps == 0 || len(rep.Exfil) == 0 || len(rep.Beacons) == 0 {
+		t.Fatalf("want at least one finding per detector: %d scans, %d sweeps, %d exfil, %d beacons", scans, sweeps, len(rep.Exfil), len(rep.Beacons))
+	}
+	if rep.TotalFlows != rep.Baseline.TotalFlows || rep.TotalFlows == 0 {
+		t.Errorf("total_flows %d, baseline total_flows %d", rep.TotalFlows, rep.Baseline.TotalFlows)
+	}
+	// Two runs give byte-identical JSON apart from the timestamp.
+	again := mustRun(t, "query", "report", "--format", "json", "--store", store)
+	ts := regexp.MustCompile(`"timestamp": "[^"]*"`)
+	if ts.ReplaceAllString(out, "") != ts.ReplaceAllString(again, "") {
+		t.Fatal("two report runs differ beyond the timestamp")
+	}
+	// Every finding's query lists exactly the flows it rests on.
+	check := func(kind, q string, flows int) {
+		args := shellSplit(t, q)
+		if len(args) < 3 || args[0] != "flowcase" {
+			t.Fatalf("%s query not a flowcase command: %q", kind, q)
+		}
+		got := len(sortedLines(mustRun(t, append(args[1:], "--format", "ndjson")...)))
+		if got != flows {
+			t.Errorf("%s: query %q lists %d flows, finding says %d", kind, q, got, flows)
+		}
+	}
+	for _, p := range rep.PortScans {
+		check(p.Indicator, p.Query, p.Flows)
+	}
+	for _, e := range rep.Exfil {
+		check("exfil", e.Query, e.Flows)
+	}
+	for _, b := range rep.Beacons {
+		check("beacon", b.Query, b.Flows)
+	}
+}
+
+// shellSplit splits a command line with single-quoted arguments.
+func shellSplit(t *testing.T, s string) []string {
+	var out []string
+	var cur strings.Builder
+	in, any := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			in, any = !in, true
+		case r == ' ' && !in:
+			if any {
+				out = append(out, cur.String())
+			}
+			cur.Reset()
+			any = false
+		default:
+			cur.WriteRune(r)
+			any = true
+		}
+	}
+	if any {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// TestRangeExcludesEvent: a range ending before the scan does not report it;
+// one containing it does.
+func TestRangeExcludesEvent(t *testing.T) {
+	store := sampleStore(t)
+	var rep reportJSON
+	json.Unmarshal([]byte(mustRun(t, "query", "scans", "--store", store, "--format", "json")), &rep)
+	if len(rep.PortScans) == 0 {
+		t.Fatal("no scan in the sample")
+	}
+	q := shellSplit(t, rep.PortScans[0].Query)
+	var from, to string
+	for i, a := range q {
+		switch a {
+		case "--from":
+			from = q[i+1]
+		case "--to":
+			to = q[i+1]
+		}
+	}
+	var before, around reportJSON
+	json.Unmarshal([]byte(mustRun(t, "query", "scans", "--store", store, "--format", "json", "--to", from)), &before)
+	json.Unmarshal([]byte(mustRun(t, "query", "scans", "--store", store, "--format", "json", "--from", from, "--to", to)), &around)
+	if len(before.PortScans) != 0 {
+		t.Errorf("range before the scan reports %d scans", len(before.PortScans))
+	}
+	if len(around.PortScans) != 1 || around.PortScans[0].Source != rep.PortScans[0].Source {
+		t.Errorf("range around the scan: got %+v", around.PortScans)
+	}
+}
+
+func TestAnalyzeSeedInterface(t *testing.T) {
+	dir := t.TempDir()
+	var flows []map[string]any
+	flows = append(flows, map[string]any{"src_ip": "10.0.0.5", "dst_ip": "8.8.8.8", "src_port": 5000, "dst_port": 443,
+		"protocol": 6, "bytes_in": 200000000, "bytes_out": 1000, "packets": 100, "duration": 3, "tcp_flags": 27})
+	for p := 1; p <= 30; p++ {
+		flows = append(flows, map[string]any{"src_ip": "203.0.113.9", "dst_ip": "10.0.0.7", "src_port": 40000, "dst_port": p,
+			"protocol": 6, "bytes_in": 40, "bytes_out": 0, "packets": 1, "duration": 0, "tcp_flags": 2})
+	}
+	b, _ := json.Marshal(flows)
+	in := filepath.Join(dir, "flows.json")
+	os.WriteFile(in, b, 0o644)
+	outFile := filepath.Join(dir, "report.json")
+	out := mustRun(t, "analyze", "--flow-file", in, "--output", outFile, "--byte-threshold", "100000000", "--scan-threshold", "20")
+	if strings.TrimSpace(out) != "NETFLOW REPORT: 31 flows, 2 alerts" {
+		t.Fatalf("got %q, want the seed's summary line with 31 flows and 2 alerts", out)
+	}
+	var rep reportJSON
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(data, &rep)
+	if rep.Summary.ScanAlerts != 1 || rep.Summary.ExfilAlerts != 1 || rep.Summary.BeaconAlerts != 0 {
+		t.Fatalf("summary: got %+v", rep.Summary)
+	}
+	if rep.Exfil[0].Source != "10.0.0.5" || rep.Exfil[0].Destination != "8.8.8.8" || rep.Exfil[0].TotalBytes != 200000000 {
+		t.Fatalf("exfil: got %+v", rep.Exfil[0])
+	}
+	if !strings.Contains(string(data), "beaconing not evaluated") {
+		t.Error("report does not say beaconing was not evaluated for records without times")
+	}
+}

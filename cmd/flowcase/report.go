@@ -1,0 +1,264 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/flowcase/flowcase/detectors"
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/urfave/cli/v2"
+)
+
+// detectorCommand builds `query scans|sweeps|exfil|beacons|baseline|report`:
+// each runs the detectors over the range and filter and writes its part.
+func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.Command {
+	all := append(rangeFlags(), formatFlag("table|json"))
+	for _, f := range flags {
+		all = append(all, f...)
+	}
+	return &cli.Command{
+		Name:  name,
+		Usage: usage,
+		Flags: all,
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if format != "table" && format != "json" {
+				return usagef("--format %q: want table or json", format)
+			}
+			sc, err := openScope(c)
+			if err != nil {
+				return err
+			}
+			defer sc.st.Close()
+			cfg, err := suiteConfig(c, sc)
+			if err != nil {
+				return err
+			}
+			rep, err := runSuite(sc, cfg)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return writeJSON(c.App.Writer, reportPart(rep, part))
+			}
+			writeReportTable(c.App.Writer, rep, part)
+			return nil
+		},
+	}
+}
+
+// runSuite feeds the history and the range to every detector.
+func runSuite(sc *scope, cfg detectors.SuiteConfig) (*detectors.Report, error) {
+	suite := detectors.NewSuite(cfg)
+	defer suite.Close()
+	if err := feedHistory(sc, suite.Config().Exfil.History, suite.AddHistory); err != nil {
+		return nil, err
+	}
+	st, err := feed(sc, index.AllColumns, suite.Add)
+	if err != nil {
+		return nil, err
+	}
+	rep := suite.Report(reportMeta(sc, st))
+	return rep, sc.finish(rep)
+}
+
+// reportPart is the JSON of one command: the whole report, or its
+// provenance with one detector's findings.
+func reportPart(rep *detectors.Report, part string) any {
+	if part == "report" {
+		return rep
+	}
+	head := map[string]any{
+		"timestamp": rep.Timestamp, "version": rep.Version, "store": rep.Store, "range": rep.Range,
+		"filter": rep.Filter, "total_flows": rep.TotalFlows,
+	}
+	switch part {
+	case "scans":
+		head["parameters"] = map[string]any{"connections": rep.Parameters.Connections, "scan": rep.Parameters.Scan}
+		head["port_scans"] = filterScans(rep, true)
+	case "sweeps":
+		head["parameters"] = map[string]any{"connections": rep.Parameters.Connections, "sweep": rep.Parameters.Sweep}
+		head["port_scans"] = filterScans(rep, false)
+	case "exfil":
+		head["parameters"] = map[string]any{"connections": rep.Parameters.Connections, "exfil": rep.Parameters.Exfil}
+		head["exfiltration_candidates"] = rep.ExfiltrationCandidates
+		head["warnings"] = rep.Warnings
+	case "beacons":
+		head["parameters"] = map[string]any{"connections": rep.Parameters.Connections, "beacon": rep.Parameters.Beacon}
+		head["beaconing_patterns"] = rep.BeaconingPatterns
+	case "baseline":
+		head["parameters"] = map[string]any{"baseline": rep.Parameters.Baseline}
+		head["baseline"] = rep.Baseline
+	}
+	head["notes"] = rep.Notes
+	return head
+}
+
+func filterScans(rep *detectors.Report, vertical bool) []detectors.PortScanEntry {
+	out := []detectors.PortScanEntry{}
+	for _, e := range rep.PortScans {
+		if (e.Scan != nil) == vertical {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeReportTable(w io.Writer, rep *detectors.Report, part string) {
+	fmt.Fprintf(w, "range %s .. %s", rep.Range.From, rep.Range.To)
+	if rep.Filter != "" {
+		fmt.Fprintf(w, ", filter %q", rep.Filter)
+	}
+	fmt.Fprintf(w, ": %d flows\n", rep.TotalFlows)
+	show := func(p string) bool { return part == "report" || part == p }
+	if show("scans") {
+		writeScans(w, filterScans(rep, true))
+	}
+	if show("sweeps") {
+		writeSweeps(w, filterScans(rep, false))
+	}
+	if show("exfil") {
+		writeExfil(w, rep.ExfiltrationCandidates)
+	}
+	if show("beacons") {
+		writeBeacons(w, rep.BeaconingPatterns)
+	}
+	if show("baseline") {
+		writeBaseline(w, rep.Baseline)
+	}
+	for _, s := range append(slices.Clone(rep.Warnings), rep.Notes...) {
+		fmt.Fprintf(w, "note: %s\n", s)
+	}
+	if part == "report" {
+		s := rep.Summary
+		fmt.Fprintf(w, "\nsummary: %d scan alerts (%d vertical scans, %d sweeps), %d exfiltration alerts, %d beacon alerts\n",
+			s.ScanAlerts, s.VerticalScans, s.Sweeps, s.ExfilAlerts, s.BeaconAlerts)
+	}
+}
+
+func section(w io.Writer, title string, n int) *tabwriter.Writer {
+	fmt.Fprintf(w, "\n%s (%d)\n", title, n)
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+}
+
+func writeScans(w io.Writer, es []detectors.PortScanEntry) {
+	tw := section(w, "vertical port scans", len(es))
+	if len(es) > 0 {
+		fmt.Fprintln(tw, "SOURCE\tTARGET\tPORTS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN\tPORTS SAMPLE")
+	}
+	for _, e := range es {
+		s := e.Scan
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t%s\t%s\n", s.Source, s.Target, s.UniquePorts, 100*s.FailedShare,
+			s.Score, s.FirstSeen, s.LastSeen, portList(s.PortsSample))
+	}
+	tw.Flush()
+	for _, e := range es {
+		fmt.Fprintf(w, "  %s -> %s: %s\n", e.Scan.Source, e.Scan.Target, e.Scan.Query)
+	}
+}
+
+func writeSweeps(w io.Writer, es []detectors.PortScanEntry) {
+	tw := section(w, "network sweeps", len(es))
+	if len(es) > 0 {
+		fmt.Fprintln(tw, "SOURCE\tPORT\tTARGETS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN")
+	}
+	for _, e := range es {
+		s := e.Sweep
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%.2f\t%s\t%s\n", s.Source, s.Port, s.UniqueTargets, 100*s.FailedShare,
+			s.Score, s.FirstSeen, s.LastSeen)
+	}
+	tw.Flush()
+	for _, e := range es {
+		fmt.Fprintf(w, "  %s: %s\n", e.Sweep.Source, e.Sweep.Query)
+	}
+}
+
+func writeExfil(w io.Writer, es []detectors.ExfilFinding) {
+	tw := section(w, "exfiltration candidates", len(es))
+	if len(es) > 0 {
+		fmt.Fprintln(tw, "SOURCE\tDESTINATION\tKIND\tOUT MB\tIN MB\tOUT/IN\tOPENER\tSCORE\tFIRST SEEN\tLAST SEEN")
+	}
+	for _, e := range es {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%.1f\t%s\t%.2f\t%s\t%s\n", e.Source, addrOrDash(e.Destination), e.Kind,
+			e.TotalMB, float64(e.InBytes)/1e6, e.OutInRatio, e.Opener, e.Score, e.FirstSeen, e.LastSeen)
+	}
+	tw.Flush()
+	for _, e := range es {
+		if e.Query != "" {
+			fmt.Fprintf(w, "  %s -> %s: %s\n", e.Source, addrOrDash(e.Destination), e.Query)
+		}
+	}
+}
+
+func writeBeacons(w io.Writer, es []detectors.BeaconFinding) {
+	tw := section(w, "beacons", len(es))
+	if len(es) > 0 {
+		fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCONNECTIONS\tMEDIAN INTERVAL\tJITTER\tSCORE\tFIRST SEEN\tLAST SEEN")
+	}
+	for _, e := range es {
+		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%d\t%.1fs\t%.3f\t%.2f\t%s\t%s\n", e.Source, e.Destination, e.Port, e.Proto,
+			e.ConnectionCount, e.MedianInterval, e.JitterRatio, e.Score, e.FirstSeen, e.LastSeen)
+	}
+	tw.Flush()
+	for _, e := range es {
+		fmt.Fprintf(w, "  %s -> %s:%d: %s\n", e.Source, e.Destination, e.Port, e.Query)
+	}
+}
+
+func writeBaseline(w io.Writer, b detectors.BaselineSummary) {
+	fmt.Fprintf(w, "\nbaseline: %d flows, %d bytes (%d forward, %d reverse), %d packets, %s .. %s\n",
+		b.TotalFlows, b.TotalBytes, b.BytesIn, b.BytesOut, b.Packets+b.PacketsOut, b.FirstSeen, b.LastSeen)
+	var protos []string
+	for p, n := range b.ProtocolDistribution {
+		protos = append(protos, fmt.Sprintf("%s %d", p, n))
+	}
+	slices.Sort(protos)
+	fmt.Fprintf(w, "protocol bytes: %s\n", strings.Join(protos, ", "))
+	type kv struct {
+		k string
+		v uint64
+	}
+	var ports []kv
+	for p, n := range b.TopPorts {
+		ports = append(ports, kv{p, n})
+	}
+	slices.SortFunc(ports, func(a, b kv) int {
+		if a.v != b.v {
+			return int(int64(b.v) - int64(a.v))
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	var ps []string
+	for _, p := range ports {
+		ps = append(ps, fmt.Sprintf("%s:%d", p.k, p.v))
+	}
+	fmt.Fprintf(w, "top destination ports (flows): %s\n", strings.Join(ps, " "))
+}
+
+func portList(ps []uint16) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ",")
+}
+
+func addrOrDash(a interface{ IsValid() bool }) string {
+	if !a.IsValid() {
+		return "-"
+	}
+	return fmt.Sprint(a)
+}
+
+var _ = flow.ProtoTCP

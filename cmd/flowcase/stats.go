@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowcase/flowcase/detectors"
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/query"
+	"github.com/urfave/cli/v2"
+)
+
+func topCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "top",
+		Usage: "the top N groups by bytes, flows or packets (bytes = bytes_in + bytes_out)",
+		Flags: append(rangeFlags(), formatFlag("table|json"),
+			&cli.StringFlag{Name: "by", Value: "srcip", Usage: "srcip|dstip|dstport|srcport|proto|pair|exporter"},
+			&cli.StringFlag{Name: "order", Value: "bytes", Usage: "bytes|flows|packets"},
+			&cli.IntFlag{Name: "n", Value: detectors.DefaultTopN, Usage: "how many"},
+		),
+		Action: func(c *cli.Context) error {
+			by, err := detectors.ParseTopKey(c.String("by"))
+			if err != nil {
+				return usageError{err}
+			}
+			order, err := detectors.ParseTopOrder(c.String("order"))
+			if err != nil {
+				return usageError{err}
+			}
+			sc, err := openScope(c)
+			if err != nil {
+				return err
+			}
+			defer sc.st.Close()
+			top := detectors.NewTop(detectors.TopConfig{By: by, Order: order, N: c.Int("n")})
+			cols := index.ColAddrs | index.ColPorts | index.ColProto | index.ColCounters | index.ColSampling | index.ColExporter
+			if _, err := scanUnordered(sc, cols, top.Add); err != nil {
+				return err
+			}
+			res := top.Result()
+			if c.String("format") == "json" {
+				return writeJSON(c.App.Writer, res)
+			}
+			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "%s\tFLOWS\tBYTES\tPACKETS\t\n", c.String("by"))
+			for _, e := range res.Entries {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", e.Key, e.Flows, e.Bytes, e.Packets)
+			}
+			fmt.Fprintf(tw, "total (%d groups)\t%d\t%d\t%d\t\n", res.Distinct, res.Total.Flows, res.Total.Bytes, res.Total.Packets)
+			return tw.Flush()
+		},
+	}
+}
+
+func timelineCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "timeline",
+		Usage: "flows, bytes and packets per interval",
+		Flags: append(rangeFlags(), formatFlag("table|json"),
+			&cli.StringFlag{Name: "every", Value: "1h", Usage: "interval width"}),
+		Action: func(c *cli.Context) error {
+			every, err := query.ParseDuration(c.String("every"))
+			if err != nil || every <= 0 {
+				return usagef("--every %q: want a duration such as 1h", c.String("every"))
+			}
+			sc, err := openScope(c)
+			if err != nil {
+				return err
+			}
+			defer sc.st.Close()
+			from, to := sc.bounds()
+			tl := detectors.NewTimeline(detectors.TimelineConfig{Every: every, From: from, To: to})
+			if _, err := scanUnordered(sc, index.ColTime|index.ColCounters|index.ColSampling, tl.Add); err != nil {
+				return err
+			}
+			buckets := tl.Buckets()
+			if c.String("format") == "json" {
+				return writeJSON(c.App.Writer, buckets)
+			}
+			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "START\tFLOWS\tBYTES\tPACKETS\t")
+			for _, b := range buckets {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", time.Unix(0, b.StartNS).In(sc.tz).Format("2006-01-02 15:04"), b.Flows, b.Bytes, b.Packets)
+			}
+			return tw.Flush()
+		},
+	}
+}
