@@ -84,13 +84,15 @@ var (
 
 // blockEncoder turns sorted rows into a block value, reusing its buffers.
 type blockEncoder struct {
-	cols [numColumns][]byte
-	dict map[netip.Addr]uint64
-	raw  []byte
+	cols  [numColumns][]byte
+	dict4 map[uint32]uint64 // IPv4 addresses (the map's fast path)
+	dict  map[netip.Addr]uint64
+	n     uint64 // dictionary entries
+	raw   []byte
 }
 
 func newBlockEncoder() *blockEncoder {
-	return &blockEncoder{dict: make(map[netip.Addr]uint64, 1024)}
+	return &blockEncoder{dict: make(map[netip.Addr]uint64, 64), dict4: make(map[uint32]uint64, 1024)}
 }
 
 // encode appends the block value of rows (sorted by Start, at most
@@ -100,6 +102,8 @@ func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 		e.cols[i] = e.cols[i][:0]
 	}
 	clear(e.dict)
+	clear(e.dict4)
+	e.n = 0
 	e.encodeTimes(rows)
 	for _, r := range rows {
 		e.encodeRow(r)
@@ -171,21 +175,26 @@ func (e *blockEncoder) addrIndex(a netip.Addr) uint64 {
 	if !a.IsValid() {
 		return 0
 	}
-	if i, ok := e.dict[a]; ok {
-		return i
-	}
-	i := uint64(len(e.dict) + 1)
-	e.dict[a] = i
 	d := e.cols[colAddrDict]
 	if a.Is4() {
 		b := a.As4()
-		d = append(append(d, 4), b[:]...)
-	} else {
-		b := a.As16()
-		d = append(append(d, 6), b[:]...)
+		n := binary.BigEndian.Uint32(b[:])
+		if i, ok := e.dict4[n]; ok {
+			return i
+		}
+		e.n++
+		e.dict4[n] = e.n
+		e.cols[colAddrDict] = append(append(d, 4), b[:]...)
+		return e.n
 	}
-	e.cols[colAddrDict] = d
-	return i
+	if i, ok := e.dict[a]; ok {
+		return i
+	}
+	e.n++
+	e.dict[a] = e.n
+	b := a.As16()
+	e.cols[colAddrDict] = append(append(d, 6), b[:]...)
+	return e.n
 }
 
 func (e *blockEncoder) uv(col int, x uint64) {

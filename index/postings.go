@@ -50,8 +50,9 @@ func addrKey(a netip.Addr) pkey {
 // addresses through a map, ports and protocols through a table indexed by
 // value.
 type postingsBuilder struct {
-	width   int // 0 addresses, 1 or 2 bytes for numbers
-	index   map[pkey]int32
+	width   int              // 0 addresses, 1 or 2 bytes for numbers
+	index4  map[uint32]int32 // IPv4 addresses (the map's fast path)
+	index   map[pkey]int32   // IPv6 addresses
 	keys    []pkey
 	num     []int32 // value -> list index + 1 (numbers)
 	numKeys []uint32
@@ -62,7 +63,8 @@ type postingsBuilder struct {
 func newPostingsBuilder(width int) *postingsBuilder {
 	b := &postingsBuilder{width: width}
 	if width == 0 {
-		b.index = make(map[pkey]int32, 1024)
+		b.index = make(map[pkey]int32, 64)
+		b.index4 = make(map[uint32]int32, 1024)
 	} else {
 		b.num = make([]int32, 1<<(8*width))
 	}
@@ -71,6 +73,7 @@ func newPostingsBuilder(width int) *postingsBuilder {
 
 func (b *postingsBuilder) reset() {
 	clear(b.index)
+	clear(b.index4)
 	b.keys = b.keys[:0]
 	for _, v := range b.numKeys {
 		b.num[v] = 0
@@ -91,12 +94,23 @@ func (b *postingsBuilder) newList() int32 {
 }
 
 func (b *postingsBuilder) addAddr(a netip.Addr, row uint32) {
-	k := addrKey(a)
-	i, ok := b.index[k]
-	if !ok {
-		i = b.newList()
-		b.index[k] = i
-		b.keys = append(b.keys, k)
+	var i int32
+	var ok bool
+	if a.Is4() {
+		v := a.As4()
+		n := binary.BigEndian.Uint32(v[:])
+		if i, ok = b.index4[n]; !ok {
+			i = b.newList()
+			b.index4[n] = i
+			b.keys = append(b.keys, addrKey(a))
+		}
+	} else {
+		k := addrKey(a)
+		if i, ok = b.index[k]; !ok {
+			i = b.newList()
+			b.index[k] = i
+			b.keys = append(b.keys, k)
+		}
 	}
 	b.lists[i] = append(b.lists[i], row)
 }
@@ -131,8 +145,8 @@ func (b *postingsBuilder) build() []byte {
 		return appendPart(out, es, b.width)
 	}
 	var v4, v6 []entry
-	for _, k := range b.keys {
-		e := entry{list: b.lists[b.index[k]]}
+	for i, k := range b.keys {
+		e := entry{list: b.lists[i]}
 		if k.v4 {
 			e.num = binary.BigEndian.Uint32(k.b[:4])
 			v4 = append(v4, e)

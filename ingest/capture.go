@@ -3,12 +3,12 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"net/netip"
 	"sort"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/netflow"
 	"github.com/flowcase/flowcase/ingest/pcap"
@@ -26,6 +26,10 @@ type captureDecoder struct {
 	dec  *netflow.Decoder
 	port uint16
 	self uint32 // this file's source id (set when the writer exists)
+	// emitSelf queues records of this file; future is the latest start
+	// accepted (a day after the ingest began).
+	emitSelf func(*flow.Record)
+	future   int64
 
 	queue []queued // records of the current packet, waiting for Next
 	qi    int
@@ -96,6 +100,7 @@ func newCaptureDecoder(st *index.Store, r io.Reader, format pcap.Format, name st
 	d := &captureDecoder{st: st, name: name, rd: rd, dec: netflow.NewDecoder(cache), port: opt.Port,
 		rejects: map[string]int{}, exporters: map[domainKey]*exporterStats{}, dedup: newDedup(st)}
 	d.dec.OutBytesReverse = opt.OutBytesReverse
+	d.future = nowOf(opt).Add(24 * time.Hour).UnixNano()
 	if opt.Port != 0 {
 		rd.FilterPorts(opt.Port)
 	}
@@ -148,14 +153,15 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	}
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
 	p := netflow.Packet{Exporter: exp, CaptureTime: dg.Time, Payload: dg.Payload, Number: dg.Number}
-	if d.dedup.seen(exp, version, dg.Payload) {
+	dup, key, hash := d.dedup.seen(exp, version, dg.Payload)
+	if dup {
 		domain, _, _ := headerIDs(version, dg.Payload)
 		d.stats(exp, domain, version).Duplicates++
 		d.dups++
 		return
 	}
 	d.exports++
-	info, err := d.dec.Decode(p, d.emit(d.self))
+	info, err := d.dec.Decode(p, d.emitSelf)
 	es := d.stats(exp, info.Domain, version)
 	es.account(info, dg.Time)
 	for r := netflow.Reason(1); int(r) < netflow.NumReasons; r++ {
@@ -169,7 +175,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 			d.reject(de.Reason.Error(), fmt.Sprintf("packet %d offset %d: %v", dg.Number, de.Offset, err))
 		}
 	}
-	d.dedup.record(exp, info, version, dg.Payload)
+	d.dedup.record(key, hash)
 	for _, ps := range info.Unknown {
 		d.park(ps, ps.Bytes(dg.Payload), d.self, nil)
 	}
@@ -180,7 +186,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 
 func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 	return func(r *flow.Record) {
-		if reason := implausibleTime(r); reason != "" {
+		if reason := implausibleTime(r, d.future); reason != "" {
 			d.rejects[reason]++
 			return
 		}
@@ -189,11 +195,11 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 }
 
 // implausibleTime rejects flows whose times cannot be right.
-func implausibleTime(r *flow.Record) string {
+func implausibleTime(r *flow.Record, future int64) string {
 	switch {
 	case r.Start < minPlausible:
 		return "time before 1990"
-	case r.Start > time.Now().Add(24*time.Hour).UnixNano():
+	case r.Start > future:
 		return "time in the future"
 	}
 	return ""
@@ -245,14 +251,12 @@ func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
 	es.prevSeq = info.Sequence
 }
 
-func payloadHash(b []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(b)
-	return h.Sum64()
-}
+// payloadHash identifies an export packet's bytes (xxHash64).
+func payloadHash(b []byte) uint64 { return xxhash.Sum64(b) }
 
 func (d *captureDecoder) setSelf(id uint32) {
 	d.self = id
+	d.emitSelf = d.emit(id)
 	d.dedup.self = id
 }
 

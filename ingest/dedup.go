@@ -67,16 +67,21 @@ func headerKey(exp netflow.Exporter, version uint16, p []byte, h uint64) []byte 
 	return index.AuxKey(auxSeen, k)
 }
 
-// seen reports whether this export packet was already decoded.
-func (dd *dedup) seen(exp netflow.Exporter, version uint16, payload []byte) bool {
-	h := payloadHash(payload)
-	key := headerKey(exp, version, payload, h)
+// seen reports whether this export packet was already decoded; key and
+// hash are for record.
+func (dd *dedup) seen(exp netflow.Exporter, version uint16, payload []byte) (dup bool, key []byte, h uint64) {
+	h = payloadHash(payload)
+	key = headerKey(exp, version, payload, h)
 	if key == nil {
-		return false
+		return false, nil, h
 	}
 	if prev, ok := dd.recent[string(key)]; ok {
-		return prev == h
+		return prev == h, key, h
 	}
+	return dd.inStoreSeen(key, h), key, h
+}
+
+func (dd *dedup) inStoreSeen(key []byte, h uint64) bool {
 	prefix := string(key[:len(key)-12])
 	has, known := dd.inStore[prefix]
 	if !known {
@@ -99,10 +104,9 @@ func (dd *dedup) seen(exp netflow.Exporter, version uint16, payload []byte) bool
 	return done && binary.BigEndian.Uint64(v[4:]) == h
 }
 
-// record notes a decoded export packet, in memory and in the store.
-func (dd *dedup) record(exp netflow.Exporter, info netflow.PacketInfo, version uint16, payload []byte) {
-	h := payloadHash(payload)
-	key := headerKey(exp, version, payload, h)
+// record notes a decoded export packet (its key and hash from seen), in
+// memory and in the store.
+func (dd *dedup) record(key []byte, h uint64) {
 	if key == nil || dd.err != nil {
 		return
 	}
