@@ -201,14 +201,16 @@ func appendValue(dst []byte, e *entry, width int) []byte {
 
 // appendList writes uvarint(length<<1 | kind) and the list.
 func appendList(dst []byte, rows []uint32) []byte {
-	var deltas [64]byte
+	var deltas [256]byte
 	d := deltas[:0]
 	prev := uint32(0)
 	for _, r := range rows {
 		d = binary.AppendUvarint(d, uint64(r-prev))
 		prev = r
 	}
-	if len(rows) > 8 {
+	// Roaring pays only for long lists (runs, dense containers); building
+	// one to compare is costly, so short lists stay delta-varints.
+	if len(rows) > 64 {
 		bm := roaring.BitmapOf(rows...)
 		bm.RunOptimize()
 		if int(bm.GetSerializedSizeInBytes()) < len(d) {
