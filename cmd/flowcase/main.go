@@ -67,7 +67,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Reader:    stdin,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Flags:     []cli.Flag{storeFlag()},
+		Flags: []cli.Flag{storeFlag(),
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (pprof) to this file"},
+			&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write a heap profile (pprof) at exit to this file"},
+		},
+		Before: startProfiles,
+		After:  stopProfiles,
 		Commands: []*cli.Command{
 			ingestCommand(),
 			infoCommand(),
