@@ -137,10 +137,9 @@ func (d *captureDecoder) finishReader() {
 	}
 }
 
-func (d *captureDecoder) reject(reason string, example string) {
-	d.rejects[reason]++
+func (d *captureDecoder) example(text string) {
 	if d.examples != nil {
-		d.examples(example)
+		d.examples(text)
 	}
 }
 
@@ -172,7 +171,8 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	if err != nil {
 		var de *netflow.DecodeError
 		if errors.As(err, &de) && !errors.Is(err, netflow.ErrUnknownTemplate) {
-			d.reject(de.Reason.Error(), fmt.Sprintf("packet %d offset %d: %v", dg.Number, de.Offset, err))
+			// Counted in info.Skipped above; keep the example with its place.
+			d.example(fmt.Sprintf("packet %d offset %d: %v", dg.Number, de.Offset, err))
 		}
 	}
 	d.dedup.record(key, hash)
@@ -294,8 +294,19 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d export packets already in the store skipped (duplicates)", d.dups))
 	}
 	if d.exports == 0 && d.dups == 0 {
-		other := st.Packets - st.Datagrams + d.other
-		fr.Notes = append(fr.Notes, fmt.Sprintf("no NetFlow/IPFIX exports found: %d packets of other traffic", other))
+		other := d.other
+		for _, n := range st.Other {
+			other += n
+		}
+		msg := fmt.Sprintf("no NetFlow/IPFIX exports found: %d packets of other traffic", other)
+		var skipped uint64
+		for _, n := range st.Skipped {
+			skipped += n
+		}
+		if skipped > 0 {
+			msg += fmt.Sprintf(", %d packets skipped as damaged", skipped)
+		}
+		fr.Notes = append(fr.Notes, msg)
 	}
 	for _, w := range waits {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d data sets (%d bytes) from %s domain %d wait for template %d",
