@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -76,6 +77,8 @@ type exporterStats struct {
 	LostPackets       uint64   `json:"lost"`
 	Duplicates        uint64   `json:"duplicates"`
 	ClockSkewSeconds  float64  `json:"clock_skew_seconds"`
+	// HeaderSampling is the v5 header's sampling interval (0: none).
+	HeaderSampling uint32 `json:"header_sampling,omitempty"`
 
 	skewSum  float64
 	skewN    uint64
@@ -163,6 +166,11 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	info, err := d.dec.Decode(p, d.emitSelf)
 	es := d.stats(exp, info.Domain, version)
 	es.account(info, dg.Time)
+	if version == 5 && len(dg.Payload) >= 24 {
+		if iv := uint32(binary.BigEndian.Uint16(dg.Payload[22:]) & 0x3fff); iv > 1 {
+			es.HeaderSampling = iv
+		}
+	}
 	for r := netflow.Reason(1); int(r) < netflow.NumReasons; r++ {
 		if n := info.Skipped[r]; n > 0 && r != netflow.ErrUnknownTemplate && r != netflow.ErrTimeFromExport {
 			d.rejects[r.Error()] += int(n)

@@ -72,6 +72,7 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 			x.SequenceGaps += e.SequenceGaps
 			x.Lost += e.LostPackets
 			x.Duplicates += e.Duplicates
+			x.SamplingInterval = max(x.SamplingInterval, e.HeaderSampling)
 			skew[k] += e.ClockSkewSeconds * float64(e.Packets)
 		}
 	}
@@ -86,7 +87,7 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 	}
 	for _, d := range cache.Domains() {
 		if x := by[expKey{d.Key.Exporter.Addr.String(), d.Key.Exporter.Port, d.Key.Domain}]; x != nil {
-			x.SamplingInterval = samplingOf(d)
+			x.SamplingInterval = max(x.SamplingInterval, samplingOf(d))
 		}
 	}
 	out := make([]ExporterInfo, 0, len(by))
