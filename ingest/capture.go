@@ -27,14 +27,14 @@ type captureDecoder struct {
 	dec  *netflow.Decoder
 	port uint16
 	self uint32 // this file's source id (set when the writer exists)
-	// emitSelf queues records of this file; future is the latest start
-	// accepted (a day after the ingest began).
+	// emitSelf hands records of this file to sink; future is the latest
+	// start accepted (a day after the ingest began).
 	emitSelf func(*flow.Record)
 	future   int64
 
-	queue []queued // records of the current packet, waiting for Next
-	qi    int
-	err   error
+	sink    func(r *flow.Record, source uint32) error // the store writer
+	sinkErr error
+	err     error
 
 	rejects  map[string]int
 	examples func(string)
@@ -49,13 +49,6 @@ type captureDecoder struct {
 
 	exporters map[domainKey]*exporterStats
 	dedup     *dedup
-}
-
-// queued is one decoded record and the source it belongs to (a parked set
-// from an earlier file keeps that file's source id).
-type queued struct {
-	rec    flow.Record
-	source uint32
 }
 
 type domainKey struct {
@@ -114,20 +107,20 @@ func (d *captureDecoder) Err() error              { return d.err }
 func (d *captureDecoder) Rejects() map[string]int { return d.rejects }
 func (d *captureDecoder) Assumed() int            { return 0 }
 
-// next returns the next record with its source; false at the end.
-func (d *captureDecoder) next() (*queued, bool) {
-	for d.qi >= len(d.queue) {
-		d.queue, d.qi = d.queue[:0], 0
+// run decodes every export packet of the capture, handing each record and
+// the source it belongs to (a parked set from an earlier file keeps that
+// file's id) to sink, which stores it.
+func (d *captureDecoder) run(sink func(r *flow.Record, source uint32) error) error {
+	d.sink = sink
+	for d.sinkErr == nil {
 		dg, ok := d.rd.Next()
 		if !ok {
 			d.finishReader()
-			return nil, false
+			break
 		}
 		d.packet(dg)
 	}
-	q := &d.queue[d.qi]
-	d.qi++
-	return q, true
+	return d.sinkErr
 }
 
 func (d *captureDecoder) finishReader() {
@@ -198,7 +191,9 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 			d.rejects[reason]++
 			return
 		}
-		d.queue = append(d.queue, queued{rec: *r, source: source})
+		if d.sinkErr == nil {
+			d.sinkErr = d.sink(r, source)
+		}
 	}
 }
 

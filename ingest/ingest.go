@@ -217,16 +217,14 @@ func copyRecords(w *index.Writer, dec decoder, cd *captureDecoder, name string, 
 	}
 	if cd != nil {
 		cd.setSelf(w.SourceID())
-		for {
-			q, ok := cd.next()
-			if !ok {
-				return nil
-			}
-			if err := w.AddFor(&q.rec, q.source); err != nil {
-				return fmt.Errorf("%s: cannot store: %w", name, err)
-			}
+		err := cd.run(func(r *flow.Record, source uint32) error {
 			tick()
+			return w.AddFor(r, source)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: cannot store: %w", name, err)
 		}
+		return nil
 	}
 	var rec flow.Record
 	for dec.Next(&rec) {
