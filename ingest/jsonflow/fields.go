@@ -98,10 +98,28 @@ var fields = fieldMap(
 	field{name: "duration", kind: fieldTime, slot: slotDuration},
 )
 
+// aliases are the names other tools give the same fields, so their JSON
+// exports read as they are: nfdump (`nfdump -o json`) and goflow2.
+// nfdump writes local times without a zone: pass --input-tz.
+var aliases = map[string]string{
+	// nfdump
+	"src4_addr": "src_ip", "dst4_addr": "dst_ip", "src6_addr": "src_ip", "dst6_addr": "dst_ip",
+	"in_bytes": "bytes_in", "in_packets": "packets", "out_bytes": "bytes_out", "out_packets": "packets_out",
+	"t_first": "first_seen", "t_last": "last_seen", "input_snmp": "in_if", "output_snmp": "out_if",
+	"ip4_next_hop": "next_hop", "ip6_next_hop": "next_hop", "ip4_router": "exporter", "ip6_router": "exporter",
+	"src_vlan": "vlan", "proto": "protocol",
+	// goflow2
+	"src_addr": "src_ip", "dst_addr": "dst_ip", "bytes": "bytes_in", "sampler_address": "exporter",
+	"sampling_rate": "sampling_interval", "time_flow_start_ns": "first_seen", "time_flow_end_ns": "last_seen",
+}
+
 func fieldMap(fs ...field) map[string]*field {
-	m := make(map[string]*field, len(fs))
+	m := make(map[string]*field, len(fs)+len(aliases))
 	for i := range fs {
 		m[fs[i].name] = &fs[i]
+	}
+	for alias, name := range aliases {
+		m[alias] = m[name]
 	}
 	return m
 }
