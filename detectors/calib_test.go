@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/gen"
 )
 
 // Beacon calibration: many planted beacons (periods 30 s to 1 h; no,
@@ -176,15 +177,14 @@ func (cs *calibSet) addBursts() {
 // beacon detector merges them; unmerged, they would look perfectly regular.
 func (cs *calibSet) addSessions() {
 	for rep := range 10 {
-		g := &gen{rng: cs.rng}
 		src := cs.next(fmt.Sprintf("long session #%d", rep), false)
 		proto := flow.ProtoTCP
 		if rep%2 == 1 {
 			proto = flow.ProtoUDP
 		}
-		g.session(session{proto: proto, c: src, s: ip4(198, 18, 0, 1), cp: 50000, sp: 443,
-			start: t0 + int64(rep)*12*hr, dur: 8 * hr, up: 5_000_000, down: 20_000_000, split: mn})
-		cs.recs = append(cs.recs, g.recs...)
+		x := gen.Session{Proto: proto, Client: src, Server: ip4(198, 18, 0, 1), ClientPort: 50000, ServerPort: 443,
+			Start: t0 + int64(rep)*12*hr, Dur: 8 * hr, Up: 5_000_000, Down: 20_000_000, Split: mn}
+		cs.recs = x.Append(cs.recs)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/gen"
 )
 
 // collect is a sink that copies every connection it gets, with its
@@ -184,12 +185,10 @@ func TestTwentyServicesOverAWeek(t *testing.T) {
 	}{{"week", 8 * hr, 0}, {"hour", 2 * mn, 1}} {
 		s := NewScan(ScanConfig{})
 		for i := range 20 {
-			x := session{proto: 6, c: cli, s: ip4(10, 0, 0, 60), cp: uint16(50000 + i), sp: uint16(8000 + i),
-				start: int64(i) * tc.every, dur: sec, up: 500, down: 5000}
-			g := &gen{rng: rand.New(rand.NewPCG(1, 1))}
-			g.session(x)
-			for j := range g.recs {
-				s.Add(&g.recs[j])
+			x := gen.Session{Proto: 6, Client: cli, Server: ip4(10, 0, 0, 60), ClientPort: uint16(50000 + i), ServerPort: uint16(8000 + i),
+				Start: int64(i) * tc.every, Dur: sec, Up: 500, Down: 5000}
+			for _, r := range x.Append(nil) {
+				s.Add(&r)
 			}
 		}
 		if got := len(s.Findings()); got != tc.want {

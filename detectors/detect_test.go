@@ -4,28 +4,92 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/gen"
 )
 
+// The standard test week is the project generator's (internal/gen): a week
+// of an office network with its scenario of planted events (scans,
+// sweeps, exfiltration, beacons with jitter) and decoys (a busy file
+// server, a web proxy, DNS to an internal resolver, NTP, a nightly
+// backup, a 2 GB download, an internal web server serving an external
+// client, a video call and an SSH session exported every 60 s, pollers
+// and browsing at random intervals, a client reaching 21 services), with
+// its ground truth. The records are split in two evidence files (source
+// ids 1 and 2: the first and the second half of the week) and two
+// exporters, as a case would have them.
+var weekConfig = gen.Config{Flows: 250_000, Start: time.Unix(0, t0).UTC(), Span: 7 * 24 * time.Hour, Seed: 1,
+	IPv6Share: 0.1, Planted: true}
+
 var (
+	exporterA = ip4(10, 255, 0, 1)
+	exporterB = ip4(10, 255, 0, 2)
+)
+
+// dataset is generated (or read) records with their truth.
+type dataset struct {
+	recs     []flow.Record
+	truth    *gen.Truth
+	from, to int64 // the span
+}
+
+// generated runs the project generator; records get source ids (halves of
+// the span) and exporters (by the source address).
+func generated(cfg gen.Config) *dataset {
+	d := &dataset{from: cfg.Start.UnixNano(), to: cfg.Start.Add(cfg.Span).UnixNano()}
+	d.truth = gen.Generate(cfg, func(r *flow.Record) { d.recs = append(d.recs, *r) })
+	d.label()
+	return d
+}
+
+func (d *dataset) label() {
+	half := d.from + (d.to-d.from)/2
+	for i := range d.recs {
+		r := &d.recs[i]
+		r.SourceID, r.Exporter = 1, exporterA
+		if r.Start >= half {
+			r.SourceID = 2
+		}
+		if b := r.SrcAddr.AsSlice(); b[len(b)-1]%2 == 1 {
+			r.Exporter = exporterB
+		}
+	}
+}
+
+// suite runs a Suite over the records that start in [from, to).
+func (d *dataset) suite(from, to int64) *Suite {
+	s := NewSuite(SuiteConfig{}.WithRange(from, to))
+	lo := sort.Search(len(d.recs), func(i int) bool { return d.recs[i].Start >= from })
+	for i := lo; i < len(d.recs) && d.recs[i].Start < to; i++ {
+		s.Add(&d.recs[i])
+	}
+	return s
+}
+
+var (
+	weekOnce      sync.Once
+	weekData      *dataset
 	weekSuiteOnce sync.Once
 	weekSuite     *Suite
 )
 
+// testWeek is the standard test week, made once per test binary.
+func testWeek() *dataset {
+	weekOnce.Do(func() { weekData = generated(weekConfig) })
+	return weekData
+}
+
 // runWeek runs a Suite over the standard test week, once per test binary.
-func runWeek() (*Suite, truth) {
-	recs, tr := testWeek()
-	weekSuiteOnce.Do(func() {
-		weekSuite = NewSuite(SuiteConfig{}.WithRange(t0, t0+7*24*hr))
-		for i := range recs {
-			weekSuite.Add(&recs[i])
-		}
-	})
-	return weekSuite, tr
+func runWeek() (*Suite, *gen.Truth) {
+	d := testWeek()
+	weekSuiteOnce.Do(func() { weekSuite = d.suite(d.from, d.to) })
+	return weekSuite, d.truth
 }
 
 // prf logs and returns precision and recall.
@@ -42,44 +106,221 @@ func prf(t *testing.T, what string, tp, fp, fn int) (float64, float64) {
 	return p, r
 }
 
-func TestWeekScans(t *testing.T) {
-	s, tr := runWeek()
-	got := s.Scan.Findings()
+func requirePerfect(t *testing.T, what string, tp, fp, fn int) {
+	t.Helper()
+	if p, r := prf(t, what, tp, fp, fn); p < 1 || r < 1 {
+		t.Errorf("%s: precision %.3f recall %.3f, want 1 and 1", what, p, r)
+	}
+}
+
+// checkScans: every planted vertical scan is one finding with its source,
+// target, ports, attempts, failures and span; nothing else is.
+func checkScans(t *testing.T, got []ScanFinding, tr *gen.Truth) {
+	t.Helper()
+	want := tr.Planted(gen.KindScan)
 	matched := make([]bool, len(got))
 	tp := 0
-	for _, w := range tr.scans {
+	for _, w := range want {
 		i := slices.IndexFunc(got, func(f ScanFinding) bool {
-			return f.Source == w.src && f.Target == w.dst && f.FirstSeenNS == w.first
+			return f.Source == w.Src && f.Target == w.Dst && f.FirstSeenNS == w.First
 		})
 		if i < 0 {
-			t.Errorf("scan %v -> %v at %s not found", w.src, w.dst, FormatTime(w.first))
+			t.Errorf("scan %s %v -> %v at %s not found", w.ID, w.Src, w.Dst, FormatTime(w.First))
 			continue
 		}
 		matched[i], tp = true, tp+1
 		f := got[i]
-		if f.UniquePorts != w.ports || f.Attempts != w.attempts || f.FailedAttempts != w.failed || f.LastSeenNS != w.last {
-			t.Errorf("scan %v -> %v: got ports %d attempts %d failed %d last %s, want %d %d %d %s",
-				w.src, w.dst, f.UniquePorts, f.Attempts, f.FailedAttempts, f.LastSeen, w.ports, w.attempts, w.failed, FormatTime(w.last))
+		if f.UniquePorts != len(w.Ports) || f.Attempts != uint64(w.Connections) || f.FailedAttempts != uint64(w.Failed) ||
+			f.LastSeenNS != w.Last || !slices.Equal(f.Protocols, []string{flow.ProtoName(w.Proto)}) {
+			t.Errorf("scan %s %v -> %v: got ports %d attempts %d failed %d last %s protocols %v, want %d %d %d %s [%s]",
+				w.ID, w.Src, w.Dst, f.UniquePorts, f.Attempts, f.FailedAttempts, f.LastSeen, f.Protocols,
+				len(w.Ports), w.Connections, w.Failed, FormatTime(w.Last), flow.ProtoName(w.Proto))
+		}
+		if !slices.Equal(f.PortsSample, w.Ports[:min(len(w.Ports), 20)]) {
+			t.Errorf("scan %s: ports_sample %v, want the lowest of %v", w.ID, f.PortsSample, w.Ports)
 		}
 	}
 	fp := 0
 	for i, f := range got {
 		if !matched[i] {
 			fp++
-			t.Errorf("unexpected scan %v -> %v ports %d at %s", f.Source, f.Target, f.UniquePorts, f.FirstSeen)
+			t.Errorf("unexpected scan %v -> %v ports %d at %s%s", f.Source, f.Target, f.UniquePorts, f.FirstSeen, decoyOf(tr, f.Source, f.Target))
 		}
 	}
-	if p, r := prf(t, "vertical scans", tp, fp, len(tr.scans)-tp); p < 1 || r < 1 {
-		t.Errorf("scans: precision %.3f recall %.3f, want 1 and 1", p, r)
+	requirePerfect(t, "vertical scans", tp, fp, len(want)-tp)
+}
+
+// checkSweeps: every planted sweep is one finding with its source, ports,
+// targets and span; nothing else is.
+func checkSweeps(t *testing.T, got []SweepFinding, tr *gen.Truth) {
+	t.Helper()
+	want := tr.Planted(gen.KindSweep)
+	matched := make([]bool, len(got))
+	tp := 0
+	for _, w := range want {
+		i := slices.IndexFunc(got, func(f SweepFinding) bool { return f.Source == w.Src })
+		if i < 0 {
+			t.Errorf("sweep %s from %v not found", w.ID, w.Src)
+			continue
+		}
+		matched[i], tp = true, tp+1
+		f := got[i]
+		var ports []uint16
+		for _, p := range f.Ports {
+			ports = append(ports, p.Port)
+		}
+		slices.Sort(ports)
+		if f.UniqueTargets != w.Hosts || !slices.Equal(ports, w.Ports) || f.FirstSeenNS != w.First || f.LastSeenNS != w.Last ||
+			f.Attempts != uint64(w.Connections) || f.FailedAttempts != uint64(w.Failed) {
+			t.Errorf("sweep %s %v: got targets %d ports %v attempts %d failed %d span %s..%s, want %d %v %d %d %s..%s", w.ID, w.Src,
+				f.UniqueTargets, ports, f.Attempts, f.FailedAttempts, f.FirstSeen, f.LastSeen, w.Hosts, w.Ports, w.Connections, w.Failed,
+				FormatTime(w.First), FormatTime(w.Last))
+		}
+		if f.TotalPortsProbed != w.Hosts*len(w.Ports) {
+			t.Errorf("sweep %s: total_ports_probed %d, want %d", w.ID, f.TotalPortsProbed, w.Hosts*len(w.Ports))
+		}
 	}
+	fp := 0
+	for i, f := range got {
+		if !matched[i] {
+			fp++
+			t.Errorf("unexpected sweep from %v: %d targets on %v, failed %.2f%s", f.Source, f.UniqueTargets, f.Ports, f.FailedShare,
+				decoyOf(tr, f.Source, netip.Addr{}))
+		}
+	}
+	requirePerfect(t, "sweeps", tp, fp, len(want)-tp)
+}
+
+// listedDecoys are the decoys the exfiltration detector lists, with the
+// kind it must give them (listed, never alerts).
+var listedDecoys = map[string]string{gen.DecoyWebServer: KindServerResponse, gen.DecoyVideoCall: KindTwoWay}
+
+// checkExfil: every planted exfiltration is an alert with its pair and
+// volume; the internal web server's answers and the video call are listed
+// as server-response and two-way; nothing else is.
+func checkExfil(t *testing.T, got []ExfilFinding, tr *gen.Truth) {
+	t.Helper()
+	var gotPairs, wantPairs []string
+	for _, f := range got {
+		gotPairs = append(gotPairs, fmt.Sprintf("%s %v->%v", f.Kind, f.Source, f.Destination))
+	}
+	for _, w := range tr.Planted(gen.KindExfil) {
+		wantPairs = append(wantPairs, fmt.Sprintf("%s %v->%v", KindExfiltration, w.Src, w.Dst))
+	}
+	for _, d := range tr.Decoys() {
+		if kind, ok := listedDecoys[d.Kind]; ok {
+			src, dst := d.Src, d.Dst
+			if kind == KindServerResponse { // the internal side is the finding's source
+				src, dst = dst, src
+			}
+			wantPairs = append(wantPairs, fmt.Sprintf("%s %v->%v", kind, src, dst))
+		}
+	}
+	slices.Sort(gotPairs)
+	slices.Sort(wantPairs)
+	if !slices.Equal(gotPairs, wantPairs) {
+		t.Errorf("exfil findings\n got %v\nwant %v", gotPairs, wantPairs)
+	}
+	tp, fp := 0, 0
+	for _, f := range got {
+		if f.Kind != KindExfiltration {
+			continue
+		}
+		i := slices.IndexFunc(tr.Planted(gen.KindExfil), func(e gen.Event) bool { return e.Src == f.Source && e.Dst == f.Destination })
+		if i < 0 {
+			fp++
+			continue
+		}
+		tp++
+		w := tr.Planted(gen.KindExfil)[i]
+		samp := uint64(max(w.Sampling, 1))
+		if f.TotalBytes != w.OutBytes || f.RawOutBytes != w.OutBytes/samp || f.OpenedBySource != uint64(w.Connections) ||
+			f.FirstSeenNS != w.First || f.LastSeenNS < w.Last {
+			t.Errorf("exfil %s %v -> %v: total %d raw %d opened %d first %s, want %d %d %d %s", w.ID, w.Src, w.Dst, f.TotalBytes,
+				f.RawOutBytes, f.OpenedBySource, f.FirstSeen, w.OutBytes, w.OutBytes/samp, w.Connections, FormatTime(w.First))
+		}
+		if w.Sampling > 1 && !slices.Equal(f.SamplingIntervals, []uint32{w.Sampling}) {
+			t.Errorf("exfil %s: sampling %v, want [%d]", w.ID, f.SamplingIntervals, w.Sampling)
+		}
+	}
+	for _, f := range got {
+		if f.Kind != KindServerResponse {
+			continue
+		}
+		for _, d := range tr.Decoys(gen.DecoyWebServer) {
+			if f.Source == d.Dst && (f.Opener != "destination" || f.OpenedByDestination != uint64(d.Connections) || f.Severity != "info") {
+				t.Errorf("server response: opener %q opened %d severity %q, want destination %d info", f.Opener,
+					f.OpenedByDestination, f.Severity, d.Connections)
+			}
+		}
+	}
+	requirePerfect(t, "exfiltration", tp, fp, len(tr.Planted(gen.KindExfil))-tp)
+}
+
+// checkBeacons: every planted beacon is a finding with its pair, port and
+// connection count; nothing else is.
+func checkBeacons(t *testing.T, got []BeaconFinding, tr *gen.Truth) {
+	t.Helper()
+	type key struct {
+		src, dst netip.Addr
+		port     uint16
+	}
+	want := map[key]gen.Event{}
+	for _, b := range tr.Planted(gen.KindBeacon) {
+		want[key{b.Src, b.Dst, b.Ports[0]}] = b
+	}
+	tp, fp := 0, 0
+	found := map[string]bool{}
+	for _, f := range got {
+		w, ok := want[key{f.Source, f.Destination, f.Port}]
+		if !ok {
+			fp++
+			t.Errorf("unexpected beacon %v -> %v:%d score %v parts %+v%s", f.Source, f.Destination, f.Port, f.Score, f.Parts,
+				decoyOf(tr, f.Source, f.Destination))
+			continue
+		}
+		tp++
+		found[w.ID] = true
+		t.Logf("beacon %s %v -> %v:%d: score %.3f, %d connections, median interval %.0f s", w.ID, f.Source, f.Destination, f.Port,
+			f.Score, f.ConnectionCount, f.MedianInterval)
+		// last_seen is the last record's start: the server's answer to the
+		// last connection comes 1 ms after it.
+		if f.ConnectionCount != uint64(w.Connections) || f.FirstSeenNS != w.First || f.LastSeenNS < w.Last || f.LastSeenNS > w.Last+int64(time.Millisecond) {
+			t.Errorf("beacon %s %v -> %v:%d: %d connections %s..%s, want %d %s..%s", w.ID, f.Source, f.Destination, f.Port,
+				f.ConnectionCount, f.FirstSeen, f.LastSeen, w.Connections, FormatTime(w.First), FormatTime(w.Last))
+		}
+	}
+	for _, w := range want {
+		if !found[w.ID] {
+			t.Errorf("beacon %s %v -> %v:%d not found", w.ID, w.Src, w.Dst, w.Ports[0])
+		}
+	}
+	requirePerfect(t, "beacons", tp, fp, len(want)-tp)
+}
+
+// decoyOf names the decoy a false positive comes from, if any.
+func decoyOf(tr *gen.Truth, src, dst netip.Addr) string {
+	for _, d := range tr.Decoys() {
+		if (d.Src == src || !d.Src.IsValid()) && (d.Dst == dst || !d.Dst.IsValid() || !dst.IsValid()) {
+			return fmt.Sprintf(" (decoy %s, %s)", d.ID, d.Kind)
+		}
+	}
+	return ""
+}
+
+func TestWeekScans(t *testing.T) {
+	s, tr := runWeek()
+	checkScans(t, s.Scan.Findings(), tr)
 }
 
 func TestScanEvidence(t *testing.T) {
-	s, _ := runWeek()
-	f := s.Scan.Findings()[0] // S1, 10.1.0.66 -> 10.0.0.20
-	if f.Source != ip4(10, 1, 0, 66) {
-		t.Fatalf("first scan from %v, want 10.1.0.66", f.Source)
+	s, tr := runWeek()
+	s1, _ := tr.Event("S1")
+	i := slices.IndexFunc(s.Scan.Findings(), func(f ScanFinding) bool { return f.Source == gen.ScanSource })
+	if i < 0 {
+		t.Fatalf("no scan from %v", gen.ScanSource)
 	}
+	f := s.Scan.Findings()[i]
 	wantSample := make([]uint16, 20)
 	for i := range wantSample {
 		wantSample[i] = uint16(i + 1)
@@ -90,87 +331,34 @@ func TestScanEvidence(t *testing.T) {
 	if f.FailedShare != 1 || f.Score != 1 || f.Severity != "high" || f.Indicator != IndicatorScan {
 		t.Errorf("got share %v score %v severity %q indicator %q", f.FailedShare, f.Score, f.Severity, f.Indicator)
 	}
-	// 1024 probes and 1024 answers.
-	if f.Flows != 2048 || !slices.Equal(f.Protocols, []string{"tcp"}) || !slices.Equal(f.SourceIDs, []uint32{1}) {
+	// 1024 probes and 1024 answers, in the first half of the week.
+	if f.Flows != uint64(s1.Flows) || f.Flows != 2048 || !slices.Equal(f.Protocols, []string{"tcp"}) || !slices.Equal(f.SourceIDs, []uint32{1}) {
 		t.Errorf("got flows %d protocols %v sources %v, want 2048 [tcp] [1]", f.Flows, f.Protocols, f.SourceIDs)
 	}
-	want := "flowcase query flows --starting --from 2024-03-05T10:00:00Z --to 2024-03-05T10:01:59.691000001Z --filter 'ip 10.1.0.66 and ip 10.0.0.20 and proto tcp'"
-	if f.Query != want {
+	want := FlowsQuery(s1.First, s1.Last, "ip 10.1.0.66 and ip 10.0.0.20 and proto tcp")
+	if f.Query != want || !strings.HasPrefix(want, "flowcase query flows --starting --from 2024-03-05T09:36:00Z --to 2024-03-05T09:37:59.691000001Z") {
 		t.Errorf("query\n got %s\nwant %s", f.Query, want)
 	}
-	udp := s.Scan.Findings()[2] // S3: 27 unanswered, 27 unreachable
-	if udp.ICMPUnreachable != 27 || udp.FailedShare != 0.9 {
+	s3, _ := tr.Event("S3")
+	i = slices.IndexFunc(s.Scan.Findings(), func(f ScanFinding) bool { return f.Source == s3.Src })
+	if i < 0 {
+		t.Fatalf("no scan from %v", s3.Src)
+	}
+	if udp := s.Scan.Findings()[i]; udp.ICMPUnreachable != 27 || udp.FailedShare != 0.9 {
 		t.Errorf("udp scan: unreachable %d share %v, want 27 and 0.9", udp.ICMPUnreachable, udp.FailedShare)
 	}
 }
 
 func TestWeekSweeps(t *testing.T) {
 	s, tr := runWeek()
-	got := s.Sweep.Findings()
-	tp := 0
-	matched := make([]bool, len(got))
-	for _, w := range tr.sweeps {
-		i := slices.IndexFunc(got, func(f SweepFinding) bool { return f.Source == w.src })
-		if i < 0 {
-			t.Errorf("sweep from %v not found", w.src)
-			continue
-		}
-		matched[i], tp = true, tp+1
-		f := got[i]
-		var ports []uint16
-		for _, p := range f.Ports {
-			ports = append(ports, p.Port)
-		}
-		slices.Sort(ports)
-		if f.UniqueTargets != w.targets || !slices.Equal(ports, w.ports) || f.FirstSeenNS != w.first || f.LastSeenNS != w.last {
-			t.Errorf("sweep %v: got targets %d ports %v span %s..%s, want %d %v %s..%s", w.src, f.UniqueTargets, ports,
-				f.FirstSeen, f.LastSeen, w.targets, w.ports, FormatTime(w.first), FormatTime(w.last))
-		}
-		if f.TotalPortsProbed != w.targets*len(w.ports) {
-			t.Errorf("sweep %v: total_ports_probed %d, want %d", w.src, f.TotalPortsProbed, w.targets*len(w.ports))
-		}
-	}
-	fp := 0
-	for i, f := range got {
-		if !matched[i] {
-			fp++
-			t.Errorf("unexpected sweep from %v: %d targets on %v, failed %.2f", f.Source, f.UniqueTargets, f.Ports, f.FailedShare)
-		}
-	}
-	prf(t, "sweeps", tp, fp, len(tr.sweeps)-tp)
+	checkSweeps(t, s.Sweep.Findings(), tr)
 }
 
 func TestWeekExfil(t *testing.T) {
 	s, tr := runWeek()
 	got := s.Exfil.Findings()
-	var gotPairs, wantPairs []string
+	checkExfil(t, got, tr)
 	for _, f := range got {
-		gotPairs = append(gotPairs, fmt.Sprintf("%s %v->%v", f.Kind, f.Source, f.Destination))
-	}
-	for _, w := range tr.exfil {
-		wantPairs = append(wantPairs, fmt.Sprintf("%s %v->%v", w.kind, w.src, w.dst))
-	}
-	slices.Sort(gotPairs)
-	slices.Sort(wantPairs)
-	if !slices.Equal(gotPairs, wantPairs) {
-		t.Errorf("exfil findings\n got %v\nwant %v", gotPairs, wantPairs)
-	}
-	tp := 0
-	for _, f := range got {
-		if f.Kind == KindExfiltration {
-			tp++
-		}
-	}
-	prf(t, "exfiltration", tp, 0, 3-tp)
-	for _, f := range got {
-		if f.Source == ip4(10, 1, 0, 56) {
-			if f.TotalBytes != 200_000_000 || f.RawOutBytes != 2_000_000 || !slices.Equal(f.SamplingIntervals, []uint32{100}) {
-				t.Errorf("sampled pair: total %d raw %d sampling %v, want 200000000 2000000 [100]", f.TotalBytes, f.RawOutBytes, f.SamplingIntervals)
-			}
-		}
-		if f.Kind == KindServerResponse && (f.Opener != "destination" || f.OpenedByDestination != 40 || f.Severity != "info") {
-			t.Errorf("server response: opener %q opened %d severity %q, want destination 40 info", f.Opener, f.OpenedByDestination, f.Severity)
-		}
 		if f.History == nil || f.History.Status != "insufficient history" {
 			t.Errorf("%v: history %+v, want insufficient history", f.Source, f.History)
 		}
@@ -179,79 +367,73 @@ func TestWeekExfil(t *testing.T) {
 
 func TestWeekBeacons(t *testing.T) {
 	s, tr := runWeek()
-	got := s.Beacon.Findings()
-	type key struct {
-		src, dst netip.Addr
-		port     uint16
-	}
-	want := map[key]uint64{}
-	for _, b := range tr.beacons {
-		want[key{b.src, b.dst, b.port}] = b.count
-	}
-	tp, fp := 0, 0
-	for _, f := range got {
-		n, ok := want[key{f.Source, f.Destination, f.Port}]
-		if !ok {
-			fp++
-			t.Errorf("unexpected beacon %v -> %v:%d score %v parts %+v", f.Source, f.Destination, f.Port, f.Score, f.Parts)
-			continue
-		}
-		tp++
-		if f.ConnectionCount != n {
-			t.Errorf("beacon %v -> %v:%d: %d connections, want %d", f.Source, f.Destination, f.Port, f.ConnectionCount, n)
-		}
-	}
-	prf(t, "beacons", tp, fp, len(want)-tp)
-	if tp != len(want) {
-		t.Errorf("found %d of %d beacons", tp, len(want))
-	}
+	checkBeacons(t, s.Beacon.Findings(), tr)
 }
 
 // The long sessions of the test week are one connection each.
 func TestLongSessionsAreOneConnection(t *testing.T) {
-	s, _ := runWeek()
-	for _, src := range []netip.Addr{ip4(10, 1, 0, 46), ip4(10, 1, 0, 48), ip4(10, 1, 0, 45)} {
-		n := 0
+	s, tr := runWeek()
+	long := tr.Decoys(gen.DecoySSH, gen.DecoyVideoCall, gen.DecoyDownload, gen.DecoyBackup)
+	if len(long) < 4 {
+		t.Fatalf("%d long-session decoys, want 4 kinds", len(long))
+	}
+	for _, d := range long {
+		n := uint64(0)
 		for _, st := range s.Beacon.slab {
-			if a, _ := unpair(st.key.pair); s.tr.addrs.addr(a) == src {
-				n++
-				if st.count != 1 {
-					t.Errorf("%v -> port %d: %d connections, want 1", src, st.key.port, st.count)
-				}
+			if a, _ := unpair(st.key.pair); s.tr.addrs.addr(a) == d.Src {
+				n += st.count
 			}
 		}
-		if n != 1 {
-			t.Errorf("%v: %d destinations, want 1", src, n)
+		if n != uint64(d.Connections) {
+			t.Errorf("%s %v: %d connections, want %d", d.ID, d.Src, n, d.Connections)
 		}
 	}
 }
 
 // A range that excludes an event does not report it; one that contains it
-// does.
+// does. The ranges are next to the event: the six hours before its first
+// connection, the six hours after its last, and the event with an hour on
+// each side.
 func TestRangeExcludesEvent(t *testing.T) {
-	recs, _ := testWeek()
-	run := func(from, to int64) *Suite {
-		s := NewSuite(SuiteConfig{}.WithRange(from, to))
-		for i := range recs {
-			if recs[i].Start >= from && recs[i].Start < to {
-				s.Add(&recs[i])
+	d := testWeek()
+	for _, e := range d.truth.Planted() {
+		// A finding of the event has its pair and overlaps its span (S5a
+		// and S5b are one pair, three hours apart).
+		overlaps := func(ev Evidence) bool { return ev.FirstSeenNS <= e.Last && ev.LastSeenNS >= e.First }
+		found := func(s *Suite) bool {
+			switch e.Kind {
+			case gen.KindScan:
+				return slices.ContainsFunc(s.Scan.Findings(), func(f ScanFinding) bool {
+					return f.Source == e.Src && f.Target == e.Dst && overlaps(f.Evidence)
+				})
+			case gen.KindSweep:
+				return slices.ContainsFunc(s.Sweep.Findings(), func(f SweepFinding) bool { return f.Source == e.Src && overlaps(f.Evidence) })
+			case gen.KindExfil:
+				return slices.ContainsFunc(s.Exfil.Findings(), func(f ExfilFinding) bool {
+					return f.Source == e.Src && f.Destination == e.Dst && overlaps(f.Evidence)
+				})
+			case gen.KindBeacon:
+				return slices.ContainsFunc(s.Beacon.Findings(), func(f BeaconFinding) bool {
+					return f.Source == e.Src && f.Destination == e.Dst && f.Port == e.Ports[0] && overlaps(f.Evidence)
+				})
+			}
+			t.Fatalf("%s: kind %q", e.ID, e.Kind)
+			return false
+		}
+		from, to := max(d.from, e.First-hr), min(d.to, e.Last+hr+1)
+		if !found(d.suite(from, to)) {
+			t.Errorf("%s (%s): not found in %s..%s, which contains it", e.ID, e.Kind, FormatTime(from), FormatTime(to))
+		}
+		if e.First > d.from {
+			if from := max(d.from, e.First-6*hr); found(d.suite(from, e.First)) {
+				t.Errorf("%s (%s): found in %s..%s, before it", e.ID, e.Kind, FormatTime(from), FormatTime(e.First))
 			}
 		}
-		return s
-	}
-	day1 := run(t0+24*hr, t0+48*hr) // holds S1 (10:00) and W1 (14:00)
-	if f := day1.Scan.Findings(); len(f) != 1 || f[0].Source != ip4(10, 1, 0, 66) {
-		t.Errorf("day 1 scans: %d, want only 10.1.0.66", len(f))
-	}
-	if f := day1.Sweep.Findings(); len(f) != 1 || f[0].Source != ip4(10, 1, 0, 88) {
-		t.Errorf("day 1 sweeps: %d, want only 10.1.0.88", len(f))
-	}
-	before := run(t0+24*hr, t0+24*hr+10*hr) // until 10:00, S1 starts at 10:00
-	if f := before.Scan.Findings(); len(f) != 0 {
-		t.Errorf("scans before 10:00 on day 1: %d, want 0", len(f))
-	}
-	if f := before.Sweep.Findings(); len(f) != 0 {
-		t.Errorf("sweeps before 10:00 on day 1: %d, want 0", len(f))
+		if e.Last+1 < d.to {
+			if to := min(d.to, e.Last+6*hr); found(d.suite(e.Last+1, to)) {
+				t.Errorf("%s (%s): found in %s..%s, after it", e.ID, e.Kind, FormatTime(e.Last+1), FormatTime(to))
+			}
+		}
 	}
 }
 

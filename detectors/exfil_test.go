@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/gen"
 )
 
 func exfilOf(cfg ExfilConfig, recs []flow.Record) *Exfil {
@@ -15,14 +16,6 @@ func exfilOf(cfg ExfilConfig, recs []flow.Record) *Exfil {
 		e.Add(&recs[i])
 	}
 	return e
-}
-
-func sessions(xs ...session) []flow.Record {
-	g := &gen{rng: rand.New(rand.NewPCG(1, 1))}
-	for _, x := range xs {
-		g.session(x)
-	}
-	return g.sorted()
 }
 
 // Inbound downloads and internal->internal transfers are never
@@ -35,19 +28,19 @@ func TestExfilDirections(t *testing.T) {
 		recs []flow.Record
 		want string // kind, or "" for no finding
 	}{
-		{"download, unidirectional", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 1e6, down: 900e6}), ""},
-		{"download, biflow", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 1e6, down: 900e6, biflow: true}), ""},
+		{"download, unidirectional", sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 50000, ServerPort: 443, Dur: sec, Up: 1e6, Down: 900e6}), ""},
+		{"download, biflow", sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 50000, ServerPort: 443, Dur: sec, Up: 1e6, Down: 900e6, Biflow: true}), ""},
 		{"download, answer only", []flow.Record{{SrcAddr: out, DstAddr: in, SrcPort: 443, DstPort: 50000, Proto: 6, TCPFlags: flow.ACK | flow.PSH, Bytes: 900e6, Packets: 9e5}}, ""},
-		{"internal to internal", sessions(session{proto: 6, c: in, s: in2, cp: 50000, sp: 22, dur: sec, up: 900e6, down: 1e6}), ""},
-		{"upload", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 300e6, down: 1e6}), KindExfiltration},
-		{"upload, biflow", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 300e6, down: 1e6, biflow: true}), KindExfiltration},
+		{"internal to internal", sessions(gen.Session{Proto: 6, Client: in, Server: in2, ClientPort: 50000, ServerPort: 22, Dur: sec, Up: 900e6, Down: 1e6}), ""},
+		{"upload", sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 50000, ServerPort: 443, Dur: sec, Up: 300e6, Down: 1e6}), KindExfiltration},
+		{"upload, biflow", sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 50000, ServerPort: 443, Dur: sec, Up: 300e6, Down: 1e6, Biflow: true}), KindExfiltration},
 		// A biflow record with the server first: the ports say the internal
 		// client opened it, and its reverse bytes left the network.
 		{"upload, biflow with the server first", []flow.Record{{SrcAddr: out, DstAddr: in, SrcPort: 443, DstPort: 50000, Proto: 6,
 			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 900, RevBytes: 300e6, RevPackets: 2e5}}, KindExfiltration},
-		{"server answering an external client", sessions(session{proto: 6, c: out, s: in, cp: 50000, sp: 443, dur: sec, up: 1e6, down: 300e6}), KindServerResponse},
-		{"video call", sessions(session{proto: 17, c: in, s: out, cp: 50000, sp: 3478, dur: 600 * sec, up: 300e6, down: 300e6, split: 60 * sec}), KindTwoWay},
-		{"below the threshold", sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, dur: sec, up: 99e6, down: 1e6}), ""},
+		{"server answering an external client", sessions(gen.Session{Proto: 6, Client: out, Server: in, ClientPort: 50000, ServerPort: 443, Dur: sec, Up: 1e6, Down: 300e6}), KindServerResponse},
+		{"video call", sessions(gen.Session{Proto: 17, Client: in, Server: out, ClientPort: 50000, ServerPort: 3478, Dur: 600 * sec, Up: 300e6, Down: 300e6, Split: 60 * sec}), KindTwoWay},
+		{"below the threshold", sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 50000, ServerPort: 443, Dur: sec, Up: 99e6, Down: 1e6}), ""},
 	}
 	for _, tt := range tests {
 		got := exfilOf(ExfilConfig{}, tt.recs).Findings()
@@ -64,7 +57,7 @@ func TestExfilDirections(t *testing.T) {
 
 func TestExfilFindingFields(t *testing.T) {
 	in, out := ip4(10, 1, 0, 5), ip4(198, 51, 100, 9)
-	got := exfilOf(ExfilConfig{}, sessions(session{proto: 6, c: in, s: out, cp: 50000, sp: 443, start: t0, dur: sec, up: 150e6, down: 1e6})).Findings()
+	got := exfilOf(ExfilConfig{}, sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 50000, ServerPort: 443, Start: t0, Dur: sec, Up: 150e6, Down: 1e6})).Findings()
 	if len(got) != 1 {
 		t.Fatalf("got %d findings, want 1", len(got))
 	}

@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/flowcase/flowcase/internal/gen"
 )
 
 func weekReport(t *testing.T, serial bool) *Report {
 	t.Helper()
-	recs, _ := testWeek()
+	d := testWeek()
 	s := NewSuite(SuiteConfig{Serial: serial}.WithRange(t0, t0+7*24*hr))
-	for i := range recs {
-		s.Add(&recs[i])
+	for i := range d.recs {
+		s.Add(&d.recs[i])
 	}
 	return s.Report(ReportMeta{Timestamp: "2024-03-11T00:00:00.000000", Version: "test", StoreID: "store-1",
 		ManifestDigest: "sha256:00", From: t0, To: t0 + 7*24*hr, Filter: "any"})
@@ -75,8 +77,11 @@ func TestReportSeedKeys(t *testing.T) {
 			t.Errorf("port_scans entry with indicator %v", m["indicator"])
 		}
 	}
-	if scans != 6 || sweeps != 3 {
-		t.Errorf("port_scans: %d scans and %d sweeps, want 6 and 3", scans, sweeps)
+	tr := testWeek().truth
+	nScans, nSweeps := len(tr.Planted(gen.KindScan)), len(tr.Planted(gen.KindSweep))
+	nExfil, nBeacons := len(tr.Planted(gen.KindExfil)), len(tr.Planted(gen.KindBeacon))
+	if scans != nScans || sweeps != nSweeps {
+		t.Errorf("port_scans: %d scans and %d sweeps, want %d and %d", scans, sweeps, nScans, nSweeps)
 	}
 	for _, e := range top["exfiltration_candidates"].([]any) {
 		requireKeys(t, keysOf(t, e, "exfil"), "exfiltration candidate", "source", "destination", "total_bytes", "total_mb",
@@ -87,8 +92,8 @@ func TestReportSeedKeys(t *testing.T) {
 			"mean_interval", "jitter_ratio", "severity", "indicator", "first_seen", "last_seen", "score", "query")
 	}
 	sum := top["summary"].(map[string]any)
-	if sum["scan_alerts"] != 9.0 || sum["exfil_alerts"] != 3.0 || sum["beacon_alerts"] != 6.0 {
-		t.Errorf("summary %v, want 9 scan, 3 exfil, 6 beacon alerts", sum)
+	if sum["scan_alerts"] != float64(nScans+nSweeps) || sum["exfil_alerts"] != float64(nExfil) || sum["beacon_alerts"] != float64(nBeacons) {
+		t.Errorf("summary %v, want %d scan, %d exfil, %d beacon alerts", sum, nScans+nSweeps, nExfil, nBeacons)
 	}
 }
 
@@ -131,13 +136,24 @@ func TestReportNotes(t *testing.T) {
 func TestMapSources(t *testing.T) {
 	r := weekReport(t, true)
 	r.MapSources(func(id uint32) string { return []string{"", "aa", "bb"}[id] })
-	ev := r.PortScans[0].Scan.Evidence
-	if !slices.Equal(ev.Sources, []string{"aa"}) {
-		t.Errorf("sources %v, want [aa]", ev.Sources)
+	n := 0
+	for _, e := range r.PortScans {
+		if e.Scan != nil && e.Scan.Source == gen.ScanSource { // on day 2, in the first file
+			n++
+			if !slices.Equal(e.Scan.Sources, []string{"aa"}) {
+				t.Errorf("scan: sources %v, want [aa]", e.Scan.Sources)
+			}
+		}
 	}
 	for _, f := range r.BeaconingPatterns {
-		if f.Source == ip4(10, 1, 0, 121) && !slices.Equal(f.Sources, []string{"aa", "bb"}) {
-			t.Errorf("week-long beacon: sources %v, want [aa bb]", f.Sources)
+		if f.Source == gen.BeaconSource {
+			n++
+			if !slices.Equal(f.Sources, []string{"aa", "bb"}) {
+				t.Errorf("week-long beacon: sources %v, want [aa bb]", f.Sources)
+			}
 		}
+	}
+	if n != 2 {
+		t.Errorf("found %d of the scan from %v and the beacon from %v", n, gen.ScanSource, gen.BeaconSource)
 	}
 }

@@ -19,9 +19,12 @@ func generateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "generate",
 		Usage: "write synthetic flow evidence (for samples, tests and benchmarks)",
-		Description: "Background traffic of a small network; with --planted, also a vertical scan, a network\n" +
-			"sweep, an exfiltration and a C2 beacon, plus decoys (random-interval polling, a long\n" +
-			"session). Deterministic for a --seed. A name ending in .gz is gzip-compressed.",
+		Description: "Background traffic of a small office network over days; with --planted, also a scenario\n" +
+			"of planted events (vertical scans, sweeps, exfiltration, beacons with jitter) and decoys\n" +
+			"(a busy file server, a web proxy, a backup, a large download, browsing and polling at random\n" +
+			"intervals, DNS, NTP, a video call, an SSH session exported every 60 s). --truth writes the\n" +
+			"ground truth: every planted event and decoy as JSON. Deterministic for a --seed. A name\n" +
+			"ending in .gz is gzip-compressed.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "flows", Value: 100000, Usage: "background flows"},
 			&cli.StringFlag{Name: "start", Value: "2026-03-02", Usage: "time of the first flow"},
@@ -31,6 +34,7 @@ func generateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "planted", Usage: "add planted events and decoys"},
 			&cli.StringFlag{Name: "format", Value: "ndjson", Usage: "ndjson|json (a JSON array, the seed script's format)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output file (default: standard output)"},
+			&cli.StringFlag{Name: "truth", Usage: "write the ground truth (planted events and decoys) as JSON to `FILE`"},
 		},
 		Action: runGenerate,
 	}
@@ -68,11 +72,9 @@ func runGenerate(c *cli.Context) error {
 	jw := gen.NewJSONWriter(bw, format == "json")
 	cfg := gen.Config{Flows: c.Int("flows"), Start: time.Unix(0, start), Span: span, Seed: c.Uint64("seed"),
 		IPv6Share: c.Float64("ipv6"), Planted: c.Bool("planted")}
-	n := 0
-	gen.Generate(cfg, func(r *flow.Record) {
+	truth := gen.Generate(cfg, func(r *flow.Record) {
 		if err == nil {
 			err = jw.Write(r)
-			n++
 		}
 	})
 	if err == nil {
@@ -89,5 +91,22 @@ func runGenerate(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot write: %w", err)
 	}
+	if path := c.String("truth"); path != "" {
+		if err := writeTruth(path, truth); err != nil {
+			return fmt.Errorf("cannot write the truth: %w", err)
+		}
+	}
 	return nil
+}
+
+func writeTruth(path string, truth *gen.Truth) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = truth.WriteJSON(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

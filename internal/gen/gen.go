@@ -1,13 +1,25 @@
-// Package gen makes synthetic flow evidence: background traffic of a small
-// network with, optionally, planted events that each detector should find
-// (a vertical port scan, a network sweep, an exfiltration, a C2 beacon)
-// and decoys that none should (random-interval clients, long sessions,
-// busy servers answering clients). The output is deterministic for a seed.
+// Package gen makes synthetic flow evidence, deterministic for a seed:
+// background traffic of a small office network over days and, with
+// Config.Planted, a scenario of planted events that each detector should
+// find (vertical scans, sweeps, exfiltration, beacons with jitter) and
+// decoys that none should (a busy internal server with many clients, a
+// web proxy on 443, an internal backup, a large inbound download, browsing
+// and polling at random intervals, DNS to an internal resolver, NTP, a
+// video call, an SSH session exported every 60 s by an active timeout, an
+// internal web server answering an external client, a client reaching 21
+// services hours apart), with its ground truth (Truth).
+//
+// Records stream out in non-decreasing start order with millisecond times,
+// as NetFlow exporters give them; memory stays bounded whatever the number
+// of flows or the span (only records of connections in progress are held).
+// The scenario is laid out over the span (events at fractions of it, some
+// at times of day); it is meant for spans of a day or more.
 package gen
 
 import (
-	"cmp"
-
+	"hash/fnv"
+	"iter"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -18,182 +30,334 @@ import (
 
 // Config describes a dataset.
 type Config struct {
-	Flows     int       // background flows (planted events come on top)
+	Flows     int       // background records (the scenario comes on top)
 	Start     time.Time // first flow
 	Span      time.Duration
 	Seed      uint64
 	IPv6Share float64 // share of background flows over IPv6
-	Planted   bool    // add the planted events and decoys
+	Planted   bool    // add the scenario: planted events and decoys
 }
 
-// The planted events, for tests and the README.
+// Addresses of the scenario's main actors, for tests, benchmarks and the
+// README; Truth has them all.
 var (
-	ScanSource    = netip.MustParseAddr("203.0.113.66")
-	ScanTarget    = netip.MustParseAddr("10.1.5.20")
-	SweepSource   = netip.MustParseAddr("10.1.9.9")
+	ScanSource    = netip.MustParseAddr("10.1.0.66") // S1, a SYN scan of ports 1-1024
+	ScanTarget    = netip.MustParseAddr("10.0.0.20")
+	SweepSource   = netip.MustParseAddr("10.1.9.9") // W1, 200 hosts on 445
 	SweepPort     = uint16(445)
-	ExfilSource   = netip.MustParseAddr("10.1.3.7")
+	ExfilSource   = netip.MustParseAddr("10.1.3.7") // E1, 300 MB out
 	ExfilDest     = netip.MustParseAddr("198.51.100.23")
-	BeaconSource  = netip.MustParseAddr("10.1.4.4")
+	BeaconSource  = netip.MustParseAddr("10.1.4.4") // B2, all along the span
 	BeaconDest    = netip.MustParseAddr("203.0.113.200")
 	BeaconPort    = uint16(8443)
 	BeaconPeriod  = 300 * time.Second
 	RandomClient  = netip.MustParseAddr("10.1.6.6") // decoy: random intervals to one server
-	LongSessionIP = netip.MustParseAddr("10.1.7.7") // decoy: one long SSH session
+	LongSessionIP = netip.MustParseAddr("10.1.7.7") // decoy: one SSH session of 8 hours
+
+	Proxy      = netip.MustParseAddr("10.0.0.3")
+	FileServer = netip.MustParseAddr("10.0.0.10")
+	Resolver   = netip.MustParseAddr("10.0.0.53")
+	NTPServer  = netip.MustParseAddr("10.0.0.123")
 )
 
-// Generate calls emit for every flow, in non-decreasing start order. The
-// record is reused after emit returns.
-func Generate(cfg Config, emit func(*flow.Record)) {
+const (
+	us  = int64(time.Microsecond)
+	ms  = int64(time.Millisecond)
+	sec = int64(time.Second)
+	mn  = int64(time.Minute)
+	hr  = int64(time.Hour)
+	day = 24 * hr
+)
+
+// msFloor truncates unix ns to the millisecond.
+func msFloor(t int64) int64 {
+	if m := t % ms; m < 0 {
+		return t - m - ms
+	} else {
+		return t - m
+	}
+}
+
+// Generate calls emit for every flow, in non-decreasing start order (the
+// record is reused after emit returns), and returns the ground truth.
+// With Planted false, it emits exactly cfg.Flows records.
+func Generate(cfg Config, emit func(*flow.Record)) *Truth {
+	tr, _ := generate(cfg, emit)
+	return tr
+}
+
+// generate is Generate, also returning the merger (for its high-water mark).
+func generate(cfg Config, emit func(*flow.Record)) (*Truth, *merger) {
 	if cfg.Span <= 0 {
 		cfg.Span = 24 * time.Hour
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
-	var planted []flow.Record
+	m := &merger{emit: emit}
+	bg := newBackground(cfg)
+	var procs []*proc
 	if cfg.Planted {
-		planted = plant(cfg, rng)
+		procs = scenario(cfg, m)
 	}
-	net := newNetwork(cfg, rng)
-	start := cfg.Start.UnixNano()
-	step := float64(cfg.Span.Nanoseconds()) / float64(max(cfg.Flows, 1))
-	var r flow.Record
-	p := 0
-	for i := range cfg.Flows {
-		// Millisecond times, as NetFlow and most exporters give them.
-		t := start + int64(float64(i)*step+rng.Float64()*step*0.9)/1e6*1e6
-		for p < len(planted) && planted[p].Start <= t {
-			emit(&planted[p])
-			p++
+	for _, p := range procs {
+		p.start()
+	}
+	defer func() {
+		for _, p := range procs {
+			p.stop()
 		}
-		net.background(&r, t)
-		emit(&r)
+	}()
+	minProc := func() (int64, int) {
+		t, at := int64(math.MaxInt64), -1
+		for i, p := range procs {
+			if p.at < t {
+				t, at = p.at, i
+			}
+		}
+		return t, at
 	}
-	for ; p < len(planted); p++ {
-		emit(&planted[p])
-	}
-}
-
-type network struct {
-	cfg     Config
-	rng     *rand.Rand
-	clients []netip.Addr
-	servers []netip.Addr
-	v6c     []netip.Addr
-	v6s     []netip.Addr
-}
-
-func newNetwork(cfg Config, rng *rand.Rand) *network {
-	n := &network{cfg: cfg, rng: rng}
-	hosts := min(max(cfg.Flows/200, 20), 4000)
-	for i := range hosts {
-		n.clients = append(n.clients, netip.AddrFrom4([4]byte{10, 1, byte(20 + i/250), byte(1 + i%250)}))
-		n.v6c = append(n.v6c, netip.AddrFrom16([16]byte{0xfd, 0, 0, 1, 14: byte(i >> 8), 15: byte(i)}))
-	}
-	for i := range min(max(cfg.Flows/50, 50), 20000) {
-		n.servers = append(n.servers, netip.AddrFrom4([4]byte{198, 18 + byte(i>>16&1), byte(i >> 8), byte(i)}))
-		n.v6s = append(n.v6s, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 2, 14: byte(i >> 8), 15: byte(i)}))
-	}
-	return n
-}
-
-// pick returns an index skewed towards the start (a few busy hosts).
-func (n *network) pick(size int) int {
-	x := n.rng.Float64()
-	return int(float64(size) * x * x * x)
-}
-
-type service struct {
-	port  uint16
-	proto uint8
-	share float64
-}
-
-var services = []service{
-	{443, flow.ProtoTCP, 0.50}, {80, flow.ProtoTCP, 0.12}, {53, flow.ProtoUDP, 0.20}, {22, flow.ProtoTCP, 0.03},
-	{25, flow.ProtoTCP, 0.03}, {123, flow.ProtoUDP, 0.05}, {3389, flow.ProtoTCP, 0.02}, {8080, flow.ProtoTCP, 0.05},
-}
-
-func (n *network) background(r *flow.Record, t int64) {
-	*r = flow.Record{Start: t, SamplingInterval: 1}
-	x, svc := n.rng.Float64(), services[0]
-	for _, s := range services {
-		if x < s.share {
-			svc = s
+	tp, pi := minProc()
+	for {
+		tb := bg.next
+		lim := min(tb, tp)
+		m.flush(lim)
+		if lim == math.MaxInt64 {
 			break
 		}
-		x -= s.share
+		if tb <= tp {
+			bg.slot(m)
+			continue
+		}
+		procs[pi].step()
+		tp, pi = minProc()
 	}
-	if n.rng.Float64() < n.cfg.IPv6Share {
-		r.SrcAddr, r.DstAddr = n.v6c[n.pick(len(n.v6c))], n.v6s[n.pick(len(n.v6s))]
-	} else {
-		r.SrcAddr, r.DstAddr = n.clients[n.pick(len(n.clients))], n.servers[n.pick(len(n.servers))]
+	tr := &Truth{Config: cfg, Flows: m.flows}
+	for _, p := range procs {
+		if !p.ev.Decoy {
+			tr.add(p.event())
+		}
 	}
-	r.SrcPort, r.DstPort, r.Proto = uint16(32768+n.rng.IntN(28000)), svc.port, svc.proto
-	r.Packets = 1 + uint64(n.rng.ExpFloat64()*8)
-	r.RevPackets = r.Packets + uint64(n.rng.ExpFloat64()*12)
-	r.Bytes = r.Packets * uint64(60+n.rng.IntN(500))
-	r.RevBytes = r.RevPackets * uint64(100+n.rng.IntN(1300))
-	r.End = t + int64(n.rng.ExpFloat64()*4000)*int64(time.Millisecond)
-	if svc.proto == flow.ProtoTCP {
-		r.TCPFlags = flow.SYN | flow.ACK | flow.PSH | flow.FIN
+	for _, d := range bg.decoys {
+		tr.add(d.event())
+	}
+	for _, p := range procs {
+		if p.ev.Decoy {
+			tr.add(p.event())
+		}
+	}
+	return tr, m
+}
+
+func (t *Truth) add(e Event) {
+	if e.Connections > 0 {
+		t.Events = append(t.Events, e)
 	}
 }
 
-func plant(cfg Config, rng *rand.Rand) []flow.Record {
-	var out []flow.Record
-	start := cfg.Start.UnixNano()
-	at := func(frac float64) int64 { return start + int64(frac*float64(cfg.Span.Nanoseconds())) }
-	add := func(r flow.Record) {
-		r.SamplingInterval = 1
-		// Millisecond times, as NetFlow and most exporters give them.
-		r.Start -= r.Start % int64(time.Millisecond)
-		r.End -= r.End % int64(time.Millisecond)
-		if r.End < r.Start {
-			r.End = r.Start
+// merger orders records: scenario records wait in a heap until nothing
+// can come before them.
+type merger struct {
+	emit  func(*flow.Record)
+	slab  []flow.Record
+	seq   []uint64
+	free  []int32
+	heap  []int32
+	n     uint64
+	clock int64 // every later record starts at or after it
+	flows int
+}
+
+func (m *merger) less(a, b int32) bool {
+	if sa, sb := m.slab[a].Start, m.slab[b].Start; sa != sb {
+		return sa < sb
+	}
+	return m.seq[a] < m.seq[b]
+}
+
+// push queues a record, its times truncated to the millisecond.
+func (m *merger) push(r *flow.Record) {
+	var i int32
+	if k := len(m.free); k > 0 {
+		i, m.free = m.free[k-1], m.free[:k-1]
+	} else {
+		i = int32(len(m.slab))
+		m.slab = append(m.slab, flow.Record{})
+		m.seq = append(m.seq, 0)
+	}
+	x := &m.slab[i]
+	*x = *r
+	x.Start, x.End = msFloor(x.Start), msFloor(x.End)
+	x.End = max(x.End, x.Start)
+	if x.SamplingInterval == 0 {
+		x.SamplingInterval = 1
+	}
+	if x.Start < m.clock {
+		panic("gen: a record goes back in time")
+	}
+	m.seq[i] = m.n
+	m.n++
+	h := append(m.heap, i)
+	for j := len(h) - 1; j > 0; {
+		p := (j - 1) / 2
+		if !m.less(h[j], h[p]) {
+			break
 		}
-		out = append(out, r)
+		h[j], h[p] = h[p], h[j]
+		j = p
 	}
-	// A vertical scan: 1000 ports of one host in three minutes, answered by RST.
-	t := at(0.30)
-	for p := 1; p <= 1000; p++ {
-		s := t + int64(p)*int64(180*time.Millisecond)
-		add(flow.Record{Start: s, End: s + int64(time.Millisecond), SrcAddr: ScanSource, DstAddr: ScanTarget,
-			SrcPort: 40000 + uint16(p%7), DstPort: uint16(p), Proto: flow.ProtoTCP, TCPFlags: flow.SYN | flow.RST,
-			Bytes: 44, Packets: 1, RevBytes: 40, RevPackets: 1})
+	m.heap = h
+}
+
+// flush emits the queued records that start at or before lim.
+func (m *merger) flush(lim int64) {
+	m.clock = max(m.clock, lim)
+	for len(m.heap) > 0 && m.slab[m.heap[0]].Start <= lim {
+		h := m.heap
+		top := h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		for j := 0; ; {
+			c := 2*j + 1
+			if c >= len(h) {
+				break
+			}
+			if c+1 < len(h) && m.less(h[c+1], h[c]) {
+				c++
+			}
+			if !m.less(h[c], h[j]) {
+				break
+			}
+			h[j], h[c] = h[c], h[j]
+			j = c
+		}
+		m.heap = h
+		m.out(&m.slab[top])
+		m.free = append(m.free, top)
 	}
-	// A network sweep: 254 hosts on port 445 in ten minutes, unanswered.
-	t = at(0.55)
-	for h := 1; h <= 254; h++ {
-		s := t + int64(h)*int64(2*time.Second+time.Duration(rng.IntN(300))*time.Millisecond)
-		add(flow.Record{Start: s, End: s, SrcAddr: SweepSource, DstAddr: netip.AddrFrom4([4]byte{10, 1, 200, byte(h)}),
-			SrcPort: uint16(50000 + h), DstPort: SweepPort, Proto: flow.ProtoTCP, TCPFlags: flow.SYN, Bytes: 52, Packets: 1})
+}
+
+// out emits a record now.
+func (m *merger) out(r *flow.Record) {
+	m.flows++
+	m.emit(r)
+}
+
+// proc runs one scenario event as a coroutine: its body waits for a time
+// (wait), then queues records that start at or after it.
+type proc struct {
+	m     *merger
+	cfg   Config
+	rng   *rand.Rand
+	ev    Event
+	body  func(*proc)
+	at    int64 // the time the body waits for; MaxInt64 when done
+	next  func() (int64, bool)
+	stop  func()
+	yield func(int64) bool
+	hosts map[netip.Addr]struct{}
+	ports map[uint16]struct{}
+}
+
+func newProc(cfg Config, m *merger, ev Event, body func(*proc)) *proc {
+	h := fnv.New64a()
+	h.Write([]byte(ev.ID))
+	return &proc{m: m, cfg: cfg, ev: ev, body: body, rng: rand.New(rand.NewPCG(cfg.Seed, h.Sum64())),
+		hosts: map[netip.Addr]struct{}{}, ports: map[uint16]struct{}{}}
+}
+
+func (p *proc) start() {
+	p.next, p.stop = iter.Pull(iter.Seq[int64](func(yield func(int64) bool) {
+		p.yield = yield
+		p.body(p)
+	}))
+	p.step()
+}
+
+func (p *proc) step() {
+	t, ok := p.next()
+	if !ok {
+		t = math.MaxInt64
 	}
-	// Exfiltration: 600 MB to one outside host over four hours, little coming back.
-	t = at(0.65)
-	for i := range 40 {
-		s := t + int64(i)*int64(6*time.Minute)
-		add(flow.Record{Start: s, End: s + int64(5*time.Minute), SrcAddr: ExfilSource, DstAddr: ExfilDest,
-			SrcPort: uint16(45000 + i), DstPort: 443, Proto: flow.ProtoTCP, TCPFlags: 0x1b,
-			Bytes: 15_000_000, Packets: 10400, RevBytes: 420_000, RevPackets: 5200})
+	p.at = t
+}
+
+// wait suspends the body until every record before t is out; it reports
+// false when the body must return.
+func (p *proc) wait(t int64) bool { return p.yield(msFloor(t)) }
+
+// when is the start plus a fraction of the span, to the minute.
+func (p *proc) when(f float64) int64 {
+	return p.cfg.Start.UnixNano() + int64(f*float64(p.cfg.Span))/mn*mn
+}
+
+func (p *proc) end() int64 { return p.cfg.Start.UnixNano() + int64(p.cfg.Span) }
+
+func (p *proc) eph() uint16 { return uint16(49152 + p.rng.IntN(16000)) }
+
+// conn counts a connection that src opened towards dst:port at t.
+func (p *proc) conn(t int64, src, dst netip.Addr, port uint16, failed bool) {
+	countConn(&p.ev, p.hosts, p.ports, msFloor(t), src, dst, port, failed)
+}
+
+func countConn(e *Event, hosts map[netip.Addr]struct{}, ports map[uint16]struct{}, t int64, src, dst netip.Addr, port uint16, failed bool) {
+	if e.Connections == 0 || t < e.First {
+		e.First = t
 	}
-	// A beacon every five minutes with a few seconds of jitter, all along.
-	for s := start + int64(BeaconPeriod)/3; s < start+cfg.Span.Nanoseconds(); s += int64(BeaconPeriod) + int64((rng.Float64()-0.5)*6e9) {
-		add(flow.Record{Start: s, End: s + int64(300*time.Millisecond), SrcAddr: BeaconSource, DstAddr: BeaconDest,
-			SrcPort: uint16(49152 + rng.IntN(16000)), DstPort: BeaconPort, Proto: flow.ProtoTCP, TCPFlags: 0x1b,
-			Bytes: uint64(180 + rng.IntN(20)), Packets: 3, RevBytes: uint64(240 + rng.IntN(30)), RevPackets: 3})
+	e.Last = max(e.Last, t)
+	e.Connections++
+	if failed {
+		e.Failed++
 	}
-	// Decoy: a client polling one server at random (exponential) intervals.
-	for s := start; s < start+cfg.Span.Nanoseconds(); s += int64(rng.ExpFloat64() * float64(BeaconPeriod)) {
-		add(flow.Record{Start: s, End: s + int64(time.Second), SrcAddr: RandomClient, DstAddr: netip.MustParseAddr("198.51.100.50"),
-			SrcPort: uint16(49152 + rng.IntN(16000)), DstPort: 443, Proto: flow.ProtoTCP, TCPFlags: 0x1b,
-			Bytes: uint64(500 + rng.IntN(5000)), Packets: 6, RevBytes: uint64(2000 + rng.IntN(50000)), RevPackets: 8})
+	switch {
+	case !e.Dst.IsValid():
+		hosts[dst] = struct{}{}
+	case !e.Src.IsValid():
+		hosts[src] = struct{}{}
 	}
-	// Decoy: one long interactive SSH session, split by the exporter's active timeout.
-	for s := at(0.1); s < at(0.1)+int64(6*time.Hour) && s < start+cfg.Span.Nanoseconds(); s += int64(30 * time.Minute) {
-		add(flow.Record{Start: s, End: s + int64(30*time.Minute) - 1, SrcAddr: LongSessionIP, DstAddr: netip.MustParseAddr("198.51.100.60"),
-			SrcPort: 51515, DstPort: 22, Proto: flow.ProtoTCP, TCPFlags: flow.ACK | flow.PSH,
-			Bytes: uint64(20000 + rng.IntN(5000)), Packets: 300, RevBytes: uint64(90000 + rng.IntN(20000)), RevPackets: 320})
+	ports[port] = struct{}{}
+}
+
+// rec queues a record of a connection that opener opened.
+func (p *proc) rec(r *flow.Record, opener netip.Addr) {
+	countRec(&p.ev, r, opener)
+	p.m.push(r)
+}
+
+func countRec(e *Event, r *flow.Record, opener netip.Addr) {
+	e.Flows++
+	s := r.Sampling()
+	if r.SrcAddr == opener {
+		e.OutBytes += r.Bytes * s
+		e.InBytes += r.RevBytes * s
+	} else {
+		e.InBytes += r.Bytes * s
+		e.OutBytes += r.RevBytes * s
 	}
-	slices.SortStableFunc(out, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
-	return out
+	if r.SamplingInterval > 1 {
+		e.Sampling = r.SamplingInterval
+	}
+}
+
+func (p *proc) session(s Session) {
+	p.conn(s.Start, s.Client, s.Server, s.ServerPort, false)
+	s.Emit(func(r *flow.Record) { p.rec(r, s.Client) })
+}
+
+func (p *proc) probe(src netip.Addr, sp uint16, dst netip.Addr, dp uint16, t int64, o probeOutcome) {
+	p.conn(t, src, dst, dp, true)
+	probe(func(r *flow.Record) { p.rec(r, src) }, src, sp, dst, dp, t, o)
+}
+
+// event returns the truth of the event, once it has run.
+func (p *proc) event() Event { return finish(p.ev, p.hosts, p.ports) }
+
+func finish(e Event, hosts map[netip.Addr]struct{}, ports map[uint16]struct{}) Event {
+	if len(hosts) > 0 {
+		e.Hosts = len(hosts)
+	}
+	e.Ports = e.Ports[:0:0]
+	for p := range ports {
+		e.Ports = append(e.Ports, p)
+	}
+	slices.Sort(e.Ports)
+	return e
 }

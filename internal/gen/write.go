@@ -9,7 +9,9 @@ import (
 )
 
 // JSONWriter writes flows in the seed script's JSON form (its fields plus
-// start and end): one object per line (NDJSON) or a JSON array.
+// start, end and duration; icmp_type and icmp_code for ICMP, and
+// sampling_interval when the record is sampled): one object per line
+// (NDJSON) or a JSON array.
 type JSONWriter struct {
 	w     io.Writer
 	array bool
@@ -52,6 +54,16 @@ func (j *JSONWriter) Write(r *flow.Record) error {
 	b = strconv.AppendUint(b, r.RevPackets, 10)
 	b = append(b, `,"tcp_flags":`...)
 	b = strconv.AppendUint(b, uint64(r.TCPFlags), 10)
+	if r.Proto == flow.ProtoICMP || r.Proto == flow.ProtoICMPv6 {
+		b = append(b, `,"icmp_type":`...)
+		b = strconv.AppendUint(b, uint64(r.ICMPType), 10)
+		b = append(b, `,"icmp_code":`...)
+		b = strconv.AppendUint(b, uint64(r.ICMPCode), 10)
+	}
+	if r.SamplingInterval > 1 {
+		b = append(b, `,"sampling_interval":`...)
+		b = strconv.AppendUint(b, uint64(r.SamplingInterval), 10)
+	}
 	b = append(b, `,"start":"`...)
 	b = time.Unix(0, r.Start).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","end":"`...)
