@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/flowcase/flowcase/internal/flow"
 	"net/netip"
 )
 
@@ -78,7 +79,7 @@ func (h *BlockHeader) marshal(dst []byte) []byte {
 		dst = binary.BigEndian.AppendUint64(dst, uint64(t))
 	}
 	for _, a := range [...]netip.Addr{h.MinSrc, h.MaxSrc, h.MinDst, h.MaxDst} {
-		dst = appendAddr17(dst, a)
+		dst = flow.AppendAddr17(dst, a)
 	}
 	for _, p := range [...]uint16{h.MinSrcPort, h.MaxSrcPort, h.MinDstPort, h.MaxDstPort} {
 		dst = binary.BigEndian.AppendUint16(dst, p)
@@ -88,33 +89,6 @@ func (h *BlockHeader) marshal(dst []byte) []byte {
 
 // blockHeaderSize is the encoded size of a BlockHeader.
 const blockHeaderSize = 12 + 32 + 4*17 + 8 + 2
-
-// appendAddr17 writes an address as a family byte (0 none, 4, 6) and 16
-// bytes (IPv4 in the first four).
-func appendAddr17(dst []byte, a netip.Addr) []byte {
-	var b [17]byte
-	switch {
-	case a.Is4():
-		b[0] = 4
-		v := a.As4()
-		copy(b[1:], v[:])
-	case a.Is6():
-		b[0] = 6
-		v := a.As16()
-		copy(b[1:], v[:])
-	}
-	return append(dst, b[:]...)
-}
-
-func readAddr17(b []byte) netip.Addr {
-	switch b[0] {
-	case 4:
-		return netip.AddrFrom4([4]byte(b[1:5]))
-	case 6:
-		return netip.AddrFrom16([16]byte(b[1:17]))
-	}
-	return netip.Addr{}
-}
 
 // UnmarshalManifest decodes a manifest value.
 func UnmarshalManifest(b []byte) (*Manifest, error) {
@@ -168,7 +142,7 @@ func unmarshalBlockHeader(p []byte) BlockHeader {
 	}
 	as := [4]*netip.Addr{&h.MinSrc, &h.MaxSrc, &h.MinDst, &h.MaxDst}
 	for _, a := range as {
-		*a = readAddr17(p)
+		*a = flow.ReadAddr17(p)
 		p = p[17:]
 	}
 	ps := [4]*uint16{&h.MinSrcPort, &h.MaxSrcPort, &h.MinDstPort, &h.MaxDstPort}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/binary"
+	"github.com/flowcase/flowcase/internal/flow"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/netflow"
@@ -58,7 +59,7 @@ func headerKey(exp netflow.Exporter, version uint16, p []byte, h uint64) []byte 
 	if !ok {
 		return nil
 	}
-	k := appendAddr(make([]byte, 0, 2+17+2+2+4+4+8), exp.Addr)
+	k := flow.AppendAddr17(make([]byte, 0, 2+17+2+2+4+4+8), exp.Addr)
 	k = binary.BigEndian.AppendUint16(k, exp.Port)
 	k = binary.BigEndian.AppendUint16(k, version)
 	k = binary.BigEndian.AppendUint32(k, domain)

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
+	"github.com/flowcase/flowcase/internal/flow"
 	"sort"
 
 	"github.com/flowcase/flowcase/index"
@@ -87,7 +87,7 @@ const parkedHeader = 17 + 2 + 4 + 2 + 2 + 8 + 4 + 4 + 8 + 8
 
 func marshalParked(ps *netflow.ParkedSet, set []byte) []byte {
 	b := make([]byte, 0, parkedHeader+len(set))
-	b = appendAddr(b, ps.Key.Exporter.Addr)
+	b = flow.AppendAddr17(b, ps.Key.Exporter.Addr)
 	b = binary.BigEndian.AppendUint16(b, ps.Key.Exporter.Port)
 	b = binary.BigEndian.AppendUint32(b, ps.Key.Domain)
 	b = binary.BigEndian.AppendUint16(b, ps.Key.ID)
@@ -105,7 +105,7 @@ func unmarshalParked(v []byte) (netflow.ParkedSet, []byte, error) {
 	if len(v) < parkedHeader {
 		return ps, nil, fmt.Errorf("cannot read parked data set: %d bytes", len(v))
 	}
-	ps.Key.Exporter.Addr = readAddr(v[:17])
+	ps.Key.Exporter.Addr = flow.ReadAddr17(v[:17])
 	p := v[17:]
 	ps.Key.Exporter.Port = binary.BigEndian.Uint16(p)
 	ps.Key.Domain = binary.BigEndian.Uint32(p[2:])
@@ -119,30 +119,6 @@ func unmarshalParked(v []byte) (netflow.ParkedSet, []byte, error) {
 	set := v[parkedHeader:]
 	ps.Length = len(set)
 	return ps, set, nil
-}
-
-func appendAddr(b []byte, a netip.Addr) []byte {
-	var x [17]byte
-	if a.Is4() {
-		x[0] = 4
-		v := a.As4()
-		copy(x[1:], v[:])
-	} else if a.IsValid() {
-		x[0] = 6
-		v := a.As16()
-		copy(x[1:], v[:])
-	}
-	return append(b, x[:]...)
-}
-
-func readAddr(b []byte) netip.Addr {
-	switch b[0] {
-	case 4:
-		return netip.AddrFrom4([4]byte(b[1:5]))
-	case 6:
-		return netip.AddrFrom16([16]byte(b[1:17]))
-	}
-	return netip.Addr{}
 }
 
 // loadParked takes up the data sets earlier ingests left waiting (those of
