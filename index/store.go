@@ -100,7 +100,6 @@ func badgerOptions(dir string, readOnly bool) badger.Options {
 		// Bound what Badger maps and buffers: value log files are mapped
 		// while written, memtables hold only keys and value pointers.
 		WithValueLogFileSize(128 << 20).
-		WithMemTableSize(32 << 20).
 		WithNumMemtables(2).
 		WithLoggingLevel(badger.WARNING).
 		WithMetricsEnabled(false)

@@ -278,8 +278,12 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		return fmt.Errorf("cannot save templates: %w", err)
 	}
 	waits, put := d.finishParked()
-	put[string(index.AuxKey(auxTemplates, nil))] = tpl
-	res.Aux = put
+	// Parked sets go in ahead of the commit, in batches (they can exceed a
+	// transaction): until the source completes, they are stale and ignored.
+	if err := d.writeAux(put); err != nil {
+		return fmt.Errorf("cannot park data sets: %w", err)
+	}
+	res.Aux = map[string][]byte{string(index.AuxKey(auxTemplates, nil)): tpl}
 	res.AuxDelete = d.resolved
 	exps := make([]*exporterStats, 0, len(d.exporters))
 	for _, es := range d.exporters {

@@ -216,3 +216,21 @@ func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
 	})
 	return out, put
 }
+
+// writeAux writes keys through a batch.
+func (d *captureDecoder) writeAux(kv map[string][]byte) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	b, err := d.st.NewAuxBatch()
+	if err != nil {
+		return err
+	}
+	defer b.Cancel()
+	for k, v := range kv {
+		if err := b.Set([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return b.Flush()
+}
