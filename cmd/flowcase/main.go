@@ -81,6 +81,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			compactCommand(),
 			analyzeCommand(),
 			generateCommand(),
+			benchCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return usageError{err}

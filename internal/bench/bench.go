@@ -1,0 +1,578 @@
+// Package bench is `flowcase bench`: it generates a dataset with the
+// project's generator (internal/gen) as NDJSON, a JSON array and a NetFlow
+// v9 capture (internal/nfgen), builds case stores by running the flowcase
+// binary itself as a child process (so wall time and peak memory are those
+// of a real run), times every measurement several times, compares with the
+// peers that are installed (the seed script, nfdump/nfcapd) on the same
+// flows, and reports medians and ratios against the performance goals of
+// DESIGN.md and issue 5. It can write its table into BENCHMARKS.md.
+//
+// Child processes are measured from start to exit (wall), with their CPU
+// time and peak resident memory (rusage maxrss). In-process figures open
+// a store read-only with index.Open and time query.Scan calls: cold is
+// the first query after the open (the operating system's page cache is
+// warm), warm the median of the queries after it.
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/internal/gen"
+	"github.com/flowcase/flowcase/query"
+)
+
+// Defaults.
+const (
+	DefaultFlows      = 5_000_000
+	LargeFlows        = 100_000_000
+	DefaultDays       = 7
+	DefaultRuns       = 5
+	DefaultSmallFiles = 1000
+	DefaultSeedScript = "../shared/seed/netflow_agent.py"
+	// maxSeedFlows is the default cap of the seed's input: the seed holds
+	// every flow in memory (about 1 GB per million flows).
+	maxSeedFlows = 5_000_000
+	warmQueries  = 10
+)
+
+// Config says what to measure.
+type Config struct {
+	Flows      int    // background flows generated (the planted scenario comes on top)
+	Days       int    // span of the dataset
+	Runs       int    // runs of every repeated measurement
+	SeedFlows  int    // flows given to the seed script (0: Flows, at most 5M)
+	SmallFiles int    // files the same flows are split into (default 1000)
+	Out        string // work directory ("": a temporary one)
+	Keep       bool   // keep the work directory
+	Write      string // BENCHMARKS.md to update ("": none)
+	Large      bool   // 100M flows unless Flows says otherwise
+	SkipPeers  bool   // do not run the seed script nor nfdump
+	SeedScript string // the seed script (default ../shared/seed/netflow_agent.py)
+	Binary     string // the flowcase executable to run (required)
+	Command    string // the command line as typed, for BENCHMARKS.md
+	Log        io.Writer
+	Stdout     io.Writer // the result table
+}
+
+func (c Config) withDefaults() Config {
+	if c.Flows <= 0 {
+		c.Flows = DefaultFlows
+		if c.Large {
+			c.Flows = LargeFlows
+		}
+	}
+	if c.Days <= 0 {
+		c.Days = DefaultDays
+	}
+	if c.Runs <= 0 {
+		c.Runs = DefaultRuns
+	}
+	if c.SeedFlows <= 0 {
+		c.SeedFlows = min(c.Flows, maxSeedFlows)
+	}
+	c.SeedFlows = min(c.SeedFlows, c.Flows)
+	if c.SmallFiles <= 0 {
+		c.SmallFiles = DefaultSmallFiles
+	}
+	if c.SeedScript == "" {
+		c.SeedScript = DefaultSeedScript
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	if c.Stdout == nil {
+		c.Stdout = io.Discard
+	}
+	return c
+}
+
+// bencher holds one run of the benchmark.
+type bencher struct {
+	ctx  context.Context
+	cfg  Config
+	dir  string
+	res  *Result
+	data *dataset
+	// stores
+	week, v9, hour, small string
+	// the one-hour and address queries
+	hourReq, lookupReq, addrReq query.Request
+	filter                      string
+}
+
+// Run runs the benchmark and writes its table to cfg.Stdout (and, with
+// cfg.Write, into that file). The Result holds every figure; errors of
+// single measurements are in Result.Errors, and Run returns an error when
+// there are any.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Binary == "" {
+		return nil, errors.New("bench: no flowcase binary to run")
+	}
+	if cfg.Days > 45 {
+		return nil, fmt.Errorf("bench: --days %d: at most 45 (NetFlow v9 uptime wraps after 49.7 days)", cfg.Days)
+	}
+	if cfg.Flows < 1000 {
+		return nil, fmt.Errorf("bench: --flows %d: at least 1000", cfg.Flows)
+	}
+	b := &bencher{ctx: ctx, cfg: cfg}
+	b.res = newResult(cfg)
+	dir, cleanup, err := workDir(cfg)
+	if err != nil {
+		return nil, err
+	}
+	b.dir = dir
+	if cfg.Keep {
+		b.res.Notes = append(b.res.Notes, "work directory kept: "+dir)
+	}
+	err = b.all()
+	cleanup()
+	b.res.Elapsed = time.Since(b.res.Started)
+	b.res.Machine.LoadEnd = loadAverage()
+	if err != nil {
+		b.res.Errors = append(b.res.Errors, err.Error())
+	}
+	b.res.evaluate()
+	text := b.res.Markdown()
+	fmt.Fprint(cfg.Stdout, text)
+	if cfg.Write != "" && b.data != nil {
+		if werr := writeBenchmarks(cfg.Write, text); werr != nil {
+			b.res.Errors = append(b.res.Errors, werr.Error())
+			return b.res, werr
+		}
+		b.logf("wrote %s", cfg.Write)
+	}
+	if len(b.res.Errors) > 0 {
+		return b.res, fmt.Errorf("bench: %d measurements failed: %s", len(b.res.Errors), strings.Join(b.res.Errors, "; "))
+	}
+	return b.res, nil
+}
+
+// workDir makes the work directory and returns how to remove it.
+func workDir(cfg Config) (string, func(), error) {
+	if cfg.Out == "" {
+		dir, err := os.MkdirTemp("", "flowcase-bench-")
+		if err != nil {
+			return "", nil, err
+		}
+		return dir, func() {
+			if !cfg.Keep {
+				os.RemoveAll(dir)
+			}
+		}, nil
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return "", nil, err
+	}
+	entries, err := os.ReadDir(cfg.Out)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(entries) > 0 {
+		return "", nil, fmt.Errorf("bench: --out %s is not empty (the benchmark removes what it writes there)", cfg.Out)
+	}
+	abs, err := filepath.Abs(cfg.Out)
+	if err != nil {
+		return "", nil, err
+	}
+	return abs, func() {
+		if cfg.Keep {
+			return
+		}
+		entries, _ := os.ReadDir(abs)
+		for _, e := range entries {
+			os.RemoveAll(filepath.Join(abs, e.Name()))
+		}
+	}, nil
+}
+
+func (b *bencher) logf(format string, args ...any) {
+	fmt.Fprintf(b.cfg.Log, "bench %s  %s\n", time.Since(b.res.Started).Round(time.Second), fmt.Sprintf(format, args...))
+}
+
+// fail records a failed measurement without stopping the benchmark.
+func (b *bencher) fail(what string, err error) {
+	b.logf("FAILED %s: %v", what, err)
+	b.res.Errors = append(b.res.Errors, what+": "+err.Error())
+}
+
+func (b *bencher) flowcase(args ...string) command {
+	return command{Name: b.cfg.Binary, Args: args, Dir: b.dir}
+}
+
+func (b *bencher) all() error {
+	cfg := b.cfg
+	b.res.Version = b.version()
+	if err := os.MkdirAll(filepath.Join(b.dir, "stores"), 0o755); err != nil {
+		return err
+	}
+	b.week = filepath.Join(b.dir, "stores", "week")
+	b.v9 = filepath.Join(b.dir, "stores", "week-v9")
+	b.hour = filepath.Join(b.dir, "stores", "hour")
+	b.small = filepath.Join(b.dir, "stores", "small-files")
+
+	// The dataset: one pass of the generator into every form.
+	gcfg := genConfig(cfg.Flows, cfg.Days)
+	array := ""
+	if cfg.SeedFlows == cfg.Flows && !cfg.SkipPeers {
+		array = filepath.Join(b.dir, "flows.json")
+	}
+	b.logf("generating %d flows over %d days (NDJSON, v9 capture%s) in %s", cfg.Flows, cfg.Days,
+		map[bool]string{true: ", JSON array", false: ""}[array != ""], b.dir)
+	begin := time.Now()
+	d, err := makeDataset(b.dir, gcfg, array)
+	if err != nil {
+		return err
+	}
+	b.data, b.res.Data = d, d
+	// Write the generated files out now, so the first measurement does
+	// not pay for the generator's writeback.
+	syscall.Sync()
+	b.res.seedArray = array
+	b.logf("generated %d flows in %s: NDJSON %d MB, capture %d MB (%d packets); hour %s holds %d flows; address %s in %d flows",
+		d.Total, time.Since(begin).Round(time.Millisecond), d.Bytes.NDJSON>>20, d.Bytes.Capture>>20, d.Packets,
+		fmtTime(d.HourFrom), d.HourFlows, d.Addr, d.AddrFlows)
+
+	b.filter = "host " + d.Addr.String()
+	f, err := query.ParseFilter(b.filter)
+	if err != nil {
+		return err
+	}
+	hr := query.Range{From: d.HourFrom, To: d.HourTo}
+	b.hourReq = query.Request{Range: hr, Columns: index.ColTime}
+	b.lookupReq = query.Request{Range: hr, Filter: f}
+	b.addrReq = query.Request{Range: query.Range{From: math.MinInt64, To: math.MaxInt64}, Filter: f}
+
+	// Stores from the one NDJSON file and from the v9 capture.
+	if err := b.ingestRuns("ingest.ndjson", "NDJSON", d.NDJSON, b.week); err != nil {
+		return err
+	}
+	if err := b.ingestRuns("ingest.v9", "NetFlow v9 capture", d.Capture, b.v9); err != nil {
+		return err
+	}
+	if err := b.ingestOnce("ingest.hour", d.HourFile, b.hour, d.HourFlows); err != nil {
+		return err
+	}
+	if cfg.Large && !cfg.Keep {
+		os.Remove(d.NDJSON) // room for the small files
+	}
+	if err := b.storeSize("week", "one NDJSON file", b.week); err != nil {
+		b.fail("store size", err)
+	}
+	if err := b.storeSize("v9", "NetFlow v9 capture", b.v9); err != nil {
+		b.fail("store size (v9)", err)
+	}
+
+	// The full report and each detector.
+	b.report()
+	b.logf("each detector over the whole week, in process")
+	if figs, err := timeDetectors(b.week); err != nil {
+		b.fail("detectors in process", err)
+	} else {
+		b.res.Detectors = figs
+	}
+
+	// Queries on the week and on the one-hour store.
+	if err := b.queries("week", b.week, true, d.TopAll); err != nil {
+		b.fail("queries on the week store", err)
+	}
+	if err := b.queries("hour", b.hour, false, nil); err != nil {
+		b.fail("queries on the one-hour store", err)
+	}
+
+	// The same flows as many small files, before and after compaction.
+	if err := b.smallFiles(gcfg); err != nil {
+		b.fail("1000 small files", err)
+	}
+
+	// Peers.
+	if cfg.SkipPeers {
+		b.res.Skipped = append(b.res.Skipped, "seed script: --skip-peers", "nfdump: --skip-peers")
+		return nil
+	}
+	if err := b.seedPeer(); err != nil {
+		b.fail("seed script", err)
+	}
+	if err := b.nfdumpPeer(); err != nil {
+		b.fail("nfdump", err)
+	}
+	return nil
+}
+
+// version asks the binary for its version.
+func (b *bencher) version() string {
+	p, err := b.run(command{Name: b.cfg.Binary, Args: []string{"--version"}, Capture: true})
+	if err != nil {
+		return "unknown"
+	}
+	v := strings.TrimSpace(string(p.Out))
+	v = strings.TrimPrefix(v, "flowcase version ")
+	return v
+}
+
+// ingestRuns ingests file into a fresh store runs times, keeping the last.
+func (b *bencher) ingestRuns(key, what, file, store string) error {
+	for i := range b.cfg.Runs {
+		os.RemoveAll(store)
+		p, err := b.run(b.flowcase("ingest", "--quiet", "--store", store, file))
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", what, err)
+		}
+		rate := float64(b.data.Total) / p.Wall.Seconds()
+		b.res.add(key+".rate", "ingest "+what+" into a new store", "flows/s", rate)
+		b.res.add(key+".rss", "ingest "+what+": peak memory", "MB", mb(p.MaxRSS))
+		b.res.add(key+".cpu", "ingest "+what+": CPU time (user+system)", "s", p.CPU.Seconds())
+		b.logf("ingest %s run %d/%d: %.2fs, %s flows/s, %.0f MB peak, %.1fs CPU", what, i+1, b.cfg.Runs,
+			p.Wall.Seconds(), num(rate), mb(p.MaxRSS), p.CPU.Seconds())
+	}
+	return b.checkFlows(store, int64(b.data.Total))
+}
+
+// ingestOnce builds a store from file (or a directory) in one run.
+func (b *bencher) ingestOnce(key, file, store string, want int) error {
+	os.RemoveAll(store)
+	p, err := b.run(b.flowcase("ingest", "--quiet", "--store", store, file))
+	if err != nil {
+		return err
+	}
+	b.res.proc[key] = p
+	b.logf("%s: %d flows in %.2fs, %.0f MB peak", key, want, p.Wall.Seconds(), mb(p.MaxRSS))
+	return b.checkFlows(store, int64(want))
+}
+
+// checkFlows compares a store's flow count with the generator's.
+func (b *bencher) checkFlows(store string, want int64) error {
+	info, err := b.info(store)
+	if err != nil {
+		return err
+	}
+	b.res.check(fmt.Sprintf("store %s holds the %d flows generated", filepath.Base(store), want), info.Flows == want,
+		fmt.Sprintf("holds %d", info.Flows))
+	return nil
+}
+
+func (b *bencher) info(store string) (*storeInfo, error) {
+	p, err := b.run(command{Name: b.cfg.Binary, Args: []string{"info", "--store", store, "--format", "json"}, Capture: true})
+	if err != nil {
+		return nil, err
+	}
+	var info storeInfo
+	if err := jsonUnmarshal(p.Out, &info); err != nil {
+		return nil, fmt.Errorf("info: %w", err)
+	}
+	return &info, nil
+}
+
+// storeSize records bytes per flow on disk, data and each index apart.
+func (b *bencher) storeSize(label, what, store string) error {
+	info, err := b.info(store)
+	if err != nil {
+		return err
+	}
+	b.res.sizes = append(b.res.sizes, sizeRow{Label: label, What: what, Info: *info})
+	return nil
+}
+
+// report times `flowcase query report` over the whole week store.
+func (b *bencher) report() {
+	for i := range b.cfg.Runs {
+		p, err := b.run(b.flowcase("query", "report", "--store", b.week))
+		if err != nil {
+			b.fail("query report", err)
+			return
+		}
+		rate := float64(b.data.Total) / p.Wall.Seconds()
+		b.res.add("report.rate", "`query report` (every detector), whole week, CLI", "flows/s", rate)
+		b.res.add("report.wall", "`query report`: wall time", "s", p.Wall.Seconds())
+		b.res.add("report.rss", "`query report`: peak memory", "MB", mb(p.MaxRSS))
+		b.res.add("report.cpu", "`query report`: CPU time (user+system)", "s", p.CPU.Seconds())
+		b.logf("query report run %d/%d: %.2fs, %s flows/s, %.0f MB peak", i+1, b.cfg.Runs, p.Wall.Seconds(), num(rate), mb(p.MaxRSS))
+	}
+}
+
+// querySet is what the query measurements of one store came to.
+type querySet struct {
+	HourCount, HourLookup, WeekAddr          inProcess
+	CLIHourCount, CLIHourLookup, CLIWeekAddr samples // ms
+	CLITop                                   samples // ms
+	TopRSS                                   samples // MB
+}
+
+// queries measures one store: the one-hour count and address lookup (in
+// process and CLI); with full, also the address over the whole store and
+// `query top` (and top is checked against want).
+func (b *bencher) queries(label, store string, full bool, want []topEntry) error {
+	d := b.data
+	qs := &querySet{}
+	b.res.sets[label] = qs
+	var err error
+	b.logf("queries on the %s store", label)
+	if qs.HourCount, err = timeInProcess(store, b.cfg.Runs, warmQueries, b.hourReq); err != nil {
+		return err
+	}
+	b.res.check(label+": in-process one-hour count = the hour's flows", qs.HourCount.Rows == int64(d.HourFlows),
+		fmt.Sprintf("%d, want %d", qs.HourCount.Rows, d.HourFlows))
+	if qs.HourLookup, err = timeInProcess(store, b.cfg.Runs, warmQueries, b.lookupReq); err != nil {
+		return err
+	}
+	b.res.check(label+": in-process one-hour lookup = the address's flows in the hour", qs.HourLookup.Rows == int64(d.AddrHour),
+		fmt.Sprintf("%d, want %d", qs.HourLookup.Rows, d.AddrHour))
+	from, to := fmtTime(d.HourFrom), fmtTime(d.HourTo)
+	for range b.cfg.Runs {
+		p, err := b.run(command{Name: b.cfg.Binary, Capture: true,
+			Args: []string{"query", "timeline", "--store", store, "--from", from, "--to", to, "--every", "1h", "--format", "json"}})
+		if err != nil {
+			return err
+		}
+		qs.CLIHourCount = append(qs.CLIHourCount, ms(p.Wall))
+		n, err := timelineFlows(p.Out)
+		if err != nil {
+			return err
+		}
+		b.res.check(label+": CLI one-hour count (`query timeline`) = the hour's flows", n == int64(d.HourFlows),
+			fmt.Sprintf("%d, want %d", n, d.HourFlows))
+		p, err = b.run(command{Name: b.cfg.Binary, Capture: true,
+			Args: []string{"query", "flows", "--store", store, "--from", from, "--to", to, "--filter", b.filter, "--format", "csv"}})
+		if err != nil {
+			return err
+		}
+		qs.CLIHourLookup = append(qs.CLIHourLookup, ms(p.Wall))
+		b.res.check(label+": CLI one-hour lookup (`query flows --filter`) = the address's flows in the hour",
+			csvRows(p.Out) == int64(d.AddrHour), fmt.Sprintf("%d, want %d", csvRows(p.Out), d.AddrHour))
+	}
+	if !full {
+		return nil
+	}
+	if qs.WeekAddr, err = timeInProcess(store, b.cfg.Runs, 3, b.addrReq); err != nil {
+		return err
+	}
+	b.res.check(label+": in-process address lookup over the week = the address's flows", qs.WeekAddr.Rows == int64(d.AddrFlows),
+		fmt.Sprintf("%d, want %d", qs.WeekAddr.Rows, d.AddrFlows))
+	var top []topEntry
+	for range b.cfg.Runs {
+		p, err := b.run(command{Name: b.cfg.Binary, Capture: true,
+			Args: []string{"query", "flows", "--store", store, "--filter", b.filter, "--format", "csv"}})
+		if err != nil {
+			return err
+		}
+		qs.CLIWeekAddr = append(qs.CLIWeekAddr, ms(p.Wall))
+		b.res.check(label+": CLI address lookup over the week = the address's flows", csvRows(p.Out) == int64(d.AddrFlows),
+			fmt.Sprintf("%d, want %d", csvRows(p.Out), d.AddrFlows))
+		p, err = b.run(command{Name: b.cfg.Binary, Capture: true,
+			Args: []string{"query", "top", "--store", store, "--by", "srcip", "--order", "bytes", "-n", "20"}})
+		if err != nil {
+			return err
+		}
+		qs.CLITop = append(qs.CLITop, ms(p.Wall))
+		qs.TopRSS = append(qs.TopRSS, mb(p.MaxRSS))
+		if top, err = parseFlowcaseTop(p.Out); err != nil {
+			return err
+		}
+	}
+	if want != nil {
+		same, diff := sameTop(top, want, true)
+		b.res.check(label+": `query top` = the generator's top 20 sources by bytes", same, diff)
+	}
+	return nil
+}
+
+// smallFiles splits the same flows into many NDJSON files, ingests them
+// into one store and measures its queries against the single-file store
+// before and after `flowcase compact`.
+func (b *bencher) smallFiles(gcfg gen.Config) error {
+	dir := filepath.Join(b.dir, "small-files")
+	b.logf("splitting the flows into %d files", b.cfg.SmallFiles)
+	if err := writeSmallFiles(dir, gcfg, b.cfg.SmallFiles, b.data.Total); err != nil {
+		return err
+	}
+	syscall.Sync()
+	if err := b.ingestOnce("ingest.small", dir, b.small, b.data.Total); err != nil {
+		return err
+	}
+	if !b.cfg.Keep {
+		os.RemoveAll(dir)
+	}
+	if err := b.storeSize("small", fmt.Sprintf("%d NDJSON files", b.cfg.SmallFiles), b.small); err != nil {
+		return err
+	}
+	if err := b.queries("small", b.small, true, b.data.TopAll); err != nil {
+		return err
+	}
+	p, err := b.run(b.flowcase("compact", "--store", b.small))
+	if err != nil {
+		return err
+	}
+	b.res.proc["compact"] = p
+	b.logf("compact: %.2fs, %.0f MB peak", p.Wall.Seconds(), mb(p.MaxRSS))
+	if err := b.storeSize("compacted", fmt.Sprintf("%d NDJSON files, after `flowcase compact`", b.cfg.SmallFiles), b.small); err != nil {
+		return err
+	}
+	if err := b.checkFlows(b.small, int64(b.data.Total)); err != nil {
+		return err
+	}
+	return b.queries("compacted", b.small, true, b.data.TopAll)
+}
+
+// sameTop compares two top lists; exact compares flows and bytes too.
+// Entries with equal bytes may come in any order (tools break ties
+// differently): with exact, both lists are put in (bytes, address) order
+// first, and the detail says when that changed the order.
+func sameTop(got, want []topEntry, exact bool) (bool, string) {
+	if len(got) != len(want) {
+		return false, fmt.Sprintf("%d entries, want %d", len(got), len(want))
+	}
+	note := ""
+	if exact {
+		g, w := tieOrder(got), tieOrder(want)
+		if !slices.Equal(g, got) || !slices.Equal(w, want) {
+			note = " (entries with equal bytes listed in another order)"
+		}
+		got, want = g, w
+	}
+	var diffs []string
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Addr != w.Addr || (exact && (g.Bytes != w.Bytes || g.Flows != w.Flows)) {
+			diffs = append(diffs, fmt.Sprintf("#%d %s %d flows %d bytes, want %s %d flows %d bytes", i+1, g.Addr, g.Flows, g.Bytes,
+				w.Addr, w.Flows, w.Bytes))
+		}
+	}
+	if len(diffs) > 0 {
+		return false, strings.Join(diffs[:min(3, len(diffs))], "; ") + note
+	}
+	return true, fmt.Sprintf("%d entries%s", len(got), note)
+}
+
+// tieOrder sorts a top list by bytes (descending), then address.
+func tieOrder(es []topEntry) []topEntry {
+	out := slices.Clone(es)
+	slices.SortStableFunc(out, func(a, b topEntry) int {
+		if a.Bytes != b.Bytes {
+			return cmp.Compare(b.Bytes, a.Bytes)
+		}
+		return a.Addr.Compare(b.Addr)
+	})
+	return out
+}
+
+// lookPath finds an executable, saying why not.
+func lookPath(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s not found on PATH", name)
+	}
+	return p, nil
+}
