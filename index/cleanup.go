@@ -28,6 +28,8 @@ type segLoc struct {
 func (s *Store) cleanup() (CleanupStats, error) {
 	var st CleanupStats
 	var del [][]byte
+	s.forgetSources()
+	defer s.forgetSources()
 	err := s.db.View(func(txn *badger.Txn) error {
 		complete, err := s.completeSources(txn)
 		if err != nil {
@@ -49,7 +51,7 @@ func (s *Store) cleanup() (CleanupStats, error) {
 			if err != nil {
 				return err
 			}
-			if complete[loc.owner] != nil && hasManifest {
+			if complete[loc.owner] && hasManifest {
 				keep[seg] = true
 				continue
 			}
@@ -82,7 +84,7 @@ func (s *Store) cleanup() (CleanupStats, error) {
 
 // pendingSourceKeys returns the keys (source and hash index) of every
 // source that is not complete.
-func pendingSourceKeys(txn *badger.Txn, complete map[uint32]*Source) ([][]byte, error) {
+func pendingSourceKeys(txn *badger.Txn, complete map[uint32]bool) ([][]byte, error) {
 	var out [][]byte
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSourceBy}, PrefetchValues: true})
 	defer it.Close()
@@ -95,7 +97,7 @@ func pendingSourceKeys(txn *badger.Txn, complete map[uint32]*Source) ([][]byte, 
 			return nil, fmt.Errorf("cannot read source index: %w", ErrCorrupt)
 		}
 		id := binary.BigEndian.Uint32(v)
-		if complete[id] == nil {
+		if !complete[id] {
 			out = append(out, it.Item().KeyCopy(nil), sourceKey(id))
 		}
 	}

@@ -77,7 +77,7 @@ func (s *Store) livePartitions() ([][]*Manifest, error) {
 	err = s.forPartitions(txn, Everything(), &ScanStats{}, func(segs []*Manifest) (bool, error) {
 		var live []*Manifest
 		for _, m := range segs {
-			if complete[m.Owner] != nil {
+			if complete[m.Owner] {
 				live = append(live, m)
 			}
 		}

@@ -69,7 +69,7 @@ func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
 		st.Partitions++
 		var live []*Manifest
 		for _, m := range segs {
-			if complete[m.Owner] == nil {
+			if !complete[m.Owner] {
 				continue
 			}
 			if !overlaps(q, m.MinStart, m.MaxStart, m.MaxEnd) {

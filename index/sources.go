@@ -98,26 +98,40 @@ func (s *Store) Sources() ([]*Source, error) {
 	return out, err
 }
 
-// completeSources returns the ids of complete sources; segments of any
-// other source are invisible to queries.
-func (s *Store) completeSources(txn *badger.Txn) (map[uint32]*Source, error) {
-	out := map[uint32]*Source{}
+// completeSources returns the ids of complete sources; segments owned by
+// any other source are invisible to queries. The set is read once and
+// kept until a source completes or is removed.
+func (s *Store) completeSources(txn *badger.Txn) (map[uint32]bool, error) {
+	s.completeMu.Lock()
+	defer s.completeMu.Unlock()
+	if s.complete != nil {
+		return s.complete, nil
+	}
+	out := map[uint32]bool{}
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		v, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return nil, err
+		var src struct {
+			ID     uint32 `json:"id"`
+			Status string `json:"status"`
 		}
-		var src Source
-		if err := json.Unmarshal(v, &src); err != nil {
-			return nil, fmt.Errorf("cannot decode source: %v: %w", err, ErrCorrupt)
+		err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &src) })
+		if err != nil {
+			return nil, fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
 		}
 		if src.Status == StatusComplete {
-			out[src.ID] = &src
+			out[src.ID] = true
 		}
 	}
+	s.complete = out
 	return out, nil
+}
+
+// forgetSources drops the cached set of complete sources.
+func (s *Store) forgetSources() {
+	s.completeMu.Lock()
+	s.complete = nil
+	s.completeMu.Unlock()
 }
 
 // HashHex formats a SHA-256 the way sources store it.

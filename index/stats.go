@@ -39,7 +39,7 @@ func (s *Store) Stats() (StoreStats, error) {
 	parts := map[int64]bool{}
 	err = s.forPartitions(txn, Everything(), &ScanStats{}, func(segs []*Manifest) (bool, error) {
 		for _, m := range segs {
-			if complete[m.Owner] == nil {
+			if !complete[m.Owner] {
 				continue
 			}
 			if st.Segments == 0 || m.MinStart < st.MinStart {

@@ -46,6 +46,9 @@ type Store struct {
 	now      func() time.Time
 	segRows  int
 	idMu     sync.Mutex // serialises segment id allocation
+	// complete caches the ids of complete sources (completeSources).
+	completeMu sync.Mutex
+	complete   map[uint32]bool
 	// Cleaned says what the read-write open removed (pending sources'
 	// segments and orphan keys).
 	Cleaned CleanupStats

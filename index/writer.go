@@ -294,6 +294,7 @@ func (w *Writer) Commit(res SourceResult) (*Source, error) {
 		crashPoint(CrashBeforeLast)
 		err := newSegmentWriter(w.s).write(w, *last)
 		last.rows.release()
+		w.s.forgetSources()
 		if err != nil {
 			w.err = err
 			return nil, err
@@ -301,7 +302,9 @@ func (w *Writer) Commit(res SourceResult) (*Source, error) {
 		return &final, nil
 	}
 	crashPoint(CrashBeforeComplete)
-	if err := w.s.db.Update(func(txn *badger.Txn) error { return w.complete(txn, &final) }); err != nil {
+	err := w.s.db.Update(func(txn *badger.Txn) error { return w.complete(txn, &final) })
+	w.s.forgetSources()
+	if err != nil {
 		return nil, err
 	}
 	return &final, nil
@@ -318,6 +321,7 @@ func (w *Writer) Abort() error {
 func flushers() int { return max(1, min(runtime.GOMAXPROCS(0), 8)) }
 
 func (w *Writer) complete(txn *badger.Txn, src *Source) error {
+	w.s.forgetSources()
 	if err := putSource(txn, src); err != nil {
 		return err
 	}
