@@ -62,7 +62,21 @@ func (s *Store) Compact() (CompactStats, error) {
 		st.SegmentsAfter += n
 		st.Rows += rows
 	}
+	if st.Partitions > 0 {
+		s.reclaim()
+	}
 	return st, nil
+}
+
+// reclaim gives back the space of deleted blocks: the LSM tree is
+// compacted so that the value log knows what is garbage, then value log
+// files that are mostly garbage are rewritten.
+func (s *Store) reclaim() {
+	if err := s.db.Flatten(1); err != nil {
+		return
+	}
+	for s.db.RunValueLogGC(0.3) == nil {
+	}
 }
 
 // livePartitions returns the visible segments, grouped by partition.
