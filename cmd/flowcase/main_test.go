@@ -388,3 +388,29 @@ func TestFrozenStoreV1(t *testing.T) {
 		t.Fatalf("the frozen store reads differently: %d lines, want %d", len(sortedLines(got)), len(sortedLines(string(want))))
 	}
 }
+
+// TestQueryReadOnlyMedia: a store on a read-only file system (evidence on
+// write-protected media) stays queryable. Needs a read-only bind mount:
+// skipped where mounting is not allowed.
+func TestQueryReadOnlyMedia(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, writeNDJSON(t, dir, "a.ndjson", 500, 40))
+	want := mustRun(t, "query", "flows", "--store", store, "--format", "ndjson")
+	mnt := filepath.Join(dir, "ro")
+	os.Mkdir(mnt, 0o755)
+	if err := exec.Command("mount", "--bind", store, mnt).Run(); err != nil {
+		t.Skipf("cannot bind-mount here: %v", err)
+	}
+	defer exec.Command("umount", mnt).Run()
+	if err := exec.Command("mount", "-o", "remount,ro,bind", mnt).Run(); err != nil {
+		t.Skipf("cannot remount read-only here: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(mnt, "probe"), nil, 0o644); err == nil {
+		t.Skip("the mount is still writable")
+	}
+	if got := mustRun(t, "query", "flows", "--store", mnt, "--format", "ndjson"); got != want {
+		t.Fatal("the read-only store answers differently")
+	}
+	mustRun(t, "info", "--store", mnt)
+}
