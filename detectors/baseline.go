@@ -100,6 +100,7 @@ type Baseline struct {
 	addrs       *addrTab // own, or the Suite's
 	talkers     []Counts // by source address id
 	timeline    *Timeline
+	sync        func() // brings every record in (a Suite's batch); nil standalone
 }
 
 // NewBaseline returns a baseline.
@@ -140,6 +141,9 @@ func (b *Baseline) add(r *flow.Record, src uint32) {
 
 // Summary returns the baseline.
 func (b *Baseline) Summary() BaselineSummary {
+	if b.sync != nil {
+		b.sync()
+	}
 	s := BaselineSummary{
 		TotalFlows: b.total.Flows, TotalBytes: b.total.RawBytes,
 		BytesIn: b.in, BytesOut: b.out, Packets: b.pin, PacketsOut: b.pout,

@@ -154,26 +154,75 @@ type tripleKey struct {
 	proto uint8
 }
 
+// A triple's state has two tiers. Most triples of a large capture are seen
+// once (a client reaching a site once in a week), and a candidate needs at
+// least three connections, so a triple's first connection is kept in a
+// compact beaconFirst (40 bytes, plus about 11 in the index); the second
+// makes it a full beaconState (112 bytes, its observations beyond the
+// second in blocks of seven), to which the index then points, and the
+// first is reused. A first connection that does not fit the compact form
+// (two origins, a size or time span beyond 32 bits) gets a full state at
+// once. No state holds a pointer: the collector never scans them.
+
+// beaconFirst is a triple's first connection (recs 0: unused).
+type beaconFirst struct {
+	src, dst uint32
+	port     uint16
+	proto    uint8
+	recs     uint8  // records of the first connection
+	orig     uint32 // their origin
+	raw      uint32 // bytes of the first connection (both ways, raw)
+	dLast    uint32 // ns from its start to its last record's start
+	start    int64
+	end      int64
+}
+
+// References in the index: a first connection's index plus 1, or a full
+// state's index with fullRef set.
+const fullRef = 1 << 31
+
 type beaconState struct {
-	key   tripleKey
-	count uint64
-	size0 uint32      // bytes of the first connection
-	obs   []beaconObs // from the second connection on, at most MaxIntervals
-	ev    evAcc       // first and last start, records, bytes, origins
+	src, dst   uint32
+	port       uint16
+	proto      uint8
+	size0      uint32 // bytes of the first connection
+	head, tail uint32 // blocks of observations beyond inline, index plus 1
+	count      uint64
+	ev         evCompact    // first and last start, records, bytes, origins
+	inline     [2]beaconObs // the first two observations
 }
 
 // beaconObs is one connection after the first: the milliseconds since the
-// previous start, and its bytes.
+// previous start, and its bytes. A triple keeps at most MaxIntervals.
 type beaconObs struct{ ival, size uint32 }
+
+// obsBlock holds observations beyond a state's inline ones.
+type obsBlock struct {
+	o    [7]beaconObs
+	next uint32 // index plus 1; 0: the last block
+	_    uint32
+}
+
+func (s *beaconState) key() tripleKey { return tripleKey{pair(s.src, s.dst), s.port, s.proto} }
 
 // Beacon detects beaconing. Feed it records in start order with Add, then
 // read Findings.
 type Beacon struct {
-	cfg     BeaconConfig
-	tr      *tracker
-	sync    func() // brings every record's connections in
-	triples map[tripleKey]int32
-	slab    []beaconState
+	cfg       BeaconConfig
+	tr        *tracker
+	sync      func() // brings every record's connections in
+	index     refIndex
+	first     chunked[beaconFirst]
+	freeFirst []uint32 // first connections reused after promotion
+	full      chunked[beaconState]
+	blocks    chunked[obsBlock]
+	origins   originLists
+	// sampOf is the sampling interval of each origin id, learnt from the
+	// connections (a compact first connection keeps its origin only).
+	sampOf []uint32
+	// hashes is addConns' scratch; touched keeps its loads alive.
+	hashes  []uint64
+	touched uint64
 }
 
 // NewBeacon returns a beaconing detector.
@@ -186,7 +235,9 @@ func NewBeacon(cfg BeaconConfig) *Beacon {
 }
 
 func newBeacon(cfg BeaconConfig) *Beacon {
-	return &Beacon{cfg: cfg.withDefaults(), triples: make(map[tripleKey]int32)}
+	b := &Beacon{cfg: cfg.withDefaults()}
+	b.index.init()
+	return b
 }
 
 // Add feeds one record; records must come in non-decreasing Start order.
@@ -196,31 +247,193 @@ func (b *Beacon) addConn(c *conn) {
 	if c.icmpErr || c.src == 0 || c.dst == 0 {
 		return
 	}
-	k := tripleKey{pair(c.src, c.dst), c.dport, c.proto}
-	i, ok := b.triples[k]
-	if !ok {
-		i = int32(len(b.slab))
-		b.triples[k] = i
-		b.slab = append(b.slab, beaconState{key: k})
-	}
-	s := &b.slab[i]
-	size := uint32(min(c.fwdBytes+c.revBytes, math.MaxUint32))
-	s.count++
-	switch {
-	case s.count == 1:
-		s.size0 = size
-	case len(s.obs) < b.cfg.MaxIntervals:
-		if s.obs == nil {
-			s.obs = make([]beaconObs, 0, 8)
-		}
-		s.obs = append(s.obs, beaconObs{uint32(min((c.start-s.ev.lastStart)/1e6, math.MaxUint32)), size})
-	}
-	s.ev.addConn(c)
+	b.addConnHash(c, tripleHash(c))
 }
 
-func (b *Beacon) excluded(k tripleKey) bool {
+func tripleHash(c *conn) uint64 {
+	return mix(uint64(c.src)<<32|uint64(c.dst), uint64(c.dport)<<8|uint64(c.proto))
+}
+
+// addConns adds a batch of connections, first touching the index slot of
+// each so their cache misses overlap.
+func (b *Beacon) addConns(cs []conn) {
+	b.hashes = b.hashes[:0]
+	for i := range cs {
+		b.hashes = append(b.hashes, tripleHash(&cs[i]))
+	}
+	// Loops of independent loads, so many are in flight at once: the index
+	// slots, then the states they (likely) point to.
+	var sum uint64
+	slots, shift := b.index.slots, b.index.shift
+	for _, h := range b.hashes {
+		sum += slots[h>>shift]
+	}
+	mask := len(slots) - 1
+	for _, h := range b.hashes {
+		for j := int(h >> shift); slots[j] != 0; j = (j + 1) & mask {
+			if s := slots[j]; s&^0xffffffff == h&^0xffffffff {
+				if ref := uint32(s); ref&fullRef != 0 {
+					sum += b.full.at(ref &^ fullRef).count
+				} else {
+					sum += uint64(b.first.at(ref - 1).raw)
+				}
+				break
+			}
+		}
+	}
+	b.touched += sum
+	for i := range cs {
+		if c := &cs[i]; !c.icmpErr && c.src != 0 && c.dst != 0 {
+			b.addConnHash(c, b.hashes[i])
+		}
+	}
+}
+
+func (b *Beacon) addConnHash(c *conn, h uint64) {
+	ref, slot, ok := b.index.find(h, func(ref uint32) bool {
+		if ref&fullRef != 0 {
+			s := b.full.at(ref &^ fullRef)
+			return s.src == c.src && s.dst == c.dst && s.port == c.dport && s.proto == c.proto
+		}
+		f := b.first.at(ref - 1)
+		return f.src == c.src && f.dst == c.dst && f.port == c.dport && f.proto == c.proto
+	})
+	if !ok {
+		b.index.insert(slot, h, b.addFirst(c))
+		return
+	}
+	if ref&fullRef == 0 {
+		ref = b.promote(ref - 1)
+		b.index.set(slot, ref)
+	}
+	s := b.full.at(ref &^ fullRef)
+	size := uint32(min(c.fwdBytes+c.revBytes, math.MaxUint32))
+	if n := min(s.count-1, uint64(b.cfg.MaxIntervals)); n < uint64(b.cfg.MaxIntervals) {
+		b.putObs(s, int(n), beaconObs{uint32(min((c.start-s.ev.lastStart)/1e6, math.MaxUint32)), size})
+	}
+	s.count++
+	s.ev.addConn(c, &b.origins)
+}
+
+// putObs stores observation n (0-based) of s, the next one.
+func (b *Beacon) putObs(s *beaconState, n int, o beaconObs) {
+	if n < len(s.inline) {
+		s.inline[n] = o
+		return
+	}
+	n -= len(s.inline)
+	if n%len(obsBlock{}.o) == 0 {
+		i := b.blocks.add(obsBlock{}) + 1
+		if s.tail == 0 {
+			s.head = i
+		} else {
+			b.blocks.at(s.tail - 1).next = i
+		}
+		s.tail = i
+	}
+	b.blocks.at(s.tail - 1).o[n%len(obsBlock{}.o)] = o
+}
+
+// eachObs calls f with the observations of s, in order.
+func (b *Beacon) eachObs(s *beaconState, f func(o beaconObs)) {
+	n := int(min(s.count-1, uint64(b.cfg.MaxIntervals)))
+	for i := range min(n, len(s.inline)) {
+		f(s.inline[i])
+	}
+	n -= len(s.inline)
+	for blk := s.head; blk != 0 && n > 0; {
+		bl := b.blocks.at(blk - 1)
+		for i := range min(n, len(bl.o)) {
+			f(bl.o[i])
+		}
+		n -= len(bl.o)
+		blk = bl.next
+	}
+}
+
+// addFirst adds a triple's first connection, compact when it fits, and
+// returns its reference.
+func (b *Beacon) addFirst(c *conn) uint32 {
+	raw := c.fwdBytes + c.revBytes
+	dLast := c.lastStart - c.start
+	if c.nOrigin == 1 && c.records > 0 && c.records <= math.MaxUint8 && raw <= math.MaxUint32 &&
+		dLast >= 0 && dLast <= math.MaxUint32 && b.learnSamp(c.origin[0], c.scaled, raw) {
+		f := beaconFirst{src: c.src, dst: c.dst, port: c.dport, proto: c.proto, recs: uint8(c.records), orig: c.origin[0],
+			raw: uint32(raw), dLast: uint32(dLast), start: c.start, end: c.end}
+		if n := len(b.freeFirst); n > 0 {
+			i := b.freeFirst[n-1]
+			b.freeFirst = b.freeFirst[:n-1]
+			*b.first.at(i) = f
+			return i + 1
+		}
+		return b.first.add(f) + 1
+	}
+	i := b.full.add(beaconState{src: c.src, dst: c.dst, port: c.dport, proto: c.proto, count: 1,
+		size0: uint32(min(raw, math.MaxUint32))})
+	b.full.at(i).ev.addConn(c, &b.origins)
+	return i | fullRef
+}
+
+// learnSamp checks that scaled bytes are raw bytes times one sampling
+// interval, the one of origin o, and remembers it.
+func (b *Beacon) learnSamp(o uint32, scaled, raw uint64) bool {
+	if int(o) >= len(b.sampOf) {
+		b.sampOf = append(b.sampOf, make([]uint32, int(o)+1-len(b.sampOf))...)
+	}
+	if raw == 0 {
+		return scaled == 0
+	}
+	if scaled%raw != 0 || scaled/raw > math.MaxUint32 {
+		return false
+	}
+	samp := uint32(scaled / raw)
+	if b.sampOf[o] == 0 {
+		b.sampOf[o] = samp
+	}
+	return b.sampOf[o] == samp
+}
+
+// promote turns the compact first connection i into a full state, frees
+// it and returns the full state's reference.
+func (b *Beacon) promote(i uint32) uint32 {
+	f := b.first.at(i)
+	s := beaconState{src: f.src, dst: f.dst, port: f.port, proto: f.proto, count: 1, size0: f.raw}
+	s.ev.addSpan(f.start, f.start+int64(f.dLast), f.end, uint64(f.recs), uint64(f.raw), uint64(f.raw)*uint64(b.sampOf[f.orig]))
+	s.ev.origin(f.orig, &b.origins)
+	*f = beaconFirst{}
+	b.freeFirst = append(b.freeFirst, i)
+	return b.full.add(s) | fullRef
+}
+
+// slab calls yield with every triple's key and connection count.
+func (b *Beacon) slab(yield func(int, tripleCount) bool) {
+	b.sync()
+	n := 0
+	for i := range b.first.len() {
+		if f := b.first.at(uint32(i)); f.recs != 0 {
+			if !yield(n, tripleCount{key: tripleKey{pair(f.src, f.dst), f.port, f.proto}, count: 1}) {
+				return
+			}
+			n++
+		}
+	}
+	for i := range b.full.len() {
+		s := b.full.at(uint32(i))
+		if !yield(n, tripleCount{key: s.key(), count: s.count}) {
+			return
+		}
+		n++
+	}
+}
+
+type tripleCount struct {
+	key   tripleKey
+	count uint64
+}
+
+func (b *Beacon) excluded(port uint16, proto uint8) bool {
 	for _, e := range b.cfg.Exclude {
-		if e.Proto == k.proto && e.Port == k.port {
+		if e.Proto == proto && e.Port == port {
 			return true
 		}
 	}
@@ -237,29 +450,27 @@ func (b *Beacon) window() int64 {
 
 // Findings returns the candidates that score at or above Threshold, by
 // score descending, then source, destination, port, protocol.
-func (b *Beacon) Findings() []BeaconFinding {
-	out := b.Candidates()
-	out = slices.DeleteFunc(out, func(f BeaconFinding) bool { return f.Score < b.cfg.Threshold })
-	return out
-}
+func (b *Beacon) Findings() []BeaconFinding { return b.candidates(b.cfg.Threshold) }
 
 // Candidates returns every (source, destination, port) with enough
 // connections, scored, whatever its score (for calibration and for
 // investigators who want to look below the threshold), in Findings' order.
-func (b *Beacon) Candidates() []BeaconFinding {
+func (b *Beacon) Candidates() []BeaconFinding { return b.candidates(math.Inf(-1)) }
+
+// candidates returns the candidates whose score is not below floor.
+func (b *Beacon) candidates(floor float64) []BeaconFinding {
 	b.sync()
 	var out []BeaconFinding
 	var sc scratch
 	win := b.window()
-	for i := range b.slab {
-		s := &b.slab[i]
-		if s.count < uint64(b.cfg.MinConnections) || b.excluded(s.key) {
-			continue
+	b.full.each(func(_ uint32, s *beaconState) {
+		if s.count < uint64(b.cfg.MinConnections) || b.excluded(s.port, s.proto) {
+			return
 		}
-		if f, ok := b.finding(s, win, &sc); ok {
+		if f, ok := b.finding(s, win, &sc, floor); ok {
 			out = append(out, f)
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b BeaconFinding) int {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), a.Source.Compare(b.Source),
 			a.Destination.Compare(b.Destination), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto))
@@ -269,12 +480,15 @@ func (b *Beacon) Candidates() []BeaconFinding {
 
 type scratch struct{ x, y, abs []float64 }
 
-func (b *Beacon) finding(s *beaconState, win int64, sc *scratch) (BeaconFinding, bool) {
+// finding scores a candidate; it returns false when the median interval is
+// below MinInterval or the score below floor (then without its evidence).
+func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) (BeaconFinding, bool) {
 	sc.x, sc.y = sc.x[:0], append(sc.y[:0], float64(s.size0))
-	for _, o := range s.obs {
+	b.eachObs(s, func(o beaconObs) {
 		sc.x = append(sc.x, float64(o.ival)/1e3)
 		sc.y = append(sc.y, float64(o.size))
-	}
+	})
+	nObs := len(sc.x)
 	var iv robust
 	iv, sc.abs = describe(sc.x, sc.abs)
 	if iv.Median*1e9 < float64(b.cfg.MinInterval) {
@@ -282,23 +496,26 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch) (BeaconFinding,
 	}
 	var sz robust
 	sz, sc.abs = describe(sc.y, sc.abs)
-	src, dst := unpair(s.key.pair)
 	f := BeaconFinding{
-		Source: b.tr.addrs.addr(src), Destination: b.tr.addrs.addr(dst), Port: s.key.port, Proto: flow.ProtoName(s.key.proto),
+		Source: b.tr.addrs.addr(s.src), Destination: b.tr.addrs.addr(s.dst), Port: s.port, Proto: flow.ProtoName(s.proto),
 		ConnectionCount: s.count, Severity: "critical", Indicator: IndicatorBeacon,
 		MeanInterval:   round(float64(s.ev.lastStart-s.ev.first) / 1e9 / float64(s.count-1)),
 		MedianInterval: round(iv.Median), MADInterval: round(iv.MAD), BowleySkew: round(iv.Bowley),
 		JitterRatio: round(iv.MAD / iv.Median),
 		MedianBytes: round(sz.Median), MADBytes: round(sz.MAD), SizeBowley: round(sz.Bowley),
-		IntervalsEvaluated: len(s.obs),
+		IntervalsEvaluated: nObs,
 	}
 	if win > 0 {
 		f.Coverage = round(clamp01(float64(s.count-1) * iv.Median * 1e9 / float64(win)))
 	}
-	f.Parts = beaconParts(iv, sz, f.Coverage, len(s.obs))
+	f.Parts = beaconParts(iv, sz, f.Coverage, nObs)
 	f.Score = round(f.Parts.score())
-	f.Evidence = s.ev.evidence(pairFilter(f.Source, f.Destination)+" and port "+
-		strconv.Itoa(int(s.key.port))+" and proto "+protoWord(s.key.proto), b.tr.origs)
+	if f.Score < floor {
+		return BeaconFinding{}, false
+	}
+	ev := s.ev.acc(b.origins)
+	f.Evidence = ev.evidence(pairFilter(f.Source, f.Destination)+" and port "+
+		strconv.Itoa(int(s.port))+" and proto "+protoWord(s.proto), b.tr.origs)
 	return f, true
 }
 

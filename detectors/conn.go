@@ -80,8 +80,8 @@ type conn struct {
 	origin             [2]uint32 // origin ids of its records (the first two distinct)
 	nOrigin            uint8
 	used, emitted      bool
-	detached           bool  // replaced in the table by a newer connection
-	exfilPair          int32 // the Exfil pair of its records, plus 1 (0: not yet known)
+	detached           bool   // replaced in the table by a newer connection
+	exfilPair          uint32 // the reference of its records' Exfil pair (0: not yet known)
 }
 
 func (c *conn) flags() uint8 { return c.fwdFlags | c.revFlags }
@@ -255,11 +255,16 @@ func newTracker(cfg ConnConfig) *tracker {
 
 // add joins r into its connection and says what it found.
 func (t *tracker) add(r *flow.Record) recView {
+	return t.addIDs(r, t.addrs.id(r.SrcAddr), t.addrs.id(r.DstAddr))
+}
+
+// addIDs is add for a record whose addresses have ids src and dst.
+func (t *tracker) addIDs(r *flow.Record, src, dst uint32) recView {
 	if !t.seen {
 		t.seen, t.first = true, r.Start
 	}
 	t.clock = max(t.clock, r.Start)
-	v := recView{src: t.addrs.id(r.SrcAddr), dst: t.addrs.id(r.DstAddr), orig: t.origs.id(r)}
+	v := recView{src: src, dst: dst, orig: t.origs.id(r)}
 	k, srcLo := canon(r, v.src, v.dst)
 	slot, found := t.table.find(k)
 	if found {

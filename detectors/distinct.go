@@ -1,6 +1,11 @@
 package detectors
 
-import "github.com/flowcase/flowcase/internal/flow"
+import (
+	"math"
+	"math/bits"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
 
 // distinct is the sliding-window engine behind scans and sweeps: per state
 // key PK (a pair, or a source and port) it counts distinct keys K (ports,
@@ -11,22 +16,63 @@ import "github.com/flowcase/flowcase/internal/flow"
 // qualified, each new attempt. A qualifying attempt more than window after
 // the episode's last attempt closes it and opens a new one, so adjacent
 // qualifying windows merge into one episode.
-type distinct[PK comparable, K comparable] struct {
+//
+// States live in an open-addressing table of 80-byte slots. Most states
+// of a large capture never hold two distinct keys at once (a client
+// reaching one site, or one resolver, now and then), and such a state cannot
+// qualify when need is 2 or more, so while its window holds at most one
+// key, all its attempts with the same origin, it stays in its slot (a light
+// state): its one window entry, its protocols and its origin. A second
+// live key, another origin, an ICMP unreachable or a count beyond 32 bits
+// makes it a full dstate, which the slot then points to, built as the same
+// attempts would have left it.
+//
+// Once per window of stream time, at an attempt at t, the states idle
+// since t-window are dropped (their episodes closed): lazily, a state
+// whose last attempt is at or before the latest such cut is treated as
+// dropped when it is next looked up, and purged when the table fills up,
+// so no sweep walks the table.
+type distinct[PK ~uint64, K windowKey] struct {
 	need      int
 	window    int64
 	minFailed float64
-	states    map[PK]*dstate[K]
-	pool      []*dstate[K]
+	tab       []dslot[K] // by PK (never 0); pk 0: empty
+	n         int
+	shift     uint // 64 - log2(len(tab))
+	full      []dstate[K]
+	free      []uint32 // indices of unused full states
 	nextSweep int64
+	deadCut   int64    // states whose last attempt is at or before it are dropped
+	touched   uint64   // keeps touch's loads alive
+	pks       []uint64 // touch's scratch
 	// closed receives every episode that can no longer grow.
 	closed func(pk PK, ep *episode[K])
 }
 
-type dstate[K comparable] struct {
+// dslot is a state's key, its last attempt and either its light state or
+// the index of its full state. A light state's window entry is key with
+// att attempts (fail failed) since it became live, none absorbed: pending
+// since first, ending by end, with flows records and raw and scaled bytes.
+type dslot[K windowKey] struct {
+	pk     uint64
+	lastT  int64
+	first  int64
+	end    int64
+	raw    uint64
+	scaled uint64
+	att    uint32
+	fail   uint32
+	flows  uint32
+	full   uint32 // index of the full state plus 1; 0: light
+	orig   uint32 // the origin of every attempt (light)
+	key    K
+	protos uint8
+}
+
+type dstate[K windowKey] struct {
 	win       window[K]
 	ep        *episode[K]
 	qualified bool
-	lastT     int64
 	protos    uint8 // protoBit of every attempt since the state was made
 	recent    []recentOrigin
 	unreach   uint64 // ICMP unreachables not yet in an episode
@@ -40,7 +86,7 @@ type recentOrigin struct {
 }
 
 // episode is a run of qualifying windows of one state key.
-type episode[K comparable] struct {
+type episode[K windowKey] struct {
 	keys             map[K]struct{}
 	attempts, failed uint64
 	unreach          uint64
@@ -48,9 +94,104 @@ type episode[K comparable] struct {
 	ev               evAcc
 }
 
-func newDistinct[PK comparable, K comparable](need int, window int64, minFailed float64, closed func(PK, *episode[K])) *distinct[PK, K] {
-	return &distinct[PK, K]{need: need, window: window, minFailed: minFailed,
-		states: make(map[PK]*dstate[K]), closed: closed}
+const distinctMin = 1 << 8
+
+func newDistinct[PK ~uint64, K windowKey](need int, window int64, minFailed float64, closed func(PK, *episode[K])) *distinct[PK, K] {
+	d := &distinct[PK, K]{need: need, window: window, minFailed: minFailed, closed: closed, deadCut: math.MinInt64}
+	d.tab, d.shift = make([]dslot[K], distinctMin), uint(64-bits.TrailingZeros(distinctMin))
+	return d
+}
+
+// touch loads the home slots of the state keys pks (see batchSink) in a
+// loop of independent loads, so many are in flight at once.
+func (d *distinct[PK, K]) touch(pks []uint64) {
+	var sum uint64
+	for i, pk := range pks {
+		pks[i] = uint64(d.home(pk))
+	}
+	for _, h := range pks {
+		sum += d.tab[h].pk
+	}
+	d.touched += sum
+}
+
+func (d *distinct[PK, K]) home(pk uint64) int { return int(mix(pk, 0x2d358dccaa6c78a5) >> d.shift) }
+
+// find returns the slot of pk and whether it holds pk; when it does not,
+// the slot is where pk goes.
+func (d *distinct[PK, K]) find(pk uint64) (int, bool) {
+	mask := len(d.tab) - 1
+	for i := d.home(pk); ; i = (i + 1) & mask {
+		s := &d.tab[i]
+		if s.pk == pk {
+			return i, true
+		}
+		if s.pk == 0 {
+			return i, false
+		}
+	}
+}
+
+// del empties slot i, shifting later entries of its probe run back.
+func (d *distinct[PK, K]) del(i int) {
+	mask := len(d.tab) - 1
+	for j := (i + 1) & mask; d.tab[j].pk != 0; j = (j + 1) & mask {
+		h := d.home(d.tab[j].pk)
+		// Move j to i when its home is not within (i, j] cyclically.
+		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
+			d.tab[i] = d.tab[j]
+			i = j
+		}
+	}
+	d.tab[i] = dslot[K]{}
+	d.n--
+}
+
+// dead reports whether the state in s has been dropped.
+func (d *distinct[PK, K]) dead(s *dslot[K]) bool { return s.lastT <= d.deadCut }
+
+// drop closes a dropped state's episode and frees its full state.
+func (d *distinct[PK, K]) drop(s *dslot[K]) {
+	if s.full == 0 {
+		return
+	}
+	st := &d.full[s.full-1]
+	if st.ep != nil {
+		d.closed(PK(s.pk), st.ep)
+	}
+	st.win.reset()
+	*st = dstate[K]{win: st.win, recent: st.recent[:0]}
+	d.free = append(d.free, s.full-1)
+	s.full = 0
+}
+
+// reserve makes room for one more state: when the load would pass 1/2,
+// the dropped states are purged in place and, if the live ones still load
+// it beyond 1/4, the table doubles.
+func (d *distinct[PK, K]) reserve() {
+	if 2*(d.n+1) <= len(d.tab) {
+		return
+	}
+	for i := 0; i < len(d.tab); {
+		if s := &d.tab[i]; s.pk != 0 && d.dead(s) {
+			d.drop(s)
+			d.del(i) // moves a later entry of the run to i, if any: look at i again
+			continue
+		}
+		i++
+	}
+	if 4*(d.n+1) <= len(d.tab) {
+		return
+	}
+	old := d.tab
+	d.tab = make([]dslot[K], 2*len(old))
+	d.shift--
+	for i := range old {
+		if s := &old[i]; s.pk != 0 {
+			j, _ := d.find(s.pk)
+			d.tab[j] = *s
+		}
+	}
 }
 
 func protoBit(p uint8) uint8 {
@@ -71,12 +212,32 @@ func protoBit(p uint8) uint8 {
 func (d *distinct[PK, K]) attempt(pk PK, key K, c *conn) {
 	t := c.start
 	d.sweepIdle(t)
-	st := d.states[pk]
-	if st == nil {
-		st = d.newState()
-		d.states[pk] = st
+	d.reserve()
+	i, found := d.find(uint64(pk))
+	sl := &d.tab[i]
+	if found && d.dead(sl) {
+		d.drop(sl)
+		*sl = dslot[K]{}
+		found = false
+		d.n--
 	}
-	st.lastT = t
+	switch {
+	case !found:
+		d.n++
+		if d.need >= 2 && c.nOrigin == 1 {
+			*sl = dslot[K]{pk: uint64(pk), lastT: math.MinInt64, orig: c.origin[0]}
+			d.light(sl, key, c)
+			return
+		}
+		*sl = dslot[K]{pk: uint64(pk), full: d.newState() + 1}
+	case sl.full == 0:
+		if d.lightAttempt(sl, key, c) {
+			return
+		}
+		d.promote(sl)
+	}
+	sl.lastT = t
+	st := &d.full[sl.full-1]
 	st.protos |= protoBit(c.proto)
 	st.note(c)
 	st.win.expire(t - d.window)
@@ -98,6 +259,54 @@ func (d *distinct[PK, K]) attempt(pk PK, key K, c *conn) {
 		st.ep.protos |= st.protos
 	}
 	st.qualified = true
+}
+
+// lightAttempt counts c on a light state if it stays light (its window then
+// holds one key, so it does not qualify), and reports whether it did.
+func (d *distinct[PK, K]) lightAttempt(sl *dslot[K], key K, c *conn) bool {
+	if c.nOrigin != 1 || c.origin[0] != sl.orig {
+		return false
+	}
+	if sl.lastT > c.start-d.window { // the key is live
+		if sl.key != key || sl.flows > math.MaxUint32-c.records || sl.att == math.MaxUint32 {
+			return false
+		}
+	}
+	d.light(sl, key, c)
+	return true
+}
+
+// light counts c on a light state whose key is key or has expired (as
+// window.expire and window.touch would).
+func (d *distinct[PK, K]) light(sl *dslot[K], key K, c *conn) {
+	t := c.start
+	if sl.lastT <= t-d.window {
+		sl.key, sl.att, sl.fail, sl.flows, sl.first, sl.end, sl.raw, sl.scaled = key, 0, 0, 0, t, 0, 0, 0
+	}
+	sl.lastT = t
+	sl.end = max(sl.end, c.end)
+	sl.att++
+	if c.failed() {
+		sl.fail++
+	}
+	sl.flows += c.records
+	sl.raw += c.fwdBytes + c.revBytes
+	sl.scaled += c.scaled
+	sl.protos |= protoBit(c.proto)
+}
+
+// promote gives a light state its full state, as its attempts would have
+// left it.
+func (d *distinct[PK, K]) promote(sl *dslot[K]) {
+	i := d.newState()
+	st := &d.full[i]
+	st.protos = sl.protos
+	st.noteOrigin(sl.orig, sl.lastT)
+	w := &st.win
+	w.q = append(w.q, went[K]{key: sl.key, last: sl.lastT, attempts: sl.att, failed: sl.fail, pAtt: sl.att, pFail: sl.fail,
+		pFirst: sl.first, pEnd: sl.end, pRaw: sl.raw, pScaled: sl.scaled, pFlows: uint64(sl.flows)})
+	w.live, w.attempts, w.failed = 1, uint64(sl.att), uint64(sl.fail)
+	sl.full = i + 1
 }
 
 func (d *distinct[PK, K]) qualifies(w *window[K]) bool {
@@ -161,10 +370,20 @@ func (st *dstate[K]) noteOrigin(id uint32, t int64) {
 // unreachable counts n ICMP unreachable messages that pk's target sent
 // back, from t on.
 func (d *distinct[PK, K]) unreachable(pk PK, t int64, n uint64) {
-	st := d.states[pk]
-	if st == nil {
+	i, ok := d.find(uint64(pk))
+	if !ok {
 		return
 	}
+	sl := &d.tab[i]
+	if d.dead(sl) {
+		d.drop(sl)
+		d.del(i)
+		return
+	}
+	if sl.full == 0 {
+		d.promote(sl)
+	}
+	st := &d.full[sl.full-1]
 	if st.ep != nil && t-st.ep.ev.lastStart <= d.window {
 		st.ep.unreach += n
 		return
@@ -176,17 +395,19 @@ func (d *distinct[PK, K]) unreachable(pk PK, t int64, n uint64) {
 	st.unreachAt = t
 }
 
-func (d *distinct[PK, K]) newState() *dstate[K] {
-	if n := len(d.pool); n > 0 {
-		st := d.pool[n-1]
-		d.pool = d.pool[:n-1]
-		return st
+// newState returns the index of an unused full state.
+func (d *distinct[PK, K]) newState() uint32 {
+	if n := len(d.free); n > 0 {
+		i := d.free[n-1]
+		d.free = d.free[:n-1]
+		return i
 	}
-	return &dstate[K]{}
+	d.full = append(d.full, dstate[K]{})
+	return uint32(len(d.full) - 1)
 }
 
-// sweepIdle, once per window of stream time, closes the episodes and drops
-// the states that have been idle for a whole window: their windows are
+// sweepIdle, once per window of stream time, drops the states that have
+// been idle for a whole window (lazily: see distinct): their windows are
 // empty, so dropping them changes no result, and memory stays bounded by
 // the keys active within the window.
 func (d *distinct[PK, K]) sweepIdle(t int64) {
@@ -194,25 +415,14 @@ func (d *distinct[PK, K]) sweepIdle(t int64) {
 		return
 	}
 	d.nextSweep = t + d.window
-	for pk, st := range d.states {
-		if st.lastT > t-d.window {
-			continue
-		}
-		if st.ep != nil {
-			d.closed(pk, st.ep)
-		}
-		delete(d.states, pk)
-		st.win.reset()
-		*st = dstate[K]{win: st.win, recent: st.recent[:0]}
-		d.pool = append(d.pool, st)
-	}
+	d.deadCut = t - d.window
 }
 
 // open calls f for every episode still open.
 func (d *distinct[PK, K]) open(f func(pk PK, ep *episode[K])) {
-	for pk, st := range d.states {
-		if st.ep != nil {
-			f(pk, st.ep)
+	for i := range d.tab {
+		if s := &d.tab[i]; s.pk != 0 && s.full != 0 && d.full[s.full-1].ep != nil {
+			f(PK(s.pk), d.full[s.full-1].ep)
 		}
 	}
 }

@@ -163,14 +163,79 @@ type HistoryCheck struct {
 	DayStart   string `json:"day_start"`
 }
 
+// A pair's state has two tiers, as the beacon's: most pairs of a large
+// capture have one record, so a pair's first record is kept in a compact
+// exfilFirst (40 bytes, plus about 11 in the index); its second record
+// makes it a full exfilPair (104 bytes, no pointer), to which the index
+// then points, and the first is reused. A record whose byte counts do not
+// fit 32 bits gets a full state at once. References in the index and in
+// connections are as the beacon's (fullRef).
+
+// exfilFirst is a pair's first record (host 0: unused).
+type exfilFirst struct {
+	host, peer uint32
+	orig       uint32 // the record's origin
+	out, in    uint32 // raw outbound and inbound bytes
+	flags      uint8
+	start, end int64
+}
+
+const (
+	exfilHostOpened = 1 << iota // the host opened the record's connection
+	exfilNewConn                // the record started its connection
+)
+
+// exfilPair is a pair's full state. Its evidence is the records' span,
+// count and origins; its raw and scaled bytes are rawOut+rawIn and out+in.
 type exfilPair struct {
 	host, peer     uint32 // address ids
+	orig0, more    uint32 // origins: the first, and the others' list in origins (index plus 1)
 	out, in        uint64 // scaled
 	rawOut, rawIn  uint64
 	outHostOpened  uint64 // scaled outbound on connections the host opened
 	byHost, byPeer uint64 // connections opened
-	ev             evAcc
-	hostIdx        int32
+	first, last    int64  // earliest and latest record start
+	lastEnd        int64
+	flows          uint64
+}
+
+// ev is the pair's evidence.
+func (p *exfilPair) ev(ol originLists) evAcc {
+	e := evAcc{first: p.first, lastStart: p.last, lastEnd: p.lastEnd, flows: p.flows, raw: p.rawOut + p.rawIn,
+		scaled: p.out + p.in, has: true, hasOrigin: true, orig0: p.orig0}
+	if p.more != 0 {
+		e.more = ol[p.more-1]
+	}
+	return e
+}
+
+// record counts one record of the pair: start, end, origin, raw outbound
+// and inbound bytes, sampling interval, whether the host opened its
+// connection and whether it started it.
+func (e *Exfil) record(p *exfilPair, start, end int64, orig uint32, out, in, samp uint64, hostOpened, isNew bool) {
+	p.out += out * samp
+	p.in += in * samp
+	p.rawOut += out
+	p.rawIn += in
+	if hostOpened {
+		p.outHostOpened += out * samp
+		if isNew {
+			p.byHost++
+		}
+	} else if isNew {
+		p.byPeer++
+	}
+	if p.flows == 0 {
+		p.first, p.last, p.lastEnd, p.orig0 = start, start, end, orig
+	} else {
+		p.first = min(p.first, start)
+		p.last = max(p.last, start)
+		p.lastEnd = max(p.lastEnd, end)
+		ev := evCompact{has: true, hasOrigin: true, orig0: p.orig0, more: p.more}
+		ev.origin(orig, &e.origins)
+		p.more = ev.more
+	}
+	p.flows++
 }
 
 type exfilHost struct {
@@ -188,20 +253,26 @@ type hostDay struct {
 // the History before From) with AddHistory, then the range with Add, both
 // in start order; then read Findings and Warnings.
 type Exfil struct {
-	cfg    ExfilConfig
-	nets   nets
-	tr     *tracker         // shared inside a Suite, which feeds add directly
-	pairs  map[uint64]int32 // (host, peer) address ids -> pslab
-	pslab  []exfilPair
-	hostOf []int32 // address id -> hslab index + 1 (0: none)
-	hslab  []exfilHost
-	inside []uint8 // address id -> 0 not yet known, 1 external, 2 internal
+	cfg       ExfilConfig
+	nets      nets
+	tr        *tracker // shared inside a Suite, which feeds add directly
+	index     refIndex
+	first     chunked[exfilFirst]
+	freeFirst []uint32 // first records reused after promotion
+	full      chunked[exfilPair]
+	origins   originLists
+	hostOf    []int32 // address id -> hslab index + 1 (0: none)
+	hslab     []exfilHost
+	inside    []uint8 // address id -> 0 not yet known, 1 external, 2 internal
 
 	histSeen                          []bool
 	histDays                          int
 	flows                             uint64
 	anchor                            int64
 	sawInternal, sawV6, sawV6Internal bool
+
+	sync    func() // brings every record in (a Suite's batch); nil standalone
+	touched uint64 // keeps touch's loads alive
 }
 
 // NewExfil returns an exfiltration detector.
@@ -214,8 +285,9 @@ func NewExfil(cfg ExfilConfig) *Exfil {
 func newExfil(cfg ExfilConfig) *Exfil {
 	cfg = cfg.withDefaults()
 	n := int(cfg.History / (24 * time.Hour))
-	return &Exfil{cfg: cfg, nets: newNets(cfg.Internal), pairs: make(map[uint64]int32),
-		histSeen: make([]bool, n), histDays: n, anchor: cfg.From}
+	e := &Exfil{cfg: cfg, nets: newNets(cfg.Internal), histSeen: make([]bool, n), histDays: n, anchor: cfg.From}
+	e.index.init()
+	return e
 }
 
 // Add feeds one record of the range; records must come in non-decreasing
@@ -262,21 +334,122 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 		return
 	}
 	samp := r.Sampling()
-	p := e.pairOf(v.conn, host, peer)
-	p.out += out * samp
-	p.in += in * samp
-	p.rawOut += out
-	p.rawIn += in
-	if hostIsSrc == v.srcOpened {
-		p.outHostOpened += out * samp
-		if v.isNew {
-			p.byHost++
+	hostOpened := hostIsSrc == v.srcOpened
+	ref, slot, found := e.pairOf(v.conn, host, peer)
+	if !found {
+		if out <= math.MaxUint32 && in <= math.MaxUint32 {
+			f := exfilFirst{host: host, peer: peer, orig: v.orig, out: uint32(out), in: uint32(in), start: r.Start, end: r.End}
+			if hostOpened {
+				f.flags |= exfilHostOpened
+			}
+			if v.isNew {
+				f.flags |= exfilNewConn
+			}
+			ref = e.addFirst(f)
+		} else {
+			ref = e.full.add(exfilPair{host: host, peer: peer}) | fullRef
 		}
-	} else if v.isNew {
-		p.byPeer++
+		e.index.insert(slot, pairHash(host, peer), ref)
+		if v.conn != nil {
+			v.conn.exfilPair = ref
+		}
+		if ref&fullRef == 0 {
+			e.addDay(e.host(host), r, v.orig, out*samp)
+			return
+		}
+	} else if ref&fullRef == 0 {
+		if slot < 0 {
+			slot = e.slotOf(host, peer)
+		}
+		ref = e.promote(ref - 1)
+		e.index.set(slot, ref)
+		if v.conn != nil {
+			v.conn.exfilPair = ref
+		}
 	}
-	p.ev.add(r.Start, r.End, v.orig, r.TotalBytes(), r.TotalBytes()*samp)
-	e.addDay(p.hostIdx, r, v.orig, out*samp)
+	e.record(e.full.at(ref&^fullRef), r.Start, r.End, v.orig, out, in, samp, hostOpened, v.isNew)
+	e.addDay(e.host(host), r, v.orig, out*samp)
+}
+
+func (e *Exfil) addFirst(f exfilFirst) uint32 {
+	if n := len(e.freeFirst); n > 0 {
+		i := e.freeFirst[n-1]
+		e.freeFirst = e.freeFirst[:n-1]
+		*e.first.at(i) = f
+		return i + 1
+	}
+	return e.first.add(f) + 1
+}
+
+// promote turns the first record i into a full state, frees it and
+// returns the full state's reference.
+func (e *Exfil) promote(i uint32) uint32 {
+	f := e.first.at(i)
+	p := e.pairState(f)
+	*f = exfilFirst{}
+	e.freeFirst = append(e.freeFirst, i)
+	return e.full.add(p) | fullRef
+}
+
+// pairState is the full state of a pair whose only record is f.
+func (e *Exfil) pairState(f *exfilFirst) exfilPair {
+	p := exfilPair{host: f.host, peer: f.peer}
+	e.record(&p, f.start, f.end, f.orig, uint64(f.out), uint64(f.in), uint64(e.tr.origs.list[f.orig].samp),
+		f.flags&exfilHostOpened != 0, f.flags&exfilNewConn != 0)
+	return p
+}
+
+// plan returns the hash and host of the pair of r (addresses with ids s
+// and d), host 0 when it has none (see Suite.Add).
+func (e *Exfil) plan(r *flow.Record, s, d uint32) (uint64, uint32) {
+	host, peer, _, _, _, ok := side(r, s, d, e.internal(s, r.SrcAddr), e.internal(d, r.DstAddr))
+	if !ok {
+		return 0, 0
+	}
+	return pairHash(host, peer), host
+}
+
+// prefetch touches the state a batch of records will need, in loops of
+// independent loads so that many cache misses are in flight at once:
+// first the index slots of their pairs, then the states those slots
+// (likely) point to and the hosts' days.
+func (e *Exfil) prefetch(ids []recIDs, recs []flow.Record) {
+	var sum uint64
+	slots, shift := e.index.slots, e.index.shift
+	for i := range recs {
+		if ids[i].host != 0 {
+			sum += slots[ids[i].hash>>shift]
+		}
+	}
+	mask := len(slots) - 1
+	for i := range recs {
+		if ids[i].host == 0 {
+			continue
+		}
+		h := ids[i].hash
+		for j := int(h >> shift); slots[j] != 0; j = (j + 1) & mask {
+			if s := slots[j]; s&^0xffffffff == h&^0xffffffff {
+				if ref := uint32(s); ref&fullRef != 0 {
+					sum += e.full.at(ref &^ fullRef).out
+				} else {
+					sum += uint64(e.first.at(ref - 1).out)
+				}
+				break
+			}
+		}
+		if host := ids[i].host; int(host) < len(e.hostOf) && e.hostOf[host] > 0 && e.anchor != 0 && recs[i].Start > e.anchor {
+			if k, h := int((recs[i].Start-e.anchor)/day), &e.hslab[e.hostOf[host]-1]; k < len(h.days) {
+				sum += h.days[k].out
+			}
+		}
+	}
+	e.touched += sum
+}
+
+func (e *Exfil) doSync() {
+	if e.sync != nil {
+		e.sync()
+	}
 }
 
 func is6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() }
@@ -289,23 +462,39 @@ func (e *Exfil) noteFamilies(r *flow.Record, sIn, dIn bool) {
 	}
 }
 
-// pairOf returns the state of (host, peer), remembered in the record's
-// connection so its further records skip the map.
-func (e *Exfil) pairOf(c *conn, host, peer uint32) *exfilPair {
-	if c != nil && c.exfilPair > 0 {
-		return &e.pslab[c.exfilPair-1]
+func pairHash(host, peer uint32) uint64 {
+	return mix(uint64(host)<<32|uint64(peer), 0x5851f42d4c957f2d)
+}
+
+// pairOf returns the reference of (host, peer), remembered in the record's
+// connection so its further records skip the index (slot is then -1), and
+// whether the pair is known; when it is not, slot is where it goes.
+func (e *Exfil) pairOf(c *conn, host, peer uint32) (uint32, int, bool) {
+	if c != nil && c.exfilPair != 0 && e.holds(c.exfilPair, host, peer) {
+		return c.exfilPair, -1, true
 	}
-	k := pair(host, peer)
-	i, ok := e.pairs[k]
-	if !ok {
-		i = int32(len(e.pslab))
-		e.pairs[k] = i
-		e.pslab = append(e.pslab, exfilPair{host: host, peer: peer, hostIdx: e.host(host)})
+	ref, slot, ok := e.index.find(pairHash(host, peer), func(ref uint32) bool { return e.holds(ref, host, peer) })
+	if ok && c != nil {
+		c.exfilPair = ref
 	}
-	if c != nil {
-		c.exfilPair = i + 1
+	return ref, slot, ok
+}
+
+// holds reports whether ref is the state of (host, peer): a connection's
+// reference may be stale, its first record promoted and reused.
+func (e *Exfil) holds(ref, host, peer uint32) bool {
+	if ref&fullRef != 0 {
+		p := e.full.at(ref &^ fullRef)
+		return p.host == host && p.peer == peer
 	}
-	return &e.pslab[i]
+	f := e.first.at(ref - 1)
+	return f.host == host && f.peer == peer
+}
+
+// slotOf returns the index slot of a known pair.
+func (e *Exfil) slotOf(host, peer uint32) int {
+	_, slot, _ := e.index.find(pairHash(host, peer), func(ref uint32) bool { return e.holds(ref, host, peer) })
+	return slot
 }
 
 func (e *Exfil) host(a uint32) int32 {
@@ -362,6 +551,7 @@ func (e *Exfil) AddHistory(r *flow.Record) {
 // Warnings says what limits the findings: no internal endpoint at all, IPv6
 // without an internal IPv6 network, too little history.
 func (e *Exfil) Warnings() []string {
+	e.doSync()
 	var w []string
 	nets := strings.Join(e.nets.strings(), ",")
 	if e.flows > 0 && !e.sawInternal {
@@ -440,6 +630,7 @@ func (e *Exfil) check(h *exfilHost, scratch []float64) (HistoryCheck, []float64)
 // server-response) and daily volume anomalies, by total_bytes descending,
 // then source, destination, first seen.
 func (e *Exfil) Findings() []ExfilFinding {
+	e.doSync()
 	checks := make(map[int32]HistoryCheck)
 	var scratch []float64
 	histFor := func(hi int32) HistoryCheck {
@@ -451,13 +642,17 @@ func (e *Exfil) Findings() []ExfilFinding {
 		return hc
 	}
 	var out []ExfilFinding
-	for i := range e.pslab {
-		p := &e.pslab[i]
-		if p.out >= e.cfg.Bytes {
-			hc := histFor(p.hostIdx)
-			out = append(out, e.pairFinding(p, hc))
+	e.first.each(func(_ uint32, f *exfilFirst) {
+		if f.host != 0 && uint64(f.out)*uint64(e.tr.origs.list[f.orig].samp) >= e.cfg.Bytes {
+			p := e.pairState(f)
+			out = append(out, e.pairFinding(&p, histFor(e.hostOf[p.host]-1)))
 		}
-	}
+	})
+	e.full.each(func(_ uint32, p *exfilPair) {
+		if p.out >= e.cfg.Bytes {
+			out = append(out, e.pairFinding(p, histFor(e.hostOf[p.host]-1)))
+		}
+	})
 	for hi := range e.hslab {
 		hc := histFor(int32(hi))
 		if hc.Status == "above" || hc.Status == "within" {
@@ -488,7 +683,8 @@ func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
 		f.Kind, f.Severity, f.Indicator = KindTwoWay, "info", IndicatorTwoWay
 	}
 	f.Score = round(volumeScore(p.out, float64(e.cfg.Bytes)) * hostShare)
-	f.Evidence = p.ev.evidence(pairFilter(f.Source, f.Destination), e.tr.origs)
+	ev := p.ev(e.origins)
+	f.Evidence = ev.evidence(pairFilter(f.Source, f.Destination), e.tr.origs)
 	return f
 }
 

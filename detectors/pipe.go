@@ -15,6 +15,12 @@ type pipe struct {
 	running bool
 }
 
+// batchSink is a connSink that takes a batch of connections at once, in
+// order, as addConn would one by one: it may first touch the state the
+// batch needs, so the cache misses of many connections overlap instead of
+// stalling one by one.
+type batchSink interface{ addConns(cs []conn) }
+
 const (
 	pipeBatch = 1024
 	pipeDepth = 4
@@ -54,17 +60,27 @@ func (p *pipe) send() {
 
 func (p *pipe) run(work <-chan []conn, stopped chan<- struct{}) {
 	for b := range work {
-		for i := range b {
-			for _, s := range p.sinks {
-				s.addConn(&b[i])
-			}
-		}
+		p.process(b)
 		select {
 		case p.free <- b:
 		default:
 		}
 	}
 	close(stopped)
+}
+
+// process hands a batch to every sink, sink by sink: each keeps its
+// working set in cache over the batch and may look ahead (batchSink).
+func (p *pipe) process(b []conn) {
+	for _, s := range p.sinks {
+		if bs, ok := s.(batchSink); ok {
+			bs.addConns(b)
+			continue
+		}
+		for i := range b {
+			s.addConn(&b[i])
+		}
+	}
 }
 
 // drain hands over the last batch and waits until the worker has

@@ -130,6 +130,20 @@ func (s *Scan) addConn(c *conn) {
 	}
 }
 
+// addConns adds a batch of connections, first touching the state slot of
+// each so their cache misses overlap.
+func (s *Scan) addConns(cs []conn) {
+	pks := s.d.pks[:0]
+	for i := range cs {
+		pks = append(pks, pair(cs[i].src, cs[i].dst))
+	}
+	s.d.touch(pks)
+	s.d.pks = pks
+	for i := range cs {
+		s.addConn(&cs[i])
+	}
+}
+
 // Findings returns the scans found so far, ordered by first seen, source,
 // target. It may be called again after more records.
 func (s *Scan) Findings() []ScanFinding {

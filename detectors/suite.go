@@ -44,7 +44,9 @@ func (c SuiteConfig) WithInternal(nets []netip.Prefix) SuiteConfig {
 // or Report.
 type Suite struct {
 	tr       *tracker
-	pipe     *pipe // nil when serial
+	pipe     *pipe         // nil when serial
+	buf      []flow.Record // records not yet processed (see Add)
+	ids      []recIDs
 	cfg      SuiteConfig
 	Scan     *Scan
 	Sweep    *Sweep
@@ -71,6 +73,8 @@ func NewSuite(cfg SuiteConfig) *Suite {
 		tr.sinks = []connSink{s.pipe}
 	}
 	s.Scan.sync, s.Sweep.sync, s.Beacon.sync = s.drain, s.drain, s.drain
+	s.Exfil.sync, s.Baseline.sync = s.flushRecords, s.flushRecords
+	s.buf, s.ids = make([]flow.Record, 0, suiteBatch), make([]recIDs, suiteBatch)
 	s.cfg = SuiteConfig{Serial: s.pipe == nil, Conn: cfg.Conn, Scan: s.Scan.cfg, Sweep: s.Sweep.cfg, Exfil: s.Exfil.cfg,
 		Beacon: s.Beacon.cfg, Baseline: s.Baseline.cfg}
 	return s
@@ -78,14 +82,50 @@ func NewSuite(cfg SuiteConfig) *Suite {
 
 // Add feeds one record of the range; records must come in non-decreasing
 // Start order. The pointer is not kept.
+//
+// Records are copied into a batch of suiteBatch and processed together:
+// first the address ids of all and a touch of the exfiltration state each
+// will need, so their cache misses overlap, then each record in order.
+// Every result waits for the batch (Report and the members' Findings,
+// Summary and Warnings flush it).
 func (s *Suite) Add(r *flow.Record) {
-	v := s.tr.add(r)
-	s.Exfil.add(r, v)
-	s.Baseline.add(r, v.src)
+	s.buf = append(s.buf, *r)
+	if len(s.buf) == cap(s.buf) {
+		s.flushRecords()
+	}
+}
+
+// suiteBatch is the number of records processed together.
+const suiteBatch = 256
+
+// recIDs are a batched record's address ids and, when it has one, its
+// exfiltration pair's host and hash (host 0: none).
+type recIDs struct {
+	src, dst, host uint32
+	hash           uint64
+}
+
+// flushRecords processes the batched records.
+func (s *Suite) flushRecords() {
+	for i := range s.buf {
+		r := &s.buf[i]
+		src, dst := s.tr.addrs.id(r.SrcAddr), s.tr.addrs.id(r.DstAddr)
+		h, host := s.Exfil.plan(r, src, dst)
+		s.ids[i] = recIDs{src, dst, host, h}
+	}
+	s.Exfil.prefetch(s.ids, s.buf)
+	for i := range s.buf {
+		r := &s.buf[i]
+		v := s.tr.addIDs(r, s.ids[i].src, s.ids[i].dst)
+		s.Exfil.add(r, v)
+		s.Baseline.add(r, v.src)
+	}
+	s.buf = s.buf[:0]
 }
 
 // drain brings every record fed so far into the detectors' state.
 func (s *Suite) drain() {
+	s.flushRecords()
 	s.tr.flush()
 	if s.pipe != nil {
 		s.pipe.drain()
@@ -99,7 +139,12 @@ func (s *Suite) Close() { s.drain() }
 
 // AddHistory feeds one record of the exfiltration history (before the
 // range, in start order, before the range's records).
-func (s *Suite) AddHistory(r *flow.Record) { s.Exfil.AddHistory(r) }
+func (s *Suite) AddHistory(r *flow.Record) {
+	if len(s.buf) > 0 {
+		s.flushRecords()
+	}
+	s.Exfil.AddHistory(r)
+}
 
 // Config returns the configuration in force, defaults filled in.
 func (s *Suite) Config() SuiteConfig { return s.cfg }

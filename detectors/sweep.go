@@ -144,6 +144,25 @@ func (s *Sweep) addConn(c *conn) {
 	}
 }
 
+// addConns adds a batch of connections, first touching the state slot of
+// each so their cache misses overlap.
+func (s *Sweep) addConns(cs []conn) {
+	pks := s.d.pks[:0]
+	for i := range cs {
+		c := &cs[i]
+		port := c.dport
+		if !hasPorts(c.proto) {
+			port = 0
+		}
+		pks = append(pks, uint64(mkSweepKey(c.src, c.proto, port)))
+	}
+	s.d.touch(pks)
+	s.d.pks = pks
+	for i := range cs {
+		s.addConn(&cs[i])
+	}
+}
+
 func partOf(k sweepKey, ep *episode[uint32]) sweepPart {
 	return sweepPart{key: k, targets: sortedKeys(ep.keys, cmp.Compare[uint32]),
 		attempts: ep.attempts, failed: ep.failed, ev: ep.ev}
