@@ -45,7 +45,8 @@ type Evidence struct {
 func FormatTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
 
 // FlowsQuery builds the command that lists the records of a span: by start
-// time, from first to lastStart inclusive, with the given filter.
+// time, from first to last inclusive, with the given filter. Findings pass
+// their last end as last: every record they count starts by then.
 func FlowsQuery(first, lastStart int64, filter string) string {
 	return fmt.Sprintf("flowcase query flows --starting --from %s --to %s --filter '%s'",
 		FormatTime(first), FormatTime(lastStart+1), filter)
@@ -128,7 +129,9 @@ func (e *evAcc) evidence(filter string, t *origTab) Evidence {
 		LastEndNS: e.lastEnd, LastEnd: FormatTime(e.lastEnd),
 		Flows: e.flows, RawBytes: e.raw, ScaledBytes: e.scaled,
 		SamplingIntervals: []uint32{}, SourceIDs: []uint32{}, Exporters: []netip.Addr{},
-		Query: FlowsQuery(e.first, e.lastStart, filter),
+		// Up to the last end, not the last start: the answers joined into
+		// a counted connection may start after its last attempt.
+		Query: FlowsQuery(e.first, max(e.lastStart, e.lastEnd), filter),
 	}
 	if !e.hasOrigin {
 		return ev
