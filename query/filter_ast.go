@@ -45,6 +45,9 @@ const (
 	termAS                 // [src|dst] as [OP] N
 	termVLAN               // vlan [OP] N
 	termIf                 // [in|out] if [OP] N
+	termNATAddr            // [src|dst] nat ip ADDR (post-NAT address)
+	termNATNet             // [src|dst] nat net PREFIX
+	termNATPort            // [src|dst] nat port [OP] N
 )
 
 // indexed reports whether the index has postings for the term.
@@ -146,6 +149,12 @@ func (t *term) write(b *strings.Builder) {
 	case termExporter:
 		b.WriteString("exporter ")
 		b.WriteString(t.addr.String())
+	case termNATAddr:
+		b.WriteString("nat ip ")
+		b.WriteString(t.addr.String())
+	case termNATNet:
+		b.WriteString("nat net ")
+		b.WriteString(t.pfx.String())
 	case termNet:
 		b.WriteString("net ")
 		b.WriteString(t.pfx.String())
@@ -170,7 +179,7 @@ func (t *term) write(b *strings.Builder) {
 // numericWords names the terms written as "WORD [OP] N".
 var numericWords = map[termKind]string{
 	termPort: "port", termBytes: "bytes", termPackets: "packets",
-	termAS: "as", termVLAN: "vlan", termIf: "if",
+	termAS: "as", termVLAN: "vlan", termIf: "if", termNATPort: "nat port",
 }
 
 // writeNumeric writes "port 80", "port > 1023", "bytes = 10M": equality is

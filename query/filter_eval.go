@@ -38,6 +38,10 @@ const (
 	fieldVLAN
 	fieldInIf
 	fieldOutIf
+	fieldNATSrcAddr
+	fieldNATDstAddr
+	fieldNATSrcPort
+	fieldNATDstPort
 )
 
 // node is the compiled form of a filter, evaluated by Match. A leaf with
@@ -97,6 +101,10 @@ func addrField(r *flow.Record, f field) netip.Addr {
 		return r.SrcAddr
 	case fieldDstAddr:
 		return r.DstAddr
+	case fieldNATSrcAddr:
+		return r.NATSrcAddr
+	case fieldNATDstAddr:
+		return r.NATDstAddr
 	}
 	return r.Exporter
 }
@@ -123,6 +131,10 @@ func numField(r *flow.Record, f field) uint64 {
 		return uint64(r.InIf)
 	case fieldOutIf:
 		return uint64(r.OutIf)
+	case fieldNATSrcPort:
+		return uint64(r.NATSrcPort)
+	case fieldNATDstPort:
+		return uint64(r.NATDstPort)
 	}
 	return 0
 }
@@ -154,6 +166,9 @@ var termFields = map[termKind][2]field{
 	termBytes:     {fieldBytes},
 	termPackets:   {fieldPackets},
 	termVLAN:      {fieldVLAN},
+	termNATAddr:   {fieldNATSrcAddr, fieldNATDstAddr},
+	termNATNet:    {fieldNATSrcAddr, fieldNATDstAddr},
+	termNATPort:   {fieldNATSrcPort, fieldNATDstPort},
 }
 
 func compileTerm(t *term) node {
@@ -170,9 +185,9 @@ func compileTerm(t *term) node {
 		n.op = opAll
 	case termFlags:
 		n.op, n.lo = opFlags, t.n
-	case termAddr, termExporter:
+	case termAddr, termExporter, termNATAddr:
 		n.op, n.addr = opAddr, t.addr
-	case termNet:
+	case termNet, termNATNet:
 		n.op, n.pfx = opNet, t.pfx
 	default:
 		n.op = opNum

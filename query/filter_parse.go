@@ -202,6 +202,9 @@ func (p *parser) parseDirectable(t token, dir direction, ctx string) (tm term, o
 	case "as":
 		tm, err := p.parseNumeric(termAS, dir, ctx)
 		return tm, true, err
+	case "nat":
+		tm, err := p.parseNAT(dir, ctx+" nat")
+		return tm, true, err
 	}
 	return term{}, false, nil
 }
@@ -270,7 +273,7 @@ func (p *parser) parseNetmask(t token, what string) (netip.Prefix, error) {
 var numericMax = map[termKind]uint64{
 	termPort: math.MaxUint16, termVLAN: math.MaxUint16, termAS: math.MaxUint32,
 	termIf: math.MaxUint32, termBytes: math.MaxUint64, termPackets: math.MaxUint64,
-	termProto: math.MaxUint8, termPortRange: math.MaxUint16,
+	termProto: math.MaxUint8, termPortRange: math.MaxUint16, termNATPort: math.MaxUint16,
 }
 
 // parseNumeric parses "[OP] N" after the keyword of a numeric term.
@@ -382,4 +385,21 @@ func upper(c byte) byte {
 		return c - 'a' + 'A'
 	}
 	return c
+}
+
+// parseNAT parses what follows "[src|dst] nat": the post-NAT address,
+// prefix or port (IPFIX 225-228, 281-282).
+func (p *parser) parseNAT(dir direction, ctx string) (term, error) {
+	t := p.next()
+	switch strings.ToLower(t.text) {
+	case "ip", "host":
+		a, err := p.parseAddr(ctx + " " + t.text)
+		return term{kind: termNATAddr, dir: dir, addr: a}, err
+	case "net":
+		pfx, err := p.parseNet(ctx + " " + t.text)
+		return term{kind: termNATNet, dir: dir, pfx: pfx}, err
+	case "port":
+		return p.parseNumeric(termNATPort, dir, ctx+" "+t.text)
+	}
+	return term{}, p.expected(t, "ip, net or port after "+strconv.Quote(ctx))
 }

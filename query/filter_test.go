@@ -479,3 +479,40 @@ func TestFilterMatchAllocs(t *testing.T) {
 		t.Errorf("Match: got %v allocations per call, want 0", allocs)
 	}
 }
+
+// TestNATTerms: post-NAT addresses and ports are filterable.
+func TestNATTerms(t *testing.T) {
+	r := &flow.Record{SrcAddr: netip.MustParseAddr("10.0.0.5"), DstAddr: netip.MustParseAddr("198.51.100.9"),
+		NATSrcAddr: netip.MustParseAddr("203.0.113.5"), NATSrcPort: 40001, NATDstPort: 443}
+	cases := []struct {
+		filter string
+		want   bool
+		canon  string
+	}{
+		{"src nat ip 203.0.113.5", true, "src nat ip 203.0.113.5"},
+		{"nat ip 203.0.113.5", true, "nat ip 203.0.113.5"},
+		{"dst nat ip 203.0.113.5", false, "dst nat ip 203.0.113.5"},
+		{"src nat net 203.0.113.0/24 and src ip 10.0.0.5", true, "src nat net 203.0.113.0/24 and src ip 10.0.0.5"},
+		{"src nat port 40001", true, "src nat port 40001"},
+		{"nat port > 1000 and not dst nat port 80", true, "nat port > 1000 and not dst nat port 80"},
+		{"dst nat port 80", false, "dst nat port 80"},
+	}
+	for _, c := range cases {
+		f, err := ParseFilter(c.filter)
+		if err != nil {
+			t.Fatalf("%q: %v", c.filter, err)
+		}
+		if got := f.Match(r); got != c.want {
+			t.Errorf("%q: got %v, want %v", c.filter, got, c.want)
+		}
+		if f.String() != c.canon {
+			t.Errorf("%q: canonical %q, want %q", c.filter, f.String(), c.canon)
+		}
+		if m := f.IndexMatch(); c.want && !evalIndex(m, r) {
+			t.Errorf("%q: index match drops a matching row", c.filter)
+		}
+	}
+	if _, err := ParseFilter("src nat foo 1"); err == nil || !strings.Contains(err.Error(), "ip, net or port") {
+		t.Errorf("bad nat term: got %v", err)
+	}
+}
