@@ -157,7 +157,7 @@ type tripleKey struct {
 // A triple's state has two tiers. Most triples of a large capture are seen
 // once (a client reaching a site once in a week), and a candidate needs at
 // least three connections, so a triple's first connection is kept in a
-// compact beaconFirst (40 bytes, plus about 11 in the index); the second
+// compact beaconFirst (40 bytes, plus 11 to 21 in the index); the second
 // makes it a full beaconState (112 bytes, its observations beyond the
 // second in blocks of seven), to which the index then points, and the
 // first is reused. A first connection that does not fit the compact form
@@ -268,17 +268,12 @@ func (b *Beacon) addConns(cs []conn) {
 	for _, h := range b.hashes {
 		sum += slots[h>>shift]
 	}
-	mask := len(slots) - 1
 	for _, h := range b.hashes {
-		for j := int(h >> shift); slots[j] != 0; j = (j + 1) & mask {
-			if s := slots[j]; s&^0xffffffff == h&^0xffffffff {
-				if ref := uint32(s); ref&fullRef != 0 {
-					sum += b.full.at(ref &^ fullRef).count
-				} else {
-					sum += uint64(b.first.at(ref - 1).raw)
-				}
-				break
-			}
+		switch ref := b.index.guess(h); {
+		case ref&fullRef != 0:
+			sum += b.full.at(ref &^ fullRef).count
+		case ref != 0:
+			sum += uint64(b.first.at(ref - 1).raw)
 		}
 	}
 	b.touched += sum

@@ -17,15 +17,16 @@ import (
 // the episode's last attempt closes it and opens a new one, so adjacent
 // qualifying windows merge into one episode.
 //
-// States live in an open-addressing table of 80-byte slots. Most states
-// of a large capture never hold two distinct keys at once (a client
-// reaching one site, or one resolver, now and then), and such a state cannot
-// qualify when need is 2 or more, so while its window holds at most one
-// key, all its attempts with the same origin, it stays in its slot (a light
-// state): its one window entry, its protocols and its origin. A second
-// live key, another origin, an ICMP unreachable or a count beyond 32 bits
-// makes it a full dstate, which the slot then points to, built as the same
-// attempts would have left it.
+// States live in an open-addressing table of 72- or 80-byte slots (ports
+// or address ids as keys), at most half full. Most states of a large
+// capture never hold two distinct keys at once (a client reaching one site,
+// or one resolver, now and then), and such a state cannot qualify when need
+// is 2 or more, so while its window holds at most one key, all its attempts
+// with the same origin, it stays in its slot (a light state): its one
+// window entry, its protocols and its origin. A second live key, another
+// origin, an ICMP unreachable or a count beyond 32 bits makes it a full
+// dstate, which the slot then points to, built as the same attempts would
+// have left it.
 //
 // Once per window of stream time, at an attempt at t, the states idle
 // since t-window are dropped (their episodes closed): lazily, a state

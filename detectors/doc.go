@@ -15,7 +15,36 @@
 // A Suite runs all detectors and the baseline over one stream and joins
 // records into connections once for all of them; by default it runs scans,
 // sweeps and beacons on a second goroutine fed with batches of connections
-// (SuiteConfig.Serial turns that off; the output is identical).
+// (SuiteConfig.Serial turns that off; the output is identical). It takes
+// records in batches of 256 (copies), so results wait for Report or a
+// member's Findings, Summary or Warnings, which flush them.
+//
+// # State at high cardinality
+//
+// A week of a large network has millions of (source, destination) pairs
+// and (source, destination, port) triples, most seen once. The state per
+// key is therefore in tiers, none of them holding pointers (the collector
+// never scans it) and stored in arrays that grow by chunks (no copying):
+//
+//   - Beacon: a triple's first connection is a 40-byte entry; its second
+//     makes it a full state (112 bytes, the first two observations inline,
+//     the next in 64-byte blocks of seven), which replaces the entry in the
+//     index; the entry is reused.
+//   - Exfil: an internal<->external pair's first record is a 40-byte entry,
+//     its second makes it a full state (104 bytes), likewise. Other pairs
+//     keep nothing.
+//   - Scan and sweep: a state whose window holds one key at a time (with
+//     one origin) stays in its table slot (72 or 80 bytes) and cannot
+//     qualify; a second live key makes it a full sliding window. States idle
+//     for a window are dropped lazily, when next looked up or when the table
+//     fills, instead of by walking the table.
+//
+// Pairs and triples are found through indexes of 8-byte slots (a hash tag
+// and a reference, at most 3/4 full: 11 to 21 bytes a key) whose keys live
+// in the entries; a triple or pair seen once costs about 55 bytes. The
+// Suite and its worker process records and connections in batches and
+// first touch the slots and states a batch will need in tight loops, so
+// that their cache misses overlap instead of stalling one after another.
 //
 // # Connections: who opened, and split records
 //

@@ -165,7 +165,7 @@ type HistoryCheck struct {
 
 // A pair's state has two tiers, as the beacon's: most pairs of a large
 // capture have one record, so a pair's first record is kept in a compact
-// exfilFirst (40 bytes, plus about 11 in the index); its second record
+// exfilFirst (40 bytes, plus 11 to 21 in the index); its second record
 // makes it a full exfilPair (104 bytes, no pointer), to which the index
 // then points, and the first is reused. A record whose byte counts do not
 // fit 32 bits gets a full state at once. References in the index and in
@@ -421,21 +421,15 @@ func (e *Exfil) prefetch(ids []recIDs, recs []flow.Record) {
 			sum += slots[ids[i].hash>>shift]
 		}
 	}
-	mask := len(slots) - 1
 	for i := range recs {
 		if ids[i].host == 0 {
 			continue
 		}
-		h := ids[i].hash
-		for j := int(h >> shift); slots[j] != 0; j = (j + 1) & mask {
-			if s := slots[j]; s&^0xffffffff == h&^0xffffffff {
-				if ref := uint32(s); ref&fullRef != 0 {
-					sum += e.full.at(ref &^ fullRef).out
-				} else {
-					sum += uint64(e.first.at(ref - 1).out)
-				}
-				break
-			}
+		switch ref := e.index.guess(ids[i].hash); {
+		case ref&fullRef != 0:
+			sum += e.full.at(ref &^ fullRef).out
+		case ref != 0:
+			sum += uint64(e.first.at(ref - 1).out)
 		}
 		if host := ids[i].host; int(host) < len(e.hostOf) && e.hostOf[host] > 0 && e.anchor != 0 && recs[i].Start > e.anchor {
 			if k, h := int((recs[i].Start-e.anchor)/day), &e.hslab[e.hostOf[host]-1]; k < len(h.days) {

@@ -5,9 +5,11 @@ package detectors
 // handed over in order, so the sinks see exactly what they would see
 // inline. The worker starts with the first batch and stops at the next
 // drain (a report or a member's Findings); at most pipeDepth batches are
-// in flight.
+// in flight. An inline pipe (a serial Suite) hands each batch to the sinks
+// on the caller's goroutine instead.
 type pipe struct {
 	sinks   []connSink
+	inline  bool
 	cur     []conn
 	work    chan []conn
 	free    chan []conn
@@ -26,8 +28,8 @@ const (
 	pipeDepth = 4
 )
 
-func newPipe(sinks []connSink) *pipe {
-	return &pipe{sinks: sinks, free: make(chan []conn, pipeDepth+2)}
+func newPipe(sinks []connSink, inline bool) *pipe {
+	return &pipe{sinks: sinks, inline: inline, free: make(chan []conn, pipeDepth+2)}
 }
 
 func (p *pipe) addConn(c *conn) {
@@ -50,6 +52,11 @@ func (p *pipe) buffer() []conn {
 }
 
 func (p *pipe) send() {
+	if p.inline {
+		p.process(p.cur)
+		p.cur = p.cur[:0]
+		return
+	}
 	if !p.running {
 		p.work, p.stopped, p.running = make(chan []conn, pipeDepth), make(chan struct{}), true
 		go p.run(p.work, p.stopped)

@@ -44,7 +44,7 @@ func (c SuiteConfig) WithInternal(nets []netip.Prefix) SuiteConfig {
 // or Report.
 type Suite struct {
 	tr       *tracker
-	pipe     *pipe         // nil when serial
+	pipe     *pipe         // to the worker goroutine, or inline when serial
 	buf      []flow.Record // records not yet processed (see Add)
 	ids      []recIDs
 	cfg      SuiteConfig
@@ -66,16 +66,13 @@ func NewSuite(cfg SuiteConfig) *Suite {
 	}
 	s.Scan.tr, s.Sweep.tr, s.Exfil.tr, s.Beacon.tr = tr, tr, tr, tr
 	s.Baseline.addrs = tr.addrs
-	sinks := []connSink{s.Scan, s.Sweep, s.Beacon}
-	tr.sinks = sinks
-	if !cfg.Serial && runtime.GOMAXPROCS(0) > 1 {
-		s.pipe = newPipe(sinks)
-		tr.sinks = []connSink{s.pipe}
-	}
+	serial := cfg.Serial || runtime.GOMAXPROCS(0) == 1
+	s.pipe = newPipe([]connSink{s.Scan, s.Sweep, s.Beacon}, serial)
+	tr.sinks = []connSink{s.pipe}
 	s.Scan.sync, s.Sweep.sync, s.Beacon.sync = s.drain, s.drain, s.drain
 	s.Exfil.sync, s.Baseline.sync = s.flushRecords, s.flushRecords
 	s.buf, s.ids = make([]flow.Record, 0, suiteBatch), make([]recIDs, suiteBatch)
-	s.cfg = SuiteConfig{Serial: s.pipe == nil, Conn: cfg.Conn, Scan: s.Scan.cfg, Sweep: s.Sweep.cfg, Exfil: s.Exfil.cfg,
+	s.cfg = SuiteConfig{Serial: serial, Conn: cfg.Conn, Scan: s.Scan.cfg, Sweep: s.Sweep.cfg, Exfil: s.Exfil.cfg,
 		Beacon: s.Beacon.cfg, Baseline: s.Baseline.cfg}
 	return s
 }
@@ -127,9 +124,7 @@ func (s *Suite) flushRecords() {
 func (s *Suite) drain() {
 	s.flushRecords()
 	s.tr.flush()
-	if s.pipe != nil {
-		s.pipe.drain()
-	}
+	s.pipe.drain()
 }
 
 // Close stops the worker goroutine, if one runs. Report and the members'
