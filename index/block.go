@@ -442,57 +442,102 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 	return c.err
 }
 
+// decodeRare decodes the columns that are often all zero; each case loops
+// over the rows itself, so the per-row work is one read and one store.
 func (d *blockDecoder) decodeRare(col int, c *colReader) {
 	rows := d.rows
-	for i := range rows {
-		r := &rows[i]
-		switch col {
-		case colBytes:
-			r.Bytes = c.uvarint()
-		case colPackets:
-			r.Packets = c.uvarint()
-		case colRevBytes:
-			r.RevBytes = c.uvarint()
-		case colRevPackets:
-			r.RevPackets = c.uvarint()
-		case colPostBytes:
-			r.PostBytes = c.uvarint()
-		case colPostPackets:
-			r.PostPackets = c.uvarint()
-		case colICMPType:
-			r.ICMPType = c.u8()
-		case colICMPCode:
-			r.ICMPCode = c.u8()
-		case colInIf:
-			r.InIf = uint32(c.uvarint())
-		case colOutIf:
-			r.OutIf = uint32(c.uvarint())
-		case colSrcAS:
-			r.SrcAS = uint32(c.uvarint())
-		case colDstAS:
-			r.DstAS = uint32(c.uvarint())
-		case colNextHop:
-			r.NextHop = d.addr(c)
-		case colVLAN:
-			r.VLAN = uint16(c.uvarint())
-		case colDir:
-			r.Dir = flow.Direction(c.u8())
-		case colNATSrcAddr:
-			r.NATSrcAddr = d.addr(c)
-		case colNATDstAddr:
-			r.NATDstAddr = d.addr(c)
-		case colNATSrcPort:
-			r.NATSrcPort = uint16(c.uvarint())
-		case colNATDstPort:
-			r.NATDstPort = uint16(c.uvarint())
-		case colExporter:
-			r.Exporter = d.addr(c)
-		case colObsDomain:
-			r.ObsDomain = uint32(c.uvarint())
-		case colSampling:
-			r.SamplingInterval = uint32(c.uvarint())
-		case colSource:
-			r.SourceID = uint32(c.uvarint())
+	switch col {
+	case colBytes:
+		for i := range rows {
+			rows[i].Bytes = c.uvarint()
+		}
+	case colPackets:
+		for i := range rows {
+			rows[i].Packets = c.uvarint()
+		}
+	case colRevBytes:
+		for i := range rows {
+			rows[i].RevBytes = c.uvarint()
+		}
+	case colRevPackets:
+		for i := range rows {
+			rows[i].RevPackets = c.uvarint()
+		}
+	case colPostBytes:
+		for i := range rows {
+			rows[i].PostBytes = c.uvarint()
+		}
+	case colPostPackets:
+		for i := range rows {
+			rows[i].PostPackets = c.uvarint()
+		}
+	case colICMPType:
+		for i := range rows {
+			rows[i].ICMPType = c.u8()
+		}
+	case colICMPCode:
+		for i := range rows {
+			rows[i].ICMPCode = c.u8()
+		}
+	case colInIf:
+		for i := range rows {
+			rows[i].InIf = uint32(c.uvarint())
+		}
+	case colOutIf:
+		for i := range rows {
+			rows[i].OutIf = uint32(c.uvarint())
+		}
+	case colSrcAS:
+		for i := range rows {
+			rows[i].SrcAS = uint32(c.uvarint())
+		}
+	case colDstAS:
+		for i := range rows {
+			rows[i].DstAS = uint32(c.uvarint())
+		}
+	case colNextHop:
+		for i := range rows {
+			rows[i].NextHop = d.addr(c)
+		}
+	case colVLAN:
+		for i := range rows {
+			rows[i].VLAN = uint16(c.uvarint())
+		}
+	case colDir:
+		for i := range rows {
+			rows[i].Dir = flow.Direction(c.u8())
+		}
+	case colNATSrcAddr:
+		for i := range rows {
+			rows[i].NATSrcAddr = d.addr(c)
+		}
+	case colNATDstAddr:
+		for i := range rows {
+			rows[i].NATDstAddr = d.addr(c)
+		}
+	case colNATSrcPort:
+		for i := range rows {
+			rows[i].NATSrcPort = uint16(c.uvarint())
+		}
+	case colNATDstPort:
+		for i := range rows {
+			rows[i].NATDstPort = uint16(c.uvarint())
+		}
+	case colExporter:
+		for i := range rows {
+			rows[i].Exporter = d.addr(c)
+		}
+	case colObsDomain:
+		for i := range rows {
+			rows[i].ObsDomain = uint32(c.uvarint())
+		}
+	case colSampling:
+		for i := range rows {
+			rows[i].SamplingInterval = uint32(c.uvarint())
+		}
+	case colSource:
+		for i := range rows {
+			rows[i].SourceID = uint32(c.uvarint())
 		}
 	}
 }

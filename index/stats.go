@@ -2,8 +2,6 @@ package index
 
 import (
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // StoreStats summarises the visible contents of a store.
@@ -80,8 +78,6 @@ func FieldName(f Field) string {
 
 // IndexedFields lists the fields with postings.
 var IndexedFields = []Field{FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPort, FieldProto}
-
-var _ = badger.ErrKeyNotFound
 
 // FormatTime writes unix ns as RFC 3339 UTC.
 func FormatTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/flowcase/flowcase/detectors"
@@ -138,5 +137,3 @@ func analyzeReport(sc *scope, cfg detectors.SuiteConfig, assumed int64, mtime ti
 	rep := suite.Report(meta)
 	return rep, sc.finish(rep)
 }
-
-var _ = filepath.Base

@@ -49,7 +49,7 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 	var cfg detectors.SuiteConfig
 	from, to := sc.bounds()
 	cfg = cfg.WithRange(from, to)
-	if c.IsSet("ports") || hasFlag(c, "ports") {
+	if hasFlag(c, "ports") {
 		cfg.Scan.Ports = c.Int("ports")
 	}
 	if w := c.String("window"); w != "" {

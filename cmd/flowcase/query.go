@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -132,5 +131,3 @@ func sourceHashes(st *index.Store) (map[uint32]string, error) {
 	}
 	return m, nil
 }
-
-var _ = fmt.Sprint

@@ -10,7 +10,6 @@ import (
 
 	"github.com/flowcase/flowcase/detectors"
 	"github.com/flowcase/flowcase/index"
-	"github.com/flowcase/flowcase/internal/flow"
 	"github.com/urfave/cli/v2"
 )
 
@@ -260,5 +259,3 @@ func addrOrDash(a interface{ IsValid() bool }) string {
 	}
 	return fmt.Sprint(a)
 }
-
-var _ = flow.ProtoTCP
