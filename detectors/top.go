@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -100,6 +101,14 @@ func (c *Counts) add(r *flow.Record) {
 	c.Packets += p * s
 }
 
+func (c *Counts) merge(o *Counts) {
+	c.Flows += o.Flows
+	c.Bytes += o.Bytes
+	c.Packets += o.Packets
+	c.RawBytes += o.RawBytes
+	c.RawPackets += o.RawPackets
+}
+
 func (c *Counts) metric(o TopOrder) uint64 {
 	switch o {
 	case OrderFlows:
@@ -136,11 +145,12 @@ type addrPair struct{ src, dst netip.Addr }
 // Top ranks groups of records (nfdump's -s statistics). Memory is one
 // counter per distinct key.
 type Top struct {
-	cfg   TopConfig
-	total Counts
-	addrs map[netip.Addr]*Counts // srcip, dstip, exporter
-	pairs map[addrPair]*Counts
-	nums  []Counts // ports (65536) or protocols (256), by number
+	cfg    TopConfig
+	total  Counts
+	addrs4 map[uint32]*Counts     // srcip, dstip, exporter: IPv4 (the map's fast path)
+	addrs  map[netip.Addr]*Counts // the other addresses (IPv6, none)
+	pairs  map[addrPair]*Counts
+	nums   []Counts // ports (65536) or protocols (256), by number
 }
 
 // NewTop returns a Top statistic.
@@ -158,8 +168,31 @@ func NewTop(cfg TopConfig) *Top {
 		t.pairs = make(map[addrPair]*Counts)
 	default:
 		t.addrs = make(map[netip.Addr]*Counts)
+		t.addrs4 = make(map[uint32]*Counts)
 	}
 	return t
+}
+
+// Merge adds the counts of o, a Top with the same configuration (one per
+// goroutine of a parallel scan), to t.
+func (t *Top) Merge(o *Top) {
+	t.total.merge(&o.total)
+	for a, c := range o.addrs4 {
+		t.addr4(a).merge(c)
+	}
+	for a, c := range o.addrs {
+		t.addr(a).merge(c)
+	}
+	for k, c := range o.pairs {
+		if d := t.pairs[k]; d != nil {
+			d.merge(c)
+		} else {
+			t.pairs[k] = c
+		}
+	}
+	for i := range o.nums {
+		t.nums[i].merge(&o.nums[i])
+	}
 }
 
 // Add counts one record.
@@ -189,7 +222,20 @@ func (t *Top) Add(r *flow.Record) {
 	}
 }
 
+func (t *Top) addr4(a uint32) *Counts {
+	c := t.addrs4[a]
+	if c == nil {
+		c = new(Counts)
+		t.addrs4[a] = c
+	}
+	return c
+}
+
 func (t *Top) addr(a netip.Addr) *Counts {
+	if a.Is4() {
+		b := a.As4()
+		return t.addr4(binary.BigEndian.Uint32(b[:]))
+	}
 	c := t.addrs[a]
 	if c == nil {
 		c = new(Counts)
@@ -202,6 +248,12 @@ func (t *Top) addr(a netip.Addr) *Counts {
 func (t *Top) Result() TopResult {
 	res := TopResult{By: t.cfg.By.String(), Order: t.cfg.Order.String(), N: t.cfg.N, Total: t.total}
 	var all []TopEntry
+	for n, c := range t.addrs4 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], n)
+		a := netip.AddrFrom4(b)
+		all = append(all, TopEntry{Key: a.String(), Addr: a, Counts: *c})
+	}
 	for a, c := range t.addrs {
 		key := a.String()
 		if !a.IsValid() {

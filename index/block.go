@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -68,31 +69,51 @@ const (
 	ColExporter Columns = 1<<colAddrDict | 1<<colExporter | 1<<colObsDomain
 	ColSampling Columns = 1 << colSampling
 	ColSource   Columns = 1 << colSource
+	ColSrcAddr  Columns = 1<<colAddrDict | 1<<colSrcAddr
+	ColDstAddr  Columns = 1<<colAddrDict | 1<<colDstAddr
+	ColSrcPort  Columns = 1 << colSrcPort
+	ColDstPort  Columns = 1 << colDstPort
+	ColBytes    Columns = 1<<colBytes | 1<<colRevBytes
+	ColPackets  Columns = 1<<colPackets | 1<<colRevPackets
+	ColSrcAS    Columns = 1 << colSrcAS
+	ColDstAS    Columns = 1 << colDstAS
+	ColVLAN     Columns = 1 << colVLAN
+	ColInIf     Columns = 1 << colInIf
+	ColOutIf    Columns = 1 << colOutIf
+	ColNATSrc   Columns = 1<<colAddrDict | 1<<colNATSrcAddr | 1<<colNATSrcPort
+	ColNATDst   Columns = 1<<colAddrDict | 1<<colNATDstAddr | 1<<colNATDstPort
 )
 
 // Codec bytes: how a block's column payload is compressed.
 const (
-	codecNone byte = 0
-	codecZstd byte = 1
+	codecNone    byte = 0 // the column area stored as is
+	codecZstd    byte = 1 // the column area as one zstd frame (written by format 1)
+	codecColumns byte = 2 // each column compressed apart (format 2)
 )
 
-var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(64<<20))
-)
+// zdec decompresses blocks; DecodeAll is safe for concurrent use.
+var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(64<<20))
+
+// newZstdEncoder returns an encoder for one goroutine's blocks (a shared
+// encoder would serialize the segment flushers on its single slot).
+func newZstdEncoder() *zstd.Encoder {
+	z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false))
+	return z
+}
 
 // blockEncoder turns sorted rows into a block value, reusing its buffers.
 type blockEncoder struct {
-	cols  [numColumns][]byte
-	dict4 map[uint32]uint64 // IPv4 addresses (the map's fast path)
-	dict  map[netip.Addr]uint64
-	n     uint64 // dictionary entries
-	raw   []byte
+	cols   [numColumns][]byte
+	dict4  map[uint32]uint64 // IPv4 addresses (the map's fast path)
+	dict   map[netip.Addr]uint64
+	n      uint64 // dictionary entries
+	z      *zstd.Encoder
+	packed [numColumns][]byte // each column as stored
 }
 
 func newBlockEncoder() *blockEncoder {
-	return &blockEncoder{dict: make(map[netip.Addr]uint64, 64), dict4: make(map[uint32]uint64, 1024)}
+	return &blockEncoder{dict: make(map[netip.Addr]uint64, 64), dict4: make(map[uint32]uint64, 1024), z: newZstdEncoder()}
 }
 
 // encode appends the block value of rows (sorted by Start, at most
@@ -108,24 +129,31 @@ func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 	for _, r := range rows {
 		e.encodeRow(r)
 	}
-	e.raw = e.raw[:0]
-	for i := range e.cols {
-		if allZero(e.cols[i]) {
-			e.raw = binary.AppendUvarint(e.raw, 0)
+	dst = append(dst, codecColumns)
+	dst = binary.AppendUvarint(dst, uint64(len(rows)))
+	for i, c := range e.cols {
+		e.packed[i] = e.packed[i][:0]
+		if allZero(c) {
+			dst = binary.AppendUvarint(dst, 0)
 			continue
 		}
-		e.raw = binary.AppendUvarint(e.raw, uint64(len(e.cols[i])))
-	}
-	for i := range e.cols {
-		if !allZero(e.cols[i]) {
-			e.raw = append(e.raw, e.cols[i]...)
+		if len(c) >= minCompress {
+			e.packed[i] = e.z.EncodeAll(c, e.packed[i])
 		}
+		if len(e.packed[i]) == 0 || len(e.packed[i]) >= len(c) {
+			e.packed[i] = append(e.packed[i][:0], c...) // stored as is
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(c)))
+		dst = binary.AppendUvarint(dst, uint64(len(e.packed[i])))
 	}
-	dst = append(dst, codecZstd)
-	dst = binary.AppendUvarint(dst, uint64(len(rows)))
-	dst = binary.AppendUvarint(dst, uint64(len(e.raw)))
-	return zenc.EncodeAll(e.raw, dst)
+	for _, p := range e.packed {
+		dst = append(dst, p...)
+	}
+	return dst
 }
+
+// minCompress is the shortest column worth a zstd frame.
+const minCompress = 32
 
 func allZero(b []byte) bool {
 	for _, c := range b {
@@ -233,30 +261,65 @@ func (e *blockEncoder) encodeRow(r *flow.Record) {
 	e.uv(colSource, uint64(r.SourceID))
 }
 
-// blockDecoder decodes block values into rows, reusing its buffers.
+// blockDecoder decodes block values into rows, reusing its buffers. open
+// reads a block's column directory; fill then decodes the columns asked
+// for, decompressing each column the first time it is read, for every row
+// or for selected rows only.
 type blockDecoder struct {
-	unit int64 // time unit of the block being decoded
-	raw  []byte
-	dict []netip.Addr
-	rows []flow.Record
+	n      int                // rows of the open block
+	unit   int64              // time unit of the open block
+	stored [numColumns][]byte // each column as stored in the value
+	size   [numColumns]int    // each column's length in plain
+	plain  [numColumns][]byte // each column in plain, once read
+	ready  Columns            // columns whose plain bytes are in plain
+	bufs   [numColumns][]byte // decompression buffers
+	raw    []byte             // codec 0 and 1: the whole column area in plain
+	dict   []netip.Addr
+	starts []int64 // all start times of the block (selected decoding)
+	rows   []flow.Record
 }
 
 // decode fills d.rows from a block value, decoding only the columns in
 // want (the others stay zero).
 func (d *blockDecoder) decode(val []byte, want Columns) ([]flow.Record, error) {
+	if err := d.open(val); err != nil {
+		return nil, err
+	}
+	rows := d.resetRows(d.n)
+	return rows, d.fill(want, nil)
+}
+
+// resetRows makes d.rows n zero records.
+func (d *blockDecoder) resetRows(n int) []flow.Record {
+	if cap(d.rows) < n {
+		d.rows = make([]flow.Record, n)
+	}
+	d.rows = d.rows[:n]
+	clear(d.rows)
+	return d.rows
+}
+
+// open reads a block value's header and column directory. val must stay
+// unchanged until the next open.
+func (d *blockDecoder) open(val []byte) error {
 	if len(val) < 1 {
-		return nil, fmt.Errorf("cannot decode block: empty value: %w", ErrCorrupt)
+		return fmt.Errorf("cannot decode block: empty value: %w", ErrCorrupt)
 	}
 	codec := val[0]
 	rows, n := binary.Uvarint(val[1:])
 	if n <= 0 || rows > BlockRows {
-		return nil, fmt.Errorf("cannot decode block: row count %d: %w", rows, ErrCorrupt)
+		return fmt.Errorf("cannot decode block: row count %d: %w", rows, ErrCorrupt)
 	}
-	rawLen, m := binary.Uvarint(val[1+n:])
+	d.n, d.ready = int(rows), 0
+	rest := val[1+n:]
+	if codec == codecColumns {
+		return d.openColumns(rest)
+	}
+	rawLen, m := binary.Uvarint(rest)
 	if m <= 0 || rawLen > 64<<20 {
-		return nil, fmt.Errorf("cannot decode block: raw length %d: %w", rawLen, ErrCorrupt)
+		return fmt.Errorf("cannot decode block: raw length %d: %w", rawLen, ErrCorrupt)
 	}
-	payload := val[1+n+m:]
+	payload := rest[m:]
 	switch codec {
 	case codecNone:
 		d.raw = append(d.raw[:0], payload...)
@@ -264,23 +327,15 @@ func (d *blockDecoder) decode(val []byte, want Columns) ([]flow.Record, error) {
 		var err error
 		d.raw, err = zdec.DecodeAll(payload, d.raw[:0])
 		if err != nil {
-			return nil, fmt.Errorf("cannot decompress block: %v: %w", err, ErrCorrupt)
+			return fmt.Errorf("cannot decompress block: %v: %w", err, ErrCorrupt)
 		}
 	default:
-		return nil, fmt.Errorf("cannot decode block: codec %d: %w", codec, ErrCorrupt)
+		return fmt.Errorf("cannot decode block: codec %d: %w", codec, ErrCorrupt)
 	}
 	if uint64(len(d.raw)) != rawLen {
-		return nil, fmt.Errorf("cannot decode block: got %d raw bytes, want %d: %w", len(d.raw), rawLen, ErrCorrupt)
+		return fmt.Errorf("cannot decode block: got %d raw bytes, want %d: %w", len(d.raw), rawLen, ErrCorrupt)
 	}
-	if cap(d.rows) < int(rows) {
-		d.rows = make([]flow.Record, rows)
-	}
-	d.rows = d.rows[:rows]
-	clear(d.rows)
-	return d.rows, d.decodeColumns(d.raw, want)
-}
-
-func (d *blockDecoder) decodeColumns(raw []byte, want Columns) error {
+	raw := d.raw
 	var lens [numColumns]uint64
 	for i := range lens {
 		l, n := binary.Uvarint(raw)
@@ -290,25 +345,105 @@ func (d *blockDecoder) decodeColumns(raw []byte, want Columns) error {
 		lens[i] = l
 		raw = raw[n:]
 	}
-	if want&(1<<colSrcAddr|1<<colDstAddr|1<<colNextHop|1<<colNATSrcAddr|1<<colNATDstAddr|1<<colExporter) != 0 {
-		want |= 1 << colAddrDict
-	}
-	if want&(1<<colDuration) != 0 {
-		want |= 1 << colStart
-	}
-	var cols [numColumns][]byte
 	for i := range lens {
 		if lens[i] > uint64(len(raw)) {
 			return fmt.Errorf("cannot decode block column %d: length %d beyond %d bytes: %w", i, lens[i], len(raw), ErrCorrupt)
 		}
-		cols[i] = raw[:lens[i]]
+		d.plain[i], d.size[i] = raw[:lens[i]], int(lens[i])
 		raw = raw[lens[i]:]
 	}
-	for i := 0; i < numColumns; i++ {
-		if want&(1<<i) == 0 || lens[i] == 0 {
+	d.ready = AllColumns
+	return nil
+}
+
+// openColumns reads the directory of a codec 2 block: per column its
+// length in plain and as stored (equal: stored as is; 0: all zero).
+func (d *blockDecoder) openColumns(b []byte) error {
+	var stored [numColumns]int
+	for i := range stored {
+		size, n := binary.Uvarint(b)
+		if n <= 0 || size > 1<<20 {
+			return fmt.Errorf("cannot decode block column directory: column %d: %w", i, ErrCorrupt)
+		}
+		b = b[n:]
+		d.size[i] = int(size)
+		if size == 0 {
 			continue
 		}
-		if err := d.decodeColumn(i, cols[i]); err != nil {
+		st, n := binary.Uvarint(b)
+		if n <= 0 || st > size {
+			return fmt.Errorf("cannot decode block column directory: column %d stored in %d bytes of %d: %w", i, st, size, ErrCorrupt)
+		}
+		b = b[n:]
+		stored[i] = int(st)
+	}
+	for i, st := range stored {
+		if st > len(b) {
+			return fmt.Errorf("cannot decode block column %d: length %d beyond %d bytes: %w", i, st, len(b), ErrCorrupt)
+		}
+		d.stored[i] = b[:st]
+		b = b[st:]
+		if d.size[i] == st {
+			d.plain[i] = d.stored[i]
+			d.ready |= 1 << i
+		}
+	}
+	return nil
+}
+
+// column returns column i in plain, decompressing it on first use.
+func (d *blockDecoder) column(i int) ([]byte, error) {
+	if d.ready&(1<<i) != 0 {
+		return d.plain[i], nil
+	}
+	if d.size[i] == 0 {
+		d.ready |= 1 << i
+		d.plain[i] = nil
+		return nil, nil
+	}
+	if cap(d.bufs[i]) < d.size[i] {
+		d.bufs[i] = make([]byte, 0, d.size[i])
+	}
+	p, err := zdec.DecodeAll(d.stored[i], d.bufs[i][:0])
+	if err != nil {
+		return nil, fmt.Errorf("cannot decompress block column %d: %v: %w", i, err, ErrCorrupt)
+	}
+	if len(p) != d.size[i] {
+		return nil, fmt.Errorf("cannot decode block column %d: got %d bytes, want %d: %w", i, len(p), d.size[i], ErrCorrupt)
+	}
+	d.bufs[i], d.plain[i] = p, p
+	d.ready |= 1 << i
+	return p, nil
+}
+
+// addrColumns read the block's address dictionary.
+const addrColumns Columns = 1<<colSrcAddr | 1<<colDstAddr | 1<<colNextHop | 1<<colNATSrcAddr | 1<<colNATDstAddr | 1<<colExporter
+
+// fill decodes the columns in want into d.rows: row j of d.rows is block
+// row sel[j], or row j when sel is nil (then d.rows holds every row).
+// Columns already decoded into d.rows may be asked again; they are
+// rewritten with the same values.
+func (d *blockDecoder) fill(want Columns, sel []uint16) error {
+	if want&addrColumns != 0 {
+		want |= 1 << colAddrDict
+	}
+	if want&ColTime != 0 {
+		want |= ColTime // ends are stored as durations after the starts
+	}
+	for i := 0; i < numColumns; i++ {
+		if want&(1<<i) == 0 || d.size[i] == 0 {
+			continue
+		}
+		b, err := d.column(i)
+		if err != nil {
+			return err
+		}
+		if sel == nil {
+			err = d.decodeColumn(i, b)
+		} else {
+			err = d.decodeSelected(i, b, sel)
+		}
+		if err != nil {
 			return fmt.Errorf("cannot decode block column %d: %w", i, err)
 		}
 	}
@@ -540,4 +675,187 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 			rows[i].SourceID = uint32(c.uvarint())
 		}
 	}
+}
+
+// decodeSelected decodes column col of the rows in sel (block row numbers,
+// increasing) into d.rows[0:len(sel)]. Fixed-width columns are indexed
+// directly; varint columns skip the rows between selected ones eight bytes
+// at a time.
+func (d *blockDecoder) decodeSelected(col int, b []byte, sel []uint16) error {
+	rows := d.rows[:len(sel)]
+	if len(sel) > 0 && int(sel[len(sel)-1]) >= d.n {
+		return fmt.Errorf("selected row %d of %d: %w", sel[len(sel)-1], d.n, ErrCorrupt)
+	}
+	switch col {
+	case colStart:
+		if err := d.decodeStarts(b); err != nil {
+			return err
+		}
+		for j, s := range sel {
+			rows[j].Start, rows[j].End = d.starts[s], d.starts[s]
+		}
+		return nil
+	case colAddrDict:
+		return d.decodeDict(b)
+	case colSrcPort, colDstPort:
+		if len(b) < 2*d.n {
+			return ErrCorrupt
+		}
+		for j, s := range sel {
+			v := binary.BigEndian.Uint16(b[2*int(s):])
+			if col == colSrcPort {
+				rows[j].SrcPort = v
+			} else {
+				rows[j].DstPort = v
+			}
+		}
+		return nil
+	case colProto, colTCPFlags, colICMPType, colICMPCode, colDir:
+		if len(b) < d.n {
+			return ErrCorrupt
+		}
+		for j, s := range sel {
+			d.setU8(&rows[j], col, b[s])
+		}
+		return nil
+	}
+	pos := 0 // the row whose varint b starts at
+	for j, s := range sel {
+		if k := int(s) - pos; k > 0 {
+			if b = skipUvarints(b, k); b == nil {
+				return ErrCorrupt
+			}
+		}
+		x, n := binary.Uvarint(b)
+		if n <= 0 {
+			return ErrCorrupt
+		}
+		b, pos = b[n:], int(s)+1
+		if err := d.setUvarint(&rows[j], col, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeStarts decodes every start time of the block into d.starts (the
+// deltas make each depend on all before it) and sets d.unit.
+func (d *blockDecoder) decodeStarts(b []byte) error {
+	if len(b) < 8 {
+		return ErrCorrupt
+	}
+	t := int64(binary.BigEndian.Uint64(b))
+	c := &colReader{b: b[8:]}
+	d.unit = int64(c.uvarint())
+	if d.unit < 1 || d.unit > 1e9 {
+		return ErrCorrupt
+	}
+	d.starts = d.starts[:0]
+	for range d.n {
+		t += int64(c.uvarint()) * d.unit
+		d.starts = append(d.starts, t)
+	}
+	return c.err
+}
+
+// skipUvarints returns b after its first k varints, or nil when b holds
+// fewer. A varint ends at each byte with the high bit clear; whole words
+// with fewer ends than needed are skipped after one population count.
+func skipUvarints(b []byte, k int) []byte {
+	for len(b) >= 8 {
+		t := bits.OnesCount64(^binary.LittleEndian.Uint64(b) & 0x8080808080808080)
+		if t >= k {
+			break
+		}
+		k -= t
+		b = b[8:]
+	}
+	for i, c := range b {
+		if c < 0x80 {
+			if k--; k == 0 {
+				return b[i+1:]
+			}
+		}
+	}
+	return nil
+}
+
+func (d *blockDecoder) setU8(r *flow.Record, col int, v uint8) {
+	switch col {
+	case colProto:
+		r.Proto = v
+	case colTCPFlags:
+		r.TCPFlags = v
+	case colICMPType:
+		r.ICMPType = v
+	case colICMPCode:
+		r.ICMPCode = v
+	case colDir:
+		r.Dir = flow.Direction(v)
+	}
+}
+
+// setUvarint stores the value of a varint column in r.
+func (d *blockDecoder) setUvarint(r *flow.Record, col int, x uint64) error {
+	switch col {
+	case colSrcAddr, colDstAddr, colNextHop, colNATSrcAddr, colNATDstAddr, colExporter:
+		if x > uint64(len(d.dict)) {
+			return ErrCorrupt
+		}
+		var a netip.Addr
+		if x > 0 {
+			a = d.dict[x-1]
+		}
+		switch col {
+		case colSrcAddr:
+			r.SrcAddr = a
+		case colDstAddr:
+			r.DstAddr = a
+		case colNextHop:
+			r.NextHop = a
+		case colNATSrcAddr:
+			r.NATSrcAddr = a
+		case colNATDstAddr:
+			r.NATDstAddr = a
+		default:
+			r.Exporter = a
+		}
+	case colDuration:
+		r.End = r.Start + int64(x)*d.unit
+	case colBytes:
+		r.Bytes = x
+	case colPackets:
+		r.Packets = x
+	case colRevBytes:
+		r.RevBytes = x
+	case colRevPackets:
+		r.RevPackets = x
+	case colPostBytes:
+		r.PostBytes = x
+	case colPostPackets:
+		r.PostPackets = x
+	case colInIf:
+		r.InIf = uint32(x)
+	case colOutIf:
+		r.OutIf = uint32(x)
+	case colSrcAS:
+		r.SrcAS = uint32(x)
+	case colDstAS:
+		r.DstAS = uint32(x)
+	case colVLAN:
+		r.VLAN = uint16(x)
+	case colNATSrcPort:
+		r.NATSrcPort = uint16(x)
+	case colNATDstPort:
+		r.NATDstPort = uint16(x)
+	case colObsDomain:
+		r.ObsDomain = uint32(x)
+	case colSampling:
+		r.SamplingInterval = uint32(x)
+	case colSource:
+		r.SourceID = uint32(x)
+	default:
+		return fmt.Errorf("column %d is not a varint column: %w", col, ErrCorrupt)
+	}
+	return nil
 }

@@ -10,8 +10,16 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// FormatVersion is the on-disk format this code writes and reads.
-const FormatVersion = 1
+// FormatVersion is the on-disk format this code writes. It also reads
+// every format from oldestFormat on: format 2 added blocks with each column
+// compressed apart (codec 2) and postings version 3, next to the values of
+// format 1, which stay readable. A read-write open of an older store marks
+// it with FormatVersion before anything new is written, so an older
+// flowcase refuses it instead of misreading it.
+const FormatVersion = 2
+
+// oldestFormat is the oldest store format this code reads.
+const oldestFormat = 1
 
 // Metadata names under nsMeta. All numbers are big-endian.
 const (
@@ -73,8 +81,8 @@ func loadMeta(txn *badger.Txn) (Meta, bool, error) {
 		return m, false, fmt.Errorf("cannot read store format: %w", ErrCorrupt)
 	}
 	m.Format = binary.BigEndian.Uint32(v)
-	if m.Format != FormatVersion {
-		return m, true, fmt.Errorf("%w: store has format %d, this flowcase reads %d", ErrFormat, m.Format, FormatVersion)
+	if m.Format < oldestFormat || m.Format > FormatVersion {
+		return m, true, fmt.Errorf("%w: store has format %d, this flowcase reads %d to %d", ErrFormat, m.Format, oldestFormat, FormatVersion)
 	}
 	w, _, err := getU64(txn, metaPartition)
 	if err != nil {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -116,4 +117,75 @@ func (st *ScanStats) add(o ScanStats) {
 	st.BlocksRead += o.BlocksRead
 	st.RowsDecoded += o.RowsDecoded
 	st.RowsEmitted += o.RowsEmitted
+}
+
+// ScanEach is Scan for consumers that do not need an order (counts, sums):
+// up to workers goroutines each take whole partitions and hand their rows
+// to a consumer of their own, made by newConsumer, so no rows are copied
+// between goroutines. The caller merges the consumers' results. Rows reach
+// each consumer in segment order within a partition; a consumer returning
+// false stops the scan.
+func (s *Store) ScanEach(q Query, workers int, newConsumer func() func(*flow.Record) bool) (ScanStats, error) {
+	if q.Ordered {
+		return ScanStats{}, fmt.Errorf("BUG: ScanEach cannot keep an order")
+	}
+	var st ScanStats
+	if q.Columns == 0 {
+		q.Columns = AllColumns
+	}
+	txn := s.db.NewTransaction(false)
+	parts, digest, err := s.plan(txn, q, &st)
+	txn.Discard()
+	st.ManifestDigest = digest
+	if err != nil {
+		return st, err
+	}
+	workers = max(1, min(workers, len(parts)))
+	next := make(chan []*Manifest)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		stopped bool
+		firstE  error
+	)
+	stop := make(chan struct{})
+	for range workers {
+		fn := newConsumer()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			txn := s.db.NewTransaction(false)
+			defer txn.Discard()
+			var ws ScanStats
+			for segs := range next {
+				ok, err := s.scanPartition(txn, q, segs, &ws, fn)
+				if err != nil || !ok {
+					mu.Lock()
+					if err != nil && firstE == nil {
+						firstE = err
+					}
+					if !stopped {
+						stopped = true
+						close(stop)
+					}
+					mu.Unlock()
+					break
+				}
+			}
+			mu.Lock()
+			st.add(ws)
+			mu.Unlock()
+		}()
+	}
+feed:
+	for _, segs := range parts {
+		select {
+		case next <- segs:
+		case <-stop:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return st, firstE
 }

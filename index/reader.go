@@ -24,7 +24,7 @@ type Query struct {
 	From, To int64
 	Starting bool
 	Match    *Match  // nil: every row
-	Columns  Columns // 0: every column; time columns are always decoded
+	Columns  Columns // 0: every column (ask for ColTime to read times)
 	// Ordered delivers rows in non-decreasing Start order (a merge across
 	// the segments of a partition); otherwise segment by segment.
 	Ordered bool
@@ -32,6 +32,12 @@ type Query struct {
 	// callback, which still sees the rows in the same order as a serial
 	// scan (partition by partition).
 	Parallel int
+	// Filter, when set, is checked on each candidate row after decoding
+	// only the time columns and FilterColumns; the other columns are then
+	// decoded for the rows it accepts alone. It must be safe for
+	// concurrent use when Parallel > 1.
+	Filter        func(*flow.Record) bool
+	FilterColumns Columns
 }
 
 // Everything is the widest range.
@@ -56,16 +62,38 @@ func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
 	if q.Columns == 0 {
 		q.Columns = AllColumns
 	}
-	q.Columns |= ColTime
+	if q.Ordered {
+		q.Columns |= ColTime // the merge orders on start times
+	}
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
+	parts, digest, err := s.plan(txn, q, &st)
+	if err == nil {
+		if q.Parallel > 1 && len(parts) > 1 {
+			err = s.scanParallel(q, parts, &st, fn)
+		} else {
+			for _, segs := range parts {
+				var ok bool
+				if ok, err = s.scanPartition(txn, q, segs, &st, fn); !ok || err != nil {
+					break
+				}
+			}
+		}
+	}
+	st.ManifestDigest = digest
+	return st, err
+}
+
+// plan returns the segments in range of complete sources, partition by
+// partition in time order, and the digest of their manifests.
+func (s *Store) plan(txn *badger.Txn, q Query, st *ScanStats) ([][]*Manifest, string, error) {
 	complete, err := s.completeSources(txn)
 	if err != nil {
-		return st, err
+		return nil, "", err
 	}
 	digest := sha256.New()
 	var parts [][]*Manifest
-	err = s.forPartitions(txn, q, &st, func(segs []*Manifest) (bool, error) {
+	err = s.forPartitions(txn, q, st, func(segs []*Manifest) (bool, error) {
 		st.Partitions++
 		var live []*Manifest
 		for _, m := range segs {
@@ -89,20 +117,7 @@ func (s *Store) Scan(q Query, fn func(*flow.Record) bool) (ScanStats, error) {
 		}
 		return true, nil
 	})
-	if err == nil {
-		if q.Parallel > 1 && len(parts) > 1 {
-			err = s.scanParallel(q, parts, &st, fn)
-		} else {
-			for _, segs := range parts {
-				var ok bool
-				if ok, err = s.scanPartition(txn, q, segs, &st, fn); !ok || err != nil {
-					break
-				}
-			}
-		}
-	}
-	st.ManifestDigest = hex.EncodeToString(digest.Sum(nil))
-	return st, err
+	return parts, hex.EncodeToString(digest.Sum(nil)), err
 }
 
 // overlaps tells whether rows with these start/end bounds can be in range.
@@ -213,7 +228,8 @@ type cursor struct {
 	block int
 	rows  []flow.Record
 	pos   int
-	first uint32
+	sel   []uint16      // candidate rows of the block
+	keep  []uint16      // rows kept after the filter
 	dec   *blockDecoder // from decoderPool; returned when the cursor ends
 	buf   []byte
 	head  *flow.Record
@@ -240,23 +256,7 @@ func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, e
 
 // next returns the next row in range that is a candidate, or nil at the end.
 func (c *cursor) next() (*flow.Record, error) {
-	for {
-		for c.pos < len(c.rows) {
-			i := c.pos
-			c.pos++
-			r := &c.rows[i]
-			if c.cand != nil && !c.cand.Contains(c.first+uint32(i)) {
-				continue
-			}
-			if c.q.Starting {
-				if r.Start < c.q.From || r.Start >= c.q.To {
-					continue
-				}
-			} else if r.Start >= c.q.To || r.End < c.q.From {
-				continue
-			}
-			return r, nil
-		}
+	for c.pos >= len(c.rows) {
 		if !c.nextBlock() {
 			c.release()
 			return nil, nil
@@ -265,6 +265,8 @@ func (c *cursor) next() (*flow.Record, error) {
 			return nil, err
 		}
 	}
+	c.pos++
+	return &c.rows[c.pos-1], nil
 }
 
 // decoderPool keeps block decoders (and their row buffers) across scans.
@@ -303,6 +305,10 @@ func overlapsBlock(q Query, h *BlockHeader) bool {
 	return h.MaxEnd >= q.From
 }
 
+// load decodes the rows of the current block that are candidates, in
+// range and accepted by the filter. Only candidate rows are decoded when
+// the postings name some of the block's rows; with a filter, its columns
+// are decoded first and the rest only for the rows it accepts.
 func (c *cursor) load() error {
 	h := &c.m.Blocks[c.block]
 	item, err := c.txn.Get(blockKey(c.m.Segment, uint32(c.block)))
@@ -313,17 +319,103 @@ func (c *cursor) load() error {
 	if err != nil {
 		return err
 	}
-	rows, err := c.dec.decode(c.buf, c.q.Columns)
-	if err != nil {
+	d := c.dec
+	if err := d.open(c.buf); err != nil {
 		return fmt.Errorf("segment %d block %d: %w", c.m.Segment, c.block, err)
 	}
-	if len(rows) != int(h.Rows) {
-		return fmt.Errorf("segment %d block %d: got %d rows, manifest says %d: %w", c.m.Segment, c.block, len(rows), h.Rows, ErrCorrupt)
+	if d.n != int(h.Rows) {
+		return fmt.Errorf("segment %d block %d: got %d rows, manifest says %d: %w", c.m.Segment, c.block, d.n, h.Rows, ErrCorrupt)
 	}
-	c.rows, c.pos, c.first = rows, 0, h.FirstRow
+	var sel []uint16 // nil: every row
+	if c.cand != nil {
+		sel = c.candidates(h)
+	}
+	// A block wholly inside the range needs no time check: its time
+	// columns are decoded only when asked for.
+	inside := h.MinStart >= c.q.From && h.MaxStart < c.q.To
+	first := c.q.Columns
+	if c.q.Filter != nil {
+		first = c.q.FilterColumns
+	}
+	if !inside {
+		first |= ColTime
+	}
+	rows := d.resetRows(d.n)
+	if sel != nil {
+		rows = rows[:len(sel)]
+	}
+	if err := d.fill(first, sel); err != nil {
+		return fmt.Errorf("segment %d block %d: %w", c.m.Segment, c.block, err)
+	}
 	c.st.BlocksRead++
 	c.st.RowsDecoded += int64(len(rows))
+	// Keep the rows in range that the filter accepts, moving them to the
+	// front; keep names their block rows for the second pass.
+	rest := c.q.Columns &^ first
+	keep := c.keep[:0]
+	k := 0
+	for j := range rows {
+		r := &rows[j]
+		if !inside && !inRange(&c.q, r) {
+			continue
+		}
+		if c.q.Filter != nil && !c.q.Filter(r) {
+			continue
+		}
+		if k != j {
+			rows[k] = *r
+		}
+		k++
+		if rest == 0 {
+			continue
+		}
+		if sel != nil {
+			keep = append(keep, sel[j])
+		} else {
+			keep = append(keep, uint16(j))
+		}
+	}
+	c.keep = keep
+	rows = rows[:k]
+	if rest != 0 && k > 0 {
+		if k == d.n {
+			keep = nil // every row: the sequential decoders
+		}
+		if err := d.fill(rest, keep); err != nil {
+			return fmt.Errorf("segment %d block %d: %w", c.m.Segment, c.block, err)
+		}
+	}
+	c.rows, c.pos = rows, 0
 	return nil
+}
+
+// inRange tells whether r is in the query's time range.
+func inRange(q *Query, r *flow.Record) bool {
+	if q.Starting {
+		return q.From <= r.Start && r.Start < q.To
+	}
+	return r.Start < q.To && r.End >= q.From
+}
+
+// candidates returns the block rows of h that the postings selected, or
+// nil when they are all of its rows.
+func (c *cursor) candidates(h *BlockHeader) []uint16 {
+	sel := c.sel[:0]
+	it := c.cand.Iterator()
+	it.AdvanceIfNeeded(h.FirstRow)
+	end := h.FirstRow + h.Rows
+	for it.HasNext() {
+		r := it.Next()
+		if r >= end {
+			break
+		}
+		sel = append(sel, uint16(r-h.FirstRow))
+	}
+	c.sel = sel
+	if len(sel) == int(h.Rows) {
+		return nil
+	}
+	return sel
 }
 
 // cursorHeap orders cursors by their head row's start, then segment id.

@@ -5,6 +5,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -155,6 +156,15 @@ func (s *Store) loadOrInit(opt Options) error {
 	if opt.PartitionWidth != 0 && int64(opt.PartitionWidth) != m.PartitionWidth {
 		return fmt.Errorf("%w: store has %s, asked for %s", ErrPartitionWidth,
 			time.Duration(m.PartitionWidth), opt.PartitionWidth)
+	}
+	if m.Format < FormatVersion && !opt.ReadOnly {
+		err := s.db.Update(func(txn *badger.Txn) error {
+			return txn.Set(metaKey(metaFormat), binary.BigEndian.AppendUint32(nil, FormatVersion))
+		})
+		if err != nil {
+			return fmt.Errorf("cannot mark store format %d: %w", FormatVersion, err)
+		}
+		m.Format = FormatVersion
 	}
 	s.meta = m
 	return nil

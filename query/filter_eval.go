@@ -3,6 +3,7 @@ package query
 import (
 	"net/netip"
 
+	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -137,6 +138,44 @@ func numField(r *flow.Record, f field) uint64 {
 		return uint64(r.NATDstPort)
 	}
 	return 0
+}
+
+// fieldColumns are the block columns each field is decoded from.
+var fieldColumns = [...]index.Columns{
+	fieldSrcAddr:    index.ColSrcAddr,
+	fieldDstAddr:    index.ColDstAddr,
+	fieldExporter:   index.ColExporter,
+	fieldSrcPort:    index.ColSrcPort,
+	fieldDstPort:    index.ColDstPort,
+	fieldProto:      index.ColProto,
+	fieldBytes:      index.ColBytes,
+	fieldPackets:    index.ColPackets,
+	fieldSrcAS:      index.ColSrcAS,
+	fieldDstAS:      index.ColDstAS,
+	fieldVLAN:       index.ColVLAN,
+	fieldInIf:       index.ColInIf,
+	fieldOutIf:      index.ColOutIf,
+	fieldNATSrcAddr: index.ColNATSrc,
+	fieldNATDstAddr: index.ColNATDst,
+	fieldNATSrcPort: index.ColNATSrc,
+	fieldNATDstPort: index.ColNATDst,
+}
+
+// columns returns the block columns n reads.
+func (n *node) columns() index.Columns {
+	var c index.Columns
+	switch n.op {
+	case opAll:
+	case opAnd, opOr, opNot:
+		for i := range n.kids {
+			c |= n.kids[i].columns()
+		}
+	case opFlags:
+		c = index.ColFlags
+	default:
+		c = fieldColumns[n.f1] | fieldColumns[n.f2]
+	}
+	return c
 }
 
 // compile turns a parsed filter into nodes.

@@ -30,14 +30,21 @@ func Scan(st *index.Store, req Request, fn func(*flow.Record) bool) (index.ScanS
 		return st.Scan(q, fn)
 	}
 	q.Match = f.IndexMatch()
-	if q.Columns != 0 {
-		// Filter terms may read any column; decode them all when filtering.
-		q.Columns = index.AllColumns
+	// The store checks the filter after decoding the time columns and the
+	// filter's own, and decodes the other columns for accepted rows only.
+	q.Filter, q.FilterColumns = f.Match, f.prog.columns()
+	return st.Scan(q, fn)
+}
+
+// ScanEach runs a request whose consumer needs no order (counts, sums) on
+// up to workers goroutines, each with a consumer of its own from
+// newConsumer; the caller merges what they gathered. req.Ordered and
+// req.Parallel are ignored.
+func ScanEach(st *index.Store, req Request, workers int, newConsumer func() func(*flow.Record) bool) (index.ScanStats, error) {
+	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting, Columns: req.Columns}
+	if f := req.Filter; f != nil && f.String() != "" {
+		q.Match = f.IndexMatch()
+		q.Filter, q.FilterColumns = f.Match, f.prog.columns()
 	}
-	return st.Scan(q, func(r *flow.Record) bool {
-		if !f.Match(r) {
-			return true
-		}
-		return fn(r)
-	})
+	return st.ScanEach(q, workers, newConsumer)
 }

@@ -152,7 +152,7 @@ func feedHistory(sc *scope, history time.Duration, add func(*flow.Record)) error
 		return nil
 	}
 	hr := query.Range{From: from - int64(history), To: from, Starting: true}
-	req := query.Request{Range: hr, Filter: sc.filter, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
+	req := query.Request{Range: hr, Filter: sc.filter, Columns: detectorColumns, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
 	_, err := query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
 	return err
 }
@@ -219,4 +219,14 @@ func (sc *scope) finish(rep *detectors.Report) error {
 func scanUnordered(sc *scope, cols index.Columns, add func(*flow.Record)) (index.ScanStats, error) {
 	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols | index.ColTime}
 	return query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
+}
+
+// scanEach streams the scope's records to one consumer per core, made by
+// newConsumer, in no particular order; the caller merges the consumers.
+func scanEach(sc *scope, cols index.Columns, newConsumer func() func(*flow.Record)) (index.ScanStats, error) {
+	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols}
+	return query.ScanEach(sc.st, req, runtime.GOMAXPROCS(0), func() func(*flow.Record) bool {
+		add := newConsumer()
+		return func(r *flow.Record) bool { add(r); return true }
+	})
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/flowcase/flowcase/detectors"
 	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/internal/flow"
 	"github.com/flowcase/flowcase/query"
 	"github.com/urfave/cli/v2"
 )
@@ -34,10 +36,22 @@ func topCommand() *cli.Command {
 				return err
 			}
 			defer sc.st.Close()
-			top := detectors.NewTop(detectors.TopConfig{By: by, Order: order, N: c.Int("n")})
-			cols := index.ColAddrs | index.ColPorts | index.ColProto | index.ColCounters | index.ColSampling | index.ColExporter
-			if _, err := scanUnordered(sc, cols, top.Add); err != nil {
+			cfg := detectors.TopConfig{By: by, Order: order, N: c.Int("n")}
+			var mu sync.Mutex
+			var tops []*detectors.Top
+			_, err = scanEach(sc, topColumns(by), func() func(*flow.Record) {
+				t := detectors.NewTop(cfg)
+				mu.Lock()
+				tops = append(tops, t)
+				mu.Unlock()
+				return t.Add
+			})
+			if err != nil {
 				return err
+			}
+			top := detectors.NewTop(cfg)
+			for _, t := range tops {
+				top.Merge(t)
 			}
 			res := top.Result()
 			if c.String("format") == "json" {
@@ -52,6 +66,28 @@ func topCommand() *cli.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// topColumns are the columns Top reads for a key.
+func topColumns(by detectors.TopKey) index.Columns {
+	c := index.ColCounters | index.ColSampling
+	switch by {
+	case detectors.BySrcIP:
+		c |= index.ColSrcAddr
+	case detectors.ByDstIP:
+		c |= index.ColDstAddr
+	case detectors.ByExporter:
+		c |= index.ColExporter
+	case detectors.ByDstPort:
+		c |= index.ColDstPort
+	case detectors.BySrcPort:
+		c |= index.ColSrcPort
+	case detectors.ByProto:
+		c |= index.ColProto
+	default:
+		c |= index.ColAddrs
+	}
+	return c
 }
 
 func timelineCommand() *cli.Command {

@@ -1,0 +1,354 @@
+package index
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// sortedRows makes n random records sorted by start, as a segment writer
+// hands them to the block encoder.
+func sortedRows(rng *rand.Rand, n int) []flow.Record {
+	recs := make([]flow.Record, n)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+		if i%3 == 0 { // sparse columns: some rows leave them zero
+			recs[i].NATSrcAddr, recs[i].PostBytes = flow.Record{}.NATSrcAddr, 0
+		}
+	}
+	slices.SortStableFunc(recs, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
+	return recs
+}
+
+func ptrs(recs []flow.Record) []*flow.Record {
+	p := make([]*flow.Record, len(recs))
+	for i := range recs {
+		p[i] = &recs[i]
+	}
+	return p
+}
+
+// encodeFormat1 writes a block the way format 1 did: the column directory
+// and every column in one zstd frame (codec 1).
+func encodeFormat1(rows []*flow.Record) []byte {
+	e := newBlockEncoder()
+	e.encode(nil, rows) // fills e.cols
+	var raw []byte
+	for _, c := range e.cols {
+		if allZero(c) {
+			raw = binary.AppendUvarint(raw, 0)
+		} else {
+			raw = binary.AppendUvarint(raw, uint64(len(c)))
+		}
+	}
+	for _, c := range e.cols {
+		if !allZero(c) {
+			raw = append(raw, c...)
+		}
+	}
+	dst := []byte{codecZstd}
+	dst = binary.AppendUvarint(dst, uint64(len(rows)))
+	dst = binary.AppendUvarint(dst, uint64(len(raw)))
+	return e.z.EncodeAll(raw, dst)
+}
+
+// project keeps the fields of r that the columns in want decode.
+func project(r flow.Record, want Columns) flow.Record {
+	var p flow.Record
+	if want&(1<<colStart) != 0 {
+		p.Start, p.End = r.Start, r.Start
+	}
+	if want&(1<<colDuration) != 0 {
+		p.End = r.End
+	}
+	set := func(col int, f func()) {
+		if want&(1<<col) != 0 {
+			f()
+		}
+	}
+	set(colSrcAddr, func() { p.SrcAddr = r.SrcAddr })
+	set(colDstAddr, func() { p.DstAddr = r.DstAddr })
+	set(colSrcPort, func() { p.SrcPort = r.SrcPort })
+	set(colDstPort, func() { p.DstPort = r.DstPort })
+	set(colProto, func() { p.Proto = r.Proto })
+	set(colTCPFlags, func() { p.TCPFlags = r.TCPFlags })
+	set(colBytes, func() { p.Bytes = r.Bytes })
+	set(colPackets, func() { p.Packets = r.Packets })
+	set(colRevBytes, func() { p.RevBytes = r.RevBytes })
+	set(colRevPackets, func() { p.RevPackets = r.RevPackets })
+	set(colPostBytes, func() { p.PostBytes = r.PostBytes })
+	set(colPostPackets, func() { p.PostPackets = r.PostPackets })
+	set(colICMPType, func() { p.ICMPType = r.ICMPType })
+	set(colICMPCode, func() { p.ICMPCode = r.ICMPCode })
+	set(colInIf, func() { p.InIf = r.InIf })
+	set(colOutIf, func() { p.OutIf = r.OutIf })
+	set(colSrcAS, func() { p.SrcAS = r.SrcAS })
+	set(colDstAS, func() { p.DstAS = r.DstAS })
+	set(colNextHop, func() { p.NextHop = r.NextHop })
+	set(colVLAN, func() { p.VLAN = r.VLAN })
+	set(colDir, func() { p.Dir = r.Dir })
+	set(colNATSrcAddr, func() { p.NATSrcAddr = r.NATSrcAddr })
+	set(colNATDstAddr, func() { p.NATDstAddr = r.NATDstAddr })
+	set(colNATSrcPort, func() { p.NATSrcPort = r.NATSrcPort })
+	set(colNATDstPort, func() { p.NATDstPort = r.NATDstPort })
+	set(colExporter, func() { p.Exporter = r.Exporter })
+	set(colObsDomain, func() { p.ObsDomain = r.ObsDomain })
+	set(colSampling, func() { p.SamplingInterval = r.SamplingInterval })
+	set(colSource, func() { p.SourceID = r.SourceID })
+	return p
+}
+
+// TestBlockDecodeSelected: for blocks of both codecs, decoding any column
+// set for every row or for a random selection of rows (one pass, or two
+// passes as a filtered scan does) gives exactly the encoded fields.
+func TestBlockDecodeSelected(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for iter := range 60 {
+		n := 1 + rng.IntN(BlockRows)
+		if iter%10 == 0 {
+			n = BlockRows
+		}
+		recs := sortedRows(rng, n)
+		for i := range recs {
+			recs[i].SourceID = uint32(1 + rng.IntN(3))
+		}
+		v2 := newBlockEncoder().encode(nil, ptrs(recs))
+		v1 := encodeFormat1(ptrs(recs))
+		if v2[0] != codecColumns || v1[0] != codecZstd {
+			t.Fatalf("codecs %d and %d", v2[0], v1[0])
+		}
+		for _, val := range [][]byte{v1, v2} {
+			want := Columns(rng.Uint64()) & AllColumns
+			if iter%4 == 0 {
+				want = AllColumns
+			}
+			var d blockDecoder
+			rows, err := d.decode(val, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eff := want
+			if eff&ColTime != 0 {
+				eff |= ColTime
+			}
+			for i := range recs {
+				if p := project(recs[i], eff); rows[i] != p {
+					t.Fatalf("iter %d codec %d row %d cols %x:\n got %+v\nwant %+v", iter, val[0], i, want, rows[i], p)
+				}
+			}
+			// Selected rows, in two passes.
+			var sel []uint16
+			for i := range n {
+				if rng.IntN(8) == 0 {
+					sel = append(sel, uint16(i))
+				}
+			}
+			first := Columns(rng.Uint64()) & AllColumns
+			rest := AllColumns &^ first
+			if err := d.open(val); err != nil {
+				t.Fatal(err)
+			}
+			d.resetRows(len(sel))
+			if err := d.fill(first, sel); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.fill(rest, sel); err != nil {
+				t.Fatal(err)
+			}
+			for j, s := range sel {
+				if d.rows[j] != recs[s] {
+					t.Fatalf("iter %d codec %d selected row %d (block row %d):\n got %+v\nwant %+v", iter, val[0], j, s, d.rows[j], recs[s])
+				}
+			}
+		}
+	}
+}
+
+// TestBlockColumnsCompressedApart: a codec 2 block decompresses only the
+// columns asked for, and an all-zero column costs one directory byte.
+func TestBlockColumnsCompressedApart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := sortedRows(rng, 2000)
+	for i := range recs {
+		recs[i].NATDstAddr, recs[i].VLAN = flow.Record{}.NATDstAddr, 0
+	}
+	val := newBlockEncoder().encode(nil, ptrs(recs))
+	var d blockDecoder
+	if err := d.open(val); err != nil {
+		t.Fatal(err)
+	}
+	if d.size[colVLAN] != 0 || d.size[colNATDstAddr] != 0 {
+		t.Fatalf("zero columns stored: %d, %d bytes", d.size[colVLAN], d.size[colNATDstAddr])
+	}
+	d.resetRows(d.n)
+	if err := d.fill(ColSrcPort|ColBytes, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range numColumns {
+		asked := i == colSrcPort || i == colBytes || i == colRevBytes
+		compressed := d.size[i] != len(d.stored[i])
+		if !asked && compressed && d.ready&(1<<i) != 0 {
+			t.Errorf("column %d decompressed without being asked for", i)
+		}
+	}
+	if d.ready&(1<<colSrcPort|1<<colBytes) != 1<<colSrcPort|1<<colBytes {
+		t.Fatalf("asked columns not ready: %x", d.ready)
+	}
+	for i := range recs {
+		if d.rows[i].SrcPort != recs[i].SrcPort || d.rows[i].Bytes != recs[i].Bytes || d.rows[i].DstPort != 0 {
+			t.Fatalf("row %d: %+v", i, d.rows[i])
+		}
+	}
+}
+
+func TestSkipUvarints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		n := rng.IntN(100)
+		var b []byte
+		var ends []int
+		for range n {
+			b = binary.AppendUvarint(b, rng.Uint64N(1<<uint(rng.IntN(64))))
+			ends = append(ends, len(b))
+		}
+		for k := 1; k <= n; k++ {
+			got := skipUvarints(b, k)
+			if got == nil || len(b)-len(got) != ends[k-1] {
+				t.Fatalf("skip %d of %d: at %d, want %d", k, n, len(b)-len(got), ends[k-1])
+			}
+		}
+		if skipUvarints(b, n+1) != nil {
+			t.Fatalf("skipping past the end of %d varints did not fail", n)
+		}
+	}
+}
+
+// TestBlockDecodeHostile: damaged block values give ErrCorrupt, never a
+// panic or rows.
+func TestBlockDecodeHostile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	recs := sortedRows(rng, 300)
+	good := newBlockEncoder().encode(nil, ptrs(recs))
+	cases := map[string][]byte{
+		"empty":         {},
+		"codec 9":       {9, 1, 0},
+		"rows too many": binary.AppendUvarint([]byte{codecColumns}, BlockRows+1),
+		"truncated":     good[:len(good)/2],
+		"no directory":  good[:3],
+	}
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)-20] ^= 0xff
+	cases["flipped payload byte"] = flipped
+	for name, val := range cases {
+		var d blockDecoder
+		_, err := d.decode(val, AllColumns)
+		if err == nil && name != "flipped payload byte" {
+			t.Errorf("%s: no error", name)
+		}
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+	}
+}
+
+// FuzzBlockDecode: any value decodes to rows or fails with ErrCorrupt,
+// for every row and for a selection.
+func FuzzBlockDecode(f *testing.F) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 7, 100} {
+		recs := sortedRows(rng, n)
+		f.Add(newBlockEncoder().encode(nil, ptrs(recs)), uint64(AllColumns))
+		f.Add(encodeFormat1(ptrs(recs)), uint64(ColAddrs|ColTime))
+	}
+	f.Fuzz(func(t *testing.T, val []byte, cols uint64) {
+		var d blockDecoder
+		if _, err := d.decode(val, Columns(cols)&AllColumns); err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not ErrCorrupt: %v", err)
+		}
+		if err := d.open(val); err != nil {
+			return
+		}
+		sel := []uint16{0}
+		if d.n > 2 {
+			sel = append(sel, uint16(d.n-1))
+		}
+		if d.n == 0 {
+			sel = nil
+		}
+		d.resetRows(len(sel))
+		if err := d.fill(Columns(cols)&AllColumns, sel); err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not ErrCorrupt: %v", err)
+		}
+	})
+}
+
+// TestScanFilterAndEach: a scan with a filter decodes the filter's columns
+// first and the asked ones for accepted rows; ScanEach hands the same rows
+// to its consumers as Scan does, in whatever split.
+func TestScanFilterAndEach(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	recs := make([]flow.Record, 25000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	ingest(t, s, "a", recs[:15000])
+	ingest(t, s, "b", recs[15000:])
+	key := func(r flow.Record) string { return r.SrcAddr.String() + "/" + strconv.FormatUint(r.Bytes, 10) }
+	for i := range 40 {
+		q := Query{From: t0 + rng.Int64N(int64(7*24*time.Hour)), Starting: rng.IntN(2) == 0}
+		q.To = q.From + rng.Int64N(int64(72*time.Hour))
+		if i%5 == 0 {
+			q.From, q.To = Everything().From, Everything().To
+		}
+		limit := rng.Uint64N(1 << 40)
+		port := uint16(rng.IntN(70000))
+		q.Filter = func(r *flow.Record) bool { return r.Bytes < limit && r.SrcPort < port }
+		q.FilterColumns = 1<<colBytes | ColSrcPort
+		q.Columns = ColSrcAddr
+		var want []string
+		for _, r := range recs {
+			if inRange(&q, &r) && r.Bytes < limit && r.SrcPort < port {
+				want = append(want, key(r))
+			}
+		}
+		var got []string
+		if _, err := s.Scan(q, func(r *flow.Record) bool {
+			if r.DstPort != 0 || r.Proto != 0 {
+				t.Fatalf("columns not asked for were decoded: %+v", r)
+			}
+			got = append(got, key(*r))
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var each []string
+		if _, err := s.ScanEach(q, 1+rng.IntN(3), func() func(*flow.Record) bool {
+			return func(r *flow.Record) bool {
+				mu.Lock()
+				each = append(each, key(*r))
+				mu.Unlock()
+				return true
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		slices.Sort(each)
+		if !slices.Equal(got, want) || !slices.Equal(each, want) {
+			t.Fatalf("query %d: Scan %d rows, ScanEach %d, want %d", i, len(got), len(each), len(want))
+		}
+	}
+}
