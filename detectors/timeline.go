@@ -130,3 +130,11 @@ func (t *Timeline) bounds() (lo, hi int64, ok bool) {
 	}
 	return lo, hi, ok
 }
+
+// Merge adds the buckets of o, a Timeline with the same configuration (one
+// per goroutine of a parallel scan), to t.
+func (t *Timeline) Merge(o *Timeline) {
+	for i := range o.buckets {
+		t.insert(o.buckets[i].idx).merge(&o.buckets[i].c)
+	}
+}

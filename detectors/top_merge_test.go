@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -38,5 +39,28 @@ func TestTopMerge(t *testing.T) {
 		if got, want := merged.Result(), one.Result(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%v: merged result differs:\n got %+v\nwant %+v", by, got, want)
 		}
+	}
+}
+
+// TestTimelineMerge: Timelines over a split of the records, each part out
+// of start order, merged, equal one Timeline over all of them.
+func TestTimelineMerge(t *testing.T) {
+	recs := randomRecords(5000, 3)
+	cfg := TimelineConfig{Every: time.Minute}
+	one := NewTimeline(cfg)
+	parts := []*Timeline{NewTimeline(cfg), NewTimeline(cfg)}
+	for i := range recs {
+		one.Add(&recs[i])
+	}
+	for i := len(recs) - 1; i >= 0; i-- { // backwards: the slow path
+		parts[i%2].Add(&recs[i])
+	}
+	merged := NewTimeline(cfg)
+	for _, p := range parts {
+		merged.Merge(p)
+	}
+	got, want := merged.Buckets(), one.Buckets()
+	if len(want) < 10 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("merged timeline: %d buckets, want %d equal ones", len(got), len(want))
 	}
 }

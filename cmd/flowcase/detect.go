@@ -152,7 +152,7 @@ func feedHistory(sc *scope, history time.Duration, add func(*flow.Record)) error
 		return nil
 	}
 	hr := query.Range{From: from - int64(history), To: from, Starting: true}
-	req := query.Request{Range: hr, Filter: sc.filter, Columns: detectorColumns, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
+	req := query.Request{Range: hr, Filter: sc.filter, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
 	_, err := query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
 	return err
 }
@@ -212,13 +212,6 @@ func (sc *scope) finish(rep *detectors.Report) error {
 		rep.BeaconingPatterns[i].Query = sc.findingQuery(rep.BeaconingPatterns[i].Query)
 	}
 	return nil
-}
-
-// scanUnordered streams the scope's records in any order (statistics that
-// do not care), decoding only cols when there is no filter.
-func scanUnordered(sc *scope, cols index.Columns, add func(*flow.Record)) (index.ScanStats, error) {
-	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols | index.ColTime}
-	return query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
 }
 
 // scanEach streams the scope's records to one consumer per core, made by

@@ -107,9 +107,22 @@ func timelineCommand() *cli.Command {
 			}
 			defer sc.st.Close()
 			from, to := sc.bounds()
-			tl := detectors.NewTimeline(detectors.TimelineConfig{Every: every, From: from, To: to})
-			if _, err := scanUnordered(sc, index.ColTime|index.ColCounters|index.ColSampling, tl.Add); err != nil {
+			cfg := detectors.TimelineConfig{Every: every, From: from, To: to}
+			var mu sync.Mutex
+			var tls []*detectors.Timeline
+			_, err = scanEach(sc, index.ColTime|index.ColCounters|index.ColSampling, func() func(*flow.Record) {
+				t := detectors.NewTimeline(cfg)
+				mu.Lock()
+				tls = append(tls, t)
+				mu.Unlock()
+				return t.Add
+			})
+			if err != nil {
 				return err
+			}
+			tl := detectors.NewTimeline(cfg)
+			for _, t := range tls {
+				tl.Merge(t)
 			}
 			buckets := tl.Buckets()
 			if c.String("format") == "json" {
