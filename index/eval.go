@@ -8,50 +8,71 @@ import (
 )
 
 // segEval turns a Match tree into the candidate rows of one segment.
+//
+// Candidates may be a superset of the matching rows: the coarse section of
+// the postings answers a rare value with the rows of the blocks holding
+// its bucket, and the caller checks the full filter on every row it is
+// handed. Each node therefore says whether its rows are exact. AND and OR
+// of supersets are supersets (exact when every part is); an empty set is
+// exact whatever made it; NOT of an exact set is its complement, exact;
+// NOT of a superset cannot prune at all (the complement of a superset is a
+// subset), so it yields every row, inexact.
 type segEval struct {
 	txn   *badger.Txn
 	m     *Manifest
 	cache map[Field]*postings
 }
 
-// eval returns the rows matching m, or all=true when every row does.
+// eval returns the candidate rows of m (a superset of its rows), or
+// all=true when every row is one.
 func (e *segEval) eval(m *Match) (bm *roaring.Bitmap, all bool, err error) {
+	bm, all, _, err = e.evalExact(m)
+	return bm, all, err
+}
+
+// evalExact is eval that also says whether the candidates are exactly the
+// rows m matches.
+func (e *segEval) evalExact(m *Match) (bm *roaring.Bitmap, all, exact bool, err error) {
 	switch m.Op {
 	case MatchAll:
-		return nil, true, nil
+		return nil, true, true, nil
 	case MatchNone:
-		return roaring.New(), false, nil
+		return roaring.New(), false, true, nil
 	case MatchAnd:
 		return e.and(m.Sub)
 	case MatchOr:
 		return e.or(m.Sub)
 	case MatchNot:
 		if len(m.Sub) != 1 {
-			return nil, false, fmt.Errorf("BUG: MatchNot with %d subs", len(m.Sub))
+			return nil, false, false, fmt.Errorf("BUG: MatchNot with %d subs", len(m.Sub))
 		}
-		b, a, err := e.eval(m.Sub[0])
-		if err != nil {
-			return nil, false, err
-		}
-		if a {
-			return roaring.New(), false, nil
+		b, a, ex, err := e.evalExact(m.Sub[0])
+		switch {
+		case err != nil:
+			return nil, false, false, err
+		case !ex:
+			return nil, true, false, nil
+		case a:
+			return roaring.New(), false, true, nil
 		}
 		b.Flip(0, uint64(e.m.Rows))
-		return b, false, nil
+		return b, false, true, nil
 	case MatchAddrRange, MatchNumRange:
-		b, err := e.leaf(m)
-		return b, false, err
+		b, ex, err := e.leaf(m)
+		return b, false, ex, err
 	}
-	return nil, false, fmt.Errorf("BUG: unknown match op %d", m.Op)
+	return nil, false, false, fmt.Errorf("BUG: unknown match op %d", m.Op)
 }
 
-func (e *segEval) and(subs []*Match) (*roaring.Bitmap, bool, error) {
+func (e *segEval) and(subs []*Match) (*roaring.Bitmap, bool, bool, error) {
 	var acc *roaring.Bitmap
+	exact := true
 	for _, s := range subs {
-		b, a, err := e.eval(s)
+		b, a, ex, err := e.evalExact(s)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
+		exact = exact && ex
 		if a {
 			continue
 		}
@@ -61,25 +82,29 @@ func (e *segEval) and(subs []*Match) (*roaring.Bitmap, bool, error) {
 			acc.And(b)
 		}
 		if acc.IsEmpty() {
-			return acc, false, nil
+			// No candidate: no row matches, exactly.
+			return acc, false, true, nil
 		}
 	}
-	return acc, acc == nil, nil
+	return acc, acc == nil, exact, nil
 }
 
-func (e *segEval) or(subs []*Match) (*roaring.Bitmap, bool, error) {
+func (e *segEval) or(subs []*Match) (*roaring.Bitmap, bool, bool, error) {
 	acc := roaring.New()
+	exact := true
 	for _, s := range subs {
-		b, a, err := e.eval(s)
+		b, a, ex, err := e.evalExact(s)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if a {
-			return nil, true, nil
+			// Every row is a candidate; exactly so when this part is exact.
+			return nil, true, ex, nil
 		}
+		exact = exact && ex
 		acc.Or(b)
 	}
-	return acc, false, nil
+	return acc, false, exact || acc.IsEmpty(), nil
 }
 
 func (e *segEval) postings(f Field) (*postings, error) {
@@ -102,24 +127,28 @@ func (e *segEval) postings(f Field) (*postings, error) {
 	return p, nil
 }
 
-func (e *segEval) leaf(m *Match) (*roaring.Bitmap, error) {
+// leaf returns the candidate rows of a range term and whether they are
+// exact.
+func (e *segEval) leaf(m *Match) (*roaring.Bitmap, bool, error) {
 	p, err := e.postings(m.Field)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	bm := roaring.New()
 	switch {
 	case m.Op == MatchAddrRange && p.width == 0:
 		if !m.AddrLo.IsValid() || !m.AddrHi.IsValid() || m.AddrLo.BitLen() != m.AddrHi.BitLen() || m.AddrHi.Less(m.AddrLo) {
-			return bm, nil
+			return bm, true, nil
 		}
-		return bm, p.addrRange(bm, m.AddrLo, m.AddrHi)
+		ex, err := p.addrRange(bm, m.AddrLo, m.AddrHi, e.m.Rows)
+		return bm, ex, err
 	case m.Op == MatchNumRange && p.width != 0:
 		lim := uint32(1)<<(8*p.width) - 1
 		if m.Lo > lim || m.Lo > m.Hi {
-			return bm, nil
+			return bm, true, nil
 		}
-		return bm, p.numRange(bm, m.Lo, min(m.Hi, lim))
+		ex, err := p.numRange(bm, m.Lo, min(m.Hi, lim), e.m.Rows)
+		return bm, ex, err
 	}
-	return nil, fmt.Errorf("BUG: match op %d on field %d", m.Op, m.Field)
+	return nil, false, fmt.Errorf("BUG: match op %d on field %d", m.Op, m.Field)
 }

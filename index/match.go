@@ -3,8 +3,8 @@ package index
 import "net/netip"
 
 // Field names an indexed column: the store keeps postings (a sorted value
-// dictionary plus a roaring bitmap of rows per value) for each of them in
-// every segment.
+// dictionary with the rows of each value, rare values only by the blocks
+// of their bucket) for each of them in every segment.
 type Field uint8
 
 const (
@@ -30,7 +30,8 @@ const (
 
 // Match is the indexed part of a filter: a tree the planner turns into
 // bitmap operations per segment. It selects a superset of the rows the full
-// filter selects; the filter itself is then checked per row. A MatchNot is
+// filter selects (postings themselves may answer with whole blocks for rare
+// values); the filter itself is then checked per row. A MatchNot is
 // only valid over an exact sub-tree (one without MatchAll standing in for
 // an unindexed term), or the complement would drop matching rows; the
 // query package builds trees that respect this.
