@@ -105,7 +105,7 @@ func newZstdEncoder() *zstd.Encoder {
 // blockEncoder turns sorted rows into a block value, reusing its buffers.
 type blockEncoder struct {
 	cols   [numColumns][]byte
-	dict4  map[uint32]uint64 // IPv4 addresses (the map's fast path)
+	dict4  *u32Table // IPv4 addresses
 	dict   map[netip.Addr]uint64
 	n      uint64 // dictionary entries
 	z      *zstd.Encoder
@@ -113,7 +113,7 @@ type blockEncoder struct {
 }
 
 func newBlockEncoder() *blockEncoder {
-	return &blockEncoder{dict: make(map[netip.Addr]uint64, 64), dict4: make(map[uint32]uint64, 1024), z: newZstdEncoder()}
+	return &blockEncoder{dict: make(map[netip.Addr]uint64, 64), dict4: newU32Table(11), z: newZstdEncoder()}
 }
 
 // encode appends the block value of rows (sorted by Start, at most
@@ -123,7 +123,7 @@ func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 		e.cols[i] = e.cols[i][:0]
 	}
 	clear(e.dict)
-	clear(e.dict4)
+	e.dict4.reset()
 	e.n = 0
 	e.encodeTimes(rows)
 	for _, r := range rows {
@@ -207,11 +207,11 @@ func (e *blockEncoder) addrIndex(a netip.Addr) uint64 {
 	if a.Is4() {
 		b := a.As4()
 		n := binary.BigEndian.Uint32(b[:])
-		if i, ok := e.dict4[n]; ok {
-			return i
+		if i, ok := e.dict4.get(n); ok {
+			return uint64(i)
 		}
 		e.n++
-		e.dict4[n] = e.n
+		e.dict4.put(n, int32(e.n))
 		e.cols[colAddrDict] = append(append(d, 4), b[:]...)
 		return e.n
 	}

@@ -93,9 +93,9 @@ func addrKey(a netip.Addr) pkey {
 // addresses through a map, ports and protocols through a table indexed by
 // value.
 type postingsBuilder struct {
-	width   int              // 0 addresses, 1 or 2 bytes for numbers
-	index4  map[uint32]int32 // IPv4 addresses (the map's fast path)
-	index   map[pkey]int32   // IPv6 addresses
+	width   int            // 0 addresses, 1 or 2 bytes for numbers
+	index4  *u32Table      // IPv4 addresses
+	index   map[pkey]int32 // IPv6 addresses
 	keys    []pkey
 	num     []int32 // value -> list index + 1 (numbers)
 	numKeys []uint32
@@ -106,13 +106,14 @@ type postingsBuilder struct {
 	bk               []bucket
 	units            []uint32
 	body             []byte
+	sk               []uint64 // IPv4 key << 32 | list, to sort
 }
 
 func newPostingsBuilder(width int) *postingsBuilder {
 	b := &postingsBuilder{width: width}
 	if width == 0 {
 		b.index = make(map[pkey]int32, 64)
-		b.index4 = make(map[uint32]int32, 1024)
+		b.index4 = newU32Table(12)
 	} else {
 		b.num = make([]int32, 1<<(8*width))
 	}
@@ -121,7 +122,9 @@ func newPostingsBuilder(width int) *postingsBuilder {
 
 func (b *postingsBuilder) reset() {
 	clear(b.index)
-	clear(b.index4)
+	if b.index4 != nil {
+		b.index4.reset()
+	}
 	b.keys = b.keys[:0]
 	for _, v := range b.numKeys {
 		b.num[v] = 0
@@ -147,9 +150,9 @@ func (b *postingsBuilder) addAddr(a netip.Addr, row uint32) {
 	if a.Is4() {
 		v := a.As4()
 		n := binary.BigEndian.Uint32(v[:])
-		if i, ok = b.index4[n]; !ok {
+		if i, ok = b.index4.get(n); !ok {
 			i = b.newList()
-			b.index4[n] = i
+			b.index4.put(n, i)
 			b.keys = append(b.keys, addrKey(a))
 		}
 	} else {
@@ -193,7 +196,17 @@ func (b *postingsBuilder) build() []byte {
 	b.es, b.cs, b.es6, b.cs6 = b.es[:0], b.cs[:0], b.es6[:0], b.cs6[:0]
 	b.bk, b.units = b.bk[:0], b.units[:0]
 	if b.width != 0 {
-		slices.Sort(b.numKeys)
+		if len(b.numKeys) > len(b.num)/16 {
+			// Many values (ephemeral ports): the value table is in order.
+			b.numKeys = b.numKeys[:0]
+			for v, i := range b.num {
+				if i != 0 {
+					b.numKeys = append(b.numKeys, uint32(v))
+				}
+			}
+		} else {
+			slices.Sort(b.numKeys)
+		}
 		rule := coarseRules.port
 		if b.width == 1 {
 			rule = coarseRules.proto
@@ -211,16 +224,26 @@ func (b *postingsBuilder) build() []byte {
 		n := b.buckets(b.cs, func(e *entry) uint64 { return uint64(e.num >> rule.shift) })
 		return b.appendCoarse(out, []coarseFamily{{rule.shift, b.width, n}})
 	}
+	// IPv4 keys sort as integers (key and list index in one uint64), so
+	// their entries are made in order.
+	b.sk = b.sk[:0]
+	for i, k := range b.keys {
+		if k.v4 {
+			b.sk = append(b.sk, uint64(binary.BigEndian.Uint32(k.b[:4]))<<32|uint64(i))
+		}
+	}
+	slices.Sort(b.sk)
+	for _, x := range b.sk {
+		e := entry{num: uint32(x >> 32), list: b.lists[uint32(x)]}
+		if len(e.list) < coarseRules.v4.minRows {
+			b.cs = append(b.cs, e)
+		} else {
+			b.es = append(b.es, e)
+		}
+	}
 	for i, k := range b.keys {
 		e := entry{list: b.lists[i]}
-		if k.v4 {
-			e.num = binary.BigEndian.Uint32(k.b[:4])
-			if len(e.list) < coarseRules.v4.minRows {
-				b.cs = append(b.cs, e)
-			} else {
-				b.es = append(b.es, e)
-			}
-		} else {
+		if !k.v4 {
 			e.v6 = k.b
 			if len(e.list) < coarseRules.v6.minRows {
 				b.cs6 = append(b.cs6, e)
@@ -229,11 +252,8 @@ func (b *postingsBuilder) build() []byte {
 			}
 		}
 	}
-	byNum := func(x, y entry) int { return int(int64(x.num) - int64(y.num)) }
 	byV6 := func(x, y entry) int { return bytes.Compare(x.v6[:], y.v6[:]) }
-	slices.SortFunc(b.es, byNum)
 	slices.SortFunc(b.es6, byV6)
-	slices.SortFunc(b.cs, byNum)
 	slices.SortFunc(b.cs6, byV6)
 	out = binary.AppendUvarint(out, uint64(len(b.es)))
 	out = binary.AppendUvarint(out, uint64(len(b.es6)))

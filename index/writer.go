@@ -467,6 +467,20 @@ func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows 
 	for f := FieldSrcAddr; f <= FieldProto; f++ {
 		sw.pb[f].reset()
 	}
+	sw.addPostings(rows)
+	for f := FieldSrcAddr; f <= FieldProto; f++ {
+		v := sw.pb[f].build()
+		m.Postings[f] = uint32(len(v))
+		if err := wb.Set(postingsKey(m.Segment, f), v); err != nil {
+			return fmt.Errorf("cannot write postings: %w", err)
+		}
+	}
+	return nil
+}
+
+// addPostings adds the indexed fields of the segment's rows to the
+// postings builders.
+func (sw *segmentWriter) addPostings(rows []*flow.Record) {
 	for i := range rows {
 		r := rows[i]
 		row := uint32(i)
@@ -481,14 +495,6 @@ func (sw *segmentWriter) writePostings(wb *badger.WriteBatch, m *Manifest, rows 
 		sw.pb[FieldDstPort].addNum(uint32(r.DstPort), row)
 		sw.pb[FieldProto].addNum(uint32(r.Proto), row)
 	}
-	for f := FieldSrcAddr; f <= FieldProto; f++ {
-		v := sw.pb[f].build()
-		m.Postings[f] = uint32(len(v))
-		if err := wb.Set(postingsKey(m.Segment, f), v); err != nil {
-			return fmt.Errorf("cannot write postings: %w", err)
-		}
-	}
-	return nil
 }
 
 func blockHeaderOf(rows []*flow.Record, first, size uint32) BlockHeader {
