@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -223,6 +224,9 @@ type Beacon struct {
 	// hashes is addConns' scratch; touched keeps its loads alive.
 	hashes  []uint64
 	touched uint64
+	// workers score the candidates of Findings on that many goroutines (a
+	// Suite's choice; 0 or 1: the caller's). The findings are the same.
+	workers int
 }
 
 // NewBeacon returns a beaconing detector.
@@ -455,17 +459,35 @@ func (b *Beacon) Candidates() []BeaconFinding { return b.candidates(math.Inf(-1)
 // candidates returns the candidates whose score is not below floor.
 func (b *Beacon) candidates(floor float64) []BeaconFinding {
 	b.sync()
-	var out []BeaconFinding
-	var sc scratch
 	win := b.window()
-	b.full.each(func(_ uint32, s *beaconState) {
-		if s.count < uint64(b.cfg.MinConnections) || b.excluded(s.port, s.proto) {
-			return
+	// Each worker scores a contiguous range of states; the parts are joined
+	// in state order, then sorted (a total order), so the result does not
+	// depend on the number of workers.
+	n := b.full.len()
+	w := max(1, min(b.workers, n/chunkLen))
+	parts := make([][]BeaconFinding, w)
+	score := func(k int) {
+		var sc scratch
+		var out []BeaconFinding
+		for i := k * n / w; i < (k+1)*n/w; i++ {
+			s := b.full.at(uint32(i))
+			if s.count < uint64(b.cfg.MinConnections) || b.excluded(s.port, s.proto) {
+				continue
+			}
+			if f, ok := b.finding(s, win, &sc, floor); ok {
+				out = append(out, f)
+			}
 		}
-		if f, ok := b.finding(s, win, &sc, floor); ok {
-			out = append(out, f)
-		}
-	})
+		parts[k] = out
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w; k++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); score(k) }()
+	}
+	score(0)
+	wg.Wait()
+	out := slices.Concat(parts...)
 	slices.SortFunc(out, func(a, b BeaconFinding) int {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), a.Source.Compare(b.Source),
 			a.Destination.Compare(b.Destination), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto))

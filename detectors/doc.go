@@ -15,7 +15,9 @@
 // A Suite runs all detectors and the baseline over one stream and joins
 // records into connections once for all of them; by default it runs scans,
 // sweeps and beacons on a second goroutine fed with batches of connections
-// (SuiteConfig.Serial turns that off; the output is identical). It takes
+// (SuiteConfig.Serial turns that off; the output is identical), and scores
+// the beacon candidates of Report on every core (joined in state order,
+// then sorted: the same findings as one goroutine's). It takes
 // records in batches of 256 (copies), so results wait for Report or a
 // member's Findings, Summary or Warnings, which flush them.
 //

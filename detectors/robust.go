@@ -41,9 +41,65 @@ func describe(x, scratch []float64) (robust, []float64) {
 		scratch = append(scratch, math.Abs(v-d.Median))
 	}
 	d.Mean = sum / float64(len(x))
-	slices.Sort(scratch)
-	d.MAD = quantile(scratch, 0.5)
+	d.MAD = median(scratch)
 	return d, scratch
+}
+
+// median returns quantile(sorted x, 0.5) without sorting x: the order
+// statistics it interpolates between are selected (x is reordered), so the
+// value is exactly the sorted one's. x must be non-empty and hold no NaN.
+func median(x []float64) float64 {
+	i := (len(x) - 1) / 2
+	lo := selectNth(x, i)
+	if len(x)%2 == 1 {
+		return lo
+	}
+	hi := slices.Min(x[i+1:])
+	return lo + 0.5*(hi-lo)
+}
+
+// selectNth reorders x so that x[k] is the value sorted x would hold there,
+// with no larger value before it and no smaller one after, and returns it
+// (Hoare's selection, median-of-three pivots; small runs by insertion).
+func selectNth(x []float64, k int) float64 {
+	lo, hi := 0, len(x)-1
+	for hi-lo > 16 {
+		m := lo + (hi-lo)/2
+		if x[m] < x[lo] {
+			x[m], x[lo] = x[lo], x[m]
+		}
+		if x[hi] < x[lo] {
+			x[hi], x[lo] = x[lo], x[hi]
+		}
+		if x[hi] < x[m] {
+			x[hi], x[m] = x[m], x[hi]
+		}
+		p := x[m]
+		i, j := lo, hi
+		for i <= j {
+			for x[i] < p {
+				i++
+			}
+			for p < x[j] {
+				j--
+			}
+			if i <= j {
+				x[i], x[j] = x[j], x[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return x[k]
+		}
+	}
+	slices.Sort(x[lo : hi+1])
+	return x[k]
 }
 
 func clamp01(x float64) float64 {

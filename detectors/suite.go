@@ -68,6 +68,9 @@ func NewSuite(cfg SuiteConfig) *Suite {
 	s.Baseline.addrs = tr.addrs
 	serial := cfg.Serial || runtime.GOMAXPROCS(0) == 1
 	s.pipe = newPipe([]connSink{s.Scan, s.Sweep, s.Beacon}, serial)
+	if !serial {
+		s.Beacon.workers = runtime.GOMAXPROCS(0)
+	}
 	tr.sinks = []connSink{s.pipe}
 	s.Scan.sync, s.Sweep.sync, s.Beacon.sync = s.drain, s.drain, s.drain
 	s.Exfil.sync, s.Baseline.sync = s.flushRecords, s.flushRecords

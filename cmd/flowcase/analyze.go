@@ -122,9 +122,10 @@ func analyzeIngest(dir, file string, mtime time.Time) (int64, error) {
 }
 
 func analyzeReport(sc *scope, cfg detectors.SuiteConfig, assumed int64, mtime time.Time) (*detectors.Report, error) {
+	defer lowerGC()()
 	suite := detectors.NewSuite(cfg)
 	defer suite.Close()
-	st, err := feed(sc, index.AllColumns, suite.Add)
+	st, err := feed(sc, detectorColumns, suite.Add)
 	if err != nil {
 		return nil, err
 	}
