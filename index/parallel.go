@@ -26,6 +26,9 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 	for i := range results {
 		results[i] = &partResult{batches: make(chan []flow.Record, 4)}
 	}
+	// Batches go back to the workers once consumed, so a scan allocates
+	// about (q.Parallel+1) x 5 of them, not one per 1024 rows.
+	free := make(chan []flow.Record, (q.Parallel+1)*5)
 	done := make(chan struct{})
 	sem := make(chan struct{}, q.Parallel)
 	var wg sync.WaitGroup
@@ -43,7 +46,7 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 			go func(r *partResult, segs []*Manifest) {
 				defer wg.Done()
 				defer func() { <-sem }()
-				s.producePartition(q, segs, r, done)
+				s.producePartition(q, segs, r, done, free)
 			}(results[i], segs)
 		}
 	}()
@@ -59,6 +62,10 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 					stopped = true
 					close(done)
 				}
+			}
+			select {
+			case free <- batch[:0]:
+			default:
 			}
 		}
 		if stopped {
@@ -83,15 +90,23 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 	return err
 }
 
-func (s *Store) producePartition(q Query, segs []*Manifest, r *partResult, done <-chan struct{}) {
+func (s *Store) producePartition(q Query, segs []*Manifest, r *partResult, done <-chan struct{}, free chan []flow.Record) {
 	defer close(r.batches)
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
-	batch := make([]flow.Record, 0, batchRows)
+	newBatch := func() []flow.Record {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return make([]flow.Record, 0, batchRows)
+		}
+	}
+	batch := newBatch()
 	send := func() bool {
 		select {
 		case r.batches <- batch:
-			batch = make([]flow.Record, 0, batchRows)
+			batch = newBatch()
 			return true
 		case <-done:
 			return false
