@@ -277,6 +277,8 @@ type blockDecoder struct {
 	dict   []netip.Addr
 	starts []int64 // all start times of the block (selected decoding)
 	rows   []flow.Record
+	vals   []uint64 // one varint column
+	dirty  Columns  // columns that may be non-zero in rows[:cap(rows)]
 }
 
 // decode fills d.rows from a block value, decoding only the columns in
@@ -285,18 +287,47 @@ func (d *blockDecoder) decode(val []byte, want Columns) ([]flow.Record, error) {
 	if err := d.open(val); err != nil {
 		return nil, err
 	}
-	rows := d.resetRows(d.n)
+	rows := d.resetRows(d.n, want)
 	return rows, d.fill(want, nil)
 }
 
-// resetRows makes d.rows n zero records.
-func (d *blockDecoder) resetRows(n int) []flow.Record {
+// resetRows makes d.rows n records whose fields outside the columns in
+// want are zero, for the open block. Rows are cleared only when an earlier
+// block wrote a column that this one will not rewrite (not asked, or all
+// zero here): a scan asks the same columns block after block, and each
+// fill rewrites them.
+func (d *blockDecoder) resetRows(n int, want Columns) []flow.Record {
+	if d.dirty&^(expand(want)&d.present()) != 0 {
+		clear(d.rows[:cap(d.rows)])
+		d.dirty = 0
+	}
 	if cap(d.rows) < n {
 		d.rows = make([]flow.Record, n)
 	}
 	d.rows = d.rows[:n]
-	clear(d.rows)
 	return d.rows
+}
+
+// present returns the columns of the open block that are not all zero.
+func (d *blockDecoder) present() Columns {
+	var p Columns
+	for i, n := range d.size {
+		if n != 0 {
+			p |= 1 << i
+		}
+	}
+	return p
+}
+
+// expand adds to want the columns decoding it reads too.
+func expand(want Columns) Columns {
+	if want&addrColumns != 0 {
+		want |= 1 << colAddrDict
+	}
+	if want&ColTime != 0 {
+		want |= ColTime // ends are stored as durations after the starts
+	}
+	return want
 }
 
 // open reads a block value's header and column directory. val must stay
@@ -424,12 +455,8 @@ const addrColumns Columns = 1<<colSrcAddr | 1<<colDstAddr | 1<<colNextHop | 1<<c
 // Columns already decoded into d.rows may be asked again; they are
 // rewritten with the same values.
 func (d *blockDecoder) fill(want Columns, sel []uint16) error {
-	if want&addrColumns != 0 {
-		want |= 1 << colAddrDict
-	}
-	if want&ColTime != 0 {
-		want |= ColTime // ends are stored as durations after the starts
-	}
+	want = expand(want)
+	d.dirty |= want & d.present()
 	for i := 0; i < numColumns; i++ {
 		if want&(1<<i) == 0 || d.size[i] == 0 {
 			continue
@@ -494,18 +521,6 @@ func (c *colReader) fail() {
 	c.b = nil
 }
 
-func (d *blockDecoder) addr(c *colReader) netip.Addr {
-	i := c.uvarint()
-	if i == 0 {
-		return netip.Addr{}
-	}
-	if i > uint64(len(d.dict)) {
-		c.fail()
-		return netip.Addr{}
-	}
-	return d.dict[i-1]
-}
-
 func (d *blockDecoder) decodeDict(b []byte) error {
 	d.dict = d.dict[:0]
 	for len(b) > 0 {
@@ -537,23 +552,45 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 		if d.unit < 1 || d.unit > 1e9 {
 			return ErrCorrupt
 		}
-		for i := range rows {
-			t += int64(c.uvarint()) * d.unit
-			rows[i].Start, rows[i].End = t, t
+		if v := d.uvarints(c, len(rows)); v != nil {
+			for i := range rows {
+				t += int64(v[i]) * d.unit
+				rows[i].Start, rows[i].End = t, t
+			}
 		}
 	case colDuration:
-		for i := range rows {
-			rows[i].End = rows[i].Start + int64(c.uvarint())*d.unit
+		if v := d.uvarints(c, len(rows)); v != nil {
+			for i := range rows {
+				rows[i].End = rows[i].Start + int64(v[i])*d.unit
+			}
 		}
 	case colAddrDict:
 		return d.decodeDict(b)
-	case colSrcAddr:
-		for i := range rows {
-			rows[i].SrcAddr = d.addr(c)
+	case colSrcAddr, colDstAddr:
+		v := d.uvarints(c, len(rows))
+		if v == nil {
+			break
 		}
-	case colDstAddr:
+		n := uint64(len(d.dict))
 		for i := range rows {
-			rows[i].DstAddr = d.addr(c)
+			if v[i] > n {
+				c.fail()
+				break
+			}
+		}
+		if c.err != nil {
+			break
+		}
+		for i := range rows {
+			var a netip.Addr
+			if v[i] != 0 {
+				a = d.dict[v[i]-1]
+			}
+			if col == colSrcAddr {
+				rows[i].SrcAddr = a
+			} else {
+				rows[i].DstAddr = a
+			}
 		}
 	case colSrcPort:
 		for i := range rows {
@@ -581,30 +618,39 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 // over the rows itself, so the per-row work is one read and one store.
 func (d *blockDecoder) decodeRare(col int, c *colReader) {
 	rows := d.rows
+	var v []uint64
+	switch col {
+	case colICMPType, colICMPCode, colDir:
+	default:
+		// A varint column: all its values first, in one tight loop.
+		if v = d.uvarints(c, len(rows)); v == nil {
+			return
+		}
+	}
 	switch col {
 	case colBytes:
 		for i := range rows {
-			rows[i].Bytes = c.uvarint()
+			rows[i].Bytes = v[i]
 		}
 	case colPackets:
 		for i := range rows {
-			rows[i].Packets = c.uvarint()
+			rows[i].Packets = v[i]
 		}
 	case colRevBytes:
 		for i := range rows {
-			rows[i].RevBytes = c.uvarint()
+			rows[i].RevBytes = v[i]
 		}
 	case colRevPackets:
 		for i := range rows {
-			rows[i].RevPackets = c.uvarint()
+			rows[i].RevPackets = v[i]
 		}
 	case colPostBytes:
 		for i := range rows {
-			rows[i].PostBytes = c.uvarint()
+			rows[i].PostBytes = v[i]
 		}
 	case colPostPackets:
 		for i := range rows {
-			rows[i].PostPackets = c.uvarint()
+			rows[i].PostPackets = v[i]
 		}
 	case colICMPType:
 		for i := range rows {
@@ -616,27 +662,27 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 		}
 	case colInIf:
 		for i := range rows {
-			rows[i].InIf = uint32(c.uvarint())
+			rows[i].InIf = uint32(v[i])
 		}
 	case colOutIf:
 		for i := range rows {
-			rows[i].OutIf = uint32(c.uvarint())
+			rows[i].OutIf = uint32(v[i])
 		}
 	case colSrcAS:
 		for i := range rows {
-			rows[i].SrcAS = uint32(c.uvarint())
+			rows[i].SrcAS = uint32(v[i])
 		}
 	case colDstAS:
 		for i := range rows {
-			rows[i].DstAS = uint32(c.uvarint())
+			rows[i].DstAS = uint32(v[i])
 		}
 	case colNextHop:
 		for i := range rows {
-			rows[i].NextHop = d.addr(c)
+			rows[i].NextHop = d.addrAt(c, v[i])
 		}
 	case colVLAN:
 		for i := range rows {
-			rows[i].VLAN = uint16(c.uvarint())
+			rows[i].VLAN = uint16(v[i])
 		}
 	case colDir:
 		for i := range rows {
@@ -644,37 +690,72 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 		}
 	case colNATSrcAddr:
 		for i := range rows {
-			rows[i].NATSrcAddr = d.addr(c)
+			rows[i].NATSrcAddr = d.addrAt(c, v[i])
 		}
 	case colNATDstAddr:
 		for i := range rows {
-			rows[i].NATDstAddr = d.addr(c)
+			rows[i].NATDstAddr = d.addrAt(c, v[i])
 		}
 	case colNATSrcPort:
 		for i := range rows {
-			rows[i].NATSrcPort = uint16(c.uvarint())
+			rows[i].NATSrcPort = uint16(v[i])
 		}
 	case colNATDstPort:
 		for i := range rows {
-			rows[i].NATDstPort = uint16(c.uvarint())
+			rows[i].NATDstPort = uint16(v[i])
 		}
 	case colExporter:
 		for i := range rows {
-			rows[i].Exporter = d.addr(c)
+			rows[i].Exporter = d.addrAt(c, v[i])
 		}
 	case colObsDomain:
 		for i := range rows {
-			rows[i].ObsDomain = uint32(c.uvarint())
+			rows[i].ObsDomain = uint32(v[i])
 		}
 	case colSampling:
 		for i := range rows {
-			rows[i].SamplingInterval = uint32(c.uvarint())
+			rows[i].SamplingInterval = uint32(v[i])
 		}
 	case colSource:
 		for i := range rows {
-			rows[i].SourceID = uint32(c.uvarint())
+			rows[i].SourceID = uint32(v[i])
 		}
 	}
+}
+
+// uvarints decodes n varints from c into d.vals; nil (and c failed) when
+// c holds fewer.
+func (d *blockDecoder) uvarints(c *colReader, n int) []uint64 {
+	if cap(d.vals) < n {
+		d.vals = make([]uint64, n)
+	}
+	v, b := d.vals[:n], c.b
+	for k := range v {
+		if len(b) > 0 && b[0] < 0x80 {
+			v[k], b = uint64(b[0]), b[1:]
+			continue
+		}
+		x, m := binary.Uvarint(b)
+		if m <= 0 {
+			c.fail()
+			return nil
+		}
+		v[k], b = x, b[m:]
+	}
+	c.b = b
+	return v
+}
+
+// addrAt returns dictionary entry i (1-based; 0: none).
+func (d *blockDecoder) addrAt(c *colReader, i uint64) netip.Addr {
+	if i == 0 {
+		return netip.Addr{}
+	}
+	if i > uint64(len(d.dict)) {
+		c.fail()
+		return netip.Addr{}
+	}
+	return d.dict[i-1]
 }
 
 // decodeSelected decodes column col of the rows in sel (block row numbers,
@@ -751,9 +832,11 @@ func (d *blockDecoder) decodeStarts(b []byte) error {
 		return ErrCorrupt
 	}
 	d.starts = d.starts[:0]
-	for range d.n {
-		t += int64(c.uvarint()) * d.unit
-		d.starts = append(d.starts, t)
+	if v := d.uvarints(c, d.n); v != nil {
+		for _, x := range v {
+			t += int64(x) * d.unit
+			d.starts = append(d.starts, t)
+		}
 	}
 	return c.err
 }

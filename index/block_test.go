@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -157,7 +158,7 @@ func TestBlockDecodeSelected(t *testing.T) {
 			if err := d.open(val); err != nil {
 				t.Fatal(err)
 			}
-			d.resetRows(len(sel))
+			d.resetRows(len(sel), AllColumns)
 			if err := d.fill(first, sel); err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +190,7 @@ func TestBlockColumnsCompressedApart(t *testing.T) {
 	if d.size[colVLAN] != 0 || d.size[colNATDstAddr] != 0 {
 		t.Fatalf("zero columns stored: %d, %d bytes", d.size[colVLAN], d.size[colNATDstAddr])
 	}
-	d.resetRows(d.n)
+	d.resetRows(d.n, ColSrcPort|ColBytes)
 	if err := d.fill(ColSrcPort|ColBytes, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func FuzzBlockDecode(f *testing.F) {
 		if d.n == 0 {
 			sel = nil
 		}
-		d.resetRows(len(sel))
+		d.resetRows(len(sel), AllColumns)
 		if err := d.fill(Columns(cols)&AllColumns, sel); err != nil && !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("error not ErrCorrupt: %v", err)
 		}
@@ -349,6 +350,48 @@ func TestScanFilterAndEach(t *testing.T) {
 		slices.Sort(each)
 		if !slices.Equal(got, want) || !slices.Equal(each, want) {
 			t.Fatalf("query %d: Scan %d rows, ScanEach %d, want %d", i, len(got), len(each), len(want))
+		}
+	}
+}
+
+// TestBlockDecoderReuse: a decoder reused for a block with fewer columns
+// leaves the fields of the others zero, as a fresh one would.
+func TestBlockDecoderReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	a := newBlockEncoder().encode(nil, ptrs(sortedRows(rng, 900)))
+	recs := sortedRows(rng, 1000)
+	b := newBlockEncoder().encode(nil, ptrs(recs))
+	var d blockDecoder
+	if _, err := d.decode(a, AllColumns); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := d.decode(b, ColSrcPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		if rows[i] != (flow.Record{SrcPort: recs[i].SrcPort}) {
+			t.Fatalf("row %d holds more than its source port: %+v", i, rows[i])
+		}
+	}
+	// The same columns again: rows are rewritten, not cleared, and equal.
+	if rows, err = d.decode(b, ColSrcPort); err != nil || rows[999] != (flow.Record{SrcPort: recs[999].SrcPort}) {
+		t.Fatalf("second decode: %v %+v", err, rows[999])
+	}
+	// Every column, after a block where some columns held values and
+	// here are all zero (absent): they read zero.
+	for i := range recs {
+		recs[i].NATSrcAddr, recs[i].VLAN, recs[i].PostBytes, recs[i].DstAddr = netip.Addr{}, 0, 0, netip.Addr{}
+	}
+	c := newBlockEncoder().encode(nil, ptrs(recs))
+	for _, val := range [][]byte{a, c} {
+		if rows, err = d.decode(val, AllColumns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range rows {
+		if rows[i] != recs[i] {
+			t.Fatalf("row %d after reuse:\n got %+v\nwant %+v", i, rows[i], recs[i])
 		}
 	}
 }

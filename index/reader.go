@@ -340,7 +340,7 @@ func (c *cursor) load() error {
 	if !inside {
 		first |= ColTime
 	}
-	rows := d.resetRows(d.n)
+	rows := d.resetRows(d.n, first|c.q.Columns)
 	if sel != nil {
 		rows = rows[:len(sel)]
 	}
