@@ -148,7 +148,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	}
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
 	p := netflow.Packet{Exporter: exp, CaptureTime: dg.Time, Payload: dg.Payload, Number: dg.Number}
-	dup, key, hash := d.dedup.seen(exp, version, dg.Payload)
+	dup, id, keyed := d.dedup.seen(exp, version, dg.Payload)
 	if dup {
 		domain, _, _ := headerIDs(version, dg.Payload)
 		d.stats(exp, domain, version).Duplicates++
@@ -176,7 +176,9 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 			d.example(fmt.Sprintf("packet %d offset %d: %v", dg.Number, de.Offset, err))
 		}
 	}
-	d.dedup.record(key, hash)
+	if keyed {
+		d.dedup.record(&id)
+	}
 	for _, ps := range info.Unknown {
 		d.park(ps, ps.Bytes(dg.Payload), d.self, nil)
 	}

@@ -15,7 +15,8 @@ import (
 const (
 	auxTemplates byte = 0x01 // 0x10 0x01                          -> template cache
 	auxParked    byte = 0x02 // 0x10 0x02 source u32, n u32        -> parked data set
-	auxSeen      byte = 0x03 // 0x10 0x03 exporter, version, domain, sequence, payload hash u64 -> source u32, payload hash u64
+	auxSeen      byte = 0x03 // 0x10 0x03 exporter, version, domain, sequence, payload hash u64 -> source u32, payload hash u64 (read only: stores before chunks)
+	auxSeenChunk byte = 0x04 // 0x10 0x04 exporter, version, domain, bucket u32, source u32, n u32 -> (sequence u32, payload hash u64)...
 )
 
 // parked is a data set that arrived before its template.

@@ -135,6 +135,7 @@ type Decoder struct {
 	sc     scratch
 	fields []Field
 	parked []ParkedSet
+	ops    []fieldOp // fields of a variable-length record
 }
 
 // NewDecoder returns a decoder using cache (a new empty one if nil).
@@ -212,6 +213,10 @@ func (d *Decoder) DecodeParked(ps ParkedSet, set []byte, emit func(*flow.Record)
 // Trailing bytes shorter than a record are padding when zero, otherwise
 // counted as ErrRecordTruncated.
 func (d *Decoder) decodeData(ctx *pktCtx, t *Template, body []byte, info *PacketInfo, emit func(*flow.Record)) {
+	if t.fixedLen > 0 {
+		d.decodeFixed(ctx, t, body, info, emit)
+		return
+	}
 	for len(body) > 0 {
 		if len(body) < t.minLen {
 			d.tail(body, info)
@@ -219,11 +224,13 @@ func (d *Decoder) decodeData(ctx *pktCtx, t *Template, body []byte, info *Packet
 		}
 		d.rec = flow.Record{}
 		d.sc.has = 0
-		n, ok := walkRecord(t, body, &d.rec, &d.sc)
+		ops, n, ok := walkRecord(t, body, d.ops[:0])
+		d.ops = ops
 		if !ok {
 			d.tail(body, info)
 			return
 		}
+		applyFields(ops, body, &d.rec, &d.sc)
 		body = body[n:]
 		if t.Options {
 			info.OptionsRecords++
@@ -233,6 +240,30 @@ func (d *Decoder) decodeData(ctx *pktCtx, t *Template, body []byte, info *Packet
 		d.finishFlow(ctx, &d.rec, &d.sc, info)
 		info.Records++
 		emit(&d.rec)
+	}
+}
+
+// decodeFixed is decodeData for templates without variable-length
+// fields: every record is t.fixedLen bytes and only the decoded fields are
+// visited.
+func (d *Decoder) decodeFixed(ctx *pktCtx, t *Template, body []byte, info *PacketInfo, emit func(*flow.Record)) {
+	n := t.fixedLen
+	for len(body) >= n {
+		d.rec = flow.Record{}
+		d.sc.has = 0
+		applyFields(t.fixed, body[:n], &d.rec, &d.sc)
+		body = body[n:]
+		if t.Options {
+			info.OptionsRecords++
+			d.applyOptions(ctx, &d.sc, info)
+			continue
+		}
+		d.finishFlow(ctx, &d.rec, &d.sc, info)
+		info.Records++
+		emit(&d.rec)
+	}
+	if len(body) > 0 {
+		d.tail(body, info)
 	}
 }
 

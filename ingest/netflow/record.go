@@ -17,84 +17,93 @@ type scratch struct {
 
 func (s *scratch) get(k kind) (uint64, bool) { return s.v[k], s.has&(1<<k) != 0 }
 
-// walkRecord decodes one record of template t from the front of b into rec
-// and sc. It returns the record's length, or ok=false when b ends inside
-// the record.
-func walkRecord(t *Template, b []byte, rec *flow.Record, sc *scratch) (int, bool) {
+// walkRecord finds the fields of one record of template t (which has
+// variable-length fields) at the front of b, appending the decoded ones
+// with their offsets in b to ops. It returns ops, the record's length, or
+// ok=false when b ends inside the record.
+func walkRecord(t *Template, b []byte, ops []fieldOp) ([]fieldOp, int, bool) {
 	off := 0
 	for _, o := range t.ops {
 		n := int(o.len)
 		if o.len == varLen {
 			if off >= len(b) {
-				return 0, false
+				return ops, 0, false
 			}
 			n = int(b[off])
 			off++
 			if n == 255 {
 				if len(b)-off < 2 {
-					return 0, false
+					return ops, 0, false
 				}
 				n = int(binary.BigEndian.Uint16(b[off:]))
 				off += 2
 			}
 		}
 		if n > len(b)-off {
-			return 0, false
+			return ops, 0, false
 		}
-		v := b[off : off+n]
-		off += n
 		if o.kind != kSkip {
-			apply(o.kind, v, rec, sc)
+			ops = append(ops, fieldOp{kind: o.kind, off: uint32(off), end: uint32(off + n)})
+		}
+		off += n
+	}
+	return ops, off, true
+}
+
+// applyFields stores the fields ops locates in b. Widths were checked when
+// the template was compiled: addresses are exactly 4 or 16 bytes, integers
+// 1..8.
+func applyFields(ops []fieldOp, b []byte, rec *flow.Record, sc *scratch) {
+	for _, o := range ops {
+		v := b[o.off:o.end]
+		switch o.kind {
+		case kSrc4:
+			setAddr(&rec.SrcAddr, addr4(v))
+		case kDst4:
+			setAddr(&rec.DstAddr, addr4(v))
+		case kSrc6:
+			setAddr(&rec.SrcAddr, addr6(v))
+		case kDst6:
+			setAddr(&rec.DstAddr, addr6(v))
+		case kSrcPort:
+			rec.SrcPort = uint16(beUint(v))
+		case kDstPort:
+			rec.DstPort = uint16(beUint(v))
+		case kProto:
+			rec.Proto = uint8(beUint(v))
+		case kTCPFlags:
+			rec.TCPFlags = uint8(beUint(v))
+		case kBytes:
+			rec.Bytes = beUint(v)
+		case kPackets:
+			rec.Packets = beUint(v)
+		case kRevBytes:
+			rec.RevBytes = beUint(v)
+		case kRevPackets:
+			rec.RevPackets = beUint(v)
+		case kInIf:
+			rec.InIf = uint32(beUint(v))
+		case kOutIf:
+			rec.OutIf = uint32(beUint(v))
+		case kSrcAS:
+			rec.SrcAS = uint32(beUint(v))
+		case kDstAS:
+			rec.DstAS = uint32(beUint(v))
+		case kNextHop4:
+			setAddr(&rec.NextHop, addr4(v))
+		case kStartUptime, kEndUptime, kStartMs, kEndMs:
+			sc.v[o.kind] = beUint(v)
+			sc.has |= 1 << o.kind
+		default:
+			applyMore(o.kind, v, rec, sc)
 		}
 	}
-	return off, true
 }
 
-// apply stores one field. Widths were checked when the template was
-// compiled: addresses are exactly 4 or 16 bytes, integers 1..8.
-func apply(k kind, v []byte, rec *flow.Record, sc *scratch) {
-	switch k {
-	case kSrc4:
-		setAddr(&rec.SrcAddr, addr4(v))
-	case kDst4:
-		setAddr(&rec.DstAddr, addr4(v))
-	case kSrc6:
-		setAddr(&rec.SrcAddr, addr6(v))
-	case kDst6:
-		setAddr(&rec.DstAddr, addr6(v))
-	case kSrcPort:
-		rec.SrcPort = uint16(beUint(v))
-	case kDstPort:
-		rec.DstPort = uint16(beUint(v))
-	case kProto:
-		rec.Proto = uint8(beUint(v))
-	case kTCPFlags:
-		rec.TCPFlags = uint8(beUint(v))
-	case kBytes:
-		rec.Bytes = beUint(v)
-	case kPackets:
-		rec.Packets = beUint(v)
-	case kRevBytes:
-		rec.RevBytes = beUint(v)
-	case kRevPackets:
-		rec.RevPackets = beUint(v)
-	default:
-		applyMore(k, v, rec, sc)
-	}
-}
-
+// applyMore stores the fields that applyFields leaves to it: rarer record
+// fields, and the values that go through scratch.
 func applyMore(k kind, v []byte, rec *flow.Record, sc *scratch) {
 	switch k {
-	case kInIf:
-		rec.InIf = uint32(beUint(v))
-	case kOutIf:
-		rec.OutIf = uint32(beUint(v))
-	case kSrcAS:
-		rec.SrcAS = uint32(beUint(v))
-	case kDstAS:
-		rec.DstAS = uint32(beUint(v))
-	case kNextHop4:
-		setAddr(&rec.NextHop, addr4(v))
 	case kNextHop6:
 		setAddr(&rec.NextHop, addr6(v))
 	case kVLAN:
@@ -119,8 +128,8 @@ func applyMore(k kind, v []byte, rec *flow.Record, sc *scratch) {
 	case kNATDstPort:
 		rec.NATDstPort = uint16(beUint(v))
 	default:
-		// counters and ICMP go through scratch too: their meaning depends
-		// on the decoder's options and on other fields.
+		// times, counters and ICMP go through scratch: their meaning
+		// depends on the decoder's options and on other fields.
 		sc.v[k] = beUint(v)
 		sc.has |= 1 << k
 	}
@@ -199,6 +208,13 @@ func (d *Decoder) finishCounters(rec *flow.Record, sc *scratch) {
 // flows without them, from the destination port (type<<8 | code, the
 // convention of v5 and most v9 exporters).
 func finishICMP(rec *flow.Record, sc *scratch) {
+	const icmpKinds = 1<<kICMPTypeCode | 1<<kICMPType | 1<<kICMPCode
+	if sc.has&icmpKinds == 0 {
+		if rec.Proto == flow.ProtoICMP || rec.Proto == flow.ProtoICMPv6 {
+			rec.ICMPType, rec.ICMPCode = uint8(rec.DstPort>>8), uint8(rec.DstPort)
+		}
+		return
+	}
 	if tc, ok := sc.get(kICMPTypeCode); ok {
 		rec.ICMPType, rec.ICMPCode = uint8(tc>>8), uint8(tc)
 	}
@@ -208,15 +224,15 @@ func finishICMP(rec *flow.Record, sc *scratch) {
 	if c, ok := sc.get(kICMPCode); ok {
 		rec.ICMPCode = uint8(c)
 	}
-	const icmpKinds = 1<<kICMPTypeCode | 1<<kICMPType | 1<<kICMPCode
-	if sc.has&icmpKinds == 0 && (rec.Proto == flow.ProtoICMP || rec.Proto == flow.ProtoICMPv6) {
-		rec.ICMPType, rec.ICMPCode = uint8(rec.DstPort>>8), uint8(rec.DstPort)
-	}
 }
 
 // recordSampling returns the sampling interval a record states about
 // itself (or an options record about its sampler), 0 if none.
 func recordSampling(sc *scratch) uint32 {
+	const samplingKinds = 1<<kSamplingInterval | 1<<kSamplingPktInterval | 1<<kSamplingSize
+	if sc.has&samplingKinds == 0 {
+		return 0
+	}
 	if v, ok := sc.get(kSamplingInterval); ok && v > 0 {
 		return clampU32(v)
 	}

@@ -62,6 +62,17 @@ type Template struct {
 
 	ops    []op
 	minLen int // minimum record length (variable fields count 1 byte)
+	// fixed lists the decoded (not skipped) fields with their offsets
+	// when every field has a fixed length (fixedLen = minLen > 0); such
+	// records need one length check, not one per field.
+	fixed    []fieldOp
+	fixedLen int
+}
+
+// fieldOp is a decoded field of a record: bytes off..end of the record.
+type fieldOp struct {
+	kind     kind
+	off, end uint32
 }
 
 type op struct {
@@ -149,6 +160,31 @@ func (t *Template) compile() {
 		*b = choice{e.rank, i}
 		t.ops[i].kind = e.kind
 	}
+	t.compileFixed()
+}
+
+// compileFixed fills fixed and fixedLen when no field is variable-length.
+func (t *Template) compileFixed() {
+	t.fixed, t.fixedLen = nil, 0
+	off := 0
+	for _, o := range t.ops {
+		if o.len == varLen {
+			return
+		}
+		off += int(o.len)
+	}
+	if off == 0 || off > maxRecordLen {
+		return
+	}
+	off = 0
+	for _, o := range t.ops {
+		end := off + int(o.len)
+		if o.kind != kSkip {
+			t.fixed = append(t.fixed, fieldOp{kind: o.kind, off: uint32(off), end: uint32(end)})
+		}
+		off = end
+	}
+	t.fixedLen = off
 }
 
 // sameDefinition reports whether t already has this definition, so a

@@ -55,6 +55,9 @@ func ipfixUptimeToUnixMs(initMs int64, up uint64) int64 {
 // best element present: milli/micro/nanoseconds, seconds, delta to export,
 // then sysUpTime-relative.
 func absTime(ctx *pktCtx, sc *scratch, ms, us, ns, sec, delta, up kind) (int64, bool) {
+	if sc.has&(1<<ms|1<<us|1<<ns|1<<sec|1<<delta) == 0 {
+		return uptimeTime(ctx, sc, up)
+	}
 	if v, ok := sc.get(ms); ok {
 		return int64(v) * 1e6, true
 	}
@@ -70,6 +73,11 @@ func absTime(ctx *pktCtx, sc *scratch, ms, us, ns, sec, delta, up kind) (int64, 
 	if v, ok := sc.get(delta); ok {
 		return ctx.exportNs - int64(v)*1e3, true
 	}
+	return uptimeTime(ctx, sc, up)
+}
+
+// uptimeTime is absTime from a sysUpTime-relative element.
+func uptimeTime(ctx *pktCtx, sc *scratch, up kind) (int64, bool) {
 	v, ok := sc.get(up)
 	switch {
 	case !ok:
