@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowcase/flowcase/detectors"
@@ -214,12 +215,19 @@ func (sc *scope) finish(rep *detectors.Report) error {
 	return nil
 }
 
-// scanEach streams the scope's records to one consumer per core, made by
-// newConsumer, in no particular order; the caller merges the consumers.
-func scanEach(sc *scope, cols index.Columns, newConsumer func() func(*flow.Record)) (index.ScanStats, error) {
+// scanParts streams the scope's records, in no particular order, to one
+// part per core made by newPart (a Top, a Timeline), and returns the parts
+// for the caller to merge.
+func scanParts[T any](sc *scope, cols index.Columns, newPart func() T, add func(T, *flow.Record)) ([]T, error) {
+	var mu sync.Mutex
+	var parts []T
 	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols}
-	return query.ScanEach(sc.st, req, runtime.GOMAXPROCS(0), func() func(*flow.Record) bool {
-		add := newConsumer()
-		return func(r *flow.Record) bool { add(r); return true }
+	_, err := query.ScanEach(sc.st, req, runtime.GOMAXPROCS(0), func() func(*flow.Record) bool {
+		p := newPart()
+		mu.Lock()
+		parts = append(parts, p)
+		mu.Unlock()
+		return func(r *flow.Record) bool { add(p, r); return true }
 	})
+	return parts, err
 }

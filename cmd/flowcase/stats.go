@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/flowcase/flowcase/detectors"
 	"github.com/flowcase/flowcase/index"
-	"github.com/flowcase/flowcase/internal/flow"
 	"github.com/flowcase/flowcase/query"
 	"github.com/urfave/cli/v2"
 )
@@ -37,15 +35,8 @@ func topCommand() *cli.Command {
 			}
 			defer sc.st.Close()
 			cfg := detectors.TopConfig{By: by, Order: order, N: c.Int("n")}
-			var mu sync.Mutex
-			var tops []*detectors.Top
-			_, err = scanEach(sc, topColumns(by), func() func(*flow.Record) {
-				t := detectors.NewTop(cfg)
-				mu.Lock()
-				tops = append(tops, t)
-				mu.Unlock()
-				return t.Add
-			})
+			tops, err := scanParts(sc, topColumns(by), func() *detectors.Top { return detectors.NewTop(cfg) },
+				(*detectors.Top).Add)
 			if err != nil {
 				return err
 			}
@@ -108,15 +99,8 @@ func timelineCommand() *cli.Command {
 			defer sc.st.Close()
 			from, to := sc.bounds()
 			cfg := detectors.TimelineConfig{Every: every, From: from, To: to}
-			var mu sync.Mutex
-			var tls []*detectors.Timeline
-			_, err = scanEach(sc, index.ColTime|index.ColCounters|index.ColSampling, func() func(*flow.Record) {
-				t := detectors.NewTimeline(cfg)
-				mu.Lock()
-				tls = append(tls, t)
-				mu.Unlock()
-				return t.Add
-			})
+			tls, err := scanParts(sc, index.ColTime|index.ColCounters|index.ColSampling,
+				func() *detectors.Timeline { return detectors.NewTimeline(cfg) }, (*detectors.Timeline).Add)
 			if err != nil {
 				return err
 			}

@@ -232,15 +232,21 @@ func (d *Decoder) decodeData(ctx *pktCtx, t *Template, body []byte, info *Packet
 		}
 		applyFields(ops, body, &d.rec, &d.sc)
 		body = body[n:]
-		if t.Options {
-			info.OptionsRecords++
-			d.applyOptions(ctx, &d.sc, info)
-			continue
-		}
-		d.finishFlow(ctx, &d.rec, &d.sc, info)
-		info.Records++
-		emit(&d.rec)
+		d.record(ctx, t, info, emit)
 	}
+}
+
+// record finishes the record just decoded into d.rec: options feed the
+// exporter's state, flows are completed and emitted.
+func (d *Decoder) record(ctx *pktCtx, t *Template, info *PacketInfo, emit func(*flow.Record)) {
+	if t.Options {
+		info.OptionsRecords++
+		d.applyOptions(ctx, &d.sc, info)
+		return
+	}
+	d.finishFlow(ctx, &d.rec, &d.sc, info)
+	info.Records++
+	emit(&d.rec)
 }
 
 // decodeFixed is decodeData for templates without variable-length
@@ -253,14 +259,7 @@ func (d *Decoder) decodeFixed(ctx *pktCtx, t *Template, body []byte, info *Packe
 		d.sc.has = 0
 		applyFields(t.fixed, body[:n], &d.rec, &d.sc)
 		body = body[n:]
-		if t.Options {
-			info.OptionsRecords++
-			d.applyOptions(ctx, &d.sc, info)
-			continue
-		}
-		d.finishFlow(ctx, &d.rec, &d.sc, info)
-		info.Records++
-		emit(&d.rec)
+		d.record(ctx, t, info, emit)
 	}
 	if len(body) > 0 {
 		d.tail(body, info)
