@@ -395,3 +395,51 @@ func TestBlockDecoderReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestCountMatchesScan: Count, which counts blocks inside the range from
+// their headers, gives what Scan hands over, with postings, filters and
+// either range kind.
+func TestCountMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	recs := make([]flow.Record, 30000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	ingest(t, s, "a", recs[:20000])
+	ingest(t, s, "b", recs[20000:])
+	headerOnly := 0
+	for i := range 200 {
+		q := Query{From: t0 + rng.Int64N(int64(7*24*time.Hour)), Starting: rng.IntN(2) == 0}
+		q.To = q.From + rng.Int64N(int64(72*time.Hour))
+		if i%7 == 0 {
+			q.From, q.To = Everything().From, Everything().To
+		}
+		if i%3 == 1 {
+			q.Match = randMatch(rng, 2)
+		}
+		if i%5 == 2 {
+			limit := rng.Uint64N(1 << 40)
+			q.Filter = func(r *flow.Record) bool { return r.Bytes < limit }
+			q.FilterColumns = 1 << colBytes
+		}
+		var want int64
+		if _, err := s.Scan(q, func(*flow.Record) bool { want++; return true }); err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := s.Count(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("query %d (%+v): Count %d, Scan %d", i, q, got, want)
+		}
+		if st.BlocksRead < st.Blocks {
+			headerOnly++
+		}
+	}
+	if headerOnly == 0 {
+		t.Fatal("no count was answered from block headers")
+	}
+}

@@ -48,3 +48,15 @@ func ScanEach(st *index.Store, req Request, workers int, newConsumer func() func
 	}
 	return st.ScanEach(q, workers, newConsumer)
 }
+
+// Count returns how many flows a request selects, reading only the blocks
+// it must (see index.Store.Count). req.Columns, Ordered and Parallel are
+// ignored.
+func Count(st *index.Store, req Request) (int64, index.ScanStats, error) {
+	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting}
+	if f := req.Filter; f != nil && f.String() != "" {
+		q.Match = f.IndexMatch()
+		q.Filter, q.FilterColumns = f.Match, f.prog.columns()
+	}
+	return st.Count(q)
+}

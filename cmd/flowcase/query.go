@@ -24,6 +24,7 @@ func queryCommand() *cli.Command {
 				scanFlags(), sweepFlags(), exfilFlags(), beaconFlags()),
 			topCommand(),
 			timelineCommand(),
+			countCommand(),
 		},
 	}
 }

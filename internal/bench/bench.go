@@ -29,7 +29,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/internal/gen"
 	"github.com/flowcase/flowcase/query"
 )
@@ -252,7 +251,7 @@ func (b *bencher) all() error {
 		return err
 	}
 	hr := query.Range{From: d.HourFrom, To: d.HourTo}
-	b.hourReq = query.Request{Range: hr, Columns: index.ColTime}
+	b.hourReq = query.Request{Range: hr} // counted with query.Count
 	b.lookupReq = query.Request{Range: hr, Filter: f}
 	b.addrReq = query.Request{Range: query.Range{From: math.MinInt64, To: math.MaxInt64}, Filter: f}
 
@@ -420,12 +419,12 @@ func (b *bencher) queries(label, store string, full bool, want []topEntry) error
 	b.res.sets[label] = qs
 	var err error
 	b.logf("queries on the %s store", label)
-	if qs.HourCount, err = timeInProcess(store, b.cfg.Runs, warmQueries, b.hourReq); err != nil {
+	if qs.HourCount, err = timeInProcess(store, b.cfg.Runs, warmQueries, b.hourReq, true); err != nil {
 		return err
 	}
 	b.res.check(label+": in-process one-hour count = the hour's flows", qs.HourCount.Rows == int64(d.HourFlows),
 		fmt.Sprintf("%d, want %d", qs.HourCount.Rows, d.HourFlows))
-	if qs.HourLookup, err = timeInProcess(store, b.cfg.Runs, warmQueries, b.lookupReq); err != nil {
+	if qs.HourLookup, err = timeInProcess(store, b.cfg.Runs, warmQueries, b.lookupReq, false); err != nil {
 		return err
 	}
 	b.res.check(label+": in-process one-hour lookup = the address's flows in the hour", qs.HourLookup.Rows == int64(d.AddrHour),
@@ -433,16 +432,16 @@ func (b *bencher) queries(label, store string, full bool, want []topEntry) error
 	from, to := fmtTime(d.HourFrom), fmtTime(d.HourTo)
 	for range b.cfg.Runs {
 		p, err := b.run(command{Name: b.cfg.Binary, Capture: true,
-			Args: []string{"query", "timeline", "--store", store, "--from", from, "--to", to, "--every", "1h", "--format", "json"}})
+			Args: []string{"query", "count", "--store", store, "--from", from, "--to", to, "--format", "json"}})
 		if err != nil {
 			return err
 		}
 		qs.CLIHourCount = append(qs.CLIHourCount, ms(p.Wall))
-		n, err := timelineFlows(p.Out)
+		n, err := countFlows(p.Out)
 		if err != nil {
 			return err
 		}
-		b.res.check(label+": CLI one-hour count (`query timeline`) = the hour's flows", n == int64(d.HourFlows),
+		b.res.check(label+": CLI one-hour count (`query count`) = the hour's flows", n == int64(d.HourFlows),
 			fmt.Sprintf("%d, want %d", n, d.HourFlows))
 		p, err = b.run(command{Name: b.cfg.Binary, Capture: true,
 			Args: []string{"query", "flows", "--store", store, "--from", from, "--to", to, "--filter", b.filter, "--format", "csv"}})
@@ -456,7 +455,7 @@ func (b *bencher) queries(label, store string, full bool, want []topEntry) error
 	if !full {
 		return nil
 	}
-	if qs.WeekAddr, err = timeInProcess(store, b.cfg.Runs, 3, b.addrReq); err != nil {
+	if qs.WeekAddr, err = timeInProcess(store, b.cfg.Runs, 3, b.addrReq, false); err != nil {
 		return err
 	}
 	b.res.check(label+": in-process address lookup over the week = the address's flows", qs.WeekAddr.Rows == int64(d.AddrFlows),

@@ -22,7 +22,8 @@ type inProcess struct {
 
 // timeInProcess opens the store runs times and runs req 1+warm times on
 // each open. Rows is what every query returned (they must agree).
-func timeInProcess(dir string, runs, warm int, req query.Request) (inProcess, error) {
+// With count, the request is answered by query.Count instead of a scan.
+func timeInProcess(dir string, runs, warm int, req query.Request, count bool) (inProcess, error) {
 	var res inProcess
 	res.Rows = -1
 	for range runs {
@@ -33,7 +34,13 @@ func timeInProcess(dir string, runs, warm int, req query.Request) (inProcess, er
 		for i := range 1 + warm {
 			var rows int64
 			begin := time.Now()
-			ss, err := query.Scan(st, req, func(*flow.Record) bool { rows++; return true })
+			var ss index.ScanStats
+			var err error
+			if count {
+				rows, ss, err = query.Count(st, req)
+			} else {
+				ss, err = query.Scan(st, req, func(*flow.Record) bool { rows++; return true })
+			}
 			res.Stats = ss
 			el := time.Since(begin)
 			if err != nil {

@@ -118,19 +118,15 @@ func csvRows(out []byte) int64 {
 	return max(n-1, 0)
 }
 
-// timelineFlows sums the flows of `query timeline --format json`.
-func timelineFlows(out []byte) (int64, error) {
-	var bs []struct {
-		Flows int64 `json:"flows"`
+// countFlows reads `query count --format json`.
+func countFlows(out []byte) (int64, error) {
+	var c struct {
+		Flows *int64 `json:"flows"`
 	}
-	if err := json.Unmarshal(out, &bs); err != nil {
-		return 0, fmt.Errorf("timeline: %w", err)
+	if err := json.Unmarshal(out, &c); err != nil || c.Flows == nil {
+		return 0, fmt.Errorf("query count: %q: %v", out, err)
 	}
-	var n int64
-	for _, b := range bs {
-		n += b.Flows
-	}
-	return n, nil
+	return *c.Flows, nil
 }
 
 // storeInfo is what the benchmark reads of `flowcase info --format json`.

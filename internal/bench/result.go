@@ -390,7 +390,7 @@ func (r *Result) writeQueries(w *strings.Builder) {
 	line("one-hour count, in process, warm", func(s *querySet) samples { return s.HourCount.Warm }, true)
 	line("one-hour lookup (`host A`), in process, cold", func(s *querySet) samples { return s.HourLookup.Cold }, true)
 	line("one-hour lookup, in process, warm", func(s *querySet) samples { return s.HourLookup.Warm }, true)
-	line("one-hour count, CLI (`query timeline --from --to`)", func(s *querySet) samples { return s.CLIHourCount }, true)
+	line("one-hour count, CLI (`query count --from --to`)", func(s *querySet) samples { return s.CLIHourCount }, true)
 	line("one-hour lookup, CLI (`query flows --from --to --filter`)", func(s *querySet) samples { return s.CLIHourLookup }, true)
 	line("address over the whole store, in process, cold", func(s *querySet) samples { return s.WeekAddr.Cold }, false)
 	line("address over the whole store, in process, warm", func(s *querySet) samples { return s.WeekAddr.Warm }, false)
