@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/dgraph-io/badger/v4"
@@ -230,14 +229,13 @@ type cursor struct {
 	pos   int
 	sel   []uint16      // candidate rows of the block
 	keep  []uint16      // rows kept after the filter
-	dec   *blockDecoder // from decoderPool; returned when the cursor ends
-	buf   []byte
+	dec   *blockDecoder // from getDecoder at the first block; returned when the cursor ends
 	head  *flow.Record
 }
 
 func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, error) {
 	st.Blocks += len(m.Blocks)
-	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1, dec: decoderPool.Get().(*blockDecoder)}
+	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1}
 	if q.Match != nil && q.Match.Op != MatchAll {
 		ev := &segEval{txn: txn, m: m, cache: map[Field]*postings{}}
 		bm, all, err := ev.eval(q.Match)
@@ -269,12 +267,27 @@ func (c *cursor) next() (*flow.Record, error) {
 	return &c.rows[c.pos-1], nil
 }
 
-// decoderPool keeps block decoders (and their row buffers) across scans.
-var decoderPool = sync.Pool{New: func() any { return new(blockDecoder) }}
+// decoders keeps a few block decoders (and their buffers) across cursors
+// and scans. Unlike a sync.Pool it survives collections: a scan of many
+// small segments would otherwise allocate a decoder, and its rows, per
+// segment, and the garbage would bring the collections that empty the pool.
+var decoders = make(chan *blockDecoder, 16)
+
+func getDecoder() *blockDecoder {
+	select {
+	case d := <-decoders:
+		return d
+	default:
+		return new(blockDecoder)
+	}
+}
 
 func (c *cursor) release() {
 	if c.dec != nil {
-		decoderPool.Put(c.dec)
+		select {
+		case decoders <- c.dec:
+		default:
+		}
 		c.dec, c.rows = nil, nil
 	}
 }
@@ -315,12 +328,18 @@ func (c *cursor) load() error {
 	if err != nil {
 		return fmt.Errorf("cannot read block %d of segment %d: %w", c.block, c.m.Segment, err)
 	}
-	c.buf, err = item.ValueCopy(c.buf[:0])
-	if err != nil {
-		return err
+	// The value is decoded in place (Badger's memory, valid during the
+	// call): nothing decoded keeps a reference to it.
+	return item.Value(func(val []byte) error { return c.decodeBlock(h, val) })
+}
+
+// decodeBlock is load's work on the block's value.
+func (c *cursor) decodeBlock(h *BlockHeader, val []byte) error {
+	if c.dec == nil {
+		c.dec = getDecoder()
 	}
 	d := c.dec
-	if err := d.open(c.buf); err != nil {
+	if err := d.open(val); err != nil {
 		return fmt.Errorf("segment %d block %d: %w", c.m.Segment, c.block, err)
 	}
 	if d.n != int(h.Rows) {
@@ -340,10 +359,11 @@ func (c *cursor) load() error {
 	if !inside {
 		first |= ColTime
 	}
-	rows := d.resetRows(d.n, first|c.q.Columns)
+	need := d.n
 	if sel != nil {
-		rows = rows[:len(sel)]
+		need = len(sel)
 	}
+	rows := d.resetRows(need, first|c.q.Columns)
 	if err := d.fill(first, sel); err != nil {
 		return fmt.Errorf("segment %d block %d: %w", c.m.Segment, c.block, err)
 	}
