@@ -144,7 +144,9 @@ func (s *Store) forPartitions(txn *badger.Txn, q Query, st *ScanStats, fn func([
 		}
 	}
 	lo := s.partitionOf(max(from, math.MinInt64+s.meta.PartitionWidth))
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsManifest}, PrefetchValues: true, PrefetchSize: 16})
+	// Values are read as needed: a one-hour query reads a few small manifests,
+	// and prefetching goroutines cost more than they save there.
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsManifest}})
 	defer it.Close()
 	var cur []*Manifest
 	curPart := int64(0)
