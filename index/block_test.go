@@ -443,3 +443,17 @@ func TestCountMatchesScan(t *testing.T) {
 		t.Fatal("no count was answered from block headers")
 	}
 }
+
+// TestManifestPeek: the owner and times read in place from a manifest
+// value are the manifest's.
+func TestManifestPeek(t *testing.T) {
+	m := &Manifest{Segment: 7, Partition: 3600e9, Source: 5, Owner: 9, Rows: 12,
+		MinStart: -5, MaxStart: 1 << 40, MaxEnd: 1<<62 + 3, Blocks: []BlockHeader{{Rows: 12}}}
+	v := m.Marshal(nil)
+	owner := binary.BigEndian.Uint32(v[manifestOwnerAt:])
+	t3 := v[manifestTimesAt:manifestTimesEnd]
+	got := [3]int64{int64(binary.BigEndian.Uint64(t3)), int64(binary.BigEndian.Uint64(t3[8:])), int64(binary.BigEndian.Uint64(t3[16:]))}
+	if owner != m.Owner || got != [3]int64{m.MinStart, m.MaxStart, m.MaxEnd} {
+		t.Fatalf("peeked owner %d times %v, want %d %d %d %d", owner, got, m.Owner, m.MinStart, m.MaxStart, m.MaxEnd)
+	}
+}

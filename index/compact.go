@@ -88,7 +88,7 @@ func (s *Store) livePartitions() ([][]*Manifest, error) {
 		return nil, err
 	}
 	var out [][]*Manifest
-	err = s.forPartitions(txn, Everything(), &ScanStats{}, func(segs []*Manifest) (bool, error) {
+	err = s.forPartitions(txn, Everything(), &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
 		var live []*Manifest
 		for _, m := range segs {
 			if complete[m.Owner] {

@@ -90,6 +90,14 @@ func (h *BlockHeader) marshal(dst []byte) []byte {
 // blockHeaderSize is the encoded size of a BlockHeader.
 const blockHeaderSize = 12 + 32 + 4*17 + 8 + 2
 
+// Offsets of the owner and of the times (min start, max start, max end)
+// in a manifest value, read in place to skip manifests out of range.
+const (
+	manifestOwnerAt  = 1 + 8 + 8 + 4
+	manifestTimesAt  = manifestOwnerAt + 4 + 4
+	manifestTimesEnd = manifestTimesAt + 3*8
+)
+
 // UnmarshalManifest decodes a manifest value.
 func UnmarshalManifest(b []byte) (*Manifest, error) {
 	const fixed = 1 + 8 + 8 + 4 + 4 + 4 + 8*4 + 4*numFields + 4

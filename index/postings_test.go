@@ -52,7 +52,7 @@ func segmentOf(t *testing.T, s *Store) (*segEval, []flow.Record, func()) {
 	txn := s.db.NewTransaction(false)
 	var st ScanStats
 	var ms []*Manifest
-	err := s.forPartitions(txn, Everything(), &st, func(segs []*Manifest) (bool, error) {
+	err := s.forPartitions(txn, Everything(), &st, nil, func(segs []*Manifest) (bool, error) {
 		ms = append(ms, segs...)
 		return true, nil
 	})

@@ -92,7 +92,19 @@ func (s *Store) plan(txn *badger.Txn, q Query, st *ScanStats) ([][]*Manifest, st
 	}
 	digest := sha256.New()
 	var parts [][]*Manifest
-	err = s.forPartitions(txn, q, st, func(segs []*Manifest) (bool, error) {
+	// Manifests of incomplete sources, or whose times are out of range, are
+	// skipped before they are decoded.
+	skip := func(owner uint32, minStart, maxStart, maxEnd int64) bool {
+		if !complete[owner] {
+			return true
+		}
+		if !overlaps(q, minStart, maxStart, maxEnd) {
+			st.SegmentsPruned++
+			return true
+		}
+		return false
+	}
+	err = s.forPartitions(txn, q, st, skip, func(segs []*Manifest) (bool, error) {
 		st.Partitions++
 		var live []*Manifest
 		for _, m := range segs {
@@ -132,7 +144,11 @@ func overlaps(q Query, minStart, maxStart, maxEnd int64) bool {
 
 // forPartitions calls fn with the manifests of each partition that can hold
 // rows in range, in time order, until fn returns false.
-func (s *Store) forPartitions(txn *badger.Txn, q Query, st *ScanStats, fn func([]*Manifest) (bool, error)) error {
+//
+// When skip is set, it sees each manifest's owner and times (read in place,
+// at fixed offsets) first, and a manifest it returns true for is not
+// decoded nor handed to fn.
+func (s *Store) forPartitions(txn *badger.Txn, q Query, st *ScanStats, skip func(owner uint32, minStart, maxStart, maxEnd int64) bool, fn func([]*Manifest) (bool, error)) error {
 	from := q.From
 	if !q.Starting {
 		// A flow that overlaps the range may have started up to the longest
@@ -175,13 +191,22 @@ func (s *Store) forPartitions(txn *badger.Txn, q Query, st *ScanStats, fn func([
 		}
 		var m *Manifest
 		err := it.Item().Value(func(v []byte) (err error) {
+			if skip != nil && len(v) >= manifestTimesEnd && v[0] == manifestVersion {
+				owner := binary.BigEndian.Uint32(v[manifestOwnerAt:])
+				t := v[manifestTimesAt:]
+				if skip(owner, int64(binary.BigEndian.Uint64(t)), int64(binary.BigEndian.Uint64(t[8:])), int64(binary.BigEndian.Uint64(t[16:]))) {
+					return nil
+				}
+			}
 			m, err = UnmarshalManifest(v)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		cur = append(cur, m)
+		if m != nil {
+			cur = append(cur, m)
+		}
 	}
 	_, err := flush()
 	return err

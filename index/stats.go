@@ -35,7 +35,7 @@ func (s *Store) Stats() (StoreStats, error) {
 		return st, err
 	}
 	parts := map[int64]bool{}
-	err = s.forPartitions(txn, Everything(), &ScanStats{}, func(segs []*Manifest) (bool, error) {
+	err = s.forPartitions(txn, Everything(), &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
 		for _, m := range segs {
 			if !complete[m.Owner] {
 				continue
