@@ -21,17 +21,28 @@ type CompactStats struct {
 	Rows           int64 // rows rewritten
 }
 
-// CompactNeeded reports whether a partition's segments are worth merging:
-// more than one, and at least two of them less than half full.
-func compactNeeded(segs []*Manifest, segRows int) bool {
+// compactNeeded reports whether a partition's segments are worth merging:
+// more than one, and at least minSmall of them less than half full.
+func compactNeeded(segs []*Manifest, segRows, minSmall int) bool {
 	small := 0
 	for _, m := range segs {
 		if int(m.Rows) < segRows/2 {
 			small++
 		}
 	}
-	return len(segs) > 1 && small >= 2
+	return len(segs) > 1 && small >= minSmall
 }
+
+// AutoCompactSmall is how many small segments a partition must have for
+// CompactMany, which ingest runs after its files: many small files (5- or
+// 10-minute rotations leave 6 to 12 per hour) are merged, while a file
+// added to a busy store, which leaves a partition two or three segments,
+// does not make ingest rewrite it.
+const AutoCompactSmall = 4
+
+// CompactMany is Compact for the partitions with at least AutoCompactSmall
+// small segments.
+func (s *Store) CompactMany() (CompactStats, error) { return s.compact(AutoCompactSmall) }
 
 // Compact merges the segments of every partition that has many small ones
 // (as hundreds of 5-minute files leave behind) into as few full segments
@@ -40,7 +51,9 @@ func compactNeeded(segs []*Manifest, segRows int) bool {
 // completes it also deletes the old segments' manifests. A killed
 // compaction leaves the old segments in place and the new ones are
 // removed by the next read-write open; nothing is lost or doubled.
-func (s *Store) Compact() (CompactStats, error) {
+func (s *Store) Compact() (CompactStats, error) { return s.compact(2) }
+
+func (s *Store) compact(minSmall int) (CompactStats, error) {
 	var st CompactStats
 	if s.readOnly {
 		return st, ErrReadOnly
@@ -50,7 +63,7 @@ func (s *Store) Compact() (CompactStats, error) {
 		return st, err
 	}
 	for _, segs := range parts {
-		if !compactNeeded(segs, s.segRows) {
+		if !compactNeeded(segs, s.segRows, minSmall) {
 			continue
 		}
 		n, rows, err := s.compactPartition(segs)

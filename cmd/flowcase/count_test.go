@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,5 +31,46 @@ func TestQueryCount(t *testing.T) {
 		if listed == 0 || listed == 3000 && args != nil {
 			t.Errorf("%v: %d flows listed: not a useful check", args, listed)
 		}
+	}
+}
+
+// TestIngestCompactsManySmallFiles: ingest merges the small segments many
+// small files leave, and the flows are those of an ingest that does not;
+// a second small file into a store does not make ingest rewrite it.
+func TestIngestCompactsManySmallFiles(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := range 24 {
+		files = append(files, writeNDJSON(t, dir, fmt.Sprintf("f%02d.ndjson", i), 200, uint64(300+i)))
+	}
+	segments := func(store string) int {
+		out := mustRun(t, "info", "--store", store, "--format", "json")
+		var info struct {
+			Segments int `json:"segments"`
+		}
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			t.Fatal(err)
+		}
+		return info.Segments
+	}
+	plain, auto := filepath.Join(dir, "plain.db"), filepath.Join(dir, "auto.db")
+	mustRun(t, append([]string{"ingest", "--quiet", "--no-compact", "--store", plain}, files...)...)
+	_, errs, code := flowcase(t, append([]string{"ingest", "--quiet", "--store", auto}, files...)...)
+	if code != 0 || !strings.Contains(errs, "compacted ") {
+		t.Fatalf("ingest: exit %d, no compaction reported:\n%s", code, errs)
+	}
+	if a, p := segments(auto), segments(plain); a >= p {
+		t.Fatalf("auto-compacted store has %d segments, the other %d", a, p)
+	}
+	want := mustRun(t, "query", "flows", "--store", plain, "--format", "ndjson")
+	if got := mustRun(t, "query", "flows", "--store", auto, "--format", "ndjson"); got != want {
+		t.Fatalf("auto-compacted store lists other flows: %d lines vs %d", len(sortedLines(got)), len(sortedLines(want)))
+	}
+	// One more small file: two small segments in its partitions, no rewrite.
+	one := filepath.Join(dir, "one.db")
+	mustRun(t, "ingest", "--quiet", "--store", one, files[0])
+	_, errs, _ = flowcase(t, "ingest", "--quiet", "--store", one, files[1])
+	if strings.Contains(errs, "compacted ") {
+		t.Fatalf("a second file made ingest compact:\n%s", errs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest"
 	"github.com/flowcase/flowcase/query"
 	"github.com/schollz/progressbar/v3"
@@ -28,6 +29,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			&cli.UintFlag{Name: "port", Usage: "captures: decode only UDP datagrams from or to this port"},
 			&cli.BoolFlag{Name: "out-bytes-reverse", Usage: "NetFlow OUT_BYTES/OUT_PKTS (23/24) are the reverse direction (nProbe), not post-middlebox counters"},
+			&cli.BoolFlag{Name: "no-compact", Usage: fmt.Sprintf("do not merge the small segments many small files leave (partitions with %d or more; see flowcase compact)", index.AutoCompactSmall)},
 			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
 		},
 		Action: runIngest,
@@ -107,10 +109,25 @@ func runIngest(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var compacted string
+	if !c.Bool("no-compact") {
+		// Many small files leave many small segments per partition: merge
+		// them now, atomically per partition, as flowcase compact would.
+		cs, err := st.CompactMany()
+		if err != nil {
+			return fmt.Errorf("ingested, then cannot compact (run flowcase compact): %w", err)
+		}
+		if cs.Partitions > 0 {
+			compacted = fmt.Sprintf("compacted %d partitions: %d segments into %d, %d flows rewritten\n",
+				cs.Partitions, cs.SegmentsBefore, cs.SegmentsAfter, cs.Rows)
+		}
+	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("cannot close store: %w", err)
 	}
-	return reportIngest(c.App.ErrWriter, sum)
+	err = reportIngest(c.App.ErrWriter, sum)
+	fmt.Fprint(c.App.ErrWriter, compacted)
+	return err
 }
 
 func reportIngest(w io.Writer, sum *ingest.Summary) error {

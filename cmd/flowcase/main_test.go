@@ -325,7 +325,7 @@ func TestCompactKeepsEveryRow(t *testing.T) {
 	for i := range 30 {
 		files = append(files, writeNDJSON(t, dir, fmt.Sprintf("f%02d.ndjson", i), 300, uint64(100+i)))
 	}
-	mustRun(t, append([]string{"ingest", "--store", store, "--quiet"}, files...)...)
+	mustRun(t, append([]string{"ingest", "--store", store, "--quiet", "--no-compact"}, files...)...)
 	before := mustRun(t, "query", "flows", "--store", store, "--format", "ndjson")
 	segs := func() string {
 		out := mustRun(t, "info", "--store", store, "--format", "json")
