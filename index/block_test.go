@@ -457,3 +457,63 @@ func TestManifestPeek(t *testing.T) {
 		t.Fatalf("peeked owner %d times %v, want %d %d %d %d", owner, got, m.Owner, m.MinStart, m.MaxStart, m.MaxEnd)
 	}
 }
+
+// TestWriterKeepsSegmentsFull: evidence in time order, with a few late
+// rows of each finished hour, is written as full segments and one tail per
+// partition; the tails of finished hours are not kept buffered, shrinking
+// the room of the hours after them.
+func TestWriterKeepsSegmentsFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 3.6M rows")
+	}
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	w, err := s.BeginSource(SourceInfo{SHA256: [32]byte{9}, Path: "dense", Format: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const perHour = 600_000 // two full segments and a tail of 76k rows
+	hour := int64(time.Hour)
+	a := netip.AddrFrom4([4]byte{10, 0, 0, 1})
+	for h := range int64(6) {
+		for i := range int64(perHour) {
+			r := flow.Record{Start: t0 + h*hour + i*(hour/perHour), SrcAddr: a, DstAddr: a, Proto: 6, Bytes: 1}
+			r.End = r.Start
+			if i%50000 == 0 && h > 0 {
+				r.Start -= hour / 2 // a late row of the hour before
+				r.End = r.Start
+			}
+			if err := w.Add(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := w.Commit(SourceResult{}); err != nil {
+		t.Fatal(err)
+	}
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	err = s.forPartitions(txn, Everything(), &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
+		var rows []uint32
+		small := 0
+		for _, m := range segs {
+			rows = append(rows, m.Rows)
+			if int(m.Rows) < s.segRows/2 {
+				small++
+			}
+		}
+		// Full segments, a tail, and perhaps the late rows that came after
+		// the tail was written.
+		var total int
+		for _, r := range rows {
+			total += int(r)
+		}
+		if want := (total+s.segRows-1)/s.segRows + 1; len(segs) > want || small > 2 {
+			t.Errorf("partition %d: segments of %v rows, want at most %d: full ones and a tail", segs[0].Partition, rows, want)
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -203,20 +203,43 @@ func (w *Writer) AddFor(r *flow.Record, source uint32) error {
 	case buf.n >= w.s.segRows:
 		return w.flushPartition(k, nil)
 	case w.buffered >= MaxBufferedRows:
-		return w.flushPartition(w.fullest(), nil)
+		return w.flushOthers(k)
 	}
 	return nil
 }
 
-func (w *Writer) fullest() bufKey {
-	var best bufKey
-	n := -1
-	for k, buf := range w.parts {
-		if buf.n > n || (buf.n == n && keyLess(k, best)) {
-			best, n = k, buf.n
+// flushOthers makes room when the buffers are full: it flushes every
+// partition but cur, the one being written, in key order; cur alone when
+// it is the only one. With evidence in time order, the partitions left
+// behind are finished hours whose tails would otherwise stay buffered,
+// hour after hour, and shrink the room of the current one: a 600k-flow
+// hour was being written as seven segments of 85k rows instead of two
+// full ones and a tail.
+func (w *Writer) flushOthers(cur bufKey) error {
+	keys := make([]bufKey, 0, len(w.parts))
+	for k := range w.parts {
+		if k != cur {
+			keys = append(keys, k)
 		}
 	}
-	return best
+	if len(keys) == 0 {
+		return w.flushPartition(cur, nil)
+	}
+	slices.SortFunc(keys, func(a, b bufKey) int {
+		if keyLess(a, b) {
+			return -1
+		}
+		if keyLess(b, a) {
+			return 1
+		}
+		return 0
+	})
+	for _, k := range keys {
+		if err := w.flushPartition(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func keyLess(a, b bufKey) bool {
