@@ -46,8 +46,6 @@ func readOK(t *testing.T, in string, opt Options) result {
 	return res
 }
 
-func ns(t time.Time) int64 { return t.UnixNano() }
-
 func utc(y int, m time.Month, d, h, mi, s, nsec int) int64 {
 	return time.Date(y, m, d, h, mi, s, nsec, time.UTC).UnixNano()
 }
