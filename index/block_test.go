@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -516,4 +517,59 @@ func TestWriterKeepsSegmentsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzPostings: any postings value parses or fails with ErrCorrupt, and
+// lookups in one that parses never panic and fail only with ErrCorrupt.
+func FuzzPostings(f *testing.F) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	recs := sortedRows(rng, 3000)
+	for _, width := range []int{0, 1, 2} {
+		b := newPostingsBuilder(width)
+		for i := range recs {
+			switch width {
+			case 0:
+				b.addAddr(recs[i].SrcAddr, uint32(i))
+			case 1:
+				b.addNum(uint32(recs[i].Proto), uint32(i))
+			default:
+				b.addNum(uint32(recs[i].SrcPort), uint32(i))
+			}
+		}
+		f.Add(b.build(), uint32(rng.IntN(65536)), uint32(rng.IntN(65536)))
+	}
+	lo4, hi4 := netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.255.255")
+	lo6, hi6 := netip.MustParseAddr("2001:db8::"), netip.MustParseAddr("2001:db8::ffff")
+	f.Fuzz(func(t *testing.T, v []byte, lo, hi uint32) {
+		p, err := parsePostings(v)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("parse error not ErrCorrupt: %v", err)
+			}
+			return
+		}
+		check := func(err error) {
+			if err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("lookup error not ErrCorrupt: %v", err)
+			}
+		}
+		_, err = p.numRange(roaring.New(), min(lo, hi), max(lo, hi), 3000)
+		check(err)
+		_, err = p.addrRange(roaring.New(), lo4, hi4, 3000)
+		check(err)
+		_, err = p.addrRange(roaring.New(), lo6, hi6, 3000)
+		check(err)
+	})
+}
+
+// FuzzManifest: any manifest value decodes or fails with ErrCorrupt.
+func FuzzManifest(f *testing.F) {
+	m := &Manifest{Segment: 3, Partition: 7200e9, Source: 2, Owner: 2, Rows: 5000, MinStart: 1, MaxStart: 2, MaxEnd: 3,
+		Blocks: []BlockHeader{{Rows: 4096}, {FirstRow: 4096, Rows: 904}}}
+	f.Add(m.Marshal(nil))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if _, err := UnmarshalManifest(v); err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not ErrCorrupt: %v", err)
+		}
+	})
 }
