@@ -505,7 +505,7 @@ goal of DESIGN.md and issue 5 as met or not.
 flowcase bench                      # 5M flows over 7 days, 5 runs: under 10 minutes on 2 cores, 5 GB of scratch space
 flowcase bench --write BENCHMARKS.md  # and replace the section between the markers below
 flowcase bench --flows 1000000 --days 7 --runs 3 --skip-peers --keep --out /tmp/fb
-flowcase bench --large              # 100M flows (hours; about 50 GB of scratch space)
+flowcase bench --large              # 100M flows (15 minutes here with --runs 1; about 60 GB of scratch space)
 ` + "```" + `
 
 Flags: ` + "`--flows N`" + ` (background flows, default 5M), ` + "`--days D`" + ` (7), ` + "`--runs R`" + ` (5),
