@@ -281,16 +281,6 @@ type blockDecoder struct {
 	dirty  Columns  // columns that may be non-zero in rows[:cap(rows)]
 }
 
-// decode fills d.rows from a block value, decoding only the columns in
-// want (the others stay zero).
-func (d *blockDecoder) decode(val []byte, want Columns) ([]flow.Record, error) {
-	if err := d.open(val); err != nil {
-		return nil, err
-	}
-	rows := d.resetRows(d.n, want)
-	return rows, d.fill(want, nil)
-}
-
 // resetRows makes d.rows n records whose fields outside the columns in
 // want are zero, for the open block. Rows are cleared only when an earlier
 // block wrote a column that this one will not rewrite (not asked, or all
@@ -543,20 +533,14 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 	c := &colReader{b: b}
 	switch col {
 	case colStart:
-		if len(b) < 8 {
+		if err := d.decodeStarts(b); err != nil {
+			return err
+		}
+		if len(d.starts) != len(rows) {
 			return ErrCorrupt
 		}
-		t := int64(binary.BigEndian.Uint64(b))
-		c.b = b[8:]
-		d.unit = int64(c.uvarint())
-		if d.unit < 1 || d.unit > 1e9 {
-			return ErrCorrupt
-		}
-		if v := d.uvarints(c, len(rows)); v != nil {
-			for i := range rows {
-				t += int64(v[i]) * d.unit
-				rows[i].Start, rows[i].End = t, t
-			}
+		for i, t := range d.starts {
+			rows[i].Start, rows[i].End = t, t
 		}
 	case colDuration:
 		if v := d.uvarints(c, len(rows)); v != nil {

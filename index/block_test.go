@@ -17,6 +17,17 @@ import (
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
+// decode fills d.rows from a block value, decoding only the columns in
+// want (the others stay zero): open, then fill every row, as a scan of the
+// whole block does.
+func (d *blockDecoder) decode(val []byte, want Columns) ([]flow.Record, error) {
+	if err := d.open(val); err != nil {
+		return nil, err
+	}
+	rows := d.resetRows(d.n, want)
+	return rows, d.fill(want, nil)
+}
+
 // sortedRows makes n random records sorted by start, as a segment writer
 // hands them to the block encoder.
 func sortedRows(rng *rand.Rand, n int) []flow.Record {
