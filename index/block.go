@@ -89,6 +89,7 @@ const (
 	codecNone    byte = 0 // the column area stored as is
 	codecZstd    byte = 1 // the column area as one zstd frame (written by format 1)
 	codecColumns byte = 2 // each column compressed apart (format 2)
+	codecPacked  byte = 3 // as 2, with a sorted fixed-width address dictionary and packed small-alphabet columns (format 3)
 )
 
 // zdec decompresses blocks; DecodeAll is safe for concurrent use.
@@ -104,16 +105,33 @@ func newZstdEncoder() *zstd.Encoder {
 
 // blockEncoder turns sorted rows into a block value, reusing its buffers.
 type blockEncoder struct {
+	codec  byte // codecPacked; tests set codecColumns to write format 2 blocks
 	cols   [numColumns][]byte
 	dict4  *u32Table // IPv4 addresses
 	dict   map[netip.Addr]uint64
 	n      uint64 // dictionary entries
 	z      *zstd.Encoder
 	packed [numColumns][]byte // each column as stored
+
+	// The address columns' first-use dictionary indexes, rewritten once
+	// the dictionary is sorted (finishAddrs).
+	ids   [numColumns][]uint32
+	v4    []uint64     // address<<32 | first-use index
+	v6    []dictEntry6 // IPv6 entries
+	remap []uint32     // first-use index -> sorted index
+
+	// packFixed's distinct-value table: stamp[v] == gen marks v seen in
+	// the column at hand; code[v] is its palette code.
+	stamp   [1 << 16]uint32
+	code    [1 << 16]uint16
+	gen     uint32
+	pal     []uint16
+	pk      []byte
+	scratch []byte
 }
 
 func newBlockEncoder() *blockEncoder {
-	return &blockEncoder{dict: make(map[netip.Addr]uint64, 64), dict4: newU32Table(11), z: newZstdEncoder()}
+	return &blockEncoder{codec: codecPacked, dict: make(map[netip.Addr]uint64, 64), dict4: newU32Table(11), z: newZstdEncoder()}
 }
 
 // encode appends the block value of rows (sorted by Start, at most
@@ -122,25 +140,56 @@ func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 	for i := range e.cols {
 		e.cols[i] = e.cols[i][:0]
 	}
+	for i := range e.ids {
+		e.ids[i] = e.ids[i][:0]
+	}
 	clear(e.dict)
 	e.dict4.reset()
-	e.n = 0
+	e.n, e.v4, e.v6 = 0, e.v4[:0], e.v6[:0]
 	e.encodeTimes(rows)
 	for _, r := range rows {
 		e.encodeRow(r)
 	}
-	dst = append(dst, codecColumns)
+	e.finishAddrs()
+	dst = append(dst, e.codec)
 	dst = binary.AppendUvarint(dst, uint64(len(rows)))
+	e.pk = e.pk[:0]
 	for i, c := range e.cols {
 		e.packed[i] = e.packed[i][:0]
 		if allZero(c) {
 			dst = binary.AppendUvarint(dst, 0)
 			continue
 		}
+		if e.codec == codecPacked {
+			if i == colAddrDict || isAddrColumn(i) || fixedWidth(i) != 0 {
+				// Kept addressable by row: never compressed.
+				if w := fixedWidth(i); w != 0 {
+					start := len(e.pk)
+					e.pk = e.packFixed(e.pk, c, w)
+					c = e.pk[start:]
+				}
+				e.packed[i] = append(e.packed[i], c...)
+				dst = binary.AppendUvarint(dst, uint64(len(c)))
+				dst = binary.AppendUvarint(dst, uint64(len(c)))
+				continue
+			}
+			// A varint column: its group table first.
+			start := len(e.pk)
+			if i == colStart {
+				_, k := binary.Uvarint(c[8:]) // after the first start: the time unit
+				e.pk = append(e.pk, c[:8+k]...)
+				e.pk = appendGroups(e.pk, c[8+k:], len(rows), true)
+			} else if v, ok := constantUvarints(c, len(rows)); ok {
+				e.pk = binary.AppendUvarint(append(e.pk, varintConst), v)
+			} else {
+				e.pk = appendGroups(append(e.pk, varintGroups), c, len(rows), false)
+			}
+			c = e.pk[start:]
+		}
 		if len(c) >= minCompress {
 			e.packed[i] = e.z.EncodeAll(c, e.packed[i])
 		}
-		if len(e.packed[i]) == 0 || len(e.packed[i]) >= len(c) {
+		if len(e.packed[i]) == 0 || (e.codec == codecPacked && len(e.packed[i]) > len(c)-len(c)/8) || len(e.packed[i]) >= len(c) {
 			e.packed[i] = append(e.packed[i][:0], c...) // stored as is
 		}
 		dst = binary.AppendUvarint(dst, uint64(len(c)))
@@ -152,7 +201,9 @@ func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 	return dst
 }
 
-// minCompress is the shortest column worth a zstd frame.
+// minCompress is the shortest column worth a zstd frame. Codec 3 keeps a
+// column as it is unless the frame saves an eighth of it: decompressing
+// costs more than reading the bytes saved.
 const minCompress = 32
 
 func allZero(b []byte) bool {
@@ -194,7 +245,7 @@ func timeUnit(rows []*flow.Record) int64 {
 }
 
 func (e *blockEncoder) addr(col int, a netip.Addr) {
-	e.cols[col] = binary.AppendUvarint(e.cols[col], e.addrIndex(a))
+	e.ids[col] = append(e.ids[col], uint32(e.addrIndex(a)))
 }
 
 // addrIndex returns a's 1-based index in the block dictionary, adding it; 0
@@ -212,7 +263,11 @@ func (e *blockEncoder) addrIndex(a netip.Addr) uint64 {
 		}
 		e.n++
 		e.dict4.put(n, int32(e.n))
-		e.cols[colAddrDict] = append(append(d, 4), b[:]...)
+		if e.codec == codecPacked {
+			e.v4 = append(e.v4, uint64(n)<<32|e.n)
+		} else {
+			e.cols[colAddrDict] = append(append(d, 4), b[:]...)
+		}
 		return e.n
 	}
 	if i, ok := e.dict[a]; ok {
@@ -221,7 +276,11 @@ func (e *blockEncoder) addrIndex(a netip.Addr) uint64 {
 	e.n++
 	e.dict[a] = e.n
 	b := a.As16()
-	e.cols[colAddrDict] = append(append(d, 6), b[:]...)
+	if e.codec == codecPacked {
+		e.v6 = append(e.v6, dictEntry6{b, uint32(e.n)})
+	} else {
+		e.cols[colAddrDict] = append(append(d, 6), b[:]...)
+	}
 	return e.n
 }
 
@@ -266,19 +325,31 @@ func (e *blockEncoder) encodeRow(r *flow.Record) {
 // for, decompressing each column the first time it is read, for every row
 // or for selected rows only.
 type blockDecoder struct {
-	n      int                // rows of the open block
-	unit   int64              // time unit of the open block
-	stored [numColumns][]byte // each column as stored in the value
-	size   [numColumns]int    // each column's length in plain
-	plain  [numColumns][]byte // each column in plain, once read
-	ready  Columns            // columns whose plain bytes are in plain
-	bufs   [numColumns][]byte // decompression buffers
-	raw    []byte             // codec 0 and 1: the whole column area in plain
-	dict   []netip.Addr
-	starts []int64 // all start times of the block (selected decoding)
-	rows   []flow.Record
-	vals   []uint64 // one varint column
-	dirty  Columns  // columns that may be non-zero in rows[:cap(rows)]
+	codec    byte               // of the open block
+	n        int                // rows of the open block
+	unit     int64              // time unit of the open block
+	stored   [numColumns][]byte // each column as stored in the value
+	size     [numColumns]int    // each column's length in plain
+	plain    [numColumns][]byte // each column in plain, once read
+	ready    Columns            // columns whose plain bytes are in plain
+	bufs     [numColumns][]byte // decompression buffers
+	raw      []byte             // codec 0 and 1: the whole column area in plain
+	dict     []netip.Addr       // codecs 0 to 2: the address dictionary
+	dict4    []uint32           // codec 3: the IPv4 entries
+	dict6    [][16]byte         // codec 3: the IPv6 entries
+	ndict    int                // dictionary entries
+	n4       int                // codec 3: IPv4 entries
+	n6       int                // codec 3: IPv6 entries
+	whole4   bool               // codec 3: dict4 holds every IPv4 entry; else each is found in gd
+	gd       groups             // codec 3: the IPv4 entries' group table
+	gv       groups             // codec 3: the group table of the varint column at hand
+	dictBad  bool               // codec 3: an IPv4 entry could not be decoded
+	palBuf   []uint64           // a packed column's palette
+	constBuf []byte             // a constant varint column, expanded
+	starts   []int64            // all start times of the block
+	rows     []flow.Record
+	vals     []uint64 // one varint column
+	dirty    Columns  // columns that may be non-zero in rows[:cap(rows)]
 }
 
 // resetRows makes d.rows n records whose fields outside the columns in
@@ -331,9 +402,10 @@ func (d *blockDecoder) open(val []byte) error {
 	if n <= 0 || rows > BlockRows {
 		return fmt.Errorf("cannot decode block: row count %d: %w", rows, ErrCorrupt)
 	}
-	d.n, d.ready = int(rows), 0
+	d.n, d.ready, d.codec = int(rows), 0, codec
+	d.ndict, d.dict, d.dict4, d.dict6, d.n4, d.dictBad = 0, d.dict[:0], d.dict4[:0], d.dict6[:0], 0, false
 	rest := val[1+n:]
-	if codec == codecColumns {
+	if codec == codecColumns || codec == codecPacked {
 		return d.openColumns(rest)
 	}
 	rawLen, m := binary.Uvarint(rest)
@@ -511,7 +583,11 @@ func (c *colReader) fail() {
 	c.b = nil
 }
 
-func (d *blockDecoder) decodeDict(b []byte) error {
+func (d *blockDecoder) decodeDict(b []byte, whole bool) error {
+	if d.codec == codecPacked {
+		return d.openDict(b, whole)
+	}
+	defer func() { d.ndict = len(d.dict) }()
 	d.dict = d.dict[:0]
 	for len(b) > 0 {
 		switch {
@@ -529,6 +605,19 @@ func (d *blockDecoder) decodeDict(b []byte) error {
 }
 
 func (d *blockDecoder) decodeColumn(col int, b []byte) error {
+	if d.codec == codecPacked {
+		switch {
+		case fixedWidth(col) != 0:
+			return d.decodePacked(col, b, nil)
+		case isAddrColumn(col):
+			return d.decodeIndexes(col, b, nil)
+		case col != colStart && col != colAddrDict:
+			var err error
+			if b, err = d.varintData(b); err != nil {
+				return err
+			}
+		}
+	}
 	rows := d.rows
 	c := &colReader{b: b}
 	switch col {
@@ -549,13 +638,13 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 			}
 		}
 	case colAddrDict:
-		return d.decodeDict(b)
+		return d.decodeDict(b, true)
 	case colSrcAddr, colDstAddr:
 		v := d.uvarints(c, len(rows))
 		if v == nil {
 			break
 		}
-		n := uint64(len(d.dict))
+		n := uint64(d.ndict)
 		for i := range rows {
 			if v[i] > n {
 				c.fail()
@@ -568,7 +657,7 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 		for i := range rows {
 			var a netip.Addr
 			if v[i] != 0 {
-				a = d.dict[v[i]-1]
+				a = d.entry(v[i])
 			}
 			if col == colSrcAddr {
 				rows[i].SrcAddr = a
@@ -735,11 +824,11 @@ func (d *blockDecoder) addrAt(c *colReader, i uint64) netip.Addr {
 	if i == 0 {
 		return netip.Addr{}
 	}
-	if i > uint64(len(d.dict)) {
+	if i > uint64(d.ndict) {
 		c.fail()
 		return netip.Addr{}
 	}
-	return d.dict[i-1]
+	return d.entry(i)
 }
 
 // decodeSelected decodes column col of the rows in sel (block row numbers,
@@ -751,6 +840,18 @@ func (d *blockDecoder) decodeSelected(col int, b []byte, sel []uint16) error {
 	if len(sel) > 0 && int(sel[len(sel)-1]) >= d.n {
 		return fmt.Errorf("selected row %d of %d: %w", sel[len(sel)-1], d.n, ErrCorrupt)
 	}
+	if d.codec == codecPacked {
+		switch {
+		case fixedWidth(col) != 0:
+			return d.decodePacked(col, b, sel)
+		case isAddrColumn(col):
+			return d.decodeIndexes(col, b, sel)
+		case col == colStart:
+			return d.selectStarts(b, sel)
+		case col != colAddrDict:
+			return d.selectVarints(col, b, sel)
+		}
+	}
 	switch col {
 	case colStart:
 		if err := d.decodeStarts(b); err != nil {
@@ -761,7 +862,7 @@ func (d *blockDecoder) decodeSelected(col int, b []byte, sel []uint16) error {
 		}
 		return nil
 	case colAddrDict:
-		return d.decodeDict(b)
+		return d.decodeDict(b, false)
 	case colSrcPort, colDstPort:
 		if len(b) < 2*d.n {
 			return ErrCorrupt
@@ -815,6 +916,13 @@ func (d *blockDecoder) decodeStarts(b []byte) error {
 	if d.unit < 1 || d.unit > 1e9 {
 		return ErrCorrupt
 	}
+	if d.codec == codecPacked {
+		b, err := skipGroups(c.b, d.n, true)
+		if err != nil {
+			return err
+		}
+		c.b = b
+	}
 	d.starts = d.starts[:0]
 	if v := d.uvarints(c, d.n); v != nil {
 		for _, x := range v {
@@ -866,12 +974,14 @@ func (d *blockDecoder) setU8(r *flow.Record, col int, v uint8) {
 func (d *blockDecoder) setUvarint(r *flow.Record, col int, x uint64) error {
 	switch col {
 	case colSrcAddr, colDstAddr, colNextHop, colNATSrcAddr, colNATDstAddr, colExporter:
-		if x > uint64(len(d.dict)) {
+		if x > uint64(d.ndict) {
 			return ErrCorrupt
 		}
 		var a netip.Addr
 		if x > 0 {
-			a = d.dict[x-1]
+			if a = d.entry(x); d.dictBad {
+				return ErrCorrupt
+			}
 		}
 		switch col {
 		case colSrcAddr:

@@ -54,7 +54,8 @@ func ptrs(recs []flow.Record) []*flow.Record {
 // and every column in one zstd frame (codec 1).
 func encodeFormat1(rows []*flow.Record) []byte {
 	e := newBlockEncoder()
-	e.encode(nil, rows) // fills e.cols
+	e.codec = codecColumns // format 1 shares its column layouts
+	e.encode(nil, rows)    // fills e.cols
 	var raw []byte
 	for _, c := range e.cols {
 		if allZero(c) {
@@ -120,7 +121,15 @@ func project(r flow.Record, want Columns) flow.Record {
 	return p
 }
 
-// TestBlockDecodeSelected: for blocks of both codecs, decoding any column
+// encodeFormat2 writes a block the way format 2 did (codec 2: first-use
+// dictionary, fixed-width columns as they are).
+func encodeFormat2(rows []*flow.Record) []byte {
+	e := newBlockEncoder()
+	e.codec = codecColumns
+	return e.encode(nil, rows)
+}
+
+// TestBlockDecodeSelected: for blocks of every codec written, decoding any column
 // set for every row or for a random selection of rows (one pass, or two
 // passes as a filtered scan does) gives exactly the encoded fields.
 func TestBlockDecodeSelected(t *testing.T) {
@@ -134,12 +143,22 @@ func TestBlockDecodeSelected(t *testing.T) {
 		for i := range recs {
 			recs[i].SourceID = uint32(1 + rng.IntN(3))
 		}
-		v2 := newBlockEncoder().encode(nil, ptrs(recs))
-		v1 := encodeFormat1(ptrs(recs))
-		if v2[0] != codecColumns || v1[0] != codecZstd {
-			t.Fatalf("codecs %d and %d", v2[0], v1[0])
+		if iter%3 == 1 { // small alphabets: palettes of 1 to 40 values
+			k := 1 + rng.IntN(40)
+			for i := range recs {
+				recs[i].DstPort = uint16(80 + rng.IntN(k))
+				recs[i].Proto = uint8(6 + 11*rng.IntN(2))
+				recs[i].TCPFlags = uint8(rng.IntN(k))
+				recs[i].SamplingInterval = 1000 // a constant varint column
+			}
 		}
-		for _, val := range [][]byte{v1, v2} {
+		v3 := newBlockEncoder().encode(nil, ptrs(recs))
+		v2 := encodeFormat2(ptrs(recs))
+		v1 := encodeFormat1(ptrs(recs))
+		if v3[0] != codecPacked || v2[0] != codecColumns || v1[0] != codecZstd {
+			t.Fatalf("codecs %d, %d and %d", v3[0], v2[0], v1[0])
+		}
+		for _, val := range [][]byte{v1, v2, v3} {
 			want := Columns(rng.Uint64()) & AllColumns
 			if iter%4 == 0 {
 				want = AllColumns
@@ -281,6 +300,7 @@ func FuzzBlockDecode(f *testing.F) {
 		recs := sortedRows(rng, n)
 		f.Add(newBlockEncoder().encode(nil, ptrs(recs)), uint64(AllColumns))
 		f.Add(encodeFormat1(ptrs(recs)), uint64(ColAddrs|ColTime))
+		f.Add(encodeFormat2(ptrs(recs)), uint64(ColAddrs|ColPorts))
 	}
 	f.Fuzz(func(t *testing.T, val []byte, cols uint64) {
 		var d blockDecoder

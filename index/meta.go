@@ -12,11 +12,14 @@ import (
 
 // FormatVersion is the on-disk format this code writes. It also reads
 // every format from oldestFormat on: format 2 added blocks with each column
-// compressed apart (codec 2) and postings version 3, next to the values of
-// format 1, which stay readable. A read-write open of an older store marks
-// it with FormatVersion before anything new is written, so an older
-// flowcase refuses it instead of misreading it.
-const FormatVersion = 2
+// compressed apart (codec 2) and postings version 3; format 3 added blocks
+// whose columns are addressable by row (codec 3: sorted address
+// dictionary, bit-packed indexes and small-alphabet columns, group tables
+// on varint columns). The values of older formats stay readable. A
+// read-write open of an older store marks it with FormatVersion before
+// anything new is written, so an older flowcase refuses it instead of
+// misreading it.
+const FormatVersion = 3
 
 // oldestFormat is the oldest store format this code reads.
 const oldestFormat = 1

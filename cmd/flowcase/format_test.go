@@ -9,16 +9,23 @@ import (
 	"github.com/flowcase/flowcase/index"
 )
 
-// TestFormat1StoreTakesNewEvidence: ingesting into a store of format 1
-// marks it format 2 first, then the old blocks (codec 1, postings v2) and
-// the new ones (codec 2, postings v3) read side by side, filters and all.
-func TestFormat1StoreTakesNewEvidence(t *testing.T) {
+// TestOldStoreTakesNewEvidence: ingesting into a store of an older format
+// marks it with the current format first, then the old values (format 1:
+// codec 1 blocks, postings v2; format 2: codec 2 blocks) and the new ones
+// read side by side, filters and all.
+func TestOldStoreTakesNewEvidence(t *testing.T) {
+	for _, v := range []string{"store-v1", "store-v2"} {
+		t.Run(v, func(t *testing.T) { oldStoreTakesNewEvidence(t, filepath.Join("../../testdata", v)) })
+	}
+}
+
+func oldStoreTakesNewEvidence(t *testing.T, frozenDir string) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store")
-	if err := os.CopyFS(store, os.DirFS("../../testdata/store-v1/store")); err != nil {
+	if err := os.CopyFS(store, os.DirFS(filepath.Join(frozenDir, "store"))); err != nil {
 		t.Fatal(err)
 	}
-	old, err := os.ReadFile("../../testdata/store-v1/flows.ndjson")
+	old, err := os.ReadFile(filepath.Join(frozenDir, "flows.ndjson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +52,7 @@ func TestFormat1StoreTakesNewEvidence(t *testing.T) {
 	// it answers on each kind alone: the frozen store untouched, and a new
 	// store of the new evidence only.
 	frozen := filepath.Join(dir, "frozen")
-	if err := os.CopyFS(frozen, os.DirFS("../../testdata/store-v1/store")); err != nil {
+	if err := os.CopyFS(frozen, os.DirFS(filepath.Join(frozenDir, "store"))); err != nil {
 		t.Fatal(err)
 	}
 	fresh := filepath.Join(dir, "fresh")

@@ -1,0 +1,841 @@
+package index
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"net/netip"
+	"slices"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Codec 3 keeps the columns a selective query reads most (the address
+// dictionary and the small-alphabet fixed-width columns) uncompressed and
+// addressable by row, so a few candidate rows of a block are decoded
+// without decompressing whole columns. docs/format/block.md has the
+// layouts.
+
+// fixedWidth returns the byte width of a fixed-width column (0: a varint
+// column or the dictionary).
+func fixedWidth(col int) int {
+	switch col {
+	case colSrcPort, colDstPort:
+		return 2
+	case colProto, colTCPFlags, colICMPType, colICMPCode, colDir:
+		return 1
+	}
+	return 0
+}
+
+// Packed column modes (codec 3, first byte of a fixed-width column).
+const (
+	packPlain   byte = 0 // the values, width bytes each
+	packPalette byte = 1 // uvarint k, k sorted values, then a code of bitLen(k-1) bits per row
+)
+
+// dictEntry6 is an IPv6 dictionary entry being sorted, with its first-use
+// index. (IPv4 entries are sorted as uint64: the address in the high half,
+// the index in the low half.)
+type dictEntry6 struct {
+	a   [16]byte
+	idx uint32
+}
+
+// finishAddrs writes the address dictionary and the address columns from
+// the first-use indexes gathered while encoding rows. Codec 3 sorts the
+// dictionary (IPv4 ascending as delta varints, then IPv6 ascending, each
+// after the bytes it shares with the one before) and renumbers the address
+// columns to match; codec 2 keeps first-use order.
+func (e *blockEncoder) finishAddrs() {
+	remap := e.remap[:0]
+	if e.codec != codecPacked {
+		for i := range e.n + 1 {
+			remap = append(remap, uint32(i))
+		}
+	} else {
+		remap = append(remap, make([]uint32, e.n+1)...)
+		slices.Sort(e.v4)
+		slices.SortFunc(e.v6, func(a, b dictEntry6) int { return bytes.Compare(a.a[:], b.a[:]) })
+		d := binary.AppendUvarint(e.cols[colAddrDict][:0], uint64(len(e.v4)))
+		d = binary.AppendUvarint(d, uint64(len(e.v6)))
+		next, prev := uint32(1), uint32(0)
+		deltas := e.scratch[:0]
+		for _, k := range e.v4 {
+			a := uint32(k >> 32)
+			deltas = binary.AppendUvarint(deltas, uint64(a-prev))
+			prev = a
+			remap[uint32(k)] = next
+			next++
+		}
+		e.scratch = deltas
+		d = appendGroups(d, deltas, len(e.v4), true)
+		var last [16]byte
+		for i, k := range e.v6 {
+			shared := 0
+			if i > 0 {
+				for shared < 15 && k.a[shared] == last[shared] {
+					shared++
+				}
+			}
+			d = append(append(d, byte(shared)), k.a[shared:]...)
+			last = k.a
+			remap[k.idx] = next
+			next++
+		}
+		if e.n == 0 {
+			d = d[:0] // no addresses: the column is absent
+		}
+		e.cols[colAddrDict] = d
+	}
+	e.remap = remap
+	w := bits.Len64(e.n)
+	for col := range e.ids {
+		ids := e.ids[col]
+		if len(ids) == 0 {
+			continue
+		}
+		c := e.cols[col][:0]
+		if e.codec != codecPacked {
+			for _, id := range ids {
+				c = binary.AppendUvarint(c, uint64(id))
+			}
+			e.cols[col] = c
+			continue
+		}
+		if !slices.ContainsFunc(ids, func(id uint32) bool { return id != 0 }) {
+			e.cols[col] = c // absent
+			continue
+		}
+		// Codec 3: a byte w, then each row's index in w bits.
+		c = append(c, byte(w))
+		var acc uint64
+		var nb int
+		for _, id := range ids {
+			acc |= uint64(remap[id]) << nb
+			nb += w
+			for nb >= 8 {
+				c = append(c, byte(acc))
+				acc >>= 8
+				nb -= 8
+			}
+		}
+		if nb > 0 {
+			c = append(c, byte(acc))
+		}
+		e.cols[col] = c
+	}
+}
+
+// packFixed returns the codec 3 form of a fixed-width column: a palette of
+// its distinct values and a bit-packed code per row when that is smaller,
+// else the values as they are after a mode byte.
+func (e *blockEncoder) packFixed(dst, plain []byte, width int) []byte {
+	n := len(plain) / width
+	e.gen++
+	if e.gen == 0 { // wrapped: forget every stamp
+		clear(e.stamp[:])
+		e.gen = 1
+	}
+	pal := e.pal[:0]
+	for i := range n {
+		v := uint32(plain[i])
+		if width == 2 {
+			v = uint32(binary.BigEndian.Uint16(plain[2*i:]))
+		}
+		if e.stamp[v] != e.gen {
+			e.stamp[v] = e.gen
+			pal = append(pal, uint16(v))
+		}
+	}
+	slices.Sort(pal)
+	e.pal = pal
+	k := len(pal)
+	w := bits.Len(uint(k - 1))
+	paletteSize := 1 + uvarintLen(uint64(k)) + k*width + (n*w+7)/8
+	if paletteSize >= 1+len(plain) {
+		return append(append(dst, packPlain), plain...)
+	}
+	for i, v := range pal {
+		e.code[v] = uint16(i)
+	}
+	dst = append(dst, packPalette)
+	dst = binary.AppendUvarint(dst, uint64(k))
+	for _, v := range pal {
+		if width == 2 {
+			dst = binary.BigEndian.AppendUint16(dst, v)
+		} else {
+			dst = append(dst, byte(v))
+		}
+	}
+	if w == 0 {
+		return dst
+	}
+	var acc uint64
+	var nb int
+	for i := range n {
+		v := uint32(plain[i])
+		if width == 2 {
+			v = uint32(binary.BigEndian.Uint16(plain[2*i:]))
+		}
+		acc |= uint64(e.code[v]) << nb
+		nb += w
+		for nb >= 8 {
+			dst = append(dst, byte(acc))
+			acc >>= 8
+			nb -= 8
+		}
+	}
+	if nb > 0 {
+		dst = append(dst, byte(acc))
+	}
+	return dst
+}
+
+// packedCol is a parsed codec 3 fixed-width or address column.
+type packedCol struct {
+	width int
+	plain []byte   // packPlain: the values
+	pal   []uint64 // packPalette: the values, by code
+	ident bool     // an address column: the codes are the values
+	w     uint     // bits per code
+	codes []byte
+}
+
+// parseIndexes reads a codec 3 address column of n rows: a byte w (at most
+// 16), then each row's dictionary index in w bits.
+func parseIndexes(b []byte, n int) (packedCol, error) {
+	if len(b) < 1 || b[0] > 16 || len(b)-1 != (n*int(b[0])+7)/8 {
+		return packedCol{}, ErrCorrupt
+	}
+	return packedCol{ident: true, w: uint(b[0]), codes: b[1:]}, nil
+}
+
+// parsePacked reads the header of a codec 3 fixed-width column of n rows;
+// the palette is decoded into d.palBuf.
+func (d *blockDecoder) parsePacked(b []byte, width, n int) (packedCol, error) {
+	p := packedCol{width: width}
+	if len(b) < 1 {
+		return p, ErrCorrupt
+	}
+	switch b[0] {
+	case packPlain:
+		if len(b)-1 != n*width {
+			return p, ErrCorrupt
+		}
+		p.plain = b[1:]
+		return p, nil
+	case packPalette:
+	default:
+		return p, ErrCorrupt
+	}
+	k, m := binary.Uvarint(b[1:])
+	if m <= 0 || k == 0 || k > 1<<(8*width) {
+		return p, ErrCorrupt
+	}
+	b = b[1+m:]
+	if uint64(len(b)) < k*uint64(width) {
+		return p, ErrCorrupt
+	}
+	pal := d.palBuf[:0]
+	for i := range int(k) {
+		if width == 2 {
+			pal = append(pal, uint64(binary.BigEndian.Uint16(b[2*i:])))
+		} else {
+			pal = append(pal, uint64(b[i]))
+		}
+	}
+	d.palBuf = pal
+	p.pal, p.w = pal, uint(bits.Len64(k-1))
+	p.codes = b[int(k)*width:]
+	if len(p.codes) != (n*int(p.w)+7)/8 {
+		return p, ErrCorrupt
+	}
+	return p, nil
+}
+
+// at returns row i's value (i below the column's row count).
+func (p *packedCol) at(i int) (uint64, bool) {
+	if p.ident {
+		return p.code(i), true
+	}
+	if p.pal == nil {
+		if p.width == 2 {
+			return uint64(binary.BigEndian.Uint16(p.plain[2*i:])), true
+		}
+		return uint64(p.plain[i]), true
+	}
+	c := p.code(i)
+	if c >= uint64(len(p.pal)) {
+		return 0, false
+	}
+	return p.pal[c], true
+}
+
+// code returns row i's code (w bits, at most 16).
+func (p *packedCol) code(i int) uint64 {
+	if p.w == 0 {
+		return 0
+	}
+	off := uint(i) * p.w
+	j := int(off >> 3)
+	x := uint32(p.codes[j])
+	if j+1 < len(p.codes) {
+		x |= uint32(p.codes[j+1]) << 8
+	}
+	if j+2 < len(p.codes) {
+		x |= uint32(p.codes[j+2]) << 16
+	}
+	return uint64(x>>(off&7)) & (1<<p.w - 1)
+}
+
+// all decodes every row's value into out (len n).
+func (p *packedCol) all(out []uint64) bool {
+	switch {
+	case p.ident && p.w > 0:
+	case p.pal == nil && p.width == 2:
+		for i := range out {
+			out[i] = uint64(binary.BigEndian.Uint16(p.plain[2*i:]))
+		}
+		return true
+	case p.pal == nil && !p.ident:
+		for i := range out {
+			out[i] = uint64(p.plain[i])
+		}
+		return true
+	case p.w == 0:
+		var v uint64
+		if !p.ident {
+			v = p.pal[0]
+		}
+		for i := range out {
+			out[i] = v
+		}
+		return true
+	}
+	pal, codes, w := p.pal, p.codes, p.w
+	mask := uint64(1)<<w - 1
+	var acc uint64
+	var nb uint
+	for i := range out {
+		if nb < w {
+			if len(codes) >= 8 {
+				// Refill whole bytes up to 56 buffered bits.
+				acc |= binary.LittleEndian.Uint64(codes) << nb
+				take := (63 - nb) >> 3
+				codes = codes[take:]
+				nb += take << 3
+			} else {
+				for nb < w && len(codes) > 0 {
+					acc |= uint64(codes[0]) << nb
+					codes = codes[1:]
+					nb += 8
+				}
+			}
+		}
+		c := acc & mask
+		acc >>= w
+		nb -= w
+		if p.ident {
+			out[i] = c
+			continue
+		}
+		if c >= uint64(len(pal)) {
+			return false
+		}
+		out[i] = pal[c]
+	}
+	return true
+}
+
+// setFixed stores the value of a fixed-width column in r.
+func setFixed(r *flow.Record, col int, v uint64) {
+	switch col {
+	case colSrcPort:
+		r.SrcPort = uint16(v)
+	case colDstPort:
+		r.DstPort = uint16(v)
+	case colProto:
+		r.Proto = uint8(v)
+	case colTCPFlags:
+		r.TCPFlags = uint8(v)
+	case colICMPType:
+		r.ICMPType = uint8(v)
+	case colICMPCode:
+		r.ICMPCode = uint8(v)
+	case colDir:
+		r.Dir = flow.Direction(v)
+	}
+}
+
+// decodePacked decodes a codec 3 fixed-width column for every row, or for
+// the rows in sel.
+func (d *blockDecoder) decodePacked(col int, b []byte, sel []uint16) error {
+	p, err := d.parsePacked(b, fixedWidth(col), d.n)
+	if err != nil {
+		return err
+	}
+	if sel != nil {
+		rows := d.rows[:len(sel)]
+		for j, s := range sel {
+			v, ok := p.at(int(s))
+			if !ok {
+				return ErrCorrupt
+			}
+			setFixed(&rows[j], col, v)
+		}
+		return nil
+	}
+	if cap(d.vals) < d.n {
+		d.vals = make([]uint64, d.n)
+	}
+	v := d.vals[:d.n]
+	if !p.all(v) {
+		return ErrCorrupt
+	}
+	rows := d.rows
+	switch col {
+	case colSrcPort:
+		for i := range rows {
+			rows[i].SrcPort = uint16(v[i])
+		}
+	case colDstPort:
+		for i := range rows {
+			rows[i].DstPort = uint16(v[i])
+		}
+	case colProto:
+		for i := range rows {
+			rows[i].Proto = uint8(v[i])
+		}
+	case colTCPFlags:
+		for i := range rows {
+			rows[i].TCPFlags = uint8(v[i])
+		}
+	default:
+		for i := range rows {
+			setFixed(&rows[i], col, v[i])
+		}
+	}
+	return nil
+}
+
+// openDict decodes a codec 3 dictionary: uvarint n4, uvarint n6, the n4
+// IPv4 addresses as ascending delta varints, then the n6 IPv6 addresses,
+// each as a byte s (bytes shared with the previous one, at most 15) and
+// its 16-s other bytes.
+//
+// With whole, every IPv4 entry is decoded; else an entry is found when
+// asked for, from its group's sum and the deltas before it in the group.
+func (d *blockDecoder) openDict(b []byte, whole bool) error {
+	n4, m := binary.Uvarint(b)
+	if m <= 0 || n4 > uint64(len(b)) {
+		return ErrCorrupt
+	}
+	b = b[m:]
+	n6, m := binary.Uvarint(b)
+	if m <= 0 || n6 > uint64(len(b)) {
+		return ErrCorrupt
+	}
+	b = b[m:]
+	d.dict4, d.dict6 = d.dict4[:0], d.dict6[:0]
+	d.n4, d.n6, d.whole4 = int(n4), int(n6), whole
+	d.ndict = int(n4 + n6)
+	if err := d.gd.parse(b, int(n4), true); err != nil {
+		return err
+	}
+	if !whole {
+		return nil // entries are found when asked for (entry)
+	}
+	b = d.gd.data
+	var a uint32
+	for range n4 {
+		if len(b) > 0 && b[0] < 0x80 {
+			a += uint32(b[0])
+			b = b[1:]
+		} else {
+			x, m := binary.Uvarint(b)
+			if m <= 0 {
+				return ErrCorrupt
+			}
+			a += uint32(x)
+			b = b[m:]
+		}
+		d.dict4 = append(d.dict4, a)
+	}
+	return d.openDict6(b)
+}
+
+// openDict6 decodes the IPv6 entries of a codec 3 dictionary, b being the
+// bytes after its IPv4 entries.
+func (d *blockDecoder) openDict6(b []byte) error {
+	var last [16]byte
+	for i := range d.n6 {
+		if len(b) < 1 {
+			return ErrCorrupt
+		}
+		s := int(b[0])
+		if s > 15 || (i == 0 && s != 0) || len(b) < 1+16-s {
+			return ErrCorrupt
+		}
+		copy(last[s:], b[1:1+16-s])
+		b = b[1+16-s:]
+		d.dict6 = append(d.dict6, last)
+	}
+	if len(b) != 0 {
+		return ErrCorrupt
+	}
+	return nil
+}
+
+// entry6 returns IPv6 entry i (0-based), decoding the IPv6 entries on
+// first use when the dictionary was opened for a few rows.
+func (d *blockDecoder) entry6(i uint64) (netip.Addr, bool) {
+	if len(d.dict6) != d.n6 {
+		b := d.gd.data
+		if d.n4 > 0 {
+			last := len(d.gd.off) - 1
+			if b = skipUvarints(b[d.gd.off[last]:], d.n4-last*groupRows); b == nil {
+				return netip.Addr{}, false
+			}
+		}
+		if d.openDict6(b) != nil {
+			d.dict6 = d.dict6[:0]
+			return netip.Addr{}, false
+		}
+	}
+	return netip.AddrFrom16(d.dict6[i]), true
+}
+
+// entry returns dictionary entry x (1-based, at most d.ndict). A damaged
+// group of IPv4 entries gives the zero Addr and sets d.dictBad.
+func (d *blockDecoder) entry(x uint64) netip.Addr {
+	if d.codec != codecPacked {
+		return d.dict[x-1]
+	}
+	if x > uint64(d.n4) {
+		a, ok := d.entry6(x - uint64(d.n4) - 1)
+		d.dictBad = d.dictBad || !ok
+		return a
+	}
+	var a uint32
+	if d.whole4 {
+		a = d.dict4[x-1]
+	} else {
+		_, sum, ok := d.gd.at(int(x - 1))
+		if !ok {
+			d.dictBad = true
+			return netip.Addr{}
+		}
+		a = uint32(sum)
+	}
+	return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+}
+
+// sumUvarints returns the sum of the first k varints of b and b after
+// them, or nil when b holds fewer. Words of eight one-byte varints are
+// added at once.
+func sumUvarints(b []byte, k int) (uint64, []byte) {
+	var s uint64
+	for k > 0 {
+		if k >= 8 && len(b) >= 8 {
+			w := binary.LittleEndian.Uint64(b)
+			if w&0x8080808080808080 == 0 {
+				x := w&0x00ff00ff00ff00ff + w>>8&0x00ff00ff00ff00ff
+				s += x * 0x0001000100010001 >> 48
+				b, k = b[8:], k-8
+				continue
+			}
+		}
+		x, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, nil
+		}
+		s += x
+		b, k = b[n:], k-1
+	}
+	return s, b
+}
+
+// selectStarts sets the start (and provisional end) of the rows in sel
+// from a codec 3 start column: each from its group's sum and the deltas
+// before it in the group.
+func (d *blockDecoder) selectStarts(b []byte, sel []uint16) error {
+	if len(b) < 8 {
+		return ErrCorrupt
+	}
+	t := int64(binary.BigEndian.Uint64(b))
+	unit, n := binary.Uvarint(b[8:])
+	if n <= 0 || unit < 1 || unit > 1e9 {
+		return ErrCorrupt
+	}
+	d.unit = int64(unit)
+	g := &d.gv
+	if err := g.parse(b[8+n:], d.n, true); err != nil {
+		return err
+	}
+	rows := d.rows[:len(sel)]
+	for j, s := range sel {
+		_, sum, ok := g.at(int(s))
+		if !ok {
+			return ErrCorrupt
+		}
+		rows[j].Start = t + int64(sum)*d.unit
+		rows[j].End = rows[j].Start
+	}
+	return nil
+}
+
+// isAddrColumn reports whether col holds dictionary indexes.
+func isAddrColumn(col int) bool { return addrColumns&(1<<col) != 0 }
+
+// decodeIndexes decodes a codec 3 address column for every row, or for
+// the rows in sel.
+func (d *blockDecoder) decodeIndexes(col int, b []byte, sel []uint16) error {
+	p, err := parseIndexes(b, d.n)
+	if err != nil {
+		return err
+	}
+	n := uint64(d.ndict)
+	if sel != nil {
+		rows := d.rows[:len(sel)]
+		for j, s := range sel {
+			x := p.code(int(s))
+			if x > n {
+				return ErrCorrupt
+			}
+			if err := d.setUvarint(&rows[j], col, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if cap(d.vals) < d.n {
+		d.vals = make([]uint64, d.n)
+	}
+	v := d.vals[:d.n]
+	p.all(v)
+	for _, x := range v {
+		if x > n {
+			return ErrCorrupt
+		}
+	}
+	rows := d.rows
+	var a netip.Addr
+	switch col {
+	case colSrcAddr:
+		for i, x := range v {
+			a = netip.Addr{}
+			if x != 0 {
+				a = d.entry(x)
+			}
+			rows[i].SrcAddr = a
+		}
+	case colDstAddr:
+		for i, x := range v {
+			a = netip.Addr{}
+			if x != 0 {
+				a = d.entry(x)
+			}
+			rows[i].DstAddr = a
+		}
+	default:
+		for i, x := range v {
+			if err := d.setUvarint(&rows[i], col, x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Codec 3 varint columns (all but the start) begin with a mode byte.
+const (
+	varintGroups byte = 0 // a group table, then one varint per row
+	varintConst  byte = 1 // one varint: every row's value
+)
+
+// constantUvarints reports whether the n varints of c are all the same
+// value, and which.
+func constantUvarints(c []byte, n int) (uint64, bool) {
+	v, k := binary.Uvarint(c)
+	if k <= 0 || len(c) != k*n {
+		return 0, false
+	}
+	for i := k; i < len(c); i += k {
+		if !bytes.Equal(c[i:i+k], c[:k]) {
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// groupRows is how many varints a codec 3 group table entry covers: a
+// selected row is reached by skipping at most groupRows-1 varints after
+// its group's start.
+const groupRows = 64
+
+// appendGroups appends to dst the group table of data, n varints, then
+// data: for each group but the last, its length in bytes and, when
+// summed, the sum of its varints, as uvarints.
+func appendGroups(dst, data []byte, n int, summed bool) []byte {
+	b := data
+	for g := 0; g < (n-1)/groupRows; g++ {
+		sum, rest := sumUvarints(b, groupRows)
+		if rest == nil {
+			panic("index: group table of a short varint column") // the encoder wrote data
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(b)-len(rest)))
+		if summed {
+			dst = binary.AppendUvarint(dst, sum)
+		}
+		b = rest
+	}
+	return append(dst, data...)
+}
+
+// groups is a parsed codec 3 group table of n varints.
+type groups struct {
+	data []byte
+	off  []uint32 // byte offset in data of each group
+	base []uint64 // sum of the varints before each group (summed tables)
+}
+
+// parse reads the group table at the front of b (n varints), reusing g's
+// buffers.
+func (g *groups) parse(b []byte, n int, summed bool) error {
+	if n < 1 {
+		g.data, g.base = b, nil
+		g.off = append(g.off[:0], 0)
+		return nil
+	}
+	m := (n - 1) / groupRows
+	off, base := append(g.off[:0], 0), append(g.base[:cap(g.base)][:0], 0)
+	var o, s uint64
+	for range m {
+		l, k := binary.Uvarint(b)
+		if k <= 0 {
+			return ErrCorrupt
+		}
+		b = b[k:]
+		o += l
+		off = append(off, uint32(min(o, 1<<32-1)))
+		if summed {
+			x, k := binary.Uvarint(b)
+			if k <= 0 {
+				return ErrCorrupt
+			}
+			b = b[k:]
+			s += x
+			base = append(base, s)
+		}
+	}
+	if o > uint64(len(b)) {
+		return ErrCorrupt
+	}
+	g.data, g.off, g.base = b, off, base
+	if !summed {
+		g.base = nil
+	}
+	return nil
+}
+
+// varintData returns the varints of a codec 3 varint column (after its
+// mode byte and group table) for decoding every row; a constant column is
+// expanded into d.constBuf.
+func (d *blockDecoder) varintData(b []byte) ([]byte, error) {
+	if len(b) < 1 {
+		return nil, ErrCorrupt
+	}
+	switch b[0] {
+	case varintGroups:
+		return skipGroups(b[1:], d.n, false)
+	case varintConst:
+		_, k := binary.Uvarint(b[1:])
+		if k <= 0 || k+1 != len(b) {
+			return nil, ErrCorrupt
+		}
+		c := d.constBuf[:0]
+		for range d.n {
+			c = append(c, b[1:1+k]...)
+		}
+		d.constBuf = c
+		return c, nil
+	}
+	return nil, ErrCorrupt
+}
+
+// skipGroups returns b after its group table (codec 3 varint columns
+// decoded whole).
+func skipGroups(b []byte, n int, summed bool) ([]byte, error) {
+	k := (n - 1) / groupRows
+	if summed {
+		k *= 2
+	}
+	if k <= 0 {
+		return b, nil
+	}
+	if b = skipUvarints(b, k); b == nil {
+		return nil, ErrCorrupt
+	}
+	return b, nil
+}
+
+// at returns varint i of the column and, for summed tables, the sum of
+// varints 0..i.
+func (g *groups) at(i int) (x, sum uint64, ok bool) {
+	gi := i / groupRows
+	b := g.data[g.off[gi]:]
+	var s uint64
+	if k := i - gi*groupRows; k > 0 {
+		if g.base != nil {
+			s, b = sumUvarints(b, k)
+		} else {
+			b = skipUvarints(b, k)
+		}
+		if b == nil {
+			return 0, 0, false
+		}
+	}
+	x, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	if g.base != nil {
+		sum = g.base[gi] + s + x
+	}
+	return x, sum, true
+}
+
+// selectVarints decodes a codec 3 varint column for the rows in sel.
+func (d *blockDecoder) selectVarints(col int, b []byte, sel []uint16) error {
+	rows := d.rows[:len(sel)]
+	if len(b) < 1 || b[0] > varintConst {
+		return ErrCorrupt
+	}
+	if b[0] == varintConst {
+		x, k := binary.Uvarint(b[1:])
+		if k <= 0 || k+1 != len(b) {
+			return ErrCorrupt
+		}
+		for j := range sel {
+			if err := d.setUvarint(&rows[j], col, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g := &d.gv
+	if err := g.parse(b[1:], d.n, false); err != nil {
+		return err
+	}
+	for j, s := range sel {
+		x, _, ok := g.at(int(s))
+		if !ok {
+			return ErrCorrupt
+		}
+		if err := d.setUvarint(&rows[j], col, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
