@@ -18,9 +18,8 @@ import (
 // NOT of a superset cannot prune at all (the complement of a superset is a
 // subset), so it yields every row, inexact.
 type segEval struct {
-	txn   *badger.Txn
-	m     *Manifest
-	cache map[Field]*postings
+	txn *badger.Txn
+	m   *Manifest
 }
 
 // eval returns the candidate rows of m (a superset of its rows), or
@@ -107,33 +106,27 @@ func (e *segEval) or(subs []*Match) (*roaring.Bitmap, bool, bool, error) {
 	return acc, false, exact || acc.IsEmpty(), nil
 }
 
-func (e *segEval) postings(f Field) (*postings, error) {
-	if p, ok := e.cache[f]; ok {
-		return p, nil
-	}
-	item, err := e.txn.Get(postingsKey(e.m.Segment, f))
+// leaf returns the candidate rows of a range term and whether they are
+// exact. The postings are read in place (Badger's memory, valid during the
+// call; the bitmap built owns its memory): a segment's postings of an
+// address field are tens of kilobytes, of which a lookup reads a group.
+func (e *segEval) leaf(m *Match) (bm *roaring.Bitmap, exact bool, err error) {
+	item, err := e.txn.Get(postingsKey(e.m.Segment, m.Field))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read postings of field %d: %w", f, err)
+		return nil, false, fmt.Errorf("cannot read postings of field %d: %w", m.Field, err)
 	}
-	v, err := item.ValueCopy(nil)
-	if err != nil {
-		return nil, err
-	}
-	p, err := parsePostings(v)
-	if err != nil {
-		return nil, err
-	}
-	e.cache[f] = p
-	return p, nil
+	err = item.Value(func(v []byte) error {
+		p, err := parsePostings(v)
+		if err != nil {
+			return err
+		}
+		bm, exact, err = e.leafOf(p, m)
+		return err
+	})
+	return bm, exact, err
 }
 
-// leaf returns the candidate rows of a range term and whether they are
-// exact.
-func (e *segEval) leaf(m *Match) (*roaring.Bitmap, bool, error) {
-	p, err := e.postings(m.Field)
-	if err != nil {
-		return nil, false, err
-	}
+func (e *segEval) leafOf(p *postings, m *Match) (*roaring.Bitmap, bool, error) {
 	bm := roaring.New()
 	switch {
 	case m.Op == MatchAddrRange && p.width == 0:

@@ -789,7 +789,9 @@ func unionList(bm *roaring.Bitmap, kind byte, l []byte) error {
 		if _, err := x.FromBuffer(l); err != nil {
 			return fmt.Errorf("cannot decode roaring list: %v: %w", err, ErrCorrupt)
 		}
-		bm.Or(x)
+		// x reads l in place; bm may be kept after l is gone, so it
+		// takes copies of x's containers.
+		bm.Or(x.Clone())
 		return nil
 	}
 	row := uint64(0)

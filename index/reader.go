@@ -264,7 +264,7 @@ func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, e
 	st.Blocks += len(m.Blocks)
 	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1}
 	if q.Match != nil && q.Match.Op != MatchAll {
-		ev := &segEval{txn: txn, m: m, cache: map[Field]*postings{}}
+		ev := &segEval{txn: txn, m: m}
 		bm, all, err := ev.eval(q.Match)
 		if err != nil {
 			return nil, fmt.Errorf("segment %d: %w", m.Segment, err)
