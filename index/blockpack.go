@@ -291,19 +291,19 @@ func (p *packedCol) code(i int) uint64 {
 
 // all decodes every row's value into out (len n).
 func (p *packedCol) all(out []uint64) bool {
-	switch {
-	case p.ident && p.w > 0:
-	case p.pal == nil && p.width == 2:
-		for i := range out {
-			out[i] = uint64(binary.BigEndian.Uint16(p.plain[2*i:]))
+	if !p.ident && p.pal == nil { // plain values
+		if p.width == 2 {
+			for i := range out {
+				out[i] = uint64(binary.BigEndian.Uint16(p.plain[2*i:]))
+			}
+		} else {
+			for i := range out {
+				out[i] = uint64(p.plain[i])
+			}
 		}
 		return true
-	case p.pal == nil && !p.ident:
-		for i := range out {
-			out[i] = uint64(p.plain[i])
-		}
-		return true
-	case p.w == 0:
+	}
+	if p.w == 0 { // every row has code 0
 		var v uint64
 		if !p.ident {
 			v = p.pal[0]
@@ -320,7 +320,9 @@ func (p *packedCol) all(out []uint64) bool {
 	for i := range out {
 		if nb < w {
 			if len(codes) >= 8 {
-				// Refill whole bytes up to 56 buffered bits.
+				// Refill with the whole bytes that fit above the nb
+				// buffered bits. The next byte's low bits may land in
+				// acc too; the next refill ORs the same bits there.
 				acc |= binary.LittleEndian.Uint64(codes) << nb
 				take := (63 - nb) >> 3
 				codes = codes[take:]

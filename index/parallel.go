@@ -19,8 +19,10 @@ type partResult struct {
 
 // scanParallel decodes partitions in goroutines, at most q.Parallel at a
 // time, and calls fn on their rows in partition order: the callback sees
-// exactly what a serial scan would show it. Memory is bounded by the
-// partitions in flight and their batch channels.
+// exactly what a serial scan would show it. A partition's slot is freed
+// when its rows have been consumed, not when they are decoded, so memory is
+// bounded by q.Parallel partitions and their batch channels however many
+// small partitions finish ahead of the consumer.
 func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn func(*flow.Record) bool) error {
 	results := make([]*partResult, len(parts))
 	for i := range results {
@@ -45,7 +47,6 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 			wg.Add(1)
 			go func(r *partResult, segs []*Manifest) {
 				defer wg.Done()
-				defer func() { <-sem }()
 				s.producePartition(q, segs, r, done, free)
 			}(results[i], segs)
 		}
@@ -68,6 +69,7 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 			default:
 			}
 		}
+		<-sem // this partition is consumed: the next may start
 		if stopped {
 			break
 		}
@@ -99,7 +101,9 @@ func (s *Store) producePartition(q Query, segs []*Manifest, r *partResult, done 
 		case b := <-free:
 			return b
 		default:
-			return make([]flow.Record, 0, batchRows)
+			// Small at first: a selective query's partitions hand over
+			// a few rows each; append grows it to batchRows.
+			return make([]flow.Record, 0, 16)
 		}
 	}
 	batch := newBatch()
