@@ -495,8 +495,12 @@ func (d *blockDecoder) entry6(i uint64) (netip.Addr, bool) {
 	if len(d.dict6) != d.n6 {
 		b := d.gd.data
 		if d.n4 > 0 {
-			last := len(d.gd.off) - 1
-			if b = skipUvarints(b[d.gd.off[last]:], d.n4-last*groupRows); b == nil {
+			last := (d.n4 - 1) / groupRows
+			off, _, ok := d.gd.start(last)
+			if !ok {
+				return netip.Addr{}, false
+			}
+			if b = skipUvarints(b[off:], d.n4-last*groupRows); b == nil {
 				return netip.Addr{}, false
 			}
 		}
@@ -677,68 +681,112 @@ func constantUvarints(c []byte, n int) (uint64, bool) {
 const groupRows = 64
 
 // appendGroups appends to dst the group table of data, n varints, then
-// data: for each group but the last, its length in bytes and, when
-// summed, the sum of its varints, as uvarints.
+// data. The table has an entry for each group but the first: the byte
+// offset in data of the group's first varint (u16 little-endian) and, when
+// summed, the sum of the varints before it (sw bytes little-endian, sw a
+// byte at the front of a summed table: 4 when every sum fits, else 8). A
+// varint is then reached from its group's entry without reading others.
 func appendGroups(dst, data []byte, n int, summed bool) []byte {
-	b := data
-	for g := 0; g < (n-1)/groupRows; g++ {
-		sum, rest := sumUvarints(b, groupRows)
+	m := (n - 1) / groupRows
+	if m <= 0 {
+		if summed {
+			dst = append(dst, 4)
+		}
+		return append(dst, data...)
+	}
+	if summed {
+		// The largest sum in the table is the last entry's.
+		total, rest := sumUvarints(data, m*groupRows)
 		if rest == nil {
 			panic("index: group table of a short varint column") // the encoder wrote data
 		}
-		dst = binary.AppendUvarint(dst, uint64(len(b)-len(rest)))
-		if summed {
-			dst = binary.AppendUvarint(dst, sum)
+		sw := byte(4)
+		if total > 1<<32-1 {
+			sw = 8
 		}
+		dst = append(dst, sw)
+	}
+	sw := 0
+	if summed {
+		sw = int(dst[len(dst)-1])
+	}
+	b := data
+	var total uint64
+	for range m {
+		sum, rest := sumUvarints(b, groupRows)
+		if rest == nil {
+			panic("index: group table of a short varint column")
+		}
+		total += sum
 		b = rest
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(data)-len(b)))
+		switch sw {
+		case 4:
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(total))
+		case 8:
+			dst = binary.LittleEndian.AppendUint64(dst, total)
+		}
 	}
 	return append(dst, data...)
 }
 
-// groups is a parsed codec 3 group table of n varints.
-type groups struct {
-	data []byte
-	off  []uint32 // byte offset in data of each group
-	base []uint64 // sum of the varints before each group (summed tables)
+// groupsLen returns the length of the group table at the front of b, n
+// varints.
+func groupsLen(b []byte, n int, summed bool) (int, error) {
+	m := max((n-1)/groupRows, 0)
+	if !summed {
+		if len(b) < 2*m {
+			return 0, ErrCorrupt
+		}
+		return 2 * m, nil
+	}
+	if len(b) < 1 || (b[0] != 4 && b[0] != 8) || len(b) < 1+(2+int(b[0]))*m {
+		return 0, ErrCorrupt
+	}
+	return 1 + (2+int(b[0]))*m, nil
 }
 
-// parse reads the group table at the front of b (n varints), reusing g's
-// buffers.
+// groups is a codec 3 group table over its varints.
+type groups struct {
+	data  []byte
+	table []byte // entries of groups 1 on
+	sw    int    // bytes of a sum in an entry (0: not summed)
+}
+
+// parse finds the group table at the front of b (n varints).
 func (g *groups) parse(b []byte, n int, summed bool) error {
-	if n < 1 {
-		g.data, g.base = b, nil
-		g.off = append(g.off[:0], 0)
-		return nil
+	l, err := groupsLen(b, n, summed)
+	if err != nil {
+		return err
 	}
-	m := (n - 1) / groupRows
-	off, base := append(g.off[:0], 0), append(g.base[:cap(g.base)][:0], 0)
-	var o, s uint64
-	for range m {
-		l, k := binary.Uvarint(b)
-		if k <= 0 {
-			return ErrCorrupt
-		}
-		b = b[k:]
-		o += l
-		off = append(off, uint32(min(o, 1<<32-1)))
-		if summed {
-			x, k := binary.Uvarint(b)
-			if k <= 0 {
-				return ErrCorrupt
-			}
-			b = b[k:]
-			s += x
-			base = append(base, s)
-		}
+	g.sw = 0
+	if summed {
+		g.sw = int(b[0])
+		b = b[1:]
+		l--
 	}
-	if o > uint64(len(b)) {
-		return ErrCorrupt
-	}
-	g.data, g.off, g.base = b, off, base
-	if !summed {
-		g.base = nil
-	}
+	g.table, g.data = b[:l], b[l:]
 	return nil
+}
+
+// start returns the byte offset in data of group gi's first varint and the
+// sum of the varints before it.
+func (g *groups) start(gi int) (int, uint64, bool) {
+	if gi == 0 {
+		return 0, 0, true
+	}
+	e := g.table[(gi-1)*(2+g.sw):]
+	off := int(binary.LittleEndian.Uint16(e))
+	if off > len(g.data) {
+		return 0, 0, false
+	}
+	switch g.sw {
+	case 4:
+		return off, uint64(binary.LittleEndian.Uint32(e[2:])), true
+	case 8:
+		return off, binary.LittleEndian.Uint64(e[2:]), true
+	}
+	return off, 0, true
 }
 
 // varintData returns the varints of a codec 3 varint column (after its
@@ -769,27 +817,24 @@ func (d *blockDecoder) varintData(b []byte) ([]byte, error) {
 // skipGroups returns b after its group table (codec 3 varint columns
 // decoded whole).
 func skipGroups(b []byte, n int, summed bool) ([]byte, error) {
-	k := (n - 1) / groupRows
-	if summed {
-		k *= 2
+	l, err := groupsLen(b, n, summed)
+	if err != nil {
+		return nil, err
 	}
-	if k <= 0 {
-		return b, nil
-	}
-	if b = skipUvarints(b, k); b == nil {
-		return nil, ErrCorrupt
-	}
-	return b, nil
+	return b[l:], nil
 }
 
-// at returns varint i of the column and, for summed tables, the sum of
-// varints 0..i.
+// at returns varint i and, for summed tables, the sum of varints 0..i.
 func (g *groups) at(i int) (x, sum uint64, ok bool) {
 	gi := i / groupRows
-	b := g.data[g.off[gi]:]
+	off, base, ok := g.start(gi)
+	if !ok {
+		return 0, 0, false
+	}
+	b := g.data[off:]
 	var s uint64
 	if k := i - gi*groupRows; k > 0 {
-		if g.base != nil {
+		if g.sw != 0 {
 			s, b = sumUvarints(b, k)
 		} else {
 			b = skipUvarints(b, k)
@@ -802,10 +847,7 @@ func (g *groups) at(i int) (x, sum uint64, ok bool) {
 	if n <= 0 {
 		return 0, 0, false
 	}
-	if g.base != nil {
-		sum = g.base[gi] + s + x
-	}
-	return x, sum, true
+	return x, base + s + x, true
 }
 
 // selectVarints decodes a codec 3 varint column for the rows in sel.

@@ -133,9 +133,16 @@ func TestGroups(t *testing.T) {
 			if err != nil || string(rest) != string(data) {
 				t.Fatalf("n %d summed %v: skipping the table left %d bytes, want %d", n, summed, len(rest), len(data))
 			}
+			// Data cut short: the last varint is not found.
+			if err := g.parse(b[:len(b)-len(data)+len(data)/2], n, summed); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok := g.at(n - 1); ok && n > 1 {
+				t.Fatalf("n %d: the last varint read from half the data", n)
+			}
 			if n > groupRows {
-				if err := g.parse(b[:len(b)-len(data)+1], n, summed); err == nil {
-					t.Fatalf("n %d: a table longer than its data parsed", n)
+				if err := g.parse(b[:len(b)-len(data)-1], n, summed); err == nil {
+					t.Fatalf("n %d: a table cut short parsed", n)
 				}
 			}
 		}
