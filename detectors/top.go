@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -143,14 +142,25 @@ type TopResult struct {
 type addrPair struct{ src, dst netip.Addr }
 
 // Top ranks groups of records (nfdump's -s statistics). Memory is one
-// counter per distinct key.
+// counter per distinct key. Addresses are counted in open-addressing tables
+// by their kind: IPv4 (and pairs of them) as integers, IPv6 without a zone
+// as two halves; the records without the address, and the rare rest, apart.
 type Top struct {
-	cfg    TopConfig
-	total  Counts
-	addrs4 map[uint32]*Counts     // srcip, dstip, exporter: IPv4 (the map's fast path)
-	addrs  map[netip.Addr]*Counts // the other addresses (IPv6, none)
-	pairs  map[addrPair]*Counts
-	nums   []Counts // ports (65536) or protocols (256), by number
+	cfg   TopConfig
+	total Counts // only the records Add cannot group (an unknown key); see Result
+
+	v4    countTable[uint32]     // srcip, dstip, exporter: IPv4
+	v6    countTable[addr6]      // ...: IPv6 without a zone
+	none  Counts                 // ...: no address ("unknown"); Flows 0 when none seen
+	addrs map[netip.Addr]*Counts // ...: the other addresses (zoned IPv6)
+
+	p4    countTable[uint64]   // pairs of IPv4 addresses (source in the high half)
+	p6    countTable[pair6]    // pairs of IPv6 addresses without zones
+	pairs map[addrPair]*Counts // the other pairs (mixed, missing, zoned)
+
+	nums []Counts // ports (65536) or protocols (256), by number
+
+	add func(*flow.Record) bool // Add's, made by AddFunc
 }
 
 // NewTop returns a Top statistic.
@@ -159,6 +169,7 @@ func NewTop(cfg TopConfig) *Top {
 		cfg.N = DefaultTopN
 	}
 	t := &Top{cfg: cfg}
+	t.v4.hash, t.v6.hash, t.p4.hash, t.p6.hash = topHash32, topHash128, topHash64, topHashPair6
 	switch cfg.By {
 	case ByDstPort, BySrcPort:
 		t.nums = make([]Counts, 1<<16)
@@ -168,7 +179,6 @@ func NewTop(cfg TopConfig) *Top {
 		t.pairs = make(map[addrPair]*Counts)
 	default:
 		t.addrs = make(map[netip.Addr]*Counts)
-		t.addrs4 = make(map[uint32]*Counts)
 	}
 	return t
 }
@@ -177,64 +187,106 @@ func NewTop(cfg TopConfig) *Top {
 // goroutine of a parallel scan), to t.
 func (t *Top) Merge(o *Top) {
 	t.total.merge(&o.total)
-	for a, c := range o.addrs4 {
-		t.addr4(a).merge(c)
+	t.v4.merge(&o.v4)
+	t.v6.merge(&o.v6)
+	t.p4.merge(&o.p4)
+	t.p6.merge(&o.p6)
+	if o.none.Flows > 0 {
+		t.none.merge(&o.none)
 	}
 	for a, c := range o.addrs {
-		t.addr(a).merge(c)
+		t.other(a).merge(c)
 	}
 	for k, c := range o.pairs {
-		if d := t.pairs[k]; d != nil {
-			d.merge(c)
-		} else {
-			t.pairs[k] = c
-		}
+		t.otherPair(k).merge(c)
 	}
 	for i := range o.nums {
-		t.nums[i].merge(&o.nums[i])
+		if o.nums[i].Flows > 0 {
+			t.nums[i].merge(&o.nums[i])
+		}
 	}
 }
 
 // Add counts one record.
 func (t *Top) Add(r *flow.Record) {
-	t.total.add(r)
-	switch t.cfg.By {
-	case BySrcIP:
-		t.addr(r.SrcAddr).add(r)
-	case ByDstIP:
-		t.addr(r.DstAddr).add(r)
-	case ByExporter:
-		t.addr(r.Exporter).add(r)
-	case ByDstPort:
-		t.nums[r.DstPort].add(r)
-	case BySrcPort:
-		t.nums[r.SrcPort].add(r)
-	case ByProto:
-		t.nums[r.Proto].add(r)
-	case ByPair:
-		k := addrPair{r.SrcAddr, r.DstAddr}
-		c := t.pairs[k]
-		if c == nil {
-			c = new(Counts)
-			t.pairs[k] = c
+	if t.add == nil {
+		t.add = t.AddFunc()
+	}
+	t.add(r)
+}
+
+// AddFunc returns a function that counts one record as Add does, with the
+// choice of key made once: what a scan calls for every record. It always
+// returns true (go on).
+func (t *Top) AddFunc() func(*flow.Record) bool {
+	switch by := t.cfg.By; by {
+	case BySrcIP, ByDstIP, ByExporter:
+		// The IPv4 keys found in their home slot, nearly all, take the
+		// path written out here, without a call.
+		return func(r *flow.Record) bool {
+			a := r.SrcAddr
+			switch by {
+			case ByDstIP:
+				a = r.DstAddr
+			case ByExporter:
+				a = r.Exporter
+			}
+			if !a.Is4() {
+				t.addNot4(a, r)
+				return true
+			}
+			k := v4key(a)
+			h := topHash32(k)
+			if g := topHome4(&t.v4, k, h); g != nil {
+				g.c.add(r)
+			} else {
+				t.v4.at(k, h).add(r)
+			}
+			return true
 		}
-		c.add(r)
+	case ByDstPort:
+		return func(r *flow.Record) bool { t.nums[r.DstPort].add(r); return true }
+	case BySrcPort:
+		return func(r *flow.Record) bool { t.nums[r.SrcPort].add(r); return true }
+	case ByProto:
+		return func(r *flow.Record) bool { t.nums[r.Proto].add(r); return true }
+	case ByPair:
+		return func(r *flow.Record) bool { t.addPair(r); return true }
 	}
+	return func(r *flow.Record) bool { t.total.add(r); return true }
 }
 
-func (t *Top) addr4(a uint32) *Counts {
-	c := t.addrs4[a]
-	if c == nil {
-		c = new(Counts)
-		t.addrs4[a] = c
+// addNot4 counts r under its address a, which is not IPv4.
+func (t *Top) addNot4(a netip.Addr, r *flow.Record) {
+	if isPlain6(a) {
+		k := v6key(a)
+		t.v6.at(k, topHash128(k)).add(r)
+		return
 	}
-	return c
+	t.other(a).add(r)
 }
 
-func (t *Top) addr(a netip.Addr) *Counts {
-	if a.Is4() {
-		b := a.As4()
-		return t.addr4(binary.BigEndian.Uint32(b[:]))
+// addPair counts r under its pair of addresses.
+func (t *Top) addPair(r *flow.Record) {
+	src, dst := r.SrcAddr, r.DstAddr
+	if src.Is4() && dst.Is4() {
+		k := uint64(v4key(src))<<32 | uint64(v4key(dst))
+		t.p4.at(k, topHash64(k)).add(r)
+		return
+	}
+	if isPlain6(src) && isPlain6(dst) {
+		k := pair6{v6key(src), v6key(dst)}
+		t.p6.at(k, topHashPair6(k)).add(r)
+		return
+	}
+	t.otherPair(addrPair{src, dst}).add(r)
+}
+
+// other returns the counts of an address that is neither IPv4 nor IPv6
+// without a zone: none ("unknown"), or a zoned IPv6 one.
+func (t *Top) other(a netip.Addr) *Counts {
+	if !a.IsValid() {
+		return &t.none
 	}
 	c := t.addrs[a]
 	if c == nil {
@@ -244,46 +296,182 @@ func (t *Top) addr(a netip.Addr) *Counts {
 	return c
 }
 
+func (t *Top) otherPair(k addrPair) *Counts {
+	c := t.pairs[k]
+	if c == nil {
+		c = new(Counts)
+		t.pairs[k] = c
+	}
+	return c
+}
+
 // Result returns the N largest groups by the order, ties broken by key.
+// Total is the sum of the groups (every record is in one), and only the N
+// entries kept get their text.
 func (t *Top) Result() TopResult {
 	res := TopResult{By: t.cfg.By.String(), Order: t.cfg.Order.String(), N: t.cfg.N, Total: t.total}
-	var all []TopEntry
-	for n, c := range t.addrs4 {
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], n)
-		a := netip.AddrFrom4(b)
-		all = append(all, TopEntry{Key: a.String(), Addr: a, Counts: *c})
-	}
-	for a, c := range t.addrs {
-		key := a.String()
-		if !a.IsValid() {
-			key = "unknown"
-		}
-		all = append(all, TopEntry{Key: key, Addr: a, Counts: *c})
-	}
-	for k, c := range t.pairs {
-		all = append(all, TopEntry{Key: k.src.String() + " -> " + k.dst.String(), Addr: k.src, Peer: k.dst, Counts: *c})
-	}
-	for n, c := range t.nums {
-		if c.Flows > 0 {
-			all = append(all, t.numEntry(n, c))
-		}
-	}
-	res.Distinct = len(all)
-	slices.SortFunc(all, func(a, b TopEntry) int {
-		return cmp.Or(cmp.Compare(b.metric(t.cfg.Order), a.metric(t.cfg.Order)),
-			a.Addr.Compare(b.Addr), a.Peer.Compare(b.Peer), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto))
+	sel := newTopSelect(t.cfg.Order, t.cfg.N, t.groups())
+	t.each(func(e *TopEntry) {
+		res.Total.merge(&e.Counts)
+		res.Distinct++
+		sel.offer(e)
 	})
-	res.Entries = all[:min(len(all), t.cfg.N)]
-	if res.Entries == nil {
-		res.Entries = []TopEntry{}
+	res.Entries = sel.sorted()
+	for i := range res.Entries {
+		res.Entries[i].Key = t.keyText(&res.Entries[i])
 	}
 	return res
 }
 
+// groups returns the number of groups.
+func (t *Top) groups() int {
+	n := len(t.v4.groups) + len(t.v6.groups) + len(t.addrs) + len(t.p4.groups) + len(t.p6.groups) + len(t.pairs)
+	if t.none.Flows > 0 {
+		n++
+	}
+	for i := range t.nums {
+		if t.nums[i].Flows > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// each calls f with every group, its Key left empty.
+func (t *Top) each(f func(*TopEntry)) {
+	var e TopEntry
+	t.v4.each(func(k uint32, c *Counts) { e = TopEntry{Addr: v4addr(k), Counts: *c}; f(&e) })
+	t.v6.each(func(k addr6, c *Counts) { e = TopEntry{Addr: v6addr(k), Counts: *c}; f(&e) })
+	if t.none.Flows > 0 {
+		e = TopEntry{Counts: t.none}
+		f(&e)
+	}
+	for a, c := range t.addrs {
+		e = TopEntry{Addr: a, Counts: *c}
+		f(&e)
+	}
+	t.p4.each(func(k uint64, c *Counts) {
+		e = TopEntry{Addr: v4addr(uint32(k >> 32)), Peer: v4addr(uint32(k)), Counts: *c}
+		f(&e)
+	})
+	t.p6.each(func(k pair6, c *Counts) { e = TopEntry{Addr: v6addr(k.src), Peer: v6addr(k.dst), Counts: *c}; f(&e) })
+	for k, c := range t.pairs {
+		e = TopEntry{Addr: k.src, Peer: k.dst, Counts: *c}
+		f(&e)
+	}
+	for n := range t.nums {
+		if c := &t.nums[n]; c.Flows > 0 {
+			e = t.numEntry(n, *c)
+			f(&e)
+		}
+	}
+}
+
+func (t *Top) keyText(e *TopEntry) string {
+	switch t.cfg.By {
+	case ByPair:
+		return e.Addr.String() + " -> " + e.Peer.String()
+	case ByDstPort, BySrcPort:
+		return strconv.Itoa(int(e.Port))
+	case ByProto:
+		return flow.ProtoName(e.Proto)
+	}
+	if !e.Addr.IsValid() {
+		return "unknown"
+	}
+	return e.Addr.String()
+}
+
 func (t *Top) numEntry(n int, c Counts) TopEntry {
 	if t.cfg.By == ByProto {
-		return TopEntry{Key: flow.ProtoName(uint8(n)), Proto: uint8(n), Counts: c}
+		return TopEntry{Proto: uint8(n), Counts: c}
 	}
-	return TopEntry{Key: strconv.Itoa(n), Port: uint16(n), Counts: c}
+	return TopEntry{Port: uint16(n), Counts: c}
+}
+
+// topBefore reports whether a ranks before b: the larger metric first, then
+// the smaller key (address, peer, port, protocol). Keys differ between
+// groups, so this is a total order and the selection does not depend on the
+// order the groups come in.
+func topBefore(a, b *TopEntry, o TopOrder) bool {
+	if ma, mb := a.metric(o), b.metric(o); ma != mb {
+		return ma > mb
+	}
+	return cmp.Or(a.Addr.Compare(b.Addr), a.Peer.Compare(b.Peer), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto)) < 0
+}
+
+// topSelect keeps the n first entries offered, by topBefore: a heap whose
+// root is the last kept one, so most entries cost one comparison of
+// metrics; or, when all the entries are to be kept, a plain list.
+type topSelect struct {
+	order TopOrder
+	n     int
+	all   bool
+	heap  []TopEntry
+}
+
+// newTopSelect returns a selection of the n first of the groups entries to
+// be offered.
+func newTopSelect(order TopOrder, n, groups int) *topSelect {
+	return &topSelect{order: order, n: n, all: n >= groups, heap: make([]TopEntry, 0, min(n, groups))}
+}
+
+func (s *topSelect) offer(e *TopEntry) {
+	if s.all {
+		s.heap = append(s.heap, *e)
+		return
+	}
+	if len(s.heap) < s.n {
+		s.heap = append(s.heap, *e)
+		s.up(len(s.heap) - 1)
+		return
+	}
+	if !topBefore(e, &s.heap[0], s.order) {
+		return
+	}
+	s.heap[0] = *e
+	s.down(0)
+}
+
+// after is the heap's order: the root ranks after every other entry.
+func (s *topSelect) after(i, j int) bool { return topBefore(&s.heap[j], &s.heap[i], s.order) }
+
+func (s *topSelect) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.after(i, p) {
+			return
+		}
+		s.heap[i], s.heap[p] = s.heap[p], s.heap[i]
+		i = p
+	}
+}
+
+func (s *topSelect) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(s.heap) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(s.heap) && s.after(r, l) {
+			m = r
+		}
+		if !s.after(m, i) {
+			return
+		}
+		s.heap[i], s.heap[m] = s.heap[m], s.heap[i]
+		i = m
+	}
+}
+
+// sorted returns the kept entries, first first (never nil).
+func (s *topSelect) sorted() []TopEntry {
+	slices.SortFunc(s.heap, func(a, b TopEntry) int {
+		if topBefore(&a, &b, s.order) {
+			return -1
+		}
+		return 1
+	})
+	return s.heap
 }

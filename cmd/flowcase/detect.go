@@ -216,18 +216,20 @@ func (sc *scope) finish(rep *detectors.Report) error {
 }
 
 // scanParts streams the scope's records, in no particular order, to one
-// part per core made by newPart (a Top, a Timeline), and returns the parts
-// for the caller to merge.
-func scanParts[T any](sc *scope, cols index.Columns, newPart func() T, add func(T, *flow.Record)) ([]T, error) {
+// part per core made by newPart (a Top, a Timeline) with the function that
+// adds a record to it (called for every record: best a closure that calls
+// the part's method directly), and returns the parts for the caller to
+// merge.
+func scanParts[T any](sc *scope, cols index.Columns, newPart func() (T, func(*flow.Record) bool)) ([]T, error) {
 	var mu sync.Mutex
 	var parts []T
 	req := query.Request{Range: sc.rng, Filter: sc.filter, Columns: cols}
 	_, err := query.ScanEach(sc.st, req, runtime.GOMAXPROCS(0), func() func(*flow.Record) bool {
-		p := newPart()
+		p, add := newPart()
 		mu.Lock()
 		parts = append(parts, p)
 		mu.Unlock()
-		return func(r *flow.Record) bool { add(p, r); return true }
+		return add
 	})
 	return parts, err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowcase/flowcase/detectors"
 	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/internal/flow"
 	"github.com/flowcase/flowcase/query"
 	"github.com/urfave/cli/v2"
 )
@@ -35,16 +36,10 @@ func topCommand() *cli.Command {
 			}
 			defer sc.st.Close()
 			cfg := detectors.TopConfig{By: by, Order: order, N: c.Int("n")}
-			tops, err := scanParts(sc, topColumns(by), func() *detectors.Top { return detectors.NewTop(cfg) },
-				(*detectors.Top).Add)
+			res, err := scanTop(sc, cfg)
 			if err != nil {
 				return err
 			}
-			top := detectors.NewTop(cfg)
-			for _, t := range tops {
-				top.Merge(t)
-			}
-			res := top.Result()
 			if c.String("format") == "json" {
 				return writeJSON(c.App.Writer, res)
 			}
@@ -57,6 +52,25 @@ func topCommand() *cli.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// scanTop counts the scope's records in one Top per core and merges them
+// into the first.
+func scanTop(sc *scope, cfg detectors.TopConfig) (detectors.TopResult, error) {
+	tops, err := scanParts(sc, topColumns(cfg.By), func() (*detectors.Top, func(*flow.Record) bool) {
+		t := detectors.NewTop(cfg)
+		return t, t.AddFunc()
+	})
+	if err != nil {
+		return detectors.TopResult{}, err
+	}
+	if len(tops) == 0 {
+		return detectors.NewTop(cfg).Result(), nil
+	}
+	for _, t := range tops[1:] {
+		tops[0].Merge(t)
+	}
+	return tops[0].Result(), nil
 }
 
 // topColumns are the columns Top reads for a key.
@@ -100,7 +114,10 @@ func timelineCommand() *cli.Command {
 			from, to := sc.bounds()
 			cfg := detectors.TimelineConfig{Every: every, From: from, To: to}
 			tls, err := scanParts(sc, index.ColTime|index.ColCounters|index.ColSampling,
-				func() *detectors.Timeline { return detectors.NewTimeline(cfg) }, (*detectors.Timeline).Add)
+				func() (*detectors.Timeline, func(*flow.Record) bool) {
+					tl := detectors.NewTimeline(cfg)
+					return tl, func(r *flow.Record) bool { tl.Add(r); return true }
+				})
 			if err != nil {
 				return err
 			}
