@@ -804,9 +804,20 @@ func (d *blockDecoder) uvarints(c *colReader, n int) []uint64 {
 	}
 	v, b := d.vals[:n], c.b
 	for k := range v {
-		if len(b) > 0 && b[0] < 0x80 {
-			v[k], b = uint64(b[0]), b[1:]
-			continue
+		if len(b) >= 8 {
+			// Varints of up to three bytes from one little-endian load.
+			w := binary.LittleEndian.Uint64(b)
+			switch {
+			case w&0x80 == 0:
+				v[k], b = w&0x7f, b[1:]
+				continue
+			case w&0x8000 == 0:
+				v[k], b = w&0x7f|w>>1&(0x7f<<7), b[2:]
+				continue
+			case w&0x800000 == 0:
+				v[k], b = w&0x7f|w>>1&(0x7f<<7)|w>>2&(0x7f<<14), b[3:]
+				continue
+			}
 		}
 		x, m := binary.Uvarint(b)
 		if m <= 0 {

@@ -244,3 +244,27 @@ func TestCodec3Dictionary(t *testing.T) {
 		}
 	}
 }
+
+// TestUvarints: the column decoder reads varints of every length, also in
+// the last bytes of a column, as binary.Uvarint does, and fails on a
+// column holding fewer than asked.
+func TestUvarints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for range 200 {
+		n := 1 + rng.IntN(300)
+		want := make([]uint64, n)
+		var b []byte
+		for i := range want {
+			want[i] = rng.Uint64() >> rng.IntN(64)
+			b = binary.AppendUvarint(b, want[i])
+		}
+		var d blockDecoder
+		c := &colReader{b: b}
+		if got := d.uvarints(c, n); !slices.Equal(got, want) || len(c.b) != 0 {
+			t.Fatalf("%d varints decoded differently (%d bytes left)", n, len(c.b))
+		}
+		if got := d.uvarints(&colReader{b: b[:len(b)-1]}, n); got != nil {
+			t.Fatalf("%d varints read from a column one byte short", n)
+		}
+	}
+}
