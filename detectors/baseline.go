@@ -101,6 +101,7 @@ type Baseline struct {
 	talkers     []Counts // by source address id
 	timeline    *Timeline
 	sync        func() // brings every record in (a Suite's batch); nil standalone
+	touched     uint64 // keeps prefetch's loads alive
 }
 
 // NewBaseline returns a baseline.
@@ -137,6 +138,19 @@ func (b *Baseline) add(r *flow.Record, src uint32) {
 	}
 	b.talkers[src].add(r)
 	b.timeline.Add(r)
+}
+
+// prefetch loads the talker counters of a batch of records (see
+// Suite.flushRecords).
+func (b *Baseline) prefetch(ids []recIDs) {
+	var sum uint64
+	t := b.talkers
+	for i := range ids {
+		if int(ids[i].src) < len(t) {
+			sum += t[ids[i].src].Flows
+		}
+	}
+	b.touched += sum
 }
 
 // Summary returns the baseline.

@@ -273,11 +273,15 @@ func (b *Beacon) addConns(cs []conn) {
 		sum += slots[h>>shift]
 	}
 	for _, h := range b.hashes {
+		// A state spans two or three cache lines: load its first and last
+		// words, so the misses of all its lines overlap too.
 		switch ref := b.index.guess(h); {
 		case ref&fullRef != 0:
-			sum += b.full.at(ref &^ fullRef).count
+			s := b.full.at(ref &^ fullRef)
+			sum += uint64(s.src) + s.ev.flows + uint64(s.inline[1].size)
 		case ref != 0:
-			sum += uint64(b.first.at(ref - 1).raw)
+			f := b.first.at(ref - 1)
+			sum += uint64(f.src) + uint64(f.end)
 		}
 	}
 	b.touched += sum
@@ -500,17 +504,26 @@ type scratch struct{ x, y, abs []float64 }
 // finding scores a candidate; it returns false when the median interval is
 // below MinInterval or the score below floor (then without its evidence).
 func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) (BeaconFinding, bool) {
-	sc.x, sc.y = sc.x[:0], append(sc.y[:0], float64(s.size0))
-	b.eachObs(s, func(o beaconObs) {
-		sc.x = append(sc.x, float64(o.ival)/1e3)
-		sc.y = append(sc.y, float64(o.size))
-	})
+	sc.x = sc.x[:0]
+	b.eachObs(s, func(o beaconObs) { sc.x = append(sc.x, float64(o.ival)/1e3) })
 	nObs := len(sc.x)
 	var iv robust
 	iv, sc.abs = describe(sc.x, sc.abs)
 	if iv.Median*1e9 < float64(b.cfg.MinInterval) {
 		return BeaconFinding{}, false
 	}
+	var coverage float64
+	if win > 0 {
+		coverage = round(clamp01(float64(s.count-1) * iv.Median * 1e9 / float64(win)))
+	}
+	// The score is at most the interval part times the root of the
+	// coverage part (the third factor is at most 1): below floor, the sizes
+	// need no look.
+	if round(intervalPart(iv, nObs)*math.Sqrt(coveragePart(coverage))) < floor {
+		return BeaconFinding{}, false
+	}
+	sc.y = append(sc.y[:0], float64(s.size0))
+	b.eachObs(s, func(o beaconObs) { sc.y = append(sc.y, float64(o.size)) })
 	var sz robust
 	sz, sc.abs = describe(sc.y, sc.abs)
 	f := BeaconFinding{
@@ -522,9 +535,7 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 		MedianBytes: round(sz.Median), MADBytes: round(sz.MAD), SizeBowley: round(sz.Bowley),
 		IntervalsEvaluated: nObs,
 	}
-	if win > 0 {
-		f.Coverage = round(clamp01(float64(s.count-1) * iv.Median * 1e9 / float64(win)))
-	}
+	f.Coverage = coverage
 	f.Parts = beaconParts(iv, sz, f.Coverage, nObs)
 	f.Score = round(f.Parts.score())
 	if f.Score < floor {
@@ -538,12 +549,9 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 
 func beaconParts(iv, sz robust, coverage float64, n int) BeaconParts {
 	p := BeaconParts{
-		Interval: 1 - clamp01((iv.MAD/iv.Median+BeaconSmallSample/math.Sqrt(float64(n)))/BeaconJitterScale),
-		Skew:     1 - math.Abs(iv.Bowley),
-		Coverage: 0,
-	}
-	if coverage > 0 {
-		p.Coverage = round(clamp01(1 + math.Log10(coverage)/BeaconCoverageDecades))
+		Interval: intervalPart(iv, n),
+		Skew:     round(1 - math.Abs(iv.Bowley)),
+		Coverage: coveragePart(coverage),
 	}
 	sizeMAD := 0.0
 	if sz.Median > 0 {
@@ -552,6 +560,18 @@ func beaconParts(iv, sz robust, coverage float64, n int) BeaconParts {
 		sizeMAD = 1
 	}
 	p.Size = round(0.5*(1-math.Abs(sz.Bowley)) + 0.5*(1-sizeMAD))
-	p.Interval, p.Skew = round(p.Interval), round(p.Skew)
 	return p
+}
+
+// intervalPart is BeaconParts.Interval of intervals iv (n of them).
+func intervalPart(iv robust, n int) float64 {
+	return round(1 - clamp01((iv.MAD/iv.Median+BeaconSmallSample/math.Sqrt(float64(n)))/BeaconJitterScale))
+}
+
+// coveragePart is BeaconParts.Coverage of a coverage.
+func coveragePart(coverage float64) float64 {
+	if coverage > 0 {
+		return round(clamp01(1 + math.Log10(coverage)/BeaconCoverageDecades))
+	}
+	return 0
 }

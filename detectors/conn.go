@@ -349,7 +349,7 @@ func (t *tracker) sweep() {
 		}
 		if c.detached || c.end+t.limit(c) < t.clock {
 			if !c.detached {
-				t.table.del(c.key)
+				t.table.delValue(uint32(i))
 			}
 			c.used = false
 			t.free = append(t.free, uint32(i))

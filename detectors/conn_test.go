@@ -241,6 +241,21 @@ func TestWindowAgainstMap(t *testing.T) {
 		if w.live != len(naive) || w.attempts != attempts || w.failed != failed {
 			t.Fatalf("step %d: live %d attempts %d failed %d, want %d %d %d", i, w.live, w.attempts, w.failed, len(naive), attempts, failed)
 		}
+		// Each key's entry, and the queue's order by last attempt (a key
+		// attempted again right away is updated in place).
+		for k, e := range naive {
+			pos := w.find(k)
+			if pos < 0 || w.q[pos].last != e.last || uint64(w.q[pos].attempts) != e.attempts || uint64(w.q[pos].failed) != e.failed {
+				t.Fatalf("step %d: key %d at %d, want last %d attempts %d failed %d", i, k, pos, e.last, e.attempts, e.failed)
+			}
+		}
+		last := int64(-1)
+		w.each(func(e *went[uint16]) {
+			if e.last < last {
+				t.Fatalf("step %d: key %d (last %d) after one at %d", i, e.key, e.last, last)
+			}
+			last = e.last
+		})
 	}
 }
 
@@ -274,7 +289,7 @@ func (t *connTable) get(k ckey) (uint32, bool) {
 }
 
 // connTable is checked against a plain map through inserts, lookups and
-// deletions, across growth.
+// deletions (by key and by value), across growth.
 func TestConnTableAgainstMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	tab := newConnTable()
@@ -295,7 +310,11 @@ func TestConnTableAgainstMap(t *testing.T) {
 			tab.put(i, k, v, found)
 			naive[k] = v
 		default:
-			tab.del(k)
+			if v, ok := naive[k]; ok && step%2 == 0 {
+				tab.delValue(v)
+			} else {
+				tab.del(k)
+			}
 			delete(naive, k)
 		}
 		if step%1000 == 0 {
@@ -306,6 +325,11 @@ func TestConnTableAgainstMap(t *testing.T) {
 			}
 			if tab.n != len(naive) {
 				t.Fatalf("step %d: %d entries, want %d", step, tab.n, len(naive))
+			}
+			for i, s := range tab.slots {
+				if s.used && int(tab.at[s.val]) != i {
+					t.Fatalf("step %d: value %d in slot %d, at says %d", step, s.val, i, tab.at[s.val])
+				}
 			}
 		}
 	}

@@ -5,9 +5,12 @@ import "math/bits"
 // connTable maps connection keys to slab indices: open addressing with
 // linear probing and backward-shift deletion. Unlike a Go map, a miss
 // tells where to insert, so a new connection costs one probe sequence
-// instead of two hash computations. The load stays at most one half.
+// instead of two hash computations. The load stays at most one half. at
+// gives the slot of each value (a connection's index), so the tracker
+// deletes a connection without looking its key up again.
 type connTable struct {
 	slots []ctSlot
+	at    []int32 // value -> its slot (stale for values no longer stored)
 	n     int
 	shift uint // 64 - log2(len(slots))
 }
@@ -49,6 +52,10 @@ func (t *connTable) find(k ckey) (int, bool) {
 // put stores k -> v in slot i, as returned by find for k.
 func (t *connTable) put(i int, k ckey, v uint32, found bool) {
 	t.slots[i] = ctSlot{k, v, true}
+	for int(v) >= len(t.at) {
+		t.at = append(t.at, 0)
+	}
+	t.at[v] = int32(i)
 	if found {
 		return
 	}
@@ -66,23 +73,31 @@ func (t *connTable) grow() {
 		if s.used {
 			i, _ := t.find(s.key)
 			t.slots[i] = s
+			t.at[s.val] = int32(i)
 		}
 	}
 }
 
-// del removes k, shifting later entries of its probe run back so no
-// lookup stops early.
+// del removes k.
 func (t *connTable) del(k ckey) {
-	i, ok := t.find(k)
-	if !ok {
-		return
+	if i, ok := t.find(k); ok {
+		t.delAt(i)
 	}
+}
+
+// delValue removes the entry of value v, which must be stored.
+func (t *connTable) delValue(v uint32) { t.delAt(int(t.at[v])) }
+
+// delAt empties slot i, shifting later entries of its probe run back so no
+// lookup stops early.
+func (t *connTable) delAt(i int) {
 	mask := len(t.slots) - 1
 	for j := (i + 1) & mask; t.slots[j].used; j = (j + 1) & mask {
 		h := t.home(t.slots[j].key)
 		// Move j to i when its home is not within (i, j] cyclically.
 		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
 			t.slots[i] = t.slots[j]
+			t.at[t.slots[i].val] = int32(i)
 			i = j
 		}
 	}

@@ -3,6 +3,7 @@ package detectors
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -368,6 +369,27 @@ func TestWeekExfil(t *testing.T) {
 func TestWeekBeacons(t *testing.T) {
 	s, tr := runWeek()
 	checkBeacons(t, s.Beacon.Findings(), tr)
+}
+
+// Findings skips a candidate's sizes when its interval and coverage
+// parts alone keep it below the threshold: the findings must be exactly
+// the candidates that score at or above it, in the same order.
+func TestBeaconFindingsAreCandidatesAboveThreshold(t *testing.T) {
+	s, _ := runWeek()
+	var want []BeaconFinding
+	all := s.Beacon.Candidates()
+	for _, f := range all {
+		if f.Score >= s.Beacon.cfg.Threshold {
+			want = append(want, f)
+		}
+	}
+	got := s.Beacon.Findings()
+	if len(want) == 0 || len(want) == len(all) {
+		t.Fatalf("%d of %d candidates above the threshold: the test needs both kinds", len(want), len(all))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("findings (%d) differ from the candidates above the threshold (%d)", len(got), len(want))
+	}
 }
 
 // The long sessions of the test week are one connection each.

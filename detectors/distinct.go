@@ -111,7 +111,8 @@ func (d *distinct[PK, K]) touch(pks []uint64) {
 		pks[i] = uint64(d.home(pk))
 	}
 	for _, h := range pks {
-		sum += d.tab[h].pk
+		sl := &d.tab[h]
+		sum += sl.pk + uint64(sl.protos) // a slot's first and last words: it may span two cache lines
 	}
 	d.touched += sum
 }

@@ -425,11 +425,15 @@ func (e *Exfil) prefetch(ids []recIDs, recs []flow.Record) {
 		if ids[i].host == 0 {
 			continue
 		}
+		// A state spans two or three cache lines: load its first and last
+		// words, so the misses of all its lines overlap too.
 		switch ref := e.index.guess(ids[i].hash); {
 		case ref&fullRef != 0:
-			sum += e.full.at(ref &^ fullRef).out
+			p := e.full.at(ref &^ fullRef)
+			sum += uint64(p.host) + p.out + p.flows
 		case ref != 0:
-			sum += uint64(e.first.at(ref - 1).out)
+			f := e.first.at(ref - 1)
+			sum += uint64(f.host) + uint64(f.end)
 		}
 		if host := ids[i].host; int(host) < len(e.hostOf) && e.hostOf[host] > 0 && e.anchor != 0 && recs[i].Start > e.anchor {
 			if k, h := int((recs[i].Start-e.anchor)/day), &e.hslab[e.hostOf[host]-1]; k < len(h.days) {

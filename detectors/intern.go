@@ -55,6 +55,20 @@ func (t *addrTab) id(a netip.Addr) uint32 {
 	return id
 }
 
+// peek loads the home slot of a (a hint: see Suite.flushRecords), so
+// that a loop of peeks has many cache misses in flight at once.
+func (t *addrTab) peek(a netip.Addr) uint64 {
+	if a.Is4() {
+		b := a.As4()
+		return t.v4[home4(uint64(binary.BigEndian.Uint32(b[:])), len(t.v4))]
+	}
+	if a.Is6() {
+		b := a.As16()
+		return uint64(t.v6[home6(binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), len(t.v6))].id)
+	}
+	return 0
+}
+
 func (t *addrTab) newID(a netip.Addr) uint32 {
 	t.addrs = append(t.addrs, a)
 	return uint32(len(t.addrs) - 1)

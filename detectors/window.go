@@ -6,7 +6,7 @@ import "math/bits"
 // source and port) attempted within a sliding time window, with attempt and
 // failure counts. Entries sit in a queue ordered by their last attempt, so
 // expiry pops from the front; a refreshed entry is copied to the back and its
-// old slot marked dead. Up to windowIndexAt live keys are found by a linear
+// old slot marked dead (the entry already at the back is updated in place). Up to windowIndexAt live keys are found by a linear
 // scan, beyond that through an index. Memory is bounded by the distinct keys
 // in the window, never by the number of attempts.
 type window[K windowKey] struct {
@@ -58,13 +58,32 @@ func (w *window[K]) expire(cut int64) {
 // the next call).
 func (w *window[K]) touch(key K, t, end int64, failed bool, flows, raw, scaled uint64) *went[K] {
 	var e went[K]
-	if pos := w.find(key); pos >= 0 {
+	pos := w.find(key)
+	if pos >= 0 && pos == len(w.q)-1 {
+		// Already the latest entry: it stays at the back, updated in place.
+		return w.q[pos].count(t, end, failed, flows, raw, scaled, &w.attempts, &w.failed)
+	}
+	if pos >= 0 {
 		e = w.q[pos]
 		w.q[pos].dead = true
 	} else {
 		e = went[K]{key: key}
 		w.live++
 	}
+	w.q = append(w.q, e)
+	w.q[len(w.q)-1].count(t, end, failed, flows, raw, scaled, &w.attempts, &w.failed)
+	switch {
+	case w.indexed:
+		w.idx.set(uint64(key), len(w.q)-1)
+	case w.live > windowIndexAt:
+		w.buildIndex()
+	}
+	return &w.q[len(w.q)-1]
+}
+
+// count records an attempt at t on e, and in the window's sums, and
+// returns e.
+func (e *went[K]) count(t, end int64, failed bool, flows, raw, scaled uint64, attempts, fails *uint64) *went[K] {
 	if e.pAtt == 0 {
 		e.pFirst = t
 	}
@@ -81,16 +100,9 @@ func (w *window[K]) touch(key K, t, end int64, failed bool, flows, raw, scaled u
 	e.pFlows += flows
 	e.pRaw += raw
 	e.pScaled += scaled
-	w.attempts++
-	w.failed += uint64(f)
-	w.q = append(w.q, e)
-	switch {
-	case w.indexed:
-		w.idx.set(uint64(key), len(w.q)-1)
-	case w.live > windowIndexAt:
-		w.buildIndex()
-	}
-	return &w.q[len(w.q)-1]
+	*attempts++
+	*fails += uint64(f)
+	return e
 }
 
 func (w *window[K]) find(key K) int {
