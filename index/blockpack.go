@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
@@ -56,7 +57,12 @@ func (e *blockEncoder) finishAddrs() {
 	} else {
 		remap = append(remap, make([]uint32, e.n+1)...)
 		slices.Sort(e.v4)
-		slices.SortFunc(e.v6, func(a, b dictEntry6) int { return bytes.Compare(a.a[:], b.a[:]) })
+		slices.SortFunc(e.v6, func(a, b dictEntry6) int {
+			if c := cmp.Compare(binary.BigEndian.Uint64(a.a[:8]), binary.BigEndian.Uint64(b.a[:8])); c != 0 {
+				return c
+			}
+			return cmp.Compare(binary.BigEndian.Uint64(a.a[8:]), binary.BigEndian.Uint64(b.a[8:]))
+		})
 		d := binary.AppendUvarint(e.cols[colAddrDict][:0], uint64(len(e.v4)))
 		d = binary.AppendUvarint(d, uint64(len(e.v6)))
 		next, prev := uint32(1), uint32(0)
@@ -137,6 +143,8 @@ func (e *blockEncoder) packFixed(dst, plain []byte, width int) []byte {
 		clear(e.stamp[:])
 		e.gen = 1
 	}
+	// Past kmax distinct values a palette cannot be smaller: stop looking.
+	kmax := paletteMax(n, width)
 	pal := e.pal[:0]
 	for i := range n {
 		v := uint32(plain[i])
@@ -145,15 +153,17 @@ func (e *blockEncoder) packFixed(dst, plain []byte, width int) []byte {
 		}
 		if e.stamp[v] != e.gen {
 			e.stamp[v] = e.gen
-			pal = append(pal, uint16(v))
+			if pal = append(pal, uint16(v)); len(pal) > kmax {
+				e.pal = pal
+				return append(append(dst, packPlain), plain...)
+			}
 		}
 	}
 	slices.Sort(pal)
 	e.pal = pal
 	k := len(pal)
 	w := bits.Len(uint(k - 1))
-	paletteSize := 1 + uvarintLen(uint64(k)) + k*width + (n*w+7)/8
-	if paletteSize >= 1+len(plain) {
+	if paletteSize(n, width, k) >= 1+len(plain) {
 		return append(append(dst, packPlain), plain...)
 	}
 	for i, v := range pal {
@@ -190,6 +200,29 @@ func (e *blockEncoder) packFixed(dst, plain []byte, width int) []byte {
 		dst = append(dst, byte(acc))
 	}
 	return dst
+}
+
+// paletteSize is the length of a palette column of n rows of width bytes
+// with k distinct values.
+func paletteSize(n, width, k int) int {
+	return 1 + uvarintLen(uint64(k)) + k*width + (n*bits.Len(uint(k-1))+7)/8
+}
+
+// paletteMax returns the most distinct values a palette column of n rows
+// of width bytes may have and still be smaller than the plain column
+// (paletteSize grows with k: a binary search).
+func paletteMax(n, width int) int {
+	plain := 1 + n*width
+	lo, hi := 0, n // paletteSize(lo) < plain, or lo == 0
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if paletteSize(n, width, mid) < plain {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
 }
 
 // packedCol is a parsed codec 3 fixed-width or address column.

@@ -268,3 +268,22 @@ func TestUvarints(t *testing.T) {
 		}
 	}
 }
+
+// TestPaletteMax: paletteMax is the largest palette smaller than the plain
+// column, for every row count and width.
+func TestPaletteMax(t *testing.T) {
+	for _, width := range []int{1, 2} {
+		for n := 1; n <= BlockRows; n += 1 + n/7 {
+			k := paletteMax(n, width)
+			if k > 0 && paletteSize(n, width, k) >= 1+n*width {
+				t.Fatalf("n %d width %d: %d values do not fit", n, width, k)
+			}
+			if k < n && paletteSize(n, width, k+1) < 1+n*width {
+				t.Fatalf("n %d width %d: %d values would fit too", n, width, k+1)
+			}
+		}
+	}
+	if k := paletteMax(4096, 2); k < 1024 || k >= 2048 {
+		t.Fatalf("4096 ports: at most %d distinct for a palette", k)
+	}
+}
