@@ -115,21 +115,11 @@ func (e *blockEncoder) finishAddrs() {
 		}
 		// Codec 3: a byte w, then each row's index in w bits.
 		c = append(c, byte(w))
-		var acc uint64
-		var nb int
+		var bp bitPacker
 		for _, id := range ids {
-			acc |= uint64(remap[id]) << nb
-			nb += w
-			for nb >= 8 {
-				c = append(c, byte(acc))
-				acc >>= 8
-				nb -= 8
-			}
+			c = bp.put(c, uint64(remap[id]), w)
 		}
-		if nb > 0 {
-			c = append(c, byte(acc))
-		}
-		e.cols[col] = c
+		e.cols[col] = bp.flush(c)
 	}
 }
 
@@ -181,23 +171,40 @@ func (e *blockEncoder) packFixed(dst, plain []byte, width int) []byte {
 	if w == 0 {
 		return dst
 	}
-	var acc uint64
-	var nb int
+	var bp bitPacker
 	for i := range n {
 		v := uint32(plain[i])
 		if width == 2 {
 			v = uint32(binary.BigEndian.Uint16(plain[2*i:]))
 		}
-		acc |= uint64(e.code[v]) << nb
-		nb += w
-		for nb >= 8 {
-			dst = append(dst, byte(acc))
-			acc >>= 8
-			nb -= 8
-		}
+		dst = bp.put(dst, uint64(e.code[v]), w)
 	}
-	if nb > 0 {
-		dst = append(dst, byte(acc))
+	return bp.flush(dst)
+}
+
+// bitPacker appends codes of w bits (at most 16) to a byte string, from
+// the least significant bit of each byte on.
+type bitPacker struct {
+	acc uint64
+	nb  int
+}
+
+func (p *bitPacker) put(dst []byte, v uint64, w int) []byte {
+	p.acc |= v << p.nb
+	p.nb += w
+	for p.nb >= 8 {
+		dst = append(dst, byte(p.acc))
+		p.acc >>= 8
+		p.nb -= 8
+	}
+	return dst
+}
+
+// flush appends the last, partial byte.
+func (p *bitPacker) flush(dst []byte) []byte {
+	if p.nb > 0 {
+		dst = append(dst, byte(p.acc))
+		p.acc, p.nb = 0, 0
 	}
 	return dst
 }
