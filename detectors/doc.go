@@ -29,12 +29,21 @@
 // never scans it) and stored in arrays that grow by chunks (no copying):
 //
 //   - Beacon: a triple's first connection is a 40-byte entry; its second
-//     makes it a full state (112 bytes, the first two observations inline,
-//     the next in 64-byte blocks of seven), which replaces the entry in the
-//     index; the entry is reused.
+//     makes it a full state (80 bytes), which replaces the entry in the
+//     index; the entry is reused. Its observations (interval and size of
+//     each later connection) are a stream of varints, the first 11 bytes
+//     inline and the rest in 32-byte chunks (28 bytes and a link to the
+//     previous chunk): about 5.4 bytes an observation on generated data,
+//     against 9.1 as fixed 8-byte pairs in blocks of seven.
 //   - Exfil: an internal<->external pair's first record is a 40-byte entry,
-//     its second makes it a full state (104 bytes), likewise. Other pairs
+//     its second makes it a full state (80 bytes), likewise. Other pairs
 //     keep nothing.
+//   - A full beacon or exfil state is narrow while everything it counted
+//     came from one origin (one sampling interval: its scaled bytes are its
+//     raw bytes times that interval, not kept) and its counts fit 32 bits;
+//     otherwise the scaled sums, 64-bit counts and further origins move to
+//     a side entry (32 or 48 bytes) it points to. A capture from one
+//     exporter has none.
 //   - Scan and sweep: a state whose window holds one key at a time (with
 //     one origin) stays in its table slot (72 or 80 bytes) and cannot
 //     qualify; a second live key makes it a full sliding window. States idle
@@ -101,8 +110,8 @@
 //     below for the score. NTP (udp/123) is excluded by default: it polls at
 //     a fixed interval by design. Observations are kept per (source,
 //     destination, port) from its second connection on, at most
-//     MaxIntervals (4096, 8 bytes each, 32 KiB); the count, span and mean
-//     interval stay exact beyond the cap.
+//     MaxIntervals (4096, 2 to 10 bytes each as varints, at most 40 KiB);
+//     the count, span and mean interval stay exact beyond the cap.
 //   - Baseline: flows, bytes and packets both ways (raw and scaled),
 //     protocol mix by flows and bytes, top destination ports (20), top
 //     talkers (10 source addresses by bytes), a timeline (1h).

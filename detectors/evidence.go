@@ -191,60 +191,29 @@ func portsFilter(ports []uint16) string {
 // originLists holds, for compact evidence, the origins beyond the first.
 type originLists [][]uint32
 
-// evCompact is evAcc without pointers, for state kept per key by the
-// million: its further origins live in the owner's originLists.
-type evCompact struct {
-	first, lastStart, lastEnd int64
-	flows, raw, scaled        uint64
-	orig0                     uint32
-	more                      uint32 // index+1 in the originLists; 0: none
-	has, hasOrigin            bool
-}
+// Flags of compact evidence (evAcc without pointers, for state kept per
+// key by the million), kept in a byte of its owner's.
+const (
+	evHas       = 1 << iota // a span was added
+	evHasOrigin             // the first origin is set
+)
 
-func (e *evCompact) addSpan(first, lastStart, lastEnd int64, flows, raw, scaled uint64) {
-	if !e.has {
-		e.has, e.first, e.lastStart, e.lastEnd = true, first, lastStart, lastEnd
-	} else {
-		e.first = min(e.first, first)
-		e.lastStart = max(e.lastStart, lastStart)
-		e.lastEnd = max(e.lastEnd, lastEnd)
-	}
-	e.flows += flows
-	e.raw += raw
-	e.scaled += scaled
-}
-
-// origin notes an origin id (as evAcc.origin).
-func (e *evCompact) origin(id uint32, ol *originLists) {
+// noteOrigin notes origin id (as evAcc.origin) in compact evidence whose
+// first origin is *orig0 and whose further ones are the list *more in ol
+// (index plus 1; 0: none); fl holds evHasOrigin.
+func noteOrigin(id uint32, orig0, more *uint32, ol *originLists, fl *uint8) {
 	switch {
-	case !e.hasOrigin:
-		e.hasOrigin, e.orig0 = true, id
-	case id == e.orig0:
-	case e.more == 0:
+	case *fl&evHasOrigin == 0:
+		*fl |= evHasOrigin
+		*orig0 = id
+	case id == *orig0:
+	case *more == 0:
 		*ol = append(*ol, []uint32{id})
-		e.more = uint32(len(*ol))
+		*more = uint32(len(*ol))
 	default:
-		l := &(*ol)[e.more-1]
+		l := &(*ol)[*more-1]
 		if (*l)[len(*l)-1] != id && !slices.Contains(*l, id) {
 			*l = append(*l, id)
 		}
 	}
-}
-
-// addConn counts the records of a connection.
-func (e *evCompact) addConn(c *conn, ol *originLists) {
-	e.addSpan(c.start, c.lastStart, c.end, uint64(c.records), c.fwdBytes+c.revBytes, c.scaled)
-	for i := range c.nOrigin {
-		e.origin(c.origin[i], ol)
-	}
-}
-
-// acc is e as an evAcc.
-func (e *evCompact) acc(ol originLists) evAcc {
-	a := evAcc{first: e.first, lastStart: e.lastStart, lastEnd: e.lastEnd, flows: e.flows, raw: e.raw, scaled: e.scaled,
-		has: e.has, hasOrigin: e.hasOrigin, orig0: e.orig0}
-	if e.more != 0 {
-		a.more = ol[e.more-1]
-	}
-	return a
 }

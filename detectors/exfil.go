@@ -166,8 +166,12 @@ type HistoryCheck struct {
 // A pair's state has two tiers, as the beacon's: most pairs of a large
 // capture have one record, so a pair's first record is kept in a compact
 // exfilFirst (40 bytes, plus 11 to 21 in the index); its second record
-// makes it a full exfilPair (104 bytes, no pointer), to which the index
-// then points, and the first is reused. A record whose byte counts do not
+// makes it a full exfilPair (80 bytes, no pointer), to which the index
+// then points, and the first is reused. A full pair is narrow while all its
+// records share one origin (so one sampling interval: its scaled bytes are
+// its raw bytes times that interval) and its connection counts fit 32
+// bits; otherwise its scaled bytes, counts and further origins move to an
+// exfilWide (48 bytes) beside it. A record whose byte counts do not
 // fit 32 bits gets a full state at once. References in the index and in
 // connections are as the beacon's (fullRef).
 
@@ -186,25 +190,45 @@ const (
 )
 
 // exfilPair is a pair's full state. Its evidence is the records' span,
-// count and origins; its raw and scaled bytes are rawOut+rawIn and out+in.
+// count and origins; its raw bytes are rawOut+rawIn.
 type exfilPair struct {
-	host, peer     uint32 // address ids
-	orig0, more    uint32 // origins: the first, and the others' list in origins (index plus 1)
-	out, in        uint64 // scaled
-	rawOut, rawIn  uint64
-	outHostOpened  uint64 // scaled outbound on connections the host opened
-	byHost, byPeer uint64 // connections opened
-	first, last    int64  // earliest and latest record start
-	lastEnd        int64
-	flows          uint64
+	host, peer       uint32 // address ids
+	orig0            uint32 // the first record's origin
+	wide             uint32 // its exfilWide, index plus 1; 0: narrow
+	rawOut, rawIn    uint64
+	rawOutHostOpened uint64 // raw outbound on connections the host opened (narrow)
+	byHost, byPeer   uint32 // connections opened (narrow)
+	first, last      int64  // earliest and latest record start
+	lastEnd          int64
+	flows            uint64
 }
 
-// ev is the pair's evidence.
-func (p *exfilPair) ev(ol originLists) evAcc {
+// exfilWide is the rest of a pair whose records came from more than one
+// origin, or opened more than 2³²-1 connections.
+type exfilWide struct {
+	out, in        uint64 // scaled
+	outHostOpened  uint64 // scaled outbound on connections the host opened
+	byHost, byPeer uint64 // connections opened
+	more           uint32 // the origins beyond orig0, in origins (index plus 1)
+}
+
+// totals returns a pair's scaled bytes, connection counts and further
+// origins, computed for a narrow pair.
+func (e *Exfil) totals(p *exfilPair) exfilWide {
+	if p.wide != 0 {
+		return *e.wide.at(p.wide - 1)
+	}
+	samp := uint64(e.tr.origs.list[p.orig0].samp)
+	return exfilWide{out: p.rawOut * samp, in: p.rawIn * samp, outHostOpened: p.rawOutHostOpened * samp,
+		byHost: uint64(p.byHost), byPeer: uint64(p.byPeer)}
+}
+
+// ev is the pair's evidence (w its totals).
+func (p *exfilPair) ev(w *exfilWide, ol originLists) evAcc {
 	e := evAcc{first: p.first, lastStart: p.last, lastEnd: p.lastEnd, flows: p.flows, raw: p.rawOut + p.rawIn,
-		scaled: p.out + p.in, has: true, hasOrigin: true, orig0: p.orig0}
-	if p.more != 0 {
-		e.more = ol[p.more-1]
+		scaled: w.out + w.in, has: true, hasOrigin: true, orig0: p.orig0}
+	if w.more != 0 {
+		e.more = ol[w.more-1]
 	}
 	return e
 }
@@ -213,29 +237,45 @@ func (p *exfilPair) ev(ol originLists) evAcc {
 // and inbound bytes, sampling interval, whether the host opened its
 // connection and whether it started it.
 func (e *Exfil) record(p *exfilPair, start, end int64, orig uint32, out, in, samp uint64, hostOpened, isNew bool) {
-	p.out += out * samp
-	p.in += in * samp
-	p.rawOut += out
-	p.rawIn += in
-	if hostOpened {
-		p.outHostOpened += out * samp
-		if isNew {
-			p.byHost++
-		}
-	} else if isNew {
-		p.byPeer++
-	}
 	if p.flows == 0 {
 		p.first, p.last, p.lastEnd, p.orig0 = start, start, end, orig
 	} else {
 		p.first = min(p.first, start)
 		p.last = max(p.last, start)
 		p.lastEnd = max(p.lastEnd, end)
-		ev := evCompact{has: true, hasOrigin: true, orig0: p.orig0, more: p.more}
-		ev.origin(orig, &e.origins)
-		p.more = ev.more
+	}
+	if p.wide == 0 && (orig != p.orig0 || isNew && max(p.byHost, p.byPeer) == math.MaxUint32) {
+		p.wide = e.wide.add(e.totals(p)) + 1
 	}
 	p.flows++
+	p.rawOut += out
+	p.rawIn += in
+	if p.wide == 0 {
+		if hostOpened {
+			p.rawOutHostOpened += out
+			if isNew {
+				p.byHost++
+			}
+		} else if isNew {
+			p.byPeer++
+		}
+		return
+	}
+	w := e.wide.at(p.wide - 1)
+	w.out += out * samp
+	w.in += in * samp
+	if hostOpened {
+		w.outHostOpened += out * samp
+		if isNew {
+			w.byHost++
+		}
+	} else if isNew {
+		w.byPeer++
+	}
+	if orig != p.orig0 {
+		fl := uint8(evHas | evHasOrigin)
+		noteOrigin(orig, &p.orig0, &w.more, &e.origins, &fl)
+	}
 }
 
 type exfilHost struct {
@@ -260,6 +300,7 @@ type Exfil struct {
 	first     chunked[exfilFirst]
 	freeFirst []uint32 // first records reused after promotion
 	full      chunked[exfilPair]
+	wide      chunked[exfilWide]
 	origins   originLists
 	hostOf    []int32 // address id -> hslab index + 1 (0: none)
 	hslab     []exfilHost
@@ -430,7 +471,7 @@ func (e *Exfil) prefetch(ids []recIDs, recs []flow.Record) {
 		switch ref := e.index.guess(ids[i].hash); {
 		case ref&fullRef != 0:
 			p := e.full.at(ref &^ fullRef)
-			sum += uint64(p.host) + p.out + p.flows
+			sum += uint64(p.host) + p.flows
 		case ref != 0:
 			f := e.first.at(ref - 1)
 			sum += uint64(f.host) + uint64(f.end)
@@ -647,7 +688,8 @@ func (e *Exfil) Findings() []ExfilFinding {
 		}
 	})
 	e.full.each(func(_ uint32, p *exfilPair) {
-		if p.out >= e.cfg.Bytes {
+		if p.wide != 0 && e.wide.at(p.wide-1).out >= e.cfg.Bytes ||
+			p.wide == 0 && p.rawOut*uint64(e.tr.origs.list[p.orig0].samp) >= e.cfg.Bytes {
 			out = append(out, e.pairFinding(p, histFor(e.hostOf[p.host]-1)))
 		}
 	})
@@ -665,23 +707,24 @@ func (e *Exfil) Findings() []ExfilFinding {
 }
 
 func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
+	w := e.totals(p)
 	f := ExfilFinding{
-		Source: e.tr.addrs.addr(p.host), Destination: e.tr.addrs.addr(p.peer), TotalBytes: p.out, TotalMB: mb(p.out),
+		Source: e.tr.addrs.addr(p.host), Destination: e.tr.addrs.addr(p.peer), TotalBytes: w.out, TotalMB: mb(w.out),
 		Kind: KindExfiltration, Severity: "critical", Indicator: IndicatorExfil,
-		RawOutBytes: p.rawOut, InBytes: p.in, RawInBytes: p.rawIn,
-		OutInRatio:     round(float64(p.out) / float64(max(p.in, 1))),
-		OpenedBySource: p.byHost, OpenedByDestination: p.byPeer, OutOnSourceOpened: p.outHostOpened,
-		Opener: opener(p.byHost, p.byPeer), History: &hc,
+		RawOutBytes: p.rawOut, InBytes: w.in, RawInBytes: p.rawIn,
+		OutInRatio:     round(float64(w.out) / float64(max(w.in, 1))),
+		OpenedBySource: w.byHost, OpenedByDestination: w.byPeer, OutOnSourceOpened: w.outHostOpened,
+		Opener: opener(w.byHost, w.byPeer), History: &hc,
 	}
-	hostShare := share(p.outHostOpened, p.out)
+	hostShare := share(w.outHostOpened, w.out)
 	switch {
 	case hostShare < 0.5:
 		f.Kind, f.Severity, f.Indicator = KindServerResponse, "info", IndicatorServerResponse
-	case float64(p.out) < e.cfg.MinOutInRatio*float64(p.in):
+	case float64(w.out) < e.cfg.MinOutInRatio*float64(w.in):
 		f.Kind, f.Severity, f.Indicator = KindTwoWay, "info", IndicatorTwoWay
 	}
-	f.Score = round(volumeScore(p.out, float64(e.cfg.Bytes)) * hostShare)
-	ev := p.ev(e.origins)
+	f.Score = round(volumeScore(w.out, float64(e.cfg.Bytes)) * hostShare)
+	ev := p.ev(&w, e.origins)
 	f.Evidence = ev.evidence(pairFilter(f.Source, f.Destination), e.tr.origs)
 	return f
 }
