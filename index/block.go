@@ -128,6 +128,7 @@ type blockEncoder struct {
 	pal     []uint16
 	pk      []byte
 	scratch []byte
+	runs    []byte
 }
 
 func newBlockEncoder() *blockEncoder {
@@ -179,10 +180,12 @@ func (e *blockEncoder) encode(dst []byte, rows []*flow.Record) []byte {
 				_, k := binary.Uvarint(c[8:]) // after the first start: the time unit
 				e.pk = append(e.pk, c[:8+k]...)
 				e.pk = appendGroups(e.pk, c[8+k:], len(rows), true)
-			} else if v, ok := constantUvarints(c, len(rows)); ok {
-				e.pk = binary.AppendUvarint(append(e.pk, varintConst), v)
 			} else {
 				e.pk = appendGroups(append(e.pk, varintGroups), c, len(rows), false)
+				var ok bool
+				if e.runs, ok = appendRuns(e.runs[:0], c, len(rows), len(e.pk)-start); ok {
+					e.pk = append(e.pk[:start], e.runs...)
+				}
 			}
 			c = e.pk[start:]
 		}
@@ -345,7 +348,8 @@ type blockDecoder struct {
 	gv       groups             // codec 3: the group table of the varint column at hand
 	dictBad  bool               // codec 3: an IPv4 entry could not be decoded
 	palBuf   []uint64           // a packed column's palette
-	constBuf []byte             // a constant varint column, expanded
+	constBuf []byte             // a varint column of runs, expanded
+	runs     []run              // its runs
 	starts   []int64            // all start times of the block
 	rows     []flow.Record
 	vals     []uint64 // one varint column

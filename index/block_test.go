@@ -149,7 +149,8 @@ func TestBlockDecodeSelected(t *testing.T) {
 				recs[i].DstPort = uint16(80 + rng.IntN(k))
 				recs[i].Proto = uint8(6 + 11*rng.IntN(2))
 				recs[i].TCPFlags = uint8(rng.IntN(k))
-				recs[i].SamplingInterval = 1000 // a constant varint column
+				recs[i].SamplingInterval = 1000      // a constant varint column
+				recs[i].SourceID = uint32(1 + i/700) // a few runs
 			}
 		}
 		v3 := newBlockEncoder().encode(nil, ptrs(recs))

@@ -697,22 +697,41 @@ func (d *blockDecoder) decodeIndexes(col int, b []byte, sel []uint16) error {
 // Codec 3 varint columns (all but the start) begin with a mode byte.
 const (
 	varintGroups byte = 0 // a group table, then one varint per row
-	varintConst  byte = 1 // one varint: every row's value
+	varintRuns   byte = 1 // uvarint r, then r runs: uvarint value, uvarint rows
 )
 
-// constantUvarints reports whether the n varints of c are all the same
-// value, and which.
-func constantUvarints(c []byte, n int) (uint64, bool) {
-	v, k := binary.Uvarint(c)
-	if k <= 0 || len(c) != k*n {
-		return 0, false
-	}
-	for i := k; i < len(c); i += k {
-		if !bytes.Equal(c[i:i+k], c[:k]) {
-			return 0, false
+// maxRuns is the most runs a varint column is stored as: a selected row's
+// value is found by walking its runs.
+const maxRuns = 64
+
+// appendRuns appends the runs form of c, n varints, when it has at most
+// maxRuns runs and is smaller than the group form (groupLen bytes), and
+// reports whether it did. A column of one value (the source, the sampling
+// interval of one exporter) is one run; a compacted partition's source
+// column is a few.
+func appendRuns(dst, c []byte, n, groupLen int) ([]byte, bool) {
+	start := len(dst)
+	dst = append(dst, varintRuns, 0) // the run count, patched below (< 128)
+	r := 0
+	for b := c; len(b) > 0; {
+		_, k := binary.Uvarint(b)
+		if k <= 0 {
+			return dst[:start], false
 		}
+		v, l := b[:k], 1
+		for b = b[k:]; len(b) >= k && bytes.Equal(b[:k], v); b = b[k:] { // v's bytes: one whole varint
+			l++
+		}
+		if r++; r > maxRuns {
+			return dst[:start], false
+		}
+		dst = binary.AppendUvarint(append(dst, v...), uint64(l))
 	}
-	return v, true
+	dst[start+1] = byte(r)
+	if len(dst)-start >= groupLen {
+		return dst[:start], false
+	}
+	return dst, true
 }
 
 // groupRows is how many varints a codec 3 group table entry covers: a
@@ -830,7 +849,7 @@ func (g *groups) start(gi int) (int, uint64, bool) {
 }
 
 // varintData returns the varints of a codec 3 varint column (after its
-// mode byte and group table) for decoding every row; a constant column is
+// mode byte and group table) for decoding every row; a column of runs is
 // expanded into d.constBuf.
 func (d *blockDecoder) varintData(b []byte) ([]byte, error) {
 	if len(b) < 1 {
@@ -839,19 +858,56 @@ func (d *blockDecoder) varintData(b []byte) ([]byte, error) {
 	switch b[0] {
 	case varintGroups:
 		return skipGroups(b[1:], d.n, false)
-	case varintConst:
-		_, k := binary.Uvarint(b[1:])
-		if k <= 0 || k+1 != len(b) {
-			return nil, ErrCorrupt
+	case varintRuns:
+		runs, err := d.parseRuns(b[1:])
+		if err != nil {
+			return nil, err
 		}
 		c := d.constBuf[:0]
-		for range d.n {
-			c = append(c, b[1:1+k]...)
+		for _, r := range runs {
+			for range r.rows {
+				c = binary.AppendUvarint(c, r.v)
+			}
 		}
 		d.constBuf = c
 		return c, nil
 	}
 	return nil, ErrCorrupt
+}
+
+// run is rows consecutive rows of one value.
+type run struct {
+	v    uint64
+	rows int
+}
+
+// parseRuns reads the runs of a codec 3 varint column (after its mode
+// byte) into d.runs; their rows must add up to the block's.
+func (d *blockDecoder) parseRuns(b []byte) ([]run, error) {
+	r, k := binary.Uvarint(b)
+	if k <= 0 || r == 0 || r > maxRuns {
+		return nil, ErrCorrupt
+	}
+	b = b[k:]
+	runs, total := d.runs[:0], 0
+	for range r {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			return nil, ErrCorrupt
+		}
+		l, m := binary.Uvarint(b[k:])
+		if m <= 0 || l == 0 || l > uint64(d.n-total) {
+			return nil, ErrCorrupt
+		}
+		b = b[k+m:]
+		runs = append(runs, run{v, int(l)})
+		total += int(l)
+	}
+	d.runs = runs
+	if total != d.n || len(b) != 0 {
+		return nil, ErrCorrupt
+	}
+	return runs, nil
 }
 
 // skipGroups returns b after its group table (codec 3 varint columns
@@ -893,16 +949,21 @@ func (g *groups) at(i int) (x, sum uint64, ok bool) {
 // selectVarints decodes a codec 3 varint column for the rows in sel.
 func (d *blockDecoder) selectVarints(col int, b []byte, sel []uint16) error {
 	rows := d.rows[:len(sel)]
-	if len(b) < 1 || b[0] > varintConst {
+	if len(b) < 1 || b[0] > varintRuns {
 		return ErrCorrupt
 	}
-	if b[0] == varintConst {
-		x, k := binary.Uvarint(b[1:])
-		if k <= 0 || k+1 != len(b) {
-			return ErrCorrupt
+	if b[0] == varintRuns {
+		runs, err := d.parseRuns(b[1:])
+		if err != nil {
+			return err
 		}
-		for j := range sel {
-			if err := d.setUvarint(&rows[j], col, x); err != nil {
+		ri, end := 0, runs[0].rows // the run holding the row, and its end
+		for j, s := range sel {
+			for int(s) >= end {
+				ri++
+				end += runs[ri].rows
+			}
+			if err := d.setUvarint(&rows[j], col, runs[ri].v); err != nil {
 				return err
 			}
 		}

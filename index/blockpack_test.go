@@ -207,8 +207,8 @@ func TestCodec3Dictionary(t *testing.T) {
 			t.Errorf("column %d compressed (%d of %d bytes)", col, len(d.stored[col]), d.size[col])
 		}
 	}
-	if src, _ := d.column(colSource); len(src) != 2 || src[0] != varintConst || src[1] != 7 {
-		t.Errorf("constant source column stored as %x", src)
+	if src, _ := d.column(colSource); len(src) != 5 || src[0] != varintRuns || src[1] != 1 || src[2] != 7 {
+		t.Errorf("constant source column stored as %x, want one run of 7", src)
 	}
 	b, _ := d.column(colAddrDict)
 	if err := d.openDict(b, true); err != nil {
@@ -285,5 +285,58 @@ func TestPaletteMax(t *testing.T) {
 	}
 	if k := paletteMax(4096, 2); k < 1024 || k >= 2048 {
 		t.Fatalf("4096 ports: at most %d distinct for a palette", k)
+	}
+}
+
+// TestRuns: a varint column of few runs is stored as runs and read back
+// whole and row by row; more than maxRuns runs, or runs not smaller than
+// the group form, are not; runs that do not cover the block are ErrCorrupt.
+func TestRuns(t *testing.T) {
+	for _, runs := range []int{1, 2, 7, maxRuns, maxRuns + 1} {
+		n := 4000
+		var c []byte
+		want := make([]uint64, n)
+		for i := range want {
+			want[i] = uint64(1000 * (i * runs / n))
+			c = binary.AppendUvarint(c, want[i])
+		}
+		groupLen := len(appendGroups([]byte{varintGroups}, c, n, false))
+		b, ok := appendRuns(nil, c, n, groupLen)
+		if ok != (runs <= maxRuns) {
+			t.Fatalf("%d runs: stored as runs %v", runs, ok)
+		}
+		if !ok {
+			continue
+		}
+		d := blockDecoder{n: n}
+		data, err := d.varintData(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.uvarints(&colReader{b: data}, n); !slices.Equal(got, want) {
+			t.Fatalf("%d runs: whole column differs", runs)
+		}
+		sel := []uint16{0, 1, 999, 1000, 3999}
+		d.rows = make([]flow.Record, len(sel))
+		if err := d.selectVarints(colBytes, b, sel); err != nil {
+			t.Fatal(err)
+		}
+		for j, s := range sel {
+			if d.rows[j].Bytes != want[s] {
+				t.Fatalf("%d runs: row %d = %d, want %d", runs, s, d.rows[j].Bytes, want[s])
+			}
+		}
+		d.n = n + 1 // the runs no longer cover the block
+		if _, err := d.varintData(b); err == nil {
+			t.Fatalf("%d runs: runs of %d rows read for %d", runs, n, d.n)
+		}
+	}
+	// Values that change on every row: never runs.
+	var c []byte
+	for i := range 100 {
+		c = binary.AppendUvarint(c, uint64(i))
+	}
+	if _, ok := appendRuns(nil, c, 100, 1<<20); ok {
+		t.Fatal("100 runs of one row stored as runs")
 	}
 }

@@ -1,11 +1,13 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -111,20 +113,49 @@ func (s *Store) completeSources(txn *badger.Txn) (map[uint32]bool, error) {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var src struct {
-			ID     uint32 `json:"id"`
-			Status string `json:"status"`
-		}
-		err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &src) })
+		var id uint32
+		var status string
+		err := it.Item().Value(func(v []byte) (err error) {
+			id, status, err = sourceStatus(v)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
 		}
-		if src.Status == StatusComplete {
-			out[src.ID] = true
+		if status == StatusComplete {
+			out[id] = true
 		}
 	}
 	s.complete = out
 	return out, nil
+}
+
+// sourceStatus reads the id and status of a source record. Records are
+// written by json.Marshal of Source: the id first, the status before the
+// decoder statistics (Extra), which are most of a record; a case of a
+// thousand small files has a thousand records to read before its first
+// query, so the two are picked out of the bytes (a quote inside a JSON
+// string is always escaped, so `,"status":"` is the key itself). Any other
+// shape is decoded in full.
+func sourceStatus(v []byte) (uint32, string, error) {
+	const idKey, statusKey = `{"id":`, `,"status":"`
+	if rest, ok := bytes.CutPrefix(v, []byte(idKey)); ok {
+		if i := bytes.IndexByte(rest, ','); i > 0 {
+			id, err := strconv.ParseUint(string(rest[:i]), 10, 32)
+			if j := bytes.Index(rest, []byte(statusKey)); err == nil && j >= 0 {
+				st := rest[j+len(statusKey):]
+				if k := bytes.IndexByte(st, '"'); k >= 0 && bytes.IndexByte(st[:k], '\\') < 0 {
+					return uint32(id), string(st[:k]), nil
+				}
+			}
+		}
+	}
+	var src struct {
+		ID     uint32 `json:"id"`
+		Status string `json:"status"`
+	}
+	err := json.Unmarshal(v, &src)
+	return src.ID, src.Status, err
 }
 
 // forgetSources drops the cached set of complete sources.
