@@ -12,10 +12,11 @@ import (
 )
 
 // Codec 3 keeps the columns a selective query reads most (the address
-// dictionary and the small-alphabet fixed-width columns) uncompressed and
-// addressable by row, so a few candidate rows of a block are decoded
-// without decompressing whole columns. docs/format/block.md has the
-// layouts.
+// dictionary, the address indexes and the small-alphabet fixed-width
+// columns) uncompressed and addressable by row, and gives varint columns a
+// group table every 64 rows (or stores them as runs), so a few candidate
+// rows of a block are decoded without decompressing or decoding whole
+// columns. docs/format/block.md has the layouts.
 
 // fixedWidth returns the byte width of a fixed-width column (0: a varint
 // column or the dictionary).
@@ -55,7 +56,8 @@ func (e *blockEncoder) finishAddrs() {
 			remap = append(remap, uint32(i))
 		}
 	} else {
-		remap = append(remap, make([]uint32, e.n+1)...)
+		remap = slices.Grow(remap, int(e.n)+1)[:e.n+1] // every entry set below
+		remap[0] = 0                                   // no address
 		slices.Sort(e.v4)
 		slices.SortFunc(e.v6, func(a, b dictEntry6) int {
 			if c := cmp.Compare(binary.BigEndian.Uint64(a.a[:8]), binary.BigEndian.Uint64(b.a[:8])); c != 0 {
