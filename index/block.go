@@ -560,26 +560,6 @@ func (c *colReader) uvarint() uint64 {
 	return x
 }
 
-func (c *colReader) u8() uint8 {
-	if len(c.b) < 1 {
-		c.fail()
-		return 0
-	}
-	x := c.b[0]
-	c.b = c.b[1:]
-	return x
-}
-
-func (c *colReader) u16() uint16 {
-	if len(c.b) < 2 {
-		c.fail()
-		return 0
-	}
-	x := binary.BigEndian.Uint16(c.b)
-	c.b = c.b[2:]
-	return x
-}
-
 func (c *colReader) fail() {
 	if c.err == nil {
 		c.err = ErrCorrupt
@@ -609,10 +589,14 @@ func (d *blockDecoder) decodeDict(b []byte, whole bool) error {
 }
 
 func (d *blockDecoder) decodeColumn(col int, b []byte) error {
+	if fixedWidth(col) != 0 {
+		if d.codec == codecPacked {
+			return d.decodePacked(col, b, nil)
+		}
+		return d.decodeFixed(col, b, nil)
+	}
 	if d.codec == codecPacked {
 		switch {
-		case fixedWidth(col) != 0:
-			return d.decodePacked(col, b, nil)
 		case isAddrColumn(col):
 			return d.decodeIndexes(col, b, nil)
 		case col != colStart && col != colAddrDict:
@@ -669,40 +653,21 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 				rows[i].DstAddr = a
 			}
 		}
-	case colSrcPort:
-		for i := range rows {
-			rows[i].SrcPort = c.u16()
-		}
-	case colDstPort:
-		for i := range rows {
-			rows[i].DstPort = c.u16()
-		}
-	case colProto:
-		for i := range rows {
-			rows[i].Proto = c.u8()
-		}
-	case colTCPFlags:
-		for i := range rows {
-			rows[i].TCPFlags = c.u8()
-		}
 	default:
 		d.decodeRare(col, c)
 	}
 	return c.err
 }
 
-// decodeRare decodes the columns that are often all zero; each case loops
-// over the rows itself, so the per-row work is one read and one store.
+// decodeRare decodes the varint columns that are often all zero; each
+// case loops over the rows itself, so the per-row work is one read and one
+// store.
 func (d *blockDecoder) decodeRare(col int, c *colReader) {
 	rows := d.rows
-	var v []uint64
-	switch col {
-	case colICMPType, colICMPCode, colDir:
-	default:
-		// A varint column: all its values first, in one tight loop.
-		if v = d.uvarints(c, len(rows)); v == nil {
-			return
-		}
+	// All the column's values first, in one tight loop.
+	v := d.uvarints(c, len(rows))
+	if v == nil {
+		return
 	}
 	switch col {
 	case colBytes:
@@ -729,14 +694,6 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 		for i := range rows {
 			rows[i].PostPackets = v[i]
 		}
-	case colICMPType:
-		for i := range rows {
-			rows[i].ICMPType = c.u8()
-		}
-	case colICMPCode:
-		for i := range rows {
-			rows[i].ICMPCode = c.u8()
-		}
 	case colInIf:
 		for i := range rows {
 			rows[i].InIf = uint32(v[i])
@@ -760,10 +717,6 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 	case colVLAN:
 		for i := range rows {
 			rows[i].VLAN = uint16(v[i])
-		}
-	case colDir:
-		for i := range rows {
-			rows[i].Dir = flow.Direction(c.u8())
 		}
 	case colNATSrcAddr:
 		for i := range rows {
@@ -855,10 +808,14 @@ func (d *blockDecoder) decodeSelected(col int, b []byte, sel []uint16) error {
 	if len(sel) > 0 && int(sel[len(sel)-1]) >= d.n {
 		return fmt.Errorf("selected row %d of %d: %w", sel[len(sel)-1], d.n, ErrCorrupt)
 	}
+	if fixedWidth(col) != 0 {
+		if d.codec == codecPacked {
+			return d.decodePacked(col, b, sel)
+		}
+		return d.decodeFixed(col, b, sel)
+	}
 	if d.codec == codecPacked {
 		switch {
-		case fixedWidth(col) != 0:
-			return d.decodePacked(col, b, sel)
 		case isAddrColumn(col):
 			return d.decodeIndexes(col, b, sel)
 		case col == colStart:
@@ -878,27 +835,6 @@ func (d *blockDecoder) decodeSelected(col int, b []byte, sel []uint16) error {
 		return nil
 	case colAddrDict:
 		return d.decodeDict(b, false)
-	case colSrcPort, colDstPort:
-		if len(b) < 2*d.n {
-			return ErrCorrupt
-		}
-		for j, s := range sel {
-			v := binary.BigEndian.Uint16(b[2*int(s):])
-			if col == colSrcPort {
-				rows[j].SrcPort = v
-			} else {
-				rows[j].DstPort = v
-			}
-		}
-		return nil
-	case colProto, colTCPFlags, colICMPType, colICMPCode, colDir:
-		if len(b) < d.n {
-			return ErrCorrupt
-		}
-		for j, s := range sel {
-			d.setU8(&rows[j], col, b[s])
-		}
-		return nil
 	}
 	pos := 0 // the row whose varint b starts at
 	for j, s := range sel {
@@ -968,21 +904,6 @@ func skipUvarints(b []byte, k int) []byte {
 		}
 	}
 	return nil
-}
-
-func (d *blockDecoder) setU8(r *flow.Record, col int, v uint8) {
-	switch col {
-	case colProto:
-		r.Proto = v
-	case colTCPFlags:
-		r.TCPFlags = v
-	case colICMPType:
-		r.ICMPType = v
-	case colICMPCode:
-		r.ICMPCode = v
-	case colDir:
-		r.Dir = flow.Direction(v)
-	}
 }
 
 // setUvarint stores the value of a varint column in r.

@@ -419,6 +419,22 @@ func (d *blockDecoder) decodePacked(col int, b []byte, sel []uint16) error {
 	if err != nil {
 		return err
 	}
+	return d.fillFixed(col, &p, sel)
+}
+
+// decodeFixed decodes a fixed-width column of codecs 0 to 2 (the values,
+// width bytes each) for every row, or for the rows in sel.
+func (d *blockDecoder) decodeFixed(col int, b []byte, sel []uint16) error {
+	w := fixedWidth(col)
+	if len(b) < d.n*w {
+		return ErrCorrupt
+	}
+	return d.fillFixed(col, &packedCol{width: w, plain: b[:d.n*w]}, sel)
+}
+
+// fillFixed sets column col of d.rows from p: every row, or the rows in
+// sel.
+func (d *blockDecoder) fillFixed(col int, p *packedCol, sel []uint16) error {
 	if sel != nil {
 		rows := d.rows[:len(sel)]
 		for j, s := range sel {
