@@ -627,33 +627,14 @@ func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 		}
 	case colAddrDict:
 		return d.decodeDict(b, true)
-	case colSrcAddr, colDstAddr:
-		v := d.uvarints(c, len(rows))
-		if v == nil {
-			break
-		}
-		n := uint64(d.ndict)
-		for i := range rows {
-			if v[i] > n {
-				c.fail()
-				break
-			}
-		}
-		if c.err != nil {
-			break
-		}
-		for i := range rows {
-			var a netip.Addr
-			if v[i] != 0 {
-				a = d.entry(v[i])
-			}
-			if col == colSrcAddr {
-				rows[i].SrcAddr = a
-			} else {
-				rows[i].DstAddr = a
-			}
-		}
 	default:
+		if isAddrColumn(col) {
+			v := d.uvarints(c, len(rows))
+			if v == nil {
+				return ErrCorrupt
+			}
+			return d.setAddrs(col, v)
+		}
 		d.decodeRare(col, c)
 	}
 	return c.err
@@ -710,21 +691,9 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 		for i := range rows {
 			rows[i].DstAS = uint32(v[i])
 		}
-	case colNextHop:
-		for i := range rows {
-			rows[i].NextHop = d.addrAt(c, v[i])
-		}
 	case colVLAN:
 		for i := range rows {
 			rows[i].VLAN = uint16(v[i])
-		}
-	case colNATSrcAddr:
-		for i := range rows {
-			rows[i].NATSrcAddr = d.addrAt(c, v[i])
-		}
-	case colNATDstAddr:
-		for i := range rows {
-			rows[i].NATDstAddr = d.addrAt(c, v[i])
 		}
 	case colNATSrcPort:
 		for i := range rows {
@@ -733,10 +702,6 @@ func (d *blockDecoder) decodeRare(col int, c *colReader) {
 	case colNATDstPort:
 		for i := range rows {
 			rows[i].NATDstPort = uint16(v[i])
-		}
-	case colExporter:
-		for i := range rows {
-			rows[i].Exporter = d.addrAt(c, v[i])
 		}
 	case colObsDomain:
 		for i := range rows {
@@ -785,18 +750,6 @@ func (d *blockDecoder) uvarints(c *colReader, n int) []uint64 {
 	}
 	c.b = b
 	return v
-}
-
-// addrAt returns dictionary entry i (1-based; 0: none).
-func (d *blockDecoder) addrAt(c *colReader, i uint64) netip.Addr {
-	if i == 0 {
-		return netip.Addr{}
-	}
-	if i > uint64(d.ndict) {
-		c.fail()
-		return netip.Addr{}
-	}
-	return d.entry(i)
 }
 
 // decodeSelected decodes column col of the rows in sel (block row numbers,

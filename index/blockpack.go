@@ -659,15 +659,10 @@ func (d *blockDecoder) decodeIndexes(col int, b []byte, sel []uint16) error {
 	if err != nil {
 		return err
 	}
-	n := uint64(d.ndict)
 	if sel != nil {
 		rows := d.rows[:len(sel)]
 		for j, s := range sel {
-			x := p.code(int(s))
-			if x > n {
-				return ErrCorrupt
-			}
-			if err := d.setUvarint(&rows[j], col, x); err != nil {
+			if err := d.setUvarint(&rows[j], col, p.code(int(s))); err != nil {
 				return err
 			}
 		}
@@ -678,6 +673,13 @@ func (d *blockDecoder) decodeIndexes(col int, b []byte, sel []uint16) error {
 	}
 	v := d.vals[:d.n]
 	p.all(v)
+	return d.setAddrs(col, v)
+}
+
+// setAddrs sets address column col of every row from its dictionary
+// indexes v (0: none), in any codec.
+func (d *blockDecoder) setAddrs(col int, v []uint64) error {
+	n := uint64(d.ndict)
 	for _, x := range v {
 		if x > n {
 			return ErrCorrupt
