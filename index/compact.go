@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -53,8 +52,7 @@ func (s *Store) CompactMany() (CompactStats, error) { return s.compact(AutoCompa
 // removed by the next read-write open; nothing is lost or doubled.
 func (s *Store) Compact() (CompactStats, error) { return s.compact(2) }
 
-func (s *Store) compact(minSmall int) (CompactStats, error) {
-	var st CompactStats
+func (s *Store) compact(minSmall int) (st CompactStats, err error) {
 	if s.readOnly {
 		return st, ErrReadOnly
 	}
@@ -62,6 +60,16 @@ func (s *Store) compact(minSmall int) (CompactStats, error) {
 	if err != nil {
 		return st, err
 	}
+	// The merged segments' data goes at the end, also after an error: it
+	// is invisible from the moment each partition's compaction commits.
+	var dead []*Manifest
+	defer func() {
+		if len(dead) > 0 {
+			if derr := s.dropSegments(dead); err == nil {
+				err = derr
+			}
+		}
+	}()
 	for _, segs := range parts {
 		if !compactNeeded(segs, s.segRows, minSmall) {
 			continue
@@ -70,26 +78,36 @@ func (s *Store) compact(minSmall int) (CompactStats, error) {
 		if err != nil {
 			return st, fmt.Errorf("cannot compact partition %d: %w", segs[0].Partition, err)
 		}
+		dead = append(dead, segs...)
 		st.Partitions++
 		st.SegmentsBefore += len(segs)
 		st.SegmentsAfter += n
 		st.Rows += rows
 	}
-	if st.Partitions > 0 {
-		s.reclaim()
-	}
 	return st, nil
 }
 
-// reclaim gives back the space of deleted blocks: the LSM tree is
-// compacted so that the value log knows what is garbage, then value log
-// files that are mostly garbage are rewritten.
-func (s *Store) reclaim() {
-	if err := s.db.Flatten(1); err != nil {
-		return
+// dropSegments removes the blocks and postings of segments whose
+// manifests are gone, and gives their space back. Deleting key by key
+// would leave the values in Badger's value log and the tombstones in its
+// LSM tree (to be stepped over by every manifest scan) until Badger's own
+// compactions get to them, which a store written once and then only read
+// never sees. Badger's DropPrefix flushes the memtable, rewrites the
+// tables holding the prefixes without them and counts their values as
+// garbage; the value log files that are then mostly garbage are
+// rewritten. Every step is crash-safe in Badger: a run killed here leaves
+// orphans, which the next read-write open removes (cleanup).
+func (s *Store) dropSegments(segs []*Manifest) error {
+	prefixes := make([][]byte, 0, 2*len(segs))
+	for _, m := range segs {
+		prefixes = append(prefixes, segPrefix(nsBlock, m.Segment), segPrefix(nsPostings, m.Segment))
+	}
+	if err := s.db.DropPrefix(prefixes...); err != nil {
+		return fmt.Errorf("cannot remove the data of %d merged segments: %w", len(segs), err)
 	}
 	for s.db.RunValueLogGC(0.3) == nil {
 	}
+	return nil
 }
 
 // livePartitions returns the visible segments, grouped by partition.
@@ -152,8 +170,9 @@ func (s *Store) compactPartition(segs []*Manifest) (int, int64, error) {
 		return 0, 0, err
 	}
 	// The old segments are invisible now; their blocks and postings are
-	// orphans, removed here or by the next read-write open.
-	return src.Segments, src.Flows, s.deleteSegmentData(segs)
+	// orphans, removed by the caller (dropSegments) or, after a kill, by
+	// the next read-write open.
+	return src.Segments, src.Flows, nil
 }
 
 // scanSegments reads the rows of exactly these segments (one partition).
@@ -163,28 +182,4 @@ func (s *Store) scanSegments(q Query, segs []*Manifest, fn func(*flow.Record) bo
 	defer txn.Discard()
 	var st ScanStats
 	return s.scanPartition(txn, q, segs, &st, fn)
-}
-
-func (s *Store) deleteSegmentData(segs []*Manifest) error {
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
-	err := s.db.View(func(txn *badger.Txn) error {
-		for _, m := range segs {
-			for _, ns := range []byte{nsBlock, nsPostings} {
-				it := txn.NewIterator(badger.IteratorOptions{Prefix: segPrefix(ns, m.Segment)})
-				for it.Rewind(); it.Valid(); it.Next() {
-					if err := wb.Delete(it.Item().KeyCopy(nil)); err != nil {
-						it.Close()
-						return err
-					}
-				}
-				it.Close()
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return wb.Flush()
 }

@@ -138,15 +138,11 @@ func (s *Store) completeSources(txn *badger.Txn) (map[uint32]bool, error) {
 // string is always escaped, so `,"status":"` is the key itself). Any other
 // shape is decoded in full.
 func sourceStatus(v []byte) (uint32, string, error) {
-	const idKey, statusKey = `{"id":`, `,"status":"`
-	if rest, ok := bytes.CutPrefix(v, []byte(idKey)); ok {
-		if i := bytes.IndexByte(rest, ','); i > 0 {
-			id, err := strconv.ParseUint(string(rest[:i]), 10, 32)
-			if j := bytes.Index(rest, []byte(statusKey)); err == nil && j >= 0 {
-				st := rest[j+len(statusKey):]
-				if k := bytes.IndexByte(st, '"'); k >= 0 && bytes.IndexByte(st[:k], '\\') < 0 {
-					return uint32(id), string(st[:k]), nil
-				}
+	const statusKey = `,"status":"`
+	if id, rest, ok := sourceID(v); ok {
+		if j := bytes.Index(rest, []byte(statusKey)); j >= 0 {
+			if st, ok := plainString(rest[j+len(statusKey):]); ok {
+				return id, st, nil
 			}
 		}
 	}
@@ -156,6 +152,77 @@ func sourceStatus(v []byte) (uint32, string, error) {
 	}
 	err := json.Unmarshal(v, &src)
 	return src.ID, src.Status, err
+}
+
+// SourceHashes returns the SHA-256 (hex) of every registered source by id,
+// for printing with the rows that came from them.
+func (s *Store) SourceHashes() (map[uint32]string, error) {
+	out := make(map[uint32]string)
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			err := it.Item().Value(func(v []byte) error {
+				id, sha, err := sourceHash(v)
+				if err != nil {
+					return fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
+				}
+				out[id] = sha
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// sourceHash returns the id and SHA-256 of a source record. Like
+// sourceStatus it picks them out of the JSON that putSource wrote (id
+// first, sha256 second: a store of a thousand small files answers a query
+// without decoding a thousand records whole), and decodes the record only
+// when it looks otherwise.
+func sourceHash(v []byte) (uint32, string, error) {
+	if id, rest, ok := sourceID(v); ok {
+		if h, ok := bytes.CutPrefix(rest, []byte(`"sha256":"`)); ok {
+			if sha, ok := plainString(h); ok {
+				return id, sha, nil
+			}
+		}
+	}
+	var src struct {
+		ID     uint32 `json:"id"`
+		SHA256 string `json:"sha256"`
+	}
+	err := json.Unmarshal(v, &src)
+	return src.ID, src.SHA256, err
+}
+
+// sourceID reads the id at the front of a source record as putSource
+// writes it, and returns what follows the comma after it.
+func sourceID(v []byte) (uint32, []byte, bool) {
+	rest, ok := bytes.CutPrefix(v, []byte(`{"id":`))
+	if !ok {
+		return 0, nil, false
+	}
+	i := bytes.IndexByte(rest, ',')
+	if i <= 0 {
+		return 0, nil, false
+	}
+	id, err := strconv.ParseUint(string(rest[:i]), 10, 32)
+	return uint32(id), rest[i+1:], err == nil
+}
+
+// plainString returns the JSON string body at the front of b (after its
+// opening quote) when it holds no escapes.
+func plainString(b []byte) (string, bool) {
+	k := bytes.IndexByte(b, '"')
+	if k < 0 || bytes.IndexByte(b[:k], '\\') >= 0 {
+		return "", false
+	}
+	return string(b[:k]), true
 }
 
 // forgetSources drops the cached set of complete sources.

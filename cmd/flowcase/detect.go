@@ -193,7 +193,7 @@ func shellQuote(s string) string {
 
 // finish maps source ids to SHA-256 and makes the finding queries runnable.
 func (sc *scope) finish(rep *detectors.Report) error {
-	hashes, err := sourceHashes(sc.st)
+	hashes, err := sc.st.SourceHashes()
 	if err != nil {
 		return err
 	}

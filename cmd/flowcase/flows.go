@@ -49,7 +49,7 @@ func runFlows(c *cli.Context) error {
 		return err
 	}
 	defer sc.st.Close()
-	hashes, err := sourceHashes(sc.st)
+	hashes, err := sc.st.SourceHashes()
 	if err != nil {
 		return err
 	}

@@ -507,7 +507,7 @@ func TestQueryFlowsOutputFromStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hashes, err := sourceHashes(st)
+	hashes, err := st.SourceHashes()
 	if err != nil {
 		t.Fatal(err)
 	}

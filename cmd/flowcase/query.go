@@ -119,16 +119,3 @@ func fmtTime(ns int64) string {
 	}
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 }
-
-// sourceHashes maps source ids to SHA-256, for output.
-func sourceHashes(st *index.Store) (map[uint32]string, error) {
-	srcs, err := st.Sources()
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[uint32]string, len(srcs))
-	for _, s := range srcs {
-		m[s.ID] = s.SHA256
-	}
-	return m, nil
-}
