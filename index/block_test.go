@@ -442,12 +442,44 @@ func TestCountMatchesScan(t *testing.T) {
 	defer s.Close()
 	ingest(t, s, "a", recs[:20000])
 	ingest(t, s, "b", recs[20000:])
-	headerOnly := 0
-	for i := range 200 {
+	// A third source of long flows: its partitions have more late ends
+	// than a manifest records.
+	long := make([]flow.Record, 4*MaxLateEnds)
+	for i := range long {
+		long[i] = randRecord(rng)
+		long[i].Start = t0 + int64(50*time.Hour) + rng.Int64N(int64(3*time.Hour))
+		long[i].End = long[i].Start + int64(2*time.Hour) + rng.Int64N(int64(time.Hour))
+	}
+	ingest(t, s, "c", long)
+	known, unknown := 0, 0
+	txn := s.db.NewTransaction(false)
+	err := s.forPartitions(txn, Everything(), &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
+		for _, m := range segs {
+			if m.LateKnown {
+				known++
+			} else {
+				unknown++
+			}
+		}
+		return true, nil
+	})
+	txn.Discard()
+	if err != nil || known == 0 || unknown == 0 {
+		t.Fatalf("segments with late ends recorded: %d, not: %d (%v)", known, unknown, err)
+	}
+	headerOnly, late := 0, 0
+	for i := range 300 {
 		q := Query{From: t0 + rng.Int64N(int64(7*24*time.Hour)), Starting: rng.IntN(2) == 0}
 		q.To = q.From + rng.Int64N(int64(72*time.Hour))
-		if i%7 == 0 {
+		switch i % 7 {
+		case 0:
 			q.From, q.To = Everything().From, Everything().To
+		case 4, 6: // whole hours, as investigators ask; some across the long flows
+			q.From = t0 + rng.Int64N(7*24)*int64(time.Hour)
+			if i%14 == 4 {
+				q.From = t0 + (48+rng.Int64N(8))*int64(time.Hour)
+			}
+			q.To = q.From + (1+rng.Int64N(3))*int64(time.Hour)
 		}
 		if i%3 == 1 {
 			q.Match = randMatch(rng, 2)
@@ -471,9 +503,75 @@ func TestCountMatchesScan(t *testing.T) {
 		if st.BlocksRead < st.Blocks {
 			headerOnly++
 		}
+		late += st.SegmentsLate
 	}
-	if headerOnly == 0 {
-		t.Fatal("no count was answered from block headers")
+	if headerOnly == 0 || late == 0 {
+		t.Fatalf("counts answered from block headers: %d, segments counted from late ends: %d", headerOnly, late)
+	}
+}
+
+// TestManifestLateEnds: a segment's late ends are the ends after its
+// last start, ascending (repeats kept); they survive encoding, count the
+// rows of any later range, are left out past MaxLateEnds, and version 1
+// manifests (without them) still decode. Damaged sections are ErrCorrupt.
+func TestManifestLateEnds(t *testing.T) {
+	var rows []*flow.Record
+	for _, se := range [][2]int64{{10, 15}, {20, 95}, {30, 120}, {40, 41}, {50, 120}, {100, 101}, {100, 100}} {
+		rows = append(rows, &flow.Record{Start: se[0], End: se[1]})
+	}
+	m := &Manifest{Segment: 4, Partition: 0, Rows: uint32(len(rows)), MinStart: 10, MaxStart: 100, MaxEnd: 120,
+		Blocks: []BlockHeader{{Rows: uint32(len(rows))}}}
+	m.setLateEnds(rows)
+	if !m.LateKnown || !slices.Equal(m.LateEnds, []int64{101, 120, 120}) {
+		t.Fatalf("late ends %v (known %v), want [101 120 120]", m.LateEnds, m.LateKnown)
+	}
+	v := m.Marshal(nil)
+	got, err := UnmarshalManifest(v)
+	if err != nil || !got.LateKnown || !slices.Equal(got.LateEnds, m.LateEnds) {
+		t.Fatalf("decoded late ends %v (known %v, %v)", got.LateEnds, got.LateKnown, err)
+	}
+	for from, want := range map[int64]int{101: 3, 102: 2, 120: 2, 121: 0, 1 << 40: 0} {
+		if n, ok := got.CountLate(from); !ok || n != want {
+			t.Errorf("CountLate(%d) = %d, %v; want %d", from, n, ok, want)
+		}
+	}
+	for _, from := range []int64{100, 50, -1} {
+		if _, ok := got.CountLate(from); ok {
+			t.Errorf("CountLate(%d) answered for a range that holds the segment's starts", from)
+		}
+	}
+	// Version 1: the same bytes without the section.
+	v1 := slices.Clone(v[:len(v)-4-3])
+	v1[0] = manifestV1
+	if got, err := UnmarshalManifest(v1); err != nil || got.LateKnown || got.Blocks[0].Rows != m.Rows {
+		t.Fatalf("version 1: known %v, %v", got.LateKnown, err)
+	}
+	// Too many late ends: not recorded, and nothing counted from them.
+	many := make([]*flow.Record, MaxLateEnds+1)
+	for i := range many {
+		many[i] = &flow.Record{Start: 1, End: 2 + int64(i)}
+	}
+	big := &Manifest{Rows: uint32(len(many)), MinStart: 1, MaxStart: 1, MaxEnd: int64(len(many)) + 1}
+	big.setLateEnds(many)
+	if got, err := UnmarshalManifest(big.Marshal(nil)); err != nil || got.LateKnown || got.LateEnds != nil {
+		t.Fatalf("%d late ends: known %v %v", len(many), got.LateKnown, err)
+	}
+	if _, ok := big.CountLate(5); ok {
+		t.Fatal("counted from late ends not recorded")
+	}
+	head := len(v) - 4 - 3 // the count, then deltas 1, 19, 0
+	for name, bad := range map[string][]byte{
+		"first end at max start": append(binary.BigEndian.AppendUint32(slices.Clone(v[:head]), 1), 0),
+		"end after max end":      append(binary.BigEndian.AppendUint32(slices.Clone(v[:head]), 1), 21),
+		"trailing byte":          append(slices.Clone(v), 0),
+		"cut":                    v[:len(v)-1],
+		"no section":             v[:head],
+		"more than the rows":     append(binary.BigEndian.AppendUint32(slices.Clone(v[:head]), 8), 1, 1, 1, 1, 1, 1, 1, 1),
+		"unknown, then bytes":    append(binary.BigEndian.AppendUint32(slices.Clone(v[:head]), lateUnknown), 1),
+	} {
+		if _, err := UnmarshalManifest(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
 	}
 }
 
@@ -598,6 +696,8 @@ func FuzzPostings(f *testing.F) {
 func FuzzManifest(f *testing.F) {
 	m := &Manifest{Segment: 3, Partition: 7200e9, Source: 2, Owner: 2, Rows: 5000, MinStart: 1, MaxStart: 2, MaxEnd: 3,
 		Blocks: []BlockHeader{{Rows: 4096}, {FirstRow: 4096, Rows: 904}}}
+	f.Add(m.Marshal(nil))
+	m.LateEnds, m.LateKnown = []int64{3, 3}, true
 	f.Add(m.Marshal(nil))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		if _, err := UnmarshalManifest(v); err != nil && !errors.Is(err, ErrCorrupt) {

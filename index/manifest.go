@@ -3,8 +3,10 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/flowcase/flowcase/internal/flow"
 	"net/netip"
+	"slices"
+
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // BlockHeader describes one block of a segment: where its rows sit and the
@@ -43,11 +45,58 @@ type Manifest struct {
 	DataBytes uint64            // block values
 	Postings  [numFields]uint32 // postings value bytes by Field
 	Blocks    []BlockHeader
+	// LateEnds are the ends, ascending, of the rows that end after
+	// MaxStart: for a range starting after MaxStart, the segment's rows in
+	// range are exactly those whose end is in LateEnds and >= its start,
+	// so counting them needs no block (the hour after a partition). Set
+	// only when LateKnown: manifests of version 1, and segments with more
+	// than MaxLateEnds such rows, do not record them.
+	LateEnds  []int64
+	LateKnown bool
 }
+
+// MaxLateEnds bounds the late ends a manifest records: a manifest is read
+// by every query over its partition, and a segment whose rows mostly
+// outlast it (a router's long active timeout) is counted from its blocks.
+const MaxLateEnds = 1024
+
+// lateUnknown in place of the count of late ends: not recorded.
+const lateUnknown = 1<<32 - 1
 
 const numFields = 6 // Field values are 1..5
 
-const manifestVersion = 1
+// Manifest versions: 1 ends after the block headers; 2 (written since
+// store format 3's second revision) adds the late ends.
+const (
+	manifestV1      = 1
+	manifestVersion = 2
+)
+
+// setLateEnds records the late ends of rows (a segment's rows).
+func (m *Manifest) setLateEnds(rows []*flow.Record) {
+	m.LateEnds, m.LateKnown = nil, true
+	for _, r := range rows {
+		if r.End > m.MaxStart {
+			if len(m.LateEnds) == MaxLateEnds {
+				m.LateEnds, m.LateKnown = nil, false
+				return
+			}
+			m.LateEnds = append(m.LateEnds, r.End)
+		}
+	}
+	slices.Sort(m.LateEnds)
+}
+
+// CountLate returns how many of the segment's rows overlap a range that
+// starts at from, after MaxStart; ok is false when the manifest does not
+// know (see LateEnds).
+func (m *Manifest) CountLate(from int64) (n int, ok bool) {
+	if !m.LateKnown || from <= m.MaxStart {
+		return 0, false
+	}
+	i, _ := slices.BinarySearch(m.LateEnds, from)
+	return len(m.LateEnds) - i, true
+}
 
 // Marshal appends the manifest's encoding to dst (docs/format/manifest.md).
 func (m *Manifest) Marshal(dst []byte) []byte {
@@ -67,6 +116,15 @@ func (m *Manifest) Marshal(dst []byte) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.Blocks)))
 	for i := range m.Blocks {
 		dst = m.Blocks[i].marshal(dst)
+	}
+	if !m.LateKnown {
+		return binary.BigEndian.AppendUint32(dst, lateUnknown)
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.LateEnds)))
+	prev := m.MaxStart
+	for _, e := range m.LateEnds {
+		dst = binary.AppendUvarint(dst, uint64(e-prev))
+		prev = e
 	}
 	return dst
 }
@@ -101,7 +159,7 @@ const (
 // UnmarshalManifest decodes a manifest value.
 func UnmarshalManifest(b []byte) (*Manifest, error) {
 	const fixed = 1 + 8 + 8 + 4 + 4 + 4 + 8*4 + 4*numFields + 4
-	if len(b) < fixed || b[0] != manifestVersion {
+	if len(b) < fixed || (b[0] != manifestV1 && b[0] != manifestVersion) {
 		return nil, fmt.Errorf("cannot decode manifest: %d bytes, version %v: %w", len(b), firstByte(b), ErrCorrupt)
 	}
 	m := &Manifest{}
@@ -119,7 +177,8 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 		m.Postings[i] = u32()
 	}
 	n := u32()
-	if uint64(n)*blockHeaderSize != uint64(len(p)) {
+	size := uint64(n) * blockHeaderSize
+	if b[0] == manifestV1 && size != uint64(len(p)) || b[0] != manifestV1 && size+4 > uint64(len(p)) {
 		return nil, fmt.Errorf("cannot decode manifest of segment %d: %d blocks in %d bytes: %w", m.Segment, n, len(p), ErrCorrupt)
 	}
 	m.Blocks = make([]BlockHeader, n)
@@ -127,7 +186,46 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 		m.Blocks[i] = unmarshalBlockHeader(p[:blockHeaderSize])
 		p = p[blockHeaderSize:]
 	}
+	if b[0] == manifestV1 {
+		return m, nil
+	}
+	if err := m.unmarshalLateEnds(p); err != nil {
+		return nil, fmt.Errorf("cannot decode manifest of segment %d: late ends: %w", m.Segment, err)
+	}
 	return m, nil
+}
+
+// unmarshalLateEnds reads the late ends section (version 2), which must
+// end the value. The ends must ascend after MaxStart and lie within
+// MaxEnd.
+func (m *Manifest) unmarshalLateEnds(p []byte) error {
+	n := binary.BigEndian.Uint32(p)
+	p = p[4:]
+	if n == lateUnknown {
+		if len(p) != 0 {
+			return ErrCorrupt
+		}
+		return nil
+	}
+	if n > MaxLateEnds || n > m.Rows || int(n) > len(p) || n > 0 && m.MaxEnd <= m.MaxStart {
+		return ErrCorrupt
+	}
+	ends := make([]int64, n)
+	prev := m.MaxStart
+	for i := range ends {
+		// The first end is after MaxStart; the next ones may repeat it.
+		d, k := binary.Uvarint(p)
+		if k <= 0 || i == 0 && d == 0 || d > uint64(m.MaxEnd)-uint64(prev) {
+			return ErrCorrupt
+		}
+		prev += int64(d)
+		ends[i], p = prev, p[k:]
+	}
+	if len(p) != 0 {
+		return ErrCorrupt
+	}
+	m.LateEnds, m.LateKnown = ends, true
+	return nil
 }
 
 func firstByte(b []byte) any {

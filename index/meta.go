@@ -15,11 +15,14 @@ import (
 // compressed apart (codec 2) and postings version 3; format 3 added blocks
 // whose columns are addressable by row (codec 3: sorted address
 // dictionary, bit-packed indexes and small-alphabet columns, group tables
-// on varint columns). The values of older formats stay readable. A
+// on varint columns); format 4 added manifests (version 2) that record
+// the ends of the rows that outlast their segment's last start, so a count
+// of the range after a partition needs none of its blocks. The values of
+// older formats stay readable. A
 // read-write open of an older store marks it with FormatVersion before
 // anything new is written, so an older flowcase refuses it instead of
 // misreading it.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // oldestFormat is the oldest store format this code reads.
 const oldestFormat = 1

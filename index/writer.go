@@ -445,6 +445,7 @@ func (sw *segmentWriter) write(w *Writer, job flushJob) error {
 			return fmt.Errorf("cannot write block: %w", err)
 		}
 	}
+	m.setLateEnds(rows)
 	if err := sw.writePostings(wb, m, rows); err != nil {
 		return err
 	}

@@ -143,8 +143,9 @@ func countCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "count",
 		Usage: "the number of flows in the range that match the filter",
-		Description: "Blocks wholly inside the range are counted from their headers when there is no filter,\n" +
-			"so counting an hour of a busy store reads only the blocks at its edges.",
+		Description: "Without a filter, blocks wholly inside the range are counted from their headers and the\n" +
+			"long flows of earlier partitions that reach into it from their manifests, so counting an hour\n" +
+			"of a busy store reads at most the block at its end.",
 		Flags: append(rangeFlags(), formatFlag("table|json")),
 		Action: func(c *cli.Context) error {
 			sc, err := openScope(c)

@@ -402,8 +402,12 @@ func (r *Result) writeQueries(w *strings.Builder) {
 	}{{"one-hour count", week.HourCount}, {"one-hour lookup", week.HourLookup}, {"address over the week", week.WeekAddr}} {
 		st := x.ip.Stats
 		if st.Blocks > 0 {
-			p("\n%s on the week store: %d segments read (%d more pruned on their times), %d of their %d blocks decoded (%s rows) for %s rows returned.",
-				x.what, st.Segments, st.SegmentsPruned, st.BlocksRead, st.Blocks, commas(int(st.RowsDecoded)), commas(int(x.ip.Rows)))
+			late := ""
+			if st.SegmentsLate > 0 {
+				late = fmt.Sprintf(", %d of them counted from their manifests' late ends", st.SegmentsLate)
+			}
+			p("\n%s on the week store: %d segments read (%d more pruned on their times%s), %d of their %d blocks decoded (%s rows) for %s rows returned.",
+				x.what, st.Segments, st.SegmentsPruned, late, st.BlocksRead, st.Blocks, commas(int(st.RowsDecoded)), commas(int(x.ip.Rows)))
 		}
 	}
 	p("\n")
