@@ -237,10 +237,11 @@ func paletteMax(n, width int) int {
 // packedCol is a parsed codec 3 fixed-width or address column.
 type packedCol struct {
 	width int
-	plain []byte   // packPlain: the values
-	pal   []uint64 // packPalette: the values, by code
-	ident bool     // an address column: the codes are the values
-	w     uint     // bits per code
+	plain []byte // packPlain: the values
+	pal   []byte // packPalette: the values, by code, width bytes each
+	k     uint64 // the palette's length
+	ident bool   // an address column: the codes are the values
+	w     uint   // bits per code
 	codes []byte
 }
 
@@ -253,8 +254,9 @@ func parseIndexes(b []byte, n int) (packedCol, error) {
 	return packedCol{ident: true, w: uint(b[0]), codes: b[1:]}, nil
 }
 
-// parsePacked reads the header of a codec 3 fixed-width column of n rows;
-// the palette is decoded into d.palBuf.
+// parsePacked reads the header of a codec 3 fixed-width column of n rows.
+// The palette is read in place: a query that reads a few rows of a block
+// does not decode a palette of thousands of ports.
 func (d *blockDecoder) parsePacked(b []byte, width, n int) (packedCol, error) {
 	p := packedCol{width: width}
 	if len(b) < 1 {
@@ -279,16 +281,7 @@ func (d *blockDecoder) parsePacked(b []byte, width, n int) (packedCol, error) {
 	if uint64(len(b)) < k*uint64(width) {
 		return p, ErrCorrupt
 	}
-	pal := d.palBuf[:0]
-	for i := range int(k) {
-		if width == 2 {
-			pal = append(pal, uint64(binary.BigEndian.Uint16(b[2*i:])))
-		} else {
-			pal = append(pal, uint64(b[i]))
-		}
-	}
-	d.palBuf = pal
-	p.pal, p.w = pal, uint(bits.Len64(k-1))
+	p.pal, p.k, p.w = b[:int(k)*width], k, uint(bits.Len64(k-1))
 	p.codes = b[int(k)*width:]
 	if len(p.codes) != (n*int(p.w)+7)/8 {
 		return p, ErrCorrupt
@@ -308,10 +301,18 @@ func (p *packedCol) at(i int) (uint64, bool) {
 		return uint64(p.plain[i]), true
 	}
 	c := p.code(i)
-	if c >= uint64(len(p.pal)) {
+	if c >= p.k {
 		return 0, false
 	}
-	return p.pal[c], true
+	return p.palValue(c), true
+}
+
+// palValue returns the palette's value of code c (below k).
+func (p *packedCol) palValue(c uint64) uint64 {
+	if p.width == 2 {
+		return uint64(binary.BigEndian.Uint16(p.pal[2*c:]))
+	}
+	return uint64(p.pal[c])
 }
 
 // code returns row i's code (w bits, at most 16).
@@ -331,8 +332,9 @@ func (p *packedCol) code(i int) uint64 {
 	return uint64(x>>(off&7)) & (1<<p.w - 1)
 }
 
-// all decodes every row's value into out (len n).
-func (p *packedCol) all(out []uint64) bool {
+// all decodes every row's value into out (len n); a palette is decoded
+// first into *pal, which keeps the buffer for the next column.
+func (p *packedCol) all(out []uint64, pal *[]uint64) bool {
 	if !p.ident && p.pal == nil { // plain values
 		if p.width == 2 {
 			for i := range out {
@@ -348,14 +350,22 @@ func (p *packedCol) all(out []uint64) bool {
 	if p.w == 0 { // every row has code 0
 		var v uint64
 		if !p.ident {
-			v = p.pal[0]
+			v = p.palValue(0)
 		}
 		for i := range out {
 			out[i] = v
 		}
 		return true
 	}
-	pal, codes, w := p.pal, p.codes, p.w
+	var values []uint64
+	if !p.ident {
+		values = (*pal)[:0]
+		for c := range p.k {
+			values = append(values, p.palValue(c))
+		}
+		*pal = values
+	}
+	codes, w := p.codes, p.w
 	mask := uint64(1)<<w - 1
 	var acc uint64
 	var nb uint
@@ -384,10 +394,10 @@ func (p *packedCol) all(out []uint64) bool {
 			out[i] = c
 			continue
 		}
-		if c >= uint64(len(pal)) {
+		if c >= uint64(len(values)) {
 			return false
 		}
-		out[i] = pal[c]
+		out[i] = values[c]
 	}
 	return true
 }
@@ -450,7 +460,7 @@ func (d *blockDecoder) fillFixed(col int, p *packedCol, sel []uint16) error {
 		d.vals = make([]uint64, d.n)
 	}
 	v := d.vals[:d.n]
-	if !p.all(v) {
+	if !p.all(v, &d.palBuf) {
 		return ErrCorrupt
 	}
 	rows := d.rows
@@ -672,7 +682,7 @@ func (d *blockDecoder) decodeIndexes(col int, b []byte, sel []uint16) error {
 		d.vals = make([]uint64, d.n)
 	}
 	v := d.vals[:d.n]
-	p.all(v)
+	p.all(v, nil)
 	return d.setAddrs(col, v)
 }
 

@@ -59,14 +59,18 @@ func TestPackFixed(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if c.mode == packPalette && (p.w != c.bits || len(p.pal) != c.k || !slices.IsSorted(p.pal)) {
-			t.Errorf("%s: %d bits, palette of %d (sorted %v), want %d bits, %d", c.name, p.w, len(p.pal), slices.IsSorted(p.pal), c.bits, c.k)
+		var pal []uint64
+		for code := range p.k {
+			pal = append(pal, p.palValue(code))
+		}
+		if c.mode == packPalette && (p.w != c.bits || len(pal) != c.k || !slices.IsSorted(pal)) {
+			t.Errorf("%s: %d bits, palette of %d (sorted %v), want %d bits, %d", c.name, p.w, len(pal), slices.IsSorted(pal), c.bits, c.k)
 		}
 		if c.mode == packPalette && len(packed) >= len(plain)+1 {
 			t.Errorf("%s: palette of %d bytes for %d plain", c.name, len(packed), len(plain))
 		}
 		all := make([]uint64, c.n)
-		if !p.all(all) || !slices.Equal(all, want) {
+		if !p.all(all, &pal) || !slices.Equal(all, want) {
 			t.Fatalf("%s: whole column differs", c.name)
 		}
 		for i := range want {
@@ -98,7 +102,7 @@ func TestPaletteCodeOutOfRange(t *testing.T) {
 	if _, ok := p.at(3); ok {
 		t.Fatal("code 3 of a 3-value palette read")
 	}
-	if p.all(make([]uint64, 4)) {
+	if p.all(make([]uint64, 4), new([]uint64)) {
 		t.Fatal("whole column with code 3 of a 3-value palette read")
 	}
 }
