@@ -82,7 +82,7 @@ func (s *Store) cleanup() (CleanupStats, error) {
 	return st, nil
 }
 
-// pendingSourceKeys returns the keys (source and hash index) of every
+// pendingSourceKeys returns the keys (source, status and hash index) of every
 // source that is not complete.
 func pendingSourceKeys(txn *badger.Txn, complete map[uint32]bool) ([][]byte, error) {
 	var out [][]byte
@@ -98,7 +98,7 @@ func pendingSourceKeys(txn *badger.Txn, complete map[uint32]bool) ([][]byte, err
 		}
 		id := binary.BigEndian.Uint32(v)
 		if !complete[id] {
-			out = append(out, it.Item().KeyCopy(nil), sourceKey(id))
+			out = append(out, it.Item().KeyCopy(nil), sourceKey(id), statusKey(id))
 		}
 	}
 	return out, nil

@@ -13,6 +13,7 @@ const (
 	nsBlock    byte = 0x05 // 0x05 segment u64, block u32     -> column block (block.go)
 	nsPostings byte = 0x06 // 0x06 segment u64, field u8      -> postings of one field (postings.go)
 	nsSegment  byte = 0x07 // 0x07 segment u64                -> partition u64, owner u32 (segment locator)
+	nsStatus   byte = 0x08 // 0x08 source id u32              -> source status u8 (format 5 on)
 	nsAux      byte = 0x10 // 0x10 kind u8, ...               -> auxiliary state owned by ingest (templates, parked data, exporters)
 )
 
@@ -24,6 +25,12 @@ func sourceKey(id uint32) []byte {
 	k := make([]byte, 5)
 	k[0] = nsSource
 	binary.BigEndian.PutUint32(k[1:], id)
+	return k
+}
+
+func statusKey(id uint32) []byte {
+	k := sourceKey(id)
+	k[0] = nsStatus
 	return k
 }
 

@@ -17,12 +17,13 @@ import (
 // dictionary, bit-packed indexes and small-alphabet columns, group tables
 // on varint columns); format 4 added manifests (version 2) that record
 // the ends of the rows that outlast their segment's last start, so a count
-// of the range after a partition needs none of its blocks. The values of
-// older formats stay readable. A
-// read-write open of an older store marks it with FormatVersion before
-// anything new is written, so an older flowcase refuses it instead of
-// misreading it.
-const FormatVersion = 4
+// of the range after a partition needs none of its blocks; format 5 added
+// a status key per source, so queries list the complete sources without
+// reading every source record. The values of older formats stay readable.
+// A read-write open of an older store marks it with FormatVersion before
+// anything new is written (giving its sources their status keys first), so
+// an older flowcase refuses it instead of misreading it.
+const FormatVersion = 5
 
 // oldestFormat is the oldest store format this code reads.
 const oldestFormat = 1

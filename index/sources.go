@@ -69,13 +69,36 @@ func getSource(txn *badger.Txn, id uint32) (*Source, error) {
 	return &src, nil
 }
 
+// putSource writes a source record and, beside it, its status key: one
+// byte, kept in Badger's LSM tree, so the complete sources are listed
+// without reading the records (from the value log) of every file of a case.
 func putSource(txn *badger.Txn, src *Source) error {
 	v, err := json.Marshal(src)
 	if err != nil {
 		return err
 	}
-	return txn.Set(sourceKey(src.ID), v)
+	if err := txn.Set(sourceKey(src.ID), v); err != nil {
+		return err
+	}
+	return txn.Set(statusKey(src.ID), []byte{statusCode(src.Status)})
 }
+
+// Status key values.
+const (
+	statusPendingCode  = 0
+	statusCompleteCode = 1
+)
+
+func statusCode(status string) byte {
+	if status == StatusComplete {
+		return statusCompleteCode
+	}
+	return statusPendingCode
+}
+
+// formatStatusKeys is the first store format whose every source has a
+// status key.
+const formatStatusKeys = 5
 
 // Sources lists every registered source by id.
 func (s *Store) Sources() ([]*Source, error) {
@@ -109,6 +132,48 @@ func (s *Store) completeSources(txn *badger.Txn) (map[uint32]bool, error) {
 	if s.complete != nil {
 		return s.complete, nil
 	}
+	var out map[uint32]bool
+	var err error
+	if s.meta.Format >= formatStatusKeys {
+		out, err = completeByStatusKeys(txn)
+	} else {
+		out, err = completeByRecords(txn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.complete = out
+	return out, nil
+}
+
+// completeByStatusKeys lists the complete sources from their status keys.
+func completeByStatusKeys(txn *badger.Txn) (map[uint32]bool, error) {
+	out := map[uint32]bool{}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsStatus}})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		var code byte
+		err := it.Item().Value(func(v []byte) error {
+			if len(v) != 1 || len(k) != 5 {
+				return ErrCorrupt
+			}
+			code = v[0]
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot read source status %x: %w", k, ErrCorrupt)
+		}
+		if code == statusCompleteCode {
+			out[binary.BigEndian.Uint32(k[1:])] = true
+		}
+	}
+	return out, nil
+}
+
+// completeByRecords lists the complete sources from their records (stores
+// of formats before 5, opened read-only).
+func completeByRecords(txn *badger.Txn) (map[uint32]bool, error) {
 	out := map[uint32]bool{}
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
 	defer it.Close()
@@ -126,8 +191,40 @@ func (s *Store) completeSources(txn *badger.Txn) (map[uint32]bool, error) {
 			out[id] = true
 		}
 	}
-	s.complete = out
 	return out, nil
+}
+
+// writeStatusKeys gives every source of an older store its status key
+// (before the store is marked with format 5). Writing them again is
+// harmless, so a run killed half way is finished by the next open.
+func (s *Store) writeStatusKeys() error {
+	statuses := map[uint32]byte{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			err := it.Item().Value(func(v []byte) error {
+				id, status, err := sourceStatus(v)
+				statuses[id] = statusCode(status)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for id, code := range statuses {
+		if err := wb.Set(statusKey(id), []byte{code}); err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
 }
 
 // sourceStatus reads the id and status of a source record. Records are

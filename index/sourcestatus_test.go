@@ -1,8 +1,15 @@
 package index
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"net/netip"
 	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // TestSourceStatus: the id and status (and the id and SHA-256) picked out of a source record equal
@@ -56,5 +63,81 @@ func TestSourceStatus(t *testing.T) {
 		if _, _, err := sourceHash([]byte(v)); err == nil {
 			t.Errorf("%s: a cut record decoded", v)
 		}
+	}
+}
+
+// TestStatusKeys: the complete sources listed from the status keys are
+// those the records say, a pending source included; a store without the
+// keys (older formats) is listed from its records read-only, and a
+// read-write open gives it the keys before marking it with format 5.
+func TestStatusKeys(t *testing.T) {
+	dir := t.TempDir()
+	s := openTemp(t, dir)
+	for i := range 3 {
+		ingest(t, s, fmt.Sprintf("done-%d", i), []flow.Record{{Start: t0, End: t0, SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.2")}})
+	}
+	w, err := s.BeginSource(SourceInfo{SHA256: [32]byte{7}, Path: "running", Format: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := func(s *Store) (keys, records map[uint32]bool) {
+		t.Helper()
+		txn := s.db.NewTransaction(false)
+		defer txn.Discard()
+		if keys, err = completeByStatusKeys(txn); err != nil {
+			t.Fatal(err)
+		}
+		if records, err = completeByRecords(txn); err != nil {
+			t.Fatal(err)
+		}
+		return keys, records
+	}
+	keys, records := both(s)
+	if len(records) != 3 || !maps.Equal(keys, records) || keys[w.SourceID()] {
+		t.Fatalf("complete by status keys %v, by records %v (pending %d)", keys, records, w.SourceID())
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
+		if _, ok, err := getValue(txn, statusKey(w.SourceID())); ok || err != nil {
+			return fmt.Errorf("the aborted source's status key is left (%v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An older store: no status keys, format 4.
+	err = s.db.Update(func(txn *badger.Txn) error {
+		for id := range records {
+			if err := txn.Delete(statusKey(id)); err != nil {
+				return err
+			}
+		}
+		return txn.Set(metaKey(metaFormat), binary.BigEndian.AppendUint32(nil, formatStatusKeys-1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(collect(t, ro, Everything())); n != 3 {
+		t.Fatalf("read-only open of the older store: %d rows, want 3", n)
+	}
+	ro.Close()
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if keys, records := both(s); len(keys) != 3 || !maps.Equal(keys, records) || s.Meta().Format != FormatVersion {
+		t.Fatalf("after a read-write open: by status keys %v, by records %v, format %d", keys, records, s.Meta().Format)
+	}
+	if n := len(collect(t, s, Everything())); n != 3 {
+		t.Fatalf("%d rows, want 3", n)
 	}
 }

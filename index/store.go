@@ -158,6 +158,11 @@ func (s *Store) loadOrInit(opt Options) error {
 			time.Duration(m.PartitionWidth), opt.PartitionWidth)
 	}
 	if m.Format < FormatVersion && !opt.ReadOnly {
+		if m.Format < formatStatusKeys {
+			if err := s.writeStatusKeys(); err != nil {
+				return fmt.Errorf("cannot write source status keys: %w", err)
+			}
+		}
 		err := s.db.Update(func(txn *badger.Txn) error {
 			return txn.Set(metaKey(metaFormat), binary.BigEndian.AppendUint32(nil, FormatVersion))
 		})
