@@ -14,9 +14,10 @@ import (
 // TestOldStoreTakesNewEvidence: ingesting into a store of an older format
 // marks it with the current format first, then the old values (format 1:
 // codec 1 blocks, postings v2; format 2: codec 2 blocks; format 3: manifests
-// without late ends) and the new ones read side by side, filters and all.
+// without late ends; format 4: no source status keys) and the new ones read
+// side by side, filters and all.
 func TestOldStoreTakesNewEvidence(t *testing.T) {
-	for _, v := range []string{"store-v1", "store-v2", "store-v3"} {
+	for _, v := range []string{"store-v1", "store-v2", "store-v3", "store-v4"} {
 		t.Run(v, func(t *testing.T) { oldStoreTakesNewEvidence(t, filepath.Join("../../testdata", v)) })
 	}
 }

@@ -361,7 +361,7 @@ func TestCompactKeepsEveryRow(t *testing.T) {
 // TestFrozenStores: stores written by earlier formats (testdata/store-v*)
 // open read-only and list exactly the flows they were made with.
 func TestFrozenStores(t *testing.T) {
-	for _, v := range []string{"store-v1", "store-v2", "store-v3"} {
+	for _, v := range []string{"store-v1", "store-v2", "store-v3", "store-v4"} {
 		t.Run(v, func(t *testing.T) {
 			store := filepath.Join(t.TempDir(), "store")
 			if err := os.CopyFS(store, os.DirFS(filepath.Join("../../testdata", v, "store"))); err != nil {
