@@ -175,23 +175,27 @@ func completeByStatusKeys(txn *badger.Txn) (map[uint32]bool, error) {
 // of formats before 5, opened read-only).
 func completeByRecords(txn *badger.Txn) (map[uint32]bool, error) {
 	out := map[uint32]bool{}
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		var id uint32
-		var status string
-		err := it.Item().Value(func(v []byte) (err error) {
-			id, status, err = sourceStatus(v)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
-		}
+	err := forSourceRecords(txn, func(v []byte) error {
+		id, status, err := sourceStatus(v)
 		if status == StatusComplete {
 			out[id] = true
 		}
+		return err
+	})
+	return out, err
+}
+
+// forSourceRecords hands every source record to fn (the value is valid
+// during the call only); an error of fn is the record's decoding error.
+func forSourceRecords(txn *badger.Txn, fn func(v []byte) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		if err := it.Item().Value(fn); err != nil {
+			return fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // writeStatusKeys gives every source of an older store its status key
@@ -200,19 +204,11 @@ func completeByRecords(txn *badger.Txn) (map[uint32]bool, error) {
 func (s *Store) writeStatusKeys() error {
 	statuses := map[uint32]byte{}
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			err := it.Item().Value(func(v []byte) error {
-				id, status, err := sourceStatus(v)
-				statuses[id] = statusCode(status)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
-			}
-		}
-		return nil
+		return forSourceRecords(txn, func(v []byte) error {
+			id, status, err := sourceStatus(v)
+			statuses[id] = statusCode(status)
+			return err
+		})
 	})
 	if err != nil {
 		return err
@@ -256,22 +252,11 @@ func sourceStatus(v []byte) (uint32, string, error) {
 func (s *Store) SourceHashes() (map[uint32]string, error) {
 	out := make(map[uint32]string)
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSource}, PrefetchValues: true})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			err := it.Item().Value(func(v []byte) error {
-				id, sha, err := sourceHash(v)
-				if err != nil {
-					return fmt.Errorf("cannot decode source %x: %v: %w", it.Item().Key(), err, ErrCorrupt)
-				}
-				out[id] = sha
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return forSourceRecords(txn, func(v []byte) error {
+			id, sha, err := sourceHash(v)
+			out[id] = sha
+			return err
+		})
 	})
 	return out, err
 }
