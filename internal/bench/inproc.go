@@ -32,17 +32,8 @@ func timeInProcess(dir string, runs, warm int, req query.Request, count bool) (i
 			return res, err
 		}
 		for i := range 1 + warm {
-			var rows int64
-			begin := time.Now()
-			var ss index.ScanStats
-			var err error
-			if count {
-				rows, ss, err = query.Count(st, req)
-			} else {
-				ss, err = query.Scan(st, req, func(*flow.Record) bool { rows++; return true })
-			}
+			el, rows, ss, err := timeQuery(st, req, count)
 			res.Stats = ss
-			el := time.Since(begin)
 			if err != nil {
 				st.Close()
 				return res, err
@@ -63,6 +54,74 @@ func timeInProcess(dir string, runs, warm int, req query.Request, count bool) (i
 		}
 	}
 	return res, nil
+}
+
+// timeSideBySide is timeInProcess over several stores at once: per run
+// every store is opened, takes its cold query, then warm queries in turn,
+// the first store of each round moving on by one.
+func timeSideBySide(dirs []string, runs, warm int, req query.Request, count bool) ([]inProcess, error) {
+	res := make([]inProcess, len(dirs))
+	for i := range res {
+		res[i].Rows = -1
+	}
+	for range runs {
+		stores := make([]*index.Store, 0, len(dirs))
+		closeAll := func() {
+			for _, st := range stores {
+				st.Close()
+			}
+		}
+		for _, dir := range dirs {
+			st, err := index.Open(dir, index.Options{ReadOnly: true})
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			stores = append(stores, st)
+		}
+		for round := range 1 + warm {
+			for k := range stores {
+				j := (round + k) % len(stores)
+				el, rows, ss, err := timeQuery(stores[j], req, count)
+				if err != nil {
+					closeAll()
+					return nil, fmt.Errorf("%s: %w", dirs[j], err)
+				}
+				r := &res[j]
+				r.Stats = ss
+				if round == 0 {
+					r.Cold = append(r.Cold, ms(el))
+				} else {
+					r.Warm = append(r.Warm, ms(el))
+				}
+				if r.Rows >= 0 && rows != r.Rows {
+					closeAll()
+					return nil, fmt.Errorf("%s: the same query returned %d rows, then %d", dirs[j], r.Rows, rows)
+				}
+				r.Rows = rows
+			}
+		}
+		for _, st := range stores {
+			if err := st.Close(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// timeQuery runs one query (a count, or a scan counting its rows).
+func timeQuery(st *index.Store, req query.Request, count bool) (time.Duration, int64, index.ScanStats, error) {
+	var rows int64
+	var ss index.ScanStats
+	var err error
+	begin := time.Now()
+	if count {
+		rows, ss, err = query.Count(st, req)
+	} else {
+		ss, err = query.Scan(st, req, func(*flow.Record) bool { rows++; return true })
+	}
+	return time.Since(begin), rows, ss, err
 }
 
 // detectorFigure is one detector run over the whole store in process.
