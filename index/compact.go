@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -98,16 +99,53 @@ func (s *Store) compact(minSmall int) (st CompactStats, err error) {
 // rewritten. Every step is crash-safe in Badger: a run killed here leaves
 // orphans, which the next read-write open removes (cleanup).
 func (s *Store) dropSegments(segs []*Manifest) error {
-	prefixes := make([][]byte, 0, 2*len(segs))
-	for _, m := range segs {
-		prefixes = append(prefixes, segPrefix(nsBlock, m.Segment), segPrefix(nsPostings, m.Segment))
+	// Badger checks every key it rewrites against every prefix: a run of
+	// merged segments is dropped under one shorter prefix per 256 ids when
+	// no segment of those ids is left (none has a locator).
+	occupied := map[uint64]bool{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsSegment}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if k := it.Item().Key(); len(k) == 9 {
+				occupied[binary.BigEndian.Uint64(k[1:])>>8] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := s.db.DropPrefix(prefixes...); err != nil {
+	dead := make([]uint64, len(segs))
+	for i, m := range segs {
+		dead[i] = m.Segment
+	}
+	if err := s.db.DropPrefix(segmentPrefixes(dead, occupied)...); err != nil {
 		return fmt.Errorf("cannot remove the data of %d merged segments: %w", len(segs), err)
 	}
 	for s.db.RunValueLogGC(0.3) == nil {
 	}
 	return nil
+}
+
+// segmentPrefixes returns the prefixes of the blocks and postings of the
+// dead segments: for a group of 256 ids (id>>8) that is not occupied, one
+// prefix per namespace covering the whole group, else one per segment.
+func segmentPrefixes(dead []uint64, occupied map[uint64]bool) [][]byte {
+	var out [][]byte
+	grouped := map[uint64]bool{}
+	for _, seg := range dead {
+		g := seg >> 8
+		switch {
+		case grouped[g]:
+		case !occupied[g]:
+			grouped[g] = true
+			out = append(out, segPrefix(nsBlock, g<<8)[:8], segPrefix(nsPostings, g<<8)[:8])
+		default:
+			out = append(out, segPrefix(nsBlock, seg), segPrefix(nsPostings, seg))
+		}
+	}
+	return out
 }
 
 // livePartitions returns the visible segments, grouped by partition.

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -97,4 +98,44 @@ func liveSegments(t *testing.T, s *Store) map[uint64]bool {
 		}
 	}
 	return out
+}
+
+// TestSegmentPrefixes: a group of 256 segment ids with no segment left is
+// dropped under one prefix per namespace, which covers exactly its ids; a
+// group that still holds a segment gets a prefix per dead segment.
+func TestSegmentPrefixes(t *testing.T) {
+	var dead []uint64
+	for id := uint64(1); id < 300; id++ {
+		if id != 260 {
+			dead = append(dead, id)
+		}
+	}
+	got := segmentPrefixes(dead, map[uint64]bool{1: true}) // 260 is alive
+	if len(got) != 2+2*(299-256) {
+		t.Fatalf("%d prefixes, want %d", len(got), 2+2*(299-256))
+	}
+	covers := func(ns byte, seg uint64) bool {
+		k := blockKey(seg, 3)
+		if ns == nsPostings {
+			k = segPrefix(nsPostings, seg)
+		}
+		for _, p := range got {
+			if bytes.HasPrefix(k, p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, ns := range []byte{nsBlock, nsPostings} {
+		for _, seg := range dead {
+			if !covers(ns, seg) {
+				t.Fatalf("dead segment %d (namespace %#x) not covered", seg, ns)
+			}
+		}
+		for _, seg := range []uint64{260, 300, 511, 512, 1 << 40} {
+			if covers(ns, seg) {
+				t.Fatalf("segment %d (namespace %#x) covered", seg, ns)
+			}
+		}
+	}
 }
