@@ -65,8 +65,8 @@ const lateUnknown = 1<<32 - 1
 
 const numFields = 6 // Field values are 1..5
 
-// Manifest versions: 1 ends after the block headers; 2 (written since
-// store format 3's second revision) adds the late ends.
+// Manifest versions: 1 (store formats 1 to 3) ends after the block
+// headers; 2 (format 4 on) adds the late ends.
 const (
 	manifestV1      = 1
 	manifestVersion = 2
