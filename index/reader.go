@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"container/heap"
 	"crypto/sha256"
 	"encoding/binary"
@@ -215,6 +216,13 @@ func (s *Store) forPartitions(txn *badger.Txn, q Query, st *ScanStats, skip func
 
 func (s *Store) scanPartition(txn *badger.Txn, q Query, segs []*Manifest, st *ScanStats, fn func(*flow.Record) bool) (bool, error) {
 	cursors := make([]*cursor, 0, len(segs))
+	// Every cursor is released, also when fn stops the scan early: an
+	// iterator left open would fail the transaction's Discard.
+	defer func() {
+		for _, c := range cursors {
+			c.release()
+		}
+	}()
 	for _, m := range segs {
 		c, err := newCursor(txn, q, m, st)
 		if err != nil {
@@ -259,6 +267,9 @@ type cursor struct {
 	keep  []uint16      // rows kept after the filter
 	dec   *blockDecoder // from getDecoder at the first block; returned when the cursor ends
 	head  *flow.Record
+	// it walks the segment's block keys: one iterator per segment, moved
+	// forward from block to block, costs less than a Get per block.
+	it *badger.Iterator
 }
 
 func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, error) {
@@ -310,7 +321,13 @@ func getDecoder() *blockDecoder {
 	}
 }
 
+// release returns the cursor's decoder and closes its iterator; a
+// released cursor may be released again.
 func (c *cursor) release() {
+	if c.it != nil {
+		c.it.Close()
+		c.it = nil
+	}
 	if c.dec != nil {
 		select {
 		case decoders <- c.dec:
@@ -352,10 +369,20 @@ func overlapsBlock(q Query, h *BlockHeader) bool {
 // are decoded first and the rest only for the rows it accepts.
 func (c *cursor) load() error {
 	h := &c.m.Blocks[c.block]
-	item, err := c.txn.Get(blockKey(c.m.Segment, uint32(c.block)))
-	if err != nil {
-		return fmt.Errorf("cannot read block %d of segment %d: %w", c.block, c.m.Segment, err)
+	key := blockKey(c.m.Segment, uint32(c.block))
+	// Blocks are read in increasing order: the iterator steps forward,
+	// over the keys of the blocks skipped.
+	if c.it == nil {
+		c.it = c.txn.NewIterator(badger.IteratorOptions{Prefix: segPrefix(nsBlock, c.m.Segment)})
+		c.it.Seek(key)
 	}
+	for c.it.Valid() && bytes.Compare(c.it.Item().Key(), key) < 0 {
+		c.it.Next()
+	}
+	if !c.it.Valid() || !bytes.Equal(c.it.Item().Key(), key) {
+		return fmt.Errorf("cannot read block %d of segment %d: %w", c.block, c.m.Segment, badger.ErrKeyNotFound)
+	}
+	item := c.it.Item()
 	// The value is decoded in place (Badger's memory, valid during the
 	// call): nothing decoded keeps a reference to it.
 	return item.Value(func(val []byte) error { return c.decodeBlock(h, val) })
