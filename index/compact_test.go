@@ -139,3 +139,38 @@ func TestSegmentPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestScanStopsEarly: a scan stopped by its callback, serial or parallel,
+// ordered (a merge over a partition's segments) or not, hands over exactly
+// the rows asked for and leaves nothing open (an open block iterator would
+// fail its transaction's Discard).
+func TestScanStopsEarly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	for i := range 2 {
+		recs := make([]flow.Record, 6000)
+		for j := range recs {
+			recs[j] = randRecord(rng)
+		}
+		ingest(t, s, fmt.Sprintf("part-%d", i), recs)
+	}
+	for _, ordered := range []bool{false, true} {
+		for _, parallel := range []int{1, 2} {
+			for _, k := range []int{1, 37, 5000} {
+				q := Everything()
+				q.Ordered, q.Parallel = ordered, parallel
+				n := 0
+				if _, err := s.Scan(q, func(*flow.Record) bool { n++; return n < k }); err != nil {
+					t.Fatal(err)
+				}
+				if n != k {
+					t.Fatalf("ordered %v, parallel %d: %d rows handed over, want %d", ordered, parallel, n, k)
+				}
+			}
+		}
+	}
+	if n := len(collect(t, s, Everything())); n != 12000 {
+		t.Fatalf("%d rows after the stopped scans, want 12000", n)
+	}
+}
