@@ -588,12 +588,18 @@ func (d *blockDecoder) decodeDict(b []byte, whole bool) error {
 	return nil
 }
 
+// decodeFixedColumn decodes a fixed-width column of any codec for every
+// row, or for the rows in sel.
+func (d *blockDecoder) decodeFixedColumn(col int, b []byte, sel []uint16) error {
+	if d.codec == codecPacked {
+		return d.decodePacked(col, b, sel)
+	}
+	return d.decodeFixed(col, b, sel)
+}
+
 func (d *blockDecoder) decodeColumn(col int, b []byte) error {
 	if fixedWidth(col) != 0 {
-		if d.codec == codecPacked {
-			return d.decodePacked(col, b, nil)
-		}
-		return d.decodeFixed(col, b, nil)
+		return d.decodeFixedColumn(col, b, nil)
 	}
 	if d.codec == codecPacked {
 		switch {
@@ -762,10 +768,7 @@ func (d *blockDecoder) decodeSelected(col int, b []byte, sel []uint16) error {
 		return fmt.Errorf("selected row %d of %d: %w", sel[len(sel)-1], d.n, ErrCorrupt)
 	}
 	if fixedWidth(col) != 0 {
-		if d.codec == codecPacked {
-			return d.decodePacked(col, b, sel)
-		}
-		return d.decodeFixed(col, b, sel)
+		return d.decodeFixedColumn(col, b, sel)
 	}
 	if d.codec == codecPacked {
 		switch {

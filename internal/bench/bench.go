@@ -303,7 +303,7 @@ func (b *bencher) all() error {
 	}
 
 	// The warm queries in process, every store side by side.
-	if err := b.hourQueries(); err != nil {
+	if err := b.warmQueries(); err != nil {
 		b.fail("one-hour queries in process", err)
 	}
 
@@ -434,7 +434,7 @@ func (b *bencher) queries(label, store string, full bool, want []topEntry) error
 	// The first queries after an open (the hour's, and below the address
 	// over the whole store), now, while the store's files are in the page
 	// cache as after its ingest; the warm ones come later, side by side
-	// with the other stores (hourQueries).
+	// with the other stores (warmQueries).
 	if qs.HourCount, err = timeInProcess(store, b.cfg.Runs, 0, b.hourReq, true); err != nil {
 		return err
 	}
@@ -500,7 +500,7 @@ func (b *bencher) queries(label, store string, full bool, want []topEntry) error
 	return nil
 }
 
-// hourQueries times the warm one-hour count and lookup (and the address
+// warmQueries times the warm one-hour count and lookup (and the address
 // over the whole store) in process on every store measured, side by side: each store is opened once per run
 // and the queries go round the stores in turn, so the machine's noise
 // (other work, the writeback of files just written) falls on all of them
@@ -509,7 +509,7 @@ func (b *bencher) queries(label, store string, full bool, want []topEntry) error
 // first query of each open is not kept: the cold figures are those taken
 // with each store's other queries, while its files are in the page cache
 // as after its ingest (here the small files may have pushed them out).
-func (b *bencher) hourQueries() error {
+func (b *bencher) warmQueries() error {
 	d := b.data
 	var labels, dirs []string
 	for _, l := range []string{"week", "hour", "small", "compacted"} {
