@@ -842,12 +842,17 @@ func (d *blockDecoder) decodeStarts(b []byte) error {
 
 // skipUvarints returns b after its first k varints, or nil when b holds
 // fewer. A varint ends at each byte with the high bit clear; whole words
-// with fewer ends than needed are skipped after one population count.
+// with fewer ends than needed are skipped after one population count, and
+// the word holding the k-th end is left at that end's bit.
 func skipUvarints(b []byte, k int) []byte {
+	if k <= 0 {
+		return b
+	}
 	for len(b) >= 8 {
-		t := bits.OnesCount64(^binary.LittleEndian.Uint64(b) & 0x8080808080808080)
+		m := ^binary.LittleEndian.Uint64(b) & 0x8080808080808080 // ends
+		t := bits.OnesCount64(m)
 		if t >= k {
-			break
+			return b[kthBit(m, k)>>3+1:]
 		}
 		k -= t
 		b = b[8:]
@@ -860,6 +865,15 @@ func skipUvarints(b []byte, k int) []byte {
 		}
 	}
 	return nil
+}
+
+// kthBit returns the index of the k-th lowest set bit of m (1 <= k <=
+// the bits set).
+func kthBit(m uint64, k int) int {
+	for ; k > 1; k-- {
+		m &= m - 1
+	}
+	return bits.TrailingZeros64(m)
 }
 
 // setUvarint stores the value of a varint column in r.

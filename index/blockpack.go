@@ -606,18 +606,32 @@ func (d *blockDecoder) entry(x uint64) netip.Addr {
 }
 
 // sumUvarints returns the sum of the first k varints of b and b after
-// them, or nil when b holds fewer. Words of eight one-byte varints are
-// added at once.
+// them, or nil when b holds fewer. The varints of one- and two-byte values
+// (deltas of starts and of a block's sorted addresses, mostly) are added
+// a word at a time: a byte's low seven bits count once, or 128 times in the
+// second byte of a varint. A longer varint is decoded alone.
 func sumUvarints(b []byte, k int) (uint64, []byte) {
+	const hi, lo = 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
 	var s uint64
 	for k > 0 {
-		if k >= 8 && len(b) >= 8 {
+		if len(b) >= 8 {
 			w := binary.LittleEndian.Uint64(b)
-			if w&0x8080808080808080 == 0 {
-				x := w&0x00ff00ff00ff00ff + w>>8&0x00ff00ff00ff00ff
-				s += x * 0x0001000100010001 >> 48
-				b, k = b[8:], k-8
-				continue
+			if ends := ^w & hi; ends != 0 {
+				// The word up to its last end, or its k-th: whole varints.
+				last := 63 - bits.LeadingZeros64(ends)
+				t := bits.OnesCount64(ends)
+				if t > k {
+					last, t = kthBit(ends, k), k
+				}
+				keep := ^uint64(0) >> (63 - last)
+				cont := w & hi & keep
+				if cont&(cont<<8) == 0 { // no varint of three bytes or more
+					v := w & lo & keep
+					second := (cont << 1) * 0xff // 0xff on each second byte
+					s += byteSum(v) + 127*byteSum(v&second)
+					b, k = b[(last+1)>>3:], k-t
+					continue
+				}
 			}
 		}
 		x, n := binary.Uvarint(b)
@@ -628,6 +642,12 @@ func sumUvarints(b []byte, k int) (uint64, []byte) {
 		b, k = b[n:], k-1
 	}
 	return s, b
+}
+
+// byteSum adds the bytes of v, each at most 0x7f.
+func byteSum(v uint64) uint64 {
+	x := v&0x00ff00ff00ff00ff + v>>8&0x00ff00ff00ff00ff
+	return x * 0x0001000100010001 >> 48
 }
 
 // selectStarts sets the start (and provisional end) of the rows in sel

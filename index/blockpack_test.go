@@ -155,13 +155,16 @@ func TestGroups(t *testing.T) {
 
 func TestSumUvarints(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	for range 300 {
+	for range 3000 {
 		n := rng.IntN(80)
 		var b []byte
 		var sums []uint64
 		var s uint64
 		for range n {
 			x := rng.Uint64N(1 << uint(rng.IntN(16))) // mostly one- and two-byte varints
+			if rng.IntN(10) == 0 {
+				x = rng.Uint64N(1 << uint(rng.IntN(64))) // and some longer
+			}
 			b = binary.AppendUvarint(b, x)
 			s += x
 			sums = append(sums, s)
