@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"github.com/dgraph-io/badger/v4"
 	"sync"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -17,40 +18,57 @@ type partResult struct {
 	err     error
 }
 
-// scanParallel decodes partitions in goroutines, at most q.Parallel at a
-// time, and calls fn on their rows in partition order: the callback sees
-// exactly what a serial scan would show it. A partition's slot is freed
-// when its rows have been consumed, not when they are decoded, so memory is
-// bounded by q.Parallel partitions and their batch channels however many
-// small partitions finish ahead of the consumer.
+// scanParallel decodes partitions on q.Parallel worker goroutines and
+// calls fn on their rows in partition order: the callback sees exactly what
+// a serial scan would show it. Workers take partitions in order and may run
+// ahead of the consumer by at most partWindow(q.Parallel) partitions: a
+// partition's slot is freed when its rows have been consumed, not when they
+// are decoded, so memory stays bounded however many small partitions finish
+// ahead of the consumer, while a selective query's many tiny partitions do
+// not wait for the consumer one by one.
 func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn func(*flow.Record) bool) error {
 	results := make([]*partResult, len(parts))
 	for i := range results {
 		results[i] = &partResult{batches: make(chan []flow.Record, 4)}
 	}
+	window := partWindow(q.Parallel)
 	// Batches go back to the workers once consumed, so a scan allocates
-	// about (q.Parallel+1) x 5 of them, not one per 1024 rows.
-	free := make(chan []flow.Record, (q.Parallel+1)*5)
+	// about (window+1) x 5 of them, not one per 1024 rows.
+	free := make(chan []flow.Record, (window+1)*5)
 	done := make(chan struct{})
-	sem := make(chan struct{}, q.Parallel)
+	slots := make(chan struct{}, window)
+	next := make(chan int)
 	var wg sync.WaitGroup
 	go func() {
-		for i, segs := range parts {
+		defer close(next)
+		for i := range parts {
 			select {
-			case sem <- struct{}{}:
+			case slots <- struct{}{}:
 			case <-done:
 				for _, r := range results[i:] {
 					close(r.batches)
 				}
 				return
 			}
-			wg.Add(1)
-			go func(r *partResult, segs []*Manifest) {
-				defer wg.Done()
-				s.producePartition(q, segs, r, done, free)
-			}(results[i], segs)
+			next <- i
 		}
 	}()
+	for range min(q.Parallel, len(parts)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			txn := s.db.NewTransaction(false)
+			defer txn.Discard()
+			for i := range next {
+				select {
+				case <-done:
+					close(results[i].batches) // stopped: nothing more to decode
+				default:
+					s.producePartition(txn, q, parts[i], results[i], done, free)
+				}
+			}
+		}()
+	}
 	var err error
 	stopped := false
 	for _, r := range results {
@@ -69,7 +87,7 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 			default:
 			}
 		}
-		<-sem // this partition is consumed: the next may start
+		<-slots // this partition is consumed: another may start
 		if stopped {
 			break
 		}
@@ -92,10 +110,12 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 	return err
 }
 
-func (s *Store) producePartition(q Query, segs []*Manifest, r *partResult, done <-chan struct{}, free chan []flow.Record) {
+// partWindow is how many partitions may be decoded ahead of the consumer
+// of an ordered parallel scan with the given number of workers.
+func partWindow(workers int) int { return 4 * workers }
+
+func (s *Store) producePartition(txn *badger.Txn, q Query, segs []*Manifest, r *partResult, done <-chan struct{}, free chan []flow.Record) {
 	defer close(r.batches)
-	txn := s.db.NewTransaction(false)
-	defer txn.Discard()
 	newBatch := func() []flow.Record {
 		select {
 		case b := <-free:
