@@ -126,11 +126,11 @@ func (s *Store) producePartition(txn *badger.Txn, q Query, segs []*Manifest, r *
 			return make([]flow.Record, 0, 16)
 		}
 	}
-	batch := newBatch()
+	var batch []flow.Record // taken at the first row: most partitions of a selective query have none
 	send := func() bool {
 		select {
 		case r.batches <- batch:
-			batch = newBatch()
+			batch = nil
 			return true
 		case <-done:
 			return false
@@ -138,6 +138,9 @@ func (s *Store) producePartition(txn *badger.Txn, q Query, segs []*Manifest, r *
 	}
 	stopped := false
 	_, r.err = s.scanPartition(txn, q, segs, &r.st, func(rec *flow.Record) bool {
+		if batch == nil {
+			batch = newBatch()
+		}
 		batch = append(batch, *rec)
 		if len(batch) == batchRows && !send() {
 			stopped = true
