@@ -2,14 +2,19 @@ package index
 
 import (
 	"fmt"
-	"github.com/dgraph-io/badger/v4"
 	"sync"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
-// batchRows is how many rows a partition worker hands over at once.
-const batchRows = 1024
+const (
+	// batchRows is how many rows a partition worker hands over at once.
+	batchRows = 1024
+	// partsAhead is how many partitions per worker an ordered parallel
+	// scan may decode ahead of its consumer.
+	partsAhead = 4
+)
 
 // partResult carries one partition's rows, in order, from its worker.
 type partResult struct {
@@ -21,7 +26,7 @@ type partResult struct {
 // scanParallel decodes partitions on q.Parallel worker goroutines and
 // calls fn on their rows in partition order: the callback sees exactly what
 // a serial scan would show it. Workers take partitions in order and may run
-// ahead of the consumer by at most partWindow(q.Parallel) partitions: a
+// ahead of the consumer by at most partsAhead partitions each: a
 // partition's slot is freed when its rows have been consumed, not when they
 // are decoded, so memory stays bounded however many small partitions finish
 // ahead of the consumer, while a selective query's many tiny partitions do
@@ -31,7 +36,7 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 	for i := range results {
 		results[i] = &partResult{batches: make(chan []flow.Record, 4)}
 	}
-	window := partWindow(q.Parallel)
+	window := partsAhead * q.Parallel
 	// Batches go back to the workers once consumed, so a scan allocates
 	// about (window+1) x 5 of them, not one per 1024 rows.
 	free := make(chan []flow.Record, (window+1)*5)
@@ -109,10 +114,6 @@ func (s *Store) scanParallel(q Query, parts [][]*Manifest, st *ScanStats, fn fun
 	wg.Wait()
 	return err
 }
-
-// partWindow is how many partitions may be decoded ahead of the consumer
-// of an ordered parallel scan with the given number of workers.
-func partWindow(workers int) int { return 4 * workers }
 
 func (s *Store) producePartition(txn *badger.Txn, q Query, segs []*Manifest, r *partResult, done <-chan struct{}, free chan []flow.Record) {
 	defer close(r.batches)
