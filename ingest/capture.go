@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -37,6 +39,7 @@ type captureDecoder struct {
 	err     error
 
 	rejects  map[string]int
+	early    earlyTimes // flows kept although dated before 1990
 	examples func(string)
 	exports  uint64 // export packets decoded
 	other    uint64 // UDP datagrams that are not export packets
@@ -193,24 +196,61 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 			d.rejects[reason]++
 			return
 		}
+		if r.Start < minPlausible {
+			d.early.add(r)
+		}
 		if d.sinkErr == nil {
 			d.sinkErr = d.sink(r, source)
 		}
 	}
 }
 
-// implausibleTime rejects flows whose times cannot be right.
+// implausibleTime rejects flows whose times cannot be right: before the
+// epoch, or more than a day after the ingest began. A time between the
+// epoch and 1990 is an exporter's clock that was never set (an embedded
+// probe without a real-time clock, a lab capture replayed with 1970 packet
+// times): such flows are real and their spacing is right, so they are kept
+// and counted (earlyTimes) instead.
 func implausibleTime(r *flow.Record, future int64) string {
 	switch {
-	case r.Start < minPlausible:
-		return "time before 1990"
+	case r.Start < 0:
+		return "time before 1970"
 	case r.Start > future:
 		return "time in the future"
 	}
 	return ""
 }
 
+// minPlausible is the earliest time a set exporter clock gives.
 var minPlausible = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+
+// earlyTimes counts the flows dated before 1990, their exporters and span.
+type earlyTimes struct {
+	n           uint64
+	first, last int64
+	exporters   []netip.Addr // the first few
+}
+
+func (e *earlyTimes) add(r *flow.Record) {
+	if e.n == 0 || r.Start < e.first {
+		e.first = r.Start
+	}
+	e.last = max(e.last, r.Start)
+	e.n++
+	if len(e.exporters) < 3 && !slices.Contains(e.exporters, r.Exporter) {
+		e.exporters = append(e.exporters, r.Exporter)
+	}
+}
+
+// note tells the user about the flows kept with early times.
+func (e *earlyTimes) note() string {
+	names := make([]string, len(e.exporters))
+	for i, a := range e.exporters {
+		names[i] = a.String()
+	}
+	return fmt.Sprintf("%d flows are dated before 1990 (%s to %s; exporter %s): the exporter's clock was not set; they are kept at those times",
+		e.n, time.Unix(0, e.first).UTC().Format(time.RFC3339), time.Unix(0, e.last).UTC().Format(time.RFC3339), strings.Join(names, ", "))
+}
 
 func (d *captureDecoder) stats(exp netflow.Exporter, domain uint32, version uint16) *exporterStats {
 	k := domainKey{exp.Addr, exp.Port, domain, version}
@@ -299,6 +339,10 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	extra["other_udp"] = d.other
 	extra["capture"] = st
 	extra["duplicate_packets"] = d.dups
+	if d.early.n > 0 {
+		extra["flows_before_1990"] = d.early.n
+		fr.Notes = append(fr.Notes, d.early.note())
+	}
 	if d.dups > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d export packets already in the store skipped (duplicates)", d.dups))
 	}

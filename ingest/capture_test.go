@@ -270,6 +270,7 @@ type captureExtra struct {
 	Waiting          []waiting       `json:"waiting"`
 	ExportPackets    uint64          `json:"export_packets"`
 	DuplicatePackets uint64          `json:"duplicate_packets"`
+	FlowsBefore1990  uint64          `json:"flows_before_1990"`
 }
 
 // capSource returns the store's source of an ingested file and its extra.
@@ -1056,5 +1057,51 @@ func TestCaptureExporterStats(t *testing.T) {
 		if got == nil || !reflect.DeepEqual(*got, w) {
 			t.Errorf("Exporters: got %+v,\nwant %+v", got, w)
 		}
+	}
+}
+
+// TestCaptureClockNotSet: an exporter whose clock was never set exports
+// times from 1970 on. Its flows are kept at those times and named in a
+// note; only a time before the epoch is rejected.
+func TestCaptureClockNotSet(t *testing.T) {
+	c := &capBuild{t: t}
+	// v5 and v9 exporters booted at the epoch, exporting 20 and 25 minutes
+	// later (softflowd on a probe without a real-time clock, or a lab
+	// capture replayed with 1970 packet times).
+	v5 := &nfgen.Exporter{Addr: exp4, Version: 5, Domain: 1, Boot: 0}
+	now := 20 * capMin
+	c.send(v5, now, c.data(v5, now, 0, capFlows(40, 60*capSec, false))...)
+	v9 := &nfgen.Exporter{Addr: exp4b, Version: 9, Domain: 2, Boot: 0}
+	define(t, v9, nfgen.Template{ID: 256, Fields: nfgen.IPv4Fields()})
+	now = 25 * capMin
+	c.send(v9, now, c.pkt(v9.Begin(now).Templates()))
+	c.send(v9, now, c.data(v9, now, 256, capFlows(30, 5*capMin, false))...)
+
+	st := capStore(t)
+	res := capIngest(t, st, c.write("unset-clock.pcap")).Files[0]
+	src, x := capSource(t, st, res)
+	compareRows(t, capRows(t, st), withSource(c.want, src.ID))
+	if res.Flows != 70 || len(res.Rejected) != 0 {
+		t.Errorf("got %d flows, rejected %v; want 70 kept, none rejected", res.Flows, res.Rejected)
+	}
+	var early []string
+	for _, n := range res.Notes {
+		if strings.Contains(n, "before 1990") {
+			early = append(early, n)
+		}
+	}
+	want := "70 flows are dated before 1990 (1970-01-01T00:01:00Z to 1970-01-01T00:05:35Z; exporter 192.0.2.1, 192.0.2.2): " +
+		"the exporter's clock was not set; they are kept at those times"
+	if len(early) != 1 || early[0] != want {
+		t.Errorf("got notes %q,\nwant %q", res.Notes, want)
+	}
+	if x.FlowsBefore1990 != 70 {
+		t.Errorf("got flows_before_1990 %d in the source, want 70", x.FlowsBefore1990)
+	}
+	// The store is queried as any other: the first two minutes hold the
+	// v5 flows (60 s to 108.243 s), the v9 ones start at 300 s.
+	rows, err := st.Scan(index.Query{From: 0, To: 2 * capMin, Starting: true}, func(*flow.Record) bool { return true })
+	if err != nil || rows.RowsEmitted != 40 {
+		t.Errorf("got %d rows starting in 1970's first two minutes (%v), want 40", rows.RowsEmitted, err)
 	}
 }
