@@ -125,11 +125,24 @@ func totalFlows(path string) (int64, error) {
 	return r.TotalFlows, nil
 }
 
+// peerRuns is how many times each nfdump comparison runs, alternating
+// with flowcase's: at least 11 unless --large. Each command takes well
+// under a second at the default size, and the medians of five runs
+// followed the machine's noise (three runs of one build gave the one-address
+// ratio as 6.9x, 8.3x and 9.99x).
+func peerRuns(cfg Config) int {
+	if cfg.Large {
+		return cfg.Runs
+	}
+	return max(cfg.Runs, 11)
+}
+
 // nfResult compares nfdump with flowcase on the flows of the v9 capture.
 type nfResult struct {
 	Version                string
 	Replay                 replayStats
 	NfcapdFlows            int64 // what nfdump -I counts in the nfcapd files
+	Runs                   int // of each timed command, alternating
 	Top, TopFlowcase       samples
 	TopAgree               bool
 	TopDetail              string
@@ -229,7 +242,8 @@ func (b *bencher) nfdumpPeer() error {
 	nr.HostCmd = "nfdump -R DIR " + shellQuote("host "+b.data.Addr.String())
 	nr.FlowHost = "flowcase query flows --filter " + shellQuote(b.filter) + " --format csv"
 	var fcTop []topEntry
-	for i := range b.cfg.Runs {
+	nr.Runs = peerRuns(b.cfg)
+	for i := range nr.Runs {
 		p, err := b.run(topNf)
 		if err != nil {
 			return err
@@ -260,7 +274,7 @@ func (b *bencher) nfdumpPeer() error {
 		}
 		nr.HostFlowcase = append(nr.HostFlowcase, p.Wall.Seconds())
 		nr.HostFlowRows = csvRows(p.Out)
-		b.logf("nfdump run %d/%d: top %.3fs vs flowcase %.3fs; host %.3fs vs flowcase %.3fs", i+1, b.cfg.Runs,
+		b.logf("nfdump run %d/%d: top %.3fs vs flowcase %.3fs; host %.3fs vs flowcase %.3fs", i+1, nr.Runs,
 			nr.Top[i], nr.TopFlowcase[i], nr.Host[i], nr.HostFlowcase[i])
 	}
 	// The timed nfdump output scales its numbers (1.2 M) and may shorten
