@@ -142,7 +142,7 @@ type nfResult struct {
 	Version                string
 	Replay                 replayStats
 	NfcapdFlows            int64 // what nfdump -I counts in the nfcapd files
-	Runs                   int // of each timed command, alternating
+	Runs                   int   // of each timed command, alternating
 	Top, TopFlowcase       samples
 	TopAgree               bool
 	TopDetail              string
