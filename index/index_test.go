@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -369,5 +371,53 @@ func TestPendingSourceRemovedOnOpen(t *testing.T) {
 	}
 	if _, ok, _ := s.SourceByHash(sha256.Sum256([]byte("lost"))); ok {
 		t.Fatal("pending source still registered")
+	}
+}
+
+// TestParallelScanDamagedBlock: a damaged block in the middle of the
+// store stops an ordered parallel scan with the serial scan's error, after
+// the same rows, and leaves no worker behind (the scan returns).
+func TestParallelScanDamagedBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	recs := make([]flow.Record, 20000)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	s := openTemp(t, t.TempDir())
+	defer s.Close()
+	ingest(t, s, "a", recs)
+	// The first block of the partition in the middle of the week.
+	var parts [][]*Manifest
+	txn := s.db.NewTransaction(false)
+	parts, _, err := s.plan(txn, Everything(), &ScanStats{})
+	txn.Discard()
+	if err != nil || len(parts) < 100 {
+		t.Fatalf("got %d partitions (%v), want a week of hours", len(parts), err)
+	}
+	seg := parts[len(parts)/2][0].Segment
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(blockKey(seg, 0), []byte{0xff, 0x01, 0x02})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(parallel int) (int, error) {
+		q := Everything()
+		q.Ordered, q.Parallel = true, parallel
+		n := 0
+		_, err := s.Scan(q, func(*flow.Record) bool { n++; return true })
+		return n, err
+	}
+	serialRows, serialErr := scan(0)
+	if serialErr == nil || !strings.Contains(serialErr.Error(), fmt.Sprintf("segment %d block 0", seg)) {
+		t.Fatalf("serial scan: got error %v, want one naming segment %d block 0", serialErr, seg)
+	}
+	if serialRows == 0 || serialRows >= len(recs) {
+		t.Fatalf("serial scan handed over %d rows before the damaged block, want some of %d", serialRows, len(recs))
+	}
+	for _, parallel := range []int{1, 2, 4} {
+		rows, err := scan(parallel)
+		if err == nil || err.Error() != serialErr.Error() || rows != serialRows {
+			t.Errorf("parallel %d: %d rows, error %v; want %d rows, error %v", parallel, rows, err, serialRows, serialErr)
+		}
 	}
 }
