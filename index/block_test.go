@@ -330,10 +330,7 @@ func FuzzBlockDecode(f *testing.F) {
 // to its consumers as Scan does, in whatever split.
 func TestScanFilterAndEach(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	recs := make([]flow.Record, 25000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
+	recs := randRecords(rng, 25000)
 	s := openTemp(t, t.TempDir())
 	defer s.Close()
 	ingest(t, s, "a", recs[:15000])
@@ -434,10 +431,7 @@ func TestBlockDecoderReuse(t *testing.T) {
 // either range kind.
 func TestCountMatchesScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	recs := make([]flow.Record, 30000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
+	recs := randRecords(rng, 30000)
 	s := openTemp(t, t.TempDir())
 	defer s.Close()
 	ingest(t, s, "a", recs[:20000])

@@ -22,10 +22,7 @@ func TestCompactDropsMergedData(t *testing.T) {
 	dir := t.TempDir()
 	s := openTemp(t, dir)
 	for i := range 12 {
-		recs := make([]flow.Record, 400)
-		for j := range recs {
-			recs[j] = randRecord(rng)
-		}
+		recs := randRecords(rng, 400)
 		ingest(t, s, fmt.Sprintf("small-%d", i), recs)
 	}
 	all := Query{From: t0 - int64(4*24*3600e9), To: t0 + int64(8*24*3600e9)}
@@ -149,10 +146,7 @@ func TestScanStopsEarly(t *testing.T) {
 	s := openTemp(t, t.TempDir())
 	defer s.Close()
 	for i := range 2 {
-		recs := make([]flow.Record, 6000)
-		for j := range recs {
-			recs[j] = randRecord(rng)
-		}
+		recs := randRecords(rng, 6000)
 		ingest(t, s, fmt.Sprintf("part-%d", i), recs)
 	}
 	for _, ordered := range []bool{false, true} {

@@ -24,6 +24,15 @@ func randAddr(rng *rand.Rand) netip.Addr {
 }
 
 // randRecord makes a record with every field set, over a week.
+// randRecords returns n records of randRecord.
+func randRecords(rng *rand.Rand, n int) []flow.Record {
+	recs := make([]flow.Record, n)
+	for i := range recs {
+		recs[i] = randRecord(rng)
+	}
+	return recs
+}
+
 func randRecord(rng *rand.Rand) flow.Record {
 	start := t0 + rng.Int64N(int64(7*24*time.Hour))
 	r := flow.Record{
@@ -95,10 +104,7 @@ func sortRecords(r []flow.Record) { slices.SortFunc(r, cmpRecord) }
 
 func TestRoundTripEveryField(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	recs := make([]flow.Record, 20000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
+	recs := randRecords(rng, 20000)
 	dir := t.TempDir()
 	s := openTemp(t, dir)
 	src := ingest(t, s, "a", recs)
@@ -226,10 +232,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // exactly those once its rows are re-checked.
 func TestPlanMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	recs := make([]flow.Record, 30000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
+	recs := randRecords(rng, 30000)
 	s := openTemp(t, t.TempDir())
 	defer s.Close()
 	// Three sources, so partitions hold several overlapping segments.
@@ -292,10 +295,7 @@ func TestPlanMatchesNaive(t *testing.T) {
 // TestParallelScanStops: a callback that stops early stops a parallel scan.
 func TestParallelScanStops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	recs := make([]flow.Record, 20000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
+	recs := randRecords(rng, 20000)
 	s := openTemp(t, t.TempDir())
 	defer s.Close()
 	ingest(t, s, "a", recs)
@@ -379,10 +379,7 @@ func TestPendingSourceRemovedOnOpen(t *testing.T) {
 // the same rows, and leaves no worker behind (the scan returns).
 func TestParallelScanDamagedBlock(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	recs := make([]flow.Record, 20000)
-	for i := range recs {
-		recs[i] = randRecord(rng)
-	}
+	recs := randRecords(rng, 20000)
 	s := openTemp(t, t.TempDir())
 	defer s.Close()
 	ingest(t, s, "a", recs)
