@@ -38,6 +38,11 @@ type Query struct {
 	// concurrent use when Parallel > 1.
 	Filter        func(*flow.Record) bool
 	FilterColumns Columns
+	// MatchExact says that Filter accepts exactly the rows Match selects.
+	// The postings answer some values by block (their coarse section), so
+	// Filter is still checked in the segments where Match's candidates are
+	// a superset, and skipped in the others.
+	MatchExact bool
 }
 
 // Everything is the widest range.
@@ -275,9 +280,10 @@ type cursor struct {
 func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, error) {
 	st.Blocks += len(m.Blocks)
 	c := &cursor{txn: txn, q: q, m: m, st: st, block: -1}
+	exact := true
 	if q.Match != nil && q.Match.Op != MatchAll {
 		ev := &segEval{txn: txn, m: m}
-		bm, all, err := ev.eval(q.Match)
+		bm, all, ex, err := ev.evalExact(q.Match)
 		if err != nil {
 			return nil, fmt.Errorf("segment %d: %w", m.Segment, err)
 		}
@@ -287,6 +293,11 @@ func newCursor(txn *badger.Txn, q Query, m *Manifest, st *ScanStats) (*cursor, e
 			}
 			c.cand = bm
 		}
+		exact = ex
+	}
+	if exact && q.MatchExact {
+		// The candidates are the filter's rows: no row to check.
+		c.q.Filter, c.q.FilterColumns = nil, 0
 	}
 	return c, nil
 }
@@ -493,6 +504,16 @@ func (c *cursor) candidates(h *BlockHeader) []uint16 {
 	return sel
 }
 
+// countCandidates returns the number of candidate rows in block h.
+func (c *cursor) countCandidates(h *BlockHeader) uint64 {
+	lo, hi := h.FirstRow, h.FirstRow+h.Rows
+	n := c.cand.Rank(hi - 1)
+	if lo > 0 {
+		n -= c.cand.Rank(lo - 1)
+	}
+	return n
+}
+
 // cursorHeap orders cursors by their head row's start, then segment id.
 type cursorHeap []*cursor
 
@@ -584,8 +605,14 @@ func (s *Store) Count(q Query) (int64, ScanStats, error) {
 			}
 			for c.nextBlock() {
 				h := &c.m.Blocks[c.block]
-				if q.Filter == nil && h.MinStart >= q.From && h.MaxStart < q.To && (c.cand == nil || c.candidates(h) == nil) {
-					n += int64(h.Rows)
+				// A block wholly in the range, with no row check left, is
+				// counted from its header or its candidates.
+				if c.q.Filter == nil && h.MinStart >= q.From && h.MaxStart < q.To {
+					if c.cand == nil {
+						n += int64(h.Rows)
+					} else {
+						n += int64(c.countCandidates(h))
+					}
 					continue
 				}
 				if err := c.load(); err != nil {

@@ -112,6 +112,9 @@ func TestPlannedScanCoarse(t *testing.T) {
 		if got != n || t.Failed() {
 			t.Fatalf("filter %q range %+v: got %d rows, want %d", text, rg, got, n)
 		}
+		if c, _, err := Count(st, Request{Range: rg, Filter: f}); err != nil || c != int64(n) {
+			t.Fatalf("filter %q range %+v: count %d (%v), want %d", text, rg, c, err, n)
+		}
 		rows += got
 	}
 	t.Logf("%d filters, %d rows in all", len(filters), rows)

@@ -21,19 +21,27 @@ type Request struct {
 // Scan plans and runs a request: partitions overlapping the range, then
 // segments whose manifests overlap it, then the filter's indexed terms as
 // bitmap operations over the postings, then only the blocks holding
-// candidate rows; the whole filter is checked on each decoded row.
+// candidate rows; the rest of the filter, when the index does not answer it
+// exactly, is checked on each decoded row.
 func Scan(st *index.Store, req Request, fn func(*flow.Record) bool) (index.ScanStats, error) {
 	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting,
 		Columns: req.Columns, Ordered: req.Ordered, Parallel: req.Parallel}
-	f := req.Filter
-	if f == nil || f.String() == "" {
-		return st.Scan(q, fn)
+	req.Filter.apply(&q)
+	return st.Scan(q, fn)
+}
+
+// apply sets q's index tree and the check of each candidate row: the store
+// checks it after decoding the time columns and the filter's own, and
+// decodes the other columns for accepted rows only. When the filter has
+// only indexed terms, the store skips the check in the segments whose
+// postings answer the tree exactly.
+func (f *Filter) apply(q *index.Query) {
+	if f == nil || f.ast == nil {
+		return
 	}
 	q.Match = f.IndexMatch()
-	// The store checks the filter after decoding the time columns and the
-	// filter's own, and decodes the other columns for accepted rows only.
 	q.Filter, q.FilterColumns = f.Match, f.prog.columns()
-	return st.Scan(q, fn)
+	q.MatchExact = f.ast.exact
 }
 
 // ScanEach runs a request whose consumer needs no order (counts, sums) on
@@ -42,10 +50,7 @@ func Scan(st *index.Store, req Request, fn func(*flow.Record) bool) (index.ScanS
 // req.Parallel are ignored.
 func ScanEach(st *index.Store, req Request, workers int, newConsumer func() func(*flow.Record) bool) (index.ScanStats, error) {
 	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting, Columns: req.Columns}
-	if f := req.Filter; f != nil && f.String() != "" {
-		q.Match = f.IndexMatch()
-		q.Filter, q.FilterColumns = f.Match, f.prog.columns()
-	}
+	req.Filter.apply(&q)
 	return st.ScanEach(q, workers, newConsumer)
 }
 
@@ -54,9 +59,6 @@ func ScanEach(st *index.Store, req Request, workers int, newConsumer func() func
 // ignored.
 func Count(st *index.Store, req Request) (int64, index.ScanStats, error) {
 	q := index.Query{From: req.Range.From, To: req.Range.To, Starting: req.Range.Starting}
-	if f := req.Filter; f != nil && f.String() != "" {
-		q.Match = f.IndexMatch()
-		q.Filter, q.FilterColumns = f.Match, f.prog.columns()
-	}
+	req.Filter.apply(&q)
 	return st.Count(q)
 }

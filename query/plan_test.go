@@ -77,6 +77,9 @@ func TestPlannedScanMatchesNaive(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("filter %q range %+v: got %d rows, want %d", text, rg, len(got), len(want))
 		}
+		if n, _, err := Count(st, Request{Range: rg, Filter: f}); err != nil || n != int64(len(want)) {
+			t.Fatalf("filter %q range %+v: count %d (%v), want %d", text, rg, n, err, len(want))
+		}
 		rows += len(got)
 	}
 	t.Logf("400 random queries, %d rows in all", rows)
