@@ -22,15 +22,9 @@ type segEval struct {
 	m   *Manifest
 }
 
-// eval returns the candidate rows of m (a superset of its rows), or
-// all=true when every row is one.
-func (e *segEval) eval(m *Match) (bm *roaring.Bitmap, all bool, err error) {
-	bm, all, _, err = e.evalExact(m)
-	return bm, all, err
-}
-
-// evalExact is eval that also says whether the candidates are exactly the
-// rows m matches.
+// evalExact returns the candidate rows of m (a superset of its rows), or
+// all=true when every row is one, and whether the candidates are exactly
+// the rows m matches.
 func (e *segEval) evalExact(m *Match) (bm *roaring.Bitmap, all, exact bool, err error) {
 	switch m.Op {
 	case MatchAll:
