@@ -1,14 +1,12 @@
 package query
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
 
-	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
@@ -35,24 +33,7 @@ func TestPlannedScanCoarse(t *testing.T) {
 		r.End = r.Start + rng.Int64N(int64(time.Minute))
 		recs[i] = *r
 	}
-	st, err := index.Open(t.TempDir(), index.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.BeginSource(index.SourceInfo{SHA256: sha256.Sum256([]byte("coarse")), Path: "coarse"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := w.Add(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-		recs[i].SourceID = w.SourceID()
-	}
-	if _, err := w.Commit(index.SourceResult{}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeOf(t, "coarse", recs)
 	var filters []string
 	for range 15 {
 		r := recs[rng.IntN(len(recs))]

@@ -35,23 +35,7 @@ func TestCountFromPostings(t *testing.T) {
 		r.End = r.Start + rng.Int64N(int64(time.Minute))
 		recs[i] = r
 	}
-	st, err := index.Open(t.TempDir(), index.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.BeginSource(index.SourceInfo{SHA256: sha256.Sum256([]byte("count")), Path: "count"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := w.Add(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.Commit(index.SourceResult{}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeOf(t, "count", recs)
 	all := Range{From: math.MinInt64, To: math.MaxInt64}
 	for _, c := range []struct {
 		filter  string
@@ -96,4 +80,29 @@ func TestCountFromPostings(t *testing.T) {
 	if n, _, err := Count(st, Request{Range: rg, Filter: f}); err != nil || n != want {
 		t.Errorf("host over a range: count %d (%v), want %d", n, err, want)
 	}
+}
+
+// storeOf returns a new store (closed when the test ends) holding recs as
+// one source named name, and sets each record's SourceID.
+func storeOf(t *testing.T, name string, recs []flow.Record) *index.Store {
+	t.Helper()
+	st, err := index.Open(t.TempDir(), index.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	w, err := st.BeginSource(index.SourceInfo{SHA256: sha256.Sum256([]byte(name)), Path: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if err := w.Add(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+		recs[i].SourceID = w.SourceID()
+	}
+	if _, err := w.Commit(index.SourceResult{}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
