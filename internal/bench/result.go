@@ -456,7 +456,7 @@ func (r *Result) writePeers(w *strings.Builder) {
 		p("\nnfdump: %s. The capture's %s datagrams were replayed from Go to `nfcapd -b 127.0.0.1` in %s, paced on the socket's receive queue "+
 			"(%d waits), %d dropped by the kernel; nfdump counts %s flows in nfcapd's files (generated: %s). flowcase answers from the store "+
 			"ingested from the same capture; both see forward bytes only (the v9 template has no reverse counters), and every flow comes from one exporter "+
-			"(nfcapd sees it as 127.0.0.1). Times are medians of %d runs of each command, nfdump's and flowcase's alternating. The compared top-20 figures come from one more nfdump run with `-N -6` (exact numbers, full IPv6 addresses).\n",
+			"(nfcapd sees it as 127.0.0.1). Times are medians of %d runs of each command, nfdump's and flowcase's alternating, after one untimed run of each (so both read from the page cache). The compared top-20 figures come from one more nfdump run with `-N -6` (exact numbers, full IPv6 addresses).\n",
 			n.Version, commas(n.Replay.Datagrams), n.Replay.Elapsed.Round(time.Millisecond), n.Replay.Waits, n.Replay.Drops, commas(int(n.NfcapdFlows)),
 			commas(r.Data.Total), n.Runs)
 	}
