@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -545,7 +546,8 @@ func TestManifestLateEnds(t *testing.T) {
 	for i := range many {
 		many[i] = &flow.Record{Start: 1, End: 2 + int64(i)}
 	}
-	big := &Manifest{Rows: uint32(len(many)), MinStart: 1, MaxStart: 1, MaxEnd: int64(len(many)) + 1}
+	big := &Manifest{Rows: uint32(len(many)), MinStart: 1, MaxStart: 1, MaxEnd: int64(len(many)) + 1,
+		Blocks: []BlockHeader{{Rows: uint32(len(many))}}}
 	big.setLateEnds(many)
 	if got, err := UnmarshalManifest(big.Marshal(nil)); err != nil || got.LateKnown || got.LateEnds != nil {
 		t.Fatalf("%d late ends: known %v %v", len(many), got.LateKnown, err)
@@ -580,6 +582,37 @@ func TestManifestPeek(t *testing.T) {
 	got := [3]int64{int64(binary.BigEndian.Uint64(t3)), int64(binary.BigEndian.Uint64(t3[8:])), int64(binary.BigEndian.Uint64(t3[16:]))}
 	if owner != m.Owner || got != [3]int64{m.MinStart, m.MaxStart, m.MaxEnd} {
 		t.Fatalf("peeked owner %d times %v, want %d %d %d %d", owner, got, m.Owner, m.MinStart, m.MaxStart, m.MaxEnd)
+	}
+}
+
+// TestManifestBlocksAddUp: a manifest decodes only when its blocks hold
+// consecutive rows, 1 to BlockRows each, adding up to the segment's rows
+// (a count read from the headers alone must be the rows decoding finds).
+func TestManifestBlocksAddUp(t *testing.T) {
+	good := []BlockHeader{{Rows: 4096}, {FirstRow: 4096, Rows: 904}}
+	for name, c := range map[string]struct {
+		rows   uint32
+		blocks []BlockHeader
+	}{
+		"good":             {5000, nil},
+		"no blocks":        {0, []BlockHeader{}},
+		"gap":              {5000, []BlockHeader{{Rows: 4096}, {FirstRow: 4097, Rows: 904}}},
+		"overlap":          {5000, []BlockHeader{{Rows: 4096}, {FirstRow: 4095, Rows: 905}}},
+		"empty block":      {4096, []BlockHeader{{Rows: 4096}, {FirstRow: 4096, Rows: 0}}},
+		"block too large":  {5000, []BlockHeader{{Rows: 5000}}},
+		"fewer rows":       {4999, nil},
+		"more rows":        {5001, nil},
+		"rows past uint32": {5000, []BlockHeader{{Rows: 4096}, {FirstRow: 4096, Rows: math.MaxUint32 - 10}}},
+	} {
+		blocks := c.blocks
+		if blocks == nil {
+			blocks = good
+		}
+		m := &Manifest{Segment: 1, Rows: c.rows, MinStart: 1, MaxStart: 2, MaxEnd: 3, Blocks: blocks}
+		_, err := UnmarshalManifest(m.Marshal(nil))
+		if ok := name == "good" || name == "no blocks"; ok != (err == nil) || err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

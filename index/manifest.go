@@ -182,9 +182,21 @@ func UnmarshalManifest(b []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("cannot decode manifest of segment %d: %d blocks in %d bytes: %w", m.Segment, n, len(p), ErrCorrupt)
 	}
 	m.Blocks = make([]BlockHeader, n)
+	next := uint32(0) // the row the next block must start at
 	for i := range m.Blocks {
-		m.Blocks[i] = unmarshalBlockHeader(p[:blockHeaderSize])
+		h := unmarshalBlockHeader(p[:blockHeaderSize])
 		p = p[blockHeaderSize:]
+		// Blocks hold consecutive rows of the segment: a count taken from
+		// the headers alone (Store.Count) must add up to the segment's rows.
+		if h.FirstRow != next || h.Rows == 0 || h.Rows > BlockRows || h.Rows > m.Rows-next {
+			return nil, fmt.Errorf("cannot decode manifest of segment %d: block %d holds rows %d+%d after row %d of %d: %w",
+				m.Segment, i, h.FirstRow, h.Rows, next, m.Rows, ErrCorrupt)
+		}
+		next += h.Rows
+		m.Blocks[i] = h
+	}
+	if next != m.Rows {
+		return nil, fmt.Errorf("cannot decode manifest of segment %d: blocks hold %d of its %d rows: %w", m.Segment, next, m.Rows, ErrCorrupt)
 	}
 	if b[0] == manifestV1 {
 		return m, nil
