@@ -242,6 +242,8 @@ func compareQueries(base, other *querySet) []compared {
 	add("hour count", base.HourCount.Warm.median(), other.HourCount.Warm.median())
 	add("hour lookup", base.HourLookup.Warm.median(), other.HourLookup.Warm.median())
 	add("week address", base.WeekAddr.Warm.median(), other.WeekAddr.Warm.median())
+	add("CLI hour count", base.CLIHourCount.median(), other.CLIHourCount.median())
+	add("CLI hour lookup", base.CLIHourLookup.median(), other.CLIHourLookup.median())
 	add("CLI week address", base.CLIWeekAddr.median(), other.CLIWeekAddr.median())
 	add("CLI top", base.CLITop.median(), other.CLITop.median())
 	return out
@@ -363,7 +365,7 @@ func (r *Result) writeQueries(w *strings.Builder) {
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	hour, small, comp := r.sets["hour"], r.sets["small"], r.sets["compacted"]
-	p("\n### Queries, ms (in process: the store opened once read-only, cold = first query after the open, warm = median of the next %d for the one-hour queries, %d for the address over the store, every store's warm queries timed side by side, going round the stores in turn; CLI = the whole `flowcase` process, Badger open included)\n\n", warmHourQueries, warmAddrQueries)
+	p("\n### Queries, ms (in process: the store opened once read-only, cold = first query after the open, warm = median of the next %d for the one-hour queries, %d for the address over the store, every store's warm queries timed side by side, going round the stores in turn; CLI = the whole `flowcase` process, Badger open included, median of the runs, also going round the stores in turn)\n\n", warmHourQueries, warmAddrQueries)
 	p("| query | week store (one file) | one-hour store | week / hour | %d small files | / one file | compacted | / one file |\n|---|---|---|---|---|---|---|---|\n", r.Config.SmallFiles)
 	type get func(*querySet) samples
 	line := func(name string, g get, withHour bool) {
