@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -259,6 +260,30 @@ func (s *Store) SourceHashes() (map[uint32]string, error) {
 		})
 	})
 	return out, err
+}
+
+// SourceHash returns the SHA-256 (hex) of source id, "" when no source has
+// that id. A command that prints a few sources' rows reads only their
+// records this way, not those of every file of the case.
+func (s *Store) SourceHash(id uint32) (string, error) {
+	var sha string
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(sourceKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			var err error
+			if _, sha, err = sourceHash(v); err != nil {
+				return fmt.Errorf("cannot decode source %d: %v: %w", id, err, ErrCorrupt)
+			}
+			return nil
+		})
+	})
+	return sha, err
 }
 
 // sourceHash returns the id and SHA-256 of a source record. Like

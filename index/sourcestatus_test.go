@@ -141,3 +141,24 @@ func TestStatusKeys(t *testing.T) {
 		t.Fatalf("%d rows, want 3", n)
 	}
 }
+
+// TestSourceHash: one source's SHA-256 read by id is the one the list of
+// every source gives, and an unknown id has none.
+func TestSourceHash(t *testing.T) {
+	s := openTemp(t, t.TempDir())
+	for i := range 4 {
+		ingest(t, s, fmt.Sprintf("file-%d", i), []flow.Record{{Start: t0, End: t0, SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.2")}})
+	}
+	all, err := s.SourceHashes()
+	if err != nil || len(all) != 4 {
+		t.Fatalf("%d sources (%v), want 4", len(all), err)
+	}
+	for id, want := range all {
+		if got, err := s.SourceHash(id); err != nil || got != want || len(got) != 64 {
+			t.Errorf("source %d: %q (%v), want %q", id, got, err, want)
+		}
+	}
+	if got, err := s.SourceHash(1 << 30); err != nil || got != "" {
+		t.Errorf("unknown source: %q (%v), want none", got, err)
+	}
+}

@@ -193,11 +193,11 @@ func shellQuote(s string) string {
 
 // finish maps source ids to SHA-256 and makes the finding queries runnable.
 func (sc *scope) finish(rep *detectors.Report) error {
-	hashes, err := sc.st.SourceHashes()
-	if err != nil {
-		return err
+	hashes := sourceHashes{st: sc.st}
+	rep.MapSources(hashes.get)
+	if hashes.err != nil {
+		return hashes.err
 	}
-	rep.MapSources(func(id uint32) string { return hashes[id] })
 	for i := range rep.PortScans {
 		if s := rep.PortScans[i].Scan; s != nil {
 			s.Query = sc.findingQuery(s.Query)

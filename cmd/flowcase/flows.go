@@ -49,12 +49,9 @@ func runFlows(c *cli.Context) error {
 		return err
 	}
 	defer sc.st.Close()
-	hashes, err := sc.st.SourceHashes()
-	if err != nil {
-		return err
-	}
+	hashes := sourceHashes{st: sc.st}
 	bw := bufio.NewWriterSize(c.App.Writer, 1<<16)
-	out := newRecordWriter(bw, format, sc.tz, hashes)
+	out := newRecordWriter(bw, format, sc.tz, hashes.get)
 	// Partitions are decoded on every core; rows still come in order.
 	req := query.Request{Range: sc.rng, Filter: sc.filter, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
 	n, more := 0, false
@@ -76,6 +73,9 @@ func runFlows(c *cli.Context) error {
 			out.write(&rows[i])
 		}
 		n = len(rows)
+	}
+	if err == nil {
+		err = hashes.err
 	}
 	if err != nil {
 		return err

@@ -17,14 +17,14 @@ import (
 type recordWriter struct {
 	w      io.Writer
 	format string
-	hashes map[uint32]string
+	hash   func(id uint32) string // a source's SHA-256
 	tw     *tabwriter.Writer
 	times  timeFormatter
 	n      int
 	// buf collects rows (of every format but the table) up to
 	// flushAt bytes, then goes to w in one Write.
 	buf []byte
-	// The last source looked up in hashes (rows come in runs of one
+	// The last source looked up with hash (rows come in runs of one
 	// source), as is and as a CSV field.
 	srcID   uint32
 	srcHash string
@@ -43,8 +43,8 @@ var outputFields = []string{
 	"post_bytes", "post_packets", "flow_direction", "nat_src_ip", "nat_dst_ip", "nat_src_port", "nat_dst_port",
 }
 
-func newRecordWriter(w io.Writer, format string, tz *time.Location, hashes map[uint32]string) *recordWriter {
-	rw := &recordWriter{w: w, format: format, times: timeFormatter{zone: zoneCache{loc: tz}}, hashes: hashes,
+func newRecordWriter(w io.Writer, format string, tz *time.Location, hash func(id uint32) string) *recordWriter {
+	rw := &recordWriter{w: w, format: format, times: timeFormatter{zone: zoneCache{loc: tz}}, hash: hash,
 		buf: make([]byte, 0, flushAt+4096)}
 	switch format {
 	case "table":
@@ -110,7 +110,7 @@ func (rw *recordWriter) close() {
 // source returns the SHA-256 of the record's source ("" when unknown).
 func (rw *recordWriter) source(id uint32) string {
 	if !rw.srcOK || id != rw.srcID {
-		rw.srcID, rw.srcHash, rw.srcOK = id, rw.hashes[id], true
+		rw.srcID, rw.srcHash, rw.srcOK = id, rw.hash(id), true
 		rw.srcCSV = appendCSVField(rw.srcCSV[:0], rw.srcHash)
 	}
 	return rw.srcHash

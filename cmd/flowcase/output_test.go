@@ -288,7 +288,7 @@ func testZones(t *testing.T) []*time.Location {
 
 func writeBoth(recs []flow.Record, format string, tz *time.Location, hashes map[uint32]string) (got, want string) {
 	var g, w bytes.Buffer
-	fast, ref := newRecordWriter(&g, format, tz, hashes), newRefWriter(&w, format, tz, hashes)
+	fast, ref := newRecordWriter(&g, format, tz, func(id uint32) string { return hashes[id] }), newRefWriter(&w, format, tz, hashes)
 	for i := range recs {
 		fast.write(&recs[i])
 		ref.write(&recs[i])
@@ -556,7 +556,7 @@ func BenchmarkRecordWriter(b *testing.B) {
 	for _, format := range []string{"csv", "ndjson", "json", "table"} {
 		b.Run(format, func(b *testing.B) {
 			b.ReportAllocs()
-			w := newRecordWriter(io.Discard, format, time.UTC, testHashes)
+			w := newRecordWriter(io.Discard, format, time.UTC, func(id uint32) string { return testHashes[id] })
 			for i := 0; b.Loop(); i++ {
 				w.write(&recs[i%len(recs)])
 			}

@@ -41,3 +41,29 @@ func openRead(c *cli.Context) (*index.Store, error) {
 func openWrite(c *cli.Context, width time.Duration) (*index.Store, error) {
 	return index.Open(storePath(c), index.Options{Create: true, PartitionWidth: width, SegmentRows: c.Int("segment-rows")})
 }
+
+// sourceHashes gives the SHA-256 of sources by id, reading each source's
+// record the first time it is asked for: `query flows` over an hour of a
+// case of a thousand files reads the few records its rows name, not a
+// thousand. The first error is kept in err; get then answers "".
+type sourceHashes struct {
+	st  *index.Store
+	m   map[uint32]string
+	err error
+}
+
+func (h *sourceHashes) get(id uint32) string {
+	if sha, ok := h.m[id]; ok || h.err != nil {
+		return sha
+	}
+	sha, err := h.st.SourceHash(id)
+	if err != nil {
+		h.err = err
+		return ""
+	}
+	if h.m == nil {
+		h.m = make(map[uint32]string)
+	}
+	h.m[id] = sha
+	return sha
+}
