@@ -67,6 +67,7 @@ const (
 	ColFlags    Columns = 1 << colTCPFlags
 	ColCounters Columns = 1<<colBytes | 1<<colPackets | 1<<colRevBytes | 1<<colRevPackets
 	ColExporter Columns = 1<<colAddrDict | 1<<colExporter | 1<<colObsDomain
+	ColICMP     Columns = 1<<colICMPType | 1<<colICMPCode
 	ColSampling Columns = 1 << colSampling
 	ColSource   Columns = 1 << colSource
 	ColSrcAddr  Columns = 1<<colAddrDict | 1<<colSrcAddr

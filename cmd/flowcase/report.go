@@ -56,11 +56,10 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 // detectorColumns are the record fields the detectors read: times,
 // addresses, ports, protocol, TCP flags, both directions' bytes and
 // packets, ICMP type and code, the exporter, the sampling interval and the
-// source. The post-NAT fields, interfaces, AS numbers and VLAN are left
-// undecoded (the set is every column but those: post counters, next hop and
-// direction are cheap and decoded too).
-const detectorColumns = index.AllColumns&^(index.ColNATSrc|index.ColNATDst|index.ColSrcAS|index.ColDstAS|
-	index.ColVLAN|index.ColInIf|index.ColOutIf) | index.ColAddrs | index.ColExporter
+// source. The rest (post-middlebox counters and NAT fields, interfaces, AS
+// numbers, VLAN, next hop, direction) is left undecoded.
+const detectorColumns = index.ColTime | index.ColAddrs | index.ColPorts | index.ColProto | index.ColFlags |
+	index.ColCounters | index.ColICMP | index.ColExporter | index.ColSampling | index.ColSource
 
 // detectorGCPercent is the collector's GOGC while the detectors run,
 // unless the GOGC environment variable says otherwise. The heap peaks at
