@@ -18,6 +18,14 @@ type Request struct {
 	Parallel int
 }
 
+// DetectorColumns are the record fields the detectors read: times,
+// addresses, ports, protocol, TCP flags, both directions' bytes and
+// packets, ICMP type and code, the exporter, the sampling interval and the
+// source. The rest (post-middlebox counters and NAT fields, interfaces, AS
+// numbers, VLAN, next hop, direction) is left undecoded.
+const DetectorColumns = index.ColTime | index.ColAddrs | index.ColPorts | index.ColProto | index.ColFlags |
+	index.ColCounters | index.ColICMP | index.ColExporter | index.ColSampling | index.ColSource
+
 // Scan plans and runs a request: partitions overlapping the range, then
 // segments whose manifests overlap it, then the filter's indexed terms as
 // bitmap operations over the postings, then only the blocks holding

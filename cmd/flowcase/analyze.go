@@ -125,7 +125,7 @@ func analyzeReport(sc *scope, cfg detectors.SuiteConfig, assumed int64, mtime ti
 	defer lowerGC()()
 	suite := detectors.NewSuite(cfg)
 	defer suite.Close()
-	st, err := feed(sc, detectorColumns, suite.Add)
+	st, err := feed(sc, query.DetectorColumns, suite.Add)
 	if err != nil {
 		return nil, err
 	}

@@ -153,7 +153,7 @@ func feedHistory(sc *scope, history time.Duration, add func(*flow.Record)) error
 		return nil
 	}
 	hr := query.Range{From: from - int64(history), To: from, Starting: true}
-	req := query.Request{Range: hr, Filter: sc.filter, Columns: detectorColumns, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
+	req := query.Request{Range: hr, Filter: sc.filter, Columns: query.DetectorColumns, Ordered: true, Parallel: runtime.GOMAXPROCS(0)}
 	_, err := query.Scan(sc.st, req, func(r *flow.Record) bool { add(r); return true })
 	return err
 }

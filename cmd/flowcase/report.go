@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/flowcase/flowcase/detectors"
-	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/query"
 	"github.com/urfave/cli/v2"
 )
 
@@ -53,14 +53,6 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 	}
 }
 
-// detectorColumns are the record fields the detectors read: times,
-// addresses, ports, protocol, TCP flags, both directions' bytes and
-// packets, ICMP type and code, the exporter, the sampling interval and the
-// source. The rest (post-middlebox counters and NAT fields, interfaces, AS
-// numbers, VLAN, next hop, direction) is left undecoded.
-const detectorColumns = index.ColTime | index.ColAddrs | index.ColPorts | index.ColProto | index.ColFlags |
-	index.ColCounters | index.ColICMP | index.ColExporter | index.ColSampling | index.ColSource
-
 // detectorGCPercent is the collector's GOGC while the detectors run,
 // unless the GOGC environment variable says otherwise. The heap peaks at
 // about live state × (1 + GOGC/100), and the detectors' state (millions of
@@ -87,7 +79,7 @@ func runSuite(sc *scope, cfg detectors.SuiteConfig) (*detectors.Report, error) {
 	if err := feedHistory(sc, suite.Config().Exfil.History, suite.AddHistory); err != nil {
 		return nil, err
 	}
-	st, err := feed(sc, detectorColumns, suite.Add)
+	st, err := feed(sc, query.DetectorColumns, suite.Add)
 	if err != nil {
 		return nil, err
 	}

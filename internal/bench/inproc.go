@@ -153,7 +153,7 @@ func timeDetectors(dir string) ([]detectorFigure, error) {
 		finish func(adder)
 	}
 	dets := []det{
-		{"store scan alone (all columns, start order)", func() adder { return nopAdder{} }, func(adder) {}},
+		{"store scan alone (the detectors' columns, start order)", func() adder { return nopAdder{} }, func(adder) {}},
 		{"vertical scans", func() adder { return detectors.NewScan(cfg.Scan) }, func(a adder) { a.(*detectors.Scan).Findings() }},
 		{"sweeps", func() adder { return detectors.NewSweep(cfg.Sweep) }, func(a adder) { a.(*detectors.Sweep).Findings() }},
 		{"exfiltration", func() adder { return detectors.NewExfil(cfg.Exfil) }, func(a adder) { a.(*detectors.Exfil).Findings() }},
@@ -162,7 +162,7 @@ func timeDetectors(dir string) ([]detectorFigure, error) {
 		{"all detectors (Suite, no output)", func() adder { return detectors.NewSuite(cfg) },
 			func(a adder) { a.(*detectors.Suite).Report(detectors.ReportMeta{From: from, To: to}) }},
 	}
-	req := query.Request{Range: query.Range{From: from, To: to}, Columns: index.AllColumns, Ordered: true,
+	req := query.Request{Range: query.Range{From: from, To: to}, Columns: query.DetectorColumns, Ordered: true,
 		Parallel: runtime.GOMAXPROCS(0)}
 	var out []detectorFigure
 	for _, d := range dets {
