@@ -643,8 +643,10 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 		sc.x = append(sc.x, float64(o.ival)/1e3)
 	}
 	nObs := len(sc.x)
+	// The median and MAD decide most candidates; the quartiles (a sort)
+	// only those that pass.
 	var iv robust
-	iv, sc.abs = describe(sc.x, sc.abs)
+	iv.Median, iv.MAD, sc.abs = medianMAD(sc.x, sc.abs)
 	if iv.Median*1e9 < float64(b.cfg.MinInterval) {
 		return BeaconFinding{}, false
 	}
@@ -658,6 +660,7 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 	if round(intervalPart(iv, nObs)*math.Sqrt(coveragePart(coverage))) < floor {
 		return BeaconFinding{}, false
 	}
+	iv, sc.abs = describe(sc.x, sc.abs)
 	sc.y = append(sc.y[:0], float64(s.size0))
 	for _, o := range sc.obs {
 		sc.y = append(sc.y, float64(o.size))

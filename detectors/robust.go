@@ -45,6 +45,18 @@ func describe(x, scratch []float64) (robust, []float64) {
 	return d, scratch
 }
 
+// medianMAD returns the median and the median absolute deviation of x as
+// describe would, without sorting x (it is reordered); scratch is reused
+// for the absolute deviations. x must be non-empty.
+func medianMAD(x, scratch []float64) (med, mad float64, _ []float64) {
+	med = median(x)
+	scratch = scratch[:0]
+	for _, v := range x {
+		scratch = append(scratch, math.Abs(v-med))
+	}
+	return med, median(scratch), scratch
+}
+
 // median returns quantile(sorted x, 0.5) without sorting x: the order
 // statistics it interpolates between are selected (x is reordered), so the
 // value is exactly the sorted one's. x must be non-empty and hold no NaN.

@@ -11,7 +11,8 @@ import (
 )
 
 // TestMedianSelect checks that median (selection, no sort) gives exactly
-// the sorted sample's quantile(0.5), on sizes 1..300 with many ties.
+// the sorted sample's quantile(0.5), and medianMAD exactly describe's
+// median and MAD, on sizes 1..300 with many ties.
 func TestMedianSelect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := 1; n <= 300; n++ {
@@ -24,6 +25,10 @@ func TestMedianSelect(t *testing.T) {
 			want := quantile(sorted, 0.5)
 			if got := median(slices.Clone(x)); got != want {
 				t.Fatalf("n=%d levels=%d: median %v, sorted quantile %v", n, levels, got, want)
+			}
+			d, _ := describe(slices.Clone(x), nil)
+			if med, mad, _ := medianMAD(slices.Clone(x), nil); med != d.Median || mad != d.MAD {
+				t.Fatalf("n=%d levels=%d: medianMAD %v %v, describe %v %v", n, levels, med, mad, d.Median, d.MAD)
 			}
 			k := rng.IntN(n)
 			y := slices.Clone(x)
