@@ -525,7 +525,7 @@ func (b *bencher) cliQueries() error {
 				qq = append(slices.Clip(hour), whole...)
 			}
 			for _, q := range qq {
-				args := append([]string{q.args[0], q.args[1], "--store", qs.dir}, q.args[2:]...)
+				args := append(slices.Clip(q.args), "--store", qs.dir)
 				p, err := b.run(command{Name: b.cfg.Binary, Capture: true, Args: args})
 				if err != nil {
 					return err
