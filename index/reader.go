@@ -367,6 +367,10 @@ func (c *cursor) nextBlock() bool {
 	return false
 }
 
+// insideRange reports whether every row of block h is in q's range (for
+// overlap and start selection alike: every row starts inside it).
+func insideRange(q *Query, h *BlockHeader) bool { return h.MinStart >= q.From && h.MaxStart < q.To }
+
 func overlapsBlock(q Query, h *BlockHeader) bool {
 	if q.Starting {
 		return h.MaxStart >= q.From
@@ -417,7 +421,7 @@ func (c *cursor) decodeBlock(h *BlockHeader, val []byte) error {
 	}
 	// A block wholly inside the range needs no time check: its time
 	// columns are decoded only when asked for.
-	inside := h.MinStart >= c.q.From && h.MaxStart < c.q.To
+	inside := insideRange(&c.q, h)
 	first := c.q.Columns
 	if c.q.Filter != nil {
 		first = c.q.FilterColumns
@@ -607,7 +611,7 @@ func (s *Store) Count(q Query) (int64, ScanStats, error) {
 				h := &c.m.Blocks[c.block]
 				// A block wholly in the range, with no row check left, is
 				// counted from its header or its candidates.
-				if c.q.Filter == nil && h.MinStart >= q.From && h.MaxStart < q.To {
+				if c.q.Filter == nil && insideRange(&q, h) {
 					if c.cand == nil {
 						n += int64(h.Rows)
 					} else {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -268,20 +267,14 @@ func (s *Store) SourceHashes() (map[uint32]string, error) {
 func (s *Store) SourceHash(id uint32) (string, error) {
 	var sha string
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(sourceKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
+		v, ok, err := getValue(txn, sourceKey(id))
+		if err != nil || !ok {
 			return err
 		}
-		return item.Value(func(v []byte) error {
-			var err error
-			if _, sha, err = sourceHash(v); err != nil {
-				return fmt.Errorf("cannot decode source %d: %v: %w", id, err, ErrCorrupt)
-			}
-			return nil
-		})
+		if _, sha, err = sourceHash(v); err != nil {
+			return fmt.Errorf("cannot decode source %d: %v: %w", id, err, ErrCorrupt)
+		}
+		return nil
 	})
 	return sha, err
 }
