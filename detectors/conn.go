@@ -177,7 +177,8 @@ func canon(r *flow.Record, s, d uint32) (ckey, bool) {
 // srcOpens guesses, from one record alone, whether its source opened the
 // connection. It is used only when no earlier record of the connection is
 // known. In order: a TCP SYN without ACK is the opener's; a lone SYN+ACK or
-// RST+ACK without data is a server's answer; an ICMP reply or error answers
+// RST+ACK without data is a server's answer (not both: SYN, ACK and RST
+// together are also a client's connect and reset); an ICMP reply or error answers
 // the other side; otherwise ports decide: a service port talking to a
 // non-service port is a server replying, and between two unknown ports a
 // low port talking to an ephemeral one is too.
@@ -209,9 +210,12 @@ func tcpOpener(r *flow.Record) (srcOpened, known bool) {
 	if r.RevPackets > 0 || f&(flow.PSH|flow.FIN) != 0 || r.Packets > 3 {
 		return false, false
 	}
-	if f&flow.ACK != 0 && f&(flow.SYN|flow.RST) != 0 {
+	if f&flow.ACK != 0 && (f&flow.SYN != 0) != (f&flow.RST != 0) {
 		return false, true // SYN+ACK or RST+ACK alone: the answer of a server
 	}
+	// SYN, ACK and RST together are as often a client's connect-and-reset
+	// (a connect scan of an open port: SYN, ACK, RST) as a server's
+	// SYN+ACK later reset: the ports decide.
 	return false, false
 }
 

@@ -50,6 +50,10 @@ func TestSrcOpens(t *testing.T) {
 		{"syn", flow.Record{SrcPort: 443, DstPort: 50000, Proto: 6, TCPFlags: flow.SYN, Packets: 1}, true},
 		{"syn+ack alone", flow.Record{SrcPort: 40000, DstPort: 51000, Proto: 6, TCPFlags: flow.SYN | flow.ACK, Packets: 1}, false},
 		{"rst+ack alone", flow.Record{SrcPort: 40000, DstPort: 51000, Proto: 6, TCPFlags: flow.RST | flow.ACK, Packets: 1}, false},
+		// A connect scan's probe of an open port (SYN, ACK, RST; nmap -sT)
+		// and a server's SYN+ACK later reset: the ports decide.
+		{"connect and reset", flow.Record{SrcPort: 45562, DstPort: 22, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.RST, Packets: 3}, true},
+		{"syn+ack then rst", flow.Record{SrcPort: 22, DstPort: 45562, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.RST, Packets: 2}, false},
 		{"service to ephemeral", flow.Record{SrcPort: 443, DstPort: 50000, Proto: 6, TCPFlags: flow.ACK | flow.PSH, Packets: 9}, false},
 		{"ephemeral to service", flow.Record{SrcPort: 50000, DstPort: 443, Proto: 6, TCPFlags: flow.ACK | flow.PSH, Packets: 9}, true},
 		{"dns answer", flow.Record{SrcPort: 53, DstPort: 61000, Proto: 17}, false},

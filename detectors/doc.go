@@ -67,7 +67,9 @@
 // timeout is one connection; a new SYN from the opener after the previous
 // records ended starts a new one. The first record of a connection says who
 // opened it: a TCP SYN without ACK is the opener's; a lone SYN+ACK or
-// RST+ACK is a server's answer; ICMP replies and errors answer the other
+// RST+ACK is a server's answer (SYN, ACK and RST in one record are also a
+// client's connect and reset, as in a connect scan of an open port, so
+// they leave it to the ports); ICMP replies and errors answer the other
 // side; otherwise a service port (1-1023 and common registered ports)
 // talking to a non-service port is a server replying, and a port below
 // 32768 talking to one above it is too. Answers are flipped to the opener's

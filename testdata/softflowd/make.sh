@@ -1,11 +1,14 @@
 #!/bin/bash
 # Remake the softflowd fixtures in this directory. See README.md for what each file is.
 #
-#   sudo ./make.sh            (needs root for tcpdump/dumpcap on lo and any)
+#   sudo ./make.sh [synthetic] [nmap]   (needs root for tcpdump/dumpcap on lo and any, and for
+#                                        nmap's SYN scans; default: both sets)
 #
-# Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only).
-# Network traffic: only softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink
-# receives them so softflowd never sees "connection refused"). Ports: $PORT (v5, v9) and
+# Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
+# and for the nmap set nmap 7.93.
+# Network traffic: softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink receives
+# them so softflowd never sees "connection refused"), and for the nmap set nmap's probes of
+# loopback addresses (127.0.0.2-4, 127.0.1.1-254) and their answers. Ports: $PORT (v5, v9) and
 # $PORT+1 (IPFIX); defaults 39055/39056, away from 2055/4739 so that a collector or another
 # generator running on this machine cannot receive or mix in our exports.
 set -euo pipefail
@@ -20,6 +23,9 @@ cleanup() {
 trap cleanup EXIT
 
 log() { echo "make.sh: $*" >&2; }
+
+SETS=${*:-synthetic nmap}
+want() { [[ " $SETS " == *" $1 "* ]]; }
 
 # 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
 python3 gen_traffic.py traffic.pcap
@@ -105,11 +111,54 @@ record() {
 	done
 }
 
+# record_scans OUT: real scans by nmap of loopback addresses, recorded by tcpdump on lo. Three
+# listeners make some probed ports open: 127.0.0.2:80 and :443, 127.0.0.3:22. Not deterministic
+# (times, nmap's source ports, the order of probes); what the scans touch is.
+record_scans() {
+	local out=$1
+	python3 -c '
+import socket, threading
+def serve(addr):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(addr); s.listen(64)
+    while True:
+        c, _ = s.accept(); c.close()
+for a in [("127.0.0.2", 80), ("127.0.0.2", 443), ("127.0.0.3", 22)]:
+    threading.Thread(target=serve, args=(a,), daemon=True).start()
+threading.Event().wait()
+' &
+	local listeners=$!
+	PIDS+=($listeners)
+	sleep 0.5
+	tcpdump -i lo -U -w "$W/$out" "host 127.0.0.2 or host 127.0.0.3 or host 127.0.0.4 or net 127.0.1.0/24" \
+		>"$W/scan-rec.log" 2>&1 &
+	local rec=$!
+	PIDS+=($rec)
+	wait_listening "$W/scan-rec.log"
+	local nm="nmap -n -Pn -T4 --max-retries 0"
+	$nm -sS 127.0.0.2 >"$W/nmap1.log"               # vertical SYN scan of nmap's top 1000 ports (80, 443 open)
+	$nm -sS -p 80 127.0.1.1-254 >"$W/nmap2.log"     # SYN sweep of port 80
+	$nm -sT --top-ports 100 127.0.0.3 >"$W/nmap3.log" # vertical connect scan of the top 100 (22 open)
+	$nm -sU -p 1-100 127.0.0.4 >"$W/nmap4.log"      # UDP scan: ICMP port unreachable back
+	sleep 1
+	kill -INT "$rec"; wait "$rec" 2>/dev/null || true
+	kill "$listeners"; wait "$listeners" 2>/dev/null || true
+	PIDS=()
+	log "nmap: $(grep -h 'Nmap done' "$W"/nmap?.log | tr '\n' ' ')"
+	cp "$W/$out" . && chmod 644 "$out"
+}
+
 # 2. the exports, recorded on loopback
-record softflowd_v5 5 "$PORT" traffic.pcap lo
-record softflowd_v9 9 "$PORT" traffic.pcap lo any ng2
-record softflowd_ipfix 10 $((PORT + 1)) traffic.pcap lo ng
-record softflowd_v9_small 9 "$PORT" traffic_small.pcap lo
+if want synthetic; then
+	record softflowd_v5 5 "$PORT" traffic.pcap lo
+	record softflowd_v9 9 "$PORT" traffic.pcap lo any ng2
+	record softflowd_ipfix 10 $((PORT + 1)) traffic.pcap lo ng
+	record softflowd_v9_small 9 "$PORT" traffic_small.pcap lo
+fi
+if want nmap; then
+	record_scans traffic_nmap.pcap
+	record softflowd_v9_nmap 9 "$PORT" traffic_nmap.pcap lo
+fi
 
 # 3. ground truth: tshark's decoding of every export record, one CSV row per record
 for f in softflowd_*.pcap softflowd_*.pcapng; do
@@ -121,7 +170,8 @@ done >summary.txt
 	softflowd -h 2>&1 | grep -m1 -o 'softflowd version [0-9.]*'
 	tcpdump --version 2>&1 | head -2
 	dumpcap --version 2>/dev/null | head -1
+	nmap --version 2>/dev/null | head -1
 	python3 --version
-	sha256sum traffic.pcap traffic_small.pcap
+	sha256sum traffic*.pcap
 } >versions.txt
 log "done"
