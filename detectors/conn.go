@@ -91,8 +91,9 @@ func (c *conn) established() bool { return c.flags()&flow.ACK != 0 }
 func (c *conn) closed() bool { return c.flags()&(flow.FIN|flow.RST) != 0 }
 
 // failed reports whether the attempt failed or went unanswered: for TCP,
-// the opener never acknowledged (SYN without ACK), no packet carried an ACK
-// at all, or the connection was reset before any data was pushed; for other
+// the opener never acknowledged (SYN without ACK), the other side answered
+// only with resets, no packet carried an ACK at all, or the connection was
+// reset before any data was pushed; for other
 // protocols (and TCP records without flags), no packet came back.
 func (c *conn) failed() bool {
 	f := c.flags()
@@ -101,6 +102,9 @@ func (c *conn) failed() bool {
 	}
 	if !c.biflow && c.fwdFlags&flow.SYN != 0 && c.fwdFlags&flow.ACK == 0 {
 		return true
+	}
+	if !c.biflow && c.revFlags&flow.RST != 0 && c.revFlags&(flow.SYN|flow.PSH|flow.FIN) == 0 {
+		return true // the answer was only a reset: refused, whatever the probe carried (FIN, Xmas)
 	}
 	return f&flow.ACK == 0 || (f&flow.RST != 0 && f&flow.PSH == 0)
 }

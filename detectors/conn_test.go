@@ -121,6 +121,13 @@ func TestFailed(t *testing.T) {
 		{"half-open on an open port", []flow.Record{
 			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.SYN | flow.RST, Packets: 2},
 			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.SYN | flow.ACK, Packets: 1}}, true},
+		// nmap's Xmas scan (-sX): FIN, PSH and URG without data, refused.
+		{"xmas probe refused", []flow.Record{
+			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.FIN | flow.PSH | flow.URG, Packets: 1},
+			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.RST | flow.ACK, Packets: 1}}, true},
+		{"data then reset by the server", []flow.Record{
+			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH, Packets: 4},
+			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.RST, Packets: 4}}, false},
 		{"completed", []flow.Record{
 			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Packets: 6},
 			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Packets: 6}}, false},

@@ -76,8 +76,9 @@
 // view and merged into the request's connection. Detectors get a connection
 // ReplyWait (10s) after it starts, in start order, with its answers merged,
 // so its failure is known: a TCP attempt failed when the opener never
-// acknowledged (SYN without ACK), nothing was acknowledged at all, or it
-// was reset before any data was pushed; other protocols, when nothing came
+// acknowledged (SYN without ACK), the other side answered only with resets
+// (as to nmap's FIN, NULL and Xmas probes), nothing was acknowledged at
+// all, or it was reset before any data was pushed; other protocols, when nothing came
 // back. ICMP unreachable messages are counted for scans separately.
 //
 // # Detectors and defaults

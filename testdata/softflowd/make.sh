@@ -70,7 +70,7 @@ run_softflowd() {
 		sleep 0.5
 		kill -0 "$pid" 2>/dev/null || break
 		cur=$(softflowctl -c "$ctl" statistics 2>/dev/null | awk -F': ' '/Packets processed/{print $2}')
-		[ -n "$cur" ] && [ "$cur" = "$prev" ] && break
+		[ -n "$cur" ] && [ "$cur" != 0 ] && [ "$cur" = "$prev" ] && break # 0: not started reading yet
 		prev=${cur:--1}
 	done
 	softflowctl -c "$ctl" statistics >"$W/stats$ver.txt" 2>&1 || true
