@@ -178,12 +178,14 @@ func FuzzParseTime(f *testing.F) {
 }
 
 // checkRFC3339 compares with time.Parse on the strings both must read the
-// same: 'T', '.' fractions, Z or +hh:mm, no leap second. (time.Parse also
-// takes an offset of 24 hours, which RFC 3339 does not.)
+// same: two-digit fields at their places, 'T', '.' fractions, Z or +hh:mm,
+// no leap second. (time.Parse also takes an offset of 24 hours or of 60
+// minutes and a one-digit hour, which RFC 3339 does not.)
 func checkRFC3339(t *testing.T, s string, ns int64, reason string, latest int64) {
 	want, err := time.Parse(time.RFC3339Nano, s)
-	canonical := len(s) >= 20 && s[10] == 'T' && !strings.ContainsAny(s, ", tz") && s[17:19] != "60" &&
-		(strings.HasSuffix(s, "Z") || (len(s) > 6 && s[len(s)-3] == ':' && s[len(s)-5:len(s)-3] < "24"))
+	canonical := len(s) >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+		!strings.ContainsAny(s, ", tz") && s[17:19] != "60" &&
+		(strings.HasSuffix(s, "Z") || (len(s) > 6 && s[len(s)-3] == ':' && s[len(s)-5:len(s)-3] < "24" && s[len(s)-2:] < "60"))
 	if !canonical {
 		return
 	}

@@ -112,6 +112,8 @@ func TestRFC3339(t *testing.T) {
 		{"2024-05-06T07:08Z", 0, ReasonBadTime},
 		{"2024-05-06T07:08:09.Z", 0, ReasonBadTime},
 		{"2024-05-06T07:08:09+24:00", 0, ReasonBadTime},
+		{"2000-01-01T00:00:00+00:60", 0, ReasonBadTime}, // time.Parse takes it (found by FuzzParseTime)
+		{"2000-01-01T0:00:00+00:00", 0, ReasonBadTime},  // one-digit hour: likewise
 		{"2024-05-06T07:08:09+02", 0, ReasonBadTime},
 		{"2024-05-06T07:08:09 Z", 0, ReasonBadTime},
 		{"2024-05-06T07:08:09ZZ", 0, ReasonBadTime},
