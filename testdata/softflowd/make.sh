@@ -1,14 +1,15 @@
 #!/bin/bash
 # Remake the softflowd fixtures in this directory. See README.md for what each file is.
 #
-#   sudo ./make.sh [synthetic] [nmap]   (needs root for tcpdump/dumpcap on lo and any, and for
-#                                        nmap's SYN scans; default: both sets)
+#   sudo ./make.sh [synthetic] [nmap] [beacon]   (needs root for tcpdump/dumpcap on lo and any,
+#                                                 and for nmap's SYN scans; default: every set)
 #
 # Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
 # and for the nmap set nmap 7.93.
 # Network traffic: softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink receives
-# them so softflowd never sees "connection refused"), and for the nmap set nmap's probes of
-# loopback addresses (127.0.0.2-4, 127.0.1.1-254) and their answers. Ports: $PORT (v5, v9) and
+# them so softflowd never sees "connection refused"), for the nmap set nmap's probes of loopback
+# addresses (127.0.0.2-4, 127.0.1.1-254) and their answers, for the beacon set beacon.py's
+# connections to 127.0.0.5 and 127.0.0.6. Ports: $PORT (v5, v9) and
 # $PORT+1 (IPFIX); defaults 39055/39056, away from 2055/4739 so that a collector or another
 # generator running on this machine cannot receive or mix in our exports.
 set -euo pipefail
@@ -24,7 +25,7 @@ trap cleanup EXIT
 
 log() { echo "make.sh: $*" >&2; }
 
-SETS=${*:-synthetic nmap}
+SETS=${*:-synthetic nmap beacon}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 # 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
@@ -148,6 +149,20 @@ threading.Event().wait()
 	cp "$W/$out" . && chmod 644 "$out"
 }
 
+# record_beacon OUT: beacon.py's periodic and random connections on loopback, recorded by tcpdump.
+record_beacon() {
+	local out=$1
+	tcpdump -i lo -U -w "$W/$out" "host 127.0.0.5 or host 127.0.0.6" >"$W/beacon-rec.log" 2>&1 &
+	local rec=$!
+	PIDS+=($rec)
+	wait_listening "$W/beacon-rec.log"
+	python3 beacon.py
+	sleep 1
+	kill -INT "$rec"; wait "$rec" 2>/dev/null || true
+	PIDS=()
+	cp "$W/$out" . && chmod 644 "$out"
+}
+
 # 2. the exports, recorded on loopback
 if want synthetic; then
 	record softflowd_v5 5 "$PORT" traffic.pcap lo
@@ -158,6 +173,10 @@ fi
 if want nmap; then
 	record_scans traffic_nmap.pcap
 	record softflowd_v9_nmap 9 "$PORT" traffic_nmap.pcap lo
+fi
+if want beacon; then
+	record_beacon traffic_beacon.pcap
+	record softflowd_ipfix_beacon 10 $((PORT + 1)) traffic_beacon.pcap lo
 fi
 
 # 3. ground truth: tshark's decoding of every export record, one CSV row per record

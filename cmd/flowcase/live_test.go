@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -96,29 +98,13 @@ type nmapFacts struct {
 
 func nmapTruth(t *testing.T, path string) nmapFacts {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 2 {
-		t.Fatalf("%s: %d rows, %v", path, len(rows), err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
 	facts := nmapFacts{ports: map[string]int{}, unreachable: map[string]int{}}
 	ports, targets := map[string]bool{}, map[string]bool{}
-	for _, r := range rows[1:] {
-		if r[col["kind"]] != "flow" {
-			continue
-		}
+	for _, r := range truthFlows(t, path) {
 		facts.flows++
-		src, dst, port, proto := r[col["src_ip"]], r[col["dst_ip"]], r[col["dst_port"]], r[col["proto"]]
-		if proto == "1" && r[col["icmp_type_code"]] == strconv.Itoa(3<<8|3) {
-			n, _ := strconv.Atoi(r[col["packets"]])
+		src, dst, port, proto := r["src_ip"], r["dst_ip"], r["dst_port"], r["proto"]
+		if proto == "1" && r["icmp_type_code"] == strconv.Itoa(3<<8|3) {
+			n, _ := strconv.Atoi(r["packets"])
 			facts.unreachable[src] += n
 		}
 		if src != "127.0.0.1" || proto == "1" {
@@ -134,4 +120,93 @@ func nmapTruth(t *testing.T, path string) nmapFacts {
 		}
 	}
 	return facts
+}
+
+// TestReportOnRealBeacon runs the report over real periodic connections:
+// 25 to 127.0.0.5:8080 every 1.5 s with up to 10% jitter and steady sizes,
+// beside a decoy of 25 to 127.0.0.6:8080 at exponential intervals with
+// varied sizes (testdata/softflowd/beacon.py), exported by softflowd as
+// IPFIX and recorded on loopback. The beacon's count and intervals are
+// taken from tshark's decoding of the same capture.
+func TestReportOnRealBeacon(t *testing.T) {
+	const capture = "../../testdata/softflowd/softflowd_ipfix_beacon.pcap"
+	starts := map[string][]float64{} // connection start times (s) per destination, one per client port
+	for _, r := range truthFlows(t, capture+".csv") {
+		if r["src_ip"] == "127.0.0.1" && r["dst_port"] == "8080" {
+			s, err := strconv.ParseFloat(r["first_epoch"], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			starts[r["dst_ip"]] = append(starts[r["dst_ip"]], s)
+		}
+	}
+	beacon := starts["127.0.0.5"]
+	if len(beacon) != 25 || len(starts["127.0.0.6"]) != 25 {
+		t.Fatalf("tshark: %d beacon and %d decoy connections, want 25 each (beacon.py)", len(beacon), len(starts["127.0.0.6"]))
+	}
+	slices.Sort(beacon)
+	intervals := make([]float64, len(beacon)-1)
+	for i := range intervals {
+		intervals[i] = beacon[i+1] - beacon[i]
+	}
+	slices.Sort(intervals)
+	median := (intervals[11] + intervals[12]) / 2
+	mean := (beacon[24] - beacon[0]) / 24
+
+	store := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, capture)
+	var rep struct {
+		PortScans []json.RawMessage `json:"port_scans"`
+		Beacons   []struct {
+			Source          string  `json:"source"`
+			Destination     string  `json:"destination"`
+			Port            int     `json:"port"`
+			ConnectionCount int     `json:"connection_count"`
+			MeanInterval    float64 `json:"mean_interval"`
+			MedianInterval  float64 `json:"median_interval"`
+			JitterRatio     float64 `json:"jitter_ratio"`
+		} `json:"beaconing_patterns"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Beacons) != 1 || len(rep.PortScans) != 0 {
+		t.Fatalf("got %d beacons and %d scan findings, want the one beacon and no scan: %+v", len(rep.Beacons), len(rep.PortScans), rep.Beacons)
+	}
+	b := rep.Beacons[0]
+	if b.Source != "127.0.0.1" || b.Destination != "127.0.0.5" || b.Port != 8080 || b.ConnectionCount != 25 {
+		t.Errorf("got %s -> %s:%d, %d connections; want 127.0.0.1 -> 127.0.0.5:8080, 25", b.Source, b.Destination, b.Port, b.ConnectionCount)
+	}
+	// The report rounds to 0.1 ms; tshark gives softflowd's milliseconds.
+	if math.Abs(b.MeanInterval-mean) > 1e-4 || math.Abs(b.MedianInterval-median) > 1e-4 {
+		t.Errorf("got mean interval %v, median %v; want %.4f, %.4f", b.MeanInterval, b.MedianInterval, mean, median)
+	}
+	if b.JitterRatio <= 0 || b.JitterRatio > 0.1 {
+		t.Errorf("got jitter ratio %v, want the 10%% uniform jitter's MAD/median (about 0.05)", b.JitterRatio)
+	}
+}
+
+// truthFlows reads the flow rows of a fixture's truth CSV (truth.py).
+func truthFlows(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("%s: %d rows, %v", path, len(rows), err)
+	}
+	var out []map[string]string
+	for _, r := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			m[h] = r[i]
+		}
+		if m["kind"] == "flow" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
