@@ -186,6 +186,65 @@ func TestReportOnRealBeacon(t *testing.T) {
 	}
 }
 
+// TestReportOnRealExfil runs the report over real bulk transfers on
+// loopback (testdata/softflowd/exfil.py, NetFlow v9 from softflowd), with
+// 127.0.0.0/24 internal: 127.0.0.1 uploads 120 MB to 127.0.1.9 (an
+// exfiltration), downloads 150 MB from 127.0.1.10 (inbound: no finding)
+// and exchanges 110 MB out and 100 MB in with 127.0.1.11 (two-way, listed
+// apart and not an alert). Bytes come from tshark's decoding.
+func TestReportOnRealExfil(t *testing.T) {
+	const capture = "../../testdata/softflowd/softflowd_v9_exfil.pcap"
+	bytes := map[[2]string]uint64{} // (src, dst) -> bytes, one record per direction
+	for _, r := range truthFlows(t, capture+".csv") {
+		n, err := strconv.ParseUint(r["bytes"], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytes[[2]string{r["src_ip"], r["dst_ip"]}] += n
+	}
+	store := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, capture)
+	var rep struct {
+		Exfil []struct {
+			Source      string `json:"source"`
+			Destination string `json:"destination"`
+			Kind        string `json:"kind"`
+			TotalBytes  uint64 `json:"total_bytes"`
+			InBytes     uint64 `json:"in_bytes"`
+			Opener      string `json:"opener"`
+		} `json:"exfiltration_candidates"`
+		Summary struct {
+			ExfilAlerts int `json:"exfil_alerts"`
+			TwoWay      int `json:"two_way"`
+		} `json:"summary"`
+	}
+	out := mustRun(t, "query", "report", "--store", store, "--internal", "127.0.0.0/24", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	type finding struct {
+		dst, kind string
+		out, in   uint64
+	}
+	want := []finding{
+		{"127.0.1.9", "exfiltration", bytes[[2]string{"127.0.0.1", "127.0.1.9"}], bytes[[2]string{"127.0.1.9", "127.0.0.1"}]},
+		{"127.0.1.11", "two-way", bytes[[2]string{"127.0.0.1", "127.0.1.11"}], bytes[[2]string{"127.0.1.11", "127.0.0.1"}]},
+	}
+	var got []finding
+	for _, e := range rep.Exfil {
+		if e.Source != "127.0.0.1" || e.Opener != "source" {
+			t.Errorf("finding %s -> %s opened by %s, want 127.0.0.1's, opened by it", e.Source, e.Destination, e.Opener)
+		}
+		got = append(got, finding{e.Destination, e.Kind, e.TotalBytes, e.InBytes})
+	}
+	if !slices.Equal(got, want) || rep.Summary.ExfilAlerts != 1 || rep.Summary.TwoWay != 1 {
+		t.Errorf("got %+v, %d alerts, %d two-way; want %+v, 1, 1", got, rep.Summary.ExfilAlerts, rep.Summary.TwoWay, want)
+	}
+	if want[0].out < 120_000_000 || want[1].in < 100_000_000 {
+		t.Errorf("tshark's bytes %+v, want exfil.py's 120 MB up and 100 MB back", want)
+	}
+}
+
 // truthFlows reads the flow rows of a fixture's truth CSV (truth.py).
 func truthFlows(t *testing.T, path string) []map[string]string {
 	t.Helper()

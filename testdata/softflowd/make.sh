@@ -1,15 +1,15 @@
 #!/bin/bash
 # Remake the softflowd fixtures in this directory. See README.md for what each file is.
 #
-#   sudo ./make.sh [synthetic] [nmap] [beacon]   (needs root for tcpdump/dumpcap on lo and any,
-#                                                 and for nmap's SYN scans; default: every set)
+#   sudo ./make.sh [synthetic] [nmap] [beacon] [exfil]   (needs root for tcpdump/dumpcap on lo and
+#                                          any, and for nmap's SYN scans; default: every set)
 #
 # Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
 # and for the nmap set nmap 7.93.
 # Network traffic: softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink receives
 # them so softflowd never sees "connection refused"), for the nmap set nmap's probes of loopback
-# addresses (127.0.0.2-4, 127.0.1.1-254) and their answers, for the beacon set beacon.py's
-# connections to 127.0.0.5 and 127.0.0.6. Ports: $PORT (v5, v9) and
+# addresses (127.0.0.2-4, 127.0.1.1-254) and their answers, for the beacon and exfil sets the
+# connections of beacon.py (127.0.0.5, 127.0.0.6) and exfil.py (127.0.1.9-11). Ports: $PORT (v5, v9) and
 # $PORT+1 (IPFIX); defaults 39055/39056, away from 2055/4739 so that a collector or another
 # generator running on this machine cannot receive or mix in our exports.
 set -euo pipefail
@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 log() { echo "make.sh: $*" >&2; }
 
-SETS=${*:-synthetic nmap beacon}
+SETS=${*:-synthetic nmap beacon exfil}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 # 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
@@ -112,11 +112,26 @@ record() {
 	done
 }
 
-# record_scans OUT: real scans by nmap of loopback addresses, recorded by tcpdump on lo. Three
-# listeners make some probed ports open: 127.0.0.2:80 and :443, 127.0.0.3:22. Not deterministic
-# (times, nmap's source ports, the order of probes); what the scans touch is.
-record_scans() {
-	local out=$1
+# record_live OUT FILTER COMMAND...: run COMMAND while tcpdump records FILTER on lo into OUT (256
+# bytes of each packet: softflowd reads the lengths from the headers).
+record_live() {
+	local out=$1 filter=$2
+	shift 2
+	tcpdump -i lo -U -s 256 -w "$W/$out" "$filter" >"$W/live-rec.log" 2>&1 &
+	local rec=$!
+	PIDS+=($rec)
+	wait_listening "$W/live-rec.log"
+	"$@"
+	sleep 1
+	kill -INT "$rec"; wait "$rec" 2>/dev/null || true
+	PIDS=()
+	cp "$W/$out" . && chmod 644 "$out"
+}
+
+# run_scans: real scans by nmap of loopback addresses. Three listeners make some probed ports
+# open: 127.0.0.2:80 and :443, 127.0.0.3:22. Not deterministic (times, nmap's source ports, the
+# order of probes); what the scans touch is.
+run_scans() {
 	python3 -c '
 import socket, threading
 def serve(addr):
@@ -129,38 +144,14 @@ for a in [("127.0.0.2", 80), ("127.0.0.2", 443), ("127.0.0.3", 22)]:
 threading.Event().wait()
 ' &
 	local listeners=$!
-	PIDS+=($listeners)
 	sleep 0.5
-	tcpdump -i lo -U -w "$W/$out" "host 127.0.0.2 or host 127.0.0.3 or host 127.0.0.4 or net 127.0.1.0/24" \
-		>"$W/scan-rec.log" 2>&1 &
-	local rec=$!
-	PIDS+=($rec)
-	wait_listening "$W/scan-rec.log"
 	local nm="nmap -n -Pn -T4 --max-retries 0"
 	$nm -sS 127.0.0.2 >"$W/nmap1.log"               # vertical SYN scan of nmap's top 1000 ports (80, 443 open)
 	$nm -sS -p 80 127.0.1.1-254 >"$W/nmap2.log"     # SYN sweep of port 80
 	$nm -sT --top-ports 100 127.0.0.3 >"$W/nmap3.log" # vertical connect scan of the top 100 (22 open)
 	$nm -sU -p 1-100 127.0.0.4 >"$W/nmap4.log"      # UDP scan: ICMP port unreachable back
-	sleep 1
-	kill -INT "$rec"; wait "$rec" 2>/dev/null || true
 	kill "$listeners"; wait "$listeners" 2>/dev/null || true
-	PIDS=()
 	log "nmap: $(grep -h 'Nmap done' "$W"/nmap?.log | tr '\n' ' ')"
-	cp "$W/$out" . && chmod 644 "$out"
-}
-
-# record_beacon OUT: beacon.py's periodic and random connections on loopback, recorded by tcpdump.
-record_beacon() {
-	local out=$1
-	tcpdump -i lo -U -w "$W/$out" "host 127.0.0.5 or host 127.0.0.6" >"$W/beacon-rec.log" 2>&1 &
-	local rec=$!
-	PIDS+=($rec)
-	wait_listening "$W/beacon-rec.log"
-	python3 beacon.py
-	sleep 1
-	kill -INT "$rec"; wait "$rec" 2>/dev/null || true
-	PIDS=()
-	cp "$W/$out" . && chmod 644 "$out"
 }
 
 # 2. the exports, recorded on loopback
@@ -171,12 +162,16 @@ if want synthetic; then
 	record softflowd_v9_small 9 "$PORT" traffic_small.pcap lo
 fi
 if want nmap; then
-	record_scans traffic_nmap.pcap
+	record_live traffic_nmap.pcap "host 127.0.0.2 or host 127.0.0.3 or host 127.0.0.4 or net 127.0.1.0/24" run_scans
 	record softflowd_v9_nmap 9 "$PORT" traffic_nmap.pcap lo
 fi
 if want beacon; then
-	record_beacon traffic_beacon.pcap
+	record_live traffic_beacon.pcap "host 127.0.0.5 or host 127.0.0.6" python3 beacon.py
 	record softflowd_ipfix_beacon 10 $((PORT + 1)) traffic_beacon.pcap lo
+fi
+if want exfil; then
+	record_live traffic_exfil.pcap "host 127.0.1.9 or host 127.0.1.10 or host 127.0.1.11" python3 exfil.py
+	record softflowd_v9_exfil 9 "$PORT" traffic_exfil.pcap lo
 fi
 
 # 3. ground truth: tshark's decoding of every export record, one CSV row per record
