@@ -42,22 +42,29 @@ type reportJSON struct {
 		TopPorts             map[string]uint64 `json:"top_ports"`
 	} `json:"baseline"`
 	PortScans []struct {
-		Source      string   `json:"source"`
-		Target      string   `json:"target"`
-		UniquePorts int      `json:"unique_ports"`
-		Indicator   string   `json:"indicator"`
-		Severity    string   `json:"severity"`
-		Port        int      `json:"port"`
-		Flows       int      `json:"flows"`
-		Query       string   `json:"query"`
-		Sources     []string `json:"sources"`
+		Source          string   `json:"source"`
+		Target          string   `json:"target"`
+		UniquePorts     int      `json:"unique_ports"`
+		UniqueTargets   int      `json:"unique_targets"`
+		Indicator       string   `json:"indicator"`
+		Severity        string   `json:"severity"`
+		Port            int      `json:"port"`
+		Protocols       []string `json:"protocols"`
+		Attempts        int      `json:"attempts"`
+		FailedAttempts  int      `json:"failed_attempts"`
+		ICMPUnreachable int      `json:"icmp_unreachable"`
+		Flows           int      `json:"flows"`
+		Query           string   `json:"query"`
+		Sources         []string `json:"sources"`
 	} `json:"port_scans"`
 	Exfil []struct {
 		Source      string  `json:"source"`
 		Destination string  `json:"destination"`
 		TotalBytes  uint64  `json:"total_bytes"`
 		TotalMB     float64 `json:"total_mb"`
+		InBytes     uint64  `json:"in_bytes"`
 		Kind        string  `json:"kind"`
+		Opener      string  `json:"opener"`
 		Flows       int     `json:"flows"`
 		Query       string  `json:"query"`
 	} `json:"exfiltration_candidates"`
@@ -67,6 +74,7 @@ type reportJSON struct {
 		Port            int     `json:"port"`
 		ConnectionCount int     `json:"connection_count"`
 		MeanInterval    float64 `json:"mean_interval"`
+		MedianInterval  float64 `json:"median_interval"`
 		JitterRatio     float64 `json:"jitter_ratio"`
 		Flows           int     `json:"flows"`
 		Query           string  `json:"query"`
@@ -75,6 +83,7 @@ type reportJSON struct {
 		ScanAlerts   int `json:"scan_alerts"`
 		ExfilAlerts  int `json:"exfil_alerts"`
 		BeaconAlerts int `json:"beacon_alerts"`
+		TwoWay       int `json:"two_way"`
 	} `json:"summary"`
 }
 

@@ -22,22 +22,7 @@ func TestReportOnNmapScans(t *testing.T) {
 	truth := nmapTruth(t, capture+".csv")
 	store := filepath.Join(t.TempDir(), "s.db")
 	mustRun(t, "ingest", "--quiet", "--store", store, capture)
-	var rep struct {
-		TotalFlows int `json:"total_flows"`
-		PortScans  []struct {
-			Source          string   `json:"source"`
-			Target          string   `json:"target"`
-			UniquePorts     int      `json:"unique_ports"`
-			UniqueTargets   int      `json:"unique_targets"`
-			Port            int      `json:"port"`
-			Protocols       []string `json:"protocols"`
-			Attempts        int      `json:"attempts"`
-			FailedAttempts  int      `json:"failed_attempts"`
-			ICMPUnreachable int      `json:"icmp_unreachable"`
-		} `json:"port_scans"`
-		Exfil   []json.RawMessage `json:"exfiltration_candidates"`
-		Beacons []json.RawMessage `json:"beaconing_patterns"`
-	}
+	var rep reportJSON
 	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -155,18 +140,7 @@ func TestReportOnRealBeacon(t *testing.T) {
 
 	store := filepath.Join(t.TempDir(), "s.db")
 	mustRun(t, "ingest", "--quiet", "--store", store, capture)
-	var rep struct {
-		PortScans []json.RawMessage `json:"port_scans"`
-		Beacons   []struct {
-			Source          string  `json:"source"`
-			Destination     string  `json:"destination"`
-			Port            int     `json:"port"`
-			ConnectionCount int     `json:"connection_count"`
-			MeanInterval    float64 `json:"mean_interval"`
-			MedianInterval  float64 `json:"median_interval"`
-			JitterRatio     float64 `json:"jitter_ratio"`
-		} `json:"beaconing_patterns"`
-	}
+	var rep reportJSON
 	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -204,20 +178,7 @@ func TestReportOnRealExfil(t *testing.T) {
 	}
 	store := filepath.Join(t.TempDir(), "s.db")
 	mustRun(t, "ingest", "--quiet", "--store", store, capture)
-	var rep struct {
-		Exfil []struct {
-			Source      string `json:"source"`
-			Destination string `json:"destination"`
-			Kind        string `json:"kind"`
-			TotalBytes  uint64 `json:"total_bytes"`
-			InBytes     uint64 `json:"in_bytes"`
-			Opener      string `json:"opener"`
-		} `json:"exfiltration_candidates"`
-		Summary struct {
-			ExfilAlerts int `json:"exfil_alerts"`
-			TwoWay      int `json:"two_way"`
-		} `json:"summary"`
-	}
+	var rep reportJSON
 	out := mustRun(t, "query", "report", "--store", store, "--internal", "127.0.0.0/24", "--format", "json")
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)

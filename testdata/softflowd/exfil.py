@@ -33,6 +33,15 @@ def drain(sock):
         n += len(b)
 
 
+def exchange(sock, n):
+    """Send n bytes while reading whatever comes back, then close our side."""
+    t = threading.Thread(target=drain, args=(sock,))
+    t.start()
+    send(sock, n)
+    sock.shutdown(socket.SHUT_WR)
+    t.join()
+
+
 def server(addr, ready, answer):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -44,22 +53,14 @@ def server(addr, ready, answer):
     if answer == "drain":
         drain(c)
     else:
-        t = threading.Thread(target=drain, args=(c,))
-        t.start()
-        send(c, want)
-        c.shutdown(socket.SHUT_WR)
-        t.join()
+        exchange(c, want)
     c.close()
 
 
 def transfer(addr, up, down):
     c = socket.create_connection(addr)
     c.sendall(b"%-31d" % down + b" ")
-    t = threading.Thread(target=drain, args=(c,))
-    t.start()
-    send(c, up)
-    c.shutdown(socket.SHUT_WR)
-    t.join()
+    exchange(c, up)
     c.close()
 
 
