@@ -105,7 +105,9 @@ var aliases = map[string]string{
 	// nfdump
 	"src4_addr": "src_ip", "dst4_addr": "dst_ip", "src6_addr": "src_ip", "dst6_addr": "dst_ip",
 	"in_bytes": "bytes_in", "in_packets": "packets", "out_bytes": "bytes_out", "out_packets": "packets_out",
-	"t_first": "first_seen", "t_last": "last_seen", "input_snmp": "in_if", "output_snmp": "out_if",
+	"first": "first_seen", "last": "last_seen", // 1.7
+	"t_first": "first_seen", "t_last": "last_seen", // 1.6
+	"input_snmp": "in_if", "output_snmp": "out_if",
 	"ip4_next_hop": "next_hop", "ip6_next_hop": "next_hop", "ip4_router": "exporter", "ip6_router": "exporter",
 	"src_vlan": "vlan", "proto": "protocol",
 	// goflow2
