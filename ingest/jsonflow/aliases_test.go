@@ -83,3 +83,29 @@ func TestOtherToolsJSON(t *testing.T) {
 		t.Fatalf("goflow2: got %+v\nwant %+v", g, want1)
 	}
 }
+
+// TestICMPInDestinationPort: an ICMP record whose type and code are 0 but
+// whose destination port is not carries them there, as NetFlow v5 does
+// (goflow2 passes the port through); explicit ones win.
+func TestICMPInDestinationPort(t *testing.T) {
+	for _, c := range []struct {
+		line      string
+		port      uint16
+		typ, code uint8
+	}{
+		{`{"src_addr":"10.0.0.1","dst_addr":"10.0.0.2","proto":"ICMP","dst_port":2048,"icmp_type":0,"icmp_code":0,"time_flow_start_ns":1714989600000000000}`, 2048, 8, 0},
+		{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":1,"dst_port":771,"start":"2024-05-06T10:00:00Z"}`, 771, 3, 3},
+		{`{"src_ip":"2001:db8::1","dst_ip":"2001:db8::2","protocol":58,"dst_port":33024,"start":"2024-05-06T10:00:00Z"}`, 33024, 129, 0},
+		{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":1,"dst_port":2048,"icmp_type":0,"icmp_code":1,"start":"2024-05-06T10:00:00Z"}`, 2048, 0, 1},
+		{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":6,"dst_port":2048,"start":"2024-05-06T10:00:00Z"}`, 2048, 0, 0},
+	} {
+		d := NewReader(strings.NewReader(c.line), Options{Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+		var r flow.Record
+		if !d.Next(&r) {
+			t.Fatalf("%s: no record (%v, %v)", c.line, d.Err(), d.Rejects())
+		}
+		if r.DstPort != c.port || r.ICMPType != c.typ || r.ICMPCode != c.code {
+			t.Errorf("%s: got port %d, type %d, code %d; want %d, %d, %d", c.line, r.DstPort, r.ICMPType, r.ICMPCode, c.port, c.typ, c.code)
+		}
+	}
+}
