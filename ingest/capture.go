@@ -262,8 +262,9 @@ func (d *captureDecoder) stats(exp netflow.Exporter, domain uint32, version uint
 	return es
 }
 
-// account adds one decoded export packet: flows, sequence gaps (v5 counts
-// flows, v9 packets, IPFIX data records) and clock skew.
+// account adds one decoded export packet: flows, sequence gaps (v5 and v7
+// count flows, v9 packets, IPFIX data records; v1 has no sequence) and
+// clock skew.
 func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
 	es.Packets++
 	es.Flows += uint64(info.Records)
@@ -285,14 +286,14 @@ func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
 	}
 	step := uint32(1)
 	switch info.Version {
-	case 5:
+	case 5, 7:
 		step = uint32(info.HeaderCount)
 	case 10:
 		step = uint32(info.Records + info.OptionsRecords)
 	}
 	// IPFIX counts data records; those of sets waiting for their template
-	// are unknown yet, so the next sequence number is too.
-	es.nextSeq, es.haveNext = info.Sequence+step, info.Version != 10 || len(info.Unknown) == 0
+	// are unknown yet, so the next sequence number is too. v1 has none.
+	es.nextSeq, es.haveNext = info.Sequence+step, info.Version != 1 && (info.Version != 10 || len(info.Unknown) == 0)
 	es.prevSeq = info.Sequence
 }
 

@@ -1,6 +1,8 @@
 // Package netflow decodes NetFlow v5, NetFlow v9 (RFC 3954) and IPFIX
 // (RFC 7011/7012, RFC 5103 biflows) export packets, the UDP payloads a
-// collector receives, into flow.Record values.
+// collector receives, into flow.Record values; also the older fixed
+// layouts of v1 and v7 (v5's records without AS numbers and engine, and
+// with a router shortcut).
 //
 // Decoding is pure: bytes and explicit template state in, records out, no
 // I/O. Template state lives in a TemplateCache keyed by exporter address,
@@ -11,9 +13,9 @@
 // the caller to keep and decode later with DecodeParked.
 //
 // Conventions, each checked against tshark on real captures:
-//   - ObsDomain is the v9 source id, the IPFIX observation domain id, and
-//     engine_type<<8 | engine_id for v5.
-//   - v5/v9 sysUpTime-relative times: header unix time minus
+//   - ObsDomain is the v9 source id, the IPFIX observation domain id,
+//     engine_type<<8 | engine_id for v5, and 0 for v1 and v7.
+//   - v1/v5/v7/v9 sysUpTime-relative times: header unix time minus
 //     (sysUptime - t) ms, modulo 2^32 across the uptime wrap, read as signed
 //     only when t lies at most an hour ahead of sysUptime (uptimeToUnixNs).
 //     IPFIX flowStart/EndSysUpTime need systemInitTimeMilliseconds from
@@ -160,8 +162,9 @@ func (d *Decoder) Decode(p Packet, emit func(*flow.Record)) (PacketInfo, error) 
 	var err error
 	r := newReader(p.Payload)
 	switch v := r.u16(); v {
-	case 5:
-		err = d.decodeV5(p, &info, emit)
+	case 1, 5, 7:
+		l, _ := fixedLayoutOf(v)
+		err = d.decodeFixedVersion(l, p, &info, emit)
 	case 9:
 		err = d.decodeV9(p, &info, emit)
 	case 10:

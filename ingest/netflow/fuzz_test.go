@@ -75,14 +75,22 @@ func checkCacheRoundTrip(t *testing.T, c *TemplateCache) {
 	}
 }
 
+// FuzzV5 covers the fixed-layout versions: the first byte of a picks v5
+// (0 mod 3), v1 (1) or v7 (2), and is then set to 0.
 func FuzzV5(f *testing.F) {
 	p := (&pkt{}).u16(5).u16(1).u32(100).u32(testSecs).u32(0).u32(1).u8(0).u8(0).u16(0)
 	p.raw(make([]byte, 48)...)
 	f.Add(p.b, []byte{})
+	v1 := (&pkt{}).u16(1<<8 | 1).u16(1).u32(100).u32(testSecs).u32(0)
+	v1.raw(make([]byte, 48)...)
+	f.Add(v1.b, []byte{})
+	v7 := (&pkt{}).u16(2<<8 | 7).u16(1).u32(100).u32(testSecs).u32(0).u32(1).u32(0)
+	v7.raw(make([]byte, 52)...)
+	f.Add(v7.b, []byte{})
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		if len(a) >= 2 {
 			a = bytes.Clone(a)
-			a[0], a[1] = 0, 5 // keep the fuzzer on v5
+			a[0], a[1] = 0, []byte{5, 1, 7}[a[0]%3] // keep the fuzzer on v5, v1 and v7
 		}
 		checkDecode(t, a, b)
 	})

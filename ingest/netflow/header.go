@@ -3,9 +3,10 @@ package netflow
 import "encoding/binary"
 
 // Sniff recognises an export packet by its content and returns its version
-// (5, 9 or 10). It checks header sanity, not every set:
-//   - v5: count 1..30 and the payload holds count records (trailing bytes
-//     tolerated), or holds a whole number of records (a count that lies);
+// (1, 5, 7, 9 or 10). It checks header sanity, not every set:
+//   - v1, v5, v7: count 1..24, 30 or 28 and the payload holds count records
+//     (trailing bytes tolerated), or holds a whole number of records (a
+//     count that lies);
 //   - v9: the first FlowSet has a template, options template or data id,
 //     and count is not beyond what the payload could hold;
 //   - IPFIX: the message length equals the payload length, or exceeds it
@@ -20,8 +21,9 @@ func Sniff(payload []byte) (version uint16, ok bool) {
 		return 0, false
 	}
 	switch v := binary.BigEndian.Uint16(payload); v {
-	case 5:
-		return v, sniffV5(payload)
+	case 1, 5, 7:
+		l, _ := fixedLayoutOf(v)
+		return v, sniffFixed(l, payload)
 	case 9:
 		return v, sniffV9(payload)
 	case 10:
@@ -30,15 +32,15 @@ func Sniff(payload []byte) (version uint16, ok bool) {
 	return 0, false
 }
 
-func sniffV5(b []byte) bool {
-	if len(b) < v5HeaderLen+v5RecordLen {
+func sniffFixed(l fixedLayout, b []byte) bool {
+	if len(b) < l.header+l.record {
 		return false
 	}
 	count := int(binary.BigEndian.Uint16(b[2:]))
-	if count == 0 || count > v5MaxRecords {
+	if count == 0 || count > l.max {
 		return false
 	}
-	return len(b) >= v5HeaderLen+count*v5RecordLen || (len(b)-v5HeaderLen)%v5RecordLen == 0
+	return len(b) >= l.header+count*l.record || (len(b)-l.header)%l.record == 0
 }
 
 func sniffV9(b []byte) bool {

@@ -17,8 +17,8 @@ One row per data record, in file order. Columns:
   src_ip, dst_ip, src_port, dst_port, proto, tcp_flags, tos, icmp_type_code (type*256+code, from
   IE 32 or IE 176/177; v5 has none: softflowd puts type*256+code in dst_port there),
   ip_version (IE 60), flow_end_reason (IE 136), bytes, packets,
-  first_raw, last_raw (as tshark shows them: seconds of sysUpTime for v5/v9 and for IPFIX
-  IE 22/21), first_epoch, last_epoch (UTC unix seconds: v5/v9 from the header's unix time and
+  first_raw, last_raw (as tshark shows them: seconds of sysUpTime for v1/v5/v7/v9 and for IPFIX
+  IE 22/21), first_epoch, last_epoch (UTC unix seconds: v1/v5/v7/v9 from the header's unix time and
   sysUpTime, whole seconds only in v9; IPFIX from systemInitTimeMilliseconds, IE 160, sent by
   softflowd in an options record), sys_init_epoch (options records). Options records (kind
   options: softflowd's v9 sampling/interface record, its IPFIX systemInitTime record) have
@@ -197,7 +197,7 @@ def main():
             if t is not None:
                 init[(exporter, dom)] = t
                 row["sys_init_epoch"] = f"{t:.3f}"
-        elif ver in ("5", "9"):
+        elif ver in ("1", "5", "7", "9"):
             now = float(show(hdr, "cflow.unix_secs", "cflow.exporttime")) + float(show(hdr, "cflow.unix_nsecs") or 0) / 1e9
             up = float(show(hdr, "cflow.sysuptime"))
             row["first_epoch"] = f"{now - (up - float(first_raw)):.3f}"
