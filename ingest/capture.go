@@ -347,6 +347,14 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	if d.dups > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d export packets already in the store skipped (duplicates)", d.dups))
 	}
+	if st.TCPMessages > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d IPFIX messages read from TCP streams (%d segments)", st.TCPMessages, st.TCPSegments))
+	}
+	for _, n := range []string{pcap.NoteStreamGap, pcap.NoteStreamLost, pcap.NoteStreamCut} {
+		if st.Notes[n] > 0 {
+			fr.Notes = append(fr.Notes, fmt.Sprintf("%s: %d times", n, st.Notes[n]))
+		}
+	}
 	if d.exports == 0 && d.dups == 0 {
 		other := d.other
 		for _, n := range st.Other {

@@ -266,7 +266,7 @@ func drain(tb testing.TB, r *Reader) result {
 // checkAccounting checks that every packet was counted exactly once.
 func checkAccounting(tb testing.TB, s Stats) {
 	tb.Helper()
-	sum := s.Datagrams + s.Filtered - s.Reassembled + s.Fragments
+	sum := s.Datagrams + s.Filtered - s.Reassembled + s.Fragments + s.TCPSegments
 	for _, n := range s.Other {
 		sum += n
 	}

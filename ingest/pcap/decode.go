@@ -153,6 +153,9 @@ func (r *Reader) ipv4(p *packet, b []byte, cut bool) bool {
 	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
 	ff := be.Uint16(b[6:8])
 	more, off := ff&0x2000 != 0, int(ff&0x1FFF)*8
+	if proto == 6 && !more && off == 0 {
+		return r.tcp(p, src, dst, b[ihl:])
+	}
 	if proto != 17 {
 		r.st.proto[proto]++
 		return false
@@ -207,6 +210,12 @@ func (r *Reader) ipv6Next(p *packet, src, dst netip.Addr, nh uint8, b []byte, n 
 		switch nh {
 		case 17:
 			return r.udp(p, src, dst, b, n)
+		case 6:
+			if n != 1 {
+				r.st.proto[6] += n
+				return false
+			}
+			return r.tcp(p, src, dst, b)
 		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
 			if len(b) < 2 || len(b) < (int(b[1])+1)*8 {
 				r.st.skip(rBadIPv6, n)

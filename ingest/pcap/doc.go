@@ -1,6 +1,8 @@
 // Package pcap reads UDP datagrams out of pcap and pcapng captures: the NetFlow v5, v9 and
 // IPFIX export packets an investigator's collector recorded, with where and when each one
-// was seen. It knows nothing of NetFlow; the decoders get the payloads.
+// was seen. It knows nothing of NetFlow; the decoders get the payloads. The one exception is
+// IPFIX over TCP (tcp.go): a TCP stream whose bytes start with an IPFIX message header is put
+// back in order and cut into messages by their length fields, each returned as a datagram.
 //
 // # Formats
 //

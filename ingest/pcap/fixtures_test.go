@@ -29,7 +29,9 @@ func TestSoftflowdFixtures(t *testing.T) {
 			}
 			res := readAll(t, b)
 			want := csvFrames(t, path+".csv")
-			if res.err != nil || len(res.dgs) != len(want) || res.st.Packets != uint64(len(want)) {
+			// Every packet is an export datagram, but for IPFIX over TCP (handshake, ACKs).
+			tcp := res.st.TCPSegments > 0
+			if res.err != nil || len(res.dgs) != len(want) || (!tcp && res.st.Packets != uint64(len(want))) {
 				t.Fatalf("got %d datagrams of %d packets, err %v; the csv has %d export packets", len(res.dgs), res.st.Packets, res.err, len(want))
 			}
 			ifaces := map[int]int{}
@@ -47,6 +49,9 @@ func TestSoftflowdFixtures(t *testing.T) {
 			}
 			if filepath.Ext(path) == ".pcapng" && filepath.Base(path) == "softflowd_v9_lo+any.pcapng" && (ifaces[0] != 5 || ifaces[1] != 5) {
 				t.Errorf("got datagrams per interface %v, want 5 on lo (0) and 5 on any (1)", ifaces)
+			}
+			if tcp {
+				return // the cross-checks below are of UDP datagrams; ingest's TestCaptureSoftflowd checks this file's records
 			}
 			crossCheckGopacket(t, b, res)
 			if _, err := exec.LookPath("tshark"); err == nil {

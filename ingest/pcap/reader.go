@@ -18,7 +18,8 @@ type Datagram struct {
 	Interface int            // pcapng interface index within its section; 0 for pcap
 }
 
-// Reader reads the UDP datagrams of a pcap or pcapng capture. It is not safe for concurrent
+// Reader reads the UDP datagrams of a pcap or pcapng capture, and the IPFIX messages of TCP
+// streams in it. It is not safe for concurrent
 // use.
 type Reader struct {
 	src    packetSource
@@ -27,9 +28,15 @@ type Reader struct {
 	ports  []uint16
 	frag   reassembler
 	dg     Datagram
-	st     counters
-	done   bool
-	err    error
+	// IPFIX over TCP (tcp.go): the streams followed, and messages cut from
+	// them that Next has not returned yet.
+	streams map[streamKey]*tcpStream
+	held    int // bytes held beyond gaps in all streams
+	queue   []Datagram
+	queued  int
+	st      counters
+	done    bool
+	err     error
 }
 
 // packet is one captured packet; data is valid until the source's next call.
@@ -117,16 +124,26 @@ func (r *Reader) Format() Format { return r.format }
 // Compressed reports whether the capture was a gzip stream.
 func (r *Reader) Compressed() bool { return r.gzip }
 
-// Next returns the next UDP datagram, or false at the end of the capture or when it cannot
+// Next returns the next UDP datagram (or IPFIX message read from a TCP stream), or false at the end of the capture or when it cannot
 // be followed any further (then Err says why). The Datagram and its Payload are reused by
 // the next call.
 func (r *Reader) Next() (*Datagram, bool) {
 	r.frag.release()
-	for !r.done {
+	for {
+		if r.queued < len(r.queue) {
+			r.dg = r.queue[r.queued]
+			r.queue[r.queued] = Datagram{}
+			r.queued++
+			return &r.dg, true
+		}
+		r.queue, r.queued = r.queue[:0], 0
+		if r.done {
+			return nil, false
+		}
 		p, err := r.src.next()
 		if err != nil {
 			r.end(err)
-			break
+			continue
 		}
 		r.st.packets++
 		if r.decode(&p) {
@@ -134,13 +151,13 @@ func (r *Reader) Next() (*Datagram, bool) {
 			return &r.dg, true
 		}
 	}
-	return nil, false
 }
 
 // end records why reading stopped and gives up on the fragments still waiting.
 func (r *Reader) end(err error) {
 	r.done = true
 	r.frag.flush()
+	r.flushStreams()
 	var fe *FileError
 	switch {
 	case errors.Is(err, io.EOF):

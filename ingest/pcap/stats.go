@@ -26,6 +26,9 @@ const (
 	NoteCaplenOverOrig    = "caplen larger than original length"    // read anyway
 	NoteTruncatedBlock    = "truncated non-packet block at the end" // pcapng
 	NoteBadOption         = "malformed pcapng option"               // the rest of that block's options ignored
+	NoteStreamGap         = "IPFIX over TCP: gap never filled"      // bytes missing from the capture; the stream restarts at a message
+	NoteStreamLost        = "IPFIX over TCP: not a message header"  // the stream lost its framing and restarts at a message
+	NoteStreamCut         = "IPFIX over TCP: stream ended mid-message"
 )
 
 type reason uint8
@@ -58,18 +61,24 @@ const (
 	nCaplenOverOrig
 	nTruncatedBlock
 	nBadOption
+	nStreamGap
+	nStreamLost
+	nStreamCut
 	numNotes
 )
 
-var noteNames = [numNotes]string{NoteCaplenOverSnaplen, NoteCaplenOverOrig, NoteTruncatedBlock, NoteBadOption}
+var noteNames = [numNotes]string{NoteCaplenOverSnaplen, NoteCaplenOverOrig, NoteTruncatedBlock, NoteBadOption,
+	NoteStreamGap, NoteStreamLost, NoteStreamCut}
 
 // Stats counts what a Reader did with every packet. Once Next has returned false, every packet
 // is accounted for exactly once:
 //
-//	Packets == Datagrams + Filtered - Reassembled + Fragments + sum(Other) + sum(Skipped)
+//	Packets == Datagrams + Filtered - Reassembled + Fragments + TCPSegments + sum(Other) + sum(Skipped)
 type Stats struct {
 	Packets     uint64            // packet records read, a damaged one included
 	Datagrams   uint64            // UDP datagrams returned by Next
+	TCPSegments uint64            // TCP packets of IPFIX streams (tcp.go)
+	TCPMessages uint64            // IPFIX messages cut from those streams and returned by Next
 	Filtered    uint64            // UDP datagrams left out by FilterPorts
 	Reassembled uint64            // datagrams (returned or filtered) put together from fragments
 	Fragments   uint64            // packets that went into those reassembled datagrams
@@ -81,6 +90,7 @@ type Stats struct {
 // counters are Stats without maps, updated per packet.
 type counters struct {
 	packets, datagrams, filtered, reassembled, fragments uint64
+	tcpSegments, tcpMessages                             uint64
 	skipped                                              [numReasons]uint64
 	notes                                                [numNotes]uint64
 	proto                                                [256]uint64 // IP packets that are not UDP, by protocol
@@ -116,7 +126,7 @@ func (c *counters) unsupportedLink(t uint16) {
 func (c *counters) stats() Stats {
 	s := Stats{
 		Packets: c.packets, Datagrams: c.datagrams, Filtered: c.filtered,
-		Reassembled: c.reassembled, Fragments: c.fragments,
+		Reassembled: c.reassembled, Fragments: c.fragments, TCPSegments: c.tcpSegments, TCPMessages: c.tcpMessages,
 		Other: map[string]uint64{}, Skipped: map[string]uint64{}, Notes: map[string]uint64{},
 	}
 	for r, n := range c.skipped {

@@ -1,13 +1,14 @@
 #!/bin/bash
 # Remake the softflowd fixtures in this directory. See README.md for what each file is.
 #
-#   sudo ./make.sh [synthetic] [nmap] [beacon] [exfil]   (needs root for tcpdump/dumpcap on lo and
-#                                          any, and for nmap's SYN scans; default: every set)
+#   sudo ./make.sh [synthetic] [tcp] [nmap] [beacon] [exfil]   (needs root for tcpdump/dumpcap on lo
+#                                        and any, and for nmap's SYN scans; default: every set)
 #
 # Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
 # and for the nmap set nmap 7.93.
 # Network traffic: softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink receives
-# them so softflowd never sees "connection refused"), for the nmap set nmap's probes of loopback
+# them so softflowd never sees "connection refused"; for the tcp set a TCP connection to a local
+# listener on $PORT+2), for the nmap set nmap's probes of loopback
 # addresses (127.0.0.2-4, 127.0.1.1-254) and their answers, for the beacon and exfil sets the
 # connections of beacon.py (127.0.0.5, 127.0.0.6) and exfil.py (127.0.1.9-11). Ports: $PORT (v5, v9) and
 # $PORT+1 (IPFIX); defaults 39055/39056, away from 2055/4739 so that a collector or another
@@ -25,7 +26,7 @@ trap cleanup EXIT
 
 log() { echo "make.sh: $*" >&2; }
 
-SETS=${*:-synthetic nmap beacon exfil}
+SETS=${*:-synthetic tcp nmap beacon exfil}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 # 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
@@ -55,10 +56,12 @@ wait_listening() {
 	return 1
 }
 
-# run_softflowd VERSION PORT TRAFFIC: export TRAFFIC once, wait until it is done, shut it down
+# run_softflowd VERSION PORT TRAFFIC [OPTION...]: export TRAFFIC once, wait until it is done, shut
+# it down
 run_softflowd() {
 	local ver=$1 port=$2 traffic=$3 ctl=$W/sfd$1.ctl
-	softflowd -d -a -r "$traffic" -n 127.0.0.1:"$port" -v "$ver" -p "$W/sfd$ver.pid" -c "$ctl" \
+	shift 3
+	softflowd -d -a -r "$traffic" -n 127.0.0.1:"$port" -v "$ver" -p "$W/sfd$ver.pid" -c "$ctl" "$@" \
 		>"$W/softflowd$ver.log" 2>&1 &
 	local pid=$!
 	PIDS+=($pid)
@@ -110,6 +113,34 @@ record() {
 		[ -e "$f" ] || continue
 		cp "$f" . && chmod 644 "$(basename "$f")"
 	done
+}
+
+# record_tcp NAME PORT TRAFFIC: IPFIX over TCP (softflowd -P tcp) to a local TCP listener on
+# 127.0.0.1:PORT that reads and discards, recorded with tcpdump -i lo.
+record_tcp() {
+	local name=$1 port=$2 traffic=$3
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+while True:
+    c, _ = s.accept()
+    while c.recv(65536):
+        pass
+' "$port" &
+	SINK=$!
+	PIDS+=($SINK)
+	tcpdump -i lo -U -w "$W/$name.pcap" "tcp and host 127.0.0.1 and port $port" >"$W/tcp.log" 2>&1 &
+	local rec=$!
+	PIDS+=($rec)
+	wait_listening "$W/tcp.log"
+	sleep 1
+	run_softflowd 10 "$port" "$traffic" -P tcp
+	sleep 1.5
+	kill -INT "$rec"; wait "$rec" 2>/dev/null || true
+	kill "$SINK"; wait "$SINK" 2>/dev/null || true
+	PIDS=()
+	cp "$W/$name.pcap" . && chmod 644 "$name.pcap"
 }
 
 # record_live OUT FILTER COMMAND...: run COMMAND while tcpdump records FILTER on lo into OUT (256
@@ -169,6 +200,9 @@ if want beacon; then
 	record_live traffic_beacon.pcap "host 127.0.0.5 or host 127.0.0.6" python3 beacon.py
 	record softflowd_ipfix_beacon 10 $((PORT + 1)) traffic_beacon.pcap lo
 fi
+if want tcp; then
+	record_tcp softflowd_ipfix_tcp $((PORT + 2)) traffic.pcap
+fi
 if want exfil; then
 	record_live traffic_exfil.pcap "host 127.0.1.9 or host 127.0.1.10 or host 127.0.1.11" python3 exfil.py
 	record softflowd_v9_exfil 9 "$PORT" traffic_exfil.pcap lo
@@ -176,7 +210,7 @@ fi
 
 # 3. ground truth: tshark's decoding of every export record, one CSV row per record
 for f in softflowd_*.pcap softflowd_*.pcapng; do
-	python3 truth.py --port "$PORT" --port $((PORT + 1)) "$f" "$f.csv"
+	python3 truth.py --port "$PORT" --port $((PORT + 1)) --port $((PORT + 2)) "$f" "$f.csv"
 done >summary.txt
 {
 	echo "# tools that made these files"

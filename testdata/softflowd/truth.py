@@ -76,7 +76,7 @@ def parse_abs(s):
 def pdml(path, ports):
     args = ["tshark", "-r", path, "-T", "pdml"]
     for p in ports:
-        args += ["-d", f"udp.port=={p},cflow"]
+        args += ["-d", f"udp.port=={p},cflow", "-d", f"tcp.port=={p},cflow"]
     out = subprocess.run(args, capture_output=True, check=True, env=dict(os.environ, TZ="UTC")).stdout
     return ET.fromstring(out)
 
@@ -163,7 +163,7 @@ def main():
     for protos, hdr, rec, set_id, kind in records(root):
         fr = fields(protos["frame"])
         ip = fields(protos.get("ip", protos.get("ipv6")))
-        udp = fields(protos["udp"])
+        udp = fields(protos.get("udp", protos.get("tcp")))  # the transport: UDP, or TCP for IPFIX over TCP
         d = fields(rec)
         ver = show(hdr, "cflow.version")
         exporter = show(ip, "ip.src", "ipv6.src")
@@ -175,7 +175,8 @@ def main():
         row = {
             "frame": frame, "frame_time_epoch": show(fr, "frame.time_epoch"),
             "interface_id": show(fr, "frame.interface_id"), "exporter_ip": exporter,
-            "exporter_port": show(udp, "udp.srcport"), "collector_port": show(udp, "udp.dstport"),
+            "exporter_port": show(udp, "udp.srcport", "tcp.srcport"),
+            "collector_port": show(udp, "udp.dstport", "tcp.dstport"),
             "version": ver, "domain_id": dom, "set_id": set_id, "kind": kind,
             "src_ip": show(d, "cflow.srcaddr", "cflow.srcaddrv6"), "dst_ip": show(d, "cflow.dstaddr", "cflow.dstaddrv6"),
             "src_port": show(d, "cflow.srcport"), "dst_port": show(d, "cflow.dstport"),
