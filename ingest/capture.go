@@ -368,6 +368,10 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		if skipped > 0 {
 			msg += fmt.Sprintf(", %d packets skipped as damaged", skipped)
 		}
+		if traffic := d.other + st.Other["tcp"] + st.Other["icmp"] + st.Other["icmpv6"]; traffic > 0 && traffic*2 >= other {
+			msg += " (a capture of the traffic itself, not of flow exports? flowcase reads flows that an exporter made: " +
+				"export it first, e.g. softflowd -r FILE -n 127.0.0.1:PORT -v 10 while tcpdump records that port; see README)"
+		}
 		fr.Notes = append(fr.Notes, msg)
 	}
 	for _, w := range waits {
