@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/flowcase/flowcase/ingest/pcap"
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/truthcsv"
 )
 
 // The softflowd fixtures (testdata/softflowd, made by make.sh): softflowd
@@ -89,24 +89,11 @@ func TestCaptureSoftflowd(t *testing.T) {
 // readSoftflowdTruth reads a truth CSV, every row (flow and options).
 func readSoftflowdTruth(t *testing.T, path string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 2 {
+	rows, err := truthcsv.Read(path)
+	if err != nil || len(rows) == 0 {
 		t.Fatalf("%s: %d rows, %v", path, len(rows), err)
 	}
-	var out []map[string]string
-	for _, r := range rows[1:] {
-		m := map[string]string{}
-		for i, h := range rows[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
+	return rows
 }
 
 // softflowdWant returns the keys of the flow rows flowcase must store, and

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/flowcase/flowcase/internal/truthcsv"
 )
 
 // TestReportOnNmapScans runs the report over real scans: nmap's SYN scan
@@ -209,24 +209,9 @@ func TestReportOnRealExfil(t *testing.T) {
 // truthFlows reads the flow rows of a fixture's truth CSV (truth.py).
 func truthFlows(t *testing.T, path string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
+	rows, err := truthcsv.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 2 {
-		t.Fatalf("%s: %d rows, %v", path, len(rows), err)
-	}
-	var out []map[string]string
-	for _, r := range rows[1:] {
-		m := map[string]string{}
-		for i, h := range rows[0] {
-			m[h] = r[i]
-		}
-		if m["kind"] == "flow" {
-			out = append(out, m)
-		}
-	}
-	return out
+	return truthcsv.Flows(rows)
 }

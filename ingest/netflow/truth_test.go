@@ -1,10 +1,8 @@
 package netflow
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/truthcsv"
 )
 
 // truthRow is one kind=flow row of truth/<set>/<capture>.csv (tshark's
@@ -20,24 +19,13 @@ type truthRow map[string]string
 
 func readTruth(t *testing.T, path string) []truthRow {
 	t.Helper()
-	f, err := os.Open(path)
+	rows, err := truthcsv.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 	var out []truthRow
-	for _, r := range rows[1:] {
-		m := truthRow{}
-		for i, h := range rows[0] {
-			m[h] = r[i]
-		}
-		if m["kind"] == "flow" {
-			out = append(out, m)
-		}
+	for _, r := range truthcsv.Flows(rows) {
+		out = append(out, r)
 	}
 	return out
 }

@@ -1,8 +1,8 @@
 package pcap
 
 import (
-	"encoding/csv"
 	"fmt"
+	"github.com/flowcase/flowcase/internal/truthcsv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,27 +71,18 @@ type csvFrame struct {
 
 // csvFrames reads the frames (export packets) of a fixture's tshark csv.
 func csvFrames(t *testing.T, path string) map[uint64]csvFrame {
-	f, err := os.Open(path)
+	rows, err := truthcsv.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 2 {
-		t.Fatalf("%s: %v", path, err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
 	out := map[uint64]csvFrame{}
-	for _, r := range rows[1:] {
-		n, _ := strconv.ParseUint(r[col["frame"]], 10, 64)
-		v, _ := strconv.Atoi(r[col["version"]])
+	for _, r := range rows {
+		n, _ := strconv.ParseUint(r["frame"], 10, 64)
+		v, _ := strconv.Atoi(r["version"])
 		out[n] = csvFrame{
-			src:     r[col["exporter_ip"]] + ":" + r[col["exporter_port"]],
-			dst:     r[col["exporter_ip"]] + ":" + r[col["collector_port"]],
-			time:    r[col["frame_time_epoch"]],
+			src:     r["exporter_ip"] + ":" + r["exporter_port"],
+			dst:     r["exporter_ip"] + ":" + r["collector_port"],
+			time:    r["frame_time_epoch"],
 			version: v,
 		}
 	}
