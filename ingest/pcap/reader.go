@@ -19,8 +19,7 @@ type Datagram struct {
 }
 
 // Reader reads the UDP datagrams of a pcap or pcapng capture, and the IPFIX messages of TCP
-// streams in it. It is not safe for concurrent
-// use.
+// streams in it. It is not safe for concurrent use.
 type Reader struct {
 	src    packetSource
 	format Format
@@ -124,9 +123,9 @@ func (r *Reader) Format() Format { return r.format }
 // Compressed reports whether the capture was a gzip stream.
 func (r *Reader) Compressed() bool { return r.gzip }
 
-// Next returns the next UDP datagram (or IPFIX message read from a TCP stream), or false at the end of the capture or when it cannot
-// be followed any further (then Err says why). The Datagram and its Payload are reused by
-// the next call.
+// Next returns the next UDP datagram (or IPFIX message read from a TCP stream), or false at
+// the end of the capture or when it cannot be followed any further (then Err says why). The
+// Datagram and its Payload are reused by the next call.
 func (r *Reader) Next() (*Datagram, bool) {
 	r.frag.release()
 	for {

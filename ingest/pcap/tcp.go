@@ -16,6 +16,7 @@ import "net/netip"
 const (
 	ipfixHeaderLen = 16
 	maxAhead       = 1 << 20  // bytes held beyond a gap, per stream
+	maxAheadSegs   = 512      // and segments (each arrival rescans them)
 	maxAheadAll    = 16 << 20 // and in all streams together
 	maxStreams     = 1024     // streams followed at once; more TCP connections are other traffic
 	tcpFIN         = 0x01
@@ -95,7 +96,7 @@ func (s *tcpStream) add(r *Reader, seq uint32, payload []byte) {
 	}
 	switch d := int32(seq - s.next); {
 	case d > 0: // beyond a gap: hold it, unless too much is held already
-		if s.held+len(payload) > maxAhead || r.held+len(payload) > maxAheadAll {
+		if s.held+len(payload) > maxAhead || r.held+len(payload) > maxAheadAll || len(s.ahead) >= maxAheadSegs {
 			r.st.notes[nStreamGap]++
 			s.lose(r)
 			s.add(r, seq, payload)

@@ -105,3 +105,23 @@ func equalU32(a, b []uint32) bool {
 	}
 	return true
 }
+
+// A stream of many tiny segments beyond a gap that never fills holds at
+// most maxAheadSegs of them, then starts again at a message header.
+func TestTCPGapBounded(t *testing.T) {
+	exp, col := netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.9:4739")
+	m := ipfixMessage(100, 1)
+	recs := []rec{{ts: 1e9, data: tcpPacket(exp, col, 1, 0x18, m)}}
+	for i := range maxAheadSegs + 10 {
+		recs = append(recs, rec{ts: 2e9, data: tcpPacket(exp, col, 200+uint32(i), 0x18, []byte{0})})
+	}
+	recs = append(recs, rec{ts: 3e9, data: tcpPacket(exp, col, 5000, 0x18, ipfixMessage(40, 2))})
+	res := readAll(t, pcapBytes(binary.LittleEndian, false, linkRaw, 65535, recs...))
+	var got []uint32
+	for _, d := range res.dgs {
+		got = append(got, be.Uint32(d.Payload[4:]))
+	}
+	if !equalU32(got, []uint32{1, 2}) || res.st.Notes[NoteStreamGap] == 0 {
+		t.Errorf("got messages %v, notes %v; want [1 2] and a gap note", got, res.st.Notes)
+	}
+}
