@@ -192,6 +192,12 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 
 func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 	return func(r *flow.Record) {
+		if !r.SrcAddr.IsValid() && !r.DstAddr.IsValid() {
+			// An event or statistics record, or a packet section flowcase
+			// cannot read (netflow.fromSection): not a flow.
+			d.rejects[reasonNoAddresses]++
+			return
+		}
 		if reason := implausibleTime(r, d.future); reason != "" {
 			d.rejects[reason]++
 			return
@@ -204,6 +210,9 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 		}
 	}
 }
+
+// reasonNoAddresses rejects a data record without source and destination.
+const reasonNoAddresses = "record without addresses"
 
 // implausibleTime rejects flows whose times cannot be right: before the
 // epoch, or more than a day after the ingest began. A time between the

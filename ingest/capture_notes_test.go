@@ -27,3 +27,21 @@ func TestCaptureWithoutExports(t *testing.T) {
 		t.Errorf("got %d flows, notes %q; want 0 and %q...", res.Flows, res.Notes, want)
 	}
 }
+
+// Data records without addresses (statistics or event records, with no
+// packet section to read them from) are not flows: rejected and counted.
+func TestCaptureRecordsWithoutAddresses(t *testing.T) {
+	c := &capBuild{t: t}
+	e := &nfgen.Exporter{Addr: exp4, Version: 10, Domain: 5}
+	define(t, e, nfgen.Template{ID: 410, Fields: []nfgen.Field{
+		{ID: nfgen.OctetDeltaCount, Length: 8}, {ID: nfgen.PacketDeltaCount, Length: 8},
+		{ID: nfgen.FlowStartMilliseconds, Length: 8}, {ID: nfgen.FlowEndMilliseconds, Length: 8},
+	}})
+	now := capBase + capMin
+	c.send(e, now, c.pkt(e.Begin(now).Templates().Data(410, capFlows(7, capBase, false)...)))
+	st := capStore(t)
+	res := capIngest(t, st, c.write("stats.pcap")).Files[0]
+	if res.Flows != 0 || res.Rejected[reasonNoAddresses] != 7 || len(capRows(t, st)) != 0 {
+		t.Errorf("got %d flows, rejected %v; want 0 and 7 %q", res.Flows, res.Rejected, reasonNoAddresses)
+	}
+}

@@ -24,6 +24,11 @@
 //   - An element repeated in one template: the first occurrence wins (as
 //     tshark). A template with both IPv4 and IPv6 address fields: the
 //     non-zero one wins.
+//   - A record without addresses but with a packet section (PSAMP,
+//     sampled headers: IE 315 dataLinkFrameSection, IE 313
+//     ipHeaderPacketSection) takes the keys of the section's outermost IP
+//     header, one packet of its length (fromSection), and its
+//     observationTime as start and end.
 //   - Sampling: an interval in the record itself, else the exporter's
 //     options data for the record's sampler id (FLOW_SAMPLER_ID 48 /
 //     selectorId 302) or for the domain, else the v5 header; 1 otherwise.

@@ -76,6 +76,12 @@ const (
 	ieSamplingPktSpace    = 306
 	ieSamplingSize        = 309
 	ieSamplingPopulation  = 310
+	ieIPHeaderSection     = 313 // ipHeaderPacketSection: a packet from its IP header on (PSAMP)
+	ieDataLinkSection     = 315 // dataLinkFrameSection: a frame from its link-layer header on
+	ieObsSeconds          = 322 // observationTimeSeconds
+	ieObsMillis           = 323
+	ieObsMicros           = 324
+	ieObsNanos            = 325
 )
 
 // PENReverse is the private enterprise number of RFC 5103 reverse
@@ -142,6 +148,8 @@ const (
 	kSamplingSize
 	kSamplingPopulation
 	kSysInitMs
+	kIPSection
+	kLinkSection
 
 	numKinds
 )
@@ -206,6 +214,7 @@ const (
 	sSamplingSize
 	sSamplingPopulation
 	sSysInitMs
+	sSection
 
 	numSlots
 )
@@ -214,9 +223,10 @@ const (
 type width uint8
 
 const (
-	wInt  width = iota // 1..8 bytes, big-endian (reduced-size encoding)
-	wIPv4              // exactly 4
-	wIPv6              // exactly 16
+	wInt   width = iota // 1..8 bytes, big-endian (reduced-size encoding)
+	wIPv4               // exactly 4
+	wIPv6               // exactly 16
+	wBytes              // any length, variable included
 )
 
 type element struct {
@@ -412,6 +422,21 @@ func timeOrSamplingElement(id uint16) element {
 		return element{kSamplingPopulation, sSamplingPopulation, 0, wInt}
 	case ieSystemInitMillis:
 		return element{kSysInitMs, sSysInitMs, 0, wInt}
+	// A packet report (PSAMP, RFC 5476) has the time the packet was seen:
+	// it is the record's start (and end) unless flow times come with it.
+	case ieObsSeconds:
+		return element{kStartSec, sStartSec, 1, wInt}
+	case ieObsMillis:
+		return element{kStartMs, sStartMs, 1, wInt}
+	case ieObsMicros:
+		return element{kStartUs, sStartUs, 1, wInt}
+	case ieObsNanos:
+		return element{kStartNs, sStartNs, 1, wInt}
+	// Packet sections: the flow keys a record lacks are read from them.
+	case ieIPHeaderSection:
+		return element{kIPSection, sSection, 1, wBytes}
+	case ieDataLinkSection:
+		return element{kLinkSection, sSection, 0, wBytes}
 	}
 	return element{}
 }
@@ -424,6 +449,8 @@ func (e element) widthOK(n uint16) bool {
 		return n == 4
 	case wIPv6:
 		return n == 16
+	case wBytes:
+		return true
 	}
 	return n >= 1 && n <= 8
 }

@@ -11,8 +11,9 @@ import (
 // (times, sampling) before they mean anything. Only values whose bit is set
 // in has are valid, so resetting a record costs one store.
 type scratch struct {
-	has uint64 // 1 << kind
-	v   [numKinds]uint64
+	has     uint64 // 1 << kind
+	v       [numKinds]uint64
+	section []byte // kIPSection or kLinkSection (has says which); valid while the record is finished
 }
 
 func (s *scratch) get(k kind) (uint64, bool) { return s.v[k], s.has&(1<<k) != 0 }
@@ -127,6 +128,9 @@ func applyMore(k kind, v []byte, rec *flow.Record, sc *scratch) {
 		rec.NATSrcPort = uint16(beUint(v))
 	case kNATDstPort:
 		rec.NATDstPort = uint16(beUint(v))
+	case kIPSection, kLinkSection:
+		sc.section = v
+		sc.has |= 1 << k
 	default:
 		// times, counters and ICMP go through scratch: their meaning
 		// depends on the decoder's options and on other fields.
@@ -170,6 +174,9 @@ func (d *Decoder) finishFlow(ctx *pktCtx, rec *flow.Record, sc *scratch, info *P
 	rec.ObsDomain = ctx.dk.Domain
 	d.finishCounters(rec, sc)
 	finishICMP(rec, sc)
+	if sc.has&(1<<kIPSection|1<<kLinkSection) != 0 {
+		fromSection(rec, sc.section, sc.has&(1<<kLinkSection) != 0)
+	}
 	finishTimes(ctx, rec, sc, info)
 	rate, from := recordSampling(sc), SampledRecord
 	if rate == 0 && ctx.ds != nil {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Remake the softflowd fixtures in this directory. See README.md for what each file is.
 #
-#   sudo ./make.sh [synthetic] [tcp] [nmap] [beacon] [exfil]   (needs root for tcpdump/dumpcap on lo
+#   sudo ./make.sh [synthetic] [psamp] [tcp] [nmap] [beacon] [exfil]   (root for tcpdump/dumpcap on lo
 #                                        and any, and for nmap's SYN scans; default: every set)
 #
 # Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 log() { echo "make.sh: $*" >&2; }
 
-SETS=${*:-synthetic tcp nmap beacon exfil}
+SETS=${*:-synthetic psamp tcp nmap beacon exfil}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 # 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
@@ -200,6 +200,12 @@ if want beacon; then
 	record_live traffic_beacon.pcap "host 127.0.0.5 or host 127.0.0.6" python3 beacon.py
 	record softflowd_ipfix_beacon 10 $((PORT + 1)) traffic_beacon.pcap lo
 fi
+if want psamp; then
+	# PSAMP (RFC 5476): softflowd reports every packet of traffic.pcap with its first bytes
+	# (dataLinkFrameSection); named apart from softflowd_* as its records are packets, not flows
+	record psamp_traffic psamp $((PORT + 1)) traffic.pcap lo
+	gzip -9nf psamp_traffic.pcap # every packet's first 1,390 bytes: kept compressed (flowcase and tshark read it so)
+fi
 if want tcp; then
 	record_tcp softflowd_ipfix_tcp $((PORT + 2)) traffic.pcap
 fi
@@ -209,8 +215,14 @@ if want exfil; then
 fi
 
 # 3. ground truth: tshark's decoding of every export record, one CSV row per record
-for f in softflowd_*.pcap softflowd_*.pcapng; do
-	python3 truth.py --port "$PORT" --port $((PORT + 1)) --port $((PORT + 2)) "$f" "$f.csv"
+for f in softflowd_*.pcap softflowd_*.pcapng psamp_*.pcap.gz; do
+	[ -e "$f" ] || continue
+	in=$f out=$f.csv
+	if [ "${f%.gz}" != "$f" ]; then # truth.py reads the plain file
+		in=$W/$(basename "${f%.gz}") out=${f%.gz}.csv
+		gunzip -c "$f" >"$in"
+	fi
+	python3 truth.py --port "$PORT" --port $((PORT + 1)) --port $((PORT + 2)) "$in" "$out"
 done >summary.txt
 {
 	echo "# tools that made these files"
