@@ -117,6 +117,14 @@ func FuzzIPFIX(f *testing.F) {
 	})
 	data.set(2, func(p *pkt) { p.u16(2).u16(0) })
 	f.Add(p.done(), data.done())
+	// A packet report: observation time and a variable-length data-link
+	// section (Ethernet, 802.1Q, MPLS, IPv4, UDP), no flow keys.
+	ps := ipfixHeader(testSecs, 0, 6)
+	ps.set(2, func(p *pkt) { p.u16(300).u16(2).fields(ieObsMillis, 8, ieDataLinkSection, varLen) })
+	frame := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x81, 0, 0, 10, 0x88, 0x47, 0, 1, 17, 255,
+		0x45, 0, 0, 40, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 2, 0x13, 0x88, 0, 53, 0, 20, 0, 0}
+	ps.set(300, func(p *pkt) { p.u64(uint64(testSecs) * 1000).u8(uint8(len(frame))).raw(frame...) })
+	f.Add(ps.done(), []byte{})
 	f.Fuzz(func(t *testing.T, a, b []byte) { checkDecode(t, a, b) })
 }
 
