@@ -99,7 +99,7 @@ var fields = fieldMap(
 )
 
 // aliases are the names other tools give the same fields, so their JSON
-// exports read as they are: nfdump (`nfdump -o json`) and goflow2.
+// exports read as they are: nfdump (`nfdump -o json`), pmacct and goflow2.
 // nfdump writes local times without a zone: pass --input-tz.
 var aliases = map[string]string{
 	// nfdump
@@ -110,6 +110,10 @@ var aliases = map[string]string{
 	"input_snmp": "in_if", "output_snmp": "out_if",
 	"ip4_next_hop": "next_hop", "ip6_next_hop": "next_hop", "ip4_router": "exporter", "ip6_router": "exporter",
 	"src_vlan": "vlan", "proto": "protocol",
+	// pmacct (nfacctd/sfacctd/pmacctd print or Kafka plugins, JSON)
+	"ip_src": "src_ip", "ip_dst": "dst_ip", "port_src": "src_port", "port_dst": "dst_port",
+	"ip_proto": "protocol", "timestamp_start": "first_seen", "timestamp_end": "last_seen",
+	"peer_ip_src": "exporter",
 	// goflow2
 	"src_addr": "src_ip", "dst_addr": "dst_ip", "bytes": "bytes_in", "sampler_address": "exporter",
 	"sampling_rate": "sampling_interval", "time_flow_start_ns": "first_seen", "time_flow_end_ns": "last_seen",
