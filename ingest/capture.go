@@ -43,6 +43,7 @@ type captureDecoder struct {
 	examples func(string)
 	exports  uint64 // export packets decoded
 	other    uint64 // UDP datagrams that are not export packets
+	sflow    uint64 // of which sFlow v5 datagrams (not read)
 	dups     uint64 // export packets already decoded (in the store or earlier in the file)
 
 	parked   []*parked // data sets still waiting for their template
@@ -147,6 +148,9 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	version, ok := netflow.Sniff(dg.Payload)
 	if !ok {
 		d.other++
+		if isSFlow(dg.Payload) {
+			d.sflow++
+		}
 		return
 	}
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
@@ -209,6 +213,17 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 			d.sinkErr = d.sink(r, source)
 		}
 	}
+}
+
+// isSFlow reports whether b starts like an sFlow v5 datagram: version 5 as
+// 32 bits (a NetFlow v5 header has a record count after its 16-bit
+// version), then an agent address type of 1 (IPv4) or 2 (IPv6).
+func isSFlow(b []byte) bool {
+	if len(b) < 28 {
+		return false
+	}
+	t := binary.BigEndian.Uint32(b[4:])
+	return binary.BigEndian.Uint32(b) == 5 && (t == 1 || t == 2)
 }
 
 // reasonNoAddresses rejects a data record without source and destination.
@@ -347,6 +362,10 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	extra["waiting"] = waits
 	extra["export_packets"] = d.exports
 	extra["other_udp"] = d.other
+	if d.sflow > 0 {
+		extra["sflow_datagrams"] = d.sflow
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d sFlow datagrams not read: flowcase reads NetFlow and IPFIX exports", d.sflow))
+	}
 	extra["capture"] = st
 	extra["duplicate_packets"] = d.dups
 	if d.early.n > 0 {
@@ -377,7 +396,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		if skipped > 0 {
 			msg += fmt.Sprintf(", %d packets skipped as damaged", skipped)
 		}
-		if traffic := d.other + st.Other["tcp"] + st.Other["icmp"] + st.Other["icmpv6"]; traffic > 0 && traffic*2 >= other {
+		if traffic := d.other - d.sflow + st.Other["tcp"] + st.Other["icmp"] + st.Other["icmpv6"]; traffic > 0 && traffic*2 >= other {
 			msg += " (a capture of the traffic itself, not of flow exports? flowcase reads flows that an exporter made: " +
 				"export it first, e.g. softflowd -r FILE -n 127.0.0.1:PORT -v 10 while tcpdump records that port; see README)"
 		}

@@ -45,3 +45,21 @@ func TestCaptureRecordsWithoutAddresses(t *testing.T) {
 		t.Errorf("got %d flows, rejected %v; want 0 and 7 %q", res.Flows, res.Rejected, reasonNoAddresses)
 	}
 }
+
+// sFlow datagrams are not read, and the capture says how many there were.
+func TestCaptureSFlowNoted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sflow.pcap")
+	// sFlow v5: version 5, agent address type 1 (IPv4) 192.0.2.7, sub-agent 0, sequence 1,
+	// uptime 1000 ms, no samples.
+	payload := []byte{0, 0, 0, 5, 0, 0, 0, 1, 192, 0, 2, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 3, 232, 0, 0, 0, 0}
+	dg := nfgen.Datagram{Src: netip.MustParseAddrPort("192.0.2.7:50000"), Dst: netip.MustParseAddrPort("192.0.2.9:6343"), Time: 1e9, Payload: payload}
+	if err := nfgen.WriteFile(path, []nfgen.Datagram{dg, dg}); err != nil {
+		t.Fatal(err)
+	}
+	res := capIngest(t, capStore(t), path).Files[0]
+	want := []string{"2 sFlow datagrams not read: flowcase reads NetFlow and IPFIX exports",
+		"no NetFlow/IPFIX exports found: 2 packets of other traffic"} // not taken for the traffic itself
+	if res.Flows != 0 || len(res.Notes) != 2 || res.Notes[0] != want[0] || res.Notes[1] != want[1] {
+		t.Errorf("got %d flows, notes %q; want 0 and %q", res.Flows, res.Notes, want)
+	}
+}
