@@ -53,12 +53,17 @@ func plausibleIPFIX(b []byte) bool {
 // stream is added to it (counted in Stats.TCPSegments) and the messages it
 // completes are queued for Next; other TCP is counted as other traffic.
 func (r *Reader) tcp(p *packet, src, dst netip.Addr, b []byte) bool {
-	if len(b) < 20 || int(b[12]>>4)*4 < 20 || int(b[12]>>4)*4 > len(b) {
+	if len(b) < 20 {
+		r.st.proto[6]++
+		return false
+	}
+	hlen := int(b[12]>>4) * 4 // data offset: the header with its options
+	if hlen < 20 || hlen > len(b) {
 		r.st.proto[6]++
 		return false
 	}
 	sport, dport := be.Uint16(b[0:2]), be.Uint16(b[2:4])
-	seq, flags, payload := be.Uint32(b[4:8]), b[13], b[int(b[12]>>4)*4:]
+	seq, flags, payload := be.Uint32(b[4:8]), b[13], b[hlen:]
 	key := streamKey{netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)}
 	s := r.streams[key]
 	if s == nil {
@@ -92,7 +97,7 @@ func (s *tcpStream) add(r *Reader, seq uint32, payload []byte) {
 		if !plausibleIPFIX(payload) {
 			return
 		}
-		s.next, s.synced, s.ahead, s.held = seq, true, s.ahead[:0], 0
+		s.next, s.synced = seq, true // nothing is held: lose emptied it
 	}
 	switch d := int32(seq - s.next); {
 	case d > 0: // beyond a gap: hold it, unless too much is held already
