@@ -20,6 +20,11 @@ func ingestCommand() *cli.Command {
 		Name:      "ingest",
 		Usage:     "decode evidence files into the case store",
 		ArgsUsage: "PATH... (files, directories, - for standard input)",
+		Description: "Evidence: pcap/pcapng captures of NetFlow v1/v5/v7/v9 and IPFIX exports (on any UDP port,\n" +
+			"IPFIX also over TCP; PSAMP packet reports become one-packet flows), and JSON or NDJSON flow files\n" +
+			"(the seed's keys, what `flowcase query flows` writes, nfdump, pmacct and goflow2 JSON), gzip or not.\n" +
+			"Each file is registered by SHA-256: the same bytes again are skipped. Rejected records are counted\n" +
+			"by reason; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
 			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|pcap|pcapng"},
@@ -27,7 +32,7 @@ func ingestCommand() *cli.Command {
 			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
 			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-			&cli.UintFlag{Name: "port", Usage: "captures: decode only UDP datagrams from or to this port"},
+			&cli.UintFlag{Name: "port", Usage: "captures: decode only datagrams (and TCP streams) from or to this port"},
 			&cli.BoolFlag{Name: "out-bytes-reverse", Usage: "NetFlow OUT_BYTES/OUT_PKTS (23/24) are the reverse direction (nProbe), not post-middlebox counters"},
 			&cli.BoolFlag{Name: "no-compact", Usage: fmt.Sprintf("do not merge the small segments many small files leave (partitions with %d or more; see flowcase compact)", index.AutoCompactSmall)},
 			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
