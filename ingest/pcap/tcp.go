@@ -8,7 +8,9 @@ import "net/netip"
 // when a segment's payload starts with a plausible IPFIX message header;
 // its messages are then returned by Next as if each had come in a
 // datagram of its own. Segments are put back in sequence order; one that
-// repeats bytes already seen (a retransmission) adds only what is new.
+// repeats bytes already seen (a retransmission) adds only what is new, and
+// one captured late but sent before the segment the stream was picked up
+// at gives its whole messages on its own.
 // When a gap never fills, or the bytes stop looking like IPFIX, the
 // stream waits for a segment that starts with a message header again.
 // NetFlow v9 has no message length and is not read from TCP.
@@ -26,6 +28,7 @@ const (
 type streamKey struct{ src, dst netip.AddrPort }
 
 type tcpStream struct {
+	start  uint32    // sequence number the stream was picked up at
 	next   uint32    // sequence number of the next byte expected
 	buf    []byte    // bytes in order, not yet cut into messages
 	ahead  []segment // segments beyond a gap, in arrival order
@@ -74,10 +77,16 @@ func (r *Reader) tcp(p *packet, src, dst netip.Addr, b []byte) bool {
 		if r.streams == nil {
 			r.streams = make(map[streamKey]*tcpStream)
 		}
-		s = &tcpStream{next: seq}
+		s = &tcpStream{start: seq, next: seq}
 		r.streams[key] = s
 	}
 	r.st.tcpSegments++
+	if s.synced && len(payload) > 0 && int32(seq+uint32(len(payload))-s.start) <= 0 && plausibleIPFIX(payload) {
+		// Captured after the segment the stream was picked up at, though
+		// sent before it: its whole messages are read on their own.
+		r.cutAlone(key, p, payload)
+		return false
+	}
 	s.add(r, seq, payload)
 	r.cut(s, key, p)
 	if flags&(tcpFIN|tcpRST) != 0 {
@@ -97,7 +106,7 @@ func (s *tcpStream) add(r *Reader, seq uint32, payload []byte) {
 		if !plausibleIPFIX(payload) {
 			return
 		}
-		s.next, s.synced = seq, true // nothing is held: lose emptied it
+		s.start, s.next, s.synced = seq, seq, true // nothing is held: lose emptied it
 	}
 	switch d := int32(seq - s.next); {
 	case d > 0: // beyond a gap: hold it, unless too much is held already
@@ -144,23 +153,44 @@ func (s *tcpStream) lose(r *Reader) {
 // cut queues the whole messages at the start of s.buf as datagrams of the
 // packet p that completed them.
 func (r *Reader) cut(s *tcpStream, key streamKey, p *packet) {
+	if !s.synced {
+		return
+	}
+	n, ok := r.messages(key, p, s.buf)
+	if !ok {
+		r.st.notes[nStreamLost]++
+		s.lose(r)
+		return
+	}
+	s.buf = append(s.buf[:0], s.buf[n:]...)
+}
+
+// cutAlone queues the whole messages of one segment read apart from its
+// stream; a message it does not finish is noted.
+func (r *Reader) cutAlone(key streamKey, p *packet, b []byte) {
+	if n, ok := r.messages(key, p, b); !ok || n < len(b) {
+		r.st.notes[nStreamCut]++
+	}
+}
+
+// messages queues the whole messages at the front of b and returns the
+// bytes they took; ok is false when b stops looking like IPFIX.
+func (r *Reader) messages(key streamKey, p *packet, b []byte) (int, bool) {
 	off := 0
-	for s.synced && len(s.buf)-off >= 4 {
-		n := int(be.Uint16(s.buf[off+2:]))
-		if be.Uint16(s.buf[off:]) != 10 || n < ipfixHeaderLen {
-			r.st.notes[nStreamLost]++
-			s.lose(r)
-			return
+	for len(b)-off >= 4 {
+		n := int(be.Uint16(b[off+2:]))
+		if be.Uint16(b[off:]) != 10 || n < ipfixHeaderLen {
+			return off, false
 		}
-		if len(s.buf)-off < n {
+		if len(b)-off < n {
 			break
 		}
 		r.queue = append(r.queue, Datagram{Number: p.number, Time: p.time, Src: key.src, Dst: key.dst,
-			Payload: append([]byte(nil), s.buf[off:off+n]...), Interface: p.iface})
+			Payload: append([]byte(nil), b[off:off+n]...), Interface: p.iface})
 		r.st.tcpMessages++
 		off += n
 	}
-	s.buf = append(s.buf[:0], s.buf[off:]...)
+	return off, true
 }
 
 // closeStream ends a stream at its FIN or RST; bytes of a message it did

@@ -52,6 +52,7 @@ func TestIPFIXOverTCP(t *testing.T) {
 		{"gap never filled", [][]byte{seg(0, 100), seg(150, 460), fin(460)}, []uint32{1}, 3, NoteStreamCut},
 		{"reset mid-message", [][]byte{seg(0, 150), tcpPacket(exp, col, 1150, 0x04, nil)}, []uint32{1}, 2, NoteStreamCut},
 		{"joined mid-stream at a message", [][]byte{seg(30, 100), seg(100, 400), seg(400, 460)}, []uint32{2, 3}, 2, ""},
+		{"sent first, captured last", [][]byte{seg(100, 460), seg(0, 100)}, []uint32{2, 3, 1}, 2, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
