@@ -150,7 +150,7 @@ func (c *conn) init(k ckey, r *flow.Record, v *recView, srcLo, srcOpened bool) {
 	} else {
 		c.src, c.dst, c.sport, c.dport = v.dst, v.src, r.DstPort, r.SrcPort
 	}
-	if isICMP(r.Proto) {
+	if flow.IsICMP(r.Proto) {
 		t, _ := icmpTypeCode(r)
 		c.icmpType, c.icmpErr = t, classifyICMP(r.Proto, t) == icmpError
 		c.sport, c.dport = 0, 0
@@ -161,7 +161,7 @@ func (c *conn) init(k ckey, r *flow.Record, v *recView, srcLo, srcOpened bool) {
 // canon returns the canonical key of r (address ids s and d) and whether
 // r's source is key.lo.
 func canon(r *flow.Record, s, d uint32) (ckey, bool) {
-	if isICMP(r.Proto) {
+	if flow.IsICMP(r.Proto) {
 		t, _ := icmpTypeCode(r)
 		var class uint16
 		if classifyICMP(r.Proto, t) == icmpError {
@@ -192,7 +192,7 @@ func srcOpens(r *flow.Record) bool {
 		if v, ok := tcpOpener(r); ok {
 			return v
 		}
-	case isICMP(r.Proto):
+	case flow.IsICMP(r.Proto):
 		t, _ := icmpTypeCode(r)
 		return classifyICMP(r.Proto, t) == icmpRequest
 	}

@@ -31,8 +31,6 @@ func isService(p uint16) bool { return servicePorts[p>>6]&(1<<(p&63)) != 0 }
 // 32768-60999, Windows and BSD 49152-65535).
 const ephemeralFrom = 32768
 
-func isICMP(proto uint8) bool { return proto == flow.ProtoICMP || proto == flow.ProtoICMPv6 }
-
 // hasPorts reports whether the protocol carries ports that name services.
 func hasPorts(proto uint8) bool {
 	return proto == flow.ProtoTCP || proto == flow.ProtoUDP || proto == 132 || proto == 33 || proto == 136

@@ -139,7 +139,7 @@ func (s *Sweep) addConn(c *conn) {
 	switch {
 	case hasPorts(c.proto):
 		s.d.attempt(mkSweepKey(c.src, c.proto, c.dport), c.dst, c)
-	case isICMP(c.proto) && !c.icmpErr && classifyICMP(c.proto, c.icmpType) == icmpRequest:
+	case flow.IsICMP(c.proto) && !c.icmpErr && classifyICMP(c.proto, c.icmpType) == icmpRequest:
 		s.d.attempt(mkSweepKey(c.src, c.proto, 0), c.dst, c)
 	}
 }
@@ -232,7 +232,7 @@ func sweepFilter(src netip.Addr, parts []sweepPart) string {
 	protos := map[uint8]bool{}
 	icmp := uint8(0)
 	for _, p := range parts {
-		if isICMP(p.key.proto()) {
+		if flow.IsICMP(p.key.proto()) {
 			icmp = p.key.proto()
 			continue
 		}

@@ -45,11 +45,11 @@ func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
 	case !rec.DstAddr.IsValid():
 		return ReasonMissingAddr, "no dst_ip"
 	}
-	if isICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
+	if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
 		// NetFlow v5 carries an ICMP type and code in the destination port
 		// (type<<8 | code); collectors that pass it through (goflow2) write
 		// icmp_type and icmp_code 0 beside it.
-		rec.ICMPType, rec.ICMPCode = uint8(rec.DstPort>>8), uint8(rec.DstPort)
+		rec.ICMPFromPort()
 	}
 	d.times(rec)
 	return d.reason, d.detail
@@ -277,5 +277,3 @@ func cut(b []byte) []byte {
 
 // detailf is fmt.Sprintf, for the reject paths only.
 func detailf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
-func isICMP(proto uint8) bool { return proto == flow.ProtoICMP || proto == flow.ProtoICMPv6 }

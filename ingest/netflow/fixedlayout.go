@@ -123,8 +123,8 @@ func fixedRecord(l fixedLayout, ctx *pktCtx, b []byte, rec *flow.Record) (invert
 	if l.hasAS {
 		rec.SrcAS, rec.DstAS = uint32(be.Uint16(b[40:])), uint32(be.Uint16(b[42:]))
 	}
-	if rec.Proto == flow.ProtoICMP || rec.Proto == flow.ProtoICMPv6 {
-		rec.ICMPType, rec.ICMPCode = uint8(rec.DstPort>>8), uint8(rec.DstPort)
+	if flow.IsICMP(rec.Proto) {
+		rec.ICMPFromPort()
 	}
 	if rec.End < rec.Start {
 		rec.End = rec.Start

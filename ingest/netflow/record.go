@@ -217,8 +217,8 @@ func (d *Decoder) finishCounters(rec *flow.Record, sc *scratch) {
 func finishICMP(rec *flow.Record, sc *scratch) {
 	const icmpKinds = 1<<kICMPTypeCode | 1<<kICMPType | 1<<kICMPCode
 	if sc.has&icmpKinds == 0 {
-		if rec.Proto == flow.ProtoICMP || rec.Proto == flow.ProtoICMPv6 {
-			rec.ICMPType, rec.ICMPCode = uint8(rec.DstPort>>8), uint8(rec.DstPort)
+		if flow.IsICMP(rec.Proto) {
+			rec.ICMPFromPort()
 		}
 		return
 	}

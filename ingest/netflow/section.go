@@ -38,7 +38,7 @@ func fromSection(rec *flow.Record, b []byte, link bool) {
 	l4 := ip.l4
 	switch {
 	case l4 == nil:
-	case rec.Proto == flow.ProtoICMP || rec.Proto == flow.ProtoICMPv6:
+	case flow.IsICMP(rec.Proto):
 		if len(l4) >= 2 && rec.ICMPType == 0 && rec.ICMPCode == 0 {
 			rec.ICMPType, rec.ICMPCode = l4[0], l4[1]
 		}

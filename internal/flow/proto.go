@@ -41,3 +41,13 @@ func ParseProto(s string) (uint8, bool) {
 	}
 	return uint8(n), true
 }
+
+// IsICMP reports whether p is ICMP or ICMPv6.
+func IsICMP(p uint8) bool { return p == ProtoICMP || p == ProtoICMPv6 }
+
+// ICMPFromPort sets an ICMP record's type and code from its destination
+// port, where NetFlow v5 (and exporters and collectors that follow it)
+// carry them as type<<8 | code.
+func (r *Record) ICMPFromPort() {
+	r.ICMPType, r.ICMPCode = uint8(r.DstPort>>8), uint8(r.DstPort)
+}

@@ -54,7 +54,7 @@ func (j *JSONWriter) Write(r *flow.Record) error {
 	b = strconv.AppendUint(b, r.RevPackets, 10)
 	b = append(b, `,"tcp_flags":`...)
 	b = strconv.AppendUint(b, uint64(r.TCPFlags), 10)
-	if r.Proto == flow.ProtoICMP || r.Proto == flow.ProtoICMPv6 {
+	if flow.IsICMP(r.Proto) {
 		b = append(b, `,"icmp_type":`...)
 		b = strconv.AppendUint(b, uint64(r.ICMPType), 10)
 		b = append(b, `,"icmp_code":`...)

@@ -82,8 +82,8 @@ func pickAddr(a netip.Addr, has4, has6 bool) (netip.Addr, error) {
 // flows the destination port as type<<8 | code.
 func projectICMP(h *[numKinds]bool, r, x *flow.Record) {
 	if !h[kICMPTypeCode] && !h[kICMPType] && !h[kICMPCode] {
-		if x.Proto == flow.ProtoICMP || x.Proto == flow.ProtoICMPv6 {
-			x.ICMPType, x.ICMPCode = uint8(x.DstPort>>8), uint8(x.DstPort)
+		if flow.IsICMP(x.Proto) {
+			x.ICMPFromPort()
 		}
 		return
 	}
@@ -134,8 +134,8 @@ func (e *Exporter) expectV5(r flow.Record) (flow.Record, error) {
 			*a = netip.IPv4Unspecified()
 		}
 	}
-	if x.Proto == flow.ProtoICMP || x.Proto == flow.ProtoICMPv6 {
-		x.ICMPType, x.ICMPCode = uint8(x.DstPort>>8), uint8(x.DstPort)
+	if flow.IsICMP(x.Proto) {
+		x.ICMPFromPort()
 	}
 	_, err := v5Record(nil, &clock{}, &r)
 	return x, err
