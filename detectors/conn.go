@@ -94,11 +94,12 @@ func (c *conn) closed() bool { return c.flags()&(flow.FIN|flow.RST) != 0 }
 // the opener never acknowledged (SYN without ACK), the other side answered
 // only with resets, no packet carried an ACK at all, or the connection was
 // reset before any data was pushed; for other
-// protocols (and TCP records without flags), no packet came back.
+// protocols (and TCP records without flags), nothing came back: no packet
+// and no byte (firewalls such as Cisco's ASA count bytes only).
 func (c *conn) failed() bool {
 	f := c.flags()
 	if c.proto != flow.ProtoTCP || f == 0 {
-		return c.revPkts == 0
+		return c.revPkts == 0 && c.revBytes == 0
 	}
 	if !c.biflow && c.fwdFlags&flow.SYN != 0 && c.fwdFlags&flow.ACK == 0 {
 		return true
@@ -211,7 +212,7 @@ func tcpOpener(r *flow.Record) (srcOpened, known bool) {
 	if f&flow.SYN != 0 && f&flow.ACK == 0 {
 		return true, true
 	}
-	if r.RevPackets > 0 || f&(flow.PSH|flow.FIN) != 0 || r.Packets > 3 {
+	if r.RevPackets > 0 || r.RevBytes > 0 || f&(flow.PSH|flow.FIN) != 0 || r.Packets > 3 {
 		return false, false
 	}
 	if f&flow.ACK != 0 && (f&flow.SYN != 0) != (f&flow.RST != 0) {

@@ -139,6 +139,13 @@ func TestFailed(t *testing.T) {
 			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 53, Proto: 17, Packets: 1},
 			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 53, DstPort: 40000, Proto: 17, Packets: 1}}, false},
 		{"udp unanswered", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 161, Proto: 17, Packets: 1}}, true},
+		// A firewall's record (Cisco ASA's NSEL): bytes both ways, no
+		// packet counts and no flags.
+		{"firewall record answered", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 443, Proto: 6,
+			Bytes: 1200, RevBytes: 48000}}, false},
+		{"firewall record unanswered", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 443, Proto: 6,
+			Bytes: 60}}, true},
+		{"firewall record denied", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 443, Proto: 6}}, true},
 	}
 	for _, tt := range tests {
 		got := track(ConnConfig{}, tt.recs)

@@ -78,8 +78,10 @@
 // so its failure is known: a TCP attempt failed when the opener never
 // acknowledged (SYN without ACK), the other side answered only with resets
 // (as to nmap's FIN, NULL and Xmas probes), nothing was acknowledged at
-// all, or it was reset before any data was pushed; other protocols, when nothing came
-// back. ICMP unreachable messages are counted for scans separately.
+// all, or it was reset before any data was pushed; other protocols (and
+// TCP records without flags, as firewalls export them), when nothing came
+// back: no packet and no byte (Cisco's ASA counts bytes only). ICMP
+// unreachable messages are counted for scans separately.
 //
 // # Detectors and defaults
 //

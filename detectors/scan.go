@@ -121,7 +121,8 @@ func (s *Scan) addConn(c *conn) {
 	}
 	if c.icmpErr {
 		if isUnreachable(c.proto, c.icmpType) {
-			s.d.unreachable(pair(c.src, c.dst), c.start, c.fwdPkts+c.revPkts)
+			// At least one message per record: some exporters count bytes only.
+			s.d.unreachable(pair(c.src, c.dst), c.start, max(c.fwdPkts+c.revPkts, uint64(c.records)))
 		}
 		return
 	}

@@ -41,10 +41,11 @@ type captureDecoder struct {
 	rejects  map[string]int
 	early    earlyTimes // flows kept although dated before 1990
 	examples func(string)
-	exports  uint64 // export packets decoded
-	other    uint64 // UDP datagrams that are not export packets
-	sflow    uint64 // of which sFlow v5 datagrams (not read)
-	dups     uint64 // export packets already decoded (in the store or earlier in the file)
+	exports  uint64                            // export packets decoded
+	other    uint64                            // UDP datagrams that are not export packets
+	sflow    uint64                            // of which sFlow v5 datagrams (not read)
+	dups     uint64                            // export packets already decoded (in the store or earlier in the file)
+	fw       [netflow.NumFirewallEvents]uint64 // flow records by firewall event (NSEL)
 
 	parked   []*parked // data sets still waiting for their template
 	parkedB  int       // bytes held by parked
@@ -166,6 +167,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	info, err := d.dec.Decode(p, d.emitSelf)
 	es := d.stats(exp, info.Domain, version)
 	es.account(info, dg.Time)
+	d.countEvents(&info)
 	if version == 5 && len(dg.Payload) >= 24 {
 		if iv := uint32(binary.BigEndian.Uint16(dg.Payload[22:]) & 0x3fff); iv > 1 {
 			es.HeaderSampling = iv
@@ -192,6 +194,32 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	if info.TemplatesLearned > 0 {
 		d.retryParked()
 	}
+}
+
+// countEvents adds a decoded set's firewall events.
+func (d *captureDecoder) countEvents(info *netflow.PacketInfo) {
+	for e, n := range info.FirewallEvents {
+		d.fw[e] += uint64(n)
+	}
+}
+
+// firewallNote describes the firewall events of the capture's records, if
+// any: a connection can be in the store as several records.
+func (d *captureDecoder) firewallNote(extra map[string]any) string {
+	counts := map[string]uint64{}
+	var parts []string
+	for e, n := range d.fw {
+		if n > 0 {
+			counts[netflow.FirewallEventNames[e]] = n
+			parts = append(parts, fmt.Sprintf("%d %s", n, netflow.FirewallEventNames[e]))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	extra["firewall_events"] = counts
+	return "firewall events (NSEL): " + strings.Join(parts, ", ") +
+		"; each is a record of its own: a connection's created, update and deleted records are one connection to the detectors, and denied attempts are kept as flows without bytes"
 }
 
 func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
@@ -365,6 +393,9 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	if d.sflow > 0 {
 		extra["sflow_datagrams"] = d.sflow
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d sFlow datagrams not read: flowcase reads NetFlow and IPFIX exports", d.sflow))
+	}
+	if note := d.firewallNote(extra); note != "" {
+		fr.Notes = append(fr.Notes, note)
 	}
 	extra["capture"] = st
 	extra["duplicate_packets"] = d.dups

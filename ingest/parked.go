@@ -69,7 +69,8 @@ func (d *captureDecoder) retryParked() {
 			}
 			set = v[parkedHeader:]
 		}
-		_, err := d.dec.DecodeParked(p.ps, set, d.emit(p.source))
+		info, err := d.dec.DecodeParked(p.ps, set, d.emit(p.source))
+		d.countEvents(&info)
 		if errors.Is(err, netflow.ErrUnknownTemplate) {
 			kept = append(kept, p)
 			continue

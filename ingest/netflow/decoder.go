@@ -29,6 +29,12 @@
 //     ipHeaderPacketSection) takes the keys of the section's outermost IP
 //     header, one packet of its length (fromSection), and its
 //     observationTime as start and end.
+//   - A record with a start but no end or duration ends at its
+//     observationTime when that is later (Cisco NSEL: a connection's
+//     creation and its event, the teardown of a deleted one). Firewall
+//     events (IE 233; 40005 of ASA 8.4) are counted in
+//     PacketInfo.FirewallEvents; ASA 8.4's translated addresses and ports
+//     (40001-40004) are the post-NAT ones.
 //   - Sampling: an interval in the record itself, else the exporter's
 //     options data for the record's sampler id (FLOW_SAMPLER_ID 48 /
 //     selectorId 302) or for the domain, else the v5 header; 1 otherwise.
@@ -101,10 +107,30 @@ type PacketInfo struct {
 	// SamplingFrom counts flow records by where their sampling interval
 	// came from (SampledNone, SampledRecord, SampledOptions, SampledHeader).
 	SamplingFrom [numSamplingSources]uint32
+	// FirewallEvents counts flow records by their firewall event (IE 233,
+	// Cisco NSEL), when they carry one.
+	FirewallEvents [NumFirewallEvents]uint32
 	// Unknown lists the data sets whose template was not known. The slice
 	// is reused by the next Decode call: copy what you keep.
 	Unknown []ParkedSet
 }
+
+// Firewall events (IANA firewallEvent, IE 233, the values of Cisco's NSEL):
+// a firewall reports a connection when it is created, updated and deleted,
+// and an attempt it denied, each as a record of its own.
+const (
+	FirewallIgnore  = iota // 0: no event
+	FirewallCreated        // the connection was created (no bytes yet)
+	FirewallDeleted        // torn down: the record holds its counters
+	FirewallDenied         // refused by a rule (no bytes)
+	FirewallAlert
+	FirewallUpdate // counters since the last report of a connection still open
+	FirewallOther  // values above 5
+	NumFirewallEvents
+)
+
+// FirewallEventNames are the events' names in ingest reports.
+var FirewallEventNames = [NumFirewallEvents]string{"none", "created", "deleted", "denied", "alert", "update", "other"}
 
 // ParkedSet is a data set that arrived before its template, with the
 // export header context needed to decode it later with DecodeParked.

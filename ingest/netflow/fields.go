@@ -82,6 +82,16 @@ const (
 	ieObsMillis           = 323
 	ieObsMicros           = 324
 	ieObsNanos            = 325
+
+	// Cisco NSEL (ASA firewalls, NetFlow v9). 233 is also IANA's
+	// firewallEvent; the 40000 range is v9 only (IPFIX ids that high are
+	// enterprise elements).
+	ieFirewallEvent   = 233
+	ieNSELEvent84     = 40005 // NF_F_FW_EVENT of ASA 8.4
+	ieNSELXlateSrc4   = 40001 // NF_F_XLATE_SRC_ADDR_84
+	ieNSELXlateDst4   = 40002
+	ieNSELXlateSrcPrt = 40003
+	ieNSELXlateDstPrt = 40004
 )
 
 // PENReverse is the private enterprise number of RFC 5103 reverse
@@ -150,6 +160,11 @@ const (
 	kSysInitMs
 	kIPSection
 	kLinkSection
+	kObsSec // observationTime elements: when the metering process saw the packet or event
+	kObsMs
+	kObsUs
+	kObsNs
+	kFwEvent
 
 	numKinds
 )
@@ -215,6 +230,8 @@ const (
 	sSamplingPopulation
 	sSysInitMs
 	sSection
+	sObs
+	sFwEvent
 
 	numSlots
 )
@@ -370,6 +387,14 @@ func interfaceElement(id uint16) (element, bool) {
 		return element{kNATSrcPort, sNATSrcPort, 0, wInt}, true
 	case iePostNAPTDstPort:
 		return element{kNATDstPort, sNATDstPort, 0, wInt}, true
+	case ieNSELXlateSrc4:
+		return element{kNATSrc4, sNATSrc4, 1, wIPv4}, true
+	case ieNSELXlateDst4:
+		return element{kNATDst4, sNATDst4, 1, wIPv4}, true
+	case ieNSELXlateSrcPrt:
+		return element{kNATSrcPort, sNATSrcPort, 1, wInt}, true
+	case ieNSELXlateDstPrt:
+		return element{kNATDstPort, sNATDstPort, 1, wInt}, true
 	}
 	return element{}, false
 }
@@ -422,16 +447,21 @@ func timeOrSamplingElement(id uint16) element {
 		return element{kSamplingPopulation, sSamplingPopulation, 0, wInt}
 	case ieSystemInitMillis:
 		return element{kSysInitMs, sSysInitMs, 0, wInt}
-	// A packet report (PSAMP, RFC 5476) has the time the packet was seen:
-	// it is the record's start (and end) unless flow times come with it.
-	case ieObsSeconds:
-		return element{kStartSec, sStartSec, 1, wInt}
+	// The time a packet or event was observed (finishTimes): a packet
+	// report's (PSAMP, RFC 5476) start and end, or an NSEL event's time,
+	// which ends a flow that has a start and no end.
 	case ieObsMillis:
-		return element{kStartMs, sStartMs, 1, wInt}
+		return element{kObsMs, sObs, 0, wInt}
 	case ieObsMicros:
-		return element{kStartUs, sStartUs, 1, wInt}
+		return element{kObsUs, sObs, 1, wInt}
 	case ieObsNanos:
-		return element{kStartNs, sStartNs, 1, wInt}
+		return element{kObsNs, sObs, 2, wInt}
+	case ieObsSeconds:
+		return element{kObsSec, sObs, 3, wInt}
+	case ieFirewallEvent:
+		return element{kFwEvent, sFwEvent, 0, wInt}
+	case ieNSELEvent84:
+		return element{kFwEvent, sFwEvent, 1, wInt}
 	// Packet sections: the flow keys a record lacks are read from them.
 	case ieIPHeaderSection:
 		return element{kIPSection, sSection, 1, wBytes}

@@ -178,6 +178,9 @@ func (d *Decoder) finishFlow(ctx *pktCtx, rec *flow.Record, sc *scratch, info *P
 		fromSection(rec, sc.section, sc.has&(1<<kLinkSection) != 0)
 	}
 	finishTimes(ctx, rec, sc, info)
+	if sc.has&(1<<kFwEvent) != 0 {
+		info.FirewallEvents[min(sc.v[kFwEvent], FirewallOther)]++
+	}
 	rate, from := recordSampling(sc), SampledRecord
 	if rate == 0 && ctx.ds != nil {
 		id, hasID := sc.get(kSamplerID)

@@ -90,6 +90,24 @@ func uptimeTime(ctx *pktCtx, sc *scratch, up kind) (int64, bool) {
 	return 0, false
 }
 
+const obsKinds = 1<<kObsSec | 1<<kObsMs | 1<<kObsUs | 1<<kObsNs
+
+// obsTime is the record's observation time (unix ns); call it only when
+// one of obsKinds is present.
+func obsTime(sc *scratch) int64 {
+	if v, ok := sc.get(kObsMs); ok {
+		return int64(v) * 1e6
+	}
+	if v, ok := sc.get(kObsUs); ok {
+		return ntpToUnixNs(v)
+	}
+	if v, ok := sc.get(kObsNs); ok {
+		return ntpToUnixNs(v)
+	}
+	v, _ := sc.get(kObsSec)
+	return int64(v) * 1e9
+}
+
 func duration(sc *scratch) (int64, bool) {
 	if v, ok := sc.get(kDurMs); ok {
 		return int64(v) * 1e6, true
@@ -102,10 +120,25 @@ func duration(sc *scratch) (int64, bool) {
 
 // finishTimes sets Start and End (End >= Start), falling back to the export
 // header time when the record has no usable time.
+//
+// An observation time (IE 322-325) stands in for a missing start: a packet
+// report's only time. A record with a start but neither end nor duration
+// ends at its observation time when that is later: Cisco's NSEL (ASA)
+// reports a connection's creation time (152) and the time of the event
+// (323), its teardown for a deleted flow.
 func finishTimes(ctx *pktCtx, rec *flow.Record, sc *scratch, info *PacketInfo) {
 	start, hs := absTime(ctx, sc, kStartMs, kStartUs, kStartNs, kStartSec, kStartDeltaUs, kStartUptime)
 	end, he := absTime(ctx, sc, kEndMs, kEndUs, kEndNs, kEndSec, kEndDeltaUs, kEndUptime)
 	dur, hd := duration(sc)
+	if sc.has&obsKinds != 0 && !(hs && he) {
+		obs := obsTime(sc)
+		switch {
+		case !hs:
+			start, hs = obs, true
+		case !hd && obs > start:
+			end, he = obs, true
+		}
+	}
 	switch {
 	case hs && he:
 	case hs:
