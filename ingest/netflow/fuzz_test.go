@@ -103,6 +103,11 @@ func FuzzV9(f *testing.F) {
 	data := v9Header(1, 1000, testSecs, 1, 42)
 	data.set(256, func(p *pkt) { v9FlowRecord(p, "10.0.0.1", "10.0.0.2", 1, 2, 100, 1, 1<<32-10, 500) })
 	f.Add(data.b, tpl.b)
+	// A firewall's NSEL records (creation and event times, firewall event).
+	asa := nselRec{id: 1, src: "192.168.1.10", dst: "203.0.113.5", sport: 50000, dport: 443, proto: 6, event: 2,
+		createMs: uint64(testSecs-60) * 1000, evMs: uint64(testSecs-5) * 1000, fwd: 1200, rev: 48000,
+		xsrc: "198.51.100.1", xdst: "203.0.113.5", xsport: 7000, xdport: 443}
+	f.Add(nselPacket(263, nselTemplate, asa.put), []byte{})
 	f.Fuzz(func(t *testing.T, a, b []byte) { checkDecode(t, a, b) })
 }
 
