@@ -449,3 +449,19 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+// Zeros after the last set are padding, however many (PAN-OS sends a
+// data FlowSet in a large zero-filled packet); other bytes after it are
+// still reported.
+func TestZeroPaddingAfterSets(t *testing.T) {
+	p := append(v9Packet(500_000, testSecs), make([]byte, 300)...)
+	recs, info, err := collect(t, NewDecoder(nil), p)
+	if err != nil || len(recs) != 2 || info.Warnings != 0 || info.Skipped != [NumReasons]uint32{} {
+		t.Errorf("zero padding: got %d records, %v, warnings %v, skipped %v", len(recs), err, info.Warnings, info.Skipped)
+	}
+	p[len(p)-1] = 1
+	recs, info, err = collect(t, NewDecoder(nil), p)
+	if !errors.Is(err, ErrSetLength) || len(recs) != 2 || info.Skipped[ErrSetLength] != 1 {
+		t.Errorf("non-zero tail: got %d records, %v, skipped %v", len(recs), err, info.Skipped)
+	}
+}

@@ -42,13 +42,17 @@ func (d *Decoder) decodeV9(p Packet, info *PacketInfo, emit func(*flow.Record)) 
 }
 
 // walkSets walks the sets of a v9 packet or IPFIX message from off to the
-// end of b. A set with an impossible length stops the walk.
+// end of b. A set with an impossible length stops the walk. Zeros after the
+// last set are padding, however many (Palo Alto's PAN-OS sends one data
+// FlowSet in a large zero-filled packet); other bytes too few for a set
+// header are a warning.
 func (d *Decoder) walkSets(ctx *pktCtx, p *Packet, b []byte, off int, info *PacketInfo, emit func(*flow.Record)) error {
 	for off < len(b) {
+		if b[off] == 0 && allZero(b[off:]) {
+			return nil
+		}
 		if len(b)-off < setHeaderLen {
-			if !allZero(b[off:]) {
-				info.Warnings |= WarnTrailingBytes
-			}
+			info.Warnings |= WarnTrailingBytes
 			return nil
 		}
 		id := binary.BigEndian.Uint16(b[off:])
