@@ -283,7 +283,7 @@ func TestTemplateRejects(t *testing.T) {
 	}{
 		{"zero fields v9", func(p *pkt) { p.u16(256).u16(0) }, ErrBadTemplate},
 		{"reserved id", func(p *pkt) { p.u16(255).u16(1).fields(1, 4) }, ErrBadTemplate},
-		{"field length 0", func(p *pkt) { p.u16(256).u16(1).fields(1, 0) }, ErrFieldLength},
+		{"every field of length 0", func(p *pkt) { p.u16(256).u16(2).fields(1, 0, 2, 0) }, ErrFieldLength},
 		{"too many fields", func(p *pkt) { p.u16(256).u16(uint16(len(many) / 2)).fields(many...) }, ErrTooManyFields},
 		{"record too long", func(p *pkt) { p.u16(256).u16(2).fields(1, 40000, 2, 40000) }, ErrFieldLength},
 		{"count beyond set", func(p *pkt) { p.u16(256).u16(50).fields(1, 4) }, ErrBadTemplate},
@@ -463,5 +463,27 @@ func TestZeroPaddingAfterSets(t *testing.T) {
 	recs, info, err = collect(t, NewDecoder(nil), p)
 	if !errors.Is(err, ErrSetLength) || len(recs) != 2 || info.Skipped[ErrSetLength] != 1 {
 		t.Errorf("non-zero tail: got %d records, %v, skipped %v", len(recs), err, info.Skipped)
+	}
+}
+
+// Fields of length 0 carry nothing: the template is kept and its records
+// decode without them (an exporter's templates seen by other collectors).
+func TestZeroLengthFields(t *testing.T) {
+	tpl := []uint16{ieSrcIPv4, 4, ieDstIPv4, 4, 9, 0, ieSrcPort, 2, ieDstPort, 2, ieProtocol, 1,
+		ieOctetDelta, 4, iePacketDelta, 0, ieStartSysUpTime, 4, ieEndSysUpTime, 4}
+	p := v9Header(2, 500_000, testSecs, 1, 0)
+	p.set(0, func(p *pkt) { p.u16(300).u16(uint16(len(tpl) / 2)).fields(tpl...) })
+	p.set(300, func(p *pkt) {
+		p.addr("192.168.1.95").addr("239.255.255.250").u16(0).u16(0).u8(2).u32(32).u32(499_000).u32(499_000)
+	})
+	d := NewDecoder(nil)
+	recs, info, err := collect(t, d, p.b)
+	if err != nil || len(recs) != 1 || d.Templates.Len() != 1 || info.Skipped != [NumReasons]uint32{} {
+		t.Fatalf("got %d records, %v, %d templates, skipped %v", len(recs), err, d.Templates.Len(), info.Skipped)
+	}
+	r := recs[0]
+	if r.SrcAddr != netip.MustParseAddr("192.168.1.95") || r.Proto != 2 || r.Bytes != 32 || r.Packets != 0 ||
+		r.Start != int64(testSecs)*1e9-1_000*1e6 {
+		t.Errorf("got %+v", r)
 	}
 }

@@ -31,8 +31,8 @@ const (
 	ErrBadTemplate
 	// ErrTooManyFields: a template claims more than MaxTemplateFields fields.
 	ErrTooManyFields
-	// ErrFieldLength: a template field has length 0 (and is not variable),
-	// or the record length exceeds what any datagram can carry.
+	// ErrFieldLength: a template's records would be empty (every field of
+	// length 0), or longer than any datagram can carry.
 	ErrFieldLength
 	// ErrTooManyTemplates: the cache is full (MaxTemplates); the template
 	// was not learned.

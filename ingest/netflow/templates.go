@@ -91,18 +91,19 @@ func checkTemplate(version uint16, fields []Field, scope int) Reason {
 	if len(fields) > MaxTemplateFields {
 		return ErrTooManyFields
 	}
+	// Fields of length 0 carry nothing and are skipped (some v9 exporters
+	// send them, in data and in options scopes, e.g. Juniper's SRX); a
+	// record must still have a byte.
 	n := 0
 	for _, f := range fields {
 		switch {
-		case f.Length == 0:
-			return ErrFieldLength
 		case f.Length == varLen && version == 10:
 			n++
 		default:
 			n += int(f.Length)
 		}
 	}
-	if n > maxRecordLen {
+	if n == 0 || n > maxRecordLen {
 		return ErrFieldLength
 	}
 	return reasonNone
