@@ -167,15 +167,10 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	info, err := d.dec.Decode(p, d.emitSelf)
 	es := d.stats(exp, info.Domain, version)
 	es.account(info, dg.Time)
-	d.countEvents(&info)
+	d.countDecoded(&info)
 	if version == 5 && len(dg.Payload) >= 24 {
 		if iv := uint32(binary.BigEndian.Uint16(dg.Payload[22:]) & 0x3fff); iv > 1 {
 			es.HeaderSampling = iv
-		}
-	}
-	for r := netflow.Reason(1); int(r) < netflow.NumReasons; r++ {
-		if n := info.Skipped[r]; n > 0 && r != netflow.ErrUnknownTemplate && r != netflow.ErrTimeFromExport {
-			d.rejects[r.Error()] += int(n)
 		}
 	}
 	if err != nil {
@@ -196,8 +191,14 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	}
 }
 
-// countEvents adds a decoded set's firewall events.
-func (d *captureDecoder) countEvents(info *netflow.PacketInfo) {
+// countDecoded adds what a decoded packet (or parked set) skipped, by
+// reason, and its firewall events.
+func (d *captureDecoder) countDecoded(info *netflow.PacketInfo) {
+	for r := netflow.Reason(1); int(r) < netflow.NumReasons; r++ {
+		if n := info.Skipped[r]; n > 0 && r != netflow.ErrUnknownTemplate && r != netflow.ErrTimeFromExport {
+			d.rejects[r.Error()] += int(n)
+		}
+	}
 	for e, n := range info.FirewallEvents {
 		d.fw[e] += uint64(n)
 	}

@@ -70,11 +70,11 @@ func (d *captureDecoder) retryParked() {
 			set = v[parkedHeader:]
 		}
 		info, err := d.dec.DecodeParked(p.ps, set, d.emit(p.source))
-		d.countEvents(&info)
 		if errors.Is(err, netflow.ErrUnknownTemplate) {
 			kept = append(kept, p)
 			continue
 		}
+		d.countDecoded(&info) // its records' rejects, and a damaged set
 		d.parkedB -= len(p.set)
 		if p.key != nil {
 			d.resolved = append(d.resolved, p.key)

@@ -232,6 +232,7 @@ func (d *Decoder) DecodeParked(ps ParkedSet, set []byte, emit func(*flow.Record)
 	switch {
 	case len(set) < 4 || len(set) != ps.Length:
 		de.Reason, de.Got, de.Want = ErrSetLength, len(set), ps.Length
+		info.Skipped[ErrSetLength]++
 		return info, de
 	case t == nil:
 		de.Reason = ErrUnknownTemplate
