@@ -109,3 +109,56 @@ func TestICMPInDestinationPort(t *testing.T) {
 		}
 	}
 }
+
+// TestElasticAndLogstashJSON: Filebeat's NetFlow documents (the Elastic
+// Common Schema, nested, beside its netflow.* fields), the same names as
+// dotted keys (an Elasticsearch export of fields), and Logstash's netflow
+// codec read as they are.
+func TestElasticAndLogstashJSON(t *testing.T) {
+	filebeat := `{"@timestamp":"2020-04-16T23:22:51Z","event":{"action":"netflow_flow","category":["network_traffic","network"],` +
+		`"kind":"event","start":"2020-04-16T23:22:48.96Z","end":"2020-04-16T23:22:48.963Z","duration":3000000},` +
+		`"source":{"ip":"10.127.32.11","port":53,"bytes":1855,"packets":5,"locality":"internal"},` +
+		`"destination":{"ip":"10.36.236.100","port":54594,"locality":"internal"},` +
+		`"network":{"bytes":1855,"packets":5,"transport":"tcp","iana_number":"6","direction":"unknown"},` +
+		`"netflow":{"destination_ipv4_address":"10.36.236.100","destination_transport_port":54594,"egress_interface":1,` +
+		`"exporter":{"address":"109.180.55.123:10000","source_id":1,"timestamp":"2020-04-16T23:22:51Z","version":10},` +
+		`"flow_end_milliseconds":"2020-04-16T23:22:48.963Z","flow_start_milliseconds":"2020-04-16T23:22:48.96Z",` +
+		`"octet_delta_count":1855,"packet_delta_count":5,"protocol_identifier":6,"source_ipv4_address":"10.127.32.11",` +
+		`"source_transport_port":53,"tcp_control_bits":27,"type":"netflow_flow"},"observer":{"ip":"109.180.55.123"},` +
+		`"related":{"ip":["10.127.32.11","10.36.236.100"]}}`
+	t0 := time.Date(2020, 4, 16, 23, 22, 48, 960e6, time.UTC).UnixNano()
+	want := flow.Record{Start: t0, End: t0 + 3e6, SrcAddr: netip.MustParseAddr("10.127.32.11"), DstAddr: netip.MustParseAddr("10.36.236.100"),
+		SrcPort: 53, DstPort: 54594, Proto: 6, TCPFlags: 27, Bytes: 1855, Packets: 5,
+		Exporter: netip.MustParseAddr("109.180.55.123"), SamplingInterval: 1}
+	dotted := `{"source.ip":"10.127.32.11","destination.ip":"10.36.236.100","source.port":53,"destination.port":54594,` +
+		`"network.transport":"TCP","source.bytes":1855,"source.packets":5,"destination.bytes":700,"destination.packets":4,` +
+		`"event.start":"2020-04-16T23:22:48.96Z","event.end":"2020-04-16T23:22:48.963Z"}`
+	wantDotted := want
+	wantDotted.TCPFlags, wantDotted.Exporter, wantDotted.RevBytes, wantDotted.RevPackets = 0, netip.Addr{}, 700, 4
+	logstash := `{"@timestamp":"2016-12-23T01:35:31.000Z","@version":"1","host":"172.16.32.201","netflow":{"version":9,` +
+		`"flow_seq_num":1,"flowset_id":256,"ipv4_src_addr":"192.168.1.95","ipv4_dst_addr":"192.0.2.250","l4_src_port":40000,` +
+		`"l4_dst_port":443,"protocol":6,"in_bytes":32,"in_pkts":1,"tcp_flags":2,"first_switched":"2016-12-23T01:34:51.469Z",` +
+		`"last_switched":"2016-12-23T01:34:52.469Z","input_snmp":3,"output_snmp":2}}`
+	t1 := time.Date(2016, 12, 23, 1, 34, 51, 469e6, time.UTC).UnixNano()
+	wantLogstash := flow.Record{Start: t1, End: t1 + 1e9, SrcAddr: netip.MustParseAddr("192.168.1.95"), DstAddr: netip.MustParseAddr("192.0.2.250"),
+		SrcPort: 40000, DstPort: 443, Proto: 6, TCPFlags: 2, Bytes: 32, Packets: 1, SamplingInterval: 1}
+	for _, c := range []struct {
+		name, text string
+		want       flow.Record
+	}{{"filebeat", filebeat, want}, {"dotted", dotted, wantDotted}, {"logstash", logstash, wantLogstash}} {
+		d := NewReader(strings.NewReader(c.text), Options{})
+		var r flow.Record
+		if !d.Next(&r) || d.Err() != nil || len(d.Rejects()) > 0 {
+			t.Fatalf("%s: no record (%v, %v)", c.name, d.Err(), d.Rejects())
+		}
+		if r != c.want {
+			t.Errorf("%s: got  %+v\nwant %+v", c.name, r, c.want)
+		}
+	}
+	// A value where a flat field is expected is still refused.
+	d := NewReader(strings.NewReader(`{"src_ip":{"v":"10.0.0.1"},"dst_ip":"10.0.0.2","start":1700000000}`), Options{})
+	var r flow.Record
+	if d.Next(&r) || d.Rejects()[ReasonBadAddr] != 1 {
+		t.Errorf("object as src_ip: got rejects %v, want one %q", d.Rejects(), ReasonBadAddr)
+	}
+}

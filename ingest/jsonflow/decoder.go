@@ -1,6 +1,7 @@
 package jsonflow
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -25,7 +26,13 @@ type decoder struct {
 	assumed bool   // the record took assume
 	text    []byte // unescaped string scratch
 	key     []byte // unescaped key scratch
+	path    []byte // "outer.inner." while reading the members of nested objects
+	pathKey []byte // path and key joined
 }
+
+// maxObjectNesting is how deep nested objects are read (as dotted names);
+// deeper ones are skipped.
+const maxObjectNesting = 3
 
 // decode fills rec from the JSON object in b; it returns the reason and a
 // detail when the record is rejected, "" when rec is good.
@@ -120,9 +127,35 @@ func (d *decoder) member(key []byte, esc bool, v value, rec *flow.Record) {
 		d.key = appendUnescaped(d.key[:0], key)
 		key = d.key
 	}
-	if f, ok := fields[string(key)]; ok {
-		d.apply(f, v, rec)
+	name := key
+	if len(d.path) > 0 {
+		d.pathKey = append(append(d.pathKey[:0], d.path...), key...)
+		name = d.pathKey
 	}
+	f, ok := fields[string(name)]
+	switch {
+	case ok && f.kind != fieldIgnore:
+		d.apply(f, v, rec) // an object where a value belongs is rejected there
+	case v.kind == kindNested && v.raw[0] == '{':
+		d.nestedObject(key, v.raw, rec)
+	}
+}
+
+// nestedObject reads the members of an object value under dotted names
+// ("source": {"ip": ...} is "source.ip"), as the Elastic Common Schema and
+// Logstash's netflow codec nest them.
+func (d *decoder) nestedObject(key, raw []byte, rec *flow.Record) {
+	n := len(d.path)
+	if bytes.Count(d.path, []byte{'.'}) >= maxObjectNesting {
+		return
+	}
+	d.path = append(append(d.path, key...), '.')
+	s := scanner{b: raw, i: 1} // after '{'; the value is valid JSON (scanner.nested)
+	s.skipSpace()
+	if s.peek() != '}' {
+		d.members(&s, rec)
+	}
+	d.path = d.path[:n]
 }
 
 func (d *decoder) apply(f *field, v value, rec *flow.Record) {

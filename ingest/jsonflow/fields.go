@@ -117,6 +117,29 @@ var aliases = map[string]string{
 	// goflow2
 	"src_addr": "src_ip", "dst_addr": "dst_ip", "bytes": "bytes_in", "sampler_address": "exporter",
 	"sampling_rate": "sampling_interval", "time_flow_start_ns": "first_seen", "time_flow_end_ns": "last_seen",
+	// The Elastic Common Schema (Filebeat's and Elastic Agent's NetFlow
+	// input, nested or with dotted keys): source.bytes went from the
+	// source to the destination, destination.bytes back.
+	"source.ip": "src_ip", "destination.ip": "dst_ip", "source.port": "src_port", "destination.port": "dst_port",
+	"source.bytes": "bytes_in", "destination.bytes": "bytes_out",
+	"source.packets": "packets", "destination.packets": "packets_out",
+	"network.iana_number": "protocol", "network.transport": "protocol",
+	"event.start": "start", "event.end": "end", "@timestamp": "timestamp", "observer.ip": "exporter",
+	// Filebeat's netflow.* fields (IPFIX names)
+	"netflow.source_ipv4_address": "src_ip", "netflow.destination_ipv4_address": "dst_ip",
+	"netflow.source_ipv6_address": "src_ip", "netflow.destination_ipv6_address": "dst_ip",
+	"netflow.source_transport_port": "src_port", "netflow.destination_transport_port": "dst_port",
+	"netflow.protocol_identifier": "protocol", "netflow.tcp_control_bits": "tcp_flags",
+	"netflow.octet_delta_count": "bytes_in", "netflow.packet_delta_count": "packets",
+	"netflow.flow_start_milliseconds": "first_seen", "netflow.flow_end_milliseconds": "last_seen",
+	"netflow.icmp_type_ipv4": "icmp_type", "netflow.icmp_code_ipv4": "icmp_code",
+	"netflow.icmp_type_ipv6": "icmp_type", "netflow.icmp_code_ipv6": "icmp_code",
+	// Logstash's netflow codec (NetFlow v9 names under "netflow")
+	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
+	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",
+	"netflow.l4_src_port": "src_port", "netflow.l4_dst_port": "dst_port", "netflow.protocol": "protocol",
+	"netflow.in_bytes": "bytes_in", "netflow.in_pkts": "packets", "netflow.tcp_flags": "tcp_flags",
+	"netflow.first_switched": "first_seen", "netflow.last_switched": "last_seen",
 }
 
 func fieldMap(fs ...field) map[string]*field {
