@@ -29,6 +29,9 @@ func FuzzReader(f *testing.F) {
 	// Escapes, nested values, bad values.
 	f.Add([]byte(`{"src\u005fip":"1.2.3.\u0034","dst_ip":"5.6.7.8","ts":1700000000,"x":{"a":["\ud83d\ude00",[{}]]}}`))
 	f.Add([]byte(`{"src_ip":"1.2.3.4","dst_ip":"fe80::1%eth0","ts":1700000000,"src_port":65536,"tcp_flags":"...AP.SF"}`))
+	// Nested objects read under dotted names (the Elastic Common Schema).
+	f.Add([]byte(`{"source":{"ip":"10.0.0.1","port":1234,"bytes":10},"destination":{"ip":"10.0.0.2","port":443},"event":{"start":"2024-05-06T07:08:09Z"},"network":{"transport":"tcp"},"a":{"b":{"c":{"d":{}}}}}`))
+	f.Add([]byte(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":1700000000,"netflow":{"ipv4_src_addr":"10.0.0.3","in_bytes":"x"}}`))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))
