@@ -162,3 +162,12 @@ func TestElasticAndLogstashJSON(t *testing.T) {
 		t.Errorf("object as src_ip: got rejects %v, want one %q", d.Rejects(), ReasonBadAddr)
 	}
 }
+
+// An IPv4-mapped address is the IPv4 host, as filters read it.
+func TestMappedIPv4(t *testing.T) {
+	d := NewReader(strings.NewReader(`{"src_ip":"::ffff:10.1.2.3","dst_ip":"2001:db8::7","start":1700000000}`), Options{})
+	var r flow.Record
+	if !d.Next(&r) || r.SrcAddr != netip.MustParseAddr("10.1.2.3") || !r.SrcAddr.Is4() || r.DstAddr != netip.MustParseAddr("2001:db8::7") {
+		t.Errorf("got %v -> %v (%v, %v)", r.SrcAddr, r.DstAddr, d.Err(), d.Rejects())
+	}
+}

@@ -218,7 +218,7 @@ func (d *decoder) addr(name string, v value) netip.Addr {
 	if !ok {
 		d.reject(ReasonBadAddr, name, v)
 	}
-	return a
+	return a.Unmap() // ::ffff:10.0.0.1 is the IPv4 host 10.0.0.1, as filters read it
 }
 
 func (d *decoder) port(f *field, v value, rec *flow.Record) {

@@ -88,7 +88,7 @@ var wantAllFieldsV6 = flow.Record{
 	ICMPType: 128, InIf: 1, OutIf: 2, SrcAS: 1, DstAS: 2, NextHop: addr("fe80::1"), VLAN: 4094,
 	Exporter: addr("2001:db8::ff"), ObsDomain: 4294967295, SamplingInterval: 1,
 	PostBytes: 1, PostPackets: 2, Dir: flow.DirIngress,
-	NATSrcAddr: addr("2001:db8:1::1"), NATDstAddr: addr("::ffff:192.0.2.7"), NATSrcPort: 1, NATDstPort: 65535,
+	NATSrcAddr: addr("2001:db8:1::1"), NATDstAddr: addr("192.0.2.7"), NATSrcPort: 1, NATDstPort: 65535,
 }
 
 func TestAllFields(t *testing.T) {

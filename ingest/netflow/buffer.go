@@ -107,7 +107,11 @@ func beUint(b []byte) uint64 {
 
 // addr4 and addr6 build addresses from exactly 4 or 16 bytes.
 func addr4(b []byte) netip.Addr { return netip.AddrFrom4([4]byte(b)) }
-func addr6(b []byte) netip.Addr { return netip.AddrFrom16([16]byte(b)) }
+
+// addr6 reads an IPv6 address field; an IPv4-mapped one (::ffff:a.b.c.d,
+// which some exporters put in IPv6 fields) is the IPv4 address, as filters
+// read it.
+func addr6(b []byte) netip.Addr { return netip.AddrFrom16([16]byte(b)).Unmap() }
 
 // allZero reports whether b holds only zero bytes (set padding).
 func allZero(b []byte) bool {

@@ -487,3 +487,19 @@ func TestZeroLengthFields(t *testing.T) {
 		t.Errorf("got %+v", r)
 	}
 }
+
+// An IPv4-mapped address in an IPv6 field is the IPv4 host (filters read
+// ::ffff:10.0.0.1 as 10.0.0.1); other IPv6 addresses stay as they are.
+func TestMappedIPv4InIPv6Fields(t *testing.T) {
+	tpl := []uint16{ieSrcIPv6, 16, ieDstIPv6, 16, ieProtocol, 1, ieOctetDelta, 4}
+	p := v9Header(2, 500_000, testSecs, 1, 0)
+	p.set(0, func(p *pkt) { p.u16(301).u16(uint16(len(tpl) / 2)).fields(tpl...) })
+	p.set(301, func(p *pkt) { p.addr("::ffff:10.1.2.3").addr("2001:db8::7").u8(17).u32(99) })
+	recs, _, err := collect(t, NewDecoder(nil), p.b)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("got %d records, %v", len(recs), err)
+	}
+	if r := recs[0]; r.SrcAddr != netip.MustParseAddr("10.1.2.3") || r.DstAddr != netip.MustParseAddr("2001:db8::7") {
+		t.Errorf("got %v -> %v", r.SrcAddr, r.DstAddr)
+	}
+}
