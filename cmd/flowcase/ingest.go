@@ -23,9 +23,9 @@ func ingestCommand() *cli.Command {
 		Description: "Evidence: pcap/pcapng captures of NetFlow v1/v5/v7/v9 and IPFIX exports (on any UDP port,\n" +
 			"IPFIX also over TCP; PSAMP packet reports become one-packet flows; firewalls' NSEL events are\n" +
 			"flows, counted by event), and JSON or NDJSON flow files (the seed's keys, what `flowcase query\n" +
-			"flows` writes, nfdump, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON), gzip or not.\n" +
-			"Each file is registered by SHA-256: the same bytes again are skipped. Rejected records are counted\n" +
-			"by reason; a killed ingest leaves nothing half-written.",
+			"flows` writes, nfdump, pmacct, goflow2, Filebeat/ECS, Logstash netflow and Zeek conn.log JSON),\n" +
+			"gzip or not. Each file is registered by SHA-256: the same bytes again are skipped. Rejected\n" +
+			"records are counted by reason; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
 			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|pcap|pcapng"},

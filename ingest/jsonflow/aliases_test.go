@@ -171,3 +171,49 @@ func TestMappedIPv4(t *testing.T) {
 		t.Errorf("got %v -> %v (%v, %v)", r.SrcAddr, r.DstAddr, d.Err(), d.Rejects())
 	}
 }
+
+// TestZeekConnLog: Zeek's conn.log written as JSON (dotted keys, epoch
+// seconds, IP-level byte counts, the history letters as TCP flags; unset
+// fields are left out, as Zeek does).
+func TestZeekConnLog(t *testing.T) {
+	log := `{"ts":1591367999.305988,"uid":"CMdzit1AMNsmfAIiQc","id.orig_h":"192.168.4.76","id.orig_p":36844,"id.resp_h":"192.168.4.1","id.resp_p":53,"proto":"udp","service":"dns","duration":0.066851,"orig_bytes":62,"resp_bytes":141,"conn_state":"SF","missed_bytes":0,"history":"Dd","orig_pkts":2,"orig_ip_bytes":118,"resp_pkts":2,"resp_ip_bytes":197}
+{"ts":1591367999.430166,"uid":"C5bLoe2Mvxqhawzqqd","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"proto":"tcp","service":"http","duration":0.254115,"orig_bytes":77,"resp_bytes":295,"conn_state":"SF","missed_bytes":0,"history":"ShADadFf","orig_pkts":6,"orig_ip_bytes":397,"resp_pkts":4,"resp_ip_bytes":511}
+{"ts":1591368000.5,"uid":"CbA1","id.orig_h":"192.168.4.76","id.orig_p":50000,"id.resp_h":"10.0.0.9","id.resp_p":445,"proto":"tcp","conn_state":"S0","missed_bytes":0,"history":"S","orig_pkts":1,"orig_ip_bytes":60,"resp_pkts":0,"resp_ip_bytes":0}
+{"ts":1591368000.75,"uid":"CbA2","id.orig_h":"192.168.4.76","id.orig_p":50001,"id.resp_h":"10.0.0.10","id.resp_p":445,"proto":"tcp","duration":0.000412,"conn_state":"REJ","missed_bytes":0,"history":"Sr","orig_pkts":1,"orig_ip_bytes":60,"resp_pkts":1,"resp_ip_bytes":40}
+`
+	d := NewReader(strings.NewReader(log), Options{})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) > 0 || len(got) != 4 {
+		t.Fatalf("got %d records, %v, rejects %v", len(got), d.Err(), d.Rejects())
+	}
+	want := []struct {
+		src, dst       string
+		sport, dport   uint16
+		proto, flags   uint8
+		bytes, rev     uint64
+		pkts, revPkts  uint64
+		startUs, durUs int64
+	}{
+		{"192.168.4.76", "192.168.4.1", 36844, 53, flow.ProtoUDP, 0, 118, 197, 2, 2, 1591367999305988, 66851},
+		{"192.168.4.76", "31.3.245.133", 46378, 80, flow.ProtoTCP, flow.SYN | flow.ACK | flow.PSH | flow.FIN, 397, 511, 6, 4, 1591367999430166, 254115},
+		{"192.168.4.76", "10.0.0.9", 50000, 445, flow.ProtoTCP, flow.SYN, 60, 0, 1, 0, 1591368000500000, 0},
+		{"192.168.4.76", "10.0.0.10", 50001, 445, flow.ProtoTCP, flow.SYN | flow.RST, 60, 40, 1, 1, 1591368000750000, 412},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.SrcAddr != netip.MustParseAddr(w.src) || g.DstAddr != netip.MustParseAddr(w.dst) || g.SrcPort != w.sport ||
+			g.DstPort != w.dport || g.Proto != w.proto || g.TCPFlags != w.flags || g.Bytes != w.bytes || g.RevBytes != w.rev ||
+			g.Packets != w.pkts || g.RevPackets != w.revPkts || g.Start/1e3 != w.startUs || (g.End-g.Start)/1e3 != w.durUs {
+			t.Errorf("record %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	// The ECS duration is in nanoseconds.
+	d = NewReader(strings.NewReader(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":"2020-06-05T14:39:59Z","event":{"duration":1500000000}}`), Options{})
+	if !d.Next(&r) || r.End-r.Start != 1.5e9 {
+		t.Errorf("event.duration: got %d ns (%v, %v)", r.End-r.Start, d.Err(), d.Rejects())
+	}
+}

@@ -28,6 +28,7 @@ type decoder struct {
 	key     []byte // unescaped key scratch
 	path    []byte // "outer.inner." while reading the members of nested objects
 	pathKey []byte // path and key joined
+	history uint8  // TCP flags from a Zeek history, applied to TCP records without tcp_flags
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -39,7 +40,7 @@ const maxObjectNesting = 3
 func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
-	d.reason, d.detail, d.assumed = "", "", false
+	d.reason, d.detail, d.assumed, d.history = "", "", false, 0
 	s := scanner{b: b}
 	d.object(&s, rec)
 	switch {
@@ -57,6 +58,9 @@ func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
 		// (type<<8 | code); collectors that pass it through (goflow2) write
 		// icmp_type and icmp_code 0 beside it.
 		rec.ICMPFromPort()
+	}
+	if d.history != 0 && rec.Proto == flow.ProtoTCP && rec.TCPFlags == 0 {
+		rec.TCPFlags = d.history
 	}
 	d.times(rec)
 	return d.reason, d.detail
@@ -174,6 +178,10 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		d.direction(v, rec)
 	case fieldTime:
 		d.slots[f.slot] = v
+	case fieldHistory:
+		if v.kind == kindString {
+			d.history = historyFlags(d.str(v))
+		}
 	}
 }
 

@@ -11,14 +11,15 @@ import (
 type fieldKind uint8
 
 const (
-	fieldAddr   fieldKind = iota // an address string
-	fieldPort                    // 0-65535
-	fieldCount                   // a whole number up to field.max
-	fieldProto                   // a number or a protocol name
-	fieldFlags                   // TCP flags: number or letters
-	fieldDir                     // flow direction
-	fieldTime                    // kept in a slot until the object ends
-	fieldIgnore                  // known, accepted, not used
+	fieldAddr    fieldKind = iota // an address string
+	fieldPort                     // 0-65535
+	fieldCount                    // a whole number up to field.max
+	fieldProto                    // a number or a protocol name
+	fieldFlags                    // TCP flags: number or letters
+	fieldDir                      // flow direction
+	fieldTime                     // kept in a slot until the object ends
+	fieldHistory                  // Zeek's connection history letters: TCP flags
+	fieldIgnore                   // known, accepted, not used
 )
 
 // Time slots: the time fields are resolved after the whole object is read,
@@ -31,10 +32,11 @@ const (
 	slotEnd
 	slotLastSeen
 	slotDuration
+	slotDurationNs
 	numSlots
 )
 
-var slotNames = [numSlots]string{"start", "first_seen", "timestamp", "ts", "end", "last_seen", "duration"}
+var slotNames = [numSlots]string{"start", "first_seen", "timestamp", "ts", "end", "last_seen", "duration", "event.duration"}
 
 // field describes one known JSON key.
 type field struct {
@@ -96,6 +98,8 @@ var fields = fieldMap(
 	field{name: "end", kind: fieldTime, slot: slotEnd},
 	field{name: "last_seen", kind: fieldTime, slot: slotLastSeen},
 	field{name: "duration", kind: fieldTime, slot: slotDuration},
+	field{name: "event.duration", kind: fieldTime, slot: slotDurationNs}, // ECS: nanoseconds
+	field{name: "history", kind: fieldHistory},
 )
 
 // aliases are the names other tools give the same fields, so their JSON
@@ -134,6 +138,10 @@ var aliases = map[string]string{
 	"netflow.flow_start_milliseconds": "first_seen", "netflow.flow_end_milliseconds": "last_seen",
 	"netflow.icmp_type_ipv4": "icmp_type", "netflow.icmp_code_ipv4": "icmp_code",
 	"netflow.icmp_type_ipv6": "icmp_type", "netflow.icmp_code_ipv6": "icmp_code",
+	// Zeek's conn.log as JSON: the originator opened the connection;
+	// bytes are IP-level (orig_bytes, payload only, is not read)
+	"id.orig_h": "src_ip", "id.resp_h": "dst_ip", "id.orig_p": "src_port", "id.resp_p": "dst_port",
+	"orig_ip_bytes": "bytes_in", "resp_ip_bytes": "bytes_out", "orig_pkts": "packets", "resp_pkts": "packets_out",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",

@@ -32,6 +32,8 @@ func FuzzReader(f *testing.F) {
 	// Nested objects read under dotted names (the Elastic Common Schema).
 	f.Add([]byte(`{"source":{"ip":"10.0.0.1","port":1234,"bytes":10},"destination":{"ip":"10.0.0.2","port":443},"event":{"start":"2024-05-06T07:08:09Z"},"network":{"transport":"tcp"},"a":{"b":{"c":{"d":{}}}}}`))
 	f.Add([]byte(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":1700000000,"netflow":{"ipv4_src_addr":"10.0.0.3","in_bytes":"x"}}`))
+	// Zeek's conn.log as JSON.
+	f.Add([]byte(`{"ts":1591367999.430166,"uid":"C5","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"proto":"tcp","duration":0.254,"conn_state":"SF","history":"ShADadFf^","orig_pkts":6,"orig_ip_bytes":397,"resp_pkts":4,"resp_ip_bytes":511}`))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))

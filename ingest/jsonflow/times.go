@@ -46,18 +46,31 @@ func (d *decoder) firstSlot(slots []int) int {
 	return -1
 }
 
+// duration reads duration (seconds), else the Elastic Common Schema's
+// event.duration (nanoseconds).
 func (d *decoder) duration() (int64, bool) {
-	v := d.slots[slotDuration]
+	v, name := d.slots[slotDuration], "duration"
+	if v.kind == kindAbsent {
+		v, name = d.slots[slotDurationNs], "event.duration"
+	}
 	if v.kind == kindAbsent {
 		return 0, true
 	}
 	b, ok := d.number(v)
-	ns, st := parseDuration(b)
+	var ns int64
+	var st numStatus
+	if name == "duration" {
+		ns, st = parseDuration(b)
+	} else {
+		var n uint64
+		n, st = parseUint(b, math.MaxInt64)
+		ns = int64(n)
+	}
 	switch {
 	case !ok || st == numBad:
-		d.reject(ReasonBadNumber, "duration", v)
+		d.reject(ReasonBadNumber, name, v)
 	case st == numRange:
-		d.reject(ReasonNumberRange, "duration", v)
+		d.reject(ReasonNumberRange, name, v)
 	}
 	return ns, d.reason == ""
 }

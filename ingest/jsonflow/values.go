@@ -241,3 +241,29 @@ func parseDirectionText(b []byte) (flow.Direction, bool) {
 	n, st := parseUint(b, uint64(flow.DirEgress))
 	return flow.Direction(n), st == numOK
 }
+
+// historyFlags reads a Zeek connection history ("ShADadFf": upper case the
+// originator's packets, lower case the responder's) as the TCP flags of
+// both directions: S a SYN, H a SYN+ACK, A an ACK, D data (PSH), F a FIN,
+// R a RST; the other letters (retransmissions, gaps, bad checksums, ^ for
+// a flipped direction) carry no flag.
+func historyFlags(b []byte) uint8 {
+	var f uint8
+	for _, c := range b {
+		switch lower(c) {
+		case 's':
+			f |= flow.SYN
+		case 'h':
+			f |= flow.SYN | flow.ACK
+		case 'a':
+			f |= flow.ACK
+		case 'd':
+			f |= flow.PSH
+		case 'f':
+			f |= flow.FIN
+		case 'r':
+			f |= flow.RST
+		}
+	}
+	return f
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReportOnZeekConnLog: a Zeek conn.log written as JSON is evidence.
+// 192.168.4.66 sweeps port 445 of 60 hosts: 40 attempts unanswered (S0,
+// history "S") and 20 refused (REJ, "Sr": a reset came back, so only the
+// history tells them failed); 192.168.4.76 reaches 60 web servers whose
+// connections complete (SF, "ShADadFf"), not a sweep.
+func TestReportOnZeekConnLog(t *testing.T) {
+	var b strings.Builder
+	ts := 1591368000.0
+	for i := range 60 {
+		state, hist, rp, rb := "S0", "S", 0, 0
+		if i%3 == 2 {
+			state, hist, rp, rb = "REJ", "Sr", 1, 40
+		}
+		fmt.Fprintf(&b, `{"ts":%.6f,"uid":"Cs%d","id.orig_h":"192.168.4.66","id.orig_p":%d,"id.resp_h":"10.0.1.%d","id.resp_p":445,`+
+			`"proto":"tcp","conn_state":"%s","missed_bytes":0,"history":"%s","orig_pkts":1,"orig_ip_bytes":60,"resp_pkts":%d,"resp_ip_bytes":%d}`+"\n",
+			ts+float64(i)*2.5, i, 50000+i, i+1, state, hist, rp, rb)
+		fmt.Fprintf(&b, `{"ts":%.6f,"uid":"Cw%d","id.orig_h":"192.168.4.76","id.orig_p":%d,"id.resp_h":"198.51.100.%d","id.resp_p":443,`+
+			`"proto":"tcp","service":"ssl","duration":0.8,"orig_bytes":900,"resp_bytes":5200,"conn_state":"SF","missed_bytes":0,`+
+			`"history":"ShADadFf","orig_pkts":9,"orig_ip_bytes":1380,"resp_pkts":8,"resp_ip_bytes":5620}`+"\n",
+			ts+float64(i)*2.5+1, i, 40000+i, i+1)
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "conn.log")
+	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, log)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalFlows != 120 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 120 and the one sweep: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	s := rep.PortScans[0]
+	if s.Source != "192.168.4.66" || s.Port != 445 || s.UniqueTargets != 60 || s.Attempts != 60 || s.FailedAttempts != 60 {
+		t.Errorf("got %s port %d: %d targets, %d attempts, %d failed; want 192.168.4.66 port 445: 60, 60, 60",
+			s.Source, s.Port, s.UniqueTargets, s.Attempts, s.FailedAttempts)
+	}
+}
