@@ -210,7 +210,7 @@ func (d *captureDecoder) firewallNote(extra map[string]any) string {
 	counts := map[string]uint64{}
 	var parts []string
 	for e, n := range d.fw {
-		if n > 0 {
+		if n > 0 && e != netflow.FirewallIgnore { // 0: the element is there, no event
 			counts[netflow.FirewallEventNames[e]] = n
 			parts = append(parts, fmt.Sprintf("%d %s", n, netflow.FirewallEventNames[e]))
 		}
