@@ -13,7 +13,8 @@ import (
 // 192.168.4.66 sweeps port 445 of 60 hosts: 40 attempts unanswered (S0,
 // history "S") and 20 refused (REJ, "Sr": a reset came back, so only the
 // history tells them failed); 192.168.4.76 reaches 60 web servers whose
-// connections complete (SF, "ShADadFf"), not a sweep.
+// connections complete (SF, "ShADadFf"), not a sweep; 192.168.4.99 pings
+// 80 hosts that do not answer (ICMP: the type is the originator's port).
 func TestReportOnZeekConnLog(t *testing.T) {
 	var b strings.Builder
 	ts := 1591368000.0
@@ -30,6 +31,11 @@ func TestReportOnZeekConnLog(t *testing.T) {
 			`"history":"ShADadFf","orig_pkts":9,"orig_ip_bytes":1380,"resp_pkts":8,"resp_ip_bytes":5620}`+"\n",
 			ts+float64(i)*2.5+1, i, 40000+i, i+1)
 	}
+	for i := range 80 {
+		fmt.Fprintf(&b, `{"ts":%.6f,"uid":"Cp%d","id.orig_h":"192.168.4.99","id.orig_p":8,"id.resp_h":"10.0.2.%d","id.resp_p":0,`+
+			`"proto":"icmp","conn_state":"OTH","missed_bytes":0,"orig_pkts":1,"orig_ip_bytes":84,"resp_pkts":0,"resp_ip_bytes":0}`+"\n",
+			ts+600+float64(i)*0.5, i, i+1)
+	}
 	dir := t.TempDir()
 	log := filepath.Join(dir, "conn.log")
 	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
@@ -41,12 +47,17 @@ func TestReportOnZeekConnLog(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.TotalFlows != 120 || len(rep.PortScans) != 1 {
-		t.Fatalf("got %d flows and %d scan findings, want 120 and the one sweep: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	if rep.TotalFlows != 200 || len(rep.PortScans) != 2 {
+		t.Fatalf("got %d flows and %d scan findings, want 200 and the two sweeps: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
 	}
-	s := rep.PortScans[0]
-	if s.Source != "192.168.4.66" || s.Port != 445 || s.UniqueTargets != 60 || s.Attempts != 60 || s.FailedAttempts != 60 {
-		t.Errorf("got %s port %d: %d targets, %d attempts, %d failed; want 192.168.4.66 port 445: 60, 60, 60",
-			s.Source, s.Port, s.UniqueTargets, s.Attempts, s.FailedAttempts)
+	for i, w := range []struct {
+		src                 string
+		port, targets, fail int
+	}{{"192.168.4.66", 445, 60, 60}, {"192.168.4.99", 0, 80, 80}} {
+		s := rep.PortScans[i]
+		if s.Source != w.src || s.Port != w.port || s.UniqueTargets != w.targets || s.Attempts != w.targets || s.FailedAttempts != w.fail {
+			t.Errorf("got %s port %d: %d targets, %d attempts, %d failed; want %s port %d: %d, %d, %d",
+				s.Source, s.Port, s.UniqueTargets, s.Attempts, s.FailedAttempts, w.src, w.port, w.targets, w.targets, w.fail)
+		}
 	}
 }

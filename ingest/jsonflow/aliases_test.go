@@ -211,6 +211,19 @@ func TestZeekConnLog(t *testing.T) {
 			t.Errorf("record %d: got %+v, want %+v", i, g, w)
 		}
 	}
+	// ICMP: the type in the originator's port, the code in the
+	// responder's; "icmp" over IPv6 is ICMPv6.
+	icmp := `{"ts":1591368001,"id.orig_h":"192.168.4.76","id.orig_p":8,"id.resp_h":"192.168.4.1","id.resp_p":0,"proto":"icmp","orig_pkts":1,"resp_pkts":1}
+{"ts":1591368002,"id.orig_h":"2001:db8::76","id.orig_p":128,"id.resp_h":"2001:db8::1","id.resp_p":0,"proto":"icmp","orig_pkts":1,"resp_pkts":1}
+{"ts":1591368003,"id.orig_h":"192.168.4.1","id.orig_p":3,"id.resp_h":"192.168.4.76","id.resp_p":3,"proto":"icmp","orig_pkts":1,"resp_pkts":0}
+`
+	d = NewReader(strings.NewReader(icmp), Options{})
+	for i, w := range []struct{ proto, typ, code uint8 }{{flow.ProtoICMP, 8, 0}, {flow.ProtoICMPv6, 128, 0}, {flow.ProtoICMP, 3, 3}} {
+		if !d.Next(&r) || r.Proto != w.proto || r.ICMPType != w.typ || r.ICMPCode != w.code {
+			t.Errorf("ICMP record %d: got protocol %d, type %d, code %d; want %d, %d, %d (%v, %v)",
+				i, r.Proto, r.ICMPType, r.ICMPCode, w.proto, w.typ, w.code, d.Err(), d.Rejects())
+		}
+	}
 	// The ECS duration is in nanoseconds.
 	d = NewReader(strings.NewReader(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":"2020-06-05T14:39:59Z","event":{"duration":1500000000}}`), Options{})
 	if !d.Next(&r) || r.End-r.Start != 1.5e9 {

@@ -29,6 +29,7 @@ type decoder struct {
 	path    []byte // "outer.inner." while reading the members of nested objects
 	pathKey []byte // path and key joined
 	history uint8  // TCP flags from a Zeek history, applied to TCP records without tcp_flags
+	zeek    bool   // the record has Zeek's conn.log ports
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -40,7 +41,7 @@ const maxObjectNesting = 3
 func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
-	d.reason, d.detail, d.assumed, d.history = "", "", false, 0
+	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
 	s := scanner{b: b}
 	d.object(&s, rec)
 	switch {
@@ -53,7 +54,15 @@ func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
 	case !rec.DstAddr.IsValid():
 		return ReasonMissingAddr, "no dst_ip"
 	}
-	if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
+	if d.zeek && flow.IsICMP(rec.Proto) {
+		// Zeek writes "icmp" for ICMPv6 too, and the type and code as ports.
+		if rec.Proto == flow.ProtoICMP && rec.SrcAddr.Is6() && rec.DstAddr.Is6() {
+			rec.Proto = flow.ProtoICMPv6
+		}
+		if rec.ICMPType == 0 && rec.ICMPCode == 0 {
+			rec.ICMPType, rec.ICMPCode = uint8(rec.SrcPort), uint8(rec.DstPort)
+		}
+	} else if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
 		// NetFlow v5 carries an ICMP type and code in the destination port
 		// (type<<8 | code); collectors that pass it through (goflow2) write
 		// icmp_type and icmp_code 0 beside it.
@@ -168,6 +177,7 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		*f.addr(rec) = d.addr(f.name, v)
 	case fieldPort:
 		d.port(f, v, rec)
+		d.zeek = d.zeek || f.zeek
 	case fieldCount:
 		d.count(f, v, rec)
 	case fieldProto:

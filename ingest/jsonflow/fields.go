@@ -46,6 +46,7 @@ type field struct {
 	slot int    // fieldTime
 	addr func(*flow.Record) *netip.Addr
 	set  func(*flow.Record, uint64) // fieldPort, fieldCount
+	zeek bool                       // Zeek's conn.log: ICMP type and code in the ports
 }
 
 func addrField(name string, f func(*flow.Record) *netip.Addr) field {
@@ -100,6 +101,10 @@ var fields = fieldMap(
 	field{name: "duration", kind: fieldTime, slot: slotDuration},
 	field{name: "event.duration", kind: fieldTime, slot: slotDurationNs}, // ECS: nanoseconds
 	field{name: "history", kind: fieldHistory},
+	// Zeek's conn.log: for ICMP the originator's "port" is the type and the
+	// responder's the code (Zeek's Conn::Info documentation).
+	field{name: "id.orig_p", kind: fieldPort, max: math.MaxUint16, zeek: true, set: func(r *flow.Record, v uint64) { r.SrcPort = uint16(v) }},
+	field{name: "id.resp_p", kind: fieldPort, max: math.MaxUint16, zeek: true, set: func(r *flow.Record, v uint64) { r.DstPort = uint16(v) }},
 )
 
 // aliases are the names other tools give the same fields, so their JSON
@@ -140,7 +145,7 @@ var aliases = map[string]string{
 	"netflow.icmp_type_ipv6": "icmp_type", "netflow.icmp_code_ipv6": "icmp_code",
 	// Zeek's conn.log as JSON: the originator opened the connection;
 	// bytes are IP-level (orig_bytes, payload only, is not read)
-	"id.orig_h": "src_ip", "id.resp_h": "dst_ip", "id.orig_p": "src_port", "id.resp_p": "dst_port",
+	"id.orig_h": "src_ip", "id.resp_h": "dst_ip",
 	"orig_ip_bytes": "bytes_in", "resp_ip_bytes": "bytes_out", "orig_pkts": "packets", "resp_pkts": "packets_out",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
