@@ -21,6 +21,7 @@ const (
 	InputAuto   = "auto"
 	InputJSON   = "json"
 	InputNDJSON = "ndjson"
+	InputZeek   = "zeek" // a Zeek TSV log (conn.log)
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 )
@@ -245,10 +246,13 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		format = sniff(head)
 	}
 	switch format {
-	case InputJSON, InputNDJSON:
+	case InputJSON, InputNDJSON, InputZeek:
 		jf := jsonflow.FormatArray
-		if format == InputNDJSON {
+		switch format {
+		case InputNDJSON:
 			jf = jsonflow.FormatNDJSON
+		case InputZeek:
+			jf = jsonflow.FormatZeek
 		}
 		d := jsonflow.NewReader(br, jsonflow.Options{Format: jf, InputTZ: opt.InputTZ, AssumeTime: opt.AssumeTime, Now: nowOf(opt)})
 		limit := opt.RejectExamples
@@ -309,6 +313,8 @@ func sniff(head []byte) string {
 		return InputJSON
 	case jsonflow.FormatNDJSON:
 		return InputNDJSON
+	case jsonflow.FormatZeek:
+		return InputZeek
 	}
 	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,7 @@ import (
 // history tells them failed); 192.168.4.76 reaches 60 web servers whose
 // connections complete (SF, "ShADadFf"), not a sweep; 192.168.4.99 pings
 // 80 hosts that do not answer (ICMP: the type is the originator's port).
+// The same records in Zeek's TSV layout give the same findings.
 func TestReportOnZeekConnLog(t *testing.T) {
 	var b strings.Builder
 	ts := 1591368000.0
@@ -37,15 +39,26 @@ func TestReportOnZeekConnLog(t *testing.T) {
 			ts+600+float64(i)*0.5, i, i+1)
 	}
 	dir := t.TempDir()
-	log := filepath.Join(dir, "conn.log")
-	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
+	report := func(name, text string) reportJSON {
+		log := filepath.Join(dir, name)
+		if err := os.WriteFile(log, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		store := filepath.Join(dir, name+".db")
+		mustRun(t, "ingest", "--quiet", "--store", store, log)
+		var rep reportJSON
+		if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for i := range rep.PortScans {
+			rep.PortScans[i].Query, rep.PortScans[i].Sources = "", nil // the store and the file's hash
+		}
+		rep.Timestamp = ""
+		return rep
 	}
-	store := filepath.Join(dir, "s.db")
-	mustRun(t, "ingest", "--quiet", "--store", store, log)
-	var rep reportJSON
-	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-		t.Fatal(err)
+	rep := report("conn.json", b.String())
+	if tsv := report("conn.log", zeekTSV(t, b.String())); !reflect.DeepEqual(tsv, rep) {
+		t.Errorf("TSV: got %+v\nJSON gave %+v", tsv, rep)
 	}
 	if rep.TotalFlows != 200 || len(rep.PortScans) != 2 {
 		t.Fatalf("got %d flows and %d scan findings, want 200 and the two sweeps: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
@@ -60,4 +73,30 @@ func TestReportOnZeekConnLog(t *testing.T) {
 				s.Source, s.Port, s.UniqueTargets, s.Attempts, s.FailedAttempts, w.src, w.port, w.targets, w.targets, w.fail)
 		}
 	}
+}
+
+// zeekTSV writes JSON lines of Zeek's conn.log in Zeek's TSV layout.
+func zeekTSV(t *testing.T, lines string) string {
+	cols := []string{"ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+		"orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes"}
+	var b strings.Builder
+	b.WriteString("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n")
+	b.WriteString("#fields\t" + strings.Join(cols, "\t") + "\n")
+	for line := range strings.Lines(lines) {
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			row[i] = "-"
+			if v, ok := m[c]; ok {
+				row[i] = fmt.Sprint(v)
+			}
+		}
+		b.WriteString(strings.Join(row, "\t") + "\n")
+	}
+	return b.String()
 }

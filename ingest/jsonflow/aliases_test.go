@@ -2,6 +2,8 @@ package jsonflow
 
 import (
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +230,51 @@ func TestZeekConnLog(t *testing.T) {
 	d = NewReader(strings.NewReader(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":"2020-06-05T14:39:59Z","event":{"duration":1500000000}}`), Options{})
 	if !d.Next(&r) || r.End-r.Start != 1.5e9 {
 		t.Errorf("event.duration: got %d ns (%v, %v)", r.End-r.Start, d.Err(), d.Rejects())
+	}
+}
+
+// TestZeekTSV: Zeek's default TSV log reads as its JSON form does; a
+// header may come again with other columns; a record before any #fields
+// is refused; another separator is honoured.
+func TestZeekTSV(t *testing.T) {
+	b, err := os.ReadFile("testdata/zeek_conn.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := Sniff(b); f != FormatZeek {
+		t.Fatalf("Sniff: got %v, want zeek", f)
+	}
+	read := func(text string) ([]flow.Record, map[string]int) {
+		d := NewReader(strings.NewReader(text), Options{})
+		var out []flow.Record
+		var r flow.Record
+		for d.Next(&r) {
+			out = append(out, r)
+		}
+		if d.Err() != nil {
+			t.Fatalf("%v", d.Err())
+		}
+		return out, d.Rejects()
+	}
+	got, rejects := read(string(b))
+	want, _ := read(`{"ts":1591367999.305988,"id.orig_h":"192.168.4.76","id.orig_p":36844,"id.resp_h":"192.168.4.1","id.resp_p":53,"proto":"udp","duration":0.066851,"history":"Dd","orig_pkts":2,"orig_ip_bytes":118,"resp_pkts":2,"resp_ip_bytes":197}
+{"ts":1591367999.430166,"id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"proto":"tcp","duration":0.254115,"history":"ShADadFf","orig_pkts":6,"orig_ip_bytes":397,"resp_pkts":4,"resp_ip_bytes":511}
+{"ts":1591368000.5,"id.orig_h":"192.168.4.76","id.orig_p":50000,"id.resp_h":"10.0.0.9","id.resp_p":445,"proto":"tcp","history":"S","orig_pkts":1,"orig_ip_bytes":60,"resp_pkts":0,"resp_ip_bytes":0}
+{"ts":1591368001,"id.orig_h":"192.168.4.76","id.orig_p":8,"id.resp_h":"192.168.4.1","id.resp_p":0,"proto":"icmp","duration":0.001,"orig_pkts":1,"orig_ip_bytes":84,"resp_pkts":1,"resp_ip_bytes":84}
+`)
+	if len(rejects) > 0 || len(got) != 4 || !slices.Equal(got, want) {
+		t.Fatalf("TSV: got %+v (rejects %v)\nwant %+v", got, rejects, want)
+	}
+	if got[3].ICMPType != 8 || got[2].TCPFlags != flow.SYN {
+		t.Errorf("ICMP type %d, flags %d", got[3].ICMPType, got[2].TCPFlags)
+	}
+	// A record before #fields, then a header with other columns and
+	// another separator (a comma, written as Zeek writes it).
+	other := "#separator \\x2c\n1591368000.5,10.0.0.1,10.0.0.2\n#fields,ts,id.orig_h,id.resp_h,id.resp_p,proto\n" +
+		"1591368000.5,10.0.0.1,10.0.0.2,443,tcp,extra,columns\n1591368001.5,-,10.0.0.2,443,tcp\n"
+	got, rejects = read(other)
+	if len(got) != 1 || got[0].SrcAddr != netip.MustParseAddr("10.0.0.1") || got[0].DstPort != 443 || got[0].Proto != flow.ProtoTCP ||
+		rejects[ReasonMalformed] != 1 || rejects[ReasonMissingAddr] != 1 {
+		t.Errorf("got %+v, rejects %v; want one record, one malformed, one without a source", got, rejects)
 	}
 }

@@ -39,14 +39,26 @@ const maxObjectNesting = 3
 // decode fills rec from the JSON object in b; it returns the reason and a
 // detail when the record is rejected, "" when rec is good.
 func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
+	d.reset(rec)
+	s := scanner{b: b}
+	d.object(&s, rec)
+	if s.err != "" {
+		return syntaxReason(b, s.err)
+	}
+	return d.finish(rec)
+}
+
+// reset starts a record.
+func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
-	s := scanner{b: b}
-	d.object(&s, rec)
+}
+
+// finish checks a record whose fields are applied and resolves what
+// depends on several of them: ICMP type and code, flags, times.
+func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 	switch {
-	case s.err != "":
-		return syntaxReason(b, s.err)
 	case d.reason != "":
 		return d.reason, d.detail
 	case !rec.SrcAddr.IsValid():

@@ -34,6 +34,10 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":1700000000,"netflow":{"ipv4_src_addr":"10.0.0.3","in_bytes":"x"}}`))
 	// Zeek's conn.log as JSON.
 	f.Add([]byte(`{"ts":1591367999.430166,"uid":"C5","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"proto":"tcp","duration":0.254,"conn_state":"SF","history":"ShADadFf^","orig_pkts":6,"orig_ip_bytes":397,"resp_pkts":4,"resp_ip_bytes":511}`))
+	// Zeek's TSV log: a header, records, a header again with a comma.
+	f.Add([]byte("#separator \\x09\n#unset_field\t-\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\thistory\n" +
+		"1591367999.4\t10.0.0.1\t8\t10.0.0.2\t0\ticmp\t-\n1591367999.5\t10.0.0.1\t40000\t10.0.0.2\t443\ttcp\tShADadFf\n" +
+		"#separator \\x2c\n#fields,ts,id.orig_h,id.resp_h\n1.5,::1,::2\n"))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))

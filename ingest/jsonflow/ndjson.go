@@ -33,6 +33,9 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		d.skip(ReasonLineTooLong, detailf("%d bytes, more than %d", len(content), d.maxRecord), pos)
 		return false
 	}
+	if d.format == FormatZeek {
+		return d.zeekLine(content, rec, pos)
+	}
 	return d.decode(content, rec, pos)
 }
 

@@ -25,6 +25,7 @@ const (
 	FormatUnknown Format = iota // not JSON, or not yet known
 	FormatArray                 // one JSON array of flow objects
 	FormatNDJSON                // one flow object per line
+	FormatZeek                  // a Zeek TSV log (conn.log): '#' header lines, then tab-separated records
 )
 
 func (f Format) String() string {
@@ -33,6 +34,8 @@ func (f Format) String() string {
 		return "json"
 	case FormatNDJSON:
 		return "ndjson"
+	case FormatZeek:
+		return "zeek"
 	}
 	return "unknown"
 }
@@ -40,10 +43,14 @@ func (f Format) String() string {
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // Sniff tells the format from the first bytes of a file: after a UTF-8 BOM
-// and white space, '[' is an array, '{' is NDJSON; anything else, or no
-// such byte in head, is FormatUnknown.
+// and white space, '[' is an array, '{' is NDJSON; a file that starts with
+// "#separator " is a Zeek TSV log; anything else, or no such byte in head,
+// is FormatUnknown.
 func Sniff(head []byte) Format {
 	head = bytes.TrimPrefix(head, bom)
+	if bytes.HasPrefix(head, []byte(zeekMagic)) {
+		return FormatZeek
+	}
 	for _, c := range head {
 		if !isSpace(c) {
 			return formatOf(c)
@@ -58,6 +65,8 @@ func formatOf(c byte) Format {
 		return FormatArray
 	case '{':
 		return FormatNDJSON
+	case '#':
+		return FormatZeek // checked by its header
 	}
 	return FormatUnknown
 }
@@ -106,6 +115,7 @@ type Reader struct {
 	index   int    // array: elements read
 	inArray bool   // array: between '[' and ']'
 	stack   []byte // array: open brackets, reused between elements
+	zeek    zeekLog
 
 	rejects  map[string]int
 	rejected int
@@ -204,6 +214,8 @@ func (d *Reader) start() {
 	switch {
 	case got == FormatUnknown:
 		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
+	case got == FormatZeek && !d.zeekStart():
+		d.stop(fmt.Errorf("%w: a '#' line at offset %d, but not Zeek's #separator header", ErrNotJSON, d.off))
 	case d.format != FormatUnknown && d.format != got:
 		d.stop(fmt.Errorf("%w: want %v, input starts with %s at offset %d", ErrWrongFormat, d.format, byteName(c), d.off))
 	case got == FormatArray:

@@ -1,0 +1,111 @@
+package jsonflow
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Zeek's default log writer (TSV): a header of '#' directives, then one
+// record per line, its fields split by the separator, "-" for an unset
+// field and "(empty)" for an empty one:
+//
+//	#separator \x09
+//	#set_separator	,
+//	#empty_field	(empty)
+//	#unset_field	-
+//	#path	conn
+//	#fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	...
+//	#types	time	string	addr	port	addr	port	enum	...
+//	1591367999.305988	CMdzit1AMNsmfAIiQc	192.168.4.76	36844	...
+//
+// The columns are read by their #fields names, as the same names in JSON
+// (Zeek's conn.log: see fields.go); the values go through the JSON
+// decoder's readers as strings. A header may come again (logs written one
+// after another); columns it does not name are ignored.
+
+const zeekMagic = "#separator "
+
+// zeekLog is the header in force.
+type zeekLog struct {
+	sep    byte
+	unset  []byte
+	empty  []byte
+	fields bool     // a #fields line was read
+	cols   []*field // per column: how it is read, nil to ignore
+}
+
+// zeekStart checks that the input starts with Zeek's #separator line.
+func (d *Reader) zeekStart() bool {
+	head, _ := d.br.Peek(len(zeekMagic))
+	if string(head) != zeekMagic {
+		return false
+	}
+	d.format = FormatZeek
+	d.zeek = zeekLog{sep: '\t', unset: []byte("-"), empty: []byte("(empty)")}
+	return true
+}
+
+// zeekLine reads one line: a header directive, or a record.
+func (d *Reader) zeekLine(line []byte, rec *flow.Record, pos int64) bool {
+	z := &d.zeek
+	if line[0] == '#' {
+		z.directive(line)
+		return false
+	}
+	if !z.fields {
+		d.skip(ReasonMalformed, "a record before the #fields header", pos)
+		return false
+	}
+	reason, detail := d.dec.decodeZeek(line, z, rec)
+	if reason != "" {
+		d.skip(reason, detail, pos)
+		return false
+	}
+	return true
+}
+
+// directive reads a header line.
+func (z *zeekLog) directive(line []byte) {
+	if rest, ok := bytes.CutPrefix(line, []byte(zeekMagic)); ok {
+		if sep, err := strconv.Unquote(`"` + string(bytes.TrimSpace(rest)) + `"`); err == nil && len(sep) == 1 {
+			z.sep = sep[0]
+		}
+		return
+	}
+	name, value, _ := bytes.Cut(line, []byte{z.sep})
+	switch string(name) {
+	case "#unset_field":
+		z.unset = bytes.Clone(value)
+	case "#empty_field":
+		z.empty = bytes.Clone(value)
+	case "#fields":
+		z.fields = true
+		z.cols = z.cols[:0]
+		for col := range bytes.SplitSeq(value, []byte{z.sep}) {
+			z.cols = append(z.cols, fields[string(col)])
+		}
+	}
+}
+
+// decodeZeek fills rec from one Zeek record line.
+func (d *decoder) decodeZeek(line []byte, z *zeekLog, rec *flow.Record) (reason, detail string) {
+	d.reset(rec)
+	i := 0
+	for v := range bytes.SplitSeq(line, []byte{z.sep}) {
+		if i >= len(z.cols) {
+			break
+		}
+		f := z.cols[i]
+		i++
+		if f == nil || d.reason != "" || bytes.Equal(v, z.unset) {
+			continue
+		}
+		if bytes.Equal(v, z.empty) {
+			v = nil
+		}
+		d.apply(f, value{kind: kindString, raw: v}, rec)
+	}
+	return d.finish(rec)
+}
