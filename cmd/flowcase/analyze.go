@@ -28,7 +28,7 @@ func analyzeCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Value: "netflow_report.json", Usage: "report file"},
 			storeFlag(),
 		},
-		Action: runAnalyze,
+		Action: withMemoryLimit(runAnalyze),
 	}
 }
 

@@ -15,6 +15,7 @@ func compactCommand() *cli.Command {
 			"read-write open removes its unfinished segments. Queries see the same flows before and after.",
 		Flags: []cli.Flag{storeFlag()},
 		Action: func(c *cli.Context) error {
+			setMemoryLimit() // its memory follows the case
 			st, err := openWrite(c, 0)
 			if err != nil {
 				return err

@@ -38,7 +38,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-compact", Usage: fmt.Sprintf("do not merge the small segments many small files leave (partitions with %d or more; see flowcase compact)", index.AutoCompactSmall)},
 			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
 		},
-		Action: runIngest,
+		Action: withMemoryLimit(runIngest),
 	}
 }
 

@@ -27,6 +27,7 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 		Usage: usage,
 		Flags: all,
 		Action: func(c *cli.Context) error {
+			setMemoryLimit() // its memory follows the case
 			format := c.String("format")
 			if format != "table" && format != "json" {
 				return usagef("--format %q: want table or json", format)

@@ -22,6 +22,7 @@ func topCommand() *cli.Command {
 			&cli.IntFlag{Name: "n", Value: detectors.DefaultTopN, Usage: "how many"},
 		),
 		Action: func(c *cli.Context) error {
+			setMemoryLimit() // its memory follows the case
 			by, err := detectors.ParseTopKey(c.String("by"))
 			if err != nil {
 				return usageError{err}
@@ -102,6 +103,7 @@ func timelineCommand() *cli.Command {
 		Flags: append(rangeFlags(), formatFlag("table|json"),
 			&cli.StringFlag{Name: "every", Value: "1h", Usage: "interval width"}),
 		Action: func(c *cli.Context) error {
+			setMemoryLimit() // its memory follows the case
 			every, err := query.ParseDuration(c.String("every"))
 			if err != nil || every <= 0 {
 				return usagef("--every %q: want a duration such as 1h", c.String("every"))
