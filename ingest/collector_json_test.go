@@ -74,3 +74,42 @@ func collectorKeys(recs []flow.Record, lossy bool) []string {
 	}
 	return out
 }
+
+// TestCollectorCSV reads nfdump 1.7.1's CSV export of the same flows
+// (testdata/nfdump, `nfdump -o csv`): its header names the columns, its
+// times are zone-less and to the second only, and its closing "Summary"
+// block is not flows. Like its JSON, it writes no ICMPv6 type (softflowd
+// sends it in element 32, which nfdump reads for ICMP only); unlike its
+// JSON, it writes an ICMP type and code in the destination port (type<<8 |
+// code) for v9 records too, where softflowd sent port 0 and element 32:
+// ICMP keys compare type and code, not ports.
+func TestCollectorCSV(t *testing.T) {
+	caps := capStore(t)
+	capIngest(t, caps, filepath.Join(softflowdDir, "softflowd_v5.pcap"), filepath.Join(softflowdDir, "softflowd_v9.pcap"))
+	st := capStore(t)
+	sum, err := Run(st, []string{"../testdata/nfdump/softflowd_v5_v9.nfdump.csv"}, Options{Version: "test", InputTZ: time.UTC})
+	if err != nil || sum.Files[0].Err != nil || len(sum.Files[0].Rejected) != 0 || sum.Files[0].Format != InputCSV {
+		t.Fatalf("ingest: %v, %+v", err, sum.Files)
+	}
+	keys := func(recs []flow.Record) []string {
+		out := make([]string, len(recs))
+		for i := range recs {
+			r := &recs[i]
+			port, icmpType := r.DstPort, r.ICMPType
+			switch r.Proto {
+			case flow.ProtoICMP:
+				port = 0
+			case flow.ProtoICMPv6:
+				port, icmpType = 0, 0
+			}
+			out[i] = fmt.Sprintf("%s %s>%s %d>%d p%d f%#x icmp%d/%d %dB %dP %d-%d", r.Exporter, r.SrcAddr, r.DstAddr,
+				r.SrcPort, port, r.Proto, r.TCPFlags, icmpType, r.ICMPCode, r.Bytes, r.Packets, r.Start/1e9, r.End/1e9)
+		}
+		return out
+	}
+	got := capRows(t, st)
+	if len(got) != 220 {
+		t.Errorf("got %d flows, want 220 (101 v5 and 119 v9 records; the summary is not flows)", len(got))
+	}
+	compareKeys(t, keys(got), keys(capRows(t, caps)))
+}

@@ -22,6 +22,7 @@ const (
 	InputJSON   = "json"
 	InputNDJSON = "ndjson"
 	InputZeek   = "zeek" // a Zeek TSV log (conn.log)
+	InputCSV    = "csv"  // CSV under a header of field names (nfdump -o csv, query flows --format csv)
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 )
@@ -240,19 +241,21 @@ func copyRecords(w *index.Writer, dec decoder, cd *captureDecoder, name string, 
 // newDecoder picks the decoder for the content (or the forced --input).
 // It returns a nil decoder for content it does not recognise.
 func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult, opt Options) (string, decoder, error) {
-	head, _ := br.Peek(512)
+	head, _ := br.Peek(4096) // a CSV header line can be long
 	format := opt.Input
 	if format == "" || format == InputAuto {
 		format = sniff(head)
 	}
 	switch format {
-	case InputJSON, InputNDJSON, InputZeek:
+	case InputJSON, InputNDJSON, InputZeek, InputCSV:
 		jf := jsonflow.FormatArray
 		switch format {
 		case InputNDJSON:
 			jf = jsonflow.FormatNDJSON
 		case InputZeek:
 			jf = jsonflow.FormatZeek
+		case InputCSV:
+			jf = jsonflow.FormatCSV
 		}
 		d := jsonflow.NewReader(br, jsonflow.Options{Format: jf, InputTZ: opt.InputTZ, AssumeTime: opt.AssumeTime, Now: nowOf(opt)})
 		limit := opt.RejectExamples
@@ -315,6 +318,8 @@ func sniff(head []byte) string {
 		return InputNDJSON
 	case jsonflow.FormatZeek:
 		return InputZeek
+	case jsonflow.FormatCSV:
+		return InputCSV
 	}
 	return ""
 }

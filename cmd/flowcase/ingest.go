@@ -22,13 +22,14 @@ func ingestCommand() *cli.Command {
 		ArgsUsage: "PATH... (files, directories, - for standard input)",
 		Description: "Evidence: pcap/pcapng captures of NetFlow v1/v5/v7/v9 and IPFIX exports (on any UDP port,\n" +
 			"IPFIX also over TCP; PSAMP packet reports become one-packet flows; firewalls' NSEL events are\n" +
-			"flows, counted by event); JSON or NDJSON flow files (the seed's keys, what `flowcase query flows`\n" +
-			"writes, nfdump, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON); Zeek conn.log (TSV or\n" +
-			"JSON); gzip or not. Each file is registered by SHA-256: the same bytes again are skipped.\n" +
-			"Rejected records are counted by reason; a killed ingest leaves nothing half-written.",
+			"flows, counted by event); JSON, NDJSON or CSV flow files (the seed's keys, what `flowcase query\n" +
+			"flows` writes, nfdump's JSON and CSV, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON);\n" +
+			"Zeek conn.log (TSV or JSON); gzip or not. Each file is registered by SHA-256: the same bytes\n" +
+			"again are skipped. Rejected records are counted by reason; a killed ingest leaves nothing\n" +
+			"half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
-			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|zeek|pcap|pcapng"},
+			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|csv|zeek|pcap|pcapng"},
 			&cli.StringFlag{Name: "partition", Usage: "time partition width of a new store (default 1h; fixed once created)"},
 			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
 			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
@@ -51,9 +52,9 @@ func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 		opt.Port = uint16(p)
 	}
 	switch opt.Input {
-	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputZeek, ingest.InputPcap, ingest.InputPcapng:
+	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputZeek, ingest.InputCSV, ingest.InputPcap, ingest.InputPcapng:
 	default:
-		return opt, 0, usagef("--input %q: want auto, json, ndjson, zeek, pcap or pcapng", opt.Input)
+		return opt, 0, usagef("--input %q: want auto, json, ndjson, csv, zeek, pcap or pcapng", opt.Input)
 	}
 	var width time.Duration
 	if p := c.String("partition"); p != "" {

@@ -157,8 +157,8 @@ func TestDuplicateIngestChangesNothing(t *testing.T) {
 	}
 }
 
-// TestRoundTrip: every field written by `query flows` is read back by
-// ingest into the same records.
+// TestRoundTrip: every field written by `query flows` (NDJSON, JSON, CSV)
+// is read back by ingest into the same records.
 func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "full.ndjson")
@@ -201,6 +201,14 @@ func TestRoundTrip(t *testing.T) {
 	mustRun(t, "ingest", "--store", s3, filepath.Join(dir, "arr.json"))
 	if out3 := mustRun(t, "query", "flows", "--store", s3, "--format", "ndjson"); strip(out3) != strip(out1) {
 		t.Fatalf("json array round trip changed records:\n%s", out3)
+	}
+	// And CSV.
+	csv := mustRun(t, "query", "flows", "--store", s2, "--format", "csv")
+	os.WriteFile(filepath.Join(dir, "flows.csv"), []byte(csv), 0o644)
+	s4 := filepath.Join(dir, "four.db")
+	mustRun(t, "ingest", "--store", s4, filepath.Join(dir, "flows.csv"))
+	if out4 := mustRun(t, "query", "flows", "--store", s4, "--format", "ndjson"); strip(out4) != strip(out1) {
+		t.Fatalf("csv round trip changed records:\n%s\n%s", out4, out1)
 	}
 }
 

@@ -278,3 +278,34 @@ func TestZeekTSV(t *testing.T) {
 		t.Errorf("got %+v, rejects %v; want one record, one malformed, one without a source", got, rejects)
 	}
 }
+
+// TestCSV: a header of field names (nfdump's short ones here), CRLF line
+// ends, quoted and empty values, the header again, and nfdump's closing
+// summary, which is not flows.
+func TestCSV(t *testing.T) {
+	in := "ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt,opkt,obyt,ra,svln\r\n" +
+		"2024-05-06 10:01:00,2024-05-06 10:01:02,2.000,10.1.0.66,192.0.2.50,50123,443,TCP,...AP.SF,6,540,,,127.0.0.1,\r\n" +
+		"ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt,opkt,obyt,ra,svln\r\n" +
+		"\"2024-05-06 10:01:05\",2024-05-06 10:01:05,0.000,\"2001:db8::1\",2001:db8::2,0,32768,ICMP6,........,1,64,0,0,,7\r\n" +
+		"2024-05-06 10:01:06,2024-05-06 10:01:06,0.000,10.1.0.66,,1,2,UDP,........,1,64,0,0,,\r\n" +
+		"Summary\r\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\r\n3,668,8,1,1,83\r\n"
+	if f := Sniff([]byte(in)); f != FormatCSV {
+		t.Fatalf("Sniff: got %v, want csv", f)
+	}
+	d := NewReader(strings.NewReader(in), Options{InputTZ: time.UTC})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	t0 := time.Date(2024, 5, 6, 10, 1, 0, 0, time.UTC).UnixNano()
+	want := []flow.Record{
+		{Start: t0, End: t0 + 2e9, SrcAddr: netip.MustParseAddr("10.1.0.66"), DstAddr: netip.MustParseAddr("192.0.2.50"), SrcPort: 50123,
+			DstPort: 443, Proto: flow.ProtoTCP, TCPFlags: 0x1b, Packets: 6, Bytes: 540, Exporter: netip.MustParseAddr("127.0.0.1"), SamplingInterval: 1},
+		{Start: t0 + 5e9, End: t0 + 5e9, SrcAddr: netip.MustParseAddr("2001:db8::1"), DstAddr: netip.MustParseAddr("2001:db8::2"), DstPort: 32768,
+			Proto: flow.ProtoICMPv6, ICMPType: 128, Packets: 1, Bytes: 64, VLAN: 7, SamplingInterval: 1},
+	}
+	if d.Err() != nil || !slices.Equal(got, want) || d.Rejects()[ReasonMissingAddr] != 1 || d.Rejected() != 1 || d.Format() != FormatCSV {
+		t.Errorf("got %+v\nwant %+v\n(%v, rejects %v)", got, want, d.Err(), d.Rejects())
+	}
+}

@@ -143,6 +143,11 @@ var aliases = map[string]string{
 	"netflow.flow_start_milliseconds": "first_seen", "netflow.flow_end_milliseconds": "last_seen",
 	"netflow.icmp_type_ipv4": "icmp_type", "netflow.icmp_code_ipv4": "icmp_code",
 	"netflow.icmp_type_ipv6": "icmp_type", "netflow.icmp_code_ipv6": "icmp_code",
+	// nfdump's CSV (`nfdump -o csv`, 1.6 and 1.7): ts is the start
+	"te": "last_seen", "td": "duration", "sa": "src_ip", "da": "dst_ip", "sp": "src_port", "dp": "dst_port",
+	"pr": "protocol", "flg": "tcp_flags", "ipkt": "packets", "ibyt": "bytes_in", "opkt": "packets_out",
+	"obyt": "bytes_out", "in": "in_if", "out": "out_if", "sas": "src_as", "das": "dst_as", "ra": "exporter",
+	"nh": "next_hop", "svln": "vlan",
 	// Zeek's conn.log as JSON: the originator opened the connection;
 	// bytes are IP-level (orig_bytes, payload only, is not read)
 	"id.orig_h": "src_ip", "id.resp_h": "dst_ip",

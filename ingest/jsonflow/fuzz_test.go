@@ -38,6 +38,9 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("#separator \\x09\n#unset_field\t-\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\thistory\n" +
 		"1591367999.4\t10.0.0.1\t8\t10.0.0.2\t0\ticmp\t-\n1591367999.5\t10.0.0.1\t40000\t10.0.0.2\t443\ttcp\tShADadFf\n" +
 		"#separator \\x2c\n#fields,ts,id.orig_h,id.resp_h\n1.5,::1,::2\n"))
+	// CSV under a header of field names, with nfdump's closing summary.
+	f.Add([]byte("ts,te,sa,da,sp,dp,pr,flg,ibyt\n2024-05-06 10:01:00,2024-05-06 10:01:02,10.1.0.66,\"192.0.2.50\",50123,443,TCP,...AP.SF,540\n" +
+		"ts,te,sa,da,sp,dp,pr,flg,ibyt\n1714989660,,::1,::2,,,,,\nSummary\nflows,bytes\n1,540\n"))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))

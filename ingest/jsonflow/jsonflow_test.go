@@ -267,7 +267,8 @@ func TestNotJSON(t *testing.T) {
 		in      string
 		wantMsg string
 	}{
-		{"src_ip,dst_ip\n10.0.0.1,10.0.0.2\n", `not JSON: first byte 's' at offset 0 is neither '[' nor '{'`},
+		// CSV whose header names no addresses (src_ip,dst_ip would be CSV).
+		{"src,dst\n10.0.0.1,10.0.0.2\n", `not JSON: first byte 's' at offset 0 is neither '[' nor '{'`},
 		{"\xEF\xBB\xBF\n  \x1f\x8b", `not JSON: first byte 0x1f at offset 6 is neither '[' nor '{'`},
 		{"\xd4\xc3\xb2\xa1\x02\x00", `not JSON: first byte 0xd4 at offset 0 is neither '[' nor '{'`},
 		{"\"a string\"", `not JSON: first byte '"' at offset 0 is neither '[' nor '{'`},

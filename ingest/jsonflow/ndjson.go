@@ -33,8 +33,11 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		d.skip(ReasonLineTooLong, detailf("%d bytes, more than %d", len(content), d.maxRecord), pos)
 		return false
 	}
-	if d.format == FormatZeek {
+	switch d.format {
+	case FormatZeek:
 		return d.zeekLine(content, rec, pos)
+	case FormatCSV:
+		return d.csvLine(content, rec, pos)
 	}
 	return d.decode(content, rec, pos)
 }

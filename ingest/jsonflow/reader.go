@@ -26,6 +26,7 @@ const (
 	FormatArray                 // one JSON array of flow objects
 	FormatNDJSON                // one flow object per line
 	FormatZeek                  // a Zeek TSV log (conn.log): '#' header lines, then tab-separated records
+	FormatCSV                   // comma-separated values under a header line of field names
 )
 
 func (f Format) String() string {
@@ -36,6 +37,8 @@ func (f Format) String() string {
 		return "ndjson"
 	case FormatZeek:
 		return "zeek"
+	case FormatCSV:
+		return "csv"
 	}
 	return "unknown"
 }
@@ -44,12 +47,16 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // Sniff tells the format from the first bytes of a file: after a UTF-8 BOM
 // and white space, '[' is an array, '{' is NDJSON; a file that starts with
-// "#separator " is a Zeek TSV log; anything else, or no such byte in head,
-// is FormatUnknown.
+// "#separator " is a Zeek TSV log, one whose first line names flow fields
+// separated by commas is CSV (csvHeader); anything else, or no such byte
+// in head, is FormatUnknown.
 func Sniff(head []byte) Format {
 	head = bytes.TrimPrefix(head, bom)
 	if bytes.HasPrefix(head, []byte(zeekMagic)) {
 		return FormatZeek
+	}
+	if csvHeader(head) != nil {
+		return FormatCSV
 	}
 	for _, c := range head {
 		if !isSpace(c) {
@@ -211,7 +218,12 @@ func (d *Reader) start() {
 		return
 	}
 	got := formatOf(c)
+	if (got == FormatUnknown || d.format == FormatCSV) && d.csvStart() {
+		return // the header line is read
+	}
 	switch {
+	case d.format == FormatCSV:
+		d.stop(fmt.Errorf("%w: the first line at offset %d does not name flow fields separated by commas", ErrWrongFormat, d.off))
 	case got == FormatUnknown:
 		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
 	case got == FormatZeek && !d.zeekStart():

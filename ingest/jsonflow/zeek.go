@@ -27,13 +27,16 @@ import (
 
 const zeekMagic = "#separator "
 
-// zeekLog is the header in force.
+// zeekLog is the header in force (of a Zeek log, or of a CSV file).
 type zeekLog struct {
 	sep    byte
 	unset  []byte
 	empty  []byte
 	fields bool     // a #fields line was read
 	cols   []*field // per column: how it is read, nil to ignore
+	// CSV (csv.go): the header line, and whether nfdump's summary began.
+	header  []byte
+	trailer bool
 }
 
 // zeekStart checks that the input starts with Zeek's #separator line.
@@ -89,7 +92,7 @@ func (z *zeekLog) directive(line []byte) {
 	}
 }
 
-// decodeZeek fills rec from one Zeek record line.
+// decodeZeek fills rec from one record line of a Zeek log or CSV file.
 func (d *decoder) decodeZeek(line []byte, z *zeekLog, rec *flow.Record) (reason, detail string) {
 	d.reset(rec)
 	i := 0
@@ -105,7 +108,7 @@ func (d *decoder) decodeZeek(line []byte, z *zeekLog, rec *flow.Record) (reason,
 		if bytes.Equal(v, z.empty) {
 			v = nil
 		}
-		d.apply(f, value{kind: kindString, raw: v}, rec)
+		d.apply(f, value{kind: kindString, raw: unquote(v)}, rec)
 	}
 	return d.finish(rec)
 }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Remake softflowd_v5_v9.nfdump.json: nfdump's own JSON export of the softflowd fixtures' flows.
+# Remake softflowd_v5_v9.nfdump.json and .csv: nfdump's own JSON and CSV exports of the softflowd
+# fixtures' flows.
 #
 #   ./make.sh      (no root needed)
 #
@@ -22,6 +23,7 @@ for _ in $(seq 1 20); do [ -e "$W/pid" ] || break; sleep 0.25; done
 files=("$W"/nf/nfcapd.2*)
 # nfdump prints local times without a zone; UTC here, so that --input-tz UTC reads them back.
 TZ=UTC nfdump -R "$W/nf" -o json >softflowd_v5_v9.nfdump.json
+TZ=UTC nfdump -R "$W/nf" -o csv >softflowd_v5_v9.nfdump.csv
 TZ=UTC nfdump -R "$W/nf" -I | grep -E '^(Flows|Bytes|Packets):' >summary.txt
 nfdump -V >versions.txt
 echo "make.sh: ${#files[@]} nfcapd file(s); $(grep Flows: summary.txt)" >&2

@@ -1,0 +1,98 @@
+package jsonflow
+
+import (
+	"bytes"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// CSV with a header line of field names, as nfdump writes it (`nfdump -o
+// csv`: ts,te,td,sa,da,sp,dp,pr,flg,...; a "Summary" block ends it) and as
+// `flowcase query flows --format csv` does. The columns are read by their
+// names, through the same field table as JSON, and go through the same
+// readers as JSON strings; an empty value is unset. The header may come
+// again (files concatenated). Quoted values lose their quotes; a comma
+// inside quotes is not supported (flow fields hold none).
+
+// csvHeader returns how each column of the CSV header line at the start
+// of head is read, or nil when head does not start with one: names made of
+// letters, digits, '_', '.', '-' and '@' (quoted or not), separated by
+// commas, among them a source and a destination address.
+func csvHeader(head []byte) []*field {
+	line, _, found := bytes.Cut(head, []byte{'\n'})
+	if !found {
+		return nil
+	}
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	var cols []*field
+	var src, dst bool
+	for name := range bytes.SplitSeq(line, []byte{','}) {
+		name = unquote(trimSpace(name))
+		if !isFieldName(name) {
+			return nil
+		}
+		f := fields[string(name)]
+		cols = append(cols, f)
+		src = src || f == fields["src_ip"]
+		dst = dst || f == fields["dst_ip"]
+	}
+	if !src || !dst {
+		return nil
+	}
+	return cols
+}
+
+func isFieldName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !('a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-' || c == '@') {
+			return false
+		}
+	}
+	return true
+}
+
+func unquote(b []byte) []byte {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		return b[1 : len(b)-1]
+	}
+	return b
+}
+
+// csvStart reads the header line, if the input starts with one.
+func (d *Reader) csvStart() bool {
+	head, _ := d.br.Peek(d.maxRecord)
+	cols := csvHeader(head)
+	if cols == nil {
+		return false
+	}
+	line, _, _ := bytes.Cut(head, []byte{'\n'})
+	d.format = FormatCSV
+	d.zeek = zeekLog{sep: ',', fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
+	d.discard(len(line) + 1)
+	d.line++
+	return true
+}
+
+// csvLine reads one line after the header: a record, the header again,
+// or nfdump's "Summary" line, after which nothing is a flow.
+func (d *Reader) csvLine(line []byte, rec *flow.Record, pos int64) bool {
+	z := &d.zeek
+	switch {
+	case z.trailer:
+		return false
+	case bytes.Equal(line, []byte("Summary")):
+		z.trailer = true
+		return false
+	case bytes.Equal(line, z.header):
+		return false
+	}
+	reason, detail := d.dec.decodeZeek(line, z, rec)
+	if reason != "" {
+		d.skip(reason, detail, pos)
+		return false
+	}
+	return true
+}
