@@ -309,3 +309,21 @@ func TestCSV(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v\n(%v, rejects %v)", got, want, d.Err(), d.Rejects())
 	}
 }
+
+// A forced format is kept: CSV given as NDJSON is not read as CSV, and
+// JSON given as CSV is refused.
+func TestForcedFormatNotCSV(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		format Format
+	}{
+		{"src_ip,dst_ip\n10.0.0.1,10.0.0.2\n", FormatNDJSON},
+		{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","start":1700000000}` + "\n", FormatCSV},
+	} {
+		d := NewReader(strings.NewReader(c.in), Options{Format: c.format})
+		var r flow.Record
+		if d.Next(&r) || d.Err() == nil {
+			t.Errorf("%q as %v: got a record or no error (%v)", c.in, c.format, d.Err())
+		}
+	}
+}

@@ -218,7 +218,7 @@ func (d *Reader) start() {
 		return
 	}
 	got := formatOf(c)
-	if (got == FormatUnknown || d.format == FormatCSV) && d.csvStart() {
+	if (d.format == FormatUnknown && got == FormatUnknown || d.format == FormatCSV) && d.csvStart() {
 		return // the header line is read
 	}
 	switch {
