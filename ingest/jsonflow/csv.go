@@ -90,9 +90,5 @@ func (d *Reader) csvLine(line []byte, rec *flow.Record, pos int64) bool {
 		return false
 	}
 	reason, detail := d.dec.decodeZeek(line, z, rec)
-	if reason != "" {
-		d.skip(reason, detail, pos)
-		return false
-	}
-	return true
+	return d.keep(reason, detail, pos)
 }

@@ -59,6 +59,12 @@ func (d *Reader) skipLongLine() {
 // decode decodes one record, counting it as skipped when it is bad.
 func (d *Reader) decode(b []byte, rec *flow.Record, pos int64) bool {
 	reason, detail := d.dec.decode(b, rec)
+	return d.keep(reason, detail, pos)
+}
+
+// keep reports whether a decoded record is good (reason ""), counting it
+// at pos as skipped for reason when it is not.
+func (d *Reader) keep(reason, detail string, pos int64) bool {
 	if reason != "" {
 		d.skip(reason, detail, pos)
 		return false

@@ -62,11 +62,7 @@ func (d *Reader) zeekLine(line []byte, rec *flow.Record, pos int64) bool {
 		return false
 	}
 	reason, detail := d.dec.decodeZeek(line, z, rec)
-	if reason != "" {
-		d.skip(reason, detail, pos)
-		return false
-	}
-	return true
+	return d.keep(reason, detail, pos)
 }
 
 // directive reads a header line.
