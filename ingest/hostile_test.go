@@ -70,3 +70,29 @@ func TestHostileCaptures(t *testing.T) {
 		})
 	}
 }
+
+// A real router's options template whose System scope field is 0 bytes
+// long (akvorado's capture; tshark decodes it: random sampling, interval
+// 100): the template is kept, so all 21 flows (11 of them in a data set
+// that comes before its template) are 1-in-100 samples. It was refused for
+// its empty field, and every flow read as unsampled.
+func TestZeroLengthScopeSampling(t *testing.T) {
+	path := "../../shared/captures/public/netflow/akvorado__data+templates.pcap"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no shared captures at %s", path)
+	}
+	st := capStore(t)
+	res := capIngest(t, st, path).Files[0]
+	if res.Flows != 21 || len(res.Rejected) != 0 || len(res.Notes) != 0 {
+		t.Fatalf("got %d flows, rejected %v, notes %q; want 21, none, none", res.Flows, res.Rejected, res.Notes)
+	}
+	sampled := 0
+	for _, r := range capRows(t, st) {
+		if r.SamplingInterval == 100 {
+			sampled++
+		}
+	}
+	if sampled != 21 {
+		t.Errorf("got %d of 21 flows sampled 1 in 100, want all (the exporter's options data)", sampled)
+	}
+}
