@@ -23,10 +23,10 @@ func ingestCommand() *cli.Command {
 		Description: "Evidence: pcap/pcapng captures of NetFlow v1/v5/v7/v9 and IPFIX exports (on any UDP port,\n" +
 			"IPFIX also over TCP; PSAMP packet reports become one-packet flows; firewalls' NSEL events are\n" +
 			"flows, counted by event); JSON, NDJSON or CSV flow files (the seed's keys, what `flowcase query\n" +
-			"flows` writes, nfdump's JSON and CSV, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON);\n" +
-			"Zeek conn.log (TSV or JSON); gzip or not. Each file is registered by SHA-256: the same bytes\n" +
-			"again are skipped. Rejected records are counted by reason; a killed ingest leaves nothing\n" +
-			"half-written.",
+			"flows` writes, nfdump's JSON and CSV, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON,\n" +
+			"Argus CSV as CTU-13's binetflow); Zeek conn.log (TSV or JSON); gzip or not. Each file is\n" +
+			"registered by SHA-256: the same bytes again are skipped. Rejected records are counted by\n" +
+			"reason; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
 			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|csv|zeek|pcap|pcapng"},

@@ -327,3 +327,51 @@ func TestForcedFormatNotCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestArgusCSV: Argus's CSV as CTU-13's labeled botnet captures ship it
+// (binetflow: ra -c , with its default columns and a Label): slash dates in
+// the capture's local time, both directions counted together (TotBytes,
+// TotPkts) beside the source's bytes, the TCP state as both sides' flags,
+// ICMP "ports" in hex with the type in the source port.
+func TestArgusCSV(t *testing.T) {
+	in := "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n" +
+		"2011/08/10 09:46:53.047277,3550.182373,udp,212.50.71.179,39678,  <->,147.32.84.229,13363,CON,0,0,12,875,413,flow=Background-UDP-Established\n" +
+		"2011/08/10 09:46:53.049895,0.000326,tcp,217.163.21.35,80,  <?>,147.32.86.194,2063,FA_A,0,,2,120,60,flow=Background\n" +
+		"2011/08/10 09:46:54.000000,0.000000,icmp,147.32.84.165,0x0008,   ->,147.32.84.1,0x7c41,ECO,0,,1,98,98,flow=From-Botnet-V42-ICMP\n" +
+		"2011/08/10 09:46:55.500000,1.5,rtp,10.0.0.1,5004,  <->,10.0.0.2,5006,CON,0,0,4,800,400,flow=Background\n"
+	if f := Sniff([]byte(in)); f != FormatCSV {
+		t.Fatalf("Sniff: got %v, want csv", f)
+	}
+	prague, err := time.LoadLocation("Europe/Prague")
+	if err != nil {
+		t.Skip(err)
+	}
+	d := NewReader(strings.NewReader(in), Options{InputTZ: prague})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != 4 {
+		t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
+	}
+	t0 := time.Date(2011, 8, 10, 7, 46, 53, 47277000, time.UTC).UnixNano() // CEST is UTC+2
+	for i, w := range []struct {
+		start, dur     int64
+		proto, flags   uint8
+		sport, dport   uint16
+		pkts, fwd, rev uint64
+		icmpType       uint8
+	}{
+		{t0, 3550182373000, flow.ProtoUDP, 0, 39678, 13363, 12, 413, 462, 0},
+		{t0 + 2618000, 326000, flow.ProtoTCP, flow.FIN | flow.ACK, 80, 2063, 2, 60, 60, 0},
+		{t0 + 952723000, 0, flow.ProtoICMP, 0, 8, 0x7c41, 1, 98, 0, 8},
+		{t0 + 2452723000, 1.5e9, flow.ProtoUDP, 0, 5004, 5006, 4, 400, 400, 0},
+	} {
+		g := got[i]
+		if g.Start != w.start || g.End-g.Start != w.dur || g.Proto != w.proto || g.TCPFlags != w.flags || g.SrcPort != w.sport ||
+			g.DstPort != w.dport || g.Packets != w.pkts || g.RevPackets != 0 || g.Bytes != w.fwd || g.RevBytes != w.rev || g.ICMPType != w.icmpType {
+			t.Errorf("record %d: got %+v, want %+v", i, g, w)
+		}
+	}
+}

@@ -28,8 +28,11 @@ type decoder struct {
 	key     []byte // unescaped key scratch
 	path    []byte // "outer.inner." while reading the members of nested objects
 	pathKey []byte // path and key joined
-	history uint8  // TCP flags from a Zeek history, applied to TCP records without tcp_flags
+	history uint8  // TCP flags from a Zeek history or an Argus state, applied to TCP records without tcp_flags
 	zeek    bool   // the record has Zeek's conn.log ports
+	argus   bool   // the record has Argus's fields
+	totB    uint64 // Argus's TotBytes and TotPkts (argus)
+	totP    uint64
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -53,6 +56,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
+	d.argus, d.totB, d.totP = false, 0, 0
 }
 
 // finish checks a record whose fields are applied and resolves what
@@ -66,6 +70,20 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 	case !rec.DstAddr.IsValid():
 		return ReasonMissingAddr, "no dst_ip"
 	}
+	if d.argus {
+		// Argus counts both directions together: the reverse bytes are
+		// what SrcBytes leaves of TotBytes; the packets cannot be split
+		// and count as forward. For ICMP its source "port" is the type.
+		if d.totB >= rec.Bytes && rec.RevBytes == 0 {
+			rec.RevBytes = d.totB - rec.Bytes
+		}
+		if rec.Packets == 0 && rec.RevPackets == 0 {
+			rec.Packets = d.totP
+		}
+		if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 {
+			rec.ICMPType = uint8(rec.SrcPort)
+		}
+	}
 	if d.zeek && flow.IsICMP(rec.Proto) {
 		// Zeek writes "icmp" for ICMPv6 too, and the type and code as ports.
 		if rec.Proto == flow.ProtoICMP && rec.SrcAddr.Is6() && rec.DstAddr.Is6() {
@@ -74,7 +92,7 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 		if rec.ICMPType == 0 && rec.ICMPCode == 0 {
 			rec.ICMPType, rec.ICMPCode = uint8(rec.SrcPort), uint8(rec.DstPort)
 		}
-	} else if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
+	} else if !d.argus && flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
 		// NetFlow v5 carries an ICMP type and code in the destination port
 		// (type<<8 | code); collectors that pass it through (goflow2) write
 		// icmp_type and icmp_code 0 beside it.
@@ -204,6 +222,23 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		if v.kind == kindString {
 			d.history = historyFlags(d.str(v))
 		}
+	case fieldArgusState:
+		d.argus = true
+		if v.kind == kindString {
+			d.history = argusStateFlags(d.str(v))
+		}
+	case fieldTotalBytes, fieldTotalPackets:
+		d.argus = true
+		b, ok := d.number(v)
+		n, st := parseUint(b, math.MaxUint64)
+		switch {
+		case !ok || st != numOK:
+			d.reject(ReasonBadNumber, f.name, v)
+		case f.kind == fieldTotalBytes:
+			d.totB = n
+		default:
+			d.totP = n
+		}
 	}
 }
 
@@ -253,7 +288,13 @@ func (d *decoder) addr(name string, v value) netip.Addr {
 
 func (d *decoder) port(f *field, v value, rec *flow.Record) {
 	b, ok := d.number(v)
-	n, st := parseUint(b, f.max)
+	var n uint64
+	var st numStatus
+	if len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
+		n, st = parseHex(b[2:], f.max) // Argus writes ICMP "ports" in hex
+	} else {
+		n, st = parseUint(b, f.max)
+	}
 	switch {
 	case !ok || st == numBad:
 		d.reject(ReasonBadNumber, f.name, v)

@@ -11,15 +11,18 @@ import (
 type fieldKind uint8
 
 const (
-	fieldAddr    fieldKind = iota // an address string
-	fieldPort                     // 0-65535
-	fieldCount                    // a whole number up to field.max
-	fieldProto                    // a number or a protocol name
-	fieldFlags                    // TCP flags: number or letters
-	fieldDir                      // flow direction
-	fieldTime                     // kept in a slot until the object ends
-	fieldHistory                  // Zeek's connection history letters: TCP flags
-	fieldIgnore                   // known, accepted, not used
+	fieldAddr         fieldKind = iota // an address string
+	fieldPort                          // 0-65535
+	fieldCount                         // a whole number up to field.max
+	fieldProto                         // a number or a protocol name
+	fieldFlags                         // TCP flags: number or letters
+	fieldDir                           // flow direction
+	fieldTime                          // kept in a slot until the object ends
+	fieldHistory                       // Zeek's connection history letters: TCP flags
+	fieldArgusState                    // Argus's state: both sides' TCP flags ("FSPA_FSPA")
+	fieldTotalBytes                    // Argus's TotBytes: both directions (the rest of SrcBytes is reverse)
+	fieldTotalPackets                  // Argus's TotPkts: both directions
+	fieldIgnore                        // known, accepted, not used
 )
 
 // Time slots: the time fields are resolved after the whole object is read,
@@ -101,6 +104,10 @@ var fields = fieldMap(
 	field{name: "duration", kind: fieldTime, slot: slotDuration},
 	field{name: "event.duration", kind: fieldTime, slot: slotDurationNs}, // ECS: nanoseconds
 	field{name: "history", kind: fieldHistory},
+	// Argus (ra -c ,), as CTU-13's binetflow files: see decoder.finish.
+	field{name: "State", kind: fieldArgusState},
+	field{name: "TotBytes", kind: fieldTotalBytes},
+	field{name: "TotPkts", kind: fieldTotalPackets},
 	// Zeek's conn.log: for ICMP the originator's "port" is the type and the
 	// responder's the code (Zeek's Conn::Info documentation).
 	field{name: "id.orig_p", kind: fieldPort, max: math.MaxUint16, zeek: true, set: func(r *flow.Record, v uint64) { r.SrcPort = uint16(v) }},
@@ -152,6 +159,9 @@ var aliases = map[string]string{
 	// bytes are IP-level (orig_bytes, payload only, is not read)
 	"id.orig_h": "src_ip", "id.resp_h": "dst_ip",
 	"orig_ip_bytes": "bytes_in", "resp_ip_bytes": "bytes_out", "orig_pkts": "packets", "resp_pkts": "packets_out",
+	// Argus's CSV (ra -c ,; CTU-13's binetflow): times are local, without a zone
+	"StartTime": "start", "Dur": "duration", "Proto": "protocol", "SrcAddr": "src_ip", "DstAddr": "dst_ip",
+	"Sport": "src_port", "Dport": "dst_port", "SrcBytes": "bytes_in",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",

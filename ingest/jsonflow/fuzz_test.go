@@ -32,6 +32,10 @@ func FuzzReader(f *testing.F) {
 	// Nested objects read under dotted names (the Elastic Common Schema).
 	f.Add([]byte(`{"source":{"ip":"10.0.0.1","port":1234,"bytes":10},"destination":{"ip":"10.0.0.2","port":443},"event":{"start":"2024-05-06T07:08:09Z"},"network":{"transport":"tcp"},"a":{"b":{"c":{"d":{}}}}}`))
 	f.Add([]byte(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":1700000000,"netflow":{"ipv4_src_addr":"10.0.0.3","in_bytes":"x"}}`))
+	// Argus's CSV (CTU-13's binetflow).
+	f.Add([]byte("StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n" +
+		"2011/08/10 09:46:53.049895,0.000326,tcp,217.163.21.35,80,  <?>,147.32.86.194,2063,FA_A,0,,2,120,60,flow=Background\n" +
+		"2011/08/10 09:46:54.000000,0.000000,icmp,147.32.84.165,0x0008,   ->,147.32.84.1,0x7c41,ECO,0,,1,98,98,flow=From-Botnet\n"))
 	// Zeek's conn.log as JSON.
 	f.Add([]byte(`{"ts":1591367999.430166,"uid":"C5","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"proto":"tcp","duration":0.254,"conn_state":"SF","history":"ShADadFf^","orig_pkts":6,"orig_ip_bytes":397,"resp_pkts":4,"resp_ip_bytes":511}`))
 	// Zeek's TSV log: a header, records, a header again with a comma.
@@ -172,8 +176,9 @@ func FuzzParseTime(f *testing.F) {
 	f.Add("2024-05-06 07:08:09.5-0530")
 	f.Add("2016-12-31T23:59:60Z")
 	f.Add("2024-02-29T23:59:59.9999999999z")
-	// Zone-less (needs InputTZ) and bad dates.
+	// Zone-less (needs InputTZ) and bad dates; Argus's slashes.
 	f.Add("2024-05-06T07:08:09")
+	f.Add("2011/08/10 09:46:53.047277")
 	f.Add("2023-02-29T00:00:00Z")
 	f.Add("2024-05-06T07:08:09+24:00")
 	// Epochs in each unit, fractions, exponents, out of range.
@@ -197,6 +202,17 @@ func FuzzParseTime(f *testing.F) {
 		}
 		ns, reason := parseTime([]byte(s), true, nil, latest)
 		checkRFC3339(t, s, ns, reason, latest)
+		// A date with slashes reads as the same date with dashes.
+		if len(s) > 7 && s[4] == '/' && s[7] == '/' {
+			dashed := s[:4] + "-" + s[5:7] + "-" + s[8:]
+			for _, tz := range []*time.Location{nil, time.UTC} {
+				a, ra := parseTime([]byte(s), true, tz, latest)
+				b, rb := parseTime([]byte(dashed), true, tz, latest)
+				if a != b || ra != rb {
+					t.Fatalf("parseTime(%q) = %d %q, but %q = %d %q", s, a, ra, dashed, b, rb)
+				}
+			}
+		}
 		checkEpoch(t, s, ns, reason, latest)
 	})
 }

@@ -202,3 +202,22 @@ func parseUintSlow(b []byte, limit uint64) (uint64, numStatus) {
 	}
 	return d.uint(limit)
 }
+
+// parseHex reads hexadecimal digits (after "0x") up to limit.
+func parseHex(b []byte, limit uint64) (uint64, numStatus) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, numBad
+	}
+	var n uint64
+	for _, c := range b {
+		v := hexVal(c)
+		if v < 0 {
+			return 0, numBad
+		}
+		n = n<<4 | uint64(v)
+	}
+	if n > limit {
+		return 0, numRange
+	}
+	return n, numOK
+}

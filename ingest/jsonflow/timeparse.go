@@ -14,7 +14,7 @@ const minTime = 631152000
 func parseTime(b []byte, str bool, tz *time.Location, latest int64) (int64, string) {
 	if str {
 		b = trimSpace(b)
-		if len(b) > 4 && b[4] == '-' && isDigit(b[0]) {
+		if len(b) > 4 && (b[4] == '-' || b[4] == '/') && isDigit(b[0]) {
 			return parseDateTime(b, tz, latest)
 		}
 	}
@@ -97,8 +97,10 @@ func fromUnix(sec, nsec, latest int64) (int64, string) {
 }
 
 // parseCivil reads the date, time and fraction; rest is the zone, if any.
+// The date's separators are '-', or '/' as Argus writes them
+// (2011/08/10 09:46:53.047277).
 func parseCivil(b []byte) (c civil, rest []byte, ok bool) {
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
+	if len(b) < 19 || (b[4] != '-' && b[4] != '/') || b[7] != b[4] || b[13] != ':' || b[16] != ':' {
 		return c, nil, false
 	}
 	if t := b[10]; t != 'T' && t != 't' && t != ' ' {

@@ -148,6 +148,8 @@ func parseProto(b []byte) (uint8, bool) {
 			return flow.ProtoICMP, true
 		case "icmp6", "icmpv6", "ipv6-icmp":
 			return flow.ProtoICMPv6, true
+		case "rtp", "rtcp", "udt": // Argus names the UDP flows it recognised
+			return flow.ProtoUDP, true
 		}
 	}
 	return flow.ParseProto(string(b))
@@ -263,6 +265,40 @@ func historyFlags(b []byte) uint8 {
 			f |= flow.FIN
 		case 'r':
 			f |= flow.RST
+		}
+	}
+	return f
+}
+
+// argusStateFlags reads an Argus TCP state ("FSPA_FSPA": the source's
+// flags, '_', the destination's) as the TCP flags of both directions;
+// other states ("CON", "INT", "ECO", ...) carry none.
+func argusStateFlags(b []byte) uint8 {
+	if bytes.IndexByte(b, '_') < 0 {
+		return 0
+	}
+	var f uint8
+	for _, c := range b {
+		switch c {
+		case 'F':
+			f |= flow.FIN
+		case 'S':
+			f |= flow.SYN
+		case 'R':
+			f |= flow.RST
+		case 'P':
+			f |= flow.PSH
+		case 'A':
+			f |= flow.ACK
+		case 'U':
+			f |= flow.URG
+		case 'E':
+			f |= flow.ECE
+		case 'C':
+			f |= flow.CWR
+		case '_':
+		default:
+			return 0
 		}
 	}
 	return f

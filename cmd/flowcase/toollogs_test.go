@@ -100,3 +100,37 @@ func zeekTSV(t *testing.T, lines string) string {
 	}
 	return b.String()
 }
+
+// TestReportOnArgusCSV: Argus's CSV (CTU-13's binetflow layout) is
+// evidence: 147.32.84.165 sweeps port 445 of 60 hosts, 40 attempts
+// unanswered ("S_") and 20 refused ("S_RA": the reply's bytes are in
+// TotBytes, only the state tells the attempt failed).
+func TestReportOnArgusCSV(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n")
+	for i := range 60 {
+		state, pkts, total := "S_", 1, 62
+		if i%3 == 2 {
+			state, pkts, total = "S_RA", 2, 122
+		}
+		fmt.Fprintf(&b, "2011/08/10 10:%02d:%02d.250000,0.000%03d,tcp,147.32.84.165,%d,   ->,147.32.1.%d,445,%s,0,,%d,%d,62,flow=From-Botnet-V42-TCP-Attempt\n",
+			i/6, (i%6)*10, i, 1025+i, i+1, state, pkts, total)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "capture20110810.binetflow")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, "--input-tz", "Europe/Prague", path)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalFlows != 60 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 60 and the sweep: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "147.32.84.165" || s.Port != 445 || s.UniqueTargets != 60 || s.FailedAttempts != 60 {
+		t.Errorf("got %s port %d: %d targets, %d failed; want 147.32.84.165 port 445: 60, 60", s.Source, s.Port, s.UniqueTargets, s.FailedAttempts)
+	}
+}
