@@ -279,27 +279,14 @@ func argusStateFlags(b []byte) uint8 {
 	}
 	var f uint8
 	for _, c := range b {
-		switch c {
-		case 'F':
-			f |= flow.FIN
-		case 'S':
-			f |= flow.SYN
-		case 'R':
-			f |= flow.RST
-		case 'P':
-			f |= flow.PSH
-		case 'A':
-			f |= flow.ACK
-		case 'U':
-			f |= flow.URG
-		case 'E':
-			f |= flow.ECE
-		case 'C':
-			f |= flow.CWR
-		case '_':
-		default:
+		if c == '_' {
+			continue
+		}
+		bit, ok := flagBit(c) // the letters nfdump writes too
+		if !ok || c == '.' {
 			return 0
 		}
+		f |= bit
 	}
 	return f
 }
