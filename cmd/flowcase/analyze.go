@@ -28,11 +28,12 @@ func analyzeCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Value: "netflow_report.json", Usage: "report file"},
 			storeFlag(),
 		},
-		Action: withMemoryLimit(runAnalyze),
+		Action: runAnalyze,
 	}
 }
 
 func runAnalyze(c *cli.Context) error {
+	setMemoryLimit() // its memory follows the flows
 	file := c.String("flow-file")
 	fi, err := os.Stat(file)
 	if err != nil {

@@ -39,7 +39,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-compact", Usage: fmt.Sprintf("do not merge the small segments many small files leave (partitions with %d or more; see flowcase compact)", index.AutoCompactSmall)},
 			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
 		},
-		Action: withMemoryLimit(runIngest),
+		Action: runIngest,
 	}
 }
 
@@ -82,6 +82,7 @@ func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 }
 
 func runIngest(c *cli.Context) error {
+	setMemoryLimit() // its memory follows the case
 	if c.NArg() == 0 {
 		return usagef("ingest: no evidence given (files, directories or -)")
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/KimMachineGun/automemlimit/memlimit"
-	"github.com/urfave/cli/v2"
 )
 
 // memoryShare is the share of the machine's memory (or of the container's
@@ -15,19 +14,10 @@ import (
 // AUTOMEMLIMIT=off turns this off.
 const memoryShare = 0.8
 
-// withMemoryLimit is action after setMemoryLimit: for the commands whose
-// memory follows the case (ingest, compact, the detectors, top, timeline,
-// analyze), not the quick ones, which would pay 0.3 ms for reading the
-// cgroup files.
-func withMemoryLimit(action cli.ActionFunc) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		setMemoryLimit()
-		return action(c)
-	}
-}
-
 // setMemoryLimit sets the runtime's soft memory limit; it returns the
-// limit (math.MaxInt64: none).
+// limit (math.MaxInt64: none). The commands whose memory follows the case
+// (ingest, compact, the detectors, top, timeline, analyze) call it first;
+// the quick ones do not, as reading the cgroup files costs 0.3 ms.
 func setMemoryLimit() int64 {
 	limit, _ := memlimit.Set(memlimit.WithRatio(memoryShare),
 		memlimit.WithProvider(memlimit.ApplyFallback(memlimit.FromCgroup, memlimit.FromSystem)))

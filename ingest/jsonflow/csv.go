@@ -70,7 +70,7 @@ func (d *Reader) csvStart() bool {
 	}
 	line, _, _ := bytes.Cut(head, []byte{'\n'})
 	d.format = FormatCSV
-	d.zeek = zeekLog{sep: ',', fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
+	d.cols = columns{sep: ',', fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
 	d.discard(len(line) + 1)
 	d.line++
 	return true
@@ -79,7 +79,7 @@ func (d *Reader) csvStart() bool {
 // csvLine reads one line after the header: a record, the header again,
 // or nfdump's "Summary" line, after which nothing is a flow.
 func (d *Reader) csvLine(line []byte, rec *flow.Record, pos int64) bool {
-	z := &d.zeek
+	z := &d.cols
 	switch {
 	case z.trailer:
 		return false
@@ -89,6 +89,6 @@ func (d *Reader) csvLine(line []byte, rec *flow.Record, pos int64) bool {
 	case bytes.Equal(line, z.header):
 		return false
 	}
-	reason, detail := d.dec.decodeZeek(line, z, rec)
+	reason, detail := d.dec.decodeColumns(line, z, rec)
 	return d.keep(reason, detail, pos)
 }

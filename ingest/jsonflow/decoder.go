@@ -73,30 +73,31 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 	if d.argus {
 		// Argus counts both directions together: the reverse bytes are
 		// what SrcBytes leaves of TotBytes; the packets cannot be split
-		// and count as forward. For ICMP its source "port" is the type.
+		// and count as forward.
 		if d.totB >= rec.Bytes && rec.RevBytes == 0 {
 			rec.RevBytes = d.totB - rec.Bytes
 		}
 		if rec.Packets == 0 && rec.RevPackets == 0 {
 			rec.Packets = d.totP
 		}
-		if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 {
-			rec.ICMPType = uint8(rec.SrcPort)
-		}
 	}
-	if d.zeek && flow.IsICMP(rec.Proto) {
-		// Zeek writes "icmp" for ICMPv6 too, and the type and code as ports.
-		if rec.Proto == flow.ProtoICMP && rec.SrcAddr.Is6() && rec.DstAddr.Is6() {
-			rec.Proto = flow.ProtoICMPv6
-		}
-		if rec.ICMPType == 0 && rec.ICMPCode == 0 {
+	if d.zeek && rec.Proto == flow.ProtoICMP && rec.SrcAddr.Is6() && rec.DstAddr.Is6() {
+		rec.Proto = flow.ProtoICMPv6 // Zeek writes "icmp" for ICMPv6 too
+	}
+	if flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 {
+		// Without ICMP fields, the type and code are in the ports, as each
+		// source puts them there.
+		switch {
+		case d.zeek: // the type as the originator's port, the code as the responder's
 			rec.ICMPType, rec.ICMPCode = uint8(rec.SrcPort), uint8(rec.DstPort)
+		case d.argus: // the type as the source port
+			rec.ICMPType = uint8(rec.SrcPort)
+		case rec.DstPort != 0:
+			// NetFlow v5 (type<<8 | code in the destination port);
+			// collectors that pass it through (goflow2) write icmp_type
+			// and icmp_code 0 beside it.
+			rec.ICMPFromPort()
 		}
-	} else if !d.argus && flow.IsICMP(rec.Proto) && rec.ICMPType == 0 && rec.ICMPCode == 0 && rec.DstPort != 0 {
-		// NetFlow v5 carries an ICMP type and code in the destination port
-		// (type<<8 | code); collectors that pass it through (goflow2) write
-		// icmp_type and icmp_code 0 beside it.
-		rec.ICMPFromPort()
 	}
 	if d.history != 0 && rec.Proto == flow.ProtoTCP && rec.TCPFlags == 0 {
 		rec.TCPFlags = d.history

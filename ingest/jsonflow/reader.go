@@ -117,12 +117,12 @@ type Reader struct {
 	started bool
 	done    bool
 	err     error
-	off     int64  // bytes consumed
-	line    int    // NDJSON: lines read
-	index   int    // array: elements read
-	inArray bool   // array: between '[' and ']'
-	stack   []byte // array: open brackets, reused between elements
-	zeek    zeekLog
+	off     int64   // bytes consumed
+	line    int     // NDJSON: lines read
+	index   int     // array: elements read
+	inArray bool    // array: between '[' and ']'
+	stack   []byte  // array: open brackets, reused between elements
+	cols    columns // Zeek TSV and CSV: the header in force
 
 	rejects  map[string]int
 	rejected int

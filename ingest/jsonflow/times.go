@@ -49,9 +49,9 @@ func (d *decoder) firstSlot(slots []int) int {
 // duration reads duration (seconds), else the Elastic Common Schema's
 // event.duration (nanoseconds).
 func (d *decoder) duration() (int64, bool) {
-	v, name := d.slots[slotDuration], "duration"
+	v, name, nanos := d.slots[slotDuration], "duration", false
 	if v.kind == kindAbsent {
-		v, name = d.slots[slotDurationNs], "event.duration"
+		v, name, nanos = d.slots[slotDurationNs], "event.duration", true
 	}
 	if v.kind == kindAbsent {
 		return 0, true
@@ -59,12 +59,12 @@ func (d *decoder) duration() (int64, bool) {
 	b, ok := d.number(v)
 	var ns int64
 	var st numStatus
-	if name == "duration" {
-		ns, st = parseDuration(b)
-	} else {
+	if nanos {
 		var n uint64
 		n, st = parseUint(b, math.MaxInt64)
 		ns = int64(n)
+	} else {
+		ns, st = parseDuration(b)
 	}
 	switch {
 	case !ok || st == numBad:

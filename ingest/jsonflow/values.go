@@ -193,15 +193,8 @@ func parseHexFlags(b []byte) (uint8, bool) {
 	if len(b) > 4 {
 		return 0, false
 	}
-	n := 0
-	for _, c := range b {
-		v := hexVal(c)
-		if v < 0 {
-			return 0, false
-		}
-		n = n<<4 | v
-	}
-	return uint8(n), true
+	n, st := parseHex(b, maxFlags)
+	return uint8(n), st == numOK
 }
 
 func flagBit(c byte) (uint8, bool) {

@@ -27,8 +27,9 @@ import (
 
 const zeekMagic = "#separator "
 
-// zeekLog is the header in force (of a Zeek log, or of a CSV file).
-type zeekLog struct {
+// columns is the header in force of a Zeek log or a CSV file: how each
+// column is read.
+type columns struct {
 	sep    byte
 	unset  []byte
 	empty  []byte
@@ -46,13 +47,13 @@ func (d *Reader) zeekStart() bool {
 		return false
 	}
 	d.format = FormatZeek
-	d.zeek = zeekLog{sep: '\t', unset: []byte("-"), empty: []byte("(empty)")}
+	d.cols = columns{sep: '\t', unset: []byte("-"), empty: []byte("(empty)")}
 	return true
 }
 
 // zeekLine reads one line: a header directive, or a record.
 func (d *Reader) zeekLine(line []byte, rec *flow.Record, pos int64) bool {
-	z := &d.zeek
+	z := &d.cols
 	if line[0] == '#' {
 		z.directive(line)
 		return false
@@ -61,12 +62,12 @@ func (d *Reader) zeekLine(line []byte, rec *flow.Record, pos int64) bool {
 		d.skip(ReasonMalformed, "a record before the #fields header", pos)
 		return false
 	}
-	reason, detail := d.dec.decodeZeek(line, z, rec)
+	reason, detail := d.dec.decodeColumns(line, z, rec)
 	return d.keep(reason, detail, pos)
 }
 
 // directive reads a header line.
-func (z *zeekLog) directive(line []byte) {
+func (z *columns) directive(line []byte) {
 	if rest, ok := bytes.CutPrefix(line, []byte(zeekMagic)); ok {
 		if sep, err := strconv.Unquote(`"` + string(bytes.TrimSpace(rest)) + `"`); err == nil && len(sep) == 1 {
 			z.sep = sep[0]
@@ -88,8 +89,8 @@ func (z *zeekLog) directive(line []byte) {
 	}
 }
 
-// decodeZeek fills rec from one record line of a Zeek log or CSV file.
-func (d *decoder) decodeZeek(line []byte, z *zeekLog, rec *flow.Record) (reason, detail string) {
+// decodeColumns fills rec from one record line of a Zeek log or CSV file.
+func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reason, detail string) {
 	d.reset(rec)
 	i := 0
 	for v := range bytes.SplitSeq(line, []byte{z.sep}) {
