@@ -40,7 +40,8 @@ type Source struct {
 	Extra json.RawMessage `json:"extra,omitempty"`
 }
 
-// SourceByHash returns the source registered for a file's SHA-256.
+// SourceByHash returns the source registered for a file's SHA-256 (or for
+// the key it was registered under, SourceInfo.Key).
 func (s *Store) SourceByHash(sha [32]byte) (*Source, bool, error) {
 	var src *Source
 	err := s.db.View(func(txn *badger.Txn) error {

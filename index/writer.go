@@ -24,7 +24,12 @@ const (
 
 // SourceInfo registers an evidence file.
 type SourceInfo struct {
-	SHA256  [32]byte
+	SHA256 [32]byte
+	// Key indexes the source for SourceByHash: SHA256 when zero. A file read
+	// another way than by its format (a traffic capture metered into flows)
+	// is registered under a key derived from its hash, so that each way
+	// reads the same bytes once.
+	Key     [32]byte
 	Path    string
 	Size    int64
 	Format  string
@@ -151,7 +156,11 @@ func (s *Store) BeginSource(info SourceInfo) (*Writer, error) {
 		if err := putSource(txn, &w.src); err != nil {
 			return err
 		}
-		return txn.Set(sourceByKey(info.SHA256), binary.BigEndian.AppendUint32(nil, w.src.ID))
+		key := info.Key
+		if key == ([32]byte{}) {
+			key = info.SHA256
+		}
+		return txn.Set(sourceByKey(key), binary.BigEndian.AppendUint32(nil, w.src.ID))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot register source %s: %w", info.Path, err)

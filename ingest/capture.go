@@ -429,8 +429,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 			msg += fmt.Sprintf(", %d packets skipped as damaged", skipped)
 		}
 		if traffic := d.other - d.sflow + st.Other["tcp"] + st.Other["icmp"] + st.Other["icmpv6"]; traffic > 0 && traffic*2 >= other {
-			msg += " (a capture of the traffic itself, not of flow exports? flowcase reads flows that an exporter made: " +
-				"export it first, e.g. softflowd -r FILE -n 127.0.0.1:PORT -v 10 while tcpdump records that port; see README)"
+			msg += " (a capture of the traffic itself, not of flow exports? ingest it again with --meter to make flows from its packets)"
 		}
 		fr.Notes = append(fr.Notes, msg)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/jsonflow"
+	"github.com/flowcase/flowcase/ingest/meter"
 	"github.com/flowcase/flowcase/ingest/pcap"
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -44,7 +45,12 @@ type Options struct {
 	// OutBytesReverse maps NetFlow OUT_BYTES/OUT_PKTS (23/24) to the reverse
 	// direction (bytes_out), for exporters that use them so (nProbe).
 	OutBytesReverse bool
-	Now             func() time.Time
+	// Meter makes flows from the packets of traffic captures (a flow meter,
+	// as softflowd would export them) instead of reading export packets in
+	// them; MeterConfig sets its timeouts. JSON and CSV are read as always.
+	Meter       bool
+	MeterConfig meter.Config
+	Now         func() time.Time
 }
 
 // FileResult is the outcome for one evidence file.
@@ -123,7 +129,11 @@ func ingestPath(st *index.Store, path string, opt Options) FileResult {
 		return res
 	}
 	res.SHA256, res.Size = index.HashHex(sha), size
-	if src, ok, err := st.SourceByHash(sha); err != nil {
+	key := sha
+	if opt.Meter && isCapture(path) {
+		key = meteredKey(sha)
+	}
+	if src, ok, err := st.SourceByHash(key); err != nil {
 		res.Err = err
 		return res
 	} else if ok {
@@ -134,7 +144,7 @@ func ingestPath(st *index.Store, path string, opt Options) FileResult {
 	if abs, err := filepath.Abs(path); err == nil && name == path {
 		name = abs
 	}
-	ingestFile(st, path, name, sha, &res, opt)
+	ingestFile(st, path, name, sha, key, &res, opt)
 	return res
 }
 
@@ -146,7 +156,13 @@ type decoder interface {
 	Assumed() int
 }
 
-func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResult, opt Options) {
+// finisher is a decoder that keeps more with its source than its records
+// and rejects (statistics, notes for the user).
+type finisher interface {
+	finish(res *index.SourceResult, extra map[string]any, fr *FileResult) error
+}
+
+func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *FileResult, opt Options) {
 	var read int64
 	br, gz, closer, err := openContent(path, &read)
 	if err != nil {
@@ -167,7 +183,7 @@ func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResul
 	if gz {
 		res.Format += "+gzip"
 	}
-	w, err := st.BeginSource(index.SourceInfo{SHA256: sha, Path: name, Size: res.Size, Format: res.Format, Version: opt.Version})
+	w, err := st.BeginSource(index.SourceInfo{SHA256: sha, Key: key, Path: name, Size: res.Size, Format: res.Format, Version: opt.Version})
 	if err != nil {
 		res.Err = err
 		return
@@ -189,8 +205,8 @@ func ingestFile(st *index.Store, path, name string, sha [32]byte, res *FileResul
 	res.Assumed = int64(dec.Assumed())
 	result := index.SourceResult{Rejected: res.Rejected, AssumedTime: res.Assumed}
 	extra := map[string]any{"examples": res.Examples}
-	if cd != nil {
-		if err := cd.finish(&result, extra, res); err != nil {
+	if f, ok := dec.(finisher); ok {
+		if err := f.finish(&result, extra, res); err != nil {
 			w.Abort()
 			res.Err = fmt.Errorf("%s: %w", name, err)
 			return
@@ -272,6 +288,13 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		pf := pcap.FormatPcap
 		if format == InputPcapng {
 			pf = pcap.FormatPcapng
+		}
+		if opt.Meter {
+			d, err := newMeterDecoder(br, pf, name, opt)
+			if err != nil {
+				return "", nil, err
+			}
+			return format + " metered", d, nil
 		}
 		d, err := newCaptureDecoder(st, br, pf, name, opt)
 		if err != nil {

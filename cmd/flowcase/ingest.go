@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest"
+	"github.com/flowcase/flowcase/ingest/meter"
 	"github.com/flowcase/flowcase/query"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
@@ -24,7 +25,8 @@ func ingestCommand() *cli.Command {
 			"IPFIX also over TCP; PSAMP packet reports become one-packet flows; firewalls' NSEL events are\n" +
 			"flows, counted by event); JSON, NDJSON or CSV flow files (the seed's keys, what `flowcase query\n" +
 			"flows` writes, nfdump's JSON and CSV, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON,\n" +
-			"Argus CSV as CTU-13's binetflow); Zeek conn.log (TSV or JSON); gzip or not. Each file is\n" +
+			"Argus CSV as CTU-13's binetflow); Zeek conn.log (TSV or JSON); gzip or not. A capture of the\n" +
+			"traffic itself is metered into flows with --meter. Each file is\n" +
 			"registered by SHA-256: the same bytes again are skipped. Rejected records are counted by\n" +
 			"reason; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
@@ -36,6 +38,9 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			&cli.UintFlag{Name: "port", Usage: "captures: decode only datagrams (and TCP streams) from or to this port"},
 			&cli.BoolFlag{Name: "out-bytes-reverse", Usage: "NetFlow OUT_BYTES/OUT_PKTS (23/24) are the reverse direction (nProbe), not post-middlebox counters"},
+			&cli.BoolFlag{Name: "meter", Usage: "captures of traffic: make flows from the packets themselves (a flow meter, one record per direction, as softflowd exports them) instead of reading NetFlow/IPFIX export packets in them"},
+			&cli.StringFlag{Name: "meter-idle", Value: meter.DefaultIdle.String(), Usage: "with --meter: end a flow idle this long"},
+			&cli.StringFlag{Name: "meter-active", Value: meter.DefaultActive.String(), Usage: "with --meter: end a flow that lasted this long (its next packet starts a new record)"},
 			&cli.BoolFlag{Name: "no-compact", Usage: fmt.Sprintf("do not merge the small segments many small files leave (partitions with %d or more; see flowcase compact)", index.AutoCompactSmall)},
 			&cli.IntFlag{Name: "segment-rows", Hidden: true, Usage: "rows per segment (tuning and tests)"},
 		},
@@ -45,7 +50,17 @@ func ingestCommand() *cli.Command {
 
 func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 	opt := ingest.Options{Input: strings.ToLower(c.String("input")), Version: version, Stdin: c.App.Reader,
-		OutBytesReverse: c.Bool("out-bytes-reverse")}
+		OutBytesReverse: c.Bool("out-bytes-reverse"), Meter: c.Bool("meter")}
+	for _, t := range []struct {
+		flag string
+		to   *time.Duration
+	}{{"meter-idle", &opt.MeterConfig.Idle}, {"meter-active", &opt.MeterConfig.Active}} {
+		d, err := query.ParseDuration(c.String(t.flag))
+		if err != nil || d <= 0 {
+			return opt, 0, usagef("--%s %q: want a duration such as 15s", t.flag, c.String(t.flag))
+		}
+		*t.to = d
+	}
 	if p := c.Uint("port"); p > 65535 {
 		return opt, 0, usagef("--port %d: want 1-65535", p)
 	} else {

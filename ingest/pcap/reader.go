@@ -27,6 +27,7 @@ type Reader struct {
 	ports  []uint16
 	frag   reassembler
 	dg     Datagram
+	hd     Headers // NextHeaders' packet
 	// IPFIX over TCP (tcp.go): the streams followed, and messages cut from
 	// them that Next has not returned yet.
 	streams map[streamKey]*tcpStream

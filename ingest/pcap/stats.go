@@ -74,11 +74,14 @@ var noteNames = [numNotes]string{NoteCaplenOverSnaplen, NoteCaplenOverOrig, Note
 // is accounted for exactly once:
 //
 //	Packets == Datagrams + Filtered - Reassembled + Fragments + TCPSegments + sum(Other) + sum(Skipped)
+//
+// and, for a Reader read with NextHeaders, Packets == Metered + sum(Other) + sum(Skipped).
 type Stats struct {
 	Packets     uint64            // packet records read, a damaged one included
 	Datagrams   uint64            // UDP datagrams returned by Next
 	TCPSegments uint64            // TCP packets of IPFIX streams (tcp.go)
 	TCPMessages uint64            // IPFIX messages cut from those streams and returned by Next
+	Metered     uint64            // IP packets returned by NextHeaders
 	Filtered    uint64            // UDP datagrams left out by FilterPorts
 	Reassembled uint64            // datagrams (returned or filtered) put together from fragments
 	Fragments   uint64            // packets that went into those reassembled datagrams
@@ -91,6 +94,7 @@ type Stats struct {
 type counters struct {
 	packets, datagrams, filtered, reassembled, fragments uint64
 	tcpSegments, tcpMessages                             uint64
+	metered                                              uint64
 	skipped                                              [numReasons]uint64
 	notes                                                [numNotes]uint64
 	proto                                                [256]uint64 // IP packets that are not UDP, by protocol
@@ -126,7 +130,7 @@ func (c *counters) unsupportedLink(t uint16) {
 func (c *counters) stats() Stats {
 	s := Stats{
 		Packets: c.packets, Datagrams: c.datagrams, Filtered: c.filtered,
-		Reassembled: c.reassembled, Fragments: c.fragments, TCPSegments: c.tcpSegments, TCPMessages: c.tcpMessages,
+		Reassembled: c.reassembled, Fragments: c.fragments, TCPSegments: c.tcpSegments, TCPMessages: c.tcpMessages, Metered: c.metered,
 		Other: map[string]uint64{}, Skipped: map[string]uint64{}, Notes: map[string]uint64{},
 	}
 	for r, n := range c.skipped {

@@ -1,0 +1,188 @@
+package ingest
+
+import (
+	"cmp"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/ingest/meter"
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// meterIngest ingests paths with --meter and fails on any file error.
+func meterIngest(t *testing.T, st *index.Store, cfg meter.Config, paths ...string) *Summary {
+	t.Helper()
+	sum, err := Run(st, paths, Options{Version: "test", Meter: true, MeterConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sum.Files {
+		if f.Err != nil {
+			t.Fatalf("%s: %v", f.Path, f.Err)
+		}
+	}
+	return sum
+}
+
+type flowKey struct {
+	src, dst     string
+	sport, dport uint16
+	proto        uint8
+}
+
+func keyOf(r *flow.Record) flowKey {
+	return flowKey{r.SrcAddr.String(), r.DstAddr.String(), r.SrcPort, r.DstPort, r.Proto}
+}
+
+// TestMeterAgainstSoftflowd meters the packets softflowd exported as
+// softflowd_ipfix.pcap (traffic.pcap, gen_traffic.py's deterministic
+// capture) and checks every flow against softflowd's own record of it:
+// bytes, packets, TCP flags, ICMP type and code, first and last packet
+// (IPFIX carries milliseconds).
+func TestMeterAgainstSoftflowd(t *testing.T) {
+	exported := capStore(t)
+	capIngest(t, exported, filepath.Join(softflowdDir, "softflowd_ipfix.pcap"))
+	want := map[flowKey]flow.Record{}
+	for _, r := range capRows(t, exported) {
+		if _, dup := want[keyOf(&r)]; dup {
+			t.Fatalf("softflowd exported %v twice", keyOf(&r))
+		}
+		want[keyOf(&r)] = r
+	}
+
+	metered := capStore(t)
+	sum := meterIngest(t, metered, meter.Config{}, filepath.Join(softflowdDir, "traffic.pcap.gz"))
+	res := sum.Files[0]
+	if res.Format != "pcap metered+gzip" || res.Flows != 119 || len(res.Rejected) != 0 {
+		t.Fatalf("format %q, %d flows, rejects %v; want pcap metered+gzip, 119, none", res.Format, res.Flows, res.Rejected)
+	}
+	if want := "metered 468 IP packets (266578 bytes) into 119 flows (idle timeout 15s, active 30m0s); 0 packets not IP"; len(res.Notes) != 1 || res.Notes[0] != want {
+		t.Errorf("notes %q, want [%q]", res.Notes, want)
+	}
+	got := capRows(t, metered)
+	var bytes, packets uint64
+	const ms = int64(time.Millisecond)
+	spans, softflowd := map[flowKey]*[2]int64{}, map[flowKey][2]int64{}
+	for _, r := range got {
+		bytes, packets = bytes+r.Bytes, packets+r.Packets
+		w, ok := want[keyOf(&r)]
+		if !ok {
+			t.Errorf("metered %v, which softflowd did not export", keyOf(&r))
+			continue
+		}
+		delete(want, keyOf(&r))
+		if r.Bytes != w.Bytes || r.Packets != w.Packets || r.TCPFlags != w.TCPFlags || r.ICMPType != w.ICMPType || r.ICMPCode != w.ICMPCode {
+			t.Errorf("%v: bytes %d packets %d flags %#x icmp %d/%d; softflowd %d %d %#x %d/%d", keyOf(&r),
+				r.Bytes, r.Packets, r.TCPFlags, r.ICMPType, r.ICMPCode, w.Bytes, w.Packets, w.TCPFlags, w.ICMPType, w.ICMPCode)
+		}
+		// softflowd dates both records of a TCP or UDP conversation by its
+		// first and last packet either way; the meter dates each direction
+		// by its own. Both ways together, they agree.
+		if r.Start < w.Start-ms || r.End > w.End+ms {
+			t.Errorf("%v: %d..%d, outside softflowd's %d..%d", keyOf(&r), r.Start, r.End, w.Start, w.End)
+		}
+		span := spans[convKey(&r)]
+		if span == nil {
+			span = &[2]int64{r.Start, r.End}
+			spans[convKey(&r)] = span
+		}
+		span[0], span[1] = min(span[0], r.Start), max(span[1], r.End)
+		if sf, ok := softflowd[convKey(&r)]; ok {
+			w.Start, w.End = min(w.Start, sf[0]), max(w.End, sf[1])
+		}
+		softflowd[convKey(&r)] = [2]int64{w.Start, w.End}
+		if r.Exporter.IsValid() || r.SamplingInterval != 1 {
+			t.Errorf("%v: exporter %v sampling %d; want none and 1", keyOf(&r), r.Exporter, r.SamplingInterval)
+		}
+	}
+	for k := range want {
+		t.Errorf("softflowd exported %v, not metered", k)
+	}
+	for k, w := range softflowd {
+		if g := spans[k]; abs(g[0]-w[0]) >= ms || abs(g[1]-w[1]) >= ms {
+			t.Errorf("%v: metered both ways %d..%d, softflowd %d..%d", k, g[0], g[1], w[0], w[1])
+		}
+	}
+	if bytes != 266578 || packets != 468 {
+		t.Errorf("%d bytes in %d packets, want 266578 in 468 (all of traffic.pcap)", bytes, packets)
+	}
+
+	// The same bytes are one source for each way of reading them.
+	again := meterIngest(t, metered, meter.Config{}, filepath.Join(softflowdDir, "traffic.pcap.gz"))
+	if !again.Files[0].Duplicate {
+		t.Errorf("metered twice: %+v", again.Files[0])
+	}
+	plain := capIngest(t, metered, filepath.Join(softflowdDir, "traffic.pcap.gz")).Files[0]
+	if plain.Duplicate || plain.Flows != 0 || len(plain.Notes) != 1 || !strings.Contains(plain.Notes[0], "--meter") {
+		t.Errorf("read for exports after metering: %+v", plain)
+	}
+}
+
+func abs(d int64) int64 { return max(d, -d) }
+
+// convKey is a record's conversation: its key with the lower end first.
+func convKey(r *flow.Record) flowKey {
+	k := keyOf(r)
+	if k.src > k.dst || (k.src == k.dst && k.sport > k.dport) {
+		k.src, k.dst, k.sport, k.dport = k.dst, k.src, k.dport, k.sport
+	}
+	return k
+}
+
+// TestMeterTimeouts: the idle timeout splits a conversation at a pause, the
+// active timeout splits a long one, and a new connection on the same ports
+// after a FIN starts a new record; records come out complete and in order.
+func TestMeterTimeouts(t *testing.T) {
+	path := filepath.Join(softflowdDir, "traffic.pcap.gz")
+	cases := []struct {
+		cfg   meter.Config
+		flows int64
+		key   flowKey // the UDP beacon: 12 packets, 10 s apart
+		parts int
+	}{
+		{meter.Config{}, 119, beaconKey, 1},
+		{meter.Config{Idle: 9 * time.Second}, 130, beaconKey, 12},
+		{meter.Config{Active: 25 * time.Second}, 0, beaconKey, 4}, // 0 to 110 s: records of 3 packets, 20 s each
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("idle=%v,active=%v", c.cfg.Idle, c.cfg.Active), func(t *testing.T) {
+			st := capStore(t)
+			res := meterIngest(t, st, c.cfg, path).Files[0]
+			if c.flows != 0 && res.Flows != c.flows {
+				t.Errorf("%d flows, want %d", res.Flows, c.flows)
+			}
+			var parts []flow.Record
+			var packets uint64
+			for _, r := range capRows(t, st) {
+				packets += r.Packets
+				if keyOf(&r) == c.key {
+					parts = append(parts, r)
+				}
+			}
+			if packets != 468 {
+				t.Errorf("%d packets in all, want 468", packets)
+			}
+			slices.SortFunc(parts, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
+			if len(parts) != c.parts {
+				t.Fatalf("the beacon in %d records, want %d", len(parts), c.parts)
+			}
+			var n uint64
+			for i, p := range parts {
+				n += p.Packets
+				if p.Bytes != 92*p.Packets || (i > 0 && p.Start <= parts[i-1].End) {
+					t.Errorf("record %d: %d bytes %d packets %d..%d", i, p.Bytes, p.Packets, p.Start, p.End)
+				}
+			}
+			if n != 12 {
+				t.Errorf("the beacon's records hold %d packets, want 12", n)
+			}
+		})
+	}
+}
+
+var beaconKey = flowKey{"10.1.0.13", "203.0.113.50", 51000, 8443, 17}

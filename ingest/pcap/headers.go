@@ -1,0 +1,192 @@
+package pcap
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// Headers is what a flow meter needs of one IP packet of a traffic capture: its addresses,
+// transport ports and flags, and its length on the wire as its IP header gives it, so that a
+// capture cut by a small snap length (tcpdump -s 96) still counts every byte.
+type Headers struct {
+	Number    uint64 // 1-based packet number in the file
+	Time      int64  // capture time, unix nanoseconds
+	Interface int    // pcapng interface index within its section; 0 for pcap
+	Src, Dst  netip.Addr
+	Proto     uint8 // transport protocol (after IPv6 extension headers)
+	// SrcPort and DstPort are the transport ports of TCP, UDP, UDP-Lite, SCTP and DCCP; 0 for
+	// other protocols, for a fragment that is not the first, and when the capture cut them off.
+	SrcPort, DstPort   uint16
+	TCPFlags           uint8
+	ICMPType, ICMPCode uint8 // ICMP and ICMPv6
+	// Length is the IP packet's length: IPv4 total length, or 40 plus the IPv6 payload length.
+	// A length of 0 (written by segmentation offload on the capturing host) is taken from the
+	// packet as captured.
+	Length uint32
+	// Fragment marks a fragment other than the first: it carries no transport header.
+	Fragment bool
+	// Cut marks a packet whose transport header the snap length cut short: its ports and
+	// flags are unknown (0).
+	Cut bool
+}
+
+// NextHeaders returns the headers of the next IP packet of the capture, for metering the
+// traffic into flows, or false at the end (then Err says why, if it ended early). Packets that
+// are not IP are counted in Stats.Other, damaged ones in Stats.Skipped; fragments are not
+// reassembled (a meter counts each one, as exporters do). The Headers are reused by the next
+// call. Do not mix NextHeaders and Next on one Reader.
+func (r *Reader) NextHeaders() (*Headers, bool) {
+	for !r.done {
+		p, err := r.src.next()
+		if err != nil {
+			r.end(err)
+			continue
+		}
+		r.st.packets++
+		if r.headers(&p) {
+			r.st.metered++
+			return &r.hd, true
+		}
+	}
+	return nil, false
+}
+
+// headers fills r.hd from one packet; it reports whether the packet is IP.
+func (r *Reader) headers(p *packet) bool {
+	etype, b, ok := r.link(p)
+	if !ok {
+		return false
+	}
+	cut := len(p.data) < p.origLen
+	// The bytes of the IP packet on the wire: the original length less the link header.
+	wire := p.origLen - (len(p.data) - len(b))
+	r.hd = Headers{Number: p.number, Time: p.time, Interface: p.iface}
+	switch etype {
+	case etherIPv4:
+		return r.ipv4Headers(b, cut, wire)
+	case etherIPv6:
+		return r.ipv6Headers(b, cut, wire)
+	}
+	r.st.otherEther(etype)
+	return false
+}
+
+func (r *Reader) ipv4Headers(b []byte, cut bool, wire int) bool {
+	h := &r.hd
+	if len(b) < 20 {
+		return r.bad(rBadIPv4, cut)
+	}
+	ihl := int(b[0]&0x0F) * 4
+	total := int(be.Uint16(b[2:4]))
+	if b[0]>>4 != 4 || ihl < 20 || (total != 0 && total < ihl) {
+		r.st.skip(rBadIPv4, 1)
+		return false
+	}
+	if len(b) < ihl {
+		return r.bad(rBadIPv4, cut)
+	}
+	if total == 0 { // segmentation offload: the stack had not filled it in yet
+		total = max(wire, ihl)
+	}
+	if len(b) > total {
+		b = b[:total] // link-layer padding
+	} else if len(b) < total && !cut {
+		r.st.skip(rBadIPv4, 1) // shorter on the wire than its header says
+		return false
+	}
+	h.Src, h.Dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
+	h.Proto, h.Length = b[9], uint32(total)
+	if be.Uint16(b[6:8])&0x1FFF != 0 {
+		h.Fragment = true
+		return true
+	}
+	r.transport(b[ihl:])
+	return true
+}
+
+func (r *Reader) ipv6Headers(b []byte, cut bool, wire int) bool {
+	h := &r.hd
+	if len(b) < 40 {
+		return r.bad(rBadIPv6, cut)
+	}
+	if b[0]>>4 != 6 {
+		r.st.skip(rBadIPv6, 1)
+		return false
+	}
+	total := 40 + int(be.Uint16(b[4:6]))
+	if total == 40 && b[6] != 59 { // a jumbogram, or segmentation offload: as captured
+		total = max(wire, 40)
+	}
+	if len(b) > total {
+		b = b[:total]
+	} else if len(b) < total && !cut {
+		r.st.skip(rBadIPv6, 1)
+		return false
+	}
+	h.Src, h.Dst = netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
+	h.Length = uint32(total)
+	nh, b := b[6], b[40:]
+	for hops := 0; ; hops++ {
+		var hl int
+		switch nh {
+		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
+			if len(b) >= 2 {
+				hl = (int(b[1]) + 1) * 8
+			}
+		case 51: // authentication header
+			if len(b) >= 2 {
+				hl = (int(b[1]) + 2) * 4
+			}
+		case 44: // fragment
+			if len(b) >= 8 {
+				hl = 8
+				if be.Uint16(b[2:4])&^7 != 0 {
+					h.Proto, h.Fragment = b[0], true
+					return true
+				}
+			}
+		default:
+			h.Proto = nh
+			r.transport(b)
+			return true
+		}
+		if hl == 0 || hl > len(b) || hops == 16 {
+			if !cut || hops == 16 {
+				r.st.skip(rBadIPv6, 1)
+				return false
+			}
+			h.Proto, h.Cut = nh, true // the chain runs past the snap length
+			return true
+		}
+		nh, b = b[0], b[hl:]
+	}
+}
+
+// transport reads ports, TCP flags and ICMP type and code from b, the start of the transport
+// header (as much of it as was captured).
+func (r *Reader) transport(b []byte) {
+	h := &r.hd
+	switch h.Proto {
+	case 6: // TCP
+		if len(b) < 14 {
+			h.Cut = true
+			return
+		}
+		h.TCPFlags = b[13]
+	case 17, 33, 132, 136: // UDP, DCCP, SCTP, UDP-Lite
+		if len(b) < 4 {
+			h.Cut = true
+			return
+		}
+	case 1, 58: // ICMP, ICMPv6
+		if len(b) < 2 {
+			h.Cut = true
+			return
+		}
+		h.ICMPType, h.ICMPCode = b[0], b[1]
+		return
+	default:
+		return
+	}
+	h.SrcPort, h.DstPort = binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
+}
