@@ -1,15 +1,15 @@
 #!/bin/bash
 # Remake the softflowd fixtures in this directory. See README.md for what each file is.
 #
-#   sudo ./make.sh [synthetic] [psamp] [tcp] [nmap] [beacon] [exfil]   (root for tcpdump/dumpcap on lo
+#   sudo ./make.sh [synthetic] [psamp] [tcp] [nmap] [scans] [beacon] [exfil]   (root for tcpdump/dumpcap on lo
 #                                        and any, and for nmap's SYN scans; default: every set)
 #
 # Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
-# and for the nmap set nmap 7.93.
+# and for the nmap and scans sets nmap 7.93.
 # Network traffic: softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink receives
 # them so softflowd never sees "connection refused"; for the tcp set a TCP connection to a local
 # listener on $PORT+2), for the nmap set nmap's probes of loopback
-# addresses (127.0.0.2-4, 127.0.1.1-254) and their answers, for the beacon and exfil sets the
+# addresses (127.0.0.2-4, 127.0.1.1-254; for the scans set 127.0.0.7-8, 127.0.3.1-80 and ::1) and their answers, for the beacon and exfil sets the
 # connections of beacon.py (127.0.0.5, 127.0.0.6) and exfil.py (127.0.1.9-11). Ports: $PORT (v5, v9) and
 # $PORT+1 (IPFIX); defaults 39055/39056, away from 2055/4739 so that a collector or another
 # generator running on this machine cannot receive or mix in our exports.
@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 log() { echo "make.sh: $*" >&2; }
 
-SETS=${*:-synthetic psamp tcp nmap beacon exfil}
+SETS=${*:-synthetic psamp tcp nmap scans beacon exfil}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 # 1. the traffic softflowd reads (deterministic; see gen_traffic.py)
@@ -185,6 +185,35 @@ threading.Event().wait()
 	log "nmap: $(grep -h 'Nmap done' "$W"/nmap?.log | tr '\n' ' ')"
 }
 
+# run_scans2: more kinds of real scans, for the meter (the capture itself is kept, gzip): FIN,
+# NULL, Xmas and ACK scans, an IPv6 SYN scan of ::1 and a sweep of four ports over 80 addresses.
+# Listeners: 127.0.0.7:80 and :443, 127.0.0.8:22, [::1]:8443.
+run_scans2() {
+	python3 -c '
+import socket, threading
+def serve(addr, fam=socket.AF_INET):
+    s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(addr); s.listen(64)
+    while True:
+        c, _ = s.accept(); c.close()
+for a in [("127.0.0.7", 80), ("127.0.0.7", 443), ("127.0.0.8", 22)]:
+    threading.Thread(target=serve, args=(a,), daemon=True).start()
+threading.Thread(target=serve, args=(("::1", 8443), socket.AF_INET6), daemon=True).start()
+threading.Event().wait()
+' &
+	local listeners=$!
+	sleep 0.5
+	local nm="nmap -n -Pn -T4 --max-retries 0"
+	$nm -sF -p 1-200 127.0.0.7 >"$W/scan1.log"   # FIN scan: closed ports answer RST+ACK, open ones nothing
+	$nm -sN -p 1-200 127.0.0.8 >"$W/scan2.log"   # NULL scan
+	$nm -sX -p 200-400 127.0.0.7 >"$W/scan3.log" # Xmas scan
+	$nm -sA -p 1-150 127.0.0.8 >"$W/scan4.log"   # ACK scan: every port answers RST
+	$nm -6 -sS -p 8000-8600 ::1 >"$W/scan5.log"  # IPv6 SYN scan, 8443 open
+	$nm -sS -p 22,80,443,3389 127.0.3.1-80 >"$W/scan6.log" # sweep of four ports, all closed
+	kill "$listeners"; wait "$listeners" 2>/dev/null || true
+	log "scans: $(grep -h 'Nmap done' "$W"/scan?.log | tr '\n' ' ')"
+}
+
 # 2. the exports, recorded on loopback
 if want synthetic; then
 	record softflowd_v5 5 "$PORT" traffic.pcap lo
@@ -195,6 +224,11 @@ fi
 if want nmap; then
 	record_live traffic_nmap.pcap "host 127.0.0.2 or host 127.0.0.3 or host 127.0.0.4 or net 127.0.1.0/24" run_scans
 	record softflowd_v9_nmap 9 "$PORT" traffic_nmap.pcap lo
+fi
+if want scans; then
+	record_live traffic_scans.pcap "host 127.0.0.7 or host 127.0.0.8 or net 127.0.3.0/24 or (ip6 and host ::1 and not udp)" run_scans2
+	record softflowd_v9_scans 9 "$PORT" traffic_scans.pcap lo
+	gzip -9nc traffic_scans.pcap >traffic_scans.pcap.gz # kept: the meter's evidence (flowcase ingest --meter)
 fi
 if want beacon; then
 	record_live traffic_beacon.pcap "host 127.0.0.5 or host 127.0.0.6" python3 beacon.py
@@ -233,5 +267,10 @@ done >summary.txt
 	nmap --version 2>/dev/null | head -1
 	python3 --version
 	sha256sum traffic*.pcap
-} >versions.txt
+	# the live recordings of sets not remade this time keep their line
+	[ -e versions.txt ] && grep -E '^[0-9a-f]{64}  traffic' versions.txt | while read -r _ f; do
+		[ -e "$f" ] || grep -F "  $f" versions.txt
+	done || true
+} >versions.txt.new
+mv versions.txt.new versions.txt
 log "done"
