@@ -1,8 +1,11 @@
 package meter
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -127,4 +130,41 @@ func BenchmarkMeter(b *testing.B) {
 		m.Flush()
 	}
 	b.ReportMetric(float64(len(pkts)*b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
+// FuzzMeter meters any capture: every packet NextHeaders returns is in
+// exactly one record (packets and bytes add up), no record ends before it
+// starts, and the table never holds more than MaxFlows.
+func FuzzMeter(f *testing.F) {
+	for _, name := range []string{"traffic.pcap.gz", "softflowd_v9_small.pcap"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata/softflowd", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, max uint8) {
+		rd, err := pcap.NewReader(bytes.NewReader(b), pcap.FormatAuto)
+		if err != nil {
+			return
+		}
+		var packets, bytes uint64
+		m := New(Config{Idle: time.Second, Active: 5 * time.Second, MaxFlows: int(max%8) + 1}, func(r *flow.Record) {
+			if r.End < r.Start || r.Packets == 0 {
+				t.Fatalf("record %+v", r)
+			}
+			packets, bytes = packets+r.Packets, bytes+r.Bytes
+		})
+		for h, ok := rd.NextHeaders(); ok; h, ok = rd.NextHeaders() {
+			m.Add(h)
+			if m.Open() > int(max%8)+1 {
+				t.Fatalf("%d flows open, at most %d", m.Open(), max%8+1)
+			}
+		}
+		m.Flush()
+		st := m.Stats()
+		if packets != st.Packets || bytes != st.Bytes || st.Packets != rd.Stats().Metered || m.Open() != 0 {
+			t.Fatalf("records hold %d packets and %d bytes; metered %+v, reader %+v", packets, bytes, st, rd.Stats())
+		}
+	})
 }
