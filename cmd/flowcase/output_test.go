@@ -502,10 +502,10 @@ func TestQueryFlowsOutputFromStore(t *testing.T) {
 	if err != nil || len(caps) == 0 {
 		t.Fatalf("captures: %v, %d", err, len(caps))
 	}
-	// The synthetic traffic's exports over UDP; the live recordings (nmap, beacon, exfil) and
-	// the same exports over TCP add no new kind of row.
+	// The synthetic traffic's exports over UDP; the live recordings (nmap, scans, beacon, exfil)
+	// and the same exports over TCP add no new kind of row.
 	caps = slices.DeleteFunc(caps, func(p string) bool {
-		return strings.HasSuffix(p, "_nmap.pcap") || strings.HasSuffix(p, "_beacon.pcap") || strings.HasSuffix(p, "_exfil.pcap") ||
+		return strings.HasSuffix(p, "_nmap.pcap") || strings.HasSuffix(p, "_scans.pcap") || strings.HasSuffix(p, "_beacon.pcap") || strings.HasSuffix(p, "_exfil.pcap") ||
 			strings.HasSuffix(p, "_tcp.pcap")
 	})
 	mustRun(t, append([]string{"ingest", "--quiet", "--store", store}, caps...)...)
