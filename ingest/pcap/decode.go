@@ -105,19 +105,80 @@ func (r *Reader) badLink(p *packet) (uint16, []byte, bool) {
 }
 
 // etherType peels VLAN tags (802.1Q 0x8100, 802.1ad 0x88a8, and the pre-standard QinQ
-// 0x9100/0x9200) and sorts out 802.3 length fields.
+// 0x9100/0x9200), MPLS label stacks (IPv4 or IPv6 under the bottom label, by its version) and
+// PPPoE session headers (PPP carrying IPv4 or IPv6), as captures on provider links hold them,
+// and sorts out 802.3 length fields.
 func (r *Reader) etherType(p *packet, t uint16, b []byte) (uint16, []byte, bool) {
-	for i := 0; t == 0x8100 || t == 0x88A8 || t == 0x9100 || t == 0x9200; i++ {
-		if len(b) < 4 || i == maxVLANs {
-			return r.badLink(p)
+	for i := 0; ; i++ {
+		switch t {
+		case 0x8100, 0x88A8, 0x9100, 0x9200:
+			if len(b) < 4 || i == maxVLANs {
+				return r.badLink(p)
+			}
+			t, b = be.Uint16(b[2:4]), b[4:]
+			continue
+		case etherMPLS, etherMPLSMulticast:
+			return r.mpls(p, b)
+		case etherPPPoE:
+			return r.pppoe(p, b)
 		}
-		t, b = be.Uint16(b[2:4]), b[4:]
+		break
 	}
 	if t <= 1500 { // an 802.3 length (Ethernet) or a Linux cooked 802.2/802.3 protocol
 		r.st.llc++
 		return 0, nil, false
 	}
 	return t, b, true
+}
+
+const (
+	etherMPLS          = 0x8847
+	etherMPLSMulticast = 0x8848
+	etherPPPoE         = 0x8864 // session stage; discovery (0x8863) carries no IP
+	maxLabels          = 16
+)
+
+// mpls pops labels down to the bottom of the stack; what follows is IPv4 or IPv6 by its
+// version nibble. Anything else (a pseudowire's control word and Ethernet frame) is counted
+// as other MPLS traffic.
+func (r *Reader) mpls(p *packet, b []byte) (uint16, []byte, bool) {
+	for i := 0; ; i++ {
+		if len(b) < 4 || i == maxLabels {
+			return r.badLink(p)
+		}
+		bottom := b[2]&1 != 0
+		b = b[4:]
+		if bottom {
+			break
+		}
+	}
+	if len(b) > 0 {
+		switch b[0] >> 4 {
+		case 4:
+			return etherIPv4, b, true
+		case 6:
+			return etherIPv6, b, true
+		}
+	}
+	r.st.otherEther(etherMPLS)
+	return 0, nil, false
+}
+
+// pppoe reads a PPPoE session header (RFC 2516: version and type 0x11, code 0, session id,
+// length) and the PPP protocol after it: 0x0021 IPv4, 0x0057 IPv6; other PPP protocols (LCP,
+// IPCP, ...) are counted as other PPPoE traffic.
+func (r *Reader) pppoe(p *packet, b []byte) (uint16, []byte, bool) {
+	if len(b) < 8 || b[0] != 0x11 {
+		return r.badLink(p)
+	}
+	switch be.Uint16(b[6:8]) {
+	case 0x0021:
+		return etherIPv4, b[8:], true
+	case 0x0057:
+		return etherIPv6, b[8:], true
+	}
+	r.st.otherEther(etherPPPoE)
+	return 0, nil, false
 }
 
 // family maps a null/loop address family to an ethertype: AF_INET is 2 everywhere; AF_INET6

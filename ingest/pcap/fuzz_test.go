@@ -17,7 +17,7 @@ import (
 //   - the softflowd fixtures, real exports recorded by tcpdump and dumpcap: pcap over
 //     Ethernet, over Linux SLL2 (tcpdump -i any), pcapng with two interfaces of two link
 //     types and nanosecond if_tsresol, interface statistics blocks;
-//   - hand-built files: every link type, VLAN stacks, IPv6 extension headers, IPv4 and IPv6
+//   - hand-built files: every link type, VLAN stacks, MPLS and PPPoE, IPv6 extension headers, IPv4 and IPv6
 //     fragments out of order, a nanosecond big-endian pcap, a gzip-compressed pcap, a pcapng
 //     with three interfaces, a simple packet block and a second big-endian section, and the
 //     lies of TestHostilePcap (a huge caplen, a cut last record).
@@ -90,6 +90,7 @@ func handBuiltSeeds() [][]byte {
 			append([]byte{17, 0, 0, 0, 0, 0, 0, 0}, udpSegment(1, 2, []byte("hop"))...))}),
 		pcapBytes(le, false, linkRaw, 65535, recs(t0, frag4[2], frag4[0], frag4[1], frag6[1], frag6[0])...),
 		gzipped(pcapBytes(le, false, linkIPv4, 65535, rec{data: p4})),
+		pcapBytes(le, false, linkEthernet, 65535, rec{data: mplsFrame(p4, 0x8100)}, rec{data: pppoeFrame(p6)}),
 	}
 	w := &ngWriter{order: le}
 	w.section()

@@ -84,6 +84,8 @@ func TestLinkTypes(t *testing.T) {
 		{"802.1Q", linkEthernet, [2][]byte{ethernet(p4, 0x8100), ethernet(p6, 0x8100)}},
 		{"QinQ 802.1ad", linkEthernet, [2][]byte{ethernet(p4, 0x88A8, 0x8100), ethernet(p6, 0x88A8, 0x8100)}},
 		{"QinQ 0x9100", linkEthernet, [2][]byte{ethernet(p4, 0x9100, 0x8100), ethernet(p6, 0x9200, 0x8100, 0x8100)}},
+		{"MPLS, two labels", linkEthernet, [2][]byte{mplsFrame(p4, 0x8100), mplsFrame(p6)}},
+		{"PPPoE session", linkEthernet, [2][]byte{pppoeFrame(p4), pppoeFrame(p6, 0x8100)}},
 		{"SLL", linkSLL, [2][]byte{sll(p4), sll(p6)}},
 		{"SLL2", linkSLL2, [2][]byte{sll2(p4), sll2(p6)}},
 		{"raw 101", linkRaw, [2][]byte{p4, p6}},
@@ -112,6 +114,50 @@ func TestLinkTypes(t *testing.T) {
 				t.Errorf("%s: datagram %d: got #%d %v -> %v %q, want #%d %v -> %v %q", tt.name, i, d.Number, d.Src, d.Dst, d.Payload, i+1, wantSrc, wantDst, wantPayload)
 			}
 		}
+	}
+}
+
+// mplsFrame is an Ethernet frame (after the given tags) carrying ip under two MPLS labels.
+func mplsFrame(ip []byte, tags ...uint16) []byte {
+	b := etherHeader(etherMPLS, tags...)
+	b = append(b, 0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40) // label 16, then label 32 at the bottom
+	return append(b, ip...)
+}
+
+// pppoeFrame is an Ethernet frame (after the given tags) carrying ip in a PPPoE session.
+func pppoeFrame(ip []byte, tags ...uint16) []byte {
+	b := etherHeader(etherPPPoE, tags...)
+	proto := uint16(0x0021)
+	if ip[0]>>4 == 6 {
+		proto = 0x0057
+	}
+	b = append(b, 0x11, 0x00, 0x12, 0x34)
+	b = be.AppendUint16(b, uint16(2+len(ip)))
+	b = be.AppendUint16(b, proto)
+	return append(b, ip...)
+}
+
+// etherHeader is an Ethernet header (after the given tags) of ethertype t.
+func etherHeader(t uint16, tags ...uint16) []byte {
+	b := ethernet([]byte{0x45}, tags...)
+	return be.AppendUint16(b[:len(b)-3], t)
+}
+
+// MPLS over a pseudowire, PPP's own protocols and damaged stacks are counted.
+func TestMPLSAndPPPoEOther(t *testing.T) {
+	p4 := ipUDP(v4a, v4b, []byte("four"))
+	pw := mplsFrame(append([]byte{0, 0, 0, 0}, ethernet(p4)...)) // control word, then Ethernet
+	lcp := pppoeFrame(p4)
+	be.PutUint16(lcp[14+6:], 0xC021)
+	deep := etherHeader(etherMPLS)
+	for range 20 {
+		deep = append(deep, 0, 1, 0, 64) // never the bottom of the stack
+	}
+	res := readAll(t, pcapBytes(binary.LittleEndian, false, linkEthernet, 65535,
+		rec{ts: t0, data: pw}, rec{ts: t0 + 1, data: lcp}, rec{ts: t0 + 2, data: deep}, rec{ts: t0 + 3, data: mplsFrame(p4)}))
+	if len(res.dgs) != 1 || res.st.Other["mpls"] != 1 || res.st.Other["pppoe"] != 1 || res.st.Skipped[ReasonBadLink] != 1 {
+		t.Errorf("got %d datagrams, other %v, skipped %v; want 1, one mpls and one pppoe, one bad link-layer header",
+			len(res.dgs), res.st.Other, res.st.Skipped)
 	}
 }
 
