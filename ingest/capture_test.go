@@ -167,7 +167,13 @@ func capStore(t testing.TB) *index.Store {
 // capIngest runs an ingest of paths and fails on any file error.
 func capIngest(t testing.TB, st *index.Store, paths ...string) *Summary {
 	t.Helper()
-	sum, err := Run(st, paths, Options{Version: "test"})
+	return ingestWith(t, st, Options{Version: "test"}, paths...)
+}
+
+// ingestWith runs an ingest of paths with opt and fails on any file error.
+func ingestWith(t testing.TB, st *index.Store, opt Options, paths ...string) *Summary {
+	t.Helper()
+	sum, err := Run(st, paths, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

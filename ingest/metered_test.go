@@ -17,16 +17,7 @@ import (
 // meterIngest ingests paths with --meter and fails on any file error.
 func meterIngest(t *testing.T, st *index.Store, cfg meter.Config, paths ...string) *Summary {
 	t.Helper()
-	sum, err := Run(st, paths, Options{Version: "test", Meter: true, MeterConfig: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range sum.Files {
-		if f.Err != nil {
-			t.Fatalf("%s: %v", f.Path, f.Err)
-		}
-	}
-	return sum
+	return ingestWith(t, st, Options{Version: "test", Meter: true, MeterConfig: cfg}, paths...)
 }
 
 type flowKey struct {

@@ -30,19 +30,27 @@ var be = binary.BigEndian
 // decode turns one packet into r.dg; it reports whether a datagram is ready. Every packet is
 // counted exactly once: as a datagram, filtered, held as a fragment, other, or skipped.
 func (r *Reader) decode(p *packet) bool {
-	etype, b, ok := r.link(p)
+	etype, b, ok := r.ip(p)
 	if !ok {
 		return false
 	}
 	cut := len(p.data) < p.origLen
-	switch etype {
-	case etherIPv4:
+	if etype == etherIPv4 {
 		return r.ipv4(p, b, cut)
-	case etherIPv6:
-		return r.ipv6(p, b, cut)
 	}
-	r.st.otherEther(etype)
-	return false
+	return r.ipv6(p, b, cut)
+}
+
+// ip returns the IP packet in p (and whether it is IPv4 or IPv6, as an ethertype), or false
+// when p holds none; packets that are not IP, or whose link-layer headers cannot be gone past,
+// are counted.
+func (r *Reader) ip(p *packet) (uint16, []byte, bool) {
+	etype, b, ok := r.link(p)
+	if ok && etype != etherIPv4 && etype != etherIPv6 {
+		r.st.otherEther(etype)
+		return 0, nil, false
+	}
+	return etype, b, ok
 }
 
 // link strips the link-layer header; it returns the ethertype of what follows (IPv4 or IPv6

@@ -53,22 +53,17 @@ func (r *Reader) NextHeaders() (*Headers, bool) {
 
 // headers fills r.hd from one packet; it reports whether the packet is IP.
 func (r *Reader) headers(p *packet) bool {
-	etype, b, ok := r.link(p)
+	etype, b, ok := r.ip(p)
 	if !ok {
 		return false
 	}
-	cut := len(p.data) < p.origLen
 	// The bytes of the IP packet on the wire: the original length less the link header.
-	wire := p.origLen - (len(p.data) - len(b))
+	cut, wire := len(p.data) < p.origLen, p.origLen-(len(p.data)-len(b))
 	r.hd = Headers{Number: p.number, Time: p.time, Interface: p.iface}
-	switch etype {
-	case etherIPv4:
+	if etype == etherIPv4 {
 		return r.ipv4Headers(b, cut, wire)
-	case etherIPv6:
-		return r.ipv6Headers(b, cut, wire)
 	}
-	r.st.otherEther(etype)
-	return false
+	return r.ipv6Headers(b, cut, wire)
 }
 
 func (r *Reader) ipv4Headers(b []byte, cut bool, wire int) bool {
