@@ -13,8 +13,9 @@ import (
 // and v9 fixtures' export packets, sent to them on loopback
 // (testdata/nfdump, testdata/goflow2), and must store the flows flowcase
 // decodes from the same packets: their field names read as they are,
-// nfdump's zone-less times with --input-tz. Each collector's own losses
-// are spelled out below and in its fixture's README.
+// nfdump's zone-less times with --input-tz, and nfcapd's binary file (in
+// four compressions) as it is. Each collector's own losses are spelled out
+// below and in its fixture's README.
 func TestCollectorJSON(t *testing.T) {
 	caps := capStore(t)
 	capIngest(t, caps, filepath.Join(softflowdDir, "softflowd_v5.pcap"), filepath.Join(softflowdDir, "softflowd_v9.pcap"))
@@ -27,6 +28,12 @@ func TestCollectorJSON(t *testing.T) {
 		lossy bool
 	}{
 		{"nfdump 1.7.1", "../testdata/nfdump/softflowd_v5_v9.nfdump.json", time.UTC, true},
+		// nfcapd's own file, which the JSON was made from, read directly,
+		// and the same records with LZO, bzip2 and LZ4 blocks (nfdump -J).
+		{"nfcapd 1.7.1", "../testdata/nfdump/softflowd_v5_v9.nfcapd", nil, true},
+		{"nfcapd 1.7.1, LZO", "../testdata/nfdump/softflowd_v5_v9.lzo.nfcapd", nil, true},
+		{"nfcapd 1.7.1, bzip2", "../testdata/nfdump/softflowd_v5_v9.bz2.nfcapd", nil, true},
+		{"nfcapd 1.7.1, LZ4", "../testdata/nfdump/softflowd_v5_v9.lz4.nfcapd", nil, true},
 		{"goflow2 v2.2.6", "../testdata/goflow2/softflowd_v5_v9.goflow2.ndjson", nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

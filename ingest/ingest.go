@@ -13,6 +13,7 @@ import (
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/jsonflow"
 	"github.com/flowcase/flowcase/ingest/meter"
+	"github.com/flowcase/flowcase/ingest/nfcapd"
 	"github.com/flowcase/flowcase/ingest/pcap"
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -26,6 +27,7 @@ const (
 	InputCSV    = "csv"  // CSV under a header of field names (nfdump -o csv, query flows --format csv)
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
+	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
 )
 
 // Options control an ingest run.
@@ -284,6 +286,12 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 			}
 		}
 		return format, d, nil
+	case InputNfcapd:
+		d, err := nfcapd.NewReader(br)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return format, d, nil
 	case InputPcap, InputPcapng:
 		pf := pcap.FormatPcap
 		if format == InputPcapng {
@@ -333,6 +341,9 @@ func sniff(head []byte) string {
 		return InputPcap
 	case pcap.FormatPcapng:
 		return InputPcapng
+	}
+	if nfcapd.Sniff(head) {
+		return InputNfcapd
 	}
 	switch jsonflow.Sniff(head) {
 	case jsonflow.FormatArray:

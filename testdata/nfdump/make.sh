@@ -1,6 +1,7 @@
 #!/bin/bash
-# Remake softflowd_v5_v9.nfdump.json and .csv: nfdump's own JSON and CSV exports of the softflowd
-# fixtures' flows.
+# Remake softflowd_v5_v9.nfcapd (the file nfcapd writes, and copies of it with LZ4, bzip2 and LZO
+# blocks) and softflowd_v5_v9.nfdump.json and .csv (nfdump's own JSON and CSV exports of it): the
+# softflowd fixtures' flows as nfdump's collector keeps them.
 #
 #   ./make.sh      (no root needed)
 #
@@ -21,6 +22,12 @@ sleep 1
 kill "$(cat "$W/pid")"
 for _ in $(seq 1 20); do [ -e "$W/pid" ] || break; sleep 0.25; done
 files=("$W"/nf/nfcapd.2*)
+[ ${#files[@]} = 1 ] || { echo "make.sh: nfcapd wrote ${#files[@]} files, want 1" >&2; exit 1; }
+cp "${files[0]}" softflowd_v5_v9.nfcapd
+for c in 1:lzo 2:bz2 3:lz4; do # nfdump -J: the same records, each block compressed
+	cp softflowd_v5_v9.nfcapd "softflowd_v5_v9.${c#*:}.nfcapd"
+	nfdump -J "${c%%:*}" -r "softflowd_v5_v9.${c#*:}.nfcapd" >/dev/null
+done
 # nfdump prints local times without a zone; UTC here, so that --input-tz UTC reads them back.
 TZ=UTC nfdump -R "$W/nf" -o json >softflowd_v5_v9.nfdump.json
 TZ=UTC nfdump -R "$W/nf" -o csv >softflowd_v5_v9.nfdump.csv

@@ -1,0 +1,217 @@
+package nfcapd
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// The fixtures: nfcapd 1.7.1's file of the softflowd fixtures' flows, and
+// the same records with LZO, bzip2 and LZ4 blocks (testdata/nfdump/make.sh).
+// ingest's TestCollectorJSON compares their flows with the captures'.
+const fixture = "../../testdata/nfdump/softflowd_v5_v9"
+
+var fixtures = []string{fixture + ".nfcapd", fixture + ".lzo.nfcapd", fixture + ".bz2.nfcapd", fixture + ".lz4.nfcapd"}
+
+func readAll(t testing.TB, b []byte) ([]flow.Record, *Reader, error) {
+	t.Helper()
+	r, err := NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []flow.Record
+	var rec flow.Record
+	for r.Next(&rec) {
+		out = append(out, rec)
+	}
+	return out, r, nil
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFixtures(t *testing.T) {
+	for i, path := range fixtures {
+		recs, r, err := readAll(t, mustRead(t, path))
+		if err != nil || r.Err() != nil || len(r.Rejects()) != 0 {
+			t.Fatalf("%s: %v %v %v", path, err, r.Err(), r.Rejects())
+		}
+		var bytes, packets uint64
+		for _, rec := range recs {
+			bytes, packets = bytes+rec.Bytes, packets+rec.Packets
+		}
+		// nfdump -I of the file: 220 flows, 875 packets, 503,786 bytes.
+		if len(recs) != 220 || bytes != 503786 || packets != 875 || r.Header.Compression != uint8([]int{0, 1, 2, 3}[i]) ||
+			r.Header.NfdumpVersion>>8&0xFFFFFF != 0x010701 {
+			t.Errorf("%s: %d flows, %d bytes, %d packets, header %+v", path, len(recs), bytes, packets, r.Header)
+		}
+	}
+}
+
+// Damaged files: the records before the damage are kept, the rest counted,
+// and a block that cannot be followed stops the file with its offset.
+func TestDamaged(t *testing.T) {
+	plain := mustRead(t, fixtures[0])
+	le := binary.LittleEndian
+	firstBlock := plain[headerSize : headerSize+blockHeader]
+	size := int(le.Uint32(firstBlock[4:]))
+
+	t.Run("cut inside the block", func(t *testing.T) {
+		recs, r, err := readAll(t, plain[:headerSize+blockHeader+size/2])
+		if err != nil || len(recs) != 0 || r.Err() == nil || !strings.Contains(r.Err().Error(), "offset 40: block of 21412 bytes cut short") ||
+			r.Rejects()[ReasonBadBlock] != 223 {
+			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	t.Run("a record's length past its block", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		// The 11th record: walk the records to find it.
+		off := headerSize + blockHeader
+		for range 10 {
+			off += int(le.Uint16(b[off+2:]))
+		}
+		le.PutUint16(b[off+2:], 0xFFF0)
+		recs, r, _ := readAll(t, b)
+		if r.Err() != nil || len(recs) == 0 || len(recs) >= 220 || r.Rejects()[ReasonBadRecord] == 0 ||
+			len(recs)+r.Rejects()[ReasonBadRecord] > 223 {
+			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	t.Run("an element's length past its record", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		off := headerSize + blockHeader
+		for le.Uint16(b[off:]) != recordV3 {
+			off += int(le.Uint16(b[off+2:]))
+		}
+		le.PutUint16(b[off+v3HeaderSize+2:], 0x7FFF) // the first element of the first flow
+		recs, r, _ := readAll(t, b)
+		if r.Err() != nil || len(recs) != 219 || r.Rejects()[ReasonBadRecord] != 1 {
+			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	t.Run("a damaged LZ4 block", func(t *testing.T) {
+		b := bytes.Clone(mustRead(t, fixtures[3]))
+		for i := headerSize + blockHeader + 100; i < headerSize+blockHeader+400; i++ {
+			b[i] ^= 0x5A
+		}
+		recs, r, _ := readAll(t, b)
+		if len(recs) != 0 || r.Rejects()[ReasonBadBlock] != 223 {
+			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	t.Run("a huge block", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		le.PutUint32(b[headerSize+4:], MaxBlock+1)
+		_, r, _ := readAll(t, b)
+		if r.Err() == nil || !strings.Contains(r.Err().Error(), "more than") {
+			t.Errorf("err %v", r.Err())
+		}
+	})
+}
+
+func TestNotReadable(t *testing.T) {
+	plain := mustRead(t, fixtures[0])
+	mod := func(f func(b []byte)) []byte {
+		b := bytes.Clone(plain)
+		f(b)
+		return b
+	}
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "file header"},
+		{"short", plain[:20], "file header"},
+		{"layout 1", mod(func(b []byte) { b[2] = 1 }), "layout 1 (nfdump 1.6"},
+		{"big-endian", mod(func(b []byte) { b[0], b[1] = 0xA5, 0x0C }), "big-endian"},
+		{"zstd", mod(func(b []byte) { b[16] = 4 }), "ZSTD"},
+		{"encrypted", mod(func(b []byte) { b[17] = 1 }), "encrypted"},
+		{"not nfdump", []byte("src_ip,dst_ip\n1.2.3.4,5.6.7.8\n1.2.3.4,5.6.7.8\n"), "magic"},
+	} {
+		_, err := NewReader(bytes.NewReader(c.b))
+		if !errors.Is(err, ErrNotNfcapd) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want ErrNotNfcapd saying %q", c.name, err, c.want)
+		}
+	}
+}
+
+// FuzzReader: no input makes the reader panic, loop or allocate beyond its
+// block limit; every record it returns has addresses and End >= Start.
+func FuzzReader(f *testing.F) {
+	for _, p := range fixtures {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, r, err := readAll(t, b)
+		if err != nil {
+			if !errors.Is(err, ErrNotNfcapd) {
+				t.Fatalf("NewReader: %v", err)
+			}
+			return
+		}
+		for _, rec := range recs {
+			if !rec.SrcAddr.IsValid() || !rec.DstAddr.IsValid() || rec.End < rec.Start {
+				t.Fatalf("record %+v", rec)
+			}
+		}
+		_ = r
+	})
+}
+
+// FuzzLZO: any bytes decompress to at most the limit, or fail; never a
+// panic.
+func FuzzLZO(f *testing.F) {
+	b, err := os.ReadFile(fixtures[1])
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b[headerSize+blockHeader:])
+	f.Add([]byte{0x11, 0, 0})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := lzo1xDecompress(in, nil, 1<<16)
+		if err == nil && len(out) > 1<<16 {
+			t.Fatalf("%d bytes out", len(out))
+		}
+	})
+}
+
+func BenchmarkReader(b *testing.B) {
+	plain, err := os.ReadFile(fixtures[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fixture's one block 1,000 times: 220,000 flows.
+	file := bytes.Clone(plain[:headerSize])
+	for range 1000 {
+		file = append(file, plain[headerSize:]...)
+	}
+	b.ResetTimer()
+	var n int
+	for range b.N {
+		r, err := NewReader(bytes.NewReader(file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rec flow.Record
+		for r.Next(&rec) {
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "flows/s")
+}
