@@ -26,10 +26,7 @@ import (
 // are the tshark sums plus the padding (checked too). Skipped without the
 // captures or tshark.
 func TestRawCaptures(t *testing.T) {
-	dir := os.Getenv("FLOWCASE_CAPTURES")
-	if dir == "" {
-		dir = "/work/shared/captures"
-	}
+	dir := truthcsv.CapturesDir(t)
 	raws, _ := filepath.Glob(filepath.Join(dir, "public", "raw", "*.pcap"))
 	if len(raws) == 0 {
 		t.Skipf("no raw captures in %s", dir)

@@ -8,8 +8,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flowcase/flowcase/internal/truthcsv"
 )
 
 // This file holds a minimal capture walk for the tests only (the real
@@ -83,19 +84,8 @@ func (p *pcapReader) next() ([]byte, int64, error) {
 	return data, sec*1e9 + frac, nil
 }
 
-// capturesDir returns the shared real captures (not part of the project)
-// or skips the test when they are not on this machine.
-func capturesDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("FLOWCASE_CAPTURES")
-	if dir == "" {
-		dir = "/work/shared/captures"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "TRUTH.md")); err != nil {
-		t.Skipf("real captures not available at %s", dir)
-	}
-	return dir
-}
+// capturesDir returns the shared real captures, or skips the test.
+func capturesDir(t testing.TB) string { return truthcsv.CapturesDir(t) }
 
 // udpPacket is one UDP datagram of a capture.
 type udpPacket struct {

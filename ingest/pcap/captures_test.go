@@ -15,20 +15,12 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"github.com/flowcase/flowcase/internal/truthcsv"
 )
 
-// The shared real captures (never committed: see their README and SOURCES.md).
-// FLOWCASE_CAPTURES overrides the location.
-func capturesDir(t *testing.T) string {
-	dir := os.Getenv("FLOWCASE_CAPTURES")
-	if dir == "" {
-		dir = "/work/shared/captures"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no real captures: %v", err)
-	}
-	return dir
-}
+// The shared real captures (never committed: see their README and SOURCES.md), or a skip.
+func capturesDir(t *testing.T) string { return truthcsv.CapturesDir(t) }
 
 func captureFiles(t *testing.T, root string, subdirs ...string) []string {
 	var out []string

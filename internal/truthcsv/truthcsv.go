@@ -7,6 +7,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"path/filepath"
+	"testing"
 )
 
 // Read returns the rows of the CSV file at path, each a map from column
@@ -45,4 +47,19 @@ func Flows(rows []map[string]string) []map[string]string {
 		}
 	}
 	return out
+}
+
+// CapturesDir returns the shared real captures with their ground truth
+// (../shared/captures: not part of the project; FLOWCASE_CAPTURES names
+// another place), or skips the test when they are not on this machine.
+func CapturesDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("FLOWCASE_CAPTURES")
+	if dir == "" {
+		dir = "/work/shared/captures"
+	}
+	if _, err := os.Stat(filepath.Join(dir, "TRUTH.md")); err != nil {
+		t.Skipf("real captures not available at %s", dir)
+	}
+	return dir
 }
