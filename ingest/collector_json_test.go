@@ -120,3 +120,17 @@ func TestCollectorCSV(t *testing.T) {
 	}
 	compareKeys(t, keys(got), keys(capRows(t, caps)))
 }
+
+// An nfdump file's source says which nfdump wrote it, how, and for which
+// exporters.
+func TestNfcapdNote(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"softflowd_v5_v9.nfcapd", "nfdump 1.7.1 file, uncompressed, flows from 1 exporter"},
+		{"softflowd_v5_v9.lz4.nfcapd", "nfdump 1.7.1 file, LZ4, flows from 1 exporter"},
+	} {
+		res := capIngest(t, capStore(t), "../testdata/nfdump/"+c.file).Files[0]
+		if res.Format != InputNfcapd || len(res.Notes) != 1 || res.Notes[0] != c.want {
+			t.Errorf("%s: format %q, notes %q; want nfcapd and %q", c.file, res.Format, res.Notes, c.want)
+		}
+	}
+}

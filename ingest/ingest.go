@@ -291,7 +291,7 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return format, d, nil
+		return format, nfcapdDecoder{d}, nil
 	case InputPcap, InputPcapng:
 		pf := pcap.FormatPcap
 		if format == InputPcapng {

@@ -80,6 +80,21 @@ type Header struct {
 	Blocks        uint32
 }
 
+// CompressionName names the file's block compression.
+func (h Header) CompressionName() string {
+	switch h.Compression {
+	case compressNone:
+		return "uncompressed"
+	case compressLZO:
+		return "LZO"
+	case compressBZ2:
+		return "bzip2"
+	case compressLZ4:
+		return "LZ4"
+	}
+	return fmt.Sprintf("compression %d", h.Compression)
+}
+
 // Reader reads the flow records of one nfdump file.
 type Reader struct {
 	r       *bufio.Reader
@@ -88,6 +103,7 @@ type Reader struct {
 	block   []byte // the current block's records (raw, or dec)
 	raw     []byte // the block as read
 	dec     []byte // the block decompressed
+	head    [blockHeader]byte
 	pos     int
 	left    uint32 // records the current block still holds
 	blockAt int64
@@ -193,7 +209,7 @@ func (r *Reader) rejectRest(reason string) {
 // nextBlock reads and decompresses the next data block.
 func (r *Reader) nextBlock() bool {
 	for {
-		h := make([]byte, blockHeader)
+		h := r.head[:]
 		n, err := io.ReadFull(r.r, h)
 		switch {
 		case err == io.EOF:
