@@ -25,7 +25,7 @@ import (
 type captureDecoder struct {
 	st   *index.Store
 	name string
-	rd   *pcap.Reader
+	rd   datagrams
 	dec  *netflow.Decoder
 	port uint16
 	self uint32 // this file's source id (set when the writer exists)
@@ -54,6 +54,14 @@ type captureDecoder struct {
 
 	exporters map[domainKey]*exporterStats
 	dedup     *dedup
+}
+
+// datagrams is where export packets come from: the UDP datagrams (and
+// IPFIX-over-TCP messages) of a capture, or the messages of an IPFIX File.
+type datagrams interface {
+	Next() (*pcap.Datagram, bool)
+	Err() error
+	Stats() pcap.Stats
 }
 
 type domainKey struct {
@@ -94,6 +102,14 @@ func newCaptureDecoder(st *index.Store, r io.Reader, format pcap.Format, name st
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if opt.Port != 0 {
+		rd.FilterPorts(opt.Port)
+	}
+	return newExportDecoder(st, rd, name, opt)
+}
+
+// newExportDecoder decodes the export packets rd yields.
+func newExportDecoder(st *index.Store, rd datagrams, name string, opt Options) (*captureDecoder, error) {
 	cache, err := loadTemplates(st)
 	if err != nil {
 		return nil, err
@@ -102,9 +118,6 @@ func newCaptureDecoder(st *index.Store, r io.Reader, format pcap.Format, name st
 		rejects: map[string]int{}, exporters: map[domainKey]*exporterStats{}, dedup: newDedup(st)}
 	d.dec.OutBytesReverse = opt.OutBytesReverse
 	d.future = nowOf(opt).Add(24 * time.Hour).UnixNano()
-	if opt.Port != 0 {
-		rd.FilterPorts(opt.Port)
-	}
 	return d, d.loadParked()
 }
 

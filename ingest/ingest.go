@@ -28,6 +28,7 @@ const (
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
+	InputIPFIX  = "ipfix"  // an IPFIX File (RFC 5655): IPFIX messages one after the other (YAF, ipfixcol2)
 )
 
 // Options control an ingest run.
@@ -286,6 +287,17 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 			}
 		}
 		return format, d, nil
+	case InputIPFIX:
+		d, err := newExportDecoder(st, pcap.NewIPFIXFile(br), name, opt)
+		if err != nil {
+			return "", nil, err
+		}
+		d.examples = func(ex string) {
+			if len(res.Examples) < 20 {
+				res.Examples = append(res.Examples, ex)
+			}
+		}
+		return format, d, nil
 	case InputNfcapd:
 		d, err := nfcapd.NewReader(br)
 		if err != nil {
@@ -344,6 +356,9 @@ func sniff(head []byte) string {
 	}
 	if nfcapd.Sniff(head) {
 		return InputNfcapd
+	}
+	if pcap.SniffIPFIXFile(head) {
+		return InputIPFIX
 	}
 	switch jsonflow.Sniff(head) {
 	case jsonflow.FormatArray:

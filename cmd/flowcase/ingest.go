@@ -26,13 +26,13 @@ func ingestCommand() *cli.Command {
 			"flows, counted by event); JSON, NDJSON or CSV flow files (the seed's keys, what `flowcase query\n" +
 			"flows` writes, nfdump's JSON and CSV, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON,\n" +
 			"Argus CSV as CTU-13's binetflow); Zeek conn.log (TSV or JSON); nfdump's nfcapd files (1.7 on,\n" +
-			"uncompressed, LZ4, bzip2 or LZO); gzip or not. A capture of the\n" +
+			"uncompressed, LZ4, bzip2 or LZO); IPFIX Files (RFC 5655: YAF, ipfixcol2); gzip or not. A capture of the\n" +
 			"traffic itself is metered into flows with --meter. Each file is\n" +
 			"registered by SHA-256: the same bytes again are skipped. Rejected records are counted by\n" +
 			"reason; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
-			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|csv|zeek|nfcapd|pcap|pcapng"},
+			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|csv|zeek|nfcapd|ipfix|pcap|pcapng"},
 			&cli.StringFlag{Name: "partition", Usage: "time partition width of a new store (default 1h; fixed once created)"},
 			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
 			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
@@ -69,9 +69,9 @@ func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 	}
 	switch opt.Input {
 	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputZeek, ingest.InputCSV, ingest.InputPcap, ingest.InputPcapng,
-		ingest.InputNfcapd:
+		ingest.InputNfcapd, ingest.InputIPFIX:
 	default:
-		return opt, 0, usagef("--input %q: want auto, json, ndjson, csv, zeek, nfcapd, pcap or pcapng", opt.Input)
+		return opt, 0, usagef("--input %q: want auto, json, ndjson, csv, zeek, nfcapd, ipfix, pcap or pcapng", opt.Input)
 	}
 	var width time.Duration
 	if p := c.String("partition"); p != "" {

@@ -5,6 +5,7 @@
 #                                        and any, and for nmap's SYN scans; default: every set)
 #
 # Needs (Debian 12): softflowd 1.1.0, tcpdump 4.99, dumpcap and tshark 4.0, python3 (stdlib only),
+# libfixbuf-tools 2.4 (ipfixDump) for the IPFIX File,
 # and for the nmap and scans sets nmap 7.93.
 # Network traffic: softflowd's export datagrams, sent to 127.0.0.1 (a local UDP sink receives
 # them so softflowd never sees "connection refused"; for the tcp set a TCP connection to a local
@@ -220,6 +221,9 @@ if want synthetic; then
 	record softflowd_v9 9 "$PORT" traffic.pcap lo any ng2
 	record softflowd_ipfix 10 $((PORT + 1)) traffic.pcap lo ng
 	record softflowd_v9_small 9 "$PORT" traffic_small.pcap lo
+	# the same IPFIX messages as an IPFIX File (RFC 5655), checked by libfixbuf's ipfixDump
+	python3 ipfixfile.py softflowd_ipfix.pcap softflowd_ipfix.ipfix
+	ipfixDump --in softflowd_ipfix.ipfix | grep 'File Stats' >softflowd_ipfix.ipfix.txt
 fi
 if want nmap; then
 	record_live traffic_nmap.pcap "host 127.0.0.2 or host 127.0.0.3 or host 127.0.0.4 or net 127.0.1.0/24" run_scans
