@@ -134,3 +134,36 @@ func TestReportOnArgusCSV(t *testing.T) {
 		t.Errorf("got %s port %d: %d targets, %d failed; want 147.32.84.165 port 445: 60, 60", s.Source, s.Port, s.UniqueTargets, s.FailedAttempts)
 	}
 }
+
+// TestReportOnCICFlowMeter: a port scan in the layout of CIC-IDS2017's
+// CICFlowMeter CSV (the dataset's PortScan: 172.16.0.1 probing
+// 192.168.10.50): 40 ports, each a SYN answered by a reset (SYN, RST and
+// ACK counted over both directions), among ordinary DNS flows. The report
+// finds the scan alone, every attempt failed.
+func TestReportOnCICFlowMeter(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Flow ID, Source IP, Source Port, Destination IP, Destination Port, Protocol, Timestamp, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets, Flow Bytes/s,FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count, Label\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "f%d,172.16.0.1,%d,192.168.10.50,%d,6,7/7/2017 1:%02d,%d,1,1,0,0,0,0,1,1,0,1,0,PortScan\n", i, 40000+i, 1000+i*7, i/10, 30+i)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&b, "d%d,192.168.10.5,%d,192.168.10.3,53,17,7/7/2017 1:%02d,2000,1,1,40,120,80000,0,0,0,0,0,0,BENIGN\n", i, 50000+i, i)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Friday-WorkingHours-Afternoon-PortScan.pcap_ISCX.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, "--input-tz", "America/Halifax", path)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalFlows != 45 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 45 and the scan: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "172.16.0.1" || s.Target != "192.168.10.50" || s.UniquePorts != 40 || s.Attempts != 40 || s.FailedAttempts != 40 {
+		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 172.16.0.1 -> 192.168.10.50: 40, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
+	}
+}

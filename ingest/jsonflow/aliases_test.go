@@ -375,3 +375,92 @@ func TestArgusCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestCICFlowMeterCSV: the CSV files CICFlowMeter writes, in the layouts of
+// the CIC-IDS2017 (space-led column names, D/M/YYYY H:MM, 12-hour times
+// without AM/PM) and CSE-CIC-IDS2018 (short names, DD/MM/YYYY HH:MM:SS)
+// datasets, cut to their first columns, a few flag counts and the label.
+// Forward is the first packet's direction; Flow Duration is in
+// microseconds; the flag counts (both directions) are the flags.
+func TestCICFlowMeterCSV(t *testing.T) {
+	ids2017 := "Flow ID, Source IP, Source Port, Destination IP, Destination Port, Protocol, Timestamp, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets, Flow Bytes/s, Flow Packets/s,FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count, CWE Flag Count, ECE Flag Count, Fwd Header Length, Fwd Header Length, Label\n" +
+		"192.168.10.50-172.16.0.1-22-33898-6,172.16.0.1,33898,192.168.10.50,22,6,7/7/2017 3:30,56,1,1,0,0,0,35714.28571,0,1,1,0,1,0,0,0,40,40,PortScan\n" +
+		"192.168.10.3-192.168.10.50-53-49182-17,192.168.10.50,49182,192.168.10.3,53,17,6/7/2017 9:05,3000,1,1,37,101,46000,666.6666,0,0,0,0,0,0,0,0,8,8,BENIGN\n"
+	ids2018 := "Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Tot Fwd Pkts,Tot Bwd Pkts,TotLen Fwd Pkts,TotLen Bwd Pkts,Flow Byts/s,FIN Flag Cnt,SYN Flag Cnt,RST Flag Cnt,PSH Flag Cnt,ACK Flag Cnt,URG Flag Cnt,CWE Flag Count,ECE Flag Cnt,Label\n" +
+		"172.31.69.25-18.219.211.138-80-51788-6,18.219.211.138,51788,172.31.69.25,80,6,16/02/2018 01:45:28,1227830,5,3,353,935,1048.5,1,0,0,1,1,0,0,0,DoS attacks-Hulk\n" +
+		"8.8.8.8-172.31.64.92-53-61012-17,172.31.64.92,61012,8.8.8.8,53,17,14/02/2018 08:31:01,433,1,1,33,49,Infinity,0,0,0,0,0,0,0,0,Benign\n"
+	utc := time.UTC
+	for _, c := range []struct {
+		name, in string
+		want     []flow.Record
+	}{
+		{"CIC-IDS2017", ids2017, []flow.Record{
+			{Start: time.Date(2017, 7, 7, 3, 30, 0, 0, utc).UnixNano(), End: time.Date(2017, 7, 7, 3, 30, 0, 56000, utc).UnixNano(),
+				SrcAddr: netip.MustParseAddr("172.16.0.1"), DstAddr: netip.MustParseAddr("192.168.10.50"), SrcPort: 33898, DstPort: 22,
+				Proto: 6, TCPFlags: flow.SYN | flow.RST | flow.ACK, Packets: 1, RevPackets: 1},
+			{Start: time.Date(2017, 7, 6, 9, 5, 0, 0, utc).UnixNano(), End: time.Date(2017, 7, 6, 9, 5, 0, 3000000, utc).UnixNano(),
+				SrcAddr: netip.MustParseAddr("192.168.10.50"), DstAddr: netip.MustParseAddr("192.168.10.3"), SrcPort: 49182, DstPort: 53,
+				Proto: 17, Packets: 1, RevPackets: 1, Bytes: 37, RevBytes: 101},
+		}},
+		{"CSE-CIC-IDS2018", ids2018, []flow.Record{
+			{Start: time.Date(2018, 2, 16, 1, 45, 28, 0, utc).UnixNano(), End: time.Date(2018, 2, 16, 1, 45, 29, 227830000, utc).UnixNano(),
+				SrcAddr: netip.MustParseAddr("18.219.211.138"), DstAddr: netip.MustParseAddr("172.31.69.25"), SrcPort: 51788, DstPort: 80,
+				Proto: 6, TCPFlags: flow.FIN | flow.PSH | flow.ACK, Packets: 5, RevPackets: 3, Bytes: 353, RevBytes: 935},
+			{Start: time.Date(2018, 2, 14, 8, 31, 1, 0, utc).UnixNano(), End: time.Date(2018, 2, 14, 8, 31, 1, 433000, utc).UnixNano(),
+				SrcAddr: netip.MustParseAddr("172.31.64.92"), DstAddr: netip.MustParseAddr("8.8.8.8"), SrcPort: 61012, DstPort: 53,
+				Proto: 17, Packets: 1, RevPackets: 1, Bytes: 33, RevBytes: 49},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if f := Sniff([]byte(c.in)); f != FormatCSV {
+				t.Fatalf("Sniff: got %v, want csv", f)
+			}
+			d := NewReader(strings.NewReader(c.in), Options{InputTZ: utc})
+			var got []flow.Record
+			var r flow.Record
+			for d.Next(&r) {
+				got = append(got, r)
+			}
+			if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != len(c.want) {
+				t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
+			}
+			for i, w := range c.want {
+				w.SamplingInterval = 1
+				if got[i] != w {
+					t.Errorf("record %d:\ngot  %+v\nwant %+v", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestDayFirstTimes(t *testing.T) {
+	utc := time.UTC
+	latest := time.Date(2030, 1, 1, 0, 0, 0, 0, utc).UnixNano()
+	for _, c := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"7/7/2017 3:30", time.Date(2017, 7, 7, 3, 30, 0, 0, utc)},
+		{"6/7/2017 9:05", time.Date(2017, 7, 6, 9, 5, 0, 0, utc)}, // Thursday 6 July: day first
+		{"14/02/2018 08:31:01", time.Date(2018, 2, 14, 8, 31, 1, 0, utc)},
+		{"2/14/2018 08:31:01", time.Date(2018, 2, 14, 8, 31, 1, 0, utc)}, // 14 cannot be a month: month first
+		{"03/07/2017 08:55:58 PM", time.Date(2017, 7, 3, 20, 55, 58, 0, utc)},
+		{"03/07/2017 12:00:00 AM", time.Date(2017, 7, 3, 0, 0, 0, 0, utc)},
+		{"1/1/2020 0:00:00.25", time.Date(2020, 1, 1, 0, 0, 0, 250000000, utc)},
+	} {
+		ns, reason := parseTime([]byte(c.in), true, utc, latest)
+		if reason != "" || ns != c.want.UnixNano() {
+			t.Errorf("%q: got %v %q, want %v", c.in, time.Unix(0, ns).UTC(), reason, c.want)
+		}
+	}
+	for _, bad := range []string{"31/2/2018 1:00", "13/13/2018 1:00", "1/1/18 1:00", "1/1/2018", "1/1/2018 25:00", "1/1/2018 1:5",
+		"1/1/2018 13:00 PM", "1/1/2018 1:00 XM"} {
+		if _, reason := parseTime([]byte(bad), true, utc, latest); reason != ReasonBadTime {
+			t.Errorf("%q: got %q, want bad time", bad, reason)
+		}
+	}
+	if _, reason := parseTime([]byte("7/7/2017 3:30"), true, nil, latest); reason != ReasonNoZone {
+		t.Errorf("no zone: got %q", reason)
+	}
+}

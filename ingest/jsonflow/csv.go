@@ -16,8 +16,9 @@ import (
 
 // csvHeader returns how each column of the CSV header line at the start
 // of head is read, or nil when head does not start with one: names made of
-// letters, digits, '_', '.', '-' and '@' (quoted or not), separated by
-// commas, among them a source and a destination address.
+// letters, digits, '_', '.', '-', '@', spaces and '/' (quoted or not; space
+// around them is not part of the name), separated by commas, among them a
+// source and a destination address.
 func csvHeader(head []byte) []*field {
 	line, _, found := bytes.Cut(head, []byte{'\n'})
 	if !found {
@@ -47,7 +48,8 @@ func isFieldName(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if !('a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-' || c == '@') {
+		if !('a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-' || c == '@' ||
+			c == ' ' || c == '/') { // CICFlowMeter: "Flow Bytes/s"
 			return false
 		}
 	}

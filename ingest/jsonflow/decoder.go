@@ -240,6 +240,15 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		default:
 			d.totP = n
 		}
+	case fieldFlagCount:
+		b, ok := d.number(v)
+		n, st := parseUint(b, math.MaxUint64)
+		switch {
+		case !ok || st != numOK:
+			d.reject(ReasonBadNumber, f.name, v)
+		case n > 0:
+			d.history |= uint8(f.max)
+		}
 	}
 }
 

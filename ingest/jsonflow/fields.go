@@ -22,6 +22,7 @@ const (
 	fieldArgusState                    // Argus's state: both sides' TCP flags ("FSPA_FSPA")
 	fieldTotalBytes                    // Argus's TotBytes: both directions (the rest of SrcBytes is reverse)
 	fieldTotalPackets                  // Argus's TotPkts: both directions
+	fieldFlagCount                     // CICFlowMeter's count of packets with one TCP flag (field.max is the flag)
 	fieldIgnore                        // known, accepted, not used
 )
 
@@ -36,10 +37,12 @@ const (
 	slotLastSeen
 	slotDuration
 	slotDurationNs
+	slotDurationUs
 	numSlots
 )
 
-var slotNames = [numSlots]string{"start", "first_seen", "timestamp", "ts", "end", "last_seen", "duration", "event.duration"}
+var slotNames = [numSlots]string{"start", "first_seen", "timestamp", "ts", "end", "last_seen", "duration", "event.duration",
+	"Flow Duration"}
 
 // field describes one known JSON key.
 type field struct {
@@ -104,6 +107,13 @@ var fields = fieldMap(
 	field{name: "duration", kind: fieldTime, slot: slotDuration},
 	field{name: "event.duration", kind: fieldTime, slot: slotDurationNs}, // ECS: nanoseconds
 	field{name: "history", kind: fieldHistory},
+	// CICFlowMeter (the CIC-IDS2017 and CSE-CIC-IDS2018 datasets): the
+	// flow's duration in microseconds, and how many packets (both ways)
+	// carried each TCP flag.
+	field{name: "Flow Duration", kind: fieldTime, slot: slotDurationUs},
+	flagCount("FIN Flag Count", flow.FIN), flagCount("SYN Flag Count", flow.SYN), flagCount("RST Flag Count", flow.RST),
+	flagCount("PSH Flag Count", flow.PSH), flagCount("ACK Flag Count", flow.ACK), flagCount("URG Flag Count", flow.URG),
+	flagCount("ECE Flag Count", flow.ECE), flagCount("CWE Flag Count", flow.CWR),
 	// Argus (ra -c ,), as CTU-13's binetflow files: see decoder.finish.
 	field{name: "State", kind: fieldArgusState},
 	field{name: "TotBytes", kind: fieldTotalBytes},
@@ -162,12 +172,27 @@ var aliases = map[string]string{
 	// Argus's CSV (ra -c ,; CTU-13's binetflow): times are local, without a zone
 	"StartTime": "start", "Dur": "duration", "Proto": "protocol", "SrcAddr": "src_ip", "DstAddr": "dst_ip",
 	"Sport": "src_port", "Dport": "dst_port", "SrcBytes": "bytes_in",
+	// CICFlowMeter's CSV (CIC-IDS2017's names, then CSE-CIC-IDS2018's):
+	// forward is the flow's first packet's direction; bytes are payload only
+	"Source IP": "src_ip", "Destination IP": "dst_ip", "Source Port": "src_port", "Destination Port": "dst_port",
+	"Protocol": "protocol", "Timestamp": "timestamp",
+	"Total Fwd Packets": "packets", "Total Backward Packets": "packets_out",
+	"Total Length of Fwd Packets": "bytes_in", "Total Length of Bwd Packets": "bytes_out",
+	"Src IP": "src_ip", "Dst IP": "dst_ip", "Src Port": "src_port", "Dst Port": "dst_port",
+	"Tot Fwd Pkts": "packets", "Tot Bwd Pkts": "packets_out", "TotLen Fwd Pkts": "bytes_in", "TotLen Bwd Pkts": "bytes_out",
+	"FIN Flag Cnt": "FIN Flag Count", "SYN Flag Cnt": "SYN Flag Count", "RST Flag Cnt": "RST Flag Count",
+	"PSH Flag Cnt": "PSH Flag Count", "ACK Flag Cnt": "ACK Flag Count", "URG Flag Cnt": "URG Flag Count",
+	"ECE Flag Cnt": "ECE Flag Count", "CWE Flag Cnt": "CWE Flag Count",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",
 	"netflow.l4_src_port": "src_port", "netflow.l4_dst_port": "dst_port", "netflow.protocol": "protocol",
 	"netflow.in_bytes": "bytes_in", "netflow.in_pkts": "packets", "netflow.tcp_flags": "tcp_flags",
 	"netflow.first_switched": "first_seen", "netflow.last_switched": "last_seen",
+}
+
+func flagCount(name string, flag uint8) field {
+	return field{name: name, kind: fieldFlagCount, max: uint64(flag)}
 }
 
 func fieldMap(fs ...field) map[string]*field {

@@ -36,6 +36,9 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n" +
 		"2011/08/10 09:46:53.049895,0.000326,tcp,217.163.21.35,80,  <?>,147.32.86.194,2063,FA_A,0,,2,120,60,flow=Background\n" +
 		"2011/08/10 09:46:54.000000,0.000000,icmp,147.32.84.165,0x0008,   ->,147.32.84.1,0x7c41,ECO,0,,1,98,98,flow=From-Botnet\n"))
+	// CICFlowMeter's CSV (CIC-IDS2017's names, with spaces).
+	f.Add([]byte("Flow ID, Source IP, Source Port, Destination IP, Destination Port, Protocol, Timestamp, Flow Duration, Total Fwd Packets, SYN Flag Count, Flow Bytes/s\n" +
+		"x,172.16.0.1,33898,192.168.10.50,22,6,7/7/2017 3:30,56,1,1,Infinity\n"))
 	// Zeek's conn.log as JSON.
 	f.Add([]byte(`{"ts":1591367999.430166,"uid":"C5","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"proto":"tcp","duration":0.254,"conn_state":"SF","history":"ShADadFf^","orig_pkts":6,"orig_ip_bytes":397,"resp_pkts":4,"resp_ip_bytes":511}`))
 	// Zeek's TSV log: a header, records, a header again with a comma.
@@ -179,6 +182,9 @@ func FuzzParseTime(f *testing.F) {
 	// Zone-less (needs InputTZ) and bad dates; Argus's slashes.
 	f.Add("2024-05-06T07:08:09")
 	f.Add("2011/08/10 09:46:53.047277")
+	// CICFlowMeter's day-first dates, with and without seconds and AM/PM.
+	f.Add("7/7/2017 3:30")
+	f.Add("14/02/2018 08:31:01.5 PM")
 	f.Add("2023-02-29T00:00:00Z")
 	f.Add("2024-05-06T07:08:09+24:00")
 	// Epochs in each unit, fractions, exponents, out of range.

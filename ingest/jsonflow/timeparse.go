@@ -14,11 +14,89 @@ const minTime = 631152000
 func parseTime(b []byte, str bool, tz *time.Location, latest int64) (int64, string) {
 	if str {
 		b = trimSpace(b)
-		if len(b) > 4 && (b[4] == '-' || b[4] == '/') && isDigit(b[0]) {
+		if len(b) > 4 && (b[4] == '-' || b[4] == '/') && isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2]) && isDigit(b[3]) {
 			return parseDateTime(b, tz, latest)
+		}
+		if len(b) > 2 && (b[1] == '/' || b[2] == '/') && isDigit(b[0]) {
+			return parseDayFirst(b, tz, latest)
 		}
 	}
 	return parseEpoch(b, latest)
+}
+
+// parseDayFirst reads D/M/YYYY H:MM[:SS[.fraction]][ AM|PM], zone-less, as
+// CICFlowMeter writes it (the CIC-IDS2017 and CSE-CIC-IDS2018 datasets:
+// "7/7/2017 3:30", "14/02/2018 08:31:01"). The day comes first unless the
+// first number cannot be a day of a month that the second can be (13/..
+// is a day; 1/13/.. is month-first, as US locales write).
+func parseDayFirst(b []byte, tz *time.Location, latest int64) (int64, string) {
+	num := func(least, most int) (int, bool) { // a number of least to most digits
+		n, i := 0, 0
+		for ; i < len(b) && i < most && isDigit(b[i]); i++ {
+			n = n*10 + int(b[i]-'0')
+		}
+		if i < least {
+			return 0, false
+		}
+		b = b[i:]
+		return n, true
+	}
+	sep := func(c byte) bool {
+		if len(b) == 0 || b[0] != c {
+			return false
+		}
+		b = b[1:]
+		return true
+	}
+	var c civil
+	var ok bool
+	if c.day, ok = num(1, 2); !ok || !sep('/') {
+		return 0, ReasonBadTime
+	}
+	if c.month, ok = num(1, 2); !ok || !sep('/') {
+		return 0, ReasonBadTime
+	}
+	if c.year, ok = num(4, 4); !ok || !(sep(' ') || sep('T')) {
+		return 0, ReasonBadTime
+	}
+	if c.day <= 12 && c.month > 12 {
+		c.day, c.month = c.month, c.day
+	}
+	if c.hour, ok = num(1, 2); !ok || !sep(':') {
+		return 0, ReasonBadTime
+	}
+	if c.min, ok = num(2, 2); !ok {
+		return 0, ReasonBadTime
+	}
+	if sep(':') {
+		if c.sec, ok = num(2, 2); !ok {
+			return 0, ReasonBadTime
+		}
+		if c.nsec, b, ok = parseFraction(b); !ok {
+			return 0, ReasonBadTime
+		}
+	}
+	switch s := string(trimSpace(b)); s {
+	case "":
+	case "AM", "am", "PM", "pm":
+		if c.hour < 1 || c.hour > 12 {
+			return 0, ReasonBadTime
+		}
+		c.hour %= 12
+		if s == "PM" || s == "pm" {
+			c.hour += 12
+		}
+	default:
+		return 0, ReasonBadTime
+	}
+	if !c.valid() {
+		return 0, ReasonBadTime
+	}
+	if tz == nil {
+		return 0, ReasonNoZone
+	}
+	t := time.Date(c.year, time.Month(c.month), c.day, c.hour, c.min, c.sec, c.nsec, tz)
+	return fromUnix(t.Unix(), int64(t.Nanosecond()), latest)
 }
 
 // parseEpoch reads unix seconds, milliseconds, microseconds or

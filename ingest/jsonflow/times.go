@@ -47,23 +47,33 @@ func (d *decoder) firstSlot(slots []int) int {
 }
 
 // duration reads duration (seconds), else the Elastic Common Schema's
-// event.duration (nanoseconds).
+// event.duration (nanoseconds), else CICFlowMeter's Flow Duration
+// (microseconds).
 func (d *decoder) duration() (int64, bool) {
-	v, name, nanos := d.slots[slotDuration], "duration", false
-	if v.kind == kindAbsent {
-		v, name, nanos = d.slots[slotDurationNs], "event.duration", true
+	slot := slotDuration
+	for _, s := range []int{slotDuration, slotDurationNs, slotDurationUs} {
+		if d.slots[s].kind != kindAbsent {
+			slot = s
+			break
+		}
 	}
+	v, name := d.slots[slot], slotNames[slot]
 	if v.kind == kindAbsent {
 		return 0, true
 	}
 	b, ok := d.number(v)
 	var ns int64
 	var st numStatus
-	if nanos {
+	switch slot {
+	case slotDurationNs:
 		var n uint64
 		n, st = parseUint(b, math.MaxInt64)
 		ns = int64(n)
-	} else {
+	case slotDurationUs:
+		var n uint64
+		n, st = parseUint(b, math.MaxInt64/1000)
+		ns = int64(n) * 1000
+	default:
 		ns, st = parseDuration(b)
 	}
 	switch {
