@@ -287,36 +287,31 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 			}
 		}
 		return format, d, nil
-	case InputIPFIX:
-		d, err := newExportDecoder(st, pcap.NewIPFIXFile(br), name, opt)
-		if err != nil {
-			return "", nil, err
-		}
-		d.examples = func(ex string) {
-			if len(res.Examples) < 20 {
-				res.Examples = append(res.Examples, ex)
-			}
-		}
-		return format, d, nil
 	case InputNfcapd:
 		d, err := nfcapd.NewReader(br)
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return format, nfcapdDecoder{d}, nil
-	case InputPcap, InputPcapng:
+	case InputPcap, InputPcapng, InputIPFIX:
 		pf := pcap.FormatPcap
 		if format == InputPcapng {
 			pf = pcap.FormatPcapng
 		}
-		if opt.Meter {
+		if opt.Meter && format != InputIPFIX {
 			d, err := newMeterDecoder(br, pf, name, opt)
 			if err != nil {
 				return "", nil, err
 			}
 			return format + " metered", d, nil
 		}
-		d, err := newCaptureDecoder(st, br, pf, name, opt)
+		var d *captureDecoder
+		var err error
+		if format == InputIPFIX {
+			d, err = newExportDecoder(st, pcap.NewIPFIXFile(br), name, opt)
+		} else {
+			d, err = newCaptureDecoder(st, br, pf, name, opt)
+		}
 		if err != nil {
 			return "", nil, err
 		}

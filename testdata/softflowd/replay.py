@@ -12,20 +12,26 @@ import sys
 import time
 
 
+def payloads(path):
+    """Yield the UDP payload of every packet of a little-endian Ethernet IPv4 pcap, in order."""
+    data = open(path, "rb").read()
+    if data[:4] != b"\xd4\xc3\xb2\xa1" or struct.unpack("<I", data[20:24])[0] != 1:
+        sys.exit(f"{path}: not a little-endian Ethernet pcap")
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        ihl = (pkt[14] & 15) * 4
+        yield pkt[14 + ihl + 8:]
+
+
 def main():
     port = int(sys.argv[1])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for path in sys.argv[2:]:
-        data = open(path, "rb").read()
-        if data[:4] != b"\xd4\xc3\xb2\xa1" or struct.unpack("<I", data[20:24])[0] != 1:
-            sys.exit(f"{path}: not a little-endian Ethernet pcap")
-        off = 24
-        while off + 16 <= len(data):
-            incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-            pkt = data[off + 16:off + 16 + incl]
-            off += 16 + incl
-            ihl = (pkt[14] & 15) * 4
-            s.sendto(pkt[14 + ihl + 8:], ("127.0.0.1", port))
+        for payload in payloads(path):
+            s.sendto(payload, ("127.0.0.1", port))
             time.sleep(0.002)
 
 
