@@ -66,8 +66,10 @@ type Stats struct {
 	Reordered uint64 // packets dated before a packet already metered (counted at the later time)
 }
 
+// key is a flow's key, addresses as 16 bytes (IPv4 mapped): no pointers,
+// so the table hashes and compares it as plain memory.
 type key struct {
-	src, dst     netip.Addr
+	src, dst     [16]byte
 	sport, dport uint16
 	proto        uint8
 }
@@ -130,7 +132,7 @@ func (m *Meter) Add(h *pcap.Headers) {
 	}
 	m.st.Packets++
 	m.st.Bytes += uint64(h.Length)
-	k := key{src: h.Src, dst: h.Dst, proto: h.Proto}
+	k := key{src: h.Src.As16(), dst: h.Dst.As16(), proto: h.Proto}
 	switch {
 	case h.Fragment:
 		m.st.Fragments++
@@ -206,7 +208,8 @@ func (m *Meter) end(i int32) {
 	e := &m.ents[i]
 	m.rec = flow.Record{
 		Start: e.start, End: e.end,
-		SrcAddr: e.key.src, DstAddr: e.key.dst, SrcPort: e.key.sport, DstPort: e.key.dport, Proto: e.key.proto,
+		SrcAddr: netip.AddrFrom16(e.key.src).Unmap(), DstAddr: netip.AddrFrom16(e.key.dst).Unmap(),
+		SrcPort: e.key.sport, DstPort: e.key.dport, Proto: e.key.proto,
 		TCPFlags: e.flags, Bytes: e.bytes, Packets: e.packets, ICMPType: e.icmpType, ICMPCode: e.icmpCode,
 		SamplingInterval: 1,
 	}
