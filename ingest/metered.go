@@ -97,6 +97,9 @@ func (d *meterDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *F
 	}
 	fr.Notes = append(fr.Notes, fmt.Sprintf("metered %d IP packets (%d bytes) into %d flows (idle timeout %s, active %s); %d packets not IP",
 		ms.Packets, ms.Bytes, ms.Flows, cfg.Idle, cfg.Active, other))
+	if cs.Decapsulated > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d packets metered inside the overlay that carried them (VXLAN, GRE bridging, ERSPAN)", cs.Decapsulated))
+	}
 	if ms.Evicted > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d flows ended early: more than %d open at once", ms.Evicted, cfg.MaxFlows))
 	}

@@ -1,8 +1,13 @@
 package ingest
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -177,3 +182,77 @@ func TestMeterTimeouts(t *testing.T) {
 }
 
 var beaconKey = flowKey{"10.1.0.13", "203.0.113.50", 51000, 8443, 17}
+
+// TestMeterOverlays: the first 40 frames of traffic.pcap, sent whole inside
+// VXLAN (even frames) and ERSPAN II (odd ones), as a mirroring session
+// delivers them, meter into the same flows as the frames themselves.
+func TestMeterOverlays(t *testing.T) {
+	zr, err := gzip.NewReader(bytes.NewReader(mustReadFile(t, filepath.Join(softflowdDir, "traffic.pcap.gz"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le, be := binary.LittleEndian, binary.BigEndian
+	plain, overlay := bytes.Clone(data[:24]), bytes.Clone(data[:24])
+	outer := func(proto byte, dst byte, payload []byte) []byte {
+		ip := []byte{0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 198, 51, 100, 1, 198, 51, 100, dst}
+		be.PutUint16(ip[2:], uint16(20+len(payload)))
+		return append(append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0}, ip...), payload...)
+	}
+	for i, off := 0, 24; i < 40; i++ {
+		hdr, n := data[off:off+16], int(le.Uint32(data[off+8:]))
+		frame := data[off+16 : off+16+n]
+		plain = append(append(plain, hdr...), frame...)
+		var pkt []byte
+		if i%2 == 0 {
+			vx := append([]byte{8, 0, 0, 0, 0, 0x10, 0x92, 0}, frame...) // VNI 4242
+			udp := be.AppendUint16(be.AppendUint16(nil, uint16(50000+i)), 4789)
+			udp = append(be.AppendUint16(be.AppendUint16(udp, uint16(8+len(vx))), 0), vx...)
+			pkt = outer(17, 2, udp)
+		} else {
+			gre := []byte{0x10, 0, 0x88, 0xBE, 0, 0, 0, byte(i), 0x10, 0, 0, 7, 0, 0, 0, 0} // sequence, then ERSPAN II
+			pkt = outer(47, 3, append(gre, frame...))
+		}
+		rec := bytes.Clone(hdr)
+		le.PutUint32(rec[8:], uint32(len(pkt)))
+		le.PutUint32(rec[12:], uint32(len(pkt)))
+		overlay = append(append(overlay, rec...), pkt...)
+		off += 16 + n
+	}
+	dir := t.TempDir()
+	rows := func(name string, b []byte) ([]flow.Record, FileResult) {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st := capStore(t)
+		res := meterIngest(t, st, meter.Config{}, path).Files[0]
+		return capRows(t, st), res
+	}
+	want, _ := rows("plain.pcap", plain)
+	got, res := rows("overlay.pcap", overlay)
+	if len(got) != 9 || len(want) != 9 {
+		t.Fatalf("%d flows from the overlays, %d from the frames; want 9", len(got), len(want))
+	}
+	for i := range want {
+		want[i].SourceID = got[i].SourceID
+		if got[i] != want[i] {
+			t.Errorf("flow %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if note := "40 packets metered inside the overlay that carried them (VXLAN, GRE bridging, ERSPAN)"; !slices.Contains(res.Notes, note) {
+		t.Errorf("notes %q, want %q", res.Notes, note)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -17,7 +17,7 @@ import (
 //   - the softflowd fixtures, real exports recorded by tcpdump and dumpcap: pcap over
 //     Ethernet, over Linux SLL2 (tcpdump -i any), pcapng with two interfaces of two link
 //     types and nanosecond if_tsresol, interface statistics blocks;
-//   - hand-built files: every link type, VLAN stacks, MPLS and PPPoE, IPv6 extension headers, IPv4 and IPv6
+//   - hand-built files: every link type, VLAN stacks, MPLS and PPPoE, VXLAN and ERSPAN, IPv6 extension headers, IPv4 and IPv6
 //     fragments out of order, a nanosecond big-endian pcap, a gzip-compressed pcap, a pcapng
 //     with three interfaces, a simple packet block and a second big-endian section, and the
 //     lies of TestHostilePcap (a huge caplen, a cut last record).
@@ -91,6 +91,10 @@ func handBuiltSeeds() [][]byte {
 		pcapBytes(le, false, linkRaw, 65535, recs(t0, frag4[2], frag4[0], frag4[1], frag6[1], frag6[0])...),
 		gzipped(pcapBytes(le, false, linkIPv4, 65535, rec{data: p4})),
 		pcapBytes(le, false, linkEthernet, 65535, rec{data: mplsFrame(p4, 0x8100)}, rec{data: pppoeFrame(p6)}),
+		// Overlays: a frame inside VXLAN, and inside ERSPAN II over GRE.
+		pcapBytes(le, false, linkRaw, 65535,
+			rec{data: ipv4Packet(v4a.Addr(), v4b.Addr(), 17, 1, 0, udpSegment(1, vxlanPort, append([]byte{8, 0, 0, 0, 0, 0, 1, 0}, ethernet(p4)...)))},
+			rec{data: ipv4Packet(v4a.Addr(), v4b.Addr(), 47, 2, 0, append([]byte{0x10, 0, 0x88, 0xBE, 0, 0, 0, 1, 0x10, 0, 0, 1, 0, 0, 0, 0}, ethernet(p6)...))}),
 	}
 	w := &ngWriter{order: le}
 	w.section()

@@ -59,11 +59,95 @@ func (r *Reader) headers(p *packet) bool {
 	}
 	// The bytes of the IP packet on the wire: the original length less the link header.
 	cut, wire := len(p.data) < p.origLen, p.origLen-(len(p.data)-len(b))
+	r.hd, r.l4 = Headers{Number: p.number, Time: p.time, Interface: p.iface}, nil
+	if !r.ipHeaders(etype, b, cut, wire) {
+		return false
+	}
+	frame := r.overlay()
+	if frame == nil {
+		return true
+	}
+	// A frame carried whole by an overlay or a mirroring session: what
+	// was sent is inside it.
+	r.st.decapsulated++
 	r.hd = Headers{Number: p.number, Time: p.time, Interface: p.iface}
+	if len(frame) < 14 {
+		return r.bad(rBadLink, cut)
+	}
+	etype, b, ok = r.etherType(p, be.Uint16(frame[12:14]), frame[14:])
+	if !ok {
+		return false
+	}
+	if etype != etherIPv4 && etype != etherIPv6 {
+		r.st.otherEther(etype)
+		return false
+	}
+	return r.ipHeaders(etype, b, cut, len(b))
+}
+
+func (r *Reader) ipHeaders(etype uint16, b []byte, cut bool, wire int) bool {
 	if etype == etherIPv4 {
 		return r.ipv4Headers(b, cut, wire)
 	}
 	return r.ipv6Headers(b, cut, wire)
+}
+
+// Overlays that carry whole Ethernet frames, which a meter opens: VXLAN
+// (RFC 7348, UDP port 4789, and 8472, Linux's default), GRE's transparent
+// Ethernet bridging (0x6558) and Cisco's ERSPAN types II and III (GRE
+// 0x88BE and 0x22EB), as traffic mirroring sends them (AWS VPC Traffic
+// Mirroring uses VXLAN). Routed tunnels (GRE or IP carrying IP) are metered
+// as the tunnel, as routers meter them.
+const (
+	vxlanPort      = 4789
+	vxlanLinuxPort = 8472
+	greTEB         = 0x6558
+	greERSPAN2     = 0x88BE
+	greERSPAN3     = 0x22EB
+)
+
+// overlay returns the Ethernet frame the packet in r.hd carries (its
+// transport payload is r.l4), or nil.
+func (r *Reader) overlay() []byte {
+	h, b := &r.hd, r.l4
+	switch {
+	case h.Fragment || h.Cut:
+		return nil
+	case h.Proto == 17 && (h.DstPort == vxlanPort || h.DstPort == vxlanLinuxPort):
+		// UDP header, then flags (I set, the rest 0), 3 reserved bytes,
+		// the 24-bit network id and a reserved byte.
+		if len(b) < 8+8+14 || b[8] != 0x08 || b[9]|b[10]|b[11]|b[15] != 0 {
+			return nil
+		}
+		return b[16:]
+	case h.Proto == 47:
+		if len(b) < 4 || b[1]&7 != 0 || b[0]&0x40 != 0 { // version 0, no source routing
+			return nil
+		}
+		n := 4
+		for _, bit := range []byte{0x80, 0x20, 0x10} { // checksum, key, sequence number
+			if b[0]&bit != 0 {
+				n += 4
+			}
+		}
+		switch be.Uint16(b[2:4]) {
+		case greTEB:
+		case greERSPAN2:
+			n += 8
+		case greERSPAN3:
+			if len(b) >= n+12 && b[n+11]&1 != 0 { // a platform-specific subheader follows
+				n += 8
+			}
+			n += 12
+		default:
+			return nil
+		}
+		if len(b) < n+14 {
+			return nil
+		}
+		return b[n:]
+	}
+	return nil
 }
 
 func (r *Reader) ipv4Headers(b []byte, cut bool, wire int) bool {
@@ -161,6 +245,7 @@ func (r *Reader) ipv6Headers(b []byte, cut bool, wire int) bool {
 // header (as much of it as was captured).
 func (r *Reader) transport(b []byte) {
 	h := &r.hd
+	r.l4 = b
 	switch h.Proto {
 	case 6: // TCP
 		if len(b) < 14 {

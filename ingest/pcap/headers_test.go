@@ -137,3 +137,58 @@ func FuzzHeaders(f *testing.F) {
 		}
 	})
 }
+
+// Overlays carrying whole frames (VXLAN, GRE bridging, ERSPAN II and III)
+// are opened: the headers are the inner packet's. A routed GRE tunnel is
+// the tunnel.
+func TestHeadersOverlays(t *testing.T) {
+	outerA, outerB := netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("198.51.100.2")
+	inA, inB := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	tcp := make([]byte, 20)
+	be.PutUint16(tcp[0:], 40000)
+	be.PutUint16(tcp[2:], 443)
+	tcp[12], tcp[13] = 5<<4, 0x02
+	inner := ethernet(ipv4Packet(inA, inB, 6, 9, 0x4000, tcp), 0x8100)
+	vxlan := append([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, inner...)
+	gre := func(flags byte, proto uint16, extra int, hdr []byte) []byte {
+		b := []byte{flags, 0}
+		b = be.AppendUint16(b, proto)
+		b = append(b, make([]byte, extra)...)
+		b = append(b, hdr...)
+		return append(b, inner...)
+	}
+	erspan3 := make([]byte, 12)
+	erspan3o := make([]byte, 20)
+	erspan3o[11] = 1 // an 8-byte subheader follows
+	want := Headers{Src: inA, Dst: inB, Proto: 6, SrcPort: 40000, DstPort: 443, TCPFlags: 0x02, Length: 40}
+	cases := []struct {
+		name  string
+		ip    []byte
+		inner bool
+	}{
+		{"VXLAN", ipv4Packet(outerA, outerB, 17, 1, 0, udpSegment(51000, 4789, vxlan)), true},
+		{"VXLAN on Linux's port, over IPv6", ipv6Packet(netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"), 17, udpSegment(51000, 8472, vxlan)), true},
+		{"GRE bridging with a key", ipv4Packet(outerA, outerB, 47, 2, 0, gre(0x20, greTEB, 4, nil)), true},
+		{"ERSPAN II", ipv4Packet(outerA, outerB, 47, 3, 0, gre(0x10, greERSPAN2, 4, make([]byte, 8))), true},
+		{"ERSPAN III", ipv4Packet(outerA, outerB, 47, 4, 0, gre(0x10, greERSPAN3, 4, erspan3)), true},
+		{"ERSPAN III with its subheader", ipv4Packet(outerA, outerB, 47, 5, 0, gre(0x10, greERSPAN3, 4, erspan3o)), true},
+		{"GRE carrying IP: the tunnel", ipv4Packet(outerA, outerB, 47, 6, 0, append([]byte{0, 0, 0x08, 0}, ipv4Packet(inA, inB, 6, 9, 0x4000, tcp)...)), false},
+		{"UDP 4789 that is not VXLAN", ipv4Packet(outerA, outerB, 17, 7, 0, udpSegment(51000, 4789, make([]byte, 40))), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, st, err := readHeaders(t, pcapBytes(binary.LittleEndian, false, linkEthernet, 65535, rec{ts: 1e9, data: ethernet(c.ip)}))
+			if err != nil || len(got) != 1 {
+				t.Fatalf("%d packets, err %v, stats %+v", len(got), err, st)
+			}
+			g := got[0]
+			g.Number, g.Time = 0, 0
+			if c.inner && (g != want || st.Decapsulated != 1) {
+				t.Errorf("got %+v (decapsulated %d), want %+v", g, st.Decapsulated, want)
+			}
+			if !c.inner && (g.Src == inA || st.Decapsulated != 0) {
+				t.Errorf("got %+v (decapsulated %d), want the outer packet", g, st.Decapsulated)
+			}
+		})
+	}
+}

@@ -28,6 +28,7 @@ type Reader struct {
 	frag   reassembler
 	dg     Datagram
 	hd     Headers // NextHeaders' packet
+	l4     []byte  // its transport header and payload, as captured
 	// IPFIX over TCP (tcp.go): the streams followed, and messages cut from
 	// them that Next has not returned yet.
 	streams map[streamKey]*tcpStream

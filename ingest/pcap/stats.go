@@ -77,24 +77,27 @@ var noteNames = [numNotes]string{NoteCaplenOverSnaplen, NoteCaplenOverOrig, Note
 //
 // and, for a Reader read with NextHeaders, Packets == Metered + sum(Other) + sum(Skipped).
 type Stats struct {
-	Packets     uint64            // packet records read, a damaged one included
-	Datagrams   uint64            // UDP datagrams returned by Next
-	TCPSegments uint64            // TCP packets of IPFIX streams (tcp.go)
-	TCPMessages uint64            // IPFIX messages cut from those streams and returned by Next
-	Metered     uint64            // IP packets returned by NextHeaders
-	Filtered    uint64            // UDP datagrams left out by FilterPorts
-	Reassembled uint64            // datagrams (returned or filtered) put together from fragments
-	Fragments   uint64            // packets that went into those reassembled datagrams
-	Other       map[string]uint64 // packets other than UDP over IP, by kind: "tcp", "icmp", "arp", ...
-	Skipped     map[string]uint64 // packets dropped, by reason (the Reason constants)
-	Notes       map[string]uint64 // oddities that did not stop a packet (the Note constants)
+	Packets     uint64 // packet records read, a damaged one included
+	Datagrams   uint64 // UDP datagrams returned by Next
+	TCPSegments uint64 // TCP packets of IPFIX streams (tcp.go)
+	TCPMessages uint64 // IPFIX messages cut from those streams and returned by Next
+	Metered     uint64 // IP packets returned by NextHeaders
+	// Decapsulated counts the packets NextHeaders read inside an overlay
+	// (VXLAN, GRE bridging, ERSPAN); each is one packet, metered or not.
+	Decapsulated uint64
+	Filtered     uint64            // UDP datagrams left out by FilterPorts
+	Reassembled  uint64            // datagrams (returned or filtered) put together from fragments
+	Fragments    uint64            // packets that went into those reassembled datagrams
+	Other        map[string]uint64 // packets other than UDP over IP, by kind: "tcp", "icmp", "arp", ...
+	Skipped      map[string]uint64 // packets dropped, by reason (the Reason constants)
+	Notes        map[string]uint64 // oddities that did not stop a packet (the Note constants)
 }
 
 // counters are Stats without maps, updated per packet.
 type counters struct {
 	packets, datagrams, filtered, reassembled, fragments uint64
 	tcpSegments, tcpMessages                             uint64
-	metered                                              uint64
+	metered, decapsulated                                uint64
 	skipped                                              [numReasons]uint64
 	notes                                                [numNotes]uint64
 	proto                                                [256]uint64 // IP packets that are not UDP, by protocol
@@ -130,7 +133,7 @@ func (c *counters) unsupportedLink(t uint16) {
 func (c *counters) stats() Stats {
 	s := Stats{
 		Packets: c.packets, Datagrams: c.datagrams, Filtered: c.filtered,
-		Reassembled: c.reassembled, Fragments: c.fragments, TCPSegments: c.tcpSegments, TCPMessages: c.tcpMessages, Metered: c.metered,
+		Reassembled: c.reassembled, Fragments: c.fragments, TCPSegments: c.tcpSegments, TCPMessages: c.tcpMessages, Metered: c.metered, Decapsulated: c.decapsulated,
 		Other: map[string]uint64{}, Skipped: map[string]uint64{}, Notes: map[string]uint64{},
 	}
 	for r, n := range c.skipped {
