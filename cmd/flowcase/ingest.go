@@ -67,6 +67,9 @@ func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 	} else {
 		opt.Port = uint16(p)
 	}
+	if opt.Meter && opt.Port != 0 {
+		return opt, 0, usagef("--port selects export packets to decode; with --meter every packet is metered")
+	}
 	switch opt.Input {
 	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputZeek, ingest.InputCSV, ingest.InputPcap, ingest.InputPcapng,
 		ingest.InputNfcapd, ingest.InputIPFIX:

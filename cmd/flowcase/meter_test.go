@@ -65,3 +65,22 @@ func TestReportOnMeteredScans(t *testing.T) {
 			metered.TotalFlows, len(metered.Exfil), len(metered.Beacons))
 	}
 }
+
+// --meter takes every packet: --port (which selects export packets) with it
+// is a usage error, and so is a duration that is not one.
+func TestMeterFlags(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "s.db")
+	const capture = "../../testdata/softflowd/traffic.pcap.gz"
+	for _, args := range [][]string{
+		{"--meter", "--port", "53"},
+		{"--meter", "--meter-idle", "soon"},
+		{"--meter", "--meter-active", "0s"},
+	} {
+		if _, stderr, code := flowcase(t, append(append([]string{"ingest", "--quiet", "--store", store}, args...), capture)...); code != exitUsage {
+			t.Errorf("%v: exit %d (%s), want %d", args, code, stderr, exitUsage)
+		}
+	}
+	if _, _, code := flowcase(t, "ingest", "--quiet", "--store", store, "--meter", "--meter-idle", "9s", capture); code != 0 {
+		t.Errorf("--meter-idle 9s: exit %d", code)
+	}
+}
