@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -131,10 +130,6 @@ func isCapture(path string) bool {
 		return false
 	}
 	defer c.Close()
-	return captureHead(br)
-}
-
-func captureHead(br *bufio.Reader) bool {
 	head, _ := br.Peek(12)
 	return pcap.Sniff(head) != pcap.FormatAuto
 }

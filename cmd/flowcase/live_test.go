@@ -21,11 +21,7 @@ func TestReportOnNmapScans(t *testing.T) {
 	const capture = "../../testdata/softflowd/softflowd_v9_nmap.pcap"
 	truth := nmapTruth(t, capture+".csv")
 	store := filepath.Join(t.TempDir(), "s.db")
-	mustRun(t, "ingest", "--quiet", "--store", store, capture)
-	var rep reportJSON
-	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := reportOf(t, store, capture)
 	if rep.TotalFlows != truth.flows || len(rep.Exfil) != 0 || len(rep.Beacons) != 0 {
 		t.Errorf("got %d flows, %d exfiltration and %d beacon findings; want %d, none, none",
 			rep.TotalFlows, len(rep.Exfil), len(rep.Beacons), truth.flows)
@@ -139,11 +135,7 @@ func TestReportOnRealBeacon(t *testing.T) {
 	mean := (beacon[24] - beacon[0]) / 24
 
 	store := filepath.Join(t.TempDir(), "s.db")
-	mustRun(t, "ingest", "--quiet", "--store", store, capture)
-	var rep reportJSON
-	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := reportOf(t, store, capture)
 	if len(rep.Beacons) != 1 || len(rep.PortScans) != 0 {
 		t.Fatalf("got %d beacons and %d scan findings, want the one beacon and no scan: %+v", len(rep.Beacons), len(rep.PortScans), rep.Beacons)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -14,17 +13,8 @@ import (
 // the same findings, with every attempt failed.
 func TestReportOnMeteredScans(t *testing.T) {
 	const dir = "../../testdata/softflowd/"
-	report := func(args ...string) reportJSON {
-		store := filepath.Join(t.TempDir(), "s.db")
-		mustRun(t, append([]string{"ingest", "--quiet", "--store", store}, args...)...)
-		var rep reportJSON
-		if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-			t.Fatal(err)
-		}
-		return rep
-	}
-	metered := report("--meter", dir+"traffic_scans.pcap.gz")
-	exported := report(dir + "softflowd_v9_scans.pcap")
+	metered := reportOf(t, filepath.Join(t.TempDir(), "s.db"), "--meter", dir+"traffic_scans.pcap.gz")
+	exported := reportOf(t, filepath.Join(t.TempDir(), "s.db"), dir+"softflowd_v9_scans.pcap")
 	type finding struct {
 		target                    string
 		port, ports, targets      int

@@ -40,16 +40,7 @@ func TestReportOnZeekConnLog(t *testing.T) {
 	}
 	dir := t.TempDir()
 	report := func(name, text string) reportJSON {
-		log := filepath.Join(dir, name)
-		if err := os.WriteFile(log, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		store := filepath.Join(dir, name+".db")
-		mustRun(t, "ingest", "--quiet", "--store", store, log)
-		var rep reportJSON
-		if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-			t.Fatal(err)
-		}
+		rep := reportOnFile(t, dir, name, text)
 		for i := range rep.PortScans {
 			rep.PortScans[i].Query, rep.PortScans[i].Sources = "", nil // the store and the file's hash
 		}
@@ -116,17 +107,7 @@ func TestReportOnArgusCSV(t *testing.T) {
 		fmt.Fprintf(&b, "2011/08/10 10:%02d:%02d.250000,0.000%03d,tcp,147.32.84.165,%d,   ->,147.32.1.%d,445,%s,0,,%d,%d,62,flow=From-Botnet-V42-TCP-Attempt\n",
 			i/6, (i%6)*10, i, 1025+i, i+1, state, pkts, total)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "capture20110810.binetflow")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store := filepath.Join(dir, "s.db")
-	mustRun(t, "ingest", "--quiet", "--store", store, "--input-tz", "Europe/Prague", path)
-	var rep reportJSON
-	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := reportOnFile(t, t.TempDir(), "capture20110810.binetflow", b.String(), "--input-tz", "Europe/Prague")
 	if rep.TotalFlows != 60 || len(rep.PortScans) != 1 {
 		t.Fatalf("got %d flows and %d scan findings, want 60 and the sweep: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
 	}
@@ -149,21 +130,34 @@ func TestReportOnCICFlowMeter(t *testing.T) {
 	for i := range 5 {
 		fmt.Fprintf(&b, "d%d,192.168.10.5,%d,192.168.10.3,53,17,7/7/2017 1:%02d,2000,1,1,40,120,80000,0,0,0,0,0,0,BENIGN\n", i, 50000+i, i)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "Friday-WorkingHours-Afternoon-PortScan.pcap_ISCX.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store := filepath.Join(dir, "s.db")
-	mustRun(t, "ingest", "--quiet", "--store", store, "--input-tz", "America/Halifax", path)
-	var rep reportJSON
-	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := reportOnFile(t, t.TempDir(), "Friday-WorkingHours-Afternoon-PortScan.pcap_ISCX.csv", b.String(), "--input-tz", "America/Halifax")
 	if rep.TotalFlows != 45 || len(rep.PortScans) != 1 {
 		t.Fatalf("got %d flows and %d scan findings, want 45 and the scan: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
 	}
 	if s := rep.PortScans[0]; s.Source != "172.16.0.1" || s.Target != "192.168.10.50" || s.UniquePorts != 40 || s.Attempts != 40 || s.FailedAttempts != 40 {
 		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 172.16.0.1 -> 192.168.10.50: 40, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
 	}
+}
+
+// reportOnFile writes text to dir/name, ingests it into a new store
+// (with the extra ingest flags) and returns the JSON report of the store.
+func reportOnFile(t *testing.T, dir, name, text string, flags ...string) reportJSON {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return reportOf(t, filepath.Join(dir, name+".db"), append(flags, path)...)
+}
+
+// reportOf ingests args (flags, then evidence) into store and returns the
+// store's JSON report.
+func reportOf(t *testing.T, store string, args ...string) reportJSON {
+	t.Helper()
+	mustRun(t, append([]string{"ingest", "--quiet", "--store", store}, args...)...)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

@@ -76,14 +76,14 @@ func parseDayFirst(b []byte, tz *time.Location, latest int64) (int64, string) {
 			return 0, ReasonBadTime
 		}
 	}
-	switch s := string(trimSpace(b)); s {
+	switch half := trimSpace(b); string(half) {
 	case "":
 	case "AM", "am", "PM", "pm":
 		if c.hour < 1 || c.hour > 12 {
 			return 0, ReasonBadTime
 		}
 		c.hour %= 12
-		if s == "PM" || s == "pm" {
+		if lower(half[0]) == 'p' {
 			c.hour += 12
 		}
 	default:

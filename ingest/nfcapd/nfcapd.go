@@ -106,11 +106,9 @@ type Reader struct {
 	head    [blockHeader]byte
 	pos     int
 	left    uint32 // records the current block still holds
-	blockAt int64
 	rejects map[string]int
 	err     error
 	done    bool
-	records uint64 // records read, for error positions
 	// Exporters counts records by the exporter address they were received from.
 	Exporters map[netip.Addr]uint64
 }
@@ -175,7 +173,6 @@ func (r *Reader) Next(rec *flow.Record) bool {
 			continue
 		}
 		r.left--
-		r.records++
 		b := r.block[r.pos:]
 		if len(b) < 4 {
 			r.rejectRest(ReasonBadRecord)
@@ -224,7 +221,6 @@ func (r *Reader) nextBlock() bool {
 			r.err = fmt.Errorf("offset %d: block of %d bytes, more than %d", r.offset, size, MaxBlock)
 			return false
 		}
-		r.blockAt = r.offset
 		if cap(r.raw) < int(size) {
 			r.raw = make([]byte, size)
 		}

@@ -158,7 +158,7 @@ func FuzzReader(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		recs, r, err := readAll(t, b)
+		recs, _, err := readAll(t, b)
 		if err != nil {
 			if !errors.Is(err, ErrNotNfcapd) {
 				t.Fatalf("NewReader: %v", err)
@@ -170,7 +170,6 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("record %+v", rec)
 			}
 		}
-		_ = r
 	})
 }
 

@@ -285,18 +285,13 @@ func (r *Reader) ipv6Next(p *packet, src, dst netip.Addr, nh uint8, b []byte, n 
 				return false
 			}
 			return r.tcp(p, src, dst, b)
-		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
-			if len(b) < 2 || len(b) < (int(b[1])+1)*8 {
+		case 0, 43, 60, 135, 139, 140, 51:
+			hl := extHeaderLen(nh, b)
+			if hl == 0 || hl > len(b) {
 				r.st.skip(rBadIPv6, n)
 				return false
 			}
-			nh, b = b[0], b[(int(b[1])+1)*8:]
-		case 51: // authentication header: length in 4-byte units, minus 2
-			if len(b) < 2 || len(b) < (int(b[1])+2)*4 {
-				r.st.skip(rBadIPv6, n)
-				return false
-			}
-			nh, b = b[0], b[(int(b[1])+2)*4:]
+			nh, b = b[0], b[hl:]
 		case 44:
 			return r.ipv6Fragment(p, src, dst, b, n)
 		case 59:
@@ -307,6 +302,23 @@ func (r *Reader) ipv6Next(p *packet, src, dst netip.Addr, nh uint8, b []byte, n 
 			return false
 		}
 	}
+}
+
+// extHeaderLen returns the length of the IPv6 extension header nh at the
+// start of b, from its length byte (0 when b is too short to hold it):
+// hop-by-hop, routing, destination options, mobility, HIP and shim6 count
+// 8-byte units beyond the first; the authentication header (51) counts
+// 4-byte units, minus 2. Fragment headers (44) are 8 bytes.
+func extHeaderLen(nh uint8, b []byte) int {
+	switch {
+	case nh == 44 && len(b) >= 8:
+		return 8
+	case len(b) < 2 || nh == 44:
+		return 0
+	case nh == 51:
+		return (int(b[1]) + 2) * 4
+	}
+	return (int(b[1]) + 1) * 8
 }
 
 // ipv6Fragment handles a fragment header: an atomic fragment (offset 0, no more) goes on as is;

@@ -206,29 +206,19 @@ func (r *Reader) ipv6Headers(b []byte, cut bool, wire int) bool {
 	h.Length = uint32(total)
 	nh, b := b[6], b[40:]
 	for hops := 0; ; hops++ {
-		var hl int
 		switch nh {
-		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
-			if len(b) >= 2 {
-				hl = (int(b[1]) + 1) * 8
-			}
-		case 51: // authentication header
-			if len(b) >= 2 {
-				hl = (int(b[1]) + 2) * 4
-			}
-		case 44: // fragment
-			if len(b) >= 8 {
-				hl = 8
-				if be.Uint16(b[2:4])&^7 != 0 {
-					h.Proto, h.Fragment = b[0], true
-					return true
-				}
+		case 0, 43, 60, 135, 139, 140, 51: // hop-by-hop, routing, destination, mobility, HIP, shim6, AH
+		case 44: // fragment: a later one carries no transport header
+			if len(b) >= 8 && be.Uint16(b[2:4])&^7 != 0 {
+				h.Proto, h.Fragment = b[0], true
+				return true
 			}
 		default:
 			h.Proto = nh
 			r.transport(b)
 			return true
 		}
+		hl := extHeaderLen(nh, b)
 		if hl == 0 || hl > len(b) || hops == 16 {
 			if !cut || hops == 16 {
 				r.st.skip(rBadIPv6, 1)
