@@ -161,3 +161,25 @@ func reportOf(t *testing.T, store string, args ...string) reportJSON {
 	}
 	return rep
 }
+
+// TestReportOnNProbeCSV: a port scan in an NF-UNSW-NB15-v3 layout (nProbe
+// biflows: each probe and its reset in one record, TCP_FLAGS of both sides
+// together) is found, every attempt failed.
+func TestReportOnNProbeCSV(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("FLOW_START_MILLISECONDS,FLOW_END_MILLISECONDS,IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,L7_PROTO,IN_BYTES,IN_PKTS,OUT_BYTES,OUT_PKTS,TCP_FLAGS,CLIENT_TCP_FLAGS,SERVER_TCP_FLAGS,FLOW_DURATION_MILLISECONDS,Label,Attack\n")
+	const t0 = 1424242200000
+	for i := range 40 {
+		fmt.Fprintf(&b, "%d,%d,175.45.176.1,%d,149.171.126.16,%d,6,0.0,44,1,40,1,22,2,20,0,1,Reconnaissance\n", t0+i*50, t0+i*50, 40000+i, 1000+i*7)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&b, "%d,%d,59.166.0.2,%d,149.171.126.3,53,17,5.0,146,2,178,2,0,0,0,3,0,Benign\n", t0+i*1000, t0+i*1000+3, 50000+i)
+	}
+	rep := reportOnFile(t, t.TempDir(), "NF-UNSW-NB15-v3.csv", b.String())
+	if rep.TotalFlows != 45 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 45 and the scan: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "175.45.176.1" || s.Target != "149.171.126.16" || s.UniquePorts != 40 || s.Attempts != 40 || s.FailedAttempts != 40 {
+		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 175.45.176.1 -> 149.171.126.16: 40, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
+	}
+}

@@ -464,3 +464,109 @@ func TestDayFirstTimes(t *testing.T) {
 		t.Errorf("no zone: got %q", reason)
 	}
 }
+
+// TestNProbeCSV reads nProbe's names: the NF-* datasets' CSV (v3 with times,
+// v2 without, given --assume-time) and nProbe's '|'-separated dumps, whose
+// IPv4 and IPv6 address columns are both present, the unused one zero.
+func TestNProbeCSV(t *testing.T) {
+	const ms = int64(time.Millisecond)
+	nf3 := "FLOW_START_MILLISECONDS,FLOW_END_MILLISECONDS,IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,L7_PROTO,IN_BYTES,IN_PKTS,OUT_BYTES,OUT_PKTS,TCP_FLAGS,CLIENT_TCP_FLAGS,SERVER_TCP_FLAGS,FLOW_DURATION_MILLISECONDS,SRC_TO_DST_SECOND_BYTES,ICMP_TYPE,ICMP_IPV4_TYPE,Label,Attack\n" +
+		"1424242193040,1424242193043,59.166.0.2,4894,149.171.126.3,53,17,5.0,146,2,178,2,0,0,0,3,48666.7,0,0,0,Benign\n" +
+		"1424242200000,1424242200000,175.45.176.1,40000,149.171.126.16,445,6,0.0,44,1,40,1,22,2,20,0,44.0,0,0,1,Reconnaissance\n" +
+		"1424242201000,1424242201001,175.45.176.1,0,149.171.126.16,0,1,81.0,84,1,84,1,0,0,0,1,84.0,2048,8,1,Reconnaissance\n" +
+		"1424242202000,1424242202500,175.45.176.2,40001,149.171.126.17,22,6,92.0,120,2,0,0,0,2,0,500,,0,0,1,Exploits\n"
+	nf2 := "IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,L7_PROTO,IN_BYTES,OUT_BYTES,IN_PKTS,OUT_PKTS,TCP_FLAGS,FLOW_DURATION_MILLISECONDS,Label,Attack\n" +
+		"192.168.100.148,65389,192.168.100.7,80,6,7.0,420,0,3,0,2,1500,1,DoS\n"
+	dump := "# IN_BYTES|IN_PKTS|PROTOCOL|TCP_FLAGS|L4_SRC_PORT|IPV4_SRC_ADDR|IPV6_SRC_ADDR|L4_DST_PORT|IPV4_DST_ADDR|IPV6_DST_ADDR|OUT_BYTES|OUT_PKTS|DIRECTION|FLOW_START_MILLISECONDS|FLOW_END_MILLISECONDS\n" +
+		"52|1|6|16|80|81.89.49.98|::|9594|185.191.171.24|::|0|0|1|1660934932096|1660934932096\n" +
+		"1200|10|6|27|443|0.0.0.0|2001:db8::1|51000|0.0.0.0|2001:db8:2::2|54000|40|0|1660934933000|1660934935500\n"
+	assume := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).UnixNano()
+	a := netip.MustParseAddr
+	for _, c := range []struct {
+		name, in string
+		want     []flow.Record
+	}{
+		{"NF-UNSW-NB15-v3", nf3, []flow.Record{
+			{Start: 1424242193040 * ms, End: 1424242193043 * ms, SrcAddr: a("59.166.0.2"), DstAddr: a("149.171.126.3"),
+				SrcPort: 4894, DstPort: 53, Proto: 17, Bytes: 146, Packets: 2, RevBytes: 178, RevPackets: 2},
+			{Start: 1424242200000 * ms, End: 1424242200000 * ms, SrcAddr: a("175.45.176.1"), DstAddr: a("149.171.126.16"),
+				SrcPort: 40000, DstPort: 445, Proto: 6, Bytes: 44, Packets: 1, RevBytes: 40, RevPackets: 1,
+				TCPFlags: flow.SYN | flow.RST | flow.ACK},
+			{Start: 1424242201000 * ms, End: 1424242201001 * ms, SrcAddr: a("175.45.176.1"), DstAddr: a("149.171.126.16"),
+				Proto: 1, Bytes: 84, Packets: 1, RevBytes: 84, RevPackets: 1, ICMPType: 8},
+			{Start: 1424242202000 * ms, End: 1424242202500 * ms, SrcAddr: a("175.45.176.2"), DstAddr: a("149.171.126.17"),
+				SrcPort: 40001, DstPort: 22, Proto: 6, Bytes: 120, Packets: 2, TCPFlags: flow.SYN}, // from CLIENT_TCP_FLAGS
+		}},
+		{"NF-BoT-IoT-v2", nf2, []flow.Record{
+			{Start: assume, End: assume + 1500*ms, SrcAddr: a("192.168.100.148"), DstAddr: a("192.168.100.7"),
+				SrcPort: 65389, DstPort: 80, Proto: 6, Bytes: 420, Packets: 3, TCPFlags: flow.SYN},
+		}},
+		{"nProbe dump", dump, []flow.Record{
+			{Start: 1660934932096 * ms, End: 1660934932096 * ms, SrcAddr: a("81.89.49.98"), DstAddr: a("185.191.171.24"),
+				SrcPort: 80, DstPort: 9594, Proto: 6, Bytes: 52, Packets: 1, TCPFlags: flow.ACK},
+			{Start: 1660934933000 * ms, End: 1660934935500 * ms, SrcAddr: a("2001:db8::1"), DstAddr: a("2001:db8:2::2"),
+				SrcPort: 443, DstPort: 51000, Proto: 6, Bytes: 1200, Packets: 10, RevBytes: 54000, RevPackets: 40,
+				TCPFlags: flow.FIN | flow.SYN | flow.PSH | flow.ACK},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if f := Sniff([]byte(c.in)); f != FormatCSV {
+				t.Fatalf("Sniff: got %v, want csv", f)
+			}
+			d := NewReader(strings.NewReader(c.in), Options{AssumeTime: assume})
+			var got []flow.Record
+			var r flow.Record
+			for d.Next(&r) {
+				got = append(got, r)
+			}
+			if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != len(c.want) {
+				t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
+			}
+			for i, w := range c.want {
+				w.SamplingInterval = 1
+				if got[i] != w {
+					t.Errorf("record %d:\ngot  %+v\nwant %+v", i, got[i], w)
+				}
+			}
+		})
+	}
+	// Without --assume-time, the v2 datasets' records have no time and
+	// are rejected as such, not read as 1970.
+	d := NewReader(strings.NewReader(nf2), Options{})
+	var r flow.Record
+	for d.Next(&r) {
+		t.Fatalf("read a record without a time: %+v", r)
+	}
+	if d.Rejects()[ReasonNoTime] != 1 {
+		t.Errorf("rejects %v, want one %q", d.Rejects(), ReasonNoTime)
+	}
+}
+
+// TestZeekLabeled reads IoT-23's conn.log.labeled: Zeek's conn.log whose
+// last three columns (tunnel_parents, label, detailed-label) are separated
+// by spaces, not tabs, in the header and in every record.
+func TestZeekLabeled(t *testing.T) {
+	in := "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t2019-03-15-14-50-48\n" +
+		"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents   label   detailed-label\n" +
+		"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]   string   string\n" +
+		"1545403816.962094\tCrDn63WjJEmrWGjqf\t192.168.1.195\t41040\t185.244.25.235\t80\ttcp\t-\t3.139211\t0\t0\tS0\t-\t-\t0\tS\t3\t180\t0\t0\t-   Malicious   PartOfAHorizontalPortScan\n" +
+		"1545403824.181240\tCY9lJW3gh1Eje4usP6\t192.168.1.195\t41040\t185.244.25.235\t80\ttcp\thttp\t0.021\t120\t350\tSF\t-\t-\t0\tShADadFf\t6\t440\t4\t566\t-   Benign   -\n"
+	d := NewReader(strings.NewReader(in), Options{})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != 2 {
+		t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
+	}
+	want := flow.Record{Start: 1545403816962094000, End: 1545403816962094000 + 3139211000,
+		SrcAddr: netip.MustParseAddr("192.168.1.195"), DstAddr: netip.MustParseAddr("185.244.25.235"),
+		SrcPort: 41040, DstPort: 80, Proto: flow.ProtoTCP, TCPFlags: flow.SYN, Packets: 3, Bytes: 180, SamplingInterval: 1}
+	if got[0] != want {
+		t.Errorf("got  %+v\nwant %+v", got[0], want)
+	}
+	if got[1].Bytes != 440 || got[1].RevBytes != 566 || got[1].TCPFlags != flow.FIN|flow.SYN|flow.PSH|flow.ACK {
+		t.Errorf("second record %+v", got[1])
+	}
+}

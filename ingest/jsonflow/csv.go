@@ -15,22 +15,33 @@ import (
 // inside quotes is not supported (flow fields hold none).
 
 // csvHeader returns how each column of the CSV header line at the start
-// of head is read, or nil when head does not start with one: names made of
-// letters, digits, '_', '.', '-', '@', spaces and '/' (quoted or not; space
-// around them is not part of the name), separated by commas, among them a
-// source and a destination address.
-func csvHeader(head []byte) []*field {
+// of head is read and the separator, or nil when head does not start with
+// one: names made of letters, digits, '_', '.', '-', '@', spaces and '/'
+// (quoted or not; space around them is not part of the name), separated by
+// commas, or else by '|' (nProbe's dumps), ';' or tabs, among them a source
+// and a destination address. A '#' before the first name is not part of it.
+func csvHeader(head []byte) ([]*field, byte) {
 	line, _, found := bytes.Cut(head, []byte{'\n'})
 	if !found {
-		return nil
+		return nil, 0
 	}
 	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if len(line) > 0 && line[0] == '#' {
+		line = line[1:]
+	}
+	sep := byte(',')
+	for _, c := range []byte{',', '|', ';', '\t'} {
+		if bytes.IndexByte(line, c) >= 0 {
+			sep = c
+			break
+		}
+	}
 	var cols []*field
 	var src, dst bool
-	for name := range bytes.SplitSeq(line, []byte{','}) {
+	for name := range bytes.SplitSeq(line, []byte{sep}) {
 		name = unquote(trimSpace(name))
 		if !isFieldName(name) {
-			return nil
+			return nil, 0
 		}
 		f := fields[string(name)]
 		cols = append(cols, f)
@@ -38,9 +49,9 @@ func csvHeader(head []byte) []*field {
 		dst = dst || f == fields["dst_ip"]
 	}
 	if !src || !dst {
-		return nil
+		return nil, 0
 	}
-	return cols
+	return cols, sep
 }
 
 func isFieldName(b []byte) bool {
@@ -66,13 +77,13 @@ func unquote(b []byte) []byte {
 // csvStart reads the header line, if the input starts with one.
 func (d *Reader) csvStart() bool {
 	head, _ := d.br.Peek(d.maxRecord)
-	cols := csvHeader(head)
+	cols, sep := csvHeader(head)
 	if cols == nil {
 		return false
 	}
 	line, _, _ := bytes.Cut(head, []byte{'\n'})
 	d.format = FormatCSV
-	d.cols = columns{sep: ',', fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
+	d.cols = columns{sep: sep, fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
 	d.discard(len(line) + 1)
 	d.line++
 	return true

@@ -205,7 +205,12 @@ func (d *decoder) nestedObject(key, raw []byte, rec *flow.Record) {
 func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 	switch f.kind {
 	case fieldAddr:
-		*f.addr(rec) = d.addr(f.name, v)
+		// An empty address is absent, and an unspecified one (0.0.0.0, ::)
+		// does not replace one that is set: nProbe writes both IPV4_ and
+		// IPV6_ columns, the unused one zero, and either may come first.
+		if a, p := d.addr(f.name, v), f.addr(rec); a.IsValid() && (!a.IsUnspecified() || !p.IsValid()) {
+			*p = a
+		}
 	case fieldPort:
 		d.port(f, v, rec)
 		d.zeek = d.zeek || f.zeek
@@ -240,6 +245,13 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		default:
 			d.totP = n
 		}
+	case fieldFlagBits:
+		b, ok := d.number(v)
+		n, st := parseUint(b, maxFlags)
+		if !ok || st != numOK {
+			d.reject(ReasonBadFlags, f.name, v)
+		}
+		d.history |= uint8(n)
 	case fieldFlagCount:
 		b, ok := d.number(v)
 		n, st := parseUint(b, math.MaxUint64)

@@ -23,6 +23,7 @@ const (
 	fieldTotalBytes                    // Argus's TotBytes: both directions (the rest of SrcBytes is reverse)
 	fieldTotalPackets                  // Argus's TotPkts: both directions
 	fieldFlagCount                     // CICFlowMeter's count of packets with one TCP flag (field.max is the flag)
+	fieldFlagBits                      // one side's TCP flags (nProbe's CLIENT_ and SERVER_TCP_FLAGS): ORed
 	fieldIgnore                        // known, accepted, not used
 )
 
@@ -38,11 +39,12 @@ const (
 	slotDuration
 	slotDurationNs
 	slotDurationUs
+	slotDurationMs
 	numSlots
 )
 
 var slotNames = [numSlots]string{"start", "first_seen", "timestamp", "ts", "end", "last_seen", "duration", "event.duration",
-	"Flow Duration"}
+	"Flow Duration", "FLOW_DURATION_MILLISECONDS"}
 
 // field describes one known JSON key.
 type field struct {
@@ -114,6 +116,13 @@ var fields = fieldMap(
 	flagCount("FIN Flag Count", flow.FIN), flagCount("SYN Flag Count", flow.SYN), flagCount("RST Flag Count", flow.RST),
 	flagCount("PSH Flag Count", flow.PSH), flagCount("ACK Flag Count", flow.ACK), flagCount("URG Flag Count", flow.URG),
 	flagCount("ECE Flag Count", flow.ECE), flagCount("CWE Flag Count", flow.CWR),
+	// nProbe (its text dumps, and the NF-* datasets made with it: NF-UNSW-NB15,
+	// NF-BoT-IoT, NF-ToN-IoT, NF-CSE-CIC-IDS2018): NetFlow v9's names in
+	// capitals. ICMP_TYPE is v9's type*256 + code; each side's TCP flags
+	// are ORed, as an exporter's biflow flags are.
+	field{name: "FLOW_DURATION_MILLISECONDS", kind: fieldTime, slot: slotDurationMs},
+	countField("ICMP_TYPE", math.MaxUint16, func(r *flow.Record, v uint64) { r.ICMPType, r.ICMPCode = uint8(v>>8), uint8(v) }),
+	field{name: "CLIENT_TCP_FLAGS", kind: fieldFlagBits}, field{name: "SERVER_TCP_FLAGS", kind: fieldFlagBits},
 	// Argus (ra -c ,), as CTU-13's binetflow files: see decoder.finish.
 	field{name: "State", kind: fieldArgusState},
 	field{name: "TotBytes", kind: fieldTotalBytes},
@@ -183,6 +192,20 @@ var aliases = map[string]string{
 	"FIN Flag Cnt": "FIN Flag Count", "SYN Flag Cnt": "SYN Flag Count", "RST Flag Cnt": "RST Flag Count",
 	"PSH Flag Cnt": "PSH Flag Count", "ACK Flag Cnt": "ACK Flag Count", "URG Flag Cnt": "URG Flag Count",
 	"ECE Flag Cnt": "ECE Flag Count", "CWE Flag Cnt": "CWE Flag Count",
+	// nProbe: IN_ is source to destination, OUT_ back (biflows); both
+	// address columns may be present, the unused one "::" or "0.0.0.0"
+	// (decoder.apply keeps the address that is set)
+	"IPV4_SRC_ADDR": "src_ip", "IPV4_DST_ADDR": "dst_ip", "IPV6_SRC_ADDR": "src_ip", "IPV6_DST_ADDR": "dst_ip",
+	"L4_SRC_PORT": "src_port", "L4_DST_PORT": "dst_port", "PROTOCOL": "protocol", "TCP_FLAGS": "tcp_flags",
+	"IN_BYTES": "bytes_in", "IN_PKTS": "packets", "OUT_BYTES": "bytes_out", "OUT_PKTS": "packets_out",
+	"FLOW_START_MILLISECONDS": "start", "FLOW_END_MILLISECONDS": "end",
+	"FLOW_START_MICROSECONDS": "start", "FLOW_END_MICROSECONDS": "end",
+	"FLOW_START_SEC": "first_seen", "FLOW_END_SEC": "last_seen",
+	"FIRST_SWITCHED": "first_seen", "LAST_SWITCHED": "last_seen", "FLOW_DURATION_MICROSECONDS": "Flow Duration",
+	"ICMP_IPV4_TYPE": "icmp_type", "ICMP_IPV4_CODE": "icmp_code",
+	"INPUT_SNMP": "in_if", "OUTPUT_SNMP": "out_if", "SRC_AS": "src_as", "DST_AS": "dst_as", "SRC_VLAN": "vlan",
+	"IPV4_NEXT_HOP": "next_hop", "IPV6_NEXT_HOP": "next_hop",
+	"EXPORTER_IPV4_ADDRESS": "exporter", "EXPORTER_IPV6_ADDRESS": "exporter", "SAMPLING_INTERVAL": "sampling_interval",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",

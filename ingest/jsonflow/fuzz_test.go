@@ -48,6 +48,11 @@ func FuzzReader(f *testing.F) {
 	// CSV under a header of field names, with nfdump's closing summary.
 	f.Add([]byte("ts,te,sa,da,sp,dp,pr,flg,ibyt\n2024-05-06 10:01:00,2024-05-06 10:01:02,10.1.0.66,\"192.0.2.50\",50123,443,TCP,...AP.SF,540\n" +
 		"ts,te,sa,da,sp,dp,pr,flg,ibyt\n1714989660,,::1,::2,,,,,\nSummary\nflows,bytes\n1,540\n"))
+	// nProbe's '|' dump (both address columns) and an NF-* dataset's CSV.
+	f.Add([]byte("# IN_BYTES|PROTOCOL|IPV4_SRC_ADDR|IPV6_SRC_ADDR|IPV4_DST_ADDR|IPV6_DST_ADDR|ICMP_TYPE|FLOW_START_MILLISECONDS|FLOW_DURATION_MILLISECONDS\n" +
+		"52|1|0.0.0.0|2001:db8::1|0.0.0.0|2001:db8::2|2048|1660934932096|250\n1|6|10.0.0.1|::|10.0.0.2|::|0|1660934932096|x\n"))
+	f.Add([]byte("IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,TCP_FLAGS,CLIENT_TCP_FLAGS,SERVER_TCP_FLAGS,FLOW_START_MILLISECONDS,Label\n" +
+		"10.0.0.1,40000,10.0.0.2,445,6,0,2,20,1424242200000,1\n"))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))

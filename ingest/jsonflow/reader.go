@@ -48,14 +48,14 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // Sniff tells the format from the first bytes of a file: after a UTF-8 BOM
 // and white space, '[' is an array, '{' is NDJSON; a file that starts with
 // "#separator " is a Zeek TSV log, one whose first line names flow fields
-// separated by commas is CSV (csvHeader); anything else, or no such byte
+// (csvHeader) is CSV; anything else, or no such byte
 // in head, is FormatUnknown.
 func Sniff(head []byte) Format {
 	head = bytes.TrimPrefix(head, bom)
 	if bytes.HasPrefix(head, []byte(zeekMagic)) {
 		return FormatZeek
 	}
-	if csvHeader(head) != nil {
+	if cols, _ := csvHeader(head); cols != nil {
 		return FormatCSV
 	}
 	for _, c := range head {
@@ -218,12 +218,12 @@ func (d *Reader) start() {
 		return
 	}
 	got := formatOf(c)
-	if (d.format == FormatUnknown && got == FormatUnknown || d.format == FormatCSV) && d.csvStart() {
+	if (d.format == FormatUnknown && (got == FormatUnknown || got == FormatZeek) || d.format == FormatCSV) && d.csvStart() {
 		return // the header line is read
 	}
 	switch {
 	case d.format == FormatCSV:
-		d.stop(fmt.Errorf("%w: the first line at offset %d does not name flow fields separated by commas", ErrWrongFormat, d.off))
+		d.stop(fmt.Errorf("%w: the first line at offset %d does not name flow fields separated by commas, '|', ';' or tabs", ErrWrongFormat, d.off))
 	case got == FormatUnknown:
 		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
 	case got == FormatZeek && !d.zeekStart():

@@ -13,6 +13,10 @@ var (
 	endSlots   = [...]int{slotEnd, slotLastSeen}
 )
 
+// durationUnit is the unit, in nanoseconds, of the duration slots that hold
+// whole numbers (duration itself is seconds, with a fraction).
+var durationUnit = [numSlots]int64{slotDurationNs: 1, slotDurationUs: 1e3, slotDurationMs: 1e6}
+
 // times sets rec.Start and rec.End from the time slots, or rejects.
 func (d *decoder) times(rec *flow.Record) {
 	dur, ok := d.duration()
@@ -48,10 +52,10 @@ func (d *decoder) firstSlot(slots []int) int {
 
 // duration reads duration (seconds), else the Elastic Common Schema's
 // event.duration (nanoseconds), else CICFlowMeter's Flow Duration
-// (microseconds).
+// (microseconds), else nProbe's FLOW_DURATION_MILLISECONDS.
 func (d *decoder) duration() (int64, bool) {
 	slot := slotDuration
-	for _, s := range []int{slotDuration, slotDurationNs, slotDurationUs} {
+	for _, s := range []int{slotDuration, slotDurationNs, slotDurationUs, slotDurationMs} {
 		if d.slots[s].kind != kindAbsent {
 			slot = s
 			break
@@ -64,16 +68,11 @@ func (d *decoder) duration() (int64, bool) {
 	b, ok := d.number(v)
 	var ns int64
 	var st numStatus
-	switch slot {
-	case slotDurationNs:
+	if unit := durationUnit[slot]; unit != 0 {
 		var n uint64
-		n, st = parseUint(b, math.MaxInt64)
-		ns = int64(n)
-	case slotDurationUs:
-		var n uint64
-		n, st = parseUint(b, math.MaxInt64/1000)
-		ns = int64(n) * 1000
-	default:
+		n, st = parseUint(b, uint64(math.MaxInt64/unit))
+		ns = int64(n) * unit
+	} else {
 		ns, st = parseDuration(b)
 	}
 	switch {
