@@ -43,7 +43,7 @@ type captureDecoder struct {
 	examples func(string)
 	exports  uint64                            // export packets decoded
 	other    uint64                            // UDP datagrams that are not export packets
-	sflow    uint64                            // of which sFlow v5 datagrams (not read)
+	sflow    uint64                            // sFlow v5 datagrams among the exports
 	dups     uint64                            // export packets already decoded (in the store or earlier in the file)
 	fw       [netflow.NumFirewallEvents]uint64 // flow records by firewall event (NSEL)
 
@@ -160,11 +160,12 @@ func (d *captureDecoder) example(text string) {
 // packet decodes one UDP datagram if it is an export packet.
 func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	version, ok := netflow.Sniff(dg.Payload)
+	decode := d.dec.Decode
+	if !ok && netflow.SniffSFlow(dg.Payload) {
+		version, ok, decode = netflow.VersionSFlow5, true, netflow.DecodeSFlow
+	}
 	if !ok {
 		d.other++
-		if isSFlow(dg.Payload) {
-			d.sflow++
-		}
 		return
 	}
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
@@ -177,7 +178,10 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 		return
 	}
 	d.exports++
-	info, err := d.dec.Decode(p, d.emitSelf)
+	if version == netflow.VersionSFlow5 {
+		d.sflow++
+	}
+	info, err := decode(p, d.emitSelf)
 	es := d.stats(exp, info.Domain, version)
 	es.account(info, dg.Time)
 	d.countDecoded(&info)
@@ -255,17 +259,6 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 			d.sinkErr = d.sink(r, source)
 		}
 	}
-}
-
-// isSFlow reports whether b starts like an sFlow v5 datagram: version 5 as
-// 32 bits (a NetFlow v5 header has a record count after its 16-bit
-// version), then an agent address type of 1 (IPv4) or 2 (IPv6).
-func isSFlow(b []byte) bool {
-	if len(b) < 28 {
-		return false
-	}
-	t := binary.BigEndian.Uint32(b[4:])
-	return binary.BigEndian.Uint32(b) == 5 && (t == 1 || t == 2)
 }
 
 // reasonNoAddresses rejects a data record without source and destination.
@@ -406,7 +399,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	extra["other_udp"] = d.other
 	if d.sflow > 0 {
 		extra["sflow_datagrams"] = d.sflow
-		fr.Notes = append(fr.Notes, fmt.Sprintf("%d sFlow datagrams not read: flowcase reads NetFlow and IPFIX exports", d.sflow))
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d sFlow v5 datagrams: each sampled packet is a flow of one packet at the datagram's capture time, its counters raw and its sampling rate kept (scaled figures multiply by it)", d.sflow))
 	}
 	if note := d.firewallNote(extra); note != "" {
 		fr.Notes = append(fr.Notes, note)
@@ -433,7 +426,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		for _, n := range st.Other {
 			other += n
 		}
-		msg := fmt.Sprintf("no NetFlow/IPFIX exports found: %d packets of other traffic", other)
+		msg := fmt.Sprintf("no NetFlow/IPFIX/sFlow exports found: %d packets of other traffic", other)
 		var skipped uint64
 		for _, n := range st.Skipped {
 			skipped += n
@@ -441,7 +434,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		if skipped > 0 {
 			msg += fmt.Sprintf(", %d packets skipped as damaged", skipped)
 		}
-		if traffic := d.other - d.sflow + st.Other["tcp"] + st.Other["icmp"] + st.Other["icmpv6"]; traffic > 0 && traffic*2 >= other {
+		if traffic := d.other + st.Other["tcp"] + st.Other["icmp"] + st.Other["icmpv6"]; traffic > 0 && traffic*2 >= other {
 			msg += " (a capture of the traffic itself, not of flow exports? ingest it again with --meter to make flows from its packets)"
 		}
 		fr.Notes = append(fr.Notes, msg)

@@ -98,6 +98,8 @@ func headerIDs(version uint16, p []byte) (domain, seq uint32, ok bool) {
 			return 0, 0, false
 		}
 		return binary.BigEndian.Uint32(p[12:]), binary.BigEndian.Uint32(p[8:]), true
+	case netflow.VersionSFlow5:
+		return netflow.SFlowIDs(p)
 	}
 	return 0, 0, false
 }

@@ -74,3 +74,27 @@ func TestMeterFlags(t *testing.T) {
 		t.Errorf("--meter-idle 9s: exit %d", code)
 	}
 }
+
+// TestReportOnSFlowScans: an sFlow agent sampling every packet of the same
+// scans (pmacctd's sfprobe, testdata/sflow) gives the same findings as the
+// metered capture: each sampled packet is a flow of one packet, and the
+// detectors join a probe and its answer as they join an exporter's records.
+func TestReportOnSFlowScans(t *testing.T) {
+	rep := reportOf(t, filepath.Join(t.TempDir(), "s.db"), "../../testdata/sflow/sflow_scans.pcap.gz")
+	type finding struct {
+		source, target string
+		port, n        int
+	}
+	var got []finding
+	for _, s := range rep.PortScans {
+		if s.FailedAttempts != s.Attempts {
+			t.Errorf("%s -> %s: %d of %d attempts failed, want all", s.Source, s.Target, s.FailedAttempts, s.Attempts)
+		}
+		got = append(got, finding{s.Source, s.Target, s.Port, s.UniquePorts + s.UniqueTargets})
+	}
+	want := []finding{{"127.0.0.1", "127.0.0.7", 0, 400}, {"127.0.0.1", "127.0.0.8", 0, 200}, {"::1", "::1", 0, 601}, {"127.0.0.1", "", 22, 82}}
+	if fmt.Sprint(got) != fmt.Sprint(want) || rep.TotalFlows != 3337 || len(rep.Exfil) != 0 || len(rep.Beacons) != 0 {
+		t.Errorf("got %d flows, scans %+v, %d exfiltration, %d beacons; want 3337 (the samples), %+v, none, none",
+			rep.TotalFlows, got, len(rep.Exfil), len(rep.Beacons), want)
+	}
+}

@@ -109,6 +109,9 @@ type DecodeError struct {
 
 func (e *DecodeError) Error() string {
 	s := fmt.Sprintf("cannot decode v%d packet %d at offset %d", e.Version, e.Packet, e.Offset)
+	if e.Version == VersionSFlow5 {
+		s = fmt.Sprintf("cannot decode sFlow v5 datagram %d at offset %d", e.Packet, e.Offset)
+	}
 	if e.SetID != 0 {
 		s += fmt.Sprintf(" (set %d)", e.SetID)
 	}

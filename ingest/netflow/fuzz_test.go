@@ -193,3 +193,82 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSFlow decodes sFlow v5 datagrams: never a panic, as many records as
+// PacketInfo says, each a plausible one-packet record, and an error only
+// as a *DecodeError. Seeds: the first datagrams of the sFlow fixtures
+// (testdata/sflow: an IPv4 and an IPv6 sample among them) and hand-built
+// ones with each flow record format.
+func FuzzSFlow(f *testing.F) {
+	for _, name := range []string{"sflow_traffic.pcap", "sflow_scans_sampled.pcap"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata/sflow", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		// pcap, Ethernet, IPv4, UDP: the first three datagrams.
+		off := 24
+		for range 3 {
+			incl := int(b[off+8]) | int(b[off+9])<<8 | int(b[off+10])<<16 | int(b[off+11])<<24
+			f.Add(b[off+16+14+20+8 : off+16+incl])
+			off += 16 + incl
+		}
+	}
+	f.Add(sflowDatagram(sfSample(sfFlowSample, 10, sfRecord(sfSampledIPv4, u32s(60, 6, 0x0A000001, 0x0A000002, 1234, 80, 2, 0)),
+		sfRecord(sfExtendedSwitch, u32s(12, 0, 12, 0)), sfRecord(sfExtendedRouter, u32s(1, 0xC0000201, 24, 24)),
+		sfRecord(sfExtendedGW, u32s(1, 0xC0000201, 65000, 64512, 64513, 1, 2, 2, 64514, 64515, 0, 100)))))
+	f.Add(sflowDatagram(sfSample(sfFlowSampleExpanded, 512, sfRecord(sfSampledIPv6, append(u32s(1280, 58), make([]byte, 32+16)...)))))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := 0
+		info, err := DecodeSFlow(Packet{Exporter: testExporter, Payload: b, CaptureTime: 1.7e18}, func(r *flow.Record) {
+			n++
+			checkRecord(t, r)
+			if r.Start != 1.7e18 || r.End != r.Start || (r.SrcAddr.IsValid() && r.Packets != 1) {
+				t.Fatalf("record %+v: want one packet at the capture time", r)
+			}
+		})
+		if n != info.Records {
+			t.Fatalf("emitted %d records, info says %d", n, info.Records)
+		}
+		if _, ok := err.(*DecodeError); err != nil && !ok {
+			t.Fatalf("error %T is not a *DecodeError", err)
+		}
+	})
+}
+
+// u32s writes XDR unsigned integers.
+func u32s(vs ...uint32) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = append(b, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return b
+}
+
+// sfRecord is a flow record: format, length, body.
+func sfRecord(format uint32, body []byte) []byte {
+	return append(u32s(format, uint32(len(body))), body...)
+}
+
+// sfSample is a flow sample (compact or expanded) of rate with records.
+func sfSample(format, rate uint32, records ...[]byte) []byte {
+	var body []byte
+	if format == sfFlowSampleExpanded {
+		body = u32s(1, 0, 3, rate, rate*5, 0, 0, 3, 0, 4, uint32(len(records)))
+	} else {
+		body = u32s(1, 3, rate, rate*5, 0, 3, 4, uint32(len(records)))
+	}
+	for _, r := range records {
+		body = append(body, r...)
+	}
+	return sfRecord(format, body)
+}
+
+// sflowDatagram is an IPv4 agent's datagram (192.0.2.1, sub-agent 0,
+// sequence 1) of samples.
+func sflowDatagram(samples ...[]byte) []byte {
+	b := u32s(5, 1, 0xC0000201, 0, 1, 1000, uint32(len(samples)))
+	for _, s := range samples {
+		b = append(b, s...)
+	}
+	return b
+}
