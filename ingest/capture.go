@@ -83,7 +83,8 @@ type exporterStats struct {
 	LostPackets       uint64   `json:"lost"`
 	Duplicates        uint64   `json:"duplicates"`
 	ClockSkewSeconds  float64  `json:"clock_skew_seconds"`
-	// HeaderSampling is the v5 header's sampling interval (0: none).
+	// HeaderSampling is the v5 header's sampling interval, or the largest
+	// of an sFlow agent's sampling rates (0: none).
 	HeaderSampling uint32 `json:"header_sampling,omitempty"`
 
 	skewSum  float64
@@ -185,6 +186,9 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	es := d.stats(exp, info.Domain, version)
 	es.account(info, dg.Time)
 	d.countDecoded(&info)
+	if info.SampleRate > 1 {
+		es.HeaderSampling = max(es.HeaderSampling, info.SampleRate)
+	}
 	if version == 5 && len(dg.Payload) >= 24 {
 		if iv := uint32(binary.BigEndian.Uint16(dg.Payload[22:]) & 0x3fff); iv > 1 {
 			es.HeaderSampling = iv

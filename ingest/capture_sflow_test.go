@@ -38,7 +38,8 @@ func TestSFlowAgainstTshark(t *testing.T) {
 		name      string
 		datagrams uint64
 		rate      string
-	}{{"sflow_traffic.pcap", 66, "1"}, {"sflow_scans_sampled.pcap", 35, "10"}} {
+		sampling  uint32 // the exporter's, as flowcase info shows it (0: none)
+	}{{"sflow_traffic.pcap", 66, "1", 0}, {"sflow_scans_sampled.pcap", 35, "10", 10}} {
 		t.Run(c.name, func(t *testing.T) {
 			truth, err := truthcsv.Read(sflowDir + c.name + ".csv")
 			if err != nil {
@@ -76,9 +77,10 @@ func TestSFlowAgainstTshark(t *testing.T) {
 			}
 			e := x.Exporters[0]
 			if e.Address != "127.0.0.1" || e.ObservationDomain != 7 || len(e.Versions) != 1 || e.Versions[0] != netflow.VersionSFlow5 ||
-				e.Packets != c.datagrams || e.Flows != uint64(len(truth)) || e.SequenceGaps != 0 || x.ExportPackets != c.datagrams {
-				t.Errorf("exporter %+v (%d export packets); want 127.0.0.1 sub-agent 7, sFlow v5, %d datagrams, %d flows, no gap",
-					e, x.ExportPackets, c.datagrams, len(truth))
+				e.Packets != c.datagrams || e.Flows != uint64(len(truth)) || e.SequenceGaps != 0 || x.ExportPackets != c.datagrams ||
+				e.HeaderSampling != c.sampling {
+				t.Errorf("exporter %+v (%d export packets); want 127.0.0.1 sub-agent 7, sFlow v5, %d datagrams, %d flows, no gap, sampling %d",
+					e, x.ExportPackets, c.datagrams, len(truth), c.sampling)
 			}
 			if len(res.Notes) != 1 || !strings.HasPrefix(res.Notes[0], fmt.Sprintf("%d sFlow v5 datagrams: ", c.datagrams)) {
 				t.Errorf("notes %q", res.Notes)

@@ -94,6 +94,7 @@ type PacketInfo struct {
 	ExportTime  int64  // export header time, unix ns (v9/IPFIX: whole seconds)
 	SysUptime   uint32 // v5/v9 header uptime, ms
 	HeaderCount int    // v5/v9 header count (-1 for IPFIX)
+	SampleRate  uint32 // sFlow: the largest sampling rate of the datagram's flow samples
 
 	Records            int // flow records emitted
 	OptionsRecords     int // options data records (not flows)

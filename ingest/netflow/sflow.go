@@ -118,6 +118,7 @@ func DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, error) {
 			}
 			info.Records++
 			info.SamplingFrom[SampledRecord]++
+			info.SampleRate = max(info.SampleRate, rec.SamplingInterval)
 			emit(&rec)
 		case sfCounterSample, sfCounterExpanded:
 			info.OptionsRecords++
