@@ -6,14 +6,18 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"crypto/sha256"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // expand turns the command line's paths into files: directories are walked
@@ -96,24 +100,89 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// openContent opens a file, undoing gzip if its content says so (not its
-// name), and returns a buffered reader positioned at the first byte of the
-// (decompressed) content.
-func openContent(path string, read *int64) (*bufio.Reader, bool, io.Closer, error) {
+// openContent opens a file, undoing its compression if its content says
+// so (not its name): gzip, bzip2, xz or zstd, as evidence archives and
+// rotated logs come. It returns a buffered reader positioned at the first
+// byte of the (decompressed) content and the compression's name ("" for
+// none).
+func openContent(path string, read *int64) (*bufio.Reader, string, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, "", nil, err
 	}
 	br := bufio.NewReaderSize(countingReader{f, read}, 1<<20)
-	head, _ := br.Peek(2)
-	if !bytes.Equal(head, []byte{0x1f, 0x8b}) {
-		return br, false, f, nil
+	head, _ := br.Peek(6)
+	name := compressionOf(head)
+	if name == "" {
+		return br, "", f, nil
 	}
-	zr, err := gzip.NewReader(br)
+	zr, err := decompress(name, br)
 	if err != nil {
 		f.Close()
-		return nil, true, nil, fmt.Errorf("cannot read gzip header: %w", err)
+		return nil, name, nil, fmt.Errorf("cannot read %s header: %w", name, err)
 	}
-	zr.Multistream(true)
-	return bufio.NewReaderSize(zr, 1<<20), true, f, nil
+	closer := io.Closer(f)
+	if c, ok := zr.(io.Closer); ok { // zstd's decoder holds goroutines until closed
+		closer = closers{c, f}
+	}
+	return bufio.NewReaderSize(zr, 1<<20), name, closer, nil
+}
+
+// closers closes each in turn and returns the first error.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// compressionOf names the compression whose magic starts head.
+func compressionOf(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case len(head) >= 4 && bytes.HasPrefix(head, []byte("BZh")) && '1' <= head[3] && head[3] <= '9':
+		return "bzip2"
+	case bytes.HasPrefix(head, []byte{0xFD, '7', 'z', 'X', 'Z', 0}):
+		return "xz"
+	case bytes.HasPrefix(head, []byte{0x28, 0xB5, 0x2F, 0xFD}):
+		return "zstd"
+	}
+	return ""
+}
+
+// maxWindow bounds the memory a zstd or xz stream may ask for (zstd
+// --long=27 and xz -9 stay within it), so a hostile file cannot claim
+// gigabytes.
+const maxWindow = 1 << 27
+
+// decompress returns a reader of the content compressed in r. Concatenated
+// streams (pigz, pbzip2, pixz, zstd -T0) are read one after the other.
+func decompress(name string, r io.Reader) (io.Reader, error) {
+	switch name {
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		zr.Multistream(true)
+		return zr, nil
+	case "bzip2":
+		return bzip2.NewReader(r), nil
+	case "xz":
+		return xz.ReaderConfig{DictCap: maxWindow}.NewReader(r)
+	case "zstd":
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxWindow),
+			zstd.WithDecoderMaxMemory(1<<32))
+		if err != nil {
+			return nil, err
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return nil, fmt.Errorf("unknown compression %q", name)
 }

@@ -61,7 +61,7 @@ type FileResult struct {
 	Path      string
 	SHA256    string
 	Size      int64
-	Format    string // json, ndjson (+gzip); "" when not recognised
+	Format    string // json, ndjson, pcap, ... (+gzip, +bzip2, +xz, +zstd); "" when not recognised
 	Skipped   string // why the file was not ingested (not recognised, duplicate)
 	Duplicate bool
 	Flows     int64
@@ -167,7 +167,7 @@ type finisher interface {
 
 func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *FileResult, opt Options) {
 	var read int64
-	br, gz, closer, err := openContent(path, &read)
+	br, compression, closer, err := openContent(path, &read)
 	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", name, err)
 		return
@@ -183,8 +183,8 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 		return
 	}
 	res.Format = format
-	if gz {
-		res.Format += "+gzip"
+	if compression != "" {
+		res.Format += "+" + compression
 	}
 	w, err := st.BeginSource(index.SourceInfo{SHA256: sha, Key: key, Path: name, Size: res.Size, Format: res.Format, Version: opt.Version})
 	if err != nil {
@@ -260,10 +260,15 @@ func copyRecords(w *index.Writer, dec decoder, cd *captureDecoder, name string, 
 // newDecoder picks the decoder for the content (or the forced --input).
 // It returns a nil decoder for content it does not recognise.
 func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult, opt Options) (string, decoder, error) {
-	head, _ := br.Peek(4096) // a CSV header line can be long
+	head, err := br.Peek(4096) // a CSV header line can be long
 	format := opt.Input
 	if format == "" || format == InputAuto {
 		format = sniff(head)
+	}
+	if format == "" && err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		// Nothing to tell the format by: a compressed file damaged or cut
+		// before its first records.
+		return "", nil, fmt.Errorf("%s: cannot read the content: %w", name, err)
 	}
 	switch format {
 	case InputJSON, InputNDJSON, InputZeek, InputCSV:

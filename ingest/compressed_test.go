@@ -1,0 +1,115 @@
+package ingest
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// TestCompressedEvidence: evidence compressed with bzip2, xz or zstd (by
+// Debian's tools: testdata/compressed/make.sh) reads as the same records as
+// the uncompressed or gzip evidence, and says how it was compressed.
+func TestCompressedEvidence(t *testing.T) {
+	const dir = "../testdata/compressed/"
+	for _, c := range []struct {
+		plain string // the same evidence, gzip or not
+		n     int64
+	}{{"../testdata/sample/flows.ndjson.gz", 300}, {"../testdata/softflowd/softflowd_v9.pcap", 119}} {
+		base := filepath.Base(strings.TrimSuffix(c.plain, ".gz"))
+		format := map[string]string{"flows.ndjson": "ndjson", "softflowd_v9.pcap": "pcap"}[base]
+		var want []flow.Record
+		for _, ext := range []string{"bz2", "xz", "zst"} {
+			st := capStore(t)
+			res := capIngest(t, st, dir+base+"."+ext).Files[0]
+			wantFormat := format + "+" + map[string]string{"bz2": "bzip2", "xz": "xz", "zst": "zstd"}[ext]
+			if res.Format != wantFormat || res.Flows != c.n || len(res.Rejected) != 0 {
+				t.Errorf("%s.%s: format %q, %d flows, rejected %v; want %s, %d, none", base, ext, res.Format, res.Flows, res.Rejected, wantFormat, c.n)
+			}
+			got := withSource(capRows(t, st), 0)
+			if want == nil {
+				want = plainRecords(t, c.plain, c.n)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s.%s: the records differ from %s's", base, ext, c.plain)
+			}
+		}
+	}
+}
+
+// plainRecords ingests the first n records of path (all of a capture) into
+// a new store and returns them, without their source.
+func plainRecords(t *testing.T, path string, n int64) []flow.Record {
+	st := capStore(t)
+	if strings.HasSuffix(path, ".ndjson.gz") {
+		b := readGzipLines(t, path, int(n))
+		path = filepath.Join(t.TempDir(), "flows.ndjson")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	capIngest(t, st, path)
+	return withSource(capRows(t, st), 0)
+}
+
+// A compressed file cut short or damaged keeps the records decoded before
+// the damage (none here: these small files are one compressed block each)
+// and reports the file and what went wrong, also when nothing could be
+// read to tell its format by.
+func TestCompressedDamaged(t *testing.T) {
+	const dir = "../testdata/compressed/"
+	for _, ext := range []string{"bz2", "xz", "zst"} {
+		b, err := os.ReadFile(dir + "flows.ndjson." + ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "cut.ndjson."+ext)
+		if err := os.WriteFile(path, b[:len(b)*2/3], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := Run(capStore(t), []string{path}, Options{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := sum.Files[0]
+		if res.Err == nil || !strings.Contains(res.Err.Error(), path) || res.Flows >= 300 {
+			t.Errorf("%s cut: %d flows, error %v; want fewer than 300 and an error naming the file", ext, res.Flows, res.Err)
+		}
+		// A byte changed inside the compressed data: each format's checks
+		// (bzip2's block CRC, xz's and zstd's checksums) catch it.
+		bad := slices.Clone(b)
+		bad[len(bad)/2] ^= 0xFF
+		path = filepath.Join(t.TempDir(), "bad.ndjson."+ext)
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if sum, err = Run(capStore(t), []string{path}, Options{Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if res := sum.Files[0]; res.Flows >= 300 || res.Err == nil || !strings.Contains(res.Err.Error(), path) {
+			t.Errorf("%s damaged: %d flows, error %v; want fewer than 300 and an error naming the file", ext, res.Flows, res.Err)
+		}
+	}
+}
+
+// readGzipLines returns the first n lines of a gzip file.
+func readGzipLines(t *testing.T, path string, n int) []byte {
+	var read int64
+	br, _, c, err := openContent(path, &read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out []byte
+	for range n {
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, line...)
+	}
+	return out
+}
