@@ -73,19 +73,20 @@ func hashFile(path string) ([32]byte, int64, error) {
 	return sum, n, nil
 }
 
-// spoolStdin copies standard input to a temporary file, so that it can be
-// hashed before it is ingested like any other file. The caller removes it.
-func spoolStdin(stdin io.Reader) (string, error) {
-	f, err := os.CreateTemp("", "flowcase-stdin-*")
+// spool copies r to a temporary file, so that it can be hashed before it is
+// ingested like any other file (standard input, an archive's member). The
+// caller removes it. When r fails part way, the file holds what was read
+// and is returned with the error. $TMPDIR says where.
+func spool(r io.Reader, what string) (string, error) {
+	f, err := os.CreateTemp("", "flowcase-"+what+"-*")
 	if err != nil {
-		return "", fmt.Errorf("cannot spool standard input: %w", err)
+		return "", err
 	}
-	defer f.Close()
-	if _, err := io.Copy(f, stdin); err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("cannot spool standard input: %w", err)
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Name(), nil
+	return f.Name(), err
 }
 
 // countingReader counts the bytes read through it (for the progress bar).

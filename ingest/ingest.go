@@ -99,18 +99,21 @@ func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
 	}
 	sum := &Summary{}
 	for _, path := range files {
-		res := ingestPath(st, path, opt)
-		sum.Flows += res.Flows
-		for _, n := range res.Rejected {
-			sum.Rejected += n
+		for _, res := range ingestAny(st, path, opt) {
+			sum.Flows += res.Flows
+			for _, n := range res.Rejected {
+				sum.Rejected += n
+			}
+			sum.Files = append(sum.Files, res)
 		}
-		sum.Files = append(sum.Files, res)
 	}
 	sum.Elapsed = time.Since(begin)
 	return sum, nil
 }
 
-func ingestPath(st *index.Store, path string, opt Options) FileResult {
+// ingestAny ingests one path of the command line: a file, an archive (each
+// member a file of its own: archive.go) or "-", standard input.
+func ingestAny(st *index.Store, path string, opt Options) []FileResult {
 	name := path
 	if path == "-" {
 		name = "(stdin)"
@@ -118,13 +121,25 @@ func ingestPath(st *index.Store, path string, opt Options) FileResult {
 		if in == nil {
 			in = os.Stdin
 		}
-		tmp, err := spoolStdin(in)
-		if err != nil {
-			return FileResult{Path: name, Err: err}
+		tmp, err := spool(in, "stdin")
+		if tmp != "" {
+			defer os.Remove(tmp)
 		}
-		defer os.Remove(tmp)
+		if err != nil {
+			return []FileResult{{Path: name, Err: fmt.Errorf("cannot spool standard input: %w", err)}}
+		}
 		path = tmp
+	} else if abs, err := filepath.Abs(path); err == nil {
+		name = abs
 	}
+	if kind := archiveKind(path); kind != "" {
+		return ingestArchive(st, path, name, kind, opt, 0)
+	}
+	return []FileResult{ingestPath(st, path, name, opt)}
+}
+
+// ingestPath ingests the file at path, registered under name.
+func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 	res := FileResult{Path: name}
 	sha, size, err := hashFile(path)
 	if err != nil {
@@ -143,9 +158,6 @@ func ingestPath(st *index.Store, path string, opt Options) FileResult {
 		res.Duplicate = true
 		res.Skipped = fmt.Sprintf("already ingested as source %d (%s, %d flows)", src.ID, src.Path, src.Flows)
 		return res
-	}
-	if abs, err := filepath.Abs(path); err == nil && name == path {
-		name = abs
 	}
 	ingestFile(st, path, name, sha, key, &res, opt)
 	return res
