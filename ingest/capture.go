@@ -163,7 +163,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	version, ok := netflow.Sniff(dg.Payload)
 	decode := d.dec.Decode
 	if !ok && netflow.SniffSFlow(dg.Payload) {
-		version, ok, decode = netflow.VersionSFlow5, true, netflow.DecodeSFlow
+		version, ok, decode = netflow.VersionSFlow5, true, d.dec.DecodeSFlow
 	}
 	if !ok {
 		d.other++

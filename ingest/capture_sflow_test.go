@@ -182,14 +182,14 @@ func TestSFlowDamaged(t *testing.T) {
 	}
 	first := pkts[0]
 	var n int
-	if _, err := netflow.DecodeSFlow(netflow.Packet{Payload: first}, func(*flow.Record) { n++ }); err != nil || n != 8 {
+	if _, err := new(netflow.Decoder).DecodeSFlow(netflow.Packet{Payload: first}, func(*flow.Record) { n++ }); err != nil || n != 8 {
 		t.Fatalf("first datagram: %d samples, %v; want 8", n, err)
 	}
 	// Cut inside the third sample: two records, then an error naming the
 	// datagram and the offset of the sample that was cut.
 	third := sfSampleOffset(t, first, 2)
 	n = 0
-	_, err = netflow.DecodeSFlow(netflow.Packet{Payload: first[:third+20], Number: 4}, func(*flow.Record) { n++ })
+	_, err = new(netflow.Decoder).DecodeSFlow(netflow.Packet{Payload: first[:third+20], Number: 4}, func(*flow.Record) { n++ })
 	want := fmt.Sprintf("cannot decode sFlow v5 datagram 4 at offset %d: truncated", third)
 	if n != 2 || err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("cut datagram: %d records, %v; want 2 and %q", n, err, want)

@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -89,4 +90,40 @@ func BenchmarkDecodeCapture(b *testing.B) {
 			b.ReportMetric(float64(b.N*flows)/b.Elapsed().Seconds(), "flows/s")
 		})
 	}
+}
+
+// BenchmarkDecodeSFlow: pmacctd sfprobe's first datagram of
+// testdata/sflow/sflow_traffic.pcap (8 flow samples, each an extended
+// switch record and up to 128 bytes of the sampled Ethernet frame).
+func BenchmarkDecodeSFlow(b *testing.B) {
+	seeds, err := filepath.Glob("../../testdata/sflow/sflow_traffic.pcap")
+	if err != nil || len(seeds) != 1 {
+		b.Fatal("no fixture")
+	}
+	payload := firstSFlowDatagram(b, seeds[0])
+	var sink uint64
+	emit := func(r *flow.Record) { sink += r.Bytes }
+	d := NewDecoder(nil)
+	info, err := d.DecodeSFlow(Packet{Exporter: testExporter, Payload: payload}, emit)
+	if err != nil || info.Records == 0 {
+		b.Fatalf("got %d records, %v", info.Records, err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.DecodeSFlow(Packet{Exporter: testExporter, Payload: payload}, emit)
+	}
+	b.ReportMetric(float64(b.N*info.Records)/b.Elapsed().Seconds(), "flows/s")
+}
+
+// firstSFlowDatagram returns the UDP payload of the first packet of a
+// little-endian Ethernet/IPv4 pcap.
+func firstSFlowDatagram(b *testing.B, path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	incl := int(data[32]) | int(data[33])<<8 | int(data[34])<<16 | int(data[35])<<24
+	return data[24+16+14+20+8 : 24+16+incl]
 }

@@ -219,7 +219,7 @@ func FuzzSFlow(f *testing.F) {
 	f.Add(sflowDatagram(sfSample(sfFlowSampleExpanded, 512, sfRecord(sfSampledIPv6, append(u32s(1280, 58), make([]byte, 32+16)...)))))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n := 0
-		info, err := DecodeSFlow(Packet{Exporter: testExporter, Payload: b, CaptureTime: 1.7e18}, func(r *flow.Record) {
+		info, err := new(Decoder).DecodeSFlow(Packet{Exporter: testExporter, Payload: b, CaptureTime: 1.7e18}, func(r *flow.Record) {
 			n++
 			checkRecord(t, r)
 			if r.Start != 1.7e18 || r.End != r.Start || (r.SrcAddr.IsValid() && r.Packets != 1) {

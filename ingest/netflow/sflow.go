@@ -78,7 +78,10 @@ func SFlowIDs(b []byte) (subAgent, seq uint32, ok bool) {
 // 0.0.0.0 or ::) and ObsDomain the sub-agent id. A sample whose packet
 // holds no IP header gives a record without addresses, which the caller
 // counts as such.
-func DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, error) {
+//
+// A Decoder holds no sFlow state (sFlow has no templates); it lends its
+// record, so decoding allocates nothing.
+func (d *Decoder) DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, error) {
 	info := PacketInfo{Version: VersionSFlow5, HeaderCount: -1}
 	r := newReader(p.Payload)
 	if v := r.u32(); v != 5 {
@@ -100,7 +103,7 @@ func DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, error) {
 	if !agent.IsValid() || agent.IsUnspecified() {
 		agent = p.Exporter.Addr
 	}
-	var rec flow.Record
+	rec := &d.rec
 	for range n {
 		at := r.off
 		format, length := r.u32(), r.u32()
@@ -111,15 +114,15 @@ func DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, error) {
 		}
 		switch format {
 		case sfFlowSample, sfFlowSampleExpanded:
-			rec = flow.Record{Start: p.CaptureTime, End: p.CaptureTime, Exporter: agent, ObsDomain: info.Domain}
-			if reason := sfFlow(body, format == sfFlowSampleExpanded, &rec); reason != reasonNone {
+			*rec = flow.Record{Start: p.CaptureTime, End: p.CaptureTime, Exporter: agent, ObsDomain: info.Domain}
+			if reason := sfFlow(body, format == sfFlowSampleExpanded, rec); reason != reasonNone {
 				info.Skipped[reason]++
 				continue
 			}
 			info.Records++
 			info.SamplingFrom[SampledRecord]++
 			info.SampleRate = max(info.SampleRate, rec.SamplingInterval)
-			emit(&rec)
+			emit(rec)
 		case sfCounterSample, sfCounterExpanded:
 			info.OptionsRecords++
 		default: // another enterprise's or a later format: skipped by its length

@@ -21,7 +21,7 @@ func TestSFlowRecords(t *testing.T) {
 	counters := sfRecord(sfCounterSample, u32s(1, 3, 0))
 	other := sfRecord(7<<12|1, u32s(1, 2, 3)) // another enterprise's sample
 	var got []flow.Record
-	info, err := DecodeSFlow(Packet{Exporter: testExporter, Payload: sflowDatagram(v4, counters, v6, other), CaptureTime: 1.7e18},
+	info, err := new(Decoder).DecodeSFlow(Packet{Exporter: testExporter, Payload: sflowDatagram(v4, counters, v6, other), CaptureTime: 1.7e18},
 		func(r *flow.Record) { got = append(got, *r) })
 	if err != nil || info.Records != 2 || info.OptionsRecords != 1 || info.Sequence != 1 || info.Domain != 0 || len(got) != 2 {
 		t.Fatalf("info %+v, err %v, %d records", info, err, len(got))
@@ -45,7 +45,7 @@ func TestSFlowRecords(t *testing.T) {
 	copy(d[8:12], []byte{0, 0, 0, 0})
 	copy(d[12:20], u32s(9, 77))
 	got = got[:0]
-	if _, err := DecodeSFlow(Packet{Exporter: testExporter, Payload: d, CaptureTime: 1.7e18}, func(r *flow.Record) { got = append(got, *r) }); err != nil ||
+	if _, err := new(Decoder).DecodeSFlow(Packet{Exporter: testExporter, Payload: d, CaptureTime: 1.7e18}, func(r *flow.Record) { got = append(got, *r) }); err != nil ||
 		len(got) != 1 || got[0].Exporter != testExporter.Addr || got[0].ObsDomain != 9 {
 		t.Errorf("unspecified agent: %+v, %v", got, err)
 	}
