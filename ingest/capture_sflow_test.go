@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -116,15 +115,12 @@ func copyFile(t *testing.T, path string) string {
 // IP lengths, as NetFlow and IPFIX exporters do, so an sFlow switch's flows
 // and a router's add up alike.
 func TestSFlowAgainstSfcapd(t *testing.T) {
-	f, err := os.Open(sflowDir + "sflow_traffic.sfcapd.json.gz")
+	var read int64
+	zr, _, c, err := openContent(sflowDir+"sflow_traffic.sfcapd.json.gz", &read)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer c.Close()
 	var recs []struct {
 		Src      string `json:"src4_addr"`
 		Dst      string `json:"dst4_addr"`

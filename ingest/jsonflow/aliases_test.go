@@ -411,26 +411,7 @@ func TestCICFlowMeterCSV(t *testing.T) {
 				Proto: 17, Packets: 1, RevPackets: 1, Bytes: 33, RevBytes: 49},
 		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			if f := Sniff([]byte(c.in)); f != FormatCSV {
-				t.Fatalf("Sniff: got %v, want csv", f)
-			}
-			d := NewReader(strings.NewReader(c.in), Options{InputTZ: utc})
-			var got []flow.Record
-			var r flow.Record
-			for d.Next(&r) {
-				got = append(got, r)
-			}
-			if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != len(c.want) {
-				t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
-			}
-			for i, w := range c.want {
-				w.SamplingInterval = 1
-				if got[i] != w {
-					t.Errorf("record %d:\ngot  %+v\nwant %+v", i, got[i], w)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkCSV(t, c.in, Options{InputTZ: utc}, c.want) })
 	}
 }
 
@@ -509,26 +490,7 @@ func TestNProbeCSV(t *testing.T) {
 				TCPFlags: flow.FIN | flow.SYN | flow.PSH | flow.ACK},
 		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			if f := Sniff([]byte(c.in)); f != FormatCSV {
-				t.Fatalf("Sniff: got %v, want csv", f)
-			}
-			d := NewReader(strings.NewReader(c.in), Options{AssumeTime: assume})
-			var got []flow.Record
-			var r flow.Record
-			for d.Next(&r) {
-				got = append(got, r)
-			}
-			if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != len(c.want) {
-				t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
-			}
-			for i, w := range c.want {
-				w.SamplingInterval = 1
-				if got[i] != w {
-					t.Errorf("record %d:\ngot  %+v\nwant %+v", i, got[i], w)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkCSV(t, c.in, Options{AssumeTime: assume}, c.want) })
 	}
 	// Without --assume-time, the v2 datasets' records have no time and
 	// are rejected as such, not read as 1970.
@@ -568,5 +530,29 @@ func TestZeekLabeled(t *testing.T) {
 	}
 	if got[1].Bytes != 440 || got[1].RevBytes != 566 || got[1].TCPFlags != flow.FIN|flow.SYN|flow.PSH|flow.ACK {
 		t.Errorf("second record %+v", got[1])
+	}
+}
+
+// checkCSV reads in, which must sniff as CSV, and checks that it gives the
+// records want (their sampling interval 1) and no reject.
+func checkCSV(t *testing.T, in string, opt Options, want []flow.Record) {
+	t.Helper()
+	if f := Sniff([]byte(in)); f != FormatCSV {
+		t.Fatalf("Sniff: got %v, want csv", f)
+	}
+	d := NewReader(strings.NewReader(in), opt)
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != len(want) {
+		t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
+	}
+	for i, w := range want {
+		w.SamplingInterval = 1
+		if got[i] != w {
+			t.Errorf("record %d:\ngot  %+v\nwant %+v", i, got[i], w)
+		}
 	}
 }

@@ -13,9 +13,15 @@ import (
 func benchDecode(b *testing.B, warm, payload []byte) {
 	d := NewDecoder(nil)
 	d.Decode(Packet{Exporter: testExporter, Payload: warm}, nil)
+	benchLoop(b, d.Decode, payload)
+}
+
+// benchLoop times decode of payload b.N times and reports flows/s and the
+// payload's bytes per flow.
+func benchLoop(b *testing.B, decode func(Packet, func(*flow.Record)) (PacketInfo, error), payload []byte) {
 	var sink uint64
 	emit := func(r *flow.Record) { sink += r.Bytes }
-	info, err := d.Decode(Packet{Exporter: testExporter, Payload: payload}, emit)
+	info, err := decode(Packet{Exporter: testExporter, Payload: payload}, emit)
 	if err != nil || info.Records == 0 {
 		b.Fatalf("got %d records, %v", info.Records, err)
 	}
@@ -23,7 +29,7 @@ func benchDecode(b *testing.B, warm, payload []byte) {
 	b.SetBytes(int64(len(payload)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d.Decode(Packet{Exporter: testExporter, Payload: payload}, emit)
+		decode(Packet{Exporter: testExporter, Payload: payload}, emit)
 	}
 	b.ReportMetric(float64(b.N*info.Records)/b.Elapsed().Seconds(), "flows/s")
 	b.ReportMetric(float64(len(payload))/float64(info.Records), "B/flow")
@@ -100,21 +106,7 @@ func BenchmarkDecodeSFlow(b *testing.B) {
 	if err != nil || len(seeds) != 1 {
 		b.Fatal("no fixture")
 	}
-	payload := firstSFlowDatagram(b, seeds[0])
-	var sink uint64
-	emit := func(r *flow.Record) { sink += r.Bytes }
-	d := NewDecoder(nil)
-	info, err := d.DecodeSFlow(Packet{Exporter: testExporter, Payload: payload}, emit)
-	if err != nil || info.Records == 0 {
-		b.Fatalf("got %d records, %v", info.Records, err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		d.DecodeSFlow(Packet{Exporter: testExporter, Payload: payload}, emit)
-	}
-	b.ReportMetric(float64(b.N*info.Records)/b.Elapsed().Seconds(), "flows/s")
+	benchLoop(b, NewDecoder(nil).DecodeSFlow, firstSFlowDatagram(b, seeds[0]))
 }
 
 // firstSFlowDatagram returns the UDP payload of the first packet of a
