@@ -83,6 +83,7 @@ const (
 	ColOutIf    Columns = 1 << colOutIf
 	ColNATSrc   Columns = 1<<colAddrDict | 1<<colNATSrcAddr | 1<<colNATSrcPort
 	ColNATDst   Columns = 1<<colAddrDict | 1<<colNATDstAddr | 1<<colNATDstPort
+	ColNextHop  Columns = 1<<colAddrDict | 1<<colNextHop
 )
 
 // Codec bytes: how a block's column payload is compressed.

@@ -53,7 +53,13 @@ func syntaxErr(src string, pos int, format string, args ...any) error {
 //	        | proto (NAME|N) | tcp | udp | icmp | icmp6
 //	        | (bytes|packets) [OP] N[k|M|G]  (forward plus reverse; k=1e3, M=1e6, G=1e9)
 //	        | flags LETTERS                  (C E U A P R S F: all of them set)
-//	        | exporter ADDR
+//	        | exporter ADDR | router ip ADDR
+//	        | next ip ADDR                   (next hop)
+//	        | [src|dst] (ip|host|net|port) in "[" ITEM { [","] ITEM } "]"
+//	                                         (nfdump's lists: an "or" of the items' terms)
+//	        | duration [OP] (MS | N UNIT)    (milliseconds, or 1.5s, 2m, 1h)
+//	        | (bpp|pps|bps) [OP] N[k|M|G]    (bytes per packet, packets and bits per second)
+//	        | (icmp-type|icmp-code) [OP] N   (ICMP and ICMPv6 flows only)
 //	        | any
 //	OP      = "=" | "==" | "!=" | "<" | "<=" | ">" | ">="   (none means "=")
 //

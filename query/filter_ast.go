@@ -48,7 +48,24 @@ const (
 	termNATAddr            // [src|dst] nat ip ADDR (post-NAT address)
 	termNATNet             // [src|dst] nat net PREFIX
 	termNATPort            // [src|dst] nat port [OP] N
+	termNextHop            // next ip ADDR
+	termDuration           // duration [OP] MS
+	termBPP                // bpp [OP] N: bytes per packet
+	termPPS                // pps [OP] N: packets per second
+	termBPS                // bps [OP] N: bits per second
+	termICMPType           // icmp-type [OP] N (ICMP and ICMPv6 flows only)
+	termICMPCode           // icmp-code [OP] N
 )
+
+// counter reports whether the term compares a quantity, written with its
+// operator always and read with k/M/G suffixes.
+func (k termKind) counter() bool {
+	switch k {
+	case termBytes, termPackets, termBPP, termPPS, termBPS:
+		return true
+	}
+	return false
+}
 
 // indexed reports whether the index has postings for the term.
 func (k termKind) indexed() bool {
@@ -149,6 +166,9 @@ func (t *term) write(b *strings.Builder) {
 	case termExporter:
 		b.WriteString("exporter ")
 		b.WriteString(t.addr.String())
+	case termNextHop:
+		b.WriteString("next ip ")
+		b.WriteString(t.addr.String())
 	case termNATAddr:
 		b.WriteString("nat ip ")
 		b.WriteString(t.addr.String())
@@ -180,6 +200,7 @@ func (t *term) write(b *strings.Builder) {
 var numericWords = map[termKind]string{
 	termPort: "port", termBytes: "bytes", termPackets: "packets",
 	termAS: "as", termVLAN: "vlan", termIf: "if", termNATPort: "nat port",
+	termBPP: "bpp", termPPS: "pps", termBPS: "bps", termDuration: "duration", termICMPType: "icmp-type", termICMPCode: "icmp-code",
 }
 
 // writeNumeric writes "port 80", "port > 1023", "bytes = 10M": equality is
@@ -187,8 +208,8 @@ var numericWords = map[termKind]string{
 func (t *term) writeNumeric(b *strings.Builder) {
 	b.WriteString(numericWords[t.kind])
 	b.WriteByte(' ')
-	counter := t.kind == termBytes || t.kind == termPackets
-	if t.op != cmpEQ || counter {
+	counter := t.kind.counter()
+	if t.op != cmpEQ || counter || t.kind == termDuration {
 		b.WriteString(cmpWords[t.op])
 		b.WriteByte(' ')
 	}

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/flowcase/flowcase/index"
@@ -43,6 +44,13 @@ const (
 	fieldNATDstAddr
 	fieldNATSrcPort
 	fieldNATDstPort
+	fieldNextHop
+	fieldDuration // milliseconds
+	fieldBPP      // bytes per packet
+	fieldPPS      // packets per second
+	fieldBPS      // bits per second
+	fieldICMPType
+	fieldICMPCode
 )
 
 // node is the compiled form of a filter, evaluated by Match. A leaf with
@@ -106,6 +114,8 @@ func addrField(r *flow.Record, f field) netip.Addr {
 		return r.NATSrcAddr
 	case fieldNATDstAddr:
 		return r.NATDstAddr
+	case fieldNextHop:
+		return r.NextHop
 	}
 	return r.Exporter
 }
@@ -136,8 +146,32 @@ func numField(r *flow.Record, f field) uint64 {
 		return uint64(r.NATSrcPort)
 	case fieldNATDstPort:
 		return uint64(r.NATDstPort)
+	case fieldDuration:
+		return uint64(r.End-r.Start) / 1e6
+	case fieldICMPType:
+		return uint64(r.ICMPType)
+	case fieldICMPCode:
+		return uint64(r.ICMPCode)
 	}
-	return 0
+	return rate(r, f)
+}
+
+// rate returns bytes per packet, or packets or bits per second over the
+// flow's duration, both directions together; 0 without packets or without
+// duration, as nfdump computes them.
+func rate(r *flow.Record, f field) uint64 {
+	bytes, packets := float64(r.Bytes)+float64(r.RevBytes), float64(r.Packets)+float64(r.RevPackets)
+	secs := float64(r.End-r.Start) / 1e9
+	var v float64
+	switch {
+	case f == fieldBPP && packets > 0:
+		v = bytes / packets
+	case f == fieldPPS && secs > 0:
+		v = packets / secs
+	case f == fieldBPS && secs > 0:
+		v = 8 * bytes / secs
+	}
+	return uint64(min(v, math.MaxUint64))
 }
 
 // fieldColumns are the block columns each field is decoded from.
@@ -159,6 +193,13 @@ var fieldColumns = [...]index.Columns{
 	fieldNATDstAddr: index.ColNATDst,
 	fieldNATSrcPort: index.ColNATSrc,
 	fieldNATDstPort: index.ColNATDst,
+	fieldNextHop:    index.ColNextHop,
+	fieldDuration:   index.ColTime,
+	fieldBPP:        index.ColBytes | index.ColPackets,
+	fieldPPS:        index.ColPackets | index.ColTime,
+	fieldBPS:        index.ColBytes | index.ColTime,
+	fieldICMPType:   index.ColICMP,
+	fieldICMPCode:   index.ColICMP,
 }
 
 // columns returns the block columns n reads.
@@ -208,6 +249,13 @@ var termFields = map[termKind][2]field{
 	termNATAddr:   {fieldNATSrcAddr, fieldNATDstAddr},
 	termNATNet:    {fieldNATSrcAddr, fieldNATDstAddr},
 	termNATPort:   {fieldNATSrcPort, fieldNATDstPort},
+	termNextHop:   {fieldNextHop},
+	termDuration:  {fieldDuration},
+	termBPP:       {fieldBPP},
+	termPPS:       {fieldPPS},
+	termBPS:       {fieldBPS},
+	termICMPType:  {fieldICMPType},
+	termICMPCode:  {fieldICMPCode},
 }
 
 func compileTerm(t *term) node {
@@ -224,13 +272,21 @@ func compileTerm(t *term) node {
 		n.op = opAll
 	case termFlags:
 		n.op, n.lo = opFlags, t.n
-	case termAddr, termExporter, termNATAddr:
+	case termAddr, termExporter, termNATAddr, termNextHop:
 		n.op, n.addr = opAddr, t.addr
 	case termNet, termNATNet:
 		n.op, n.pfx = opNet, t.pfx
 	default:
 		n.op = opNum
 		n.lo, n.hi, n.neg = t.bounds()
+	}
+	if t.kind == termICMPType || t.kind == termICMPCode {
+		// Only ICMP flows have a type and code: "icmp-type != 8" is not
+		// true of a TCP flow.
+		icmp := node{op: opOr, kids: []node{
+			{op: opNum, f1: fieldProto, lo: uint64(flow.ProtoICMP), hi: uint64(flow.ProtoICMP)},
+			{op: opNum, f1: fieldProto, lo: uint64(flow.ProtoICMPv6), hi: uint64(flow.ProtoICMPv6)}}}
+		return node{op: opAnd, kids: []node{icmp, n}}
 	}
 	return n
 }

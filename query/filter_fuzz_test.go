@@ -29,6 +29,10 @@ func FuzzParseFilter(f *testing.F) {
 		"(((not not any)))",                 // nesting
 		"ip 10.0.0.1&&port==80||port>=8080", // no spaces
 		"port\u00a080 ü",                    // unicode space and letters
+		"src ip in [ 10.0.0.1, 2001:db8::1 ] or port in [22 443]", // lists
+		"duration > 1.5s and bpp < 100 or pps >= 1k or bps > 1M",  // rates
+		"icmp-type 8 and icmp-code != 0 or next ip 10.0.0.1",      // ICMP, next hop
+		"ip in [ 10.0.0.1", // an unclosed list: an error
 	} {
 		f.Add(s)
 	}

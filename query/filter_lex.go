@@ -10,14 +10,17 @@ import (
 type tokKind uint8
 
 const (
-	tokEOF    tokKind = iota
-	tokWord           // keyword, address, prefix, number: any run of other characters
-	tokLParen         // (
-	tokRParen         // )
-	tokNot            // !
-	tokAnd            // &&
-	tokOr             // ||
-	tokCmp            // > < = >= <= != (== is read as =)
+	tokEOF      tokKind = iota
+	tokWord             // keyword, address, prefix, number: any run of other characters
+	tokLParen           // (
+	tokRParen           // )
+	tokNot              // !
+	tokAnd              // &&
+	tokOr               // ||
+	tokCmp              // > < = >= <= != (== is read as =)
+	tokLBracket         // [ (a list: ip in [ ... ])
+	tokRBracket         // ]
+	tokComma            // , (between list items; optional)
 )
 
 type token struct {
@@ -34,7 +37,7 @@ func (t token) is(kw string) bool {
 // isSpecial reports whether c ends a word.
 func isSpecial(c byte) bool {
 	switch c {
-	case '(', ')', '!', '&', '|', '<', '>', '=':
+	case '(', ')', '!', '&', '|', '<', '>', '=', '[', ']', ',':
 		return true
 	}
 	return false
@@ -78,6 +81,12 @@ func lexOne(s string, i int) (token, error) {
 		return token{tokLParen, "(", i}, nil
 	case ')':
 		return token{tokRParen, ")", i}, nil
+	case '[':
+		return token{tokLBracket, "[", i}, nil
+	case ']':
+		return token{tokRBracket, "]", i}, nil
+	case ',':
+		return token{tokComma, ",", i}, nil
 	case '&', '|':
 		if two == "&&" {
 			return token{tokAnd, "&&", i}, nil

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -26,6 +27,10 @@ type parser struct {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
+
+// peekAt returns the token k after the current one (the last, tokEOF, past
+// the end).
+func (p *parser) peekAt(k int) token { return p.toks[min(p.i+k, len(p.toks)-1)] }
 
 func (p *parser) next() token {
 	t := p.toks[p.i]
@@ -114,6 +119,9 @@ func (p *parser) parseUnary() (*expr, error) {
 		}
 		return x, nil
 	case t.kind == tokWord:
+		if x, ok, err := p.parseInList(); ok {
+			return x, err
+		}
 		tm, err := p.parseTerm()
 		if err != nil {
 			return nil, err
@@ -164,11 +172,104 @@ func (p *parser) parseTerm() (term, error) {
 		return p.parseNumeric(termBytes, dirBoth, t.text)
 	case "packets":
 		return p.parseNumeric(termPackets, dirBoth, t.text)
+	case "bpp":
+		return p.parseNumeric(termBPP, dirBoth, t.text)
+	case "pps":
+		return p.parseNumeric(termPPS, dirBoth, t.text)
+	case "bps":
+		return p.parseNumeric(termBPS, dirBoth, t.text)
+	case "duration":
+		return p.parseDuration(t.text)
+	case "icmp-type":
+		return p.parseNumeric(termICMPType, dirBoth, t.text)
+	case "icmp-code":
+		return p.parseNumeric(termICMPCode, dirBoth, t.text)
+	case "next", "router": // nfdump: next ip ADDR (next hop), router ip ADDR (exporter)
+		w := p.next()
+		if !w.is("ip") {
+			return term{}, p.expected(w, `"ip" after `+strconv.Quote(t.text))
+		}
+		a, err := p.parseAddr(t.text + " " + w.text)
+		kind := termNextHop
+		if kw == "router" {
+			kind = termExporter
+		}
+		return term{kind: kind, addr: a}, err
 	}
 	if tm, ok, err := p.parseDirectable(t, dirBoth, t.text); ok {
 		return tm, err
 	}
 	return term{}, p.expected(t, "a filter term (ip, net, port, proto, bytes, packets, flags, ...)")
+}
+
+// maxListItems bounds a list: an indicator list longer than this belongs in
+// several queries (each item is a postings lookup).
+const maxListItems = 100_000
+
+// parseInList parses nfdump's lists, "[src|dst] (ip|host|net|port) in [ V
+// V ... ]" (commas between items allowed), into an "or" of the item's
+// terms; ok is false when the next tokens do not start one.
+func (p *parser) parseInList() (*expr, bool, error) {
+	dir, k := dirBoth, 0
+	if d := p.peek(); d.is("src") || d.is("dst") {
+		dir, k = map[bool]direction{true: dirSrc, false: dirDst}[d.is("src")], 1
+	}
+	kw := p.peekAt(k)
+	if !(kw.is("ip") || kw.is("host") || kw.is("net") || kw.is("port")) || !p.peekAt(k+1).is("in") || p.peekAt(k+2).kind != tokLBracket {
+		return nil, false, nil
+	}
+	for range k + 3 {
+		p.next()
+	}
+	ctx := strings.TrimSpace(dirWords[dir]+kw.text) + " in ["
+	var kids []*expr
+	for {
+		t := p.peek()
+		switch {
+		case t.kind == tokComma:
+			p.next()
+			continue
+		case t.kind == tokRBracket && len(kids) > 0:
+			p.next()
+			if len(kids) == 1 {
+				return kids[0], true, nil
+			}
+			return &expr{kind: exprOr, kids: kids}, true, nil
+		case t.kind != tokWord:
+			return nil, true, p.expected(t, "a list item or \"]\" in "+strconv.Quote(ctx+" ...]"))
+		case len(kids) == maxListItems:
+			return nil, true, p.errAt(t, "a list of more than %d items", maxListItems)
+		}
+		tm, _, err := p.parseDirectable(kw, dir, ctx)
+		if err != nil {
+			return nil, true, err
+		}
+		kids = append(kids, &expr{kind: exprTerm, term: tm})
+	}
+}
+
+// parseDuration parses "[OP] N[unit]" after "duration": N in milliseconds
+// as nfdump reads it, or with a unit (ms, s, m, h: 1.5s, 2m).
+func (p *parser) parseDuration(ctx string) (term, error) {
+	tm := term{kind: termDuration}
+	if c := p.peek(); c.kind == tokCmp {
+		p.next()
+		tm.op = parseCmp(c.text)
+		ctx += " " + c.text
+	}
+	t := p.next()
+	if t.kind == tokWord {
+		if allDigits(t.text) {
+			if n, err := strconv.ParseUint(t.text, 10, 64); err == nil {
+				tm.n = n
+				return tm, nil
+			}
+		} else if d, err := time.ParseDuration(t.text); err == nil && d >= 0 && d%time.Millisecond == 0 {
+			tm.n = uint64(d / time.Millisecond)
+			return tm, nil
+		}
+	}
+	return term{}, p.expected(t, "a duration (milliseconds, or with a unit: 500ms, 1.5s, 2m, 1h) after "+strconv.Quote(ctx))
 }
 
 // parseDirected parses what follows "src" or "dst".
@@ -274,6 +375,8 @@ var numericMax = map[termKind]uint64{
 	termPort: math.MaxUint16, termVLAN: math.MaxUint16, termAS: math.MaxUint32,
 	termIf: math.MaxUint32, termBytes: math.MaxUint64, termPackets: math.MaxUint64,
 	termProto: math.MaxUint8, termPortRange: math.MaxUint16, termNATPort: math.MaxUint16,
+	termBPP: math.MaxUint64, termPPS: math.MaxUint64, termBPS: math.MaxUint64, termDuration: math.MaxUint64,
+	termICMPType: math.MaxUint8, termICMPCode: math.MaxUint8,
 }
 
 // parseNumeric parses "[OP] N" after the keyword of a numeric term.
@@ -285,7 +388,7 @@ func (p *parser) parseNumeric(kind termKind, dir direction, ctx string) (term, e
 		ctx += " " + c.text
 	}
 	t := p.next()
-	counter := kind == termBytes || kind == termPackets
+	counter := kind.counter()
 	n, ok := parseNumber(t, counter, numericMax[kind])
 	if !ok {
 		what := "a number (0-" + strconv.FormatUint(numericMax[kind], 10) + ")"

@@ -516,3 +516,94 @@ func TestNATTerms(t *testing.T) {
 		t.Errorf("bad nat term: got %v", err)
 	}
 }
+
+// TestNfdumpTerms: nfdump's lists (ip/net/port in [ ... ]), duration
+// (milliseconds, or with a unit), bpp/pps/bps, icmp-type and icmp-code
+// (ICMP flows only), next ip and router ip.
+func TestNfdumpTerms(t *testing.T) {
+	w := web() // 11 MB in 7,000 packets
+	w.Start, w.End = 1.7e18, 1.7e18+2_500_000_000
+	w.NextHop = ip("10.0.0.254")
+	ping := &flow.Record{SrcAddr: ip("10.0.0.5"), DstAddr: ip("10.0.0.6"), Proto: flow.ProtoICMP, ICMPType: 8, Bytes: 84, Packets: 1,
+		Start: 1.7e18, End: 1.7e18}
+	ping6 := &flow.Record{SrcAddr: ip("2001:db8::1"), DstAddr: ip("2001:db8::2"), Proto: flow.ProtoICMPv6, ICMPType: 1, ICMPCode: 4}
+	for _, tt := range []struct {
+		filter string
+		rec    *flow.Record
+		want   bool
+	}{
+		{"ip in [ 10.0.0.9 192.168.1.10 ]", w, true},
+		{"ip in [10.0.0.9, 10.0.0.8]", w, false},
+		{"src ip in [192.168.1.10]", w, false},
+		{"dst host in [ 192.168.1.10, 2001:db8::1 ]", w, true},
+		{"net in [ 172.16.0.0/12 192.168.0.0/16 ]", w, true},
+		{"dst port in [ 22 443 3389 ]", w, true},
+		{"port in [22 3389] or proto udp", w, false},
+		{"not ip in [10.0.0.5]", w, false},
+		{"duration 2500", w, true},
+		{"duration > 2s", w, true},
+		{"duration >= 2.6s", w, false},
+		{"duration < 1m and duration > 2499ms", w, true},
+		{"bpp > 1500", w, true}, // 11,000,000 / 7,000 = 1571
+		{"bpp > 1571", w, false},
+		{"pps = 2800", w, true}, // 7,000 packets in 2.5 s
+		{"bps > 35M", w, true},  // 88 Mbit in 2.5 s = 35.2 Mbit/s
+		{"bps > 36M", w, false},
+		{"pps > 0", ping, false}, // no duration: no rate
+		{"bpp 84", ping, true},
+		{"icmp-type 8", ping, true},
+		{"icmp-type 8 and icmp-code 0", ping, true},
+		{"icmp-type != 8", ping, false},
+		{"icmp-type != 8", w, false}, // not an ICMP flow
+		{"icmp-type 0", w, false},
+		{"icmp-type 1 and icmp-code 4", ping6, true},
+		{"icmp-type < 3", ping6, true},
+		{"next ip 10.0.0.254", w, true},
+		{"next ip 10.0.0.254", ping, false},
+		{"router ip 172.16.0.1", w, true},
+	} {
+		f, err := ParseFilter(tt.filter)
+		if err != nil {
+			t.Errorf("ParseFilter(%q): %v", tt.filter, err)
+			continue
+		}
+		if got := f.Match(tt.rec); got != tt.want {
+			t.Errorf("%q on %+v: got %v, want %v", tt.filter, tt.rec, got, tt.want)
+		}
+		again, err := ParseFilter(f.String())
+		if err != nil || again.String() != f.String() || again.Match(tt.rec) != tt.want {
+			t.Errorf("%q: the canonical form %q does not read back the same (%v)", tt.filter, f.String(), err)
+		}
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"ip in [ 10.0.0.1 10.0.0.2 ]", "ip 10.0.0.1 or ip 10.0.0.2"},
+		{"src port in [80]", "src port 80"},
+		{"duration > 1.5s", "duration > 1500"},
+		{"duration 90000", "duration = 90000"},
+		{"bpp < 100", "bpp < 100"},
+		{"bps > 1000000", "bps > 1M"},
+		{"icmp-type 3", "icmp-type 3"},
+		{"router ip 10.0.0.1", "exporter 10.0.0.1"},
+	} {
+		if f, err := ParseFilter(tt.in); err != nil || f.String() != tt.want {
+			t.Errorf("ParseFilter(%q): %v, %v; want %q", tt.in, f, err, tt.want)
+		}
+	}
+	// A list is an "or" of indexed terms: the index answers it exactly.
+	f, _ := ParseFilter("src ip in [ 10.0.0.1 10.0.0.2 ]")
+	if got := fmtMatch(f.IndexMatch()); got != "or(src_addr[10.0.0.1], src_addr[10.0.0.2])" {
+		t.Errorf("index of a list: %s", got)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"ip in [ ]", `filter: column 9: expected a list item or "]" in "ip in [ ...]", got "]"`},
+		{"ip in [ 10.0.0.1", `filter: column 17: expected a list item or "]" in "ip in [ ...]", got end of filter`},
+		{"port in [ 80 x ]", `filter: column 14: expected a number (0-65535) after "port in [", got "x"`},
+		{"duration > 1.5ns", `filter: column 12: expected a duration (milliseconds, or with a unit: 500ms, 1.5s, 2m, 1h) after "duration >", got "1.5ns"`},
+		{"next hop 10.0.0.1", `filter: column 6: expected "ip" after "next", got "hop"`},
+		{"icmp-type 256", `filter: column 11: expected a number (0-255) after "icmp-type", got "256"`},
+	} {
+		if _, err := ParseFilter(tt.in); err == nil || err.Error() != tt.want {
+			t.Errorf("ParseFilter(%q): %v, want %s", tt.in, err, tt.want)
+		}
+	}
+}
