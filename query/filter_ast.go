@@ -55,7 +55,17 @@ const (
 	termBPS                // bps [OP] N: bits per second
 	termICMPType           // icmp-type [OP] N (ICMP and ICMPv6 flows only)
 	termICMPCode           // icmp-code [OP] N
+	termList               // [src|dst] ip|net|port in [ ... ]: any of term.list
 )
+
+// maxIndexedList is the longest list the index answers, with a postings
+// lookup per item, side and segment; a longer one (an indicator list of
+// thousands) is checked row by row against a set, which then costs less.
+// On the 5M-flow week (169 segments), `query count` of 1,000 addresses took
+// 0.83 s through the index and 0.33 s row by row, 10,000 addresses 6.8 s
+// and 0.40 s: the lookups cost about 0.7 ms an item there, so the two meet
+// near 450 items.
+const maxIndexedList = 256
 
 // counter reports whether the term compares a quantity, written with its
 // operator always and read with k/M/G suffixes.
@@ -112,6 +122,15 @@ type term struct {
 	n, n2 uint64       // the number; portrange: n-n2; flags: the mask
 	addr  netip.Addr   // ip, exporter (unmapped)
 	pfx   netip.Prefix // net (masked, unmapped)
+	list  []term       // termList: the items, each a termAddr, termNet or termPort of dir
+}
+
+// indexed reports whether the index answers the term exactly.
+func (t *term) indexed() bool {
+	if t.kind == termList {
+		return len(t.list) <= maxIndexedList
+	}
+	return t.kind.indexed()
 }
 
 // flagLetters in canonical order, from the high bit to the low one.
@@ -169,6 +188,21 @@ func (t *term) write(b *strings.Builder) {
 	case termNextHop:
 		b.WriteString("next ip ")
 		b.WriteString(t.addr.String())
+	case termList:
+		b.WriteString(map[termKind]string{termAddr: "ip", termNet: "net", termPort: "port"}[t.list[0].kind])
+		b.WriteString(" in [")
+		for _, it := range t.list {
+			b.WriteByte(' ')
+			switch it.kind {
+			case termAddr:
+				b.WriteString(it.addr.String())
+			case termNet:
+				b.WriteString(it.pfx.String())
+			default:
+				b.WriteString(strconv.FormatUint(it.n, 10))
+			}
+		}
+		b.WriteString(" ]")
 	case termNATAddr:
 		b.WriteString("nat ip ")
 		b.WriteString(t.addr.String())

@@ -3,6 +3,7 @@ package query
 import (
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/internal/flow"
@@ -20,6 +21,7 @@ const (
 	opNet                 // pfx contains address field
 	opNum                 // lo <= numeric field <= hi, inverted by neg
 	opFlags               // TCPFlags has every bit of lo
+	opSet                 // the field's value is in set (a list)
 )
 
 // field selects the record field a compiled leaf reads.
@@ -63,8 +65,64 @@ type node struct {
 	lo, hi uint64
 	addr   netip.Addr
 	pfx    netip.Prefix
+	set    *valueSet
 	kids   []node
 }
+
+// valueSet is a list's items, for the row-by-row check of a list too long
+// for the index: addresses, prefixes by length, or ports.
+type valueSet struct {
+	addrs map[netip.Addr]struct{}
+	nets  map[netip.Prefix]struct{} // masked
+	lens  []int                     // the prefix lengths in nets
+	ports []uint64                  // a bit per port
+}
+
+func newValueSet(items []term) *valueSet {
+	vs := &valueSet{}
+	for _, it := range items {
+		switch it.kind {
+		case termAddr:
+			if vs.addrs == nil {
+				vs.addrs = map[netip.Addr]struct{}{}
+			}
+			vs.addrs[it.addr] = struct{}{}
+		case termNet:
+			if vs.nets == nil {
+				vs.nets = map[netip.Prefix]struct{}{}
+			}
+			vs.nets[it.pfx] = struct{}{}
+			if b := it.pfx.Bits(); !slices.Contains(vs.lens, b) {
+				vs.lens = append(vs.lens, b)
+			}
+		case termPort:
+			if vs.ports == nil {
+				vs.ports = make([]uint64, 1<<16/64)
+			}
+			vs.ports[it.n/64] |= 1 << (it.n % 64)
+		}
+	}
+	return vs
+}
+
+func (vs *valueSet) hasAddr(a netip.Addr) bool {
+	if _, ok := vs.addrs[a]; ok {
+		return true
+	}
+	for _, b := range vs.lens {
+		if b > a.BitLen() {
+			continue
+		}
+		if p, err := a.Prefix(b); err == nil {
+			if _, ok := vs.nets[p]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (vs *valueSet) hasPort(p uint64) bool { return vs.ports != nil && vs.ports[p/64]&(1<<(p%64)) != 0 }
 
 func (n *node) match(r *flow.Record) bool {
 	switch n.op {
@@ -99,6 +157,11 @@ func (n *node) leaf(r *flow.Record, f field) bool {
 		return addrField(r, f) == n.addr
 	case opNet:
 		return n.pfx.Contains(addrField(r, f))
+	case opSet:
+		if n.set.ports != nil {
+			return n.set.hasPort(numField(r, f))
+		}
+		return n.set.hasAddr(addrField(r, f))
 	}
 	v := numField(r, f)
 	return (n.lo <= v && v <= n.hi) != n.neg
@@ -259,6 +322,11 @@ var termFields = map[termKind][2]field{
 }
 
 func compileTerm(t *term) node {
+	if t.kind == termList {
+		n := compileTerm(&term{kind: t.list[0].kind, dir: t.dir})
+		n.op, n.set = opSet, newValueSet(t.list)
+		return n
+	}
 	fs := termFields[t.kind]
 	n := node{f1: fs[0], f2: fs[1]}
 	switch t.dir {

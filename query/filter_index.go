@@ -12,7 +12,7 @@ import (
 // dropped, but is not marked so.)
 func markExact(e *expr) bool {
 	if e.kind == exprTerm {
-		e.exact = e.term.kind.indexed()
+		e.exact = e.term.indexed()
 		return e.exact
 	}
 	e.exact = true
@@ -136,6 +136,15 @@ func termMatch(t *term) *index.Match {
 		})
 	case termProto:
 		return numMatch(index.FieldProto, t)
+	case termList:
+		if !t.indexed() {
+			return matchAll()
+		}
+		subs := make([]*index.Match, len(t.list))
+		for i := range t.list {
+			subs[i] = termMatch(&t.list[i])
+		}
+		return matchOr(subs)
 	}
 	return matchAll()
 }

@@ -207,8 +207,8 @@ func (p *parser) parseTerm() (term, error) {
 const maxListItems = 100_000
 
 // parseInList parses nfdump's lists, "[src|dst] (ip|host|net|port) in [ V
-// V ... ]" (commas between items allowed), into an "or" of the item's
-// terms; ok is false when the next tokens do not start one.
+// V ... ]" (commas between items allowed), into a termList (a single item
+// is its own term); ok is false when the next tokens do not start one.
 func (p *parser) parseInList() (*expr, bool, error) {
 	dir, k := dirBoth, 0
 	if d := p.peek(); d.is("src") || d.is("dst") {
@@ -222,29 +222,32 @@ func (p *parser) parseInList() (*expr, bool, error) {
 		p.next()
 	}
 	ctx := strings.TrimSpace(dirWords[dir]+kw.text) + " in ["
-	var kids []*expr
+	var items []term
 	for {
 		t := p.peek()
 		switch {
 		case t.kind == tokComma:
 			p.next()
 			continue
-		case t.kind == tokRBracket && len(kids) > 0:
+		case t.kind == tokRBracket && len(items) > 0:
 			p.next()
-			if len(kids) == 1 {
-				return kids[0], true, nil
+			if len(items) == 1 {
+				return &expr{kind: exprTerm, term: items[0]}, true, nil
 			}
-			return &expr{kind: exprOr, kids: kids}, true, nil
+			return &expr{kind: exprTerm, term: term{kind: termList, dir: dir, list: items}}, true, nil
 		case t.kind != tokWord:
 			return nil, true, p.expected(t, "a list item or \"]\" in "+strconv.Quote(ctx+" ...]"))
-		case len(kids) == maxListItems:
+		case len(items) == maxListItems:
 			return nil, true, p.errAt(t, "a list of more than %d items", maxListItems)
 		}
 		tm, _, err := p.parseDirectable(kw, dir, ctx)
 		if err != nil {
 			return nil, true, err
 		}
-		kids = append(kids, &expr{kind: exprTerm, term: tm})
+		if tm.kind == termPort && tm.op != cmpEQ {
+			return nil, true, p.errAt(t, "a list holds values, not comparisons")
+		}
+		items = append(items, tm)
 	}
 }
 

@@ -576,7 +576,8 @@ func TestNfdumpTerms(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct{ in, want string }{
-		{"ip in [ 10.0.0.1 10.0.0.2 ]", "ip 10.0.0.1 or ip 10.0.0.2"},
+		{"ip in [ 10.0.0.1,10.0.0.2 ]", "ip in [ 10.0.0.1 10.0.0.2 ]"},
+		{"dst net in [10.1.2.3/8 ::ffff:192.168.0.0/112]", "dst net in [ 10.0.0.0/8 192.168.0.0/16 ]"},
 		{"src port in [80]", "src port 80"},
 		{"duration > 1.5s", "duration > 1500"},
 		{"duration 90000", "duration = 90000"},
@@ -589,10 +590,43 @@ func TestNfdumpTerms(t *testing.T) {
 			t.Errorf("ParseFilter(%q): %v, %v; want %q", tt.in, f, err, tt.want)
 		}
 	}
-	// A list is an "or" of indexed terms: the index answers it exactly.
+	// A short list is an "or" of indexed terms: the index answers it
+	// exactly. A long one is checked row by row against a set.
 	f, _ := ParseFilter("src ip in [ 10.0.0.1 10.0.0.2 ]")
 	if got := fmtMatch(f.IndexMatch()); got != "or(src_addr[10.0.0.1], src_addr[10.0.0.2])" {
 		t.Errorf("index of a list: %s", got)
+	}
+	var long, longNets, longPorts strings.Builder
+	for i := range maxIndexedList + 1 {
+		fmt.Fprintf(&long, " 10.9.%d.%d", i/256, i%256)
+		fmt.Fprintf(&longNets, " 10.%d.%d.0/24", 100+i/256, i%256)
+		fmt.Fprintf(&longPorts, " %d", 1000+i)
+	}
+	for _, tt := range []struct {
+		filter string
+		rec    *flow.Record
+		want   bool
+	}{
+		{"ip in [" + long.String() + " 192.168.1.10 ]", w, true},
+		{"src ip in [" + long.String() + " 192.168.1.10 ]", w, false},
+		{"ip in [" + long.String() + " 2001:db8::53 ]", dns(), true},
+		{"net in [" + longNets.String() + " 192.168.0.0/16 ]", w, true},
+		{"net in [" + longNets.String() + " 2001:db8::/32 ]", w, false},
+		{"net in [" + longNets.String() + " 2001:db8::/32 ]", dns(), true},
+		{"dst port in [" + longPorts.String() + " 443 ]", w, true},
+		{"src port in [" + longPorts.String() + " 443 ]", w, false},
+		{"not port in [" + longPorts.String() + " ]", w, true},
+	} {
+		f, err := ParseFilter(tt.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Match(tt.rec); got != tt.want {
+			t.Errorf("%.40s...: got %v, want %v", tt.filter, got, tt.want)
+		}
+		if got := fmtMatch(f.IndexMatch()); got != "all" {
+			t.Errorf("%.40s...: index %s, want all (checked row by row)", tt.filter, got)
+		}
 	}
 	for _, tt := range []struct{ in, want string }{
 		{"ip in [ ]", `filter: column 9: expected a list item or "]" in "ip in [ ...]", got "]"`},
