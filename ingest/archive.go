@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/tar"
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -19,8 +20,9 @@ import (
 // Each regular member of an archive is ingested as a file of its own:
 // copied to a temporary file (so that it is hashed first, like any file,
 // and a member already in the store is a duplicate however it came), then
-// read and registered as "ARCHIVE!/MEMBER". Archives inside archives are
-// opened too, down to maxArchiveDepth.
+// read and registered as "ARCHIVE!/MEMBER". A member whose first bytes
+// cannot start evidence is skipped without being unpacked. Archives inside
+// archives are opened too, down to maxArchiveDepth.
 
 // maxArchiveDepth bounds archives within archives.
 const maxArchiveDepth = 4
@@ -38,6 +40,11 @@ func archiveKind(p string) string {
 	}
 	defer c.Close()
 	head, _ := br.Peek(512)
+	return archiveOf(head)
+}
+
+// archiveOf names the archive format whose magic head holds.
+func archiveOf(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return "zip"
@@ -45,6 +52,14 @@ func archiveKind(p string) string {
 		return "tar"
 	}
 	return ""
+}
+
+// mayBeEvidence reports whether a file starting with head can be evidence
+// (or a compressed file or an archive that may hold some), so that a member
+// that cannot is skipped without being unpacked: a gigabyte of zeros in a
+// small archive never reaches the disk.
+func mayBeEvidence(head []byte) bool {
+	return compressionOf(head) != "" || archiveOf(head) != "" || sniff(head) != ""
 }
 
 // ingestArchive ingests every regular member of the archive at p (named
@@ -57,7 +72,18 @@ func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int
 	var out []FileResult
 	member := func(mname string, r io.Reader) {
 		full := name + archiveSep + mname
-		tmp, err := spool(r, "member")
+		br := bufio.NewReaderSize(r, 64<<10)
+		head, err := br.Peek(4096)
+		switch {
+		case mayBeEvidence(head) || (opt.Input != "" && opt.Input != InputAuto):
+		case err != nil && err != io.EOF && err != bufio.ErrBufferFull:
+			out = append(out, FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
+			return
+		default:
+			out = append(out, FileResult{Path: full, Skipped: skippedFormat})
+			return
+		}
+		tmp, err := spool(br, "member")
 		if tmp == "" {
 			out = append(out, FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
 			return

@@ -163,6 +163,9 @@ func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 	return res
 }
 
+// skippedFormat is FileResult.Skipped of a file that is not evidence.
+const skippedFormat = "format not recognised"
+
 // decoder is what each evidence format provides: records one at a time.
 type decoder interface {
 	Next(*flow.Record) bool
@@ -191,7 +194,7 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 		return
 	}
 	if dec == nil {
-		res.Skipped = "format not recognised"
+		res.Skipped = skippedFormat
 		return
 	}
 	res.Format = format
