@@ -32,5 +32,6 @@ func (d nfcapdDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *F
 		plural = ""
 	}
 	fr.Notes = append(fr.Notes, fmt.Sprintf("nfdump %s file, %s, flows from %d exporter%s", v, h.CompressionName(), len(exps), plural))
+	fr.Examples = append(fr.Examples, d.Examples...)
 	return nil
 }

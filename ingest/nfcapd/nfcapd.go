@@ -111,6 +111,20 @@ type Reader struct {
 	done    bool
 	// Exporters counts records by the exporter address they were received from.
 	Exporters map[netip.Addr]uint64
+	// Examples says where the first rejects were and why: "block at offset
+	// N: ..." (at most MaxExamples).
+	Examples []string
+	blockAt  int64 // file offset of the current block
+}
+
+// MaxExamples bounds Reader.Examples.
+const MaxExamples = 20
+
+// example keeps a reject's place and reason, for the first MaxExamples.
+func (r *Reader) example(format string, args ...any) {
+	if len(r.Examples) < MaxExamples {
+		r.Examples = append(r.Examples, fmt.Sprintf("block at offset %d: ", r.blockAt)+fmt.Sprintf(format, args...))
+	}
 }
 
 // NewReader reads the file header.
@@ -164,6 +178,7 @@ func (r *Reader) Next(rec *flow.Record) bool {
 		if r.left == 0 || r.pos >= len(r.block) {
 			if r.left > 0 {
 				r.rejects[ReasonBadBlock] += int(r.left) // the block ended before its records did
+				r.example("%d records beyond the end of its data", r.left)
 				r.left = 0
 			}
 			if !r.nextBlock() {
@@ -175,11 +190,13 @@ func (r *Reader) Next(rec *flow.Record) bool {
 		r.left--
 		b := r.block[r.pos:]
 		if len(b) < 4 {
+			r.example("record at byte %d of the block cut short (%d bytes)", r.pos, len(b))
 			r.rejectRest(ReasonBadRecord)
 			continue
 		}
 		typ, size := binary.LittleEndian.Uint16(b), int(binary.LittleEndian.Uint16(b[2:]))
 		if size < 4 || size > len(b) {
+			r.example("record at byte %d of the block has size %d (%d bytes left); the block's %d other records are lost", r.pos, size, len(b), r.left)
 			r.rejectRest(ReasonBadRecord) // the next record cannot be found
 			continue
 		}
@@ -189,6 +206,7 @@ func (r *Reader) Next(rec *flow.Record) bool {
 		}
 		if reason := r.v3(b[:size], rec); reason != "" {
 			r.rejects[reason]++
+			r.example("record at byte %d of the block: %s", r.pos-size, reason)
 			continue
 		}
 		return true
@@ -217,6 +235,7 @@ func (r *Reader) nextBlock() bool {
 		}
 		le := binary.LittleEndian
 		records, size, typ, flags := le.Uint32(h), le.Uint32(h[4:]), le.Uint16(h[8:]), le.Uint16(h[10:])
+		r.blockAt = r.offset
 		if size > MaxBlock {
 			r.err = fmt.Errorf("offset %d: block of %d bytes, more than %d", r.offset, size, MaxBlock)
 			return false
@@ -239,6 +258,7 @@ func (r *Reader) nextBlock() bool {
 		data, err := r.decompress(raw, flags)
 		if err != nil {
 			r.rejects[ReasonBadBlock] += int(records)
+			r.example("%d records lost: %s block does not decompress: %v", records, r.Header.CompressionName(), err)
 			continue
 		}
 		r.block, r.pos, r.left = data, 0, records

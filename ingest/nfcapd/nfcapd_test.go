@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -87,6 +88,10 @@ func TestDamaged(t *testing.T) {
 			len(recs)+r.Rejects()[ReasonBadRecord] > 223 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
 		}
+		want := fmt.Sprintf("block at offset 40: record at byte %d of the block has size 65520", off-headerSize-blockHeader)
+		if len(r.Examples) != 1 || !strings.HasPrefix(r.Examples[0], want) {
+			t.Errorf("examples %q, want %q...", r.Examples, want)
+		}
 	})
 	t.Run("an element's length past its record", func(t *testing.T) {
 		b := bytes.Clone(plain)
@@ -108,6 +113,9 @@ func TestDamaged(t *testing.T) {
 		recs, r, _ := readAll(t, b)
 		if len(recs) != 0 || r.Rejects()[ReasonBadBlock] != 223 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+		if len(r.Examples) != 1 || !strings.HasPrefix(r.Examples[0], "block at offset 40: 223 records lost: LZ4 block does not decompress: ") {
+			t.Errorf("examples %q", r.Examples)
 		}
 	})
 	t.Run("a huge block", func(t *testing.T) {
