@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flowcase/flowcase/index"
 )
 
 // TestArchives: every member of a zip (Info-ZIP) or a tar compressed with
@@ -176,5 +178,29 @@ func TestArchiveBomb(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// The case store may lie among the evidence (ingest --store /evidence/case.db
+// /evidence): its own files are not walked.
+func TestStoreAmongEvidence(t *testing.T) {
+	dir := t.TempDir()
+	pcap, err := os.ReadFile("../testdata/softflowd/softflowd_v9.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "exports.pcap"), pcap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := index.Open(filepath.Join(dir, "case.db"), index.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for run := range 2 {
+		sum := capIngest(t, st, dir)
+		if len(sum.Files) != 1 || !strings.HasSuffix(sum.Files[0].Path, "exports.pcap") || sum.Files[0].Duplicate != (run == 1) {
+			t.Errorf("run %d: files %+v; want exports.pcap alone", run, sum.Files)
+		}
 	}
 }

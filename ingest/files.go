@@ -21,8 +21,10 @@ import (
 )
 
 // expand turns the command line's paths into files: directories are walked
-// recursively (in name order), "-" is standard input.
-func expand(paths []string) ([]string, error) {
+// recursively (in name order), "-" is standard input. The directory skip
+// (the case store, when it lies among the evidence) is not walked.
+func expand(paths []string, skip string) ([]string, error) {
+	skipInfo, _ := os.Stat(skip)
 	var out []string
 	for _, p := range paths {
 		if p == "-" {
@@ -41,6 +43,11 @@ func expand(paths []string) ([]string, error) {
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if d.IsDir() && skipInfo != nil {
+				if info, err := d.Info(); err == nil && os.SameFile(info, skipInfo) {
+					return filepath.SkipDir
+				}
 			}
 			if d.Type().IsRegular() {
 				files = append(files, path)

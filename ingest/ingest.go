@@ -93,7 +93,7 @@ func (s *Summary) Failed() bool {
 // Run ingests every file under paths into the store.
 func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
 	begin := time.Now()
-	files, err := expand(paths)
+	files, err := expand(paths, st.Dir())
 	if err != nil {
 		return nil, err
 	}
