@@ -173,8 +173,12 @@ func (sc *scope) findingQuery(q string) string {
 	if q == "" {
 		return q
 	}
-	q = strings.Replace(q, "flowcase query flows", "flowcase query flows --store "+shellQuote(sc.st.Dir()), 1)
-	if f := sc.filter.String(); f != "" {
+	store := "flowcase query flows --store " + shellQuote(sc.st.Dir())
+	if sc.file != "" {
+		store += " --filter-file " + shellQuote(sc.file)
+	}
+	q = strings.Replace(q, "flowcase query flows", store, 1)
+	if f := sc.inline; f != "" {
 		if i := strings.Index(q, "--filter '"); i >= 0 {
 			j := i + len("--filter '")
 			k := strings.LastIndex(q, "'")

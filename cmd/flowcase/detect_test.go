@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -232,5 +233,45 @@ func TestAnalyzeSeedInterface(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "beaconing not evaluated") {
 		t.Error("report does not say beaconing was not evaluated for records without times")
+	}
+}
+
+// TestFilterFile: an indicator list in a file (with nfdump's '#'
+// comments) selects the flows of the listed hosts, together with --filter;
+// each finding's command names the file and lists the finding's flows.
+func TestFilterFile(t *testing.T) {
+	store := sampleStore(t)
+	iocs := filepath.Join(t.TempDir(), "iocs.txt")
+	if err := os.WriteFile(iocs, []byte("# from the incident report\nip in [\n 203.0.113.200   # C2\n 2001:db8:c2::1\n]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	count := func(args ...string) string {
+		return strings.TrimSpace(mustRun(t, append([]string{"query", "count", "--store", store}, args...)...))
+	}
+	all := count("--filter", "ip 203.0.113.200 or ip 2001:db8:c2::1")
+	if got := count("--filter-file", iocs); got != all || all == "0" {
+		t.Errorf("--filter-file: %s flows, the same filter inline %s", got, all)
+	}
+	if got, want := count("--filter-file", iocs, "--filter", "port 8443"), count("--filter", "ip 203.0.113.200 and port 8443"); got != want {
+		t.Errorf("--filter-file and --filter: %s flows, want %s", got, want)
+	}
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "beacons", "--store", store, "--filter-file", iocs, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Beacons) != 2 {
+		t.Fatalf("%d beacons, want the two to the listed hosts", len(rep.Beacons))
+	}
+	for _, b := range rep.Beacons {
+		args := shellSplit(t, b.Query)
+		if !slices.Contains(args, "--filter-file") || !slices.Contains(args, iocs) {
+			t.Errorf("finding query %q does not name the file", b.Query)
+		}
+		if got := len(sortedLines(mustRun(t, append(args[1:], "--format", "ndjson")...))); got != b.Flows {
+			t.Errorf("query %q lists %d flows, finding says %d", b.Query, got, b.Flows)
+		}
+	}
+	if _, stderr, code := flowcase(t, "query", "count", "--store", store, "--filter-file", iocs+".missing"); code != exitUsage || !strings.Contains(stderr, "--filter-file") {
+		t.Errorf("a missing file: exit %d, %q", code, stderr)
 	}
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/flowcase/flowcase/index"
@@ -42,6 +45,7 @@ func rangeFlags() []cli.Flag {
 		&cli.StringFlag{Name: "last", Usage: "the final DURATION of the case, up to the store's last flow (e.g. 24h, 7d)"},
 		&cli.BoolFlag{Name: "starting", Usage: "select flows by start time only (default: flows overlapping the range)"},
 		&cli.StringFlag{Name: "filter", Usage: "nfdump-like filter, e.g. 'src net 10.0.0.0/8 and dst port 443'"},
+		&cli.StringFlag{Name: "filter-file", Usage: "read a filter from FILE ('#' starts a comment), e.g. an indicator list 'ip in [ ... ]'; with --filter, both must hold"},
 		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone for table output"},
 	}
 }
@@ -52,6 +56,9 @@ type scope struct {
 	rng    query.Range
 	filter *query.Filter
 	tz     *time.Location
+	// inline and file are the filter as given: --filter (canonical) and
+	// --filter-file (absolute path), for the findings' commands.
+	inline, file string
 }
 
 func openScope(c *cli.Context) (*scope, error) {
@@ -101,13 +108,46 @@ func resolveScope(c *cli.Context, st *index.Store) (*scope, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
-	sc.filter = f
+	sc.filter, sc.inline = f, f.String()
+	if path := c.String("filter-file"); path != "" {
+		if sc.filter, err = withFilterFile(path, sc.inline); err != nil {
+			return nil, err
+		}
+		sc.file, _ = filepath.Abs(path)
+	}
 	tz, err := time.LoadLocation(c.String("tz"))
 	if err != nil {
 		return nil, usagef("--tz %q: %v", c.String("tz"), err)
 	}
 	sc.tz = tz
 	return sc, nil
+}
+
+// withFilterFile parses the filter in the file at path ('#' to the end of a
+// line is a comment, as in nfdump's filter files), and inline beside it.
+func withFilterFile(path, inline string) (*query.Filter, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--filter-file: %v", err)
+	}
+	var text strings.Builder
+	for line := range strings.Lines(string(b)) {
+		line, _, _ = strings.Cut(line, "#")
+		text.WriteString(strings.TrimRight(line, "\r\n"))
+		text.WriteByte(' ')
+	}
+	if _, err := query.ParseFilter(text.String()); err != nil {
+		return nil, usagef("--filter-file %s: %v", path, err)
+	}
+	expr := text.String()
+	if inline != "" {
+		expr = "(" + expr + ") and (" + inline + ")"
+	}
+	f, err := query.ParseFilter(expr)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return f, nil
 }
 
 func fmtTime(ns int64) string {
