@@ -417,6 +417,9 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	if d.dups > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d export packets already in the store skipped (duplicates)", d.dups))
 	}
+	if st.Decapsulated > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d export packets read inside the tunnel or overlay that carried them (GRE, VXLAN, ERSPAN)", st.Decapsulated))
+	}
 	if st.TCPMessages > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d IPFIX messages read from TCP streams (%d segments)", st.TCPMessages, st.TCPSegments))
 	}

@@ -225,6 +225,11 @@ func (r *Reader) ipv4(p *packet, b []byte, cut bool) bool {
 	if proto == 6 && !more && off == 0 {
 		return r.tcp(p, src, dst, b[ihl:])
 	}
+	if proto == 47 && !more && off == 0 {
+		if ok, opened := r.tunnel(p, b[ihl:]); opened {
+			return ok
+		}
+	}
 	if proto != 17 {
 		r.st.proto[proto]++
 		return false
@@ -285,6 +290,14 @@ func (r *Reader) ipv6Next(p *packet, src, dst netip.Addr, nh uint8, b []byte, n 
 				return false
 			}
 			return r.tcp(p, src, dst, b)
+		case 47:
+			if n == 1 {
+				if ok, opened := r.tunnel(p, b); opened {
+					return ok
+				}
+			}
+			r.st.proto[47] += n
+			return false
 		case 0, 43, 60, 135, 139, 140, 51:
 			hl := extHeaderLen(nh, b)
 			if hl == 0 || hl > len(b) {
@@ -359,6 +372,9 @@ func (r *Reader) udp(p *packet, src, dst netip.Addr, b []byte, n uint64) bool {
 		r.st.reassembled++
 		r.st.fragments += n
 	}
+	if frame := overlayFrame(17, dport, b[:ulen]); frame != nil && r.tunnels < maxTunnels {
+		return r.inner(p, frame, linkEthernet) // what the frame holds decides, and is counted once
+	}
 	if !r.wanted(sport, dport) {
 		r.st.filtered++
 		return false
@@ -372,6 +388,41 @@ func (r *Reader) udp(p *packet, src, dst netip.Addr, b []byte, n uint64) bool {
 		Interface: p.iface,
 	}
 	return true
+}
+
+// maxTunnels bounds tunnels within tunnels.
+const maxTunnels = 2
+
+// tunnel reads the packet a GRE packet (transport bytes b) carries: a whole
+// frame (bridging, ERSPAN) or an IP packet (a routed tunnel), so that
+// exports mirrored to the capture through a tunnel are found. opened is
+// false when b is not such a packet (or tunnels nest too deep); otherwise
+// the inner packet decides, and is counted once, as any packet.
+func (r *Reader) tunnel(p *packet, b []byte) (ok, opened bool) {
+	if r.tunnels >= maxTunnels {
+		return false, false
+	}
+	if frame := overlayFrame(47, 0, b); frame != nil {
+		return r.inner(p, frame, linkEthernet), true
+	}
+	typ, n, valid := greHeader(b)
+	if !valid || (typ != etherIPv4 && typ != etherIPv6) {
+		return false, false
+	}
+	return r.inner(p, b[n:], linkRaw), true
+}
+
+// inner decodes the frame or packet data an overlay or tunnel of p carries
+// (a link-layer of type link), as a packet of its own at p's place.
+func (r *Reader) inner(p *packet, data []byte, link uint16) bool {
+	q := packet{data: data, time: p.time, origLen: len(data), link: link, iface: p.iface, number: p.number}
+	r.tunnels++
+	ok := r.decode(&q)
+	r.tunnels--
+	if ok {
+		r.st.decapsulated++
+	}
+	return ok
 }
 
 func (r *Reader) wanted(sport, dport uint16) bool {

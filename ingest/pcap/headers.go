@@ -109,28 +109,30 @@ const (
 // overlay returns the Ethernet frame the packet in r.hd carries (its
 // transport payload is r.l4), or nil.
 func (r *Reader) overlay() []byte {
-	h, b := &r.hd, r.l4
-	switch {
-	case h.Fragment || h.Cut:
+	if r.hd.Fragment || r.hd.Cut {
 		return nil
-	case h.Proto == 17 && (h.DstPort == vxlanPort || h.DstPort == vxlanLinuxPort):
+	}
+	return overlayFrame(r.hd.Proto, r.hd.DstPort, r.l4)
+}
+
+// overlayFrame returns the Ethernet frame that a packet of protocol proto
+// (UDP to port dport: VXLAN; GRE: bridging or ERSPAN) carries in its
+// transport bytes b, or nil.
+func overlayFrame(proto uint8, dport uint16, b []byte) []byte {
+	switch {
+	case proto == 17 && (dport == vxlanPort || dport == vxlanLinuxPort):
 		// UDP header, then flags (I set, the rest 0), 3 reserved bytes,
 		// the 24-bit network id and a reserved byte.
 		if len(b) < 8+8+14 || b[8] != 0x08 || b[9]|b[10]|b[11]|b[15] != 0 {
 			return nil
 		}
 		return b[16:]
-	case h.Proto == 47:
-		if len(b) < 4 || b[1]&7 != 0 || b[0]&0x40 != 0 { // version 0, no source routing
+	case proto == 47:
+		typ, n, ok := greHeader(b)
+		if !ok {
 			return nil
 		}
-		n := 4
-		for _, bit := range []byte{0x80, 0x20, 0x10} { // checksum, key, sequence number
-			if b[0]&bit != 0 {
-				n += 4
-			}
-		}
-		switch be.Uint16(b[2:4]) {
+		switch typ {
 		case greTEB:
 		case greERSPAN2:
 			n += 8
@@ -148,6 +150,20 @@ func (r *Reader) overlay() []byte {
 		return b[n:]
 	}
 	return nil
+}
+
+// greHeader returns a GRE packet's protocol type and header length.
+func greHeader(b []byte) (uint16, int, bool) {
+	if len(b) < 4 || b[1]&7 != 0 || b[0]&0x40 != 0 { // version 0, no source routing
+		return 0, 0, false
+	}
+	n := 4
+	for _, bit := range []byte{0x80, 0x20, 0x10} { // checksum, key, sequence number
+		if b[0]&bit != 0 {
+			n += 4
+		}
+	}
+	return be.Uint16(b[2:4]), n, len(b) >= n
 }
 
 func (r *Reader) ipv4Headers(b []byte, cut bool, wire int) bool {

@@ -38,6 +38,7 @@ type Reader struct {
 	st      counters
 	done    bool
 	err     error
+	tunnels int // tunnels the packet being decoded is inside (decode.go)
 }
 
 // packet is one captured packet; data is valid until the source's next call.
