@@ -139,6 +139,12 @@ func (p *parser) enter(t token) error {
 	return nil
 }
 
+// numericKeywords are the terms "WORD [OP] N" without a direction.
+var numericKeywords = map[string]termKind{
+	"vlan": termVLAN, "if": termIf, "bytes": termBytes, "packets": termPackets,
+	"bpp": termBPP, "pps": termPPS, "bps": termBPS, "icmp-type": termICMPType, "icmp-code": termICMPCode,
+}
+
 // parseTerm parses a primary; the current token is a word.
 func (p *parser) parseTerm() (term, error) {
 	t := p.next()
@@ -164,26 +170,8 @@ func (p *parser) parseTerm() (term, error) {
 	case "exporter":
 		a, err := p.parseAddr(t.text)
 		return term{kind: termExporter, addr: a}, err
-	case "vlan":
-		return p.parseNumeric(termVLAN, dirBoth, t.text)
-	case "if":
-		return p.parseNumeric(termIf, dirBoth, t.text)
-	case "bytes":
-		return p.parseNumeric(termBytes, dirBoth, t.text)
-	case "packets":
-		return p.parseNumeric(termPackets, dirBoth, t.text)
-	case "bpp":
-		return p.parseNumeric(termBPP, dirBoth, t.text)
-	case "pps":
-		return p.parseNumeric(termPPS, dirBoth, t.text)
-	case "bps":
-		return p.parseNumeric(termBPS, dirBoth, t.text)
 	case "duration":
 		return p.parseDuration(t.text)
-	case "icmp-type":
-		return p.parseNumeric(termICMPType, dirBoth, t.text)
-	case "icmp-code":
-		return p.parseNumeric(termICMPCode, dirBoth, t.text)
 	case "next", "router": // nfdump: next ip ADDR (next hop), router ip ADDR (exporter)
 		w := p.next()
 		if !w.is("ip") {
@@ -195,6 +183,9 @@ func (p *parser) parseTerm() (term, error) {
 			kind = termExporter
 		}
 		return term{kind: kind, addr: a}, err
+	}
+	if kind, ok := numericKeywords[kw]; ok {
+		return p.parseNumeric(kind, dirBoth, t.text)
 	}
 	if tm, ok, err := p.parseDirectable(t, dirBoth, t.text); ok {
 		return tm, err
