@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/flowcase/flowcase/index"
@@ -163,6 +166,27 @@ func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 	return res
 }
 
+// jsonDecoder reads JSON, CSV and Zeek logs, and says which of their
+// records were not flows (Suricata's other events).
+type jsonDecoder struct{ *jsonflow.Reader }
+
+func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *FileResult) error {
+	nf := d.NotFlows()
+	if len(nf) == 0 {
+		return nil
+	}
+	kinds := slices.Sorted(maps.Keys(nf))
+	parts := make([]string, len(kinds))
+	total := 0
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", nf[k], k)
+		total += nf[k]
+	}
+	extra["not_flows"] = nf
+	fr.Notes = append(fr.Notes, fmt.Sprintf("%d records are not flows and were passed over: %s", total, strings.Join(parts, ", ")))
+	return nil
+}
+
 // skippedFormat is FileResult.Skipped of a file that is not evidence.
 const skippedFormat = "format not recognised"
 
@@ -306,7 +330,7 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 				res.Examples = append(res.Examples, fmt.Sprintf("%s: %s", r.Where, rejectText(r)))
 			}
 		}
-		return format, d, nil
+		return format, jsonDecoder{d}, nil
 	case InputNfcapd:
 		d, err := nfcapd.NewReader(br)
 		if err != nil {

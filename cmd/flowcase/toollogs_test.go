@@ -183,3 +183,34 @@ func TestReportOnNProbeCSV(t *testing.T) {
 		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 175.45.176.1 -> 149.171.126.16: 40, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
 	}
 }
+
+// TestReportOnSuricataEVE: a port scan in Suricata's eve.json flow events
+// (each probe and its reset one event) among alert events is found, every
+// attempt failed; the alerts are passed over and the ingest says so.
+func TestReportOnSuricataEVE(t *testing.T) {
+	var b strings.Builder
+	for i := range 30 {
+		ts := fmt.Sprintf("2019-03-14T13:00:%02d.500000+0000", i)
+		fmt.Fprintf(&b, `{"timestamp":%q,"event_type":"alert","src_ip":"192.168.1.66","src_port":%d,"dest_ip":"192.168.1.20","dest_port":%d,"proto":"TCP","alert":{"signature":"ET SCAN"}}`+"\n", ts, 40000+i, 1000+i)
+		fmt.Fprintf(&b, `{"timestamp":%q,"event_type":"flow","src_ip":"192.168.1.66","src_port":%d,"dest_ip":"192.168.1.20","dest_port":%d,"proto":"TCP","flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":60,"bytes_toclient":54,"start":%q,"end":%q,"state":"closed"},"tcp":{"tcp_flags":"16","tcp_flags_ts":"02","tcp_flags_tc":"14"}}`+"\n", ts, 40000+i, 1000+i, ts, ts)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "eve.json")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := flowcase(t, "ingest", "--store", filepath.Join(dir, "s.db"), path)
+	if code != 0 || !strings.Contains(stderr+out, "30 records are not flows and were passed over: 30 suricata alert event") {
+		t.Errorf("ingest: exit %d, %q", code, stderr+out)
+	}
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", filepath.Join(dir, "s.db"), "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalFlows != 30 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 30 and the scan: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "192.168.1.66" || s.Target != "192.168.1.20" || s.UniquePorts != 30 || s.FailedAttempts != 30 {
+		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 192.168.1.66 -> 192.168.1.20: 30, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
+	}
+}

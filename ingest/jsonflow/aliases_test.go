@@ -556,3 +556,43 @@ func checkCSV(t *testing.T, in string, opt Options, want []flow.Record) {
 		}
 	}
 }
+
+// TestSuricataEVE reads Suricata's eve.json (events as its documentation
+// shows them): a "flow" event is a connection both ways (toserver is
+// forward), with its flow.start and flow.end and the TCP flags in hex; a
+// "netflow" event is one direction; alert, dns, stats and the other events
+// are not flows: passed over and counted apart, not rejected.
+func TestSuricataEVE(t *testing.T) {
+	in := `{"timestamp":"2019-03-14T12:59:55.513409+0000","flow_id":1057473302346394,"in_iface":"eth0","event_type":"flow","src_ip":"192.168.1.10","src_port":51234,"dest_ip":"93.184.216.34","dest_port":443,"proto":"TCP","app_proto":"tls","flow":{"pkts_toserver":12,"pkts_toclient":10,"bytes_toserver":1850,"bytes_toclient":6032,"start":"2019-03-14T12:58:40.101200+0000","end":"2019-03-14T12:58:45.987700+0000","age":5,"state":"closed","reason":"timeout","alerted":false},"tcp":{"tcp_flags":"1b","tcp_flags_ts":"1b","tcp_flags_tc":"1b","syn":true,"fin":true,"psh":true,"ack":true,"state":"closed"}}
+{"timestamp":"2019-03-14T12:59:56.000000+0000","flow_id":1,"event_type":"dns","src_ip":"192.168.1.10","src_port":5353,"dest_ip":"192.168.1.1","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"example.com"}}
+{"timestamp":"2019-03-14T12:59:57.000000+0000","flow_id":2,"event_type":"alert","src_ip":"192.168.1.10","src_port":51234,"dest_ip":"93.184.216.34","dest_port":443,"proto":"TCP","alert":{"signature":"ET POLICY"}}
+{"timestamp":"2019-03-14T12:59:58.000000+0000","event_type":"stats","stats":{"uptime":10}}
+{"timestamp":"2019-03-14T12:59:59.000000+0000","flow_id":3,"event_type":"netflow","src_ip":"192.168.1.10","src_port":51235,"dest_ip":"8.8.8.8","dest_port":53,"proto":"UDP","app_proto":"dns","netflow":{"pkts":1,"bytes":74,"start":"2019-03-14T12:59:50.000000+0000","end":"2019-03-14T12:59:50.000000+0000","age":0,"min_ttl":64,"max_ttl":64}}
+{"timestamp":"2019-03-14T13:00:00.000000+0000","flow_id":4,"event_type":"flow","src_ip":"2001:db8::5","dest_ip":"2001:db8::6","proto":"IPv6-ICMP","icmp_type":128,"icmp_code":0,"flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":104,"bytes_toclient":104,"start":"2019-03-14T12:59:59.000000+0000","end":"2019-03-14T12:59:59.000100+0000","age":0,"state":"established","reason":"timeout","alerted":false}}
+{"timestamp":"2019-03-14T13:00:01.000000+0000","flow_id":5,"event_type":"flow","src_ip":"192.168.1.10","src_port":40000,"dest_ip":"192.168.1.20","dest_port":445,"proto":"TCP","flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":60,"bytes_toclient":54,"start":"2019-03-14T13:00:00.500000+0000","end":"2019-03-14T13:00:00.500300+0000","age":0,"state":"closed","reason":"timeout","alerted":false},"tcp":{"tcp_flags":"16","tcp_flags_ts":"02","tcp_flags_tc":"14","syn":true,"rst":true,"ack":true,"state":"closed"}}
+`
+	t0 := func(s string) int64 { v, _ := time.Parse(time.RFC3339Nano, s); return v.UnixNano() }
+	a := netip.MustParseAddr
+	want := []flow.Record{
+		{Start: t0("2019-03-14T12:58:40.1012Z"), End: t0("2019-03-14T12:58:45.9877Z"), SrcAddr: a("192.168.1.10"), DstAddr: a("93.184.216.34"),
+			SrcPort: 51234, DstPort: 443, Proto: 6, TCPFlags: 0x1b, Packets: 12, RevPackets: 10, Bytes: 1850, RevBytes: 6032, SamplingInterval: 1},
+		{Start: t0("2019-03-14T12:59:50Z"), End: t0("2019-03-14T12:59:50Z"), SrcAddr: a("192.168.1.10"), DstAddr: a("8.8.8.8"),
+			SrcPort: 51235, DstPort: 53, Proto: 17, Packets: 1, Bytes: 74, SamplingInterval: 1},
+		{Start: t0("2019-03-14T12:59:59Z"), End: t0("2019-03-14T12:59:59.0001Z"), SrcAddr: a("2001:db8::5"), DstAddr: a("2001:db8::6"),
+			Proto: 58, ICMPType: 128, Packets: 1, RevPackets: 1, Bytes: 104, RevBytes: 104, SamplingInterval: 1},
+		{Start: t0("2019-03-14T13:00:00.5Z"), End: t0("2019-03-14T13:00:00.5003Z"), SrcAddr: a("192.168.1.10"), DstAddr: a("192.168.1.20"),
+			SrcPort: 40000, DstPort: 445, Proto: 6, TCPFlags: flow.SYN | flow.RST | flow.ACK, Packets: 1, RevPackets: 1, Bytes: 60, RevBytes: 54, SamplingInterval: 1},
+	}
+	d := NewReader(strings.NewReader(in), Options{})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
+		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
+	}
+	if nf := d.NotFlows(); len(nf) != 3 || nf["suricata alert event"] != 1 || nf["suricata dns event"] != 1 || nf["suricata stats event"] != 1 {
+		t.Errorf("not flows: %v", nf)
+	}
+}

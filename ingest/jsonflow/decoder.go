@@ -33,6 +33,7 @@ type decoder struct {
 	argus   bool   // the record has Argus's fields
 	totB    uint64 // Argus's TotBytes and TotPkts (argus)
 	totP    uint64
+	notFlow string // Suricata's event_type, when it is not a flow
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -56,13 +57,15 @@ func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
-	d.argus, d.totB, d.totP = false, 0, 0
+	d.argus, d.totB, d.totP, d.notFlow = false, 0, 0, ""
 }
 
 // finish checks a record whose fields are applied and resolves what
 // depends on several of them: ICMP type and code, flags, times.
 func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 	switch {
+	case d.notFlow != "":
+		return ReasonNotFlow, d.notFlow
 	case d.reason != "":
 		return d.reason, d.detail
 	case !rec.SrcAddr.IsValid():
@@ -244,6 +247,17 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 			d.totB = n
 		default:
 			d.totP = n
+		}
+	case fieldHexFlags:
+		b, ok := d.number(v)
+		n, st := parseHex(b, maxFlags)
+		if !ok || st != numOK {
+			d.reject(ReasonBadFlags, f.name, v)
+		}
+		d.history |= uint8(n)
+	case fieldEventType:
+		if t := d.str(v); v.kind == kindString && suricataNotFlows[string(t)] {
+			d.notFlow = "suricata " + string(t) + " event"
 		}
 	case fieldFlagBits:
 		b, ok := d.number(v)

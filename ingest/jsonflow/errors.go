@@ -34,4 +34,8 @@ const (
 	ReasonEndBeforeStart = "end before start"
 	ReasonTooOld         = "time before 1990"
 	ReasonFuture         = "time in the future"
+	// ReasonNotFlow is not a reject: a record of a log that is not a
+	// flow (Suricata's alert, dns, http, stats... events in eve.json),
+	// counted apart (Reader.NotFlows) and not reported as damage.
+	ReasonNotFlow = "not a flow"
 )

@@ -3,6 +3,7 @@ package jsonflow
 import (
 	"math"
 	"net/netip"
+	"strings"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -24,6 +25,8 @@ const (
 	fieldTotalPackets                  // Argus's TotPkts: both directions
 	fieldFlagCount                     // CICFlowMeter's count of packets with one TCP flag (field.max is the flag)
 	fieldFlagBits                      // one side's TCP flags (nProbe's CLIENT_ and SERVER_TCP_FLAGS): ORed
+	fieldHexFlags                      // TCP flags in hex without 0x (Suricata's tcp.tcp_flags, "1b")
+	fieldEventType                     // Suricata's event_type: only "flow" and "netflow" events are flows
 	fieldIgnore                        // known, accepted, not used
 )
 
@@ -123,6 +126,9 @@ var fields = fieldMap(
 	field{name: "FLOW_DURATION_MILLISECONDS", kind: fieldTime, slot: slotDurationMs},
 	countField("ICMP_TYPE", math.MaxUint16, func(r *flow.Record, v uint64) { r.ICMPType, r.ICMPCode = uint8(v>>8), uint8(v) }),
 	field{name: "CLIENT_TCP_FLAGS", kind: fieldFlagBits}, field{name: "SERVER_TCP_FLAGS", kind: fieldFlagBits},
+	// Suricata's eve.json: see the aliases.
+	field{name: "tcp.tcp_flags", kind: fieldHexFlags},
+	field{name: "event_type", kind: fieldEventType},
 	// Argus (ra -c ,), as CTU-13's binetflow files: see decoder.finish.
 	field{name: "State", kind: fieldArgusState},
 	field{name: "TotBytes", kind: fieldTotalBytes},
@@ -206,6 +212,14 @@ var aliases = map[string]string{
 	"INPUT_SNMP": "in_if", "OUTPUT_SNMP": "out_if", "SRC_AS": "src_as", "DST_AS": "dst_as", "SRC_VLAN": "vlan",
 	"IPV4_NEXT_HOP": "next_hop", "IPV6_NEXT_HOP": "next_hop",
 	"EXPORTER_IPV4_ADDRESS": "exporter", "EXPORTER_IPV6_ADDRESS": "exporter", "SAMPLING_INTERVAL": "sampling_interval",
+	// Suricata's eve.json: a "flow" event is a connection both ways (src
+	// opened it: toserver is forward), a "netflow" event one direction;
+	// flow.start and flow.end are its times (timestamp is the event's).
+	"dest_ip": "dst_ip", "dest_port": "dst_port",
+	"flow.start": "start", "flow.end": "end",
+	"flow.bytes_toserver": "bytes_in", "flow.bytes_toclient": "bytes_out",
+	"flow.pkts_toserver": "packets", "flow.pkts_toclient": "packets_out",
+	"netflow.start": "start", "netflow.end": "end", "netflow.bytes": "bytes_in", "netflow.pkts": "packets",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",
@@ -213,6 +227,19 @@ var aliases = map[string]string{
 	"netflow.in_bytes": "bytes_in", "netflow.in_pkts": "packets", "netflow.tcp_flags": "tcp_flags",
 	"netflow.first_switched": "first_seen", "netflow.last_switched": "last_seen",
 }
+
+// suricataNotFlows are the event_type values of Suricata's eve.json that
+// are not flows (its "flow" and "netflow" events are); other tools use
+// event_type too (pmacct writes "purge"), so only these are passed over.
+var suricataNotFlows = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range strings.Fields(`alert anomaly drop stats engine http http2 dns doh2 tls quic ssh smtp pop3 imap ftp ftp_data tftp
+		fileinfo files smb nfs dcerpc krb5 ike ikev2 rdp rfb sip snmp mqtt modbus dnp3 enip dhcp ntp ldap pgsql mysql redis websocket
+		bittorrent-dht bittorrent_dht arp frame mdns netbios tls_cert`) {
+		m[t] = true
+	}
+	return m
+}()
 
 func flagCount(name string, flag uint8) field {
 	return field{name: name, kind: fieldFlagCount, max: uint64(flag)}

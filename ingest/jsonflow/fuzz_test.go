@@ -53,6 +53,10 @@ func FuzzReader(f *testing.F) {
 		"52|1|0.0.0.0|2001:db8::1|0.0.0.0|2001:db8::2|2048|1660934932096|250\n1|6|10.0.0.1|::|10.0.0.2|::|0|1660934932096|x\n"))
 	f.Add([]byte("IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,TCP_FLAGS,CLIENT_TCP_FLAGS,SERVER_TCP_FLAGS,FLOW_START_MILLISECONDS,Label\n" +
 		"10.0.0.1,40000,10.0.0.2,445,6,0,2,20,1424242200000,1\n"))
+	// Suricata's eve.json: a flow event, an alert (not a flow), a netflow event.
+	f.Add([]byte(`{"timestamp":"2019-03-14T12:59:55.5+0000","event_type":"flow","src_ip":"192.168.1.10","src_port":51234,"dest_ip":"93.184.216.34","dest_port":443,"proto":"TCP","flow":{"pkts_toserver":12,"bytes_toserver":1850,"bytes_toclient":6032,"start":"2019-03-14T12:58:40.1012+0000","end":"2019-03-14T12:58:45.9877+0000"},"tcp":{"tcp_flags":"1b"}}` + "\n" +
+		`{"event_type":"alert","src_ip":"192.168.1.10","dest_ip":"93.184.216.34","alert":{"signature":"x"}}` + "\n" +
+		`{"event_type":"netflow","src_ip":"::1","dest_ip":"::2","proto":"IPv6-ICMP","netflow":{"pkts":1,"bytes":74,"start":"2019-03-14T12:59:50Z","end":"2019-03-14T12:59:50Z"},"tcp":{"tcp_flags":"zz"}}` + "\n"))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))

@@ -125,6 +125,7 @@ type Reader struct {
 	cols    columns // Zeek TSV and CSV: the header in force
 
 	rejects  map[string]int
+	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)
 	rejected int
 	accepted int
 	assumed  int
@@ -190,6 +191,10 @@ func (d *Reader) Err() error { return d.err }
 func (d *Reader) Rejects() map[string]int {
 	return maps.Clone(d.rejects)
 }
+
+// NotFlows counts the records that are not flows (Suricata's other events),
+// by kind; they are neither flows nor rejects.
+func (d *Reader) NotFlows() map[string]int { return d.notFlows }
 
 // Rejected is the number of skipped records.
 func (d *Reader) Rejected() int { return d.rejected }
@@ -284,8 +289,16 @@ func (d *Reader) stop(err error) {
 	}
 }
 
-// skip counts a rejected record and reports it.
+// skip counts a rejected record and reports it; a record that is not a
+// flow is counted apart, by kind.
 func (d *Reader) skip(reason, detail string, offset int64) {
+	if reason == ReasonNotFlow {
+		if d.notFlows == nil {
+			d.notFlows = map[string]int{}
+		}
+		d.notFlows[detail]++
+		return
+	}
 	d.rejects[reason]++
 	d.rejected++
 	if d.OnReject != nil {
