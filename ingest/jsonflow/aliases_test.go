@@ -1,6 +1,7 @@
 package jsonflow
 
 import (
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -594,5 +595,35 @@ func TestSuricataEVE(t *testing.T) {
 	}
 	if nf := d.NotFlows(); len(nf) != 3 || nf["suricata alert event"] != 1 || nf["suricata dns event"] != 1 || nf["suricata stats event"] != 1 {
 		t.Errorf("not flows: %v", nf)
+	}
+}
+
+// TestZeekOtherLogs: Zeek's other logs name connections too (dns.log,
+// http.log): only conn.log's records are flows. A whole Zeek log directory
+// can be ingested; the rest is passed over, not rejected.
+func TestZeekOtherLogs(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		flows    int
+		notFlows map[string]int
+	}{
+		{"dns.log, TSV", "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\n" +
+			"1591367999.305988\tCHhAvVGS1DHFjwGM9\t192.168.4.76\t36844\t192.168.4.1\t53\tudp\texample.com\n", 0,
+			map[string]int{"zeek record without conn_state (not conn.log)": 1}},
+		{"http.log, JSON", `{"ts":1591367999.43,"uid":"C5","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"method":"GET","host":"example.com"}` + "\n", 0,
+			map[string]int{"zeek record without conn_state (not conn.log)": 1}},
+		{"one JSON stream, _path", `{"_path":"dns","ts":1591367999.3,"uid":"C1","id.orig_h":"192.168.4.76","id.orig_p":36844,"id.resp_h":"192.168.4.1","id.resp_p":53,"proto":"udp"}` + "\n" +
+			`{"_path":"conn","ts":1591367999.3,"uid":"C1","id.orig_h":"192.168.4.76","id.orig_p":36844,"id.resp_h":"192.168.4.1","id.resp_p":53,"proto":"udp","duration":0.06,"conn_state":"SF","orig_pkts":1,"orig_ip_bytes":59,"resp_pkts":1,"resp_ip_bytes":120}` + "\n", 1,
+			map[string]int{"zeek dns.log record": 1}},
+	} {
+		d := NewReader(strings.NewReader(c.in), Options{})
+		n := 0
+		var r flow.Record
+		for d.Next(&r) {
+			n++
+		}
+		if d.Err() != nil || len(d.Rejects()) != 0 || n != c.flows || !maps.Equal(d.NotFlows(), c.notFlows) {
+			t.Errorf("%s: %d flows, not flows %v, rejects %v, %v; want %d, %v", c.name, n, d.NotFlows(), d.Rejects(), d.Err(), c.flows, c.notFlows)
+		}
 	}
 }

@@ -34,6 +34,9 @@ type decoder struct {
 	totB    uint64 // Argus's TotBytes and TotPkts (argus)
 	totP    uint64
 	notFlow string // Suricata's event_type, when it is not a flow
+	zeekLog string // Zeek's _path
+	zeekUID bool   // a Zeek record (uid) ...
+	zeekCS  bool   // ... with conn.log's conn_state
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -58,6 +61,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
 	d.argus, d.totB, d.totP, d.notFlow = false, 0, 0, ""
+	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 }
 
 // finish checks a record whose fields are applied and resolves what
@@ -66,6 +70,10 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 	switch {
 	case d.notFlow != "":
 		return ReasonNotFlow, d.notFlow
+	case d.zeekLog != "" && d.zeekLog != "conn":
+		return ReasonNotFlow, "zeek " + d.zeekLog + ".log record"
+	case d.zeekUID && !d.zeekCS && d.zeekLog == "":
+		return ReasonNotFlow, "zeek record without conn_state (not conn.log)"
 	case d.reason != "":
 		return d.reason, d.detail
 	case !rec.SrcAddr.IsValid():
@@ -258,6 +266,14 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 	case fieldEventType:
 		if t := d.str(v); v.kind == kindString && suricataNotFlows[string(t)] {
 			d.notFlow = "suricata " + string(t) + " event"
+		}
+	case fieldZeekUID:
+		d.zeekUID = true
+	case fieldZeekConnState:
+		d.zeekCS = true
+	case fieldZeekPath:
+		if v.kind == kindString {
+			d.zeekLog = string(cut(d.str(v)))
 		}
 	case fieldFlagBits:
 		b, ok := d.number(v)

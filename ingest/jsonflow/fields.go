@@ -12,22 +12,25 @@ import (
 type fieldKind uint8
 
 const (
-	fieldAddr         fieldKind = iota // an address string
-	fieldPort                          // 0-65535
-	fieldCount                         // a whole number up to field.max
-	fieldProto                         // a number or a protocol name
-	fieldFlags                         // TCP flags: number or letters
-	fieldDir                           // flow direction
-	fieldTime                          // kept in a slot until the object ends
-	fieldHistory                       // Zeek's connection history letters: TCP flags
-	fieldArgusState                    // Argus's state: both sides' TCP flags ("FSPA_FSPA")
-	fieldTotalBytes                    // Argus's TotBytes: both directions (the rest of SrcBytes is reverse)
-	fieldTotalPackets                  // Argus's TotPkts: both directions
-	fieldFlagCount                     // CICFlowMeter's count of packets with one TCP flag (field.max is the flag)
-	fieldFlagBits                      // one side's TCP flags (nProbe's CLIENT_ and SERVER_TCP_FLAGS): ORed
-	fieldHexFlags                      // TCP flags in hex without 0x (Suricata's tcp.tcp_flags, "1b")
-	fieldEventType                     // Suricata's event_type: only "flow" and "netflow" events are flows
-	fieldIgnore                        // known, accepted, not used
+	fieldAddr          fieldKind = iota // an address string
+	fieldPort                           // 0-65535
+	fieldCount                          // a whole number up to field.max
+	fieldProto                          // a number or a protocol name
+	fieldFlags                          // TCP flags: number or letters
+	fieldDir                            // flow direction
+	fieldTime                           // kept in a slot until the object ends
+	fieldHistory                        // Zeek's connection history letters: TCP flags
+	fieldArgusState                     // Argus's state: both sides' TCP flags ("FSPA_FSPA")
+	fieldTotalBytes                     // Argus's TotBytes: both directions (the rest of SrcBytes is reverse)
+	fieldTotalPackets                   // Argus's TotPkts: both directions
+	fieldFlagCount                      // CICFlowMeter's count of packets with one TCP flag (field.max is the flag)
+	fieldFlagBits                       // one side's TCP flags (nProbe's CLIENT_ and SERVER_TCP_FLAGS): ORed
+	fieldHexFlags                       // TCP flags in hex without 0x (Suricata's tcp.tcp_flags, "1b")
+	fieldEventType                      // Suricata's event_type: only "flow" and "netflow" events are flows
+	fieldZeekUID                        // Zeek's uid: a Zeek log record (conn.log's has conn_state)
+	fieldZeekConnState                  // Zeek's conn_state
+	fieldZeekPath                       // Zeek's _path: the log a record belongs to
+	fieldIgnore                         // known, accepted, not used
 )
 
 // Time slots: the time fields are resolved after the whole object is read,
@@ -126,6 +129,10 @@ var fields = fieldMap(
 	field{name: "FLOW_DURATION_MILLISECONDS", kind: fieldTime, slot: slotDurationMs},
 	countField("ICMP_TYPE", math.MaxUint16, func(r *flow.Record, v uint64) { r.ICMPType, r.ICMPCode = uint8(v>>8), uint8(v) }),
 	field{name: "CLIENT_TCP_FLAGS", kind: fieldFlagBits}, field{name: "SERVER_TCP_FLAGS", kind: fieldFlagBits},
+	// Zeek's other logs (dns.log, http.log, ...) name connections too: only
+	// conn.log's records, which have a conn_state, are flows.
+	field{name: "uid", kind: fieldZeekUID}, field{name: "conn_state", kind: fieldZeekConnState},
+	field{name: "_path", kind: fieldZeekPath},
 	// Suricata's eve.json: see the aliases.
 	field{name: "tcp.tcp_flags", kind: fieldHexFlags},
 	field{name: "event_type", kind: fieldEventType},
