@@ -627,3 +627,51 @@ func TestZeekOtherLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestCloudFlowLogs: AWS VPC Flow Logs (space-separated under their header
+// line, "-" for no value; NODATA and SKIPDATA records are not flows) and
+// Google Cloud's VPC Flow Logs (Cloud Logging JSON), in the layouts their
+// documentation gives.
+func TestCloudFlowLogs(t *testing.T) {
+	aws := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n" +
+		"2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 1 52 1418530010 1418530070 REJECT OK\n" +
+		"2 123456789010 eni-1a2b3c4d - - - - - - - 1431280876 1431280934 - NODATA\n" +
+		"2 123456789010 eni-4821ed2f - - - - - - - 1431280876 1431280934 - SKIPDATA\n"
+	custom := "version vpc-id srcaddr dstaddr srcport dstport protocol tcp-flags packets bytes start end flow-direction pkt-srcaddr log-status\n" +
+		"5 vpc-0a1b 10.0.1.5 198.51.100.7 44321 443 6 19 12 5120 1418530010 1418530070 egress - OK\n"
+	gcp := `{"insertId":"1","jsonPayload":{"connection":{"src_ip":"10.128.0.2","src_port":44364,"dest_ip":"35.191.0.1","dest_port":80,"protocol":6},"bytes_sent":"2345","packets_sent":"12","start_time":"2024-05-06T07:08:09.123456Z","end_time":"2024-05-06T07:08:14.5Z","reporter":"SRC"},"logName":"projects/p/logs/compute.googleapis.com%2Fvpc_flows","timestamp":"2024-05-06T07:08:20Z"}` + "\n"
+	a := netip.MustParseAddr
+	for _, c := range []struct {
+		name, in string
+		want     []flow.Record
+		notFlows int
+	}{
+		{"AWS default format", aws, []flow.Record{
+			{Start: 1418530010e9, End: 1418530070e9, SrcAddr: a("172.31.16.139"), DstAddr: a("172.31.16.21"), SrcPort: 20641, DstPort: 22, Proto: 6, Packets: 20, Bytes: 4249, SamplingInterval: 1},
+			{Start: 1418530010e9, End: 1418530070e9, SrcAddr: a("172.31.9.69"), DstAddr: a("172.31.9.12"), SrcPort: 49761, DstPort: 3389, Proto: 6, Packets: 1, Bytes: 52, SamplingInterval: 1},
+		}, 2},
+		{"AWS custom format", custom, []flow.Record{
+			{Start: 1418530010e9, End: 1418530070e9, SrcAddr: a("10.0.1.5"), DstAddr: a("198.51.100.7"), SrcPort: 44321, DstPort: 443, Proto: 6,
+				TCPFlags: flow.FIN | flow.SYN | flow.ACK, Packets: 12, Bytes: 5120, Dir: flow.DirEgress, SamplingInterval: 1},
+		}, 0},
+		{"Google Cloud", gcp, []flow.Record{
+			{Start: time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC).UnixNano(), End: time.Date(2024, 5, 6, 7, 8, 14, 5e8, time.UTC).UnixNano(),
+				SrcAddr: a("10.128.0.2"), DstAddr: a("35.191.0.1"), SrcPort: 44364, DstPort: 80, Proto: 6, Packets: 12, Bytes: 2345, SamplingInterval: 1},
+		}, 0},
+	} {
+		d := NewReader(strings.NewReader(c.in), Options{})
+		var got []flow.Record
+		var r flow.Record
+		for d.Next(&r) {
+			got = append(got, r)
+		}
+		n := 0
+		for _, v := range d.NotFlows() {
+			n += v
+		}
+		if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, c.want) || n != c.notFlows {
+			t.Errorf("%s: got %+v (%v, rejects %v, not flows %v)\nwant %+v", c.name, got, d.Err(), d.Rejects(), d.NotFlows(), c.want)
+		}
+	}
+}

@@ -18,8 +18,8 @@ import (
 // of head is read and the separator, or nil when head does not start with
 // one: names made of letters, digits, '_', '.', '-', '@', spaces and '/'
 // (quoted or not; space around them is not part of the name), separated by
-// commas, or else by '|' (nProbe's dumps), ';' or tabs, among them a source
-// and a destination address. A '#' before the first name is not part of it.
+// commas, or else by '|' (nProbe's dumps), ';', tabs or single spaces (AWS
+// VPC Flow Logs), among them a source and a destination address. A '#' before the first name is not part of it.
 func csvHeader(head []byte) ([]*field, byte) {
 	line, _, found := bytes.Cut(head, []byte{'\n'})
 	if !found {
@@ -29,7 +29,7 @@ func csvHeader(head []byte) ([]*field, byte) {
 	if len(line) > 0 && line[0] == '#' {
 		line = line[1:]
 	}
-	sep := byte(',')
+	sep := byte(' ') // AWS VPC Flow Logs: names separated by single spaces
 	for _, c := range []byte{',', '|', ';', '\t'} {
 		if bytes.IndexByte(line, c) >= 0 {
 			sep = c
@@ -84,6 +84,9 @@ func (d *Reader) csvStart() bool {
 	line, _, _ := bytes.Cut(head, []byte{'\n'})
 	d.format = FormatCSV
 	d.cols = columns{sep: sep, fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
+	if sep == ' ' {
+		d.cols.unset = []byte("-") // VPC Flow Logs write "-" for no value
+	}
 	d.discard(len(line) + 1)
 	d.line++
 	return true

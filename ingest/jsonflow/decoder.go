@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -266,6 +267,10 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 	case fieldEventType:
 		if t := d.str(v); v.kind == kindString && suricataNotFlows[string(t)] {
 			d.notFlow = "suricata " + string(t) + " event"
+		}
+	case fieldLogStatus:
+		if t := d.str(v); v.kind == kindString && len(t) > 0 && !bytes.Equal(t, []byte("OK")) {
+			d.notFlow = "vpc flow log " + strings.ToLower(string(cut(t))) + " record"
 		}
 	case fieldZeekUID:
 		d.zeekUID = true

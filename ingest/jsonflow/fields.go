@@ -30,6 +30,7 @@ const (
 	fieldZeekUID                        // Zeek's uid: a Zeek log record (conn.log's has conn_state)
 	fieldZeekConnState                  // Zeek's conn_state
 	fieldZeekPath                       // Zeek's _path: the log a record belongs to
+	fieldLogStatus                      // AWS VPC Flow Logs' log-status: only OK records are flows
 	fieldIgnore                         // known, accepted, not used
 )
 
@@ -133,6 +134,8 @@ var fields = fieldMap(
 	// conn.log's records, which have a conn_state, are flows.
 	field{name: "uid", kind: fieldZeekUID}, field{name: "conn_state", kind: fieldZeekConnState},
 	field{name: "_path", kind: fieldZeekPath},
+	// AWS VPC Flow Logs: NODATA and SKIPDATA records are not flows.
+	field{name: "log-status", kind: fieldLogStatus},
 	// Suricata's eve.json: see the aliases.
 	field{name: "tcp.tcp_flags", kind: fieldHexFlags},
 	field{name: "event_type", kind: fieldEventType},
@@ -227,6 +230,19 @@ var aliases = map[string]string{
 	"flow.bytes_toserver": "bytes_in", "flow.bytes_toclient": "bytes_out",
 	"flow.pkts_toserver": "packets", "flow.pkts_toclient": "packets_out",
 	"netflow.start": "start", "netflow.end": "end", "netflow.bytes": "bytes_in", "netflow.pkts": "packets",
+	// AWS VPC Flow Logs (the default format and custom ones, with their
+	// header line): each record is one direction of traffic through an
+	// interface over an aggregation interval, times in unix seconds; srcaddr
+	// is the interface-level address (pkt-srcaddr, behind a NAT gateway, is
+	// not read)
+	"srcaddr": "src_ip", "dstaddr": "dst_ip", "srcport": "src_port", "dstport": "dst_port",
+	"tcp-flags": "tcp_flags", "flow-direction": "flow_direction",
+	// Google Cloud VPC Flow Logs (Cloud Logging's JSON): bytes_sent and
+	// packets_sent go from the connection's source to its destination
+	"jsonPayload.connection.src_ip": "src_ip", "jsonPayload.connection.dest_ip": "dst_ip",
+	"jsonPayload.connection.src_port": "src_port", "jsonPayload.connection.dest_port": "dst_port",
+	"jsonPayload.connection.protocol": "protocol", "jsonPayload.bytes_sent": "bytes_in", "jsonPayload.packets_sent": "packets",
+	"jsonPayload.start_time": "start", "jsonPayload.end_time": "end",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",

@@ -57,6 +57,10 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(`{"timestamp":"2019-03-14T12:59:55.5+0000","event_type":"flow","src_ip":"192.168.1.10","src_port":51234,"dest_ip":"93.184.216.34","dest_port":443,"proto":"TCP","flow":{"pkts_toserver":12,"bytes_toserver":1850,"bytes_toclient":6032,"start":"2019-03-14T12:58:40.1012+0000","end":"2019-03-14T12:58:45.9877+0000"},"tcp":{"tcp_flags":"1b"}}` + "\n" +
 		`{"event_type":"alert","src_ip":"192.168.1.10","dest_ip":"93.184.216.34","alert":{"signature":"x"}}` + "\n" +
 		`{"event_type":"netflow","src_ip":"::1","dest_ip":"::2","proto":"IPv6-ICMP","netflow":{"pkts":1,"bytes":74,"start":"2019-03-14T12:59:50Z","end":"2019-03-14T12:59:50Z"},"tcp":{"tcp_flags":"zz"}}` + "\n"))
+	// AWS VPC Flow Logs: a header of names separated by spaces, "-" for no value.
+	f.Add([]byte("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n" +
+		"2 123456789010 eni-2 - - - - - - - 1431280876 1431280934 - NODATA\n"))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))
