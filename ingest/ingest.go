@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowcase/flowcase/index"
+	"github.com/flowcase/flowcase/ingest/azureflow"
 	"github.com/flowcase/flowcase/ingest/jsonflow"
 	"github.com/flowcase/flowcase/ingest/meter"
 	"github.com/flowcase/flowcase/ingest/nfcapd"
@@ -26,8 +27,9 @@ const (
 	InputAuto   = "auto"
 	InputJSON   = "json"
 	InputNDJSON = "ndjson"
-	InputZeek   = "zeek" // a Zeek TSV log (conn.log)
-	InputCSV    = "csv"  // CSV under a header of field names (nfdump -o csv, query flows --format csv)
+	InputZeek   = "zeek"  // a Zeek TSV log (conn.log)
+	InputCSV    = "csv"   // CSV under a header of field names (nfdump -o csv, query flows --format csv)
+	InputAzure  = "azure" // Azure NSG or VNet flow logs (a {"records": [...]} document)
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
@@ -187,6 +189,16 @@ func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *Fil
 	return nil
 }
 
+// azureDecoder reads an Azure flow log document and says what it held.
+type azureDecoder struct{ *azureflow.Reader }
+
+func (d azureDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *FileResult) error {
+	extra["azure"] = map[string]int{"records": d.Records, "nsg_tuples": d.NSG, "vnet_tuples": d.VNet}
+	fr.Examples = append(fr.Examples, d.Examples()...)
+	fr.Notes = append(fr.Notes, fmt.Sprintf("Azure flow log: %d records, %d NSG and %d VNet flow tuples, each a flow record of its state change", d.Records, d.NSG, d.VNet))
+	return nil
+}
+
 // skippedFormat is FileResult.Skipped of a file that is not evidence.
 const skippedFormat = "format not recognised"
 
@@ -331,6 +343,8 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 			}
 		}
 		return format, jsonDecoder{d}, nil
+	case InputAzure:
+		return format, azureDecoder{azureflow.NewReader(br, nowOf(opt))}, nil
 	case InputNfcapd:
 		d, err := nfcapd.NewReader(br)
 		if err != nil {
@@ -398,6 +412,9 @@ func sniff(head []byte) string {
 	}
 	if pcap.SniffIPFIXFile(head) {
 		return InputIPFIX
+	}
+	if azureflow.Sniff(head) {
+		return InputAzure
 	}
 	switch jsonflow.Sniff(head) {
 	case jsonflow.FormatArray:

@@ -214,3 +214,22 @@ func TestReportOnSuricataEVE(t *testing.T) {
 		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 192.168.1.66 -> 192.168.1.20: 30, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
 	}
 }
+
+// TestReportOnAzureNSG: a port scan of a VM that its network security
+// group denied, in an NSG flow log (each attempt a tuple without
+// counters), is found, every attempt failed.
+func TestReportOnAzureNSG(t *testing.T) {
+	var tuples []string
+	for i := range 30 {
+		tuples = append(tuples, fmt.Sprintf(`"%d,198.51.100.66,10.5.16.4,%d,%d,T,I,D,B,,,,"`, 1542110400+i, 40000+i, 1000+i))
+	}
+	doc := `{"records":[{"time":"2018-11-13T12:00:35.3899262Z","category":"NetworkSecurityGroupFlowEvent","properties":{"Version":2,"flows":[` +
+		`{"rule":"DefaultRule_DenyAllInBound","flows":[{"mac":"000D3AF87856","flowTuples":[` + strings.Join(tuples, ",") + `]}]}]}}]}`
+	rep := reportOnFile(t, t.TempDir(), "PT1H.json", doc)
+	if rep.TotalFlows != 30 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 30 and the scan: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "198.51.100.66" || s.Target != "10.5.16.4" || s.UniquePorts != 30 || s.FailedAttempts != 30 {
+		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 198.51.100.66 -> 10.5.16.4: 30, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
+	}
+}

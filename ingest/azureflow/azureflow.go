@@ -1,0 +1,305 @@
+// Package azureflow reads Azure's flow logs: network security group (NSG)
+// flow logs, versions 1 and 2, and virtual network (VNet) flow logs, as
+// Azure writes them to a storage account (one JSON document per blob,
+// {"records": [...]}) or streams them through Event Hubs.
+//
+// Each record holds, per rule (NSG) or access list (VNet), flow tuples:
+// comma-separated strings, one per flow state change. A tuple becomes a
+// flow record of its time: the addresses, ports, protocol and direction,
+// and, from NSG version 2 and VNet logs, the packets and bytes each way
+// since the previous tuple of the connection. A connection is thus several
+// records (its begin, continuing and end tuples), which the detectors join
+// as they join an exporter's records of one long connection; a denied
+// attempt is a record without packets.
+//
+// The document is read as a stream: one record at a time is held, never
+// the whole blob.
+package azureflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Reasons tuples are rejected (the keys of Rejects).
+const (
+	ReasonBadTuple = "bad flow tuple"     // wrong number of fields, or one that does not parse
+	ReasonTooOld   = "time before 1990"   // a clock never set
+	ReasonFuture   = "time in the future" // more than a day after Options.Now
+)
+
+// Sniff reports whether head, the start of a file, is an Azure flow log
+// document: an object whose "records" hold NSG or VNet flow events.
+func Sniff(head []byte) bool {
+	h := bytes.TrimLeft(bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF}), " \t\r\n")
+	return len(h) > 0 && h[0] == '{' && bytes.Contains(h, []byte(`"records"`)) &&
+		(bytes.Contains(h, []byte("NetworkSecurityGroupFlowEvent")) || bytes.Contains(h, []byte("FlowLogFlowEvent")))
+}
+
+// record is one record of the document: NSG flow logs keep their tuples in
+// properties.flows[].flows[].flowTuples, VNet flow logs in
+// flowRecords.flows[].flowGroups[].flowTuples.
+type record struct {
+	Time       string `json:"time"`
+	Category   string `json:"category"`
+	Properties struct {
+		Version int `json:"Version"`
+		Flows   []struct {
+			Rule  string `json:"rule"`
+			Flows []struct {
+				Mac        string   `json:"mac"`
+				FlowTuples []string `json:"flowTuples"`
+			} `json:"flows"`
+		} `json:"flows"`
+	} `json:"properties"`
+	FlowRecords struct {
+		Flows []struct {
+			FlowGroups []struct {
+				Rule       string   `json:"rule"`
+				FlowTuples []string `json:"flowTuples"`
+			} `json:"flowGroups"`
+		} `json:"flows"`
+	} `json:"flowRecords"`
+}
+
+// Reader reads the flow records of one Azure flow log document.
+type Reader struct {
+	dec      *json.Decoder
+	tuples   []string // the current record's tuples not yet read
+	started  bool
+	done     bool
+	err      error
+	latest   int64 // unix ns: later times are in the future
+	rejects  map[string]int
+	examples []string
+	// Records counts the document's records; NSG and VNet the tuples of
+	// each kind of log.
+	Records, NSG, VNet int
+}
+
+// MaxExamples bounds Reader.Examples.
+const MaxExamples = 20
+
+// NewReader returns a Reader of r (decompressed); now is the reference for
+// "time in the future" (a day after it).
+func NewReader(r io.Reader, now time.Time) *Reader {
+	return &Reader{dec: json.NewDecoder(r), latest: now.Add(24 * time.Hour).UnixNano(), rejects: map[string]int{}}
+}
+
+func (r *Reader) Err() error              { return r.err }
+func (r *Reader) Rejects() map[string]int { return r.rejects }
+func (r *Reader) Assumed() int            { return 0 }
+
+// Examples says where the first rejects were and why.
+func (r *Reader) Examples() []string { return r.examples }
+
+// Next fills rec with the next flow; false at the end of the document or
+// at an error that stops it (Err; the records before it stand).
+func (r *Reader) Next(rec *flow.Record) bool {
+	for {
+		if len(r.tuples) > 0 {
+			t := r.tuples[0]
+			r.tuples = r.tuples[1:]
+			if reason := r.tuple(t, rec); reason != "" {
+				r.rejects[reason]++
+				if len(r.examples) < MaxExamples {
+					r.examples = append(r.examples, fmt.Sprintf("record %d: %s: %q", r.Records, reason, cut(t)))
+				}
+				continue
+			}
+			return true
+		}
+		if r.done || !r.nextRecord() {
+			r.done = true
+			return false
+		}
+	}
+}
+
+// nextRecord reads the next element of "records" into r.tuples.
+func (r *Reader) nextRecord() bool {
+	if !r.started {
+		r.started = true
+		if !r.enterRecords() {
+			return false
+		}
+	}
+	if !r.dec.More() {
+		r.fail(r.skipRest())
+		return false
+	}
+	var rec record
+	if err := r.dec.Decode(&rec); err != nil {
+		r.fail(err)
+		return false
+	}
+	r.Records++
+	r.tuples = r.tuples[:0]
+	for _, f := range rec.Properties.Flows {
+		for _, g := range f.Flows {
+			r.tuples = append(r.tuples, g.FlowTuples...)
+			r.NSG += len(g.FlowTuples)
+		}
+	}
+	for _, f := range rec.FlowRecords.Flows {
+		for _, g := range f.FlowGroups {
+			r.tuples = append(r.tuples, g.FlowTuples...)
+			r.VNet += len(g.FlowTuples)
+		}
+	}
+	return true
+}
+
+// enterRecords reads up to the first element of the "records" array,
+// skipping the values of other keys before it.
+func (r *Reader) enterRecords() bool {
+	if !r.delim('{') {
+		return false
+	}
+	for r.dec.More() {
+		key, err := r.dec.Token()
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		if key == "records" {
+			return r.delim('[')
+		}
+		var skip json.RawMessage
+		if err := r.dec.Decode(&skip); err != nil {
+			r.fail(err)
+			return false
+		}
+	}
+	r.fail(errors.New(`no "records" in the document`))
+	return false
+}
+
+// skipRest reads past the end of "records" and the rest of the document.
+func (r *Reader) skipRest() error {
+	if _, err := r.dec.Token(); err != nil { // ']'
+		return err
+	}
+	for r.dec.More() {
+		if _, err := r.dec.Token(); err != nil {
+			return err
+		}
+		var skip json.RawMessage
+		if err := r.dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	_, err := r.dec.Token() // '}'
+	return err
+}
+
+func (r *Reader) delim(want json.Delim) bool {
+	t, err := r.dec.Token()
+	if err == nil && t != want {
+		err = fmt.Errorf("want %q, got %v", want, t)
+	}
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	return true
+}
+
+// fail stops the reader at an error (nil: the document ended well).
+func (r *Reader) fail(err error) {
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("offset %d: %w", r.dec.InputOffset(), err)
+	}
+}
+
+// tuple parses one flow tuple into rec, or returns why not.
+//
+//	NSG v1: time (s), src, dst, sport, dport, T|U, I|O, A|D
+//	NSG v2: the same, then B|C|E, packets and bytes source to destination,
+//	        packets and bytes back (empty at B and for denied flows)
+//	VNet:   time (ms), src, dst, sport, dport, protocol number, I|O,
+//	        B|C|E|D, encryption, then the four counters
+func (r *Reader) tuple(t string, rec *flow.Record) string {
+	f := strings.Split(t, ",")
+	if len(f) != 8 && len(f) != 13 {
+		return ReasonBadTuple
+	}
+	*rec = flow.Record{SamplingInterval: 1}
+	ts, err := strconv.ParseInt(f[0], 10, 64)
+	src, err1 := netip.ParseAddr(f[1])
+	dst, err2 := netip.ParseAddr(f[2])
+	sport, err3 := strconv.ParseUint(f[3], 10, 16)
+	dport, err4 := strconv.ParseUint(f[4], 10, 16)
+	if err != nil || err1 != nil || err2 != nil || err3 != nil || err4 != nil || ts < 0 {
+		return ReasonBadTuple
+	}
+	if ts >= 1e11 { // VNet flow logs: milliseconds
+		ts *= 1e6
+	} else {
+		ts *= 1e9
+	}
+	switch {
+	case ts < time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano():
+		return ReasonTooOld
+	case ts > r.latest:
+		return ReasonFuture
+	}
+	rec.Start, rec.End = ts, ts
+	rec.SrcAddr, rec.DstAddr = src.Unmap(), dst.Unmap()
+	rec.SrcPort, rec.DstPort = uint16(sport), uint16(dport)
+	switch p := f[5]; p {
+	case "T":
+		rec.Proto = flow.ProtoTCP
+	case "U":
+		rec.Proto = flow.ProtoUDP
+	default:
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil {
+			return ReasonBadTuple
+		}
+		rec.Proto = uint8(n)
+	}
+	switch f[6] {
+	case "I":
+		rec.Dir = flow.DirIngress
+	case "O":
+		rec.Dir = flow.DirEgress
+	default:
+		return ReasonBadTuple
+	}
+	if flow.IsICMP(rec.Proto) {
+		rec.SrcPort, rec.DstPort = 0, 0
+	}
+	if len(f) == 8 {
+		return ""
+	}
+	var counters [4]uint64
+	for i, s := range f[9:13] {
+		if s == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return ReasonBadTuple
+		}
+		counters[i] = n
+	}
+	rec.Packets, rec.Bytes, rec.RevPackets, rec.RevBytes = counters[0], counters[1], counters[2], counters[3]
+	return ""
+}
+
+func cut(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
