@@ -675,3 +675,23 @@ func TestCloudFlowLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestPaloAltoCSV reads a PAN-OS traffic log exported to CSV (the header's
+// names as the firewall writes them: "Serial #", "Elapsed Time (sec)"; its
+// start times are local, zone-less).
+func TestPaloAltoCSV(t *testing.T) {
+	in := "Domain,Receive Time,Serial #,Type,Threat/Content Type,Config Version,Generate Time,Source address,Destination address,NAT Source IP,NAT Destination IP,Rule,Source User,Destination User,Application,Virtual System,Source Zone,Destination Zone,Inbound Interface,Outbound Interface,Log Action,Time Logged,Session ID,Repeat Count,Source Port,Destination Port,NAT Source Port,NAT Destination Port,Flags,IP Protocol,Action,Bytes,Bytes Sent,Bytes Received,Packets,Start Time,Elapsed Time (sec),Category,Padding,Sequence Number,Action Flags,Source Country,Destination Country,Padding,pkts_sent,pkts_received,session_end_reason\n" +
+		"1,2023/05/01 12:00:40,012801000001,TRAFFIC,end,2049,2023/05/01 12:00:40,10.1.2.3,203.0.113.10,198.51.100.1,203.0.113.10,allow-web,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2023/05/01 12:00:40,123456,1,51234,443,23456,443,0x40001c,tcp,allow,7890,1234,6656,20,2023/05/01 12:00:10,30,computer-and-internet-info,0,100,0x0,10.0.0.0-10.255.255.255,United States,0,11,9,tcp-fin\n" +
+		"1,2023/05/01 12:01:00,012801000001,TRAFFIC,drop,2049,2023/05/01 12:01:00,198.51.100.66,10.1.2.3,0.0.0.0,0.0.0.0,deny-all,,,not-applicable,vsys1,untrust,trust,ethernet1/1,,default,2023/05/01 12:01:00,0,1,40000,3389,0,0,0x0,tcp,deny,60,60,0,1,2023/05/01 12:00:59,0,any,0,101,0x0,United States,10.0.0.0-10.255.255.255,0,1,0,policy-deny\n"
+	utc := time.UTC
+	a := netip.MustParseAddr
+	checkCSV(t, in, Options{InputTZ: utc}, []flow.Record{
+		{Start: time.Date(2023, 5, 1, 12, 0, 10, 0, utc).UnixNano(), End: time.Date(2023, 5, 1, 12, 0, 40, 0, utc).UnixNano(),
+			SrcAddr: a("10.1.2.3"), DstAddr: a("203.0.113.10"), SrcPort: 51234, DstPort: 443, Proto: 6,
+			Bytes: 1234, RevBytes: 6656, Packets: 11, RevPackets: 9,
+			NATSrcAddr: a("198.51.100.1"), NATDstAddr: a("203.0.113.10"), NATSrcPort: 23456, NATDstPort: 443},
+		{Start: time.Date(2023, 5, 1, 12, 0, 59, 0, utc).UnixNano(), End: time.Date(2023, 5, 1, 12, 0, 59, 0, utc).UnixNano(),
+			SrcAddr: a("198.51.100.66"), DstAddr: a("10.1.2.3"), SrcPort: 40000, DstPort: 3389, Proto: 6, Bytes: 60, Packets: 1},
+		// no NAT: 0.0.0.0 is none
+	})
+}

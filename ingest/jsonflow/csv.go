@@ -16,8 +16,8 @@ import (
 
 // csvHeader returns how each column of the CSV header line at the start
 // of head is read and the separator, or nil when head does not start with
-// one: names made of letters, digits, '_', '.', '-', '@', spaces and '/'
-// (quoted or not; space around them is not part of the name), separated by
+// one: names made of letters, digits, '_', '.', '-', '@', spaces, '/', '#'
+// and parentheses (quoted or not; space around them is not part of the name), separated by
 // commas, or else by '|' (nProbe's dumps), ';', tabs or single spaces (AWS
 // VPC Flow Logs), among them a source and a destination address. A '#' before the first name is not part of it.
 func csvHeader(head []byte) ([]*field, byte) {
@@ -60,7 +60,8 @@ func isFieldName(b []byte) bool {
 	}
 	for _, c := range b {
 		if !('a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-' || c == '@' ||
-			c == ' ' || c == '/') { // CICFlowMeter: "Flow Bytes/s"
+			c == ' ' || c == '/' || // CICFlowMeter: "Flow Bytes/s"
+			c == '#' || c == '(' || c == ')') { // PAN-OS: "Serial #", "Elapsed Time (sec)"
 			return false
 		}
 	}

@@ -220,7 +220,13 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		// An empty address is absent, and an unspecified one (0.0.0.0, ::)
 		// does not replace one that is set: nProbe writes both IPV4_ and
 		// IPV6_ columns, the unused one zero, and either may come first.
-		if a, p := d.addr(f.name, v), f.addr(rec); a.IsValid() && (!a.IsUnspecified() || !p.IsValid()) {
+		// Beyond the source and destination (0.0.0.0 is a DHCP client's),
+		// an unspecified address means none (no NAT, no next hop).
+		a, p := d.addr(f.name, v), f.addr(rec)
+		if a.IsUnspecified() && f.name != "src_ip" && f.name != "dst_ip" {
+			break
+		}
+		if a.IsValid() && (!a.IsUnspecified() || !p.IsValid()) {
 			*p = a
 		}
 	case fieldPort:

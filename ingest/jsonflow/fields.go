@@ -243,6 +243,16 @@ var aliases = map[string]string{
 	"jsonPayload.connection.src_port": "src_port", "jsonPayload.connection.dest_port": "dst_port",
 	"jsonPayload.connection.protocol": "protocol", "jsonPayload.bytes_sent": "bytes_in", "jsonPayload.packets_sent": "packets",
 	"jsonPayload.start_time": "start", "jsonPayload.end_time": "end",
+	// Palo Alto Networks' traffic logs as PAN-OS and Panorama export them
+	// to CSV (Source Port, Destination Port: as CICFlowMeter's): Start
+	// Time is local, without a zone (give --input-tz); bytes and packets
+	// sent went from the source, received came back
+	"Source address": "src_ip", "Destination address": "dst_ip",
+	"NAT Source IP": "nat_src_ip", "NAT Destination IP": "nat_dst_ip",
+	"NAT Source Port": "nat_src_port", "NAT Destination Port": "nat_dst_port",
+	"IP Protocol": "protocol", "Bytes Sent": "bytes_in", "Bytes Received": "bytes_out",
+	"pkts_sent": "packets", "pkts_received": "packets_out", "Packets Sent": "packets", "Packets Received": "packets_out",
+	"Start Time": "start", "Elapsed Time (sec)": "duration",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",
