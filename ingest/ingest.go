@@ -30,6 +30,7 @@ const (
 	InputZeek   = "zeek"  // a Zeek TSV log (conn.log)
 	InputCSV    = "csv"   // CSV under a header of field names (nfdump -o csv, query flows --format csv)
 	InputAzure  = "azure" // Azure NSG or VNet flow logs (a {"records": [...]} document)
+	InputKV     = "kv"    // key=value lines (FortiGate's traffic logs)
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
@@ -322,9 +323,11 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		return "", nil, fmt.Errorf("%s: cannot read the content: %w", name, err)
 	}
 	switch format {
-	case InputJSON, InputNDJSON, InputZeek, InputCSV:
+	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV:
 		jf := jsonflow.FormatArray
 		switch format {
+		case InputKV:
+			jf = jsonflow.FormatKV
 		case InputNDJSON:
 			jf = jsonflow.FormatNDJSON
 		case InputZeek:
@@ -425,6 +428,8 @@ func sniff(head []byte) string {
 		return InputZeek
 	case jsonflow.FormatCSV:
 		return InputCSV
+	case jsonflow.FormatKV:
+		return InputKV
 	}
 	return ""
 }

@@ -695,3 +695,36 @@ func TestPaloAltoCSV(t *testing.T) {
 		// no NAT: 0.0.0.0 is none
 	})
 }
+
+// TestFortiGateKV reads FortiGate's traffic logs, key=value pairs a line
+// (as its documentation shows them), behind a syslog header or not: the
+// session ends at eventtime (or at date and time in the tz pair's zone,
+// before FortiOS 6.2) and started its duration earlier; utm and event logs
+// are not flows.
+func TestFortiGateKV(t *testing.T) {
+	in := `<189>May 10 11:37:47 FGT60E date=2019-05-10 time=11:37:47 logid="0000000013" type="traffic" subtype="forward" level="notice" vd="vdom1" eventtime=1557513467369913239 srcip=10.1.100.11 srcport=58012 srcintf="port12" dstip=23.59.154.35 dstport=80 dstintf="port11" sessionid=105048 proto=6 action="close" policyid=1 service="HTTP" dstcountry="United States" trandisp="snat" transip=172.16.200.2 transport=58012 app="HTTP.BROWSER_Firefox" duration=116 sentbyte=1188 rcvdbyte=1224 sentpkt=17 rcvdpkt=16 utmaction="allow"
+date=2019-05-10 time=11:38:01 logid="0211008192" type="utm" subtype="virus" eventtime=1557513481000000000 srcip=10.1.100.11 dstip=23.59.154.35 action="blocked" virus="EICAR_TEST_FILE"
+date=2019-05-10 time=11:38:02 logid="0000000013" type="traffic" subtype="forward" eventtime=1557513482000000000 srcip=198.51.100.66 srcport=40000 dstip=10.1.100.11 dstport=3389 proto=6 action="deny" policyid=0 sentpkt=1
+date=2018-03-01 time=09:00:10 devname="FG100D" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.1.100.12 srcport=51000 dstip=198.51.100.7 dstport=53 proto=17 action="accept" duration=10 sentbyte=60 rcvdbyte=120 sentpkt=1 rcvdpkt=1 tz="+0100"
+`
+	if f := Sniff([]byte(in)); f != FormatKV {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	want := []flow.Record{
+		{Start: 1557513467369913239 - 116e9, End: 1557513467369913239, SrcAddr: a("10.1.100.11"), DstAddr: a("23.59.154.35"), SrcPort: 58012, DstPort: 80, Proto: 6,
+			Bytes: 1188, RevBytes: 1224, Packets: 17, RevPackets: 16, SamplingInterval: 1},
+		{Start: 1557513482e9, End: 1557513482e9, SrcAddr: a("198.51.100.66"), DstAddr: a("10.1.100.11"), SrcPort: 40000, DstPort: 3389, Proto: 6, Packets: 1, SamplingInterval: 1},
+		{Start: time.Date(2018, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano(), End: time.Date(2018, 3, 1, 8, 0, 10, 0, time.UTC).UnixNano(),
+			SrcAddr: a("10.1.100.12"), DstAddr: a("198.51.100.7"), SrcPort: 51000, DstPort: 53, Proto: 17, Bytes: 60, RevBytes: 120, Packets: 1, RevPackets: 1, SamplingInterval: 1},
+	}
+	d := NewReader(strings.NewReader(in), Options{})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["fortigate utm log"] != 1 {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}

@@ -61,6 +61,10 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
 		"2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n" +
 		"2 123456789010 eni-2 - - - - - - - 1431280876 1431280934 - NODATA\n"))
+	// FortiGate's key=value traffic logs, behind a syslog header or not.
+	f.Add([]byte(`<189>May 10 11:37:47 FGT60E date=2019-05-10 time=11:37:47 type="traffic" eventtime=1557513467369913239 srcip=10.1.100.11 srcport=58012 dstip=23.59.154.35 dstport=80 proto=6 duration=116 sentbyte=1188 rcvdbyte=1224` + "\n" +
+		`date=2019-05-10 time=11:38:01 type="utm" srcip=10.1.100.11 dstip=23.59.154.35 virus="EICAR` + "\n" +
+		`date=2018-03-01 time=09:00:10 type="traffic" srcip=::1 dstip=::2 proto=17 tz="+0100" duration=x` + "\n"))
 	// Broken arrays: missing brace, wrong closer, unterminated string,
 	// trailing data, a cut end.
 	f.Add([]byte("[" + good1 + `,{"src_ip":"1.2.3.4",` + "\n" + good2 + "]"))

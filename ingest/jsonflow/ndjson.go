@@ -38,6 +38,8 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		return d.zeekLine(content, rec, pos)
 	case FormatCSV:
 		return d.csvLine(content, rec, pos)
+	case FormatKV:
+		return d.kvLineRecord(content, rec, pos)
 	}
 	return d.decode(content, rec, pos)
 }

@@ -27,6 +27,7 @@ const (
 	FormatNDJSON                // one flow object per line
 	FormatZeek                  // a Zeek TSV log (conn.log): '#' header lines, then tab-separated records
 	FormatCSV                   // comma-separated values under a header line of field names
+	FormatKV                    // key=value pairs, a record per line (FortiGate's logs: kv.go)
 )
 
 func (f Format) String() string {
@@ -39,6 +40,8 @@ func (f Format) String() string {
 		return "zeek"
 	case FormatCSV:
 		return "csv"
+	case FormatKV:
+		return "kv"
 	}
 	return "unknown"
 }
@@ -57,6 +60,9 @@ func Sniff(head []byte) Format {
 	}
 	if cols, _ := csvHeader(head); cols != nil {
 		return FormatCSV
+	}
+	if line, _, _ := bytes.Cut(head, []byte{'\n'}); kvLine(bytes.TrimSuffix(line, []byte{'\r'})) {
+		return FormatKV
 	}
 	for _, c := range head {
 		if !isSpace(c) {
@@ -123,6 +129,7 @@ type Reader struct {
 	inArray bool    // array: between '[' and ']'
 	stack   []byte  // array: open brackets, reused between elements
 	cols    columns // Zeek TSV and CSV: the header in force
+	kvTime  []byte  // key=value logs: a date and time joined (kv.go)
 
 	rejects  map[string]int
 	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)
@@ -226,9 +233,14 @@ func (d *Reader) start() {
 	if (d.format == FormatUnknown && (got == FormatUnknown || got == FormatZeek) || d.format == FormatCSV) && d.csvStart() {
 		return // the header line is read
 	}
+	if (d.format == FormatUnknown && got == FormatUnknown || d.format == FormatKV) && d.kvStart() {
+		return
+	}
 	switch {
 	case d.format == FormatCSV:
 		d.stop(fmt.Errorf("%w: the first line at offset %d does not name flow fields separated by commas, '|', ';' or tabs", ErrWrongFormat, d.off))
+	case d.format == FormatKV:
+		d.stop(fmt.Errorf("%w: the first line at offset %d is not key=value pairs with a source and a destination address", ErrWrongFormat, d.off))
 	case got == FormatUnknown:
 		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
 	case got == FormatZeek && !d.zeekStart():

@@ -11,6 +11,8 @@ import (
 var (
 	startSlots = [...]int{slotStart, slotFirstSeen, slotTimestamp, slotTS}
 	endSlots   = [...]int{slotEnd, slotLastSeen}
+	// durationSlots hold a duration in one unit or another.
+	durationSlots = [...]int{slotDuration, slotDurationNs, slotDurationUs, slotDurationMs}
 )
 
 // durationUnit is the unit, in nanoseconds, of the duration slots that hold
@@ -23,13 +25,24 @@ func (d *decoder) times(rec *flow.Record) {
 	if !ok {
 		return
 	}
-	start, ok := d.start()
-	if !ok {
-		return
-	}
-	end, ok := d.end(start, dur)
-	if !ok {
-		return
+	var start, end int64
+	if d.firstSlot(startSlots[:]) < 0 && d.firstSlot(endSlots[:]) >= 0 && d.firstSlot(durationSlots[:]) >= 0 {
+		// Only the end and a duration (FortiGate's eventtime, when the
+		// session was logged): the start is that less the duration.
+		if end, ok = d.timeSlot(d.firstSlot(endSlots[:])); !ok {
+			return
+		}
+		if start = end - dur; start < minTime*1e9 {
+			d.reason, d.detail = ReasonTooOld, "end less duration "+fmtNs(start)
+			return
+		}
+	} else {
+		if start, ok = d.start(); !ok {
+			return
+		}
+		if end, ok = d.end(start, dur); !ok {
+			return
+		}
 	}
 	switch {
 	case end < start:
@@ -55,7 +68,7 @@ func (d *decoder) firstSlot(slots []int) int {
 // (microseconds), else nProbe's FLOW_DURATION_MILLISECONDS.
 func (d *decoder) duration() (int64, bool) {
 	slot := slotDuration
-	for _, s := range []int{slotDuration, slotDurationNs, slotDurationUs, slotDurationMs} {
+	for _, s := range durationSlots {
 		if d.slots[s].kind != kindAbsent {
 			slot = s
 			break

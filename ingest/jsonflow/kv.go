@@ -1,0 +1,143 @@
+package jsonflow
+
+import (
+	"bytes"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// Logs of key=value pairs, one record per line, as FortiGate firewalls
+// write their traffic logs (to syslog, FortiAnalyzer or a disk export):
+//
+//	date=2019-05-10 time=11:37:47 type="traffic" eventtime=1557513467369913239 srcip=10.1.100.11
+//	srcport=58012 dstip=23.59.154.35 dstport=80 proto=6 action="close" duration=116 sentbyte=1188 ...
+//
+// A syslog header before the first pair is passed over. Values may be
+// quoted ("..."). The keys are read through the same field table as JSON
+// (kvAliases add the vendor's names); eventtime is when the session was
+// logged, its end, and the start is that less the duration. Records of
+// another type than traffic (utm, event: antivirus, IPS, system events)
+// are not flows.
+
+// kvAliases are the key=value logs' names for flow fields. They are looked
+// up only in these logs, where "type" and "proto" mean what they say.
+var kvAliases = map[string]string{
+	"srcip": "src_ip", "dstip": "dst_ip", "srcport": "src_port", "dstport": "dst_port", "proto": "protocol",
+	"sentbyte": "bytes_in", "rcvdbyte": "bytes_out", "sentpkt": "packets", "rcvdpkt": "packets_out",
+	"duration": "duration", "eventtime": "end",
+}
+
+// kvField returns how the key of a key=value log is read, or nil.
+func kvField(key []byte) *field {
+	if name, ok := kvAliases[string(key)]; ok {
+		return fields[name]
+	}
+	return nil
+}
+
+// kvLine reports whether line is a key=value record of flow fields: after
+// any syslog header, pairs, among them a source and a destination address.
+func kvLine(line []byte) bool {
+	var src, dst bool
+	n := 0
+	for key := range kvPairs(line) {
+		n++
+		switch kvField(key.k) {
+		case fields["src_ip"]:
+			src = true
+		case fields["dst_ip"]:
+			dst = true
+		}
+	}
+	return n >= 3 && src && dst
+}
+
+type kvPair struct{ k, v []byte }
+
+// kvPairs yields the key=value pairs of line, from the first word that
+// holds '=' (what comes before is a syslog header); a quoted value loses
+// its quotes.
+func kvPairs(line []byte) func(yield func(kvPair) bool) {
+	return func(yield func(kvPair) bool) {
+		b := line
+		for len(b) > 0 {
+			b = bytes.TrimLeft(b, " \t")
+			end := bytes.IndexAny(b, " \t")
+			if end < 0 {
+				end = len(b)
+			}
+			eq := bytes.IndexByte(b[:end], '=')
+			if eq <= 0 {
+				b = b[end:] // not a pair: a header word
+				continue
+			}
+			k, v := b[:eq], b[eq+1:]
+			if len(v) > 0 && v[0] == '"' {
+				q := bytes.IndexByte(v[1:], '"')
+				if q < 0 {
+					q = len(v) - 1
+				}
+				b = v[min(q+2, len(v)):]
+				v = v[1 : q+1]
+			} else {
+				end := bytes.IndexAny(v, " \t")
+				if end < 0 {
+					end = len(v)
+				}
+				v, b = v[:end], v[end:]
+			}
+			if !yield(kvPair{k, v}) {
+				return
+			}
+		}
+	}
+}
+
+// kvStart reads the format from the first line, if it is a key=value
+// record.
+func (d *Reader) kvStart() bool {
+	head, _ := d.br.Peek(d.maxRecord)
+	line, _, _ := bytes.Cut(head, []byte{'\n'})
+	if !kvLine(bytes.TrimSuffix(line, []byte{'\r'})) {
+		return false
+	}
+	d.format = FormatKV
+	return true
+}
+
+// kvLineRecord decodes one key=value line. Without eventtime (FortiOS
+// before 6.2), the date and time pairs are the end, in the tz pair's zone
+// (else zone-less: --input-tz).
+func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
+	dec := &d.dec
+	dec.reset(rec)
+	traffic := true
+	var date, clock, tz []byte
+	for p := range kvPairs(line) {
+		switch string(p.k) {
+		case "type":
+			if string(p.v) != "traffic" {
+				traffic = false
+				dec.notFlow = "fortigate " + string(cut(p.v)) + " log"
+			}
+		case "date":
+			date = p.v
+		case "time":
+			clock = p.v
+		case "tz":
+			tz = p.v
+		}
+		if f := kvField(p.k); f != nil && dec.reason == "" && traffic {
+			dec.apply(f, value{kind: kindString, raw: p.v}, rec)
+		}
+	}
+	if dec.slots[slotEnd].kind == kindAbsent && len(date) > 0 && len(clock) > 0 {
+		d.kvTime = append(append(append(append(d.kvTime[:0], date...), 'T'), clock...), tz...)
+		dec.slots[slotEnd] = value{kind: kindString, raw: d.kvTime}
+	}
+	if dec.slots[slotDuration].kind == kindAbsent { // a denied session's log has none
+		dec.slots[slotDuration] = value{kind: kindNumber, raw: []byte("0")}
+	}
+	reason, detail := dec.finish(rec)
+	return d.keep(reason, detail, pos)
+}
