@@ -31,6 +31,7 @@ const (
 	InputCSV    = "csv"   // CSV under a header of field names (nfdump -o csv, query flows --format csv)
 	InputAzure  = "azure" // Azure NSG or VNet flow logs (a {"records": [...]} document)
 	InputKV     = "kv"    // key=value lines (FortiGate's traffic logs)
+	InputW3C    = "w3c"   // the W3C extended log format (Windows Firewall's pfirewall.log)
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
@@ -323,9 +324,11 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		return "", nil, fmt.Errorf("%s: cannot read the content: %w", name, err)
 	}
 	switch format {
-	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV:
+	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C:
 		jf := jsonflow.FormatArray
 		switch format {
+		case InputW3C:
+			jf = jsonflow.FormatW3C
 		case InputKV:
 			jf = jsonflow.FormatKV
 		case InputNDJSON:
@@ -430,6 +433,8 @@ func sniff(head []byte) string {
 		return InputCSV
 	case jsonflow.FormatKV:
 		return InputKV
+	case jsonflow.FormatW3C:
+		return InputW3C
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package jsonflow
 
 import (
+	"fmt"
 	"maps"
 	"net/netip"
 	"os"
@@ -726,5 +727,57 @@ date=2018-03-01 time=09:00:10 devname="FG100D" logid="0000000013" type="traffic"
 	}
 	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["fortigate utm log"] != 1 {
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}
+
+// TestWindowsFirewallLog reads pfirewall.log (the W3C extended log format,
+// CRLF lines, as Windows Defender Firewall writes it; its times local
+// unless the header says UTC): allowed connections, a dropped packet (one
+// packet of its size), ICMP and IPv6.
+func TestWindowsFirewallLog(t *testing.T) {
+	header := "#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: %s\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path pid\r\n\r\n"
+	body := "2023-05-01 12:00:00 ALLOW TCP 10.0.0.5 93.184.216.34 51234 443 0 - 0 0 0 - - - SEND 1234\r\n" +
+		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S 123456 0 8192 - - - RECEIVE\r\n" +
+		"2023-05-01 12:00:06 ALLOW ICMP 10.0.0.5 10.0.0.1 - - 0 - - - - 8 0 - SEND 4\r\n" +
+		"2023-05-01 12:00:07 DROP UDP fe80::1 ff02::1:3 5355 5355 80 - - - - - - - RECEIVE\r\n"
+	a := netip.MustParseAddr
+	at := func(loc *time.Location, sec int) int64 { return time.Date(2023, 5, 1, 12, 0, sec, 0, loc).UnixNano() }
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct {
+		format string
+		opt    Options
+		loc    *time.Location
+	}{{"Local", Options{InputTZ: berlin}, berlin}, {"UTC", Options{}, time.UTC}} {
+		in := fmt.Sprintf(header, c.format) + body
+		if f := Sniff([]byte(in)); f != FormatW3C {
+			t.Fatalf("Sniff: %v", f)
+		}
+		want := []flow.Record{
+			{Start: at(c.loc, 0), End: at(c.loc, 0), SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), SrcPort: 51234, DstPort: 443, Proto: 6, SamplingInterval: 1},
+			{Start: at(c.loc, 5), End: at(c.loc, 5), SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), SrcPort: 40000, DstPort: 3389, Proto: 6,
+				TCPFlags: flow.SYN, Bytes: 52, Packets: 1, SamplingInterval: 1},
+			{Start: at(c.loc, 6), End: at(c.loc, 6), SrcAddr: a("10.0.0.5"), DstAddr: a("10.0.0.1"), Proto: 1, ICMPType: 8, SamplingInterval: 1},
+			{Start: at(c.loc, 7), End: at(c.loc, 7), SrcAddr: a("fe80::1"), DstAddr: a("ff02::1:3"), SrcPort: 5355, DstPort: 5355, Proto: 17, Bytes: 80, Packets: 1, SamplingInterval: 1},
+		}
+		d := NewReader(strings.NewReader(in), c.opt)
+		var got []flow.Record
+		var r flow.Record
+		for d.Next(&r) {
+			got = append(got, r)
+		}
+		if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: got %+v (%v, rejects %v)\nwant %+v", c.format, got, d.Err(), d.Rejects(), want)
+		}
+	}
+	// Local times without --input-tz are rejected as such, not guessed.
+	d := NewReader(strings.NewReader(fmt.Sprintf(header, "Local")+body), Options{})
+	var r flow.Record
+	for d.Next(&r) {
+	}
+	if d.Rejects()[ReasonNoZone] != 4 {
+		t.Errorf("rejects %v, want 4 %q", d.Rejects(), ReasonNoZone)
 	}
 }

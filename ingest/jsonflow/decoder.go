@@ -38,6 +38,9 @@ type decoder struct {
 	zeekLog string // Zeek's _path
 	zeekUID bool   // a Zeek record (uid) ...
 	zeekCS  bool   // ... with conn.log's conn_state
+	date    []byte // a W3C log's date and time (w3c.go), valid during the record
+	clock   []byte
+	timeBuf []byte // date and time joined
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -63,6 +66,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
 	d.argus, d.totB, d.totP, d.notFlow = false, 0, 0, ""
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
+	d.date, d.clock = nil, nil
 }
 
 // finish checks a record whose fields are applied and resolves what
@@ -278,6 +282,10 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		if t := d.str(v); v.kind == kindString && len(t) > 0 && !bytes.Equal(t, []byte("OK")) {
 			d.notFlow = "vpc flow log " + strings.ToLower(string(cut(t))) + " record"
 		}
+	case fieldW3CDate:
+		d.date = v.raw
+	case fieldW3CClock:
+		d.clock = v.raw
 	case fieldZeekUID:
 		d.zeekUID = true
 	case fieldZeekConnState:

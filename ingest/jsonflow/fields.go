@@ -30,6 +30,8 @@ const (
 	fieldZeekUID                        // Zeek's uid: a Zeek log record (conn.log's has conn_state)
 	fieldZeekConnState                  // Zeek's conn_state
 	fieldZeekPath                       // Zeek's _path: the log a record belongs to
+	fieldW3CDate                        // a W3C log's date (w3c.go)
+	fieldW3CClock                       // a W3C log's time of day
 	fieldLogStatus                      // AWS VPC Flow Logs' log-status: only OK records are flows
 	fieldIgnore                         // known, accepted, not used
 )

@@ -34,7 +34,7 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		return false
 	}
 	switch d.format {
-	case FormatZeek:
+	case FormatZeek, FormatW3C:
 		return d.zeekLine(content, rec, pos)
 	case FormatCSV:
 		return d.csvLine(content, rec, pos)

@@ -28,6 +28,7 @@ const (
 	FormatZeek                  // a Zeek TSV log (conn.log): '#' header lines, then tab-separated records
 	FormatCSV                   // comma-separated values under a header line of field names
 	FormatKV                    // key=value pairs, a record per line (FortiGate's logs: kv.go)
+	FormatW3C                   // the W3C extended log format (Windows Firewall's pfirewall.log: w3c.go)
 )
 
 func (f Format) String() string {
@@ -42,6 +43,8 @@ func (f Format) String() string {
 		return "csv"
 	case FormatKV:
 		return "kv"
+	case FormatW3C:
+		return "w3c"
 	}
 	return "unknown"
 }
@@ -57,6 +60,9 @@ func Sniff(head []byte) Format {
 	head = bytes.TrimPrefix(head, bom)
 	if bytes.HasPrefix(head, []byte(zeekMagic)) {
 		return FormatZeek
+	}
+	if bytes.HasPrefix(head, []byte(w3cMagic)) && bytes.Contains(head, []byte("\n#Fields:")) && bytes.Contains(head, []byte("src-ip")) {
+		return FormatW3C
 	}
 	if cols, _ := csvHeader(head); cols != nil {
 		return FormatCSV
@@ -234,6 +240,9 @@ func (d *Reader) start() {
 		return // the header line is read
 	}
 	if (d.format == FormatUnknown && got == FormatUnknown || d.format == FormatKV) && d.kvStart() {
+		return
+	}
+	if (d.format == FormatUnknown && got == FormatZeek || d.format == FormatW3C) && d.w3cStart() {
 		return
 	}
 	switch {

@@ -38,6 +38,8 @@ type columns struct {
 	// CSV (csv.go): the header line, and whether nfdump's summary began.
 	header  []byte
 	trailer bool
+	// W3C logs (w3c.go): the directives are theirs, and times may be UTC.
+	w3c, utc bool
 }
 
 // zeekStart checks that the input starts with Zeek's #separator line.
@@ -55,7 +57,11 @@ func (d *Reader) zeekStart() bool {
 func (d *Reader) zeekLine(line []byte, rec *flow.Record, pos int64) bool {
 	z := &d.cols
 	if line[0] == '#' {
-		z.directive(line)
+		if z.w3c {
+			z.w3cDirective(line)
+		} else {
+			z.directive(line)
+		}
 		return false
 	}
 	if !z.fields {
@@ -106,6 +112,9 @@ func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reas
 			v = nil
 		}
 		d.apply(f, value{kind: kindString, raw: unquote(v)}, rec)
+	}
+	if z.w3c {
+		d.w3cFinish(rec, z.utc)
 	}
 	return d.finish(rec)
 }
