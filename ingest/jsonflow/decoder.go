@@ -267,9 +267,15 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		default:
 			d.totP = n
 		}
-	case fieldHexFlags:
+	case fieldHexFlags, fieldFlagBits:
+		// One side's flags, or both sides' in hex: ORed into the
+		// record's flags when it has no tcp_flags.
 		b, ok := d.number(v)
-		n, st := parseHex(b, maxFlags)
+		parse := parseUint
+		if f.kind == fieldHexFlags {
+			parse = parseHex
+		}
+		n, st := parse(b, maxFlags)
 		if !ok || st != numOK {
 			d.reject(ReasonBadFlags, f.name, v)
 		}
@@ -294,13 +300,6 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		if v.kind == kindString {
 			d.zeekLog = string(cut(d.str(v)))
 		}
-	case fieldFlagBits:
-		b, ok := d.number(v)
-		n, st := parseUint(b, maxFlags)
-		if !ok || st != numOK {
-			d.reject(ReasonBadFlags, f.name, v)
-		}
-		d.history |= uint8(n)
 	case fieldFlagCount:
 		b, ok := d.number(v)
 		n, st := parseUint(b, math.MaxUint64)
