@@ -781,3 +781,35 @@ func TestWindowsFirewallLog(t *testing.T) {
 		t.Errorf("rejects %v, want 4 %q", d.Rejects(), ReasonNoZone)
 	}
 }
+
+// TestJuniperSRX reads Juniper SRX's RT_FLOW session logs in
+// structured-data syslog (RFC 5424), as Junos writes them: a close log is
+// the session (ending at the header's time, elapsed-time long), a deny log
+// an attempt, a create log not a flow.
+func TestJuniperSRX(t *testing.T) {
+	in := `<14>1 2023-05-01T12:00:00.123+02:00 srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636.1.1.1.2.129 source-address="10.0.0.5" source-port="51234" destination-address="93.184.216.34" destination-port="443" service-name="junos-https" protocol-id="6" policy-name="allow-web" session-id-32="12345"]
+<14>1 2023-05-01T12:00:05.623+02:00 srx1 RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.129 reason="TCP FIN" source-address="10.0.0.5" source-port="51234" destination-address="93.184.216.34" destination-port="443" service-name="junos-https" nat-source-address="203.0.113.5" nat-source-port="23456" nat-destination-address="93.184.216.34" nat-destination-port="443" protocol-id="6" policy-name="allow-web" session-id-32="12345" packets-from-client="12" bytes-from-client="1850" packets-from-server="10" bytes-from-server="6032" elapsed-time="5" application="SSL" packet-incoming-interface="ge-0/0/1.0"]
+<14>1 2023-05-01T12:00:06.000+02:00 srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.129 source-address="198.51.100.66" source-port="40000" destination-address="10.0.0.5" destination-port="3389" service-name="None" protocol-id="6" icmp-type="0" policy-name="deny-all" source-zone-name="untrust" destination-zone-name="trust"]
+`
+	if f := Sniff([]byte(in)); f != FormatKV {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	end := time.Date(2023, 5, 1, 10, 0, 5, 623e6, time.UTC).UnixNano()
+	want := []flow.Record{
+		{Start: end - 5e9, End: end, SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), SrcPort: 51234, DstPort: 443, Proto: 6,
+			Packets: 12, Bytes: 1850, RevPackets: 10, RevBytes: 6032, NATSrcAddr: a("203.0.113.5"), NATSrcPort: 23456,
+			NATDstAddr: a("93.184.216.34"), NATDstPort: 443, SamplingInterval: 1},
+		{Start: time.Date(2023, 5, 1, 10, 0, 6, 0, time.UTC).UnixNano(), End: time.Date(2023, 5, 1, 10, 0, 6, 0, time.UTC).UnixNano(),
+			SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), SrcPort: 40000, DstPort: 3389, Proto: 6, SamplingInterval: 1},
+	}
+	d := NewReader(strings.NewReader(in), Options{})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["juniper session create log"] != 1 {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}

@@ -65,6 +65,9 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(`<189>May 10 11:37:47 FGT60E date=2019-05-10 time=11:37:47 type="traffic" eventtime=1557513467369913239 srcip=10.1.100.11 srcport=58012 dstip=23.59.154.35 dstport=80 proto=6 duration=116 sentbyte=1188 rcvdbyte=1224` + "\n" +
 		`date=2019-05-10 time=11:38:01 type="utm" srcip=10.1.100.11 dstip=23.59.154.35 virus="EICAR` + "\n" +
 		`date=2018-03-01 time=09:00:10 type="traffic" srcip=::1 dstip=::2 proto=17 tz="+0100" duration=x` + "\n"))
+	// Juniper SRX's structured-data session logs.
+	f.Add([]byte(`<14>1 2023-05-01T12:00:05.623+02:00 srx1 RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.129 source-address="10.0.0.5" source-port="51234" destination-address="93.184.216.34" destination-port="443" protocol-id="6" bytes-from-client="1850" elapsed-time="5"]` + "\n" +
+		`<14>1 x srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636 source-address="::1" destination-address="::2"]` + "\n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

@@ -7,7 +7,10 @@ import (
 )
 
 // Logs of key=value pairs, one record per line, as FortiGate firewalls
-// write their traffic logs (to syslog, FortiAnalyzer or a disk export):
+// write their traffic logs (to syslog, FortiAnalyzer or a disk export), and
+// Juniper SRX its RT_FLOW session logs in structured-data syslog (RFC 5424:
+// the header's timestamp is the session's end; a session's create log is
+// not a flow, its close log and a deny log are):
 //
 //	date=2019-05-10 time=11:37:47 type="traffic" eventtime=1557513467369913239 srcip=10.1.100.11
 //	srcport=58012 dstip=23.59.154.35 dstport=80 proto=6 action="close" duration=116 sentbyte=1188 ...
@@ -22,9 +25,16 @@ import (
 // kvAliases are the key=value logs' names for flow fields. They are looked
 // up only in these logs, where "type" and "proto" mean what they say.
 var kvAliases = map[string]string{
+	// FortiGate
 	"srcip": "src_ip", "dstip": "dst_ip", "srcport": "src_port", "dstport": "dst_port", "proto": "protocol",
 	"sentbyte": "bytes_in", "rcvdbyte": "bytes_out", "sentpkt": "packets", "rcvdpkt": "packets_out",
 	"duration": "duration", "eventtime": "end",
+	// Juniper SRX's RT_FLOW session logs in structured-data syslog
+	"source-address": "src_ip", "destination-address": "dst_ip", "source-port": "src_port", "destination-port": "dst_port",
+	"protocol-id": "protocol", "packets-from-client": "packets", "bytes-from-client": "bytes_in",
+	"packets-from-server": "packets_out", "bytes-from-server": "bytes_out", "elapsed-time": "duration",
+	"nat-source-address": "nat_src_ip", "nat-source-port": "nat_src_port",
+	"nat-destination-address": "nat_dst_ip", "nat-destination-port": "nat_dst_port",
 }
 
 // kvField returns how the key of a key=value log is read, or nil.
@@ -131,6 +141,12 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 			dec.apply(f, value{kind: kindString, raw: p.v}, rec)
 		}
 	}
+	if bytes.Contains(line, []byte("RT_FLOW_SESSION_CREATE")) {
+		dec.notFlow = "juniper session create log" // its close log is the flow
+	}
+	if ts := syslogTime(line); dec.slots[slotEnd].kind == kindAbsent && ts != nil {
+		dec.slots[slotEnd] = value{kind: kindString, raw: ts}
+	}
 	if dec.slots[slotEnd].kind == kindAbsent && len(date) > 0 && len(clock) > 0 {
 		d.kvTime = append(append(append(append(d.kvTime[:0], date...), 'T'), clock...), tz...)
 		dec.slots[slotEnd] = value{kind: kindString, raw: d.kvTime}
@@ -140,4 +156,21 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	}
 	reason, detail := dec.finish(rec)
 	return d.keep(reason, detail, pos)
+}
+
+// syslogTime returns the timestamp of an RFC 5424 syslog header ("<PRI>1
+// TIMESTAMP HOST ..."), or nil.
+func syslogTime(line []byte) []byte {
+	if len(line) < 4 || line[0] != '<' {
+		return nil
+	}
+	end := bytes.IndexByte(line, '>')
+	if end < 0 || end > 4 || !bytes.HasPrefix(line[end+1:], []byte("1 ")) {
+		return nil
+	}
+	rest := line[end+3:]
+	if sp := bytes.IndexByte(rest, ' '); sp > 0 {
+		return rest[:sp]
+	}
+	return nil
 }
