@@ -813,3 +813,33 @@ func TestJuniperSRX(t *testing.T) {
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
 	}
 }
+
+// TestCEF reads the Common Event Format as firewalls send it to a SIEM
+// (here PAN-OS's CEF traffic format, behind a syslog header): a value may
+// hold spaces, times are "MMM dd yyyy HH:MM:SS ZONE" or epoch
+// milliseconds (rt, when the device logged the event, is its end), in is
+// forward and out back.
+func TestCEF(t *testing.T) {
+	in := `<14>May  1 12:00:40 fw01 CEF:0|Palo Alto Networks|PAN-OS|10.1.0|end|TRAFFIC|1|rt=May 01 2023 12:00:40 GMT deviceExternalId=012801000001 src=10.1.2.3 dst=203.0.113.10 sourceTranslatedAddress=198.51.100.1 destinationTranslatedAddress=203.0.113.10 cs1Label=Rule cs1=allow web out suser= duser= app=ssl cs3Label=Virtual System cs3=vsys1 spt=51234 dpt=443 sourceTranslatedPort=23456 destinationTranslatedPort=443 proto=TCP act=allow cnt=1 in=1234 out=6656 start=May 01 2023 12:00:10 GMT cs2Label=Category cs2=any msg=session ended: tcp\=fin
+CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|Drop|drop|Medium|act=Drop rt=1682942460000 src=198.51.100.66 spt=40000 dst=10.1.2.3 dpt=3389 proto=6 deviceDirection=0
+`
+	if f := Sniff([]byte(in)); f != FormatKV {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	want := []flow.Record{
+		{Start: time.Date(2023, 5, 1, 12, 0, 10, 0, time.UTC).UnixNano(), End: time.Date(2023, 5, 1, 12, 0, 40, 0, time.UTC).UnixNano(),
+			SrcAddr: a("10.1.2.3"), DstAddr: a("203.0.113.10"), SrcPort: 51234, DstPort: 443, Proto: 6, Bytes: 1234, RevBytes: 6656,
+			NATSrcAddr: a("198.51.100.1"), NATDstAddr: a("203.0.113.10"), NATSrcPort: 23456, NATDstPort: 443, SamplingInterval: 1},
+		{Start: 1682942460000e6, End: 1682942460000e6, SrcAddr: a("198.51.100.66"), DstAddr: a("10.1.2.3"), SrcPort: 40000, DstPort: 3389, Proto: 6, SamplingInterval: 1},
+	}
+	d := NewReader(strings.NewReader(in), Options{})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
+		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
+	}
+}

@@ -68,6 +68,9 @@ func FuzzReader(f *testing.F) {
 	// Juniper SRX's structured-data session logs.
 	f.Add([]byte(`<14>1 2023-05-01T12:00:05.623+02:00 srx1 RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.129 source-address="10.0.0.5" source-port="51234" destination-address="93.184.216.34" destination-port="443" protocol-id="6" bytes-from-client="1850" elapsed-time="5"]` + "\n" +
 		`<14>1 x srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636 source-address="::1" destination-address="::2"]` + "\n"))
+	// CEF: escaped pipes and equals signs, values with spaces, month-name times.
+	f.Add([]byte(`<14>May  1 12:00:40 fw01 CEF:0|Palo\|Alto|PAN-OS|10.1|end|TRAFFIC|1|rt=May 01 2023 12:00:40 GMT src=10.1.2.3 dst=203.0.113.10 cs1=allow web spt=51234 dpt=443 proto=TCP in=1234 out=6656 start=May 01 2023 12:00:10 GMT msg=a\=b` + "\n" +
+		`CEF:0|x|y|z|1|drop|5|rt=1682942460000 src=::1 dst=::2 spt=99999` + "\n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

@@ -37,6 +37,16 @@ var kvAliases = map[string]string{
 	"nat-destination-address": "nat_dst_ip", "nat-destination-port": "nat_dst_port",
 }
 
+// cefAliases are the keys of the Common Event Format's extension (ArcSight
+// CEF, as many firewalls and SIEMs export events): in is the bytes from the
+// source to the destination, out those back.
+var cefAliases = map[string]string{
+	"src": "src_ip", "dst": "dst_ip", "spt": "src_port", "dpt": "dst_port", "proto": "protocol",
+	"in": "bytes_in", "out": "bytes_out", "start": "start", "end": "end", "rt": "last_seen", // rt: when the device logged it, the end
+	"sourceTranslatedAddress": "nat_src_ip", "destinationTranslatedAddress": "nat_dst_ip",
+	"sourceTranslatedPort": "nat_src_port", "destinationTranslatedPort": "nat_dst_port",
+}
+
 // kvField returns how the key of a key=value log is read, or nil.
 func kvField(key []byte) *field {
 	if name, ok := kvAliases[string(key)]; ok {
@@ -45,14 +55,85 @@ func kvField(key []byte) *field {
 	return nil
 }
 
+// cefField returns how a CEF extension key is read, or nil.
+func cefField(key []byte) *field {
+	if name, ok := cefAliases[string(key)]; ok {
+		return fields[name]
+	}
+	return nil
+}
+
+// cefExtension returns the extension of a CEF record (what follows the
+// seventh unescaped '|' after "CEF:"), and whether line is one.
+func cefExtension(line []byte) ([]byte, bool) {
+	i := bytes.Index(line, []byte("CEF:"))
+	if i < 0 {
+		return nil, false
+	}
+	b := line[i:]
+	for n := 0; n < 7; n++ {
+		j := 0
+		for j < len(b) && (b[j] != '|' || (j > 0 && b[j-1] == '\\')) {
+			j++
+		}
+		if j == len(b) {
+			return nil, false
+		}
+		b = b[j+1:]
+	}
+	return b, true
+}
+
+// cefPairs yields the key=value pairs of a CEF extension: a key is letters,
+// digits and '_' before '='; a value runs (spaces included) to the space
+// before the next key; an escaped '=' (\=) is part of a value.
+func cefPairs(ext []byte) func(yield func(kvPair) bool) {
+	return func(yield func(kvPair) bool) {
+		b := bytes.TrimLeft(ext, " ")
+		for len(b) > 0 {
+			eq := bytes.IndexByte(b, '=')
+			if eq <= 0 || !cefKey(b[:eq]) {
+				return
+			}
+			k, v := b[:eq], b[eq+1:]
+			next := len(v) // the start of the next pair: " key="
+			for i := 0; i < len(v); i++ {
+				if v[i] == ' ' {
+					if e := bytes.IndexByte(v[i+1:], '='); e > 0 && cefKey(v[i+1:i+1+e]) && v[i+e] != '\\' {
+						next = i
+						break
+					}
+				}
+			}
+			if !yield(kvPair{k, bytes.TrimRight(v[:next], " ")}) {
+				return
+			}
+			b = bytes.TrimLeft(v[next:], " ")
+		}
+	}
+}
+
+func cefKey(k []byte) bool {
+	for _, c := range k {
+		if !('a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return len(k) > 0
+}
+
 // kvLine reports whether line is a key=value record of flow fields: after
 // any syslog header, pairs, among them a source and a destination address.
 func kvLine(line []byte) bool {
 	var src, dst bool
 	n := 0
-	for key := range kvPairs(line) {
+	pairs, field := kvPairs(line), kvField
+	if ext, ok := cefExtension(line); ok {
+		pairs, field = cefPairs(ext), cefField
+	}
+	for key := range pairs {
 		n++
-		switch kvField(key.k) {
+		switch field(key.k) {
 		case fields["src_ip"]:
 			src = true
 		case fields["dst_ip"]:
@@ -123,7 +204,11 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	dec.reset(rec)
 	traffic := true
 	var date, clock, tz []byte
-	for p := range kvPairs(line) {
+	pairs, field := kvPairs(line), kvField
+	if ext, ok := cefExtension(line); ok {
+		pairs, field = cefPairs(ext), cefField
+	}
+	for p := range pairs {
 		switch string(p.k) {
 		case "type":
 			if string(p.v) != "traffic" {
@@ -137,7 +222,7 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 		case "tz":
 			tz = p.v
 		}
-		if f := kvField(p.k); f != nil && dec.reason == "" && traffic {
+		if f := field(p.k); f != nil && dec.reason == "" && traffic {
 			dec.apply(f, value{kind: kindString, raw: p.v}, rec)
 		}
 	}

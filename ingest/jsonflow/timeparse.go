@@ -1,6 +1,10 @@
 package jsonflow
 
-import "time"
+import (
+	"bytes"
+	"fmt"
+	"time"
+)
 
 // minTime is 1990-01-01T00:00:00Z in unix seconds: earlier times are
 // rejected as a wrong unit or a zero clock, not evidence.
@@ -20,8 +24,51 @@ func parseTime(b []byte, str bool, tz *time.Location, latest int64) (int64, stri
 		if len(b) > 2 && (b[1] == '/' || b[2] == '/') && isDigit(b[0]) {
 			return parseDayFirst(b, tz, latest)
 		}
+		if len(b) > 3 && 'a' <= lower(b[0]) && lower(b[0]) <= 'z' {
+			return parseMonthName(b, tz, latest)
+		}
 	}
 	return parseEpoch(b, latest)
+}
+
+var monthAbbrs = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// parseMonthName reads "MMM dd yyyy HH:MM:SS[.fraction][ ZONE]", as CEF's
+// times are written (rt=May 01 2023 12:00:40 GMT). GMT, UTC, Z and
+// numeric offsets are zones; a zone's name (PST, CET) is not enough to
+// know the offset, so such a time is read as zone-less.
+func parseMonthName(b []byte, tz *time.Location, latest int64) (int64, string) {
+	month := 0
+	for i, m := range monthAbbrs {
+		if len(b) > 3 && lower(b[0]) == m[0] && lower(b[1]) == m[1] && lower(b[2]) == m[2] && b[3] == ' ' {
+			month = i + 1
+		}
+	}
+	if month == 0 {
+		return 0, ReasonBadTime
+	}
+	rest := trimSpace(b[4:])
+	sp := 0
+	for sp < len(rest) && isDigit(rest[sp]) {
+		sp++
+	}
+	day, ok := atoiN(rest[:sp])
+	if sp == 0 || sp > 2 || !ok || len(rest) < sp+1+4+1+8 || rest[sp] != ' ' || rest[sp+5] != ' ' {
+		return 0, ReasonBadTime
+	}
+	year, ok := atoiN(rest[sp+1 : sp+5])
+	if !ok {
+		return 0, ReasonBadTime
+	}
+	clock, zone, _ := bytes.Cut(rest[sp+6:], []byte{' '})
+	buf := fmt.Appendf(nil, "%04d-%02d-%02d %s", year, month, day, clock)
+	switch z := string(trimSpace(zone)); {
+	case z == "GMT" || z == "UTC" || z == "Z":
+		buf = append(buf, 'Z')
+	case len(z) > 0 && (z[0] == '+' || z[0] == '-'):
+		buf = append(buf, z...)
+	}
+	return parseDateTime(buf, tz, latest)
 }
 
 // parseDayFirst reads D/M/YYYY H:MM[:SS[.fraction]][ AM|PM], zone-less, as

@@ -217,3 +217,31 @@ func TestTimeFields(t *testing.T) {
 		}
 	}
 }
+
+// TestMonthNameTimes: CEF's "MMM dd yyyy HH:MM:SS[.SSS] [ZONE]".
+func TestMonthNameTimes(t *testing.T) {
+	latest := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct {
+		in     string
+		tz     *time.Location
+		want   time.Time
+		reason string
+	}{
+		{"May 01 2023 12:00:40 GMT", nil, time.Date(2023, 5, 1, 12, 0, 40, 0, time.UTC), ""},
+		{"May 1 2023 12:00:40.250 UTC", nil, time.Date(2023, 5, 1, 12, 0, 40, 25e7, time.UTC), ""},
+		{"dec 31 2022 23:59:59 +0100", nil, time.Date(2022, 12, 31, 22, 59, 59, 0, time.UTC), ""},
+		{"May 01 2023 12:00:40 CEST", berlin, time.Date(2023, 5, 1, 10, 0, 40, 0, time.UTC), ""},
+		{"May 01 2023 12:00:40", nil, time.Time{}, ReasonNoZone},
+		{"Foo 01 2023 12:00:40 GMT", nil, time.Time{}, ReasonBadTime},
+		{"May 32 2023 12:00:40 GMT", nil, time.Time{}, ReasonBadTime},
+	} {
+		ns, reason := parseTime([]byte(c.in), true, c.tz, latest)
+		if reason != c.reason || (reason == "" && ns != c.want.UnixNano()) {
+			t.Errorf("%q: got %v %q, want %v %q", c.in, time.Unix(0, ns).UTC(), reason, c.want, c.reason)
+		}
+	}
+}
