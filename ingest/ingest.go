@@ -32,6 +32,7 @@ const (
 	InputAzure  = "azure" // Azure NSG or VNet flow logs (a {"records": [...]} document)
 	InputKV     = "kv"    // key=value lines (FortiGate's traffic logs)
 	InputW3C    = "w3c"   // the W3C extended log format (Windows Firewall's pfirewall.log)
+	InputASA    = "asa"   // Cisco ASA and FTD syslog
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
@@ -324,9 +325,11 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		return "", nil, fmt.Errorf("%s: cannot read the content: %w", name, err)
 	}
 	switch format {
-	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C:
+	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C, InputASA:
 		jf := jsonflow.FormatArray
 		switch format {
+		case InputASA:
+			jf = jsonflow.FormatASA
 		case InputW3C:
 			jf = jsonflow.FormatW3C
 		case InputKV:
@@ -435,6 +438,8 @@ func sniff(head []byte) string {
 		return InputKV
 	case jsonflow.FormatW3C:
 		return InputW3C
+	case jsonflow.FormatASA:
+		return InputASA
 	}
 	return ""
 }

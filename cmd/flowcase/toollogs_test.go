@@ -233,3 +233,20 @@ func TestReportOnAzureNSG(t *testing.T) {
 		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 198.51.100.66 -> 10.5.16.4: 30, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
 	}
 }
+
+// TestReportOnCiscoASA: a port scan the ASA denied (106023 messages) is
+// found, every attempt failed; the ASA's other messages are passed over.
+func TestReportOnCiscoASA(t *testing.T) {
+	var b strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&b, "May 01 2023 12:00:%02d: %%ASA-4-106023: Deny tcp src outside:198.51.100.66/%d dst inside:10.0.0.5/%d by access-group \"outside_in\" [0x0, 0x0]\n", i, 40000+i, 1000+i)
+		fmt.Fprintf(&b, "May 01 2023 12:00:%02d: %%ASA-6-305011: Built dynamic TCP translation from inside:10.0.0.9/%d to outside:203.0.113.5/%d\n", i, 50000+i, 50000+i)
+	}
+	rep := reportOnFile(t, t.TempDir(), "asa.log", b.String(), "--input-tz", "UTC")
+	if rep.TotalFlows != 30 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want 30 and the scan: %+v", rep.TotalFlows, len(rep.PortScans), rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "198.51.100.66" || s.Target != "10.0.0.5" || s.UniquePorts != 30 || s.FailedAttempts != 30 {
+		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 198.51.100.66 -> 10.0.0.5: 30, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
+	}
+}

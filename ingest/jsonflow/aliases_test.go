@@ -843,3 +843,45 @@ CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|Drop|drop|Medium|act=Drop rt=16
 		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
 	}
 }
+
+// TestCiscoASA reads Cisco ASA syslog (messages as Cisco's reference gives
+// them, with the ASA's own timestamp): a connection's built and teardown
+// messages are two records the detectors join (the initiator from the
+// built message: the inside host of an outbound connection), denied
+// attempts are records without bytes, other messages are not flows.
+func TestCiscoASA(t *testing.T) {
+	in := `May 01 2023 12:00:40: %ASA-6-302013: Built outbound TCP connection 3204 for outside:93.184.216.34/443 (93.184.216.34/443) to inside:10.0.0.5/51234 (203.0.113.5/51234)
+May 01 2023 12:00:41: %ASA-6-305011: Built dynamic TCP translation from inside:10.0.0.5/51234 to outside:203.0.113.5/51234
+May 01 2023 12:01:45: %ASA-6-302014: Teardown TCP connection 3204 for outside:93.184.216.34/443 to inside:10.0.0.5/51234 duration 0:01:05 bytes 12345 TCP FINs
+May 01 2023 12:02:00: %ASA-4-106023: Deny tcp src outside:198.51.100.66/40000 dst inside:10.0.0.5/3389 by access-group "outside_in" [0x0, 0x0]
+<166>May 01 2023 12:02:01 fw01 : %ASA-2-106001: Inbound TCP connection denied from 198.51.100.66/40001 to 10.0.0.5/22 flags SYN  on interface outside
+May 01 2023 12:03:00: %ASA-6-302016: Teardown UDP connection 3300 for outside:8.8.8.8/53 to inside:10.0.0.5/5353 duration 0:00:01 bytes 120
+May 01 2023 12:03:01: %FTD-6-302013: Built inbound TCP connection 3400 for outside:2001:db8::66/50000 (2001:db8::66/50000) to dmz:2001:db8:1::10/443 (2001:db8:1::10/443)
+May 01 2023 12:04:00: %ASA-6-302020: Built outbound ICMP connection for faddr 8.8.4.4/0 gaddr 203.0.113.5/1 laddr 10.0.0.5/1 type 8 code 0
+May 01 2023 12:04:02: %ASA-6-302021: Teardown ICMP connection for faddr 8.8.4.4/0 gaddr 203.0.113.5/1 laddr 10.0.0.5/1 type 8 code 0 duration 0:00:02 bytes 64
+`
+	if f := Sniff([]byte(in)); f != FormatASA {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	at := func(h, m, s int) int64 { return time.Date(2023, 5, 1, h, m, s, 0, time.UTC).UnixNano() }
+	want := []flow.Record{
+		{Start: at(12, 0, 40), End: at(12, 0, 40), SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), SrcPort: 51234, DstPort: 443, Proto: 6, SamplingInterval: 1},
+		{Start: at(12, 0, 40), End: at(12, 1, 45), SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), SrcPort: 51234, DstPort: 443, Proto: 6, Bytes: 12345, SamplingInterval: 1},
+		{Start: at(12, 2, 0), End: at(12, 2, 0), SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), SrcPort: 40000, DstPort: 3389, Proto: 6, SamplingInterval: 1},
+		{Start: at(12, 2, 1), End: at(12, 2, 1), SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), SrcPort: 40001, DstPort: 22, Proto: 6, SamplingInterval: 1},
+		{Start: at(12, 2, 59), End: at(12, 3, 0), SrcAddr: a("10.0.0.5"), DstAddr: a("8.8.8.8"), SrcPort: 5353, DstPort: 53, Proto: 17, Bytes: 120, SamplingInterval: 1}, // no built message: the higher port opened it
+		{Start: at(12, 3, 1), End: at(12, 3, 1), SrcAddr: a("2001:db8::66"), DstAddr: a("2001:db8:1::10"), SrcPort: 50000, DstPort: 443, Proto: 6, SamplingInterval: 1},
+		{Start: at(12, 4, 0), End: at(12, 4, 0), SrcAddr: a("10.0.0.5"), DstAddr: a("8.8.4.4"), Proto: 1, ICMPType: 8, SamplingInterval: 1},
+		{Start: at(12, 4, 0), End: at(12, 4, 2), SrcAddr: a("10.0.0.5"), DstAddr: a("8.8.4.4"), Proto: 1, ICMPType: 8, Bytes: 64, SamplingInterval: 1},
+	}
+	d := NewReader(strings.NewReader(in), Options{InputTZ: time.UTC})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["asa message 305011"] != 1 {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}

@@ -71,6 +71,12 @@ func FuzzReader(f *testing.F) {
 	// CEF: escaped pipes and equals signs, values with spaces, month-name times.
 	f.Add([]byte(`<14>May  1 12:00:40 fw01 CEF:0|Palo\|Alto|PAN-OS|10.1|end|TRAFFIC|1|rt=May 01 2023 12:00:40 GMT src=10.1.2.3 dst=203.0.113.10 cs1=allow web spt=51234 dpt=443 proto=TCP in=1234 out=6656 start=May 01 2023 12:00:10 GMT msg=a\=b` + "\n" +
 		`CEF:0|x|y|z|1|drop|5|rt=1682942460000 src=::1 dst=::2 spt=99999` + "\n"))
+	// Cisco ASA syslog: built, teardown, deny, ICMP, IPv6, an unknown message.
+	f.Add([]byte("May 01 2023 12:00:40: %ASA-6-302013: Built outbound TCP connection 3204 for outside:93.184.216.34/443 (93.184.216.34/443) to inside:10.0.0.5/51234 (203.0.113.5/51234)\n" +
+		"May 01 2023 12:01:45: %ASA-6-302014: Teardown TCP connection 3204 for outside:93.184.216.34/443 to inside:10.0.0.5/51234 duration 0:01:05 bytes 12345 TCP FINs\n" +
+		"<166>1 2023-05-01T12:02:00Z fw01 - - - %ASA-4-106023: Deny tcp src outside:2001:db8::66/40000 dst inside:10.0.0.5/3389 by access-group \"x\"\n" +
+		"%FTD-6-302021: Teardown ICMP connection for faddr 8.8.4.4/0 gaddr 1.2.3.4/1 laddr 10.0.0.5/1 type 8 code 0 duration 9:99:99 bytes x\n" +
+		"%ASA-6-710003: TCP access denied by ACL from 1.2.3.4\n%ASA-2-106001: Inbound TCP connection denied from  to \n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

@@ -40,6 +40,8 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		return d.csvLine(content, rec, pos)
 	case FormatKV:
 		return d.kvLineRecord(content, rec, pos)
+	case FormatASA:
+		return d.asaLineRecord(content, rec, pos)
 	}
 	return d.decode(content, rec, pos)
 }

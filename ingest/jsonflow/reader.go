@@ -29,6 +29,7 @@ const (
 	FormatCSV                   // comma-separated values under a header line of field names
 	FormatKV                    // key=value pairs, a record per line (FortiGate's logs: kv.go)
 	FormatW3C                   // the W3C extended log format (Windows Firewall's pfirewall.log: w3c.go)
+	FormatASA                   // Cisco ASA and FTD syslog messages (asa.go)
 )
 
 func (f Format) String() string {
@@ -45,6 +46,8 @@ func (f Format) String() string {
 		return "kv"
 	case FormatW3C:
 		return "w3c"
+	case FormatASA:
+		return "asa"
 	}
 	return "unknown"
 }
@@ -69,6 +72,8 @@ func Sniff(head []byte) Format {
 	}
 	if line, _, _ := bytes.Cut(head, []byte{'\n'}); kvLine(bytes.TrimSuffix(line, []byte{'\r'})) {
 		return FormatKV
+	} else if asaLine(line) {
+		return FormatASA
 	}
 	for _, c := range head {
 		if !isSpace(c) {
@@ -126,16 +131,17 @@ type Reader struct {
 	format    Format
 	dec       decoder
 
-	started bool
-	done    bool
-	err     error
-	off     int64   // bytes consumed
-	line    int     // NDJSON: lines read
-	index   int     // array: elements read
-	inArray bool    // array: between '[' and ']'
-	stack   []byte  // array: open brackets, reused between elements
-	cols    columns // Zeek TSV and CSV: the header in force
-	kvTime  []byte  // key=value logs: a date and time joined (kv.go)
+	started  bool
+	done     bool
+	err      error
+	off      int64           // bytes consumed
+	line     int             // NDJSON: lines read
+	index    int             // array: elements read
+	inArray  bool            // array: between '[' and ']'
+	stack    []byte          // array: open brackets, reused between elements
+	cols     columns         // Zeek TSV and CSV: the header in force
+	kvTime   []byte          // key=value logs: a date and time joined (kv.go)
+	asaConns map[string]bool // ASA: the connections built and not yet torn down, and whether their "for" side opened them
 
 	rejects  map[string]int
 	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)
@@ -244,6 +250,13 @@ func (d *Reader) start() {
 	}
 	if (d.format == FormatUnknown && got == FormatZeek || d.format == FormatW3C) && d.w3cStart() {
 		return
+	}
+	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA {
+		head, _ := d.br.Peek(d.maxRecord)
+		if line, _, _ := bytes.Cut(head, []byte{'\n'}); asaLine(line) {
+			d.format = FormatASA
+			return
+		}
 	}
 	switch {
 	case d.format == FormatCSV:
