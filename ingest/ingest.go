@@ -171,6 +171,12 @@ func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 	return res
 }
 
+// jsonFormats are the inputs package jsonflow reads, and its formats.
+var jsonFormats = map[string]jsonflow.Format{
+	InputJSON: jsonflow.FormatArray, InputNDJSON: jsonflow.FormatNDJSON, InputZeek: jsonflow.FormatZeek, InputCSV: jsonflow.FormatCSV,
+	InputKV: jsonflow.FormatKV, InputW3C: jsonflow.FormatW3C, InputASA: jsonflow.FormatASA,
+}
+
 // jsonDecoder reads JSON, CSV and Zeek logs, and says which of their
 // records were not flows (Suricata's other events).
 type jsonDecoder struct{ *jsonflow.Reader }
@@ -326,21 +332,7 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 	}
 	switch format {
 	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C, InputASA:
-		jf := jsonflow.FormatArray
-		switch format {
-		case InputASA:
-			jf = jsonflow.FormatASA
-		case InputW3C:
-			jf = jsonflow.FormatW3C
-		case InputKV:
-			jf = jsonflow.FormatKV
-		case InputNDJSON:
-			jf = jsonflow.FormatNDJSON
-		case InputZeek:
-			jf = jsonflow.FormatZeek
-		case InputCSV:
-			jf = jsonflow.FormatCSV
-		}
+		jf := jsonFormats[format]
 		d := jsonflow.NewReader(br, jsonflow.Options{Format: jf, InputTZ: opt.InputTZ, AssumeTime: opt.AssumeTime, Now: nowOf(opt)})
 		limit := opt.RejectExamples
 		if limit == 0 {
@@ -425,21 +417,12 @@ func sniff(head []byte) string {
 	if azureflow.Sniff(head) {
 		return InputAzure
 	}
-	switch jsonflow.Sniff(head) {
-	case jsonflow.FormatArray:
-		return InputJSON
-	case jsonflow.FormatNDJSON:
-		return InputNDJSON
-	case jsonflow.FormatZeek:
-		return InputZeek
-	case jsonflow.FormatCSV:
-		return InputCSV
-	case jsonflow.FormatKV:
-		return InputKV
-	case jsonflow.FormatW3C:
-		return InputW3C
-	case jsonflow.FormatASA:
-		return InputASA
+	if f := jsonflow.Sniff(head); f != jsonflow.FormatUnknown {
+		for input, jf := range jsonFormats {
+			if jf == f {
+				return input
+			}
+		}
 	}
 	return ""
 }

@@ -515,12 +515,7 @@ func TestZeekLabeled(t *testing.T) {
 		"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]   string   string\n" +
 		"1545403816.962094\tCrDn63WjJEmrWGjqf\t192.168.1.195\t41040\t185.244.25.235\t80\ttcp\t-\t3.139211\t0\t0\tS0\t-\t-\t0\tS\t3\t180\t0\t0\t-   Malicious   PartOfAHorizontalPortScan\n" +
 		"1545403824.181240\tCY9lJW3gh1Eje4usP6\t192.168.1.195\t41040\t185.244.25.235\t80\ttcp\thttp\t0.021\t120\t350\tSF\t-\t-\t0\tShADadFf\t6\t440\t4\t566\t-   Benign   -\n"
-	d := NewReader(strings.NewReader(in), Options{})
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
+	got, d := readRecords(in, Options{})
 	if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != 2 {
 		t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
 	}
@@ -542,12 +537,7 @@ func checkCSV(t *testing.T, in string, opt Options, want []flow.Record) {
 	if f := Sniff([]byte(in)); f != FormatCSV {
 		t.Fatalf("Sniff: got %v, want csv", f)
 	}
-	d := NewReader(strings.NewReader(in), opt)
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
+	got, d := readRecords(in, opt)
 	if d.Err() != nil || len(d.Rejects()) != 0 || len(got) != len(want) {
 		t.Fatalf("got %d records (%v, rejects %v)", len(got), d.Err(), d.Rejects())
 	}
@@ -585,12 +575,7 @@ func TestSuricataEVE(t *testing.T) {
 		{Start: t0("2019-03-14T13:00:00.5Z"), End: t0("2019-03-14T13:00:00.5003Z"), SrcAddr: a("192.168.1.10"), DstAddr: a("192.168.1.20"),
 			SrcPort: 40000, DstPort: 445, Proto: 6, TCPFlags: flow.SYN | flow.RST | flow.ACK, Packets: 1, RevPackets: 1, Bytes: 60, RevBytes: 54, SamplingInterval: 1},
 	}
-	d := NewReader(strings.NewReader(in), Options{})
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
+	got, d := readRecords(in, Options{})
 	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
 		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
 	}
@@ -661,12 +646,7 @@ func TestCloudFlowLogs(t *testing.T) {
 				SrcAddr: a("10.128.0.2"), DstAddr: a("35.191.0.1"), SrcPort: 44364, DstPort: 80, Proto: 6, Packets: 12, Bytes: 2345, SamplingInterval: 1},
 		}, 0},
 	} {
-		d := NewReader(strings.NewReader(c.in), Options{})
-		var got []flow.Record
-		var r flow.Record
-		for d.Next(&r) {
-			got = append(got, r)
-		}
+		got, d := readRecords(c.in, Options{})
 		n := 0
 		for _, v := range d.NotFlows() {
 			n += v
@@ -719,12 +699,7 @@ date=2018-03-01 time=09:00:10 devname="FG100D" logid="0000000013" type="traffic"
 		{Start: time.Date(2018, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano(), End: time.Date(2018, 3, 1, 8, 0, 10, 0, time.UTC).UnixNano(),
 			SrcAddr: a("10.1.100.12"), DstAddr: a("198.51.100.7"), SrcPort: 51000, DstPort: 53, Proto: 17, Bytes: 60, RevBytes: 120, Packets: 1, RevPackets: 1, SamplingInterval: 1},
 	}
-	d := NewReader(strings.NewReader(in), Options{})
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
+	got, d := readRecords(in, Options{})
 	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["fortigate utm log"] != 1 {
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
 	}
@@ -803,12 +778,7 @@ func TestJuniperSRX(t *testing.T) {
 		{Start: time.Date(2023, 5, 1, 10, 0, 6, 0, time.UTC).UnixNano(), End: time.Date(2023, 5, 1, 10, 0, 6, 0, time.UTC).UnixNano(),
 			SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), SrcPort: 40000, DstPort: 3389, Proto: 6, SamplingInterval: 1},
 	}
-	d := NewReader(strings.NewReader(in), Options{})
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
+	got, d := readRecords(in, Options{})
 	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["juniper session create log"] != 1 {
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
 	}
@@ -833,12 +803,7 @@ CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|Drop|drop|Medium|act=Drop rt=16
 			NATSrcAddr: a("198.51.100.1"), NATDstAddr: a("203.0.113.10"), NATSrcPort: 23456, NATDstPort: 443, SamplingInterval: 1},
 		{Start: 1682942460000e6, End: 1682942460000e6, SrcAddr: a("198.51.100.66"), DstAddr: a("10.1.2.3"), SrcPort: 40000, DstPort: 3389, Proto: 6, SamplingInterval: 1},
 	}
-	d := NewReader(strings.NewReader(in), Options{})
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
+	got, d := readRecords(in, Options{})
 	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
 		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
 	}
@@ -875,13 +840,19 @@ May 01 2023 12:04:02: %ASA-6-302021: Teardown ICMP connection for faddr 8.8.4.4/
 		{Start: at(12, 4, 0), End: at(12, 4, 0), SrcAddr: a("10.0.0.5"), DstAddr: a("8.8.4.4"), Proto: 1, ICMPType: 8, SamplingInterval: 1},
 		{Start: at(12, 4, 0), End: at(12, 4, 2), SrcAddr: a("10.0.0.5"), DstAddr: a("8.8.4.4"), Proto: 1, ICMPType: 8, Bytes: 64, SamplingInterval: 1},
 	}
-	d := NewReader(strings.NewReader(in), Options{InputTZ: time.UTC})
+	got, d := readRecords(in, Options{InputTZ: time.UTC})
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["asa message 305011"] != 1 {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}
+
+// readRecords reads every record of in.
+func readRecords(in string, opt Options) ([]flow.Record, *Reader) {
+	d := NewReader(strings.NewReader(in), opt)
 	var got []flow.Record
 	var r flow.Record
 	for d.Next(&r) {
 		got = append(got, r)
 	}
-	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["asa message 305011"] != 1 {
-		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
-	}
+	return got, d
 }

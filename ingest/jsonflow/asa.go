@@ -157,18 +157,7 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 		} else {
 			delete(d.asaConns, string(word(3)))
 		}
-		for i := 8; i+1 < len(words); i++ {
-			switch string(words[i]) {
-			case "duration":
-				if dur, ok := asaDuration(words[i+1]); ok {
-					dec.slots[slotDuration] = value{kind: kindNumber, raw: strconv.AppendInt(d.kvTime[:0], dur, 10)}
-				}
-			case "bytes":
-				if n, err := strconv.ParseUint(string(words[i+1]), 10, 64); err == nil {
-					rec.Bytes = n
-				}
-			}
-		}
+		d.asaCounters(words[min(8, len(words)):], rec)
 	case id == 302020 || id == 302021:
 		// Built {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0 [type T code C]
 		// Teardown ICMP connection for faddr F/0 gaddr G/0 laddr L/0 [type T code C] duration D bytes N
@@ -188,16 +177,9 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 				if n, err := strconv.ParseUint(string(words[i+1]), 10, 8); err == nil {
 					rec.ICMPCode = uint8(n)
 				}
-			case "duration":
-				if dur, ok := asaDuration(words[i+1]); ok {
-					dec.slots[slotDuration] = value{kind: kindNumber, raw: strconv.AppendInt(d.kvTime[:0], dur, 10)}
-				}
-			case "bytes":
-				if n, err := strconv.ParseUint(string(words[i+1]), 10, 64); err == nil {
-					rec.Bytes = n
-				}
 			}
 		}
+		d.asaCounters(words, rec)
 		a, _, ok1 = asaEndpoint(f)
 		b, _, ok2 = asaEndpoint(l)
 		ok = true
@@ -250,6 +232,22 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	}
 	reason, detail := dec.finish(rec)
 	return d.keep(reason, detail, pos)
+}
+
+// asaCounters reads a teardown's "duration H:MM:SS" and "bytes N".
+func (d *Reader) asaCounters(words [][]byte, rec *flow.Record) {
+	for i := 0; i+1 < len(words); i++ {
+		switch string(words[i]) {
+		case "duration":
+			if dur, ok := asaDuration(words[i+1]); ok {
+				d.dec.slots[slotDuration] = value{kind: kindNumber, raw: strconv.AppendInt(d.kvTime[:0], dur, 10)}
+			}
+		case "bytes":
+			if n, err := strconv.ParseUint(string(words[i+1]), 10, 64); err == nil {
+				rec.Bytes = n
+			}
+		}
+	}
 }
 
 // asaConn remembers which side of connection id opened it.
