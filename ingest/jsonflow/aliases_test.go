@@ -856,3 +856,25 @@ func readRecords(in string, opt Options) ([]flow.Record, *Reader) {
 	}
 	return got, d
 }
+
+// TestLEEF reads IBM QRadar's Log Event Extended Format, 1.0 (tab-separated
+// attributes) and 2.0 (the header names the delimiter), behind a syslog
+// header or not: srcBytes forward, dstBytes back, devTime the end.
+func TestLEEF(t *testing.T) {
+	in := "<13>May 01 12:00:40 fw01 LEEF:1.0|Vendor|Firewall|1.0|traffic-end|devTime=May 01 2023 12:00:40 GMT\tsrc=10.1.2.3\tdst=203.0.113.10\tsrcPort=51234\tdstPort=443\tproto=TCP\tsrcBytes=1234\tdstBytes=6656\tsrcPackets=11\tdstPackets=9\tusrName=alice smith\n" +
+		"LEEF:2.0|Vendor|Firewall|1.0|deny|^|devTime=1682942460000^src=198.51.100.66^dst=10.1.2.3^srcPort=40000^dstPort=3389^proto=6\n"
+	if f := Sniff([]byte(in)); f != FormatKV {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	end := time.Date(2023, 5, 1, 12, 0, 40, 0, time.UTC).UnixNano()
+	want := []flow.Record{
+		{Start: end, End: end, SrcAddr: a("10.1.2.3"), DstAddr: a("203.0.113.10"), SrcPort: 51234, DstPort: 443, Proto: 6,
+			Bytes: 1234, RevBytes: 6656, Packets: 11, RevPackets: 9, SamplingInterval: 1},
+		{Start: 1682942460000e6, End: 1682942460000e6, SrcAddr: a("198.51.100.66"), DstAddr: a("10.1.2.3"), SrcPort: 40000, DstPort: 3389, Proto: 6, SamplingInterval: 1},
+	}
+	got, d := readRecords(in, Options{})
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
+		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
+	}
+}

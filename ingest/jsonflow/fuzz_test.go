@@ -77,6 +77,9 @@ func FuzzReader(f *testing.F) {
 		"<166>1 2023-05-01T12:02:00Z fw01 - - - %ASA-4-106023: Deny tcp src outside:2001:db8::66/40000 dst inside:10.0.0.5/3389 by access-group \"x\"\n" +
 		"%FTD-6-302021: Teardown ICMP connection for faddr 8.8.4.4/0 gaddr 1.2.3.4/1 laddr 10.0.0.5/1 type 8 code 0 duration 9:99:99 bytes x\n" +
 		"%ASA-6-710003: TCP access denied by ACL from 1.2.3.4\n%ASA-2-106001: Inbound TCP connection denied from  to \n"))
+	// LEEF 1.0 (tabs) and 2.0 (a named delimiter).
+	f.Add([]byte("LEEF:1.0|V|P|1|e|devTime=May 01 2023 12:00:40 GMT\tsrc=10.1.2.3\tdst=203.0.113.10\tsrcBytes=1\n" +
+		"LEEF:2.0|V|P|1|e|x5E|devTime=1682942460000^src=::1^dst=::2^dstPort=99999\nLEEF:2.0|V|P|1|e|\n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

@@ -2,6 +2,7 @@ package jsonflow
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -61,6 +62,86 @@ func cefField(key []byte) *field {
 		return fields[name]
 	}
 	return nil
+}
+
+// leefAliases are the keys of IBM QRadar's Log Event Extended Format:
+// srcBytes went from the source, dstBytes back.
+var leefAliases = map[string]string{
+	"src": "src_ip", "dst": "dst_ip", "srcPort": "src_port", "dstPort": "dst_port", "proto": "protocol",
+	"srcBytes": "bytes_in", "dstBytes": "bytes_out", "srcPackets": "packets", "dstPackets": "packets_out",
+	"devTime": "last_seen", "srcPostNAT": "nat_src_ip", "dstPostNAT": "nat_dst_ip",
+	"srcPostNATPort": "nat_src_port", "dstPostNATPort": "nat_dst_port",
+}
+
+func leefField(key []byte) *field {
+	if name, ok := leefAliases[string(key)]; ok {
+		return fields[name]
+	}
+	return nil
+}
+
+// linePairs returns how to read a line's pairs: a CEF or LEEF record's
+// extension, else key=value words.
+func linePairs(line []byte) (func(func(kvPair) bool), func([]byte) *field) {
+	if ext, ok := cefExtension(line); ok {
+		return cefPairs(ext), cefField
+	}
+	if ext, delim, ok := leefAttributes(line); ok {
+		return leefPairs(ext, delim), leefField
+	}
+	return kvPairs(line), kvField
+}
+
+// leefAttributes returns the attributes of a LEEF record (after the
+// header's fifth '|', or sixth in LEEF 2.0, whose sixth field names the
+// delimiter: a character or its hex, "x09" or "^"), the delimiter (a tab
+// in LEEF 1.0), and whether line is one.
+func leefAttributes(line []byte) ([]byte, byte, bool) {
+	i := bytes.Index(line, []byte("LEEF:"))
+	if i < 0 {
+		return nil, 0, false
+	}
+	b := line[i:]
+	fields := 5
+	if bytes.HasPrefix(b, []byte("LEEF:2")) {
+		fields = 6
+	}
+	var last []byte
+	for n := 0; n < fields; n++ {
+		j := bytes.IndexByte(b, '|')
+		if j < 0 {
+			return nil, 0, false
+		}
+		last, b = b[:j], b[j+1:]
+	}
+	delim := byte('\t')
+	if fields == 6 {
+		switch {
+		case len(last) == 1:
+			delim = last[0]
+		case len(last) == 3 && (last[0] == 'x' || last[0] == 'X'):
+			if n, err := strconv.ParseUint(string(last[1:]), 16, 8); err == nil {
+				delim = byte(n)
+			}
+		case len(last) == 4 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X'):
+			if n, err := strconv.ParseUint(string(last[2:]), 16, 8); err == nil {
+				delim = byte(n)
+			}
+		}
+	}
+	return b, delim, true
+}
+
+// leefPairs yields the key=value attributes of a LEEF record.
+func leefPairs(attrs []byte, delim byte) func(yield func(kvPair) bool) {
+	return func(yield func(kvPair) bool) {
+		for a := range bytes.SplitSeq(attrs, []byte{delim}) {
+			k, v, ok := bytes.Cut(bytes.TrimSpace(a), []byte{'='})
+			if ok && len(k) > 0 && !yield(kvPair{k, v}) {
+				return
+			}
+		}
+	}
 }
 
 // cefExtension returns the extension of a CEF record (what follows the
@@ -127,10 +208,7 @@ func cefKey(k []byte) bool {
 func kvLine(line []byte) bool {
 	var src, dst bool
 	n := 0
-	pairs, field := kvPairs(line), kvField
-	if ext, ok := cefExtension(line); ok {
-		pairs, field = cefPairs(ext), cefField
-	}
+	pairs, field := linePairs(line)
 	for key := range pairs {
 		n++
 		switch field(key.k) {
@@ -204,10 +282,7 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	dec.reset(rec)
 	traffic := true
 	var date, clock, tz []byte
-	pairs, field := kvPairs(line), kvField
-	if ext, ok := cefExtension(line); ok {
-		pairs, field = cefPairs(ext), cefField
-	}
+	pairs, field := linePairs(line)
 	for p := range pairs {
 		switch string(p.k) {
 		case "type":
