@@ -595,7 +595,10 @@ func TestZeekOtherLogs(t *testing.T) {
 	}{
 		{"dns.log, TSV", "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\n" +
 			"1591367999.305988\tCHhAvVGS1DHFjwGM9\t192.168.4.76\t36844\t192.168.4.1\t53\tudp\texample.com\n", 0,
-			map[string]int{"zeek record without conn_state (not conn.log)": 1}},
+			map[string]int{"zeek dns.log record": 1}},
+		{"x509.log, TSV (no addresses)", "#separator \\x09\n#path\tx509\n#fields\tts\tid\tcertificate.subject\n" +
+			"1591367999.305988\tFn1\tCN=example.com\n", 0,
+			map[string]int{"zeek x509.log record": 1}},
 		{"http.log, JSON", `{"ts":1591367999.43,"uid":"C5","id.orig_h":"192.168.4.76","id.orig_p":46378,"id.resp_h":"31.3.245.133","id.resp_p":80,"method":"GET","host":"example.com"}` + "\n", 0,
 			map[string]int{"zeek record without conn_state (not conn.log)": 1}},
 		{"one JSON stream, _path", `{"_path":"dns","ts":1591367999.3,"uid":"C1","id.orig_h":"192.168.4.76","id.orig_p":36844,"id.resp_h":"192.168.4.1","id.resp_p":53,"proto":"udp"}` + "\n" +

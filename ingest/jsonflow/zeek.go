@@ -40,6 +40,8 @@ type columns struct {
 	trailer bool
 	// W3C logs (w3c.go): the directives are theirs, and times may be UTC.
 	w3c, utc bool
+	// path is a Zeek log's #path: only conn's records are flows.
+	path string
 }
 
 // zeekStart checks that the input starts with Zeek's #separator line.
@@ -86,6 +88,8 @@ func (z *columns) directive(line []byte) {
 		z.unset = bytes.Clone(value)
 	case "#empty_field":
 		z.empty = bytes.Clone(value)
+	case "#path":
+		z.path = string(cut(value))
 	case "#fields":
 		z.fields = true
 		z.cols = z.cols[:0]
@@ -115,6 +119,9 @@ func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reas
 	}
 	if z.w3c {
 		d.w3cFinish(rec, z.utc)
+	}
+	if z.path != "" && z.path != "conn" && d.notFlow == "" {
+		d.notFlow = "zeek " + z.path + ".log record"
 	}
 	return d.finish(rec)
 }
