@@ -684,9 +684,10 @@ func TestPaloAltoCSV(t *testing.T) {
 // (as its documentation shows them), behind a syslog header or not: the
 // session ends at eventtime (or at date and time in the tz pair's zone,
 // before FortiOS 6.2) and started its duration earlier; utm and event logs
-// are not flows.
+// are not flows, also when the file begins with one.
 func TestFortiGateKV(t *testing.T) {
-	in := `<189>May 10 11:37:47 FGT60E date=2019-05-10 time=11:37:47 logid="0000000013" type="traffic" subtype="forward" level="notice" vd="vdom1" eventtime=1557513467369913239 srcip=10.1.100.11 srcport=58012 srcintf="port12" dstip=23.59.154.35 dstport=80 dstintf="port11" sessionid=105048 proto=6 action="close" policyid=1 service="HTTP" dstcountry="United States" trandisp="snat" transip=172.16.200.2 transport=58012 app="HTTP.BROWSER_Firefox" duration=116 sentbyte=1188 rcvdbyte=1224 sentpkt=17 rcvdpkt=16 utmaction="allow"
+	in := `date=2019-05-10 time=11:37:40 logid="0100032001" type="event" subtype="system" level="information" vd="root" eventtime=1557513460000000000 logdesc="Admin login successful" user="admin"
+<189>May 10 11:37:47 FGT60E date=2019-05-10 time=11:37:47 logid="0000000013" type="traffic" subtype="forward" level="notice" vd="vdom1" eventtime=1557513467369913239 srcip=10.1.100.11 srcport=58012 srcintf="port12" dstip=23.59.154.35 dstport=80 dstintf="port11" sessionid=105048 proto=6 action="close" policyid=1 service="HTTP" dstcountry="United States" trandisp="snat" transip=172.16.200.2 transport=58012 app="HTTP.BROWSER_Firefox" duration=116 sentbyte=1188 rcvdbyte=1224 sentpkt=17 rcvdpkt=16 utmaction="allow"
 date=2019-05-10 time=11:38:01 logid="0211008192" type="utm" subtype="virus" eventtime=1557513481000000000 srcip=10.1.100.11 dstip=23.59.154.35 action="blocked" virus="EICAR_TEST_FILE"
 date=2019-05-10 time=11:38:02 logid="0000000013" type="traffic" subtype="forward" eventtime=1557513482000000000 srcip=198.51.100.66 srcport=40000 dstip=10.1.100.11 dstport=3389 proto=6 action="deny" policyid=0 sentpkt=1
 date=2018-03-01 time=09:00:10 devname="FG100D" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.1.100.12 srcport=51000 dstip=198.51.100.7 dstport=53 proto=17 action="accept" duration=10 sentbyte=60 rcvdbyte=120 sentpkt=1 rcvdpkt=1 tz="+0100"
@@ -703,7 +704,7 @@ date=2018-03-01 time=09:00:10 devname="FG100D" logid="0000000013" type="traffic"
 			SrcAddr: a("10.1.100.12"), DstAddr: a("198.51.100.7"), SrcPort: 51000, DstPort: 53, Proto: 17, Bytes: 60, RevBytes: 120, Packets: 1, RevPackets: 1, SamplingInterval: 1},
 	}
 	got, d := readRecords(in, Options{})
-	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["fortigate utm log"] != 1 {
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["fortigate utm log"] != 1 || d.NotFlows()["fortigate event log"] != 1 {
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
 	}
 }

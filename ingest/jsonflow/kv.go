@@ -266,8 +266,7 @@ func kvPairs(line []byte) func(yield func(kvPair) bool) {
 // record.
 func (d *Reader) kvStart() bool {
 	head, _ := d.br.Peek(d.maxRecord)
-	line, _, _ := bytes.Cut(head, []byte{'\n'})
-	if !kvLine(bytes.TrimSuffix(line, []byte{'\r'})) {
+	if !anyLine(head, kvLine) {
 		return false
 	}
 	d.format = FormatKV

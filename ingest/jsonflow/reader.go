@@ -70,9 +70,10 @@ func Sniff(head []byte) Format {
 	if cols, _ := csvHeader(head); cols != nil {
 		return FormatCSV
 	}
-	if line, _, _ := bytes.Cut(head, []byte{'\n'}); kvLine(bytes.TrimSuffix(line, []byte{'\r'})) {
+	if anyLine(head, kvLine) {
 		return FormatKV
-	} else if asaLine(line) {
+	}
+	if anyLine(head, asaLine) {
 		return FormatASA
 	}
 	for _, c := range head {
@@ -93,6 +94,29 @@ func formatOf(c byte) Format {
 		return FormatZeek // checked by its header
 	}
 	return FormatUnknown
+}
+
+// sniffLines is how many of a log's first lines are looked at for a record
+// of its format: a firewall's export may begin with its other messages.
+const sniffLines = 32
+
+// anyLine reports whether one of the first sniffLines whole lines of head
+// satisfies is.
+func anyLine(head []byte, is func([]byte) bool) bool {
+	for n := 0; n < sniffLines; n++ {
+		line, rest, found := bytes.Cut(head, []byte{'\n'})
+		if !found && n > 0 {
+			return false // a line cut by the end of head
+		}
+		if is(bytes.TrimSuffix(line, []byte{'\r'})) {
+			return true
+		}
+		if !found {
+			return false
+		}
+		head = rest
+	}
+	return false
 }
 
 // Options tune a Reader. The zero value sniffs the format, rejects
@@ -253,7 +277,7 @@ func (d *Reader) start() {
 	}
 	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA {
 		head, _ := d.br.Peek(d.maxRecord)
-		if line, _, _ := bytes.Cut(head, []byte{'\n'}); asaLine(line) {
+		if anyLine(head, asaLine) {
 			d.format = FormatASA
 			return
 		}
