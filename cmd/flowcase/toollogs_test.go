@@ -250,3 +250,33 @@ func TestReportOnCiscoASA(t *testing.T) {
 		t.Errorf("got %s -> %s: %d ports, %d of %d attempts failed; want 198.51.100.66 -> 10.0.0.5: 30, all", s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts)
 	}
 }
+
+// TestReportOnBlockedScans: a port scan that a firewall or a security group
+// blocked, as each kind of log records it (an AWS VPC Flow Log's REJECT
+// records, FortiGate's deny logs, Windows Firewall's DROP lines), is found
+// with every attempt failed: none was answered.
+func TestReportOnBlockedScans(t *testing.T) {
+	const n = 30
+	var vpc, forti, win strings.Builder
+	vpc.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+	win.WriteString("#Version: 1.5\n#Software: Microsoft Windows Firewall\n#Time Format: UTC\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path\n")
+	for i := range n {
+		fmt.Fprintf(&vpc, "2 123456789010 eni-1 198.51.100.66 172.31.9.12 %d %d 6 1 44 %d %d REJECT OK\n", 40000+i, 1000+i, 1682942400+i, 1682942400+i)
+		fmt.Fprintf(&forti, `date=2023-05-01 time=12:00:%02d type="traffic" subtype="forward" eventtime=%d srcip=198.51.100.66 srcport=%d dstip=10.1.100.11 dstport=%d proto=6 action="deny" policyid=0 sentpkt=1`+"\n", i, (1682942400+int64(i))*1e9, 40000+i, 1000+i)
+		fmt.Fprintf(&win, "2023-05-01 12:00:%02d DROP TCP 198.51.100.66 10.0.0.5 %d %d 44 S 1 0 1024 - - - RECEIVE\n", i, 40000+i, 1000+i)
+	}
+	for _, c := range []struct{ name, text, target string }{
+		{"vpc.log", vpc.String(), "172.31.9.12"},
+		{"forti.log", forti.String(), "10.1.100.11"},
+		{"pfirewall.log", win.String(), "10.0.0.5"},
+	} {
+		rep := reportOnFile(t, t.TempDir(), c.name, c.text)
+		if rep.TotalFlows != n || len(rep.PortScans) != 1 {
+			t.Errorf("%s: %d flows and %d scan findings, want %d and the scan: %+v", c.name, rep.TotalFlows, len(rep.PortScans), n, rep.PortScans)
+			continue
+		}
+		if s := rep.PortScans[0]; s.Source != "198.51.100.66" || s.Target != c.target || s.UniquePorts != n || s.FailedAttempts != n {
+			t.Errorf("%s: %s -> %s: %d ports, %d of %d attempts failed; want 198.51.100.66 -> %s: %d, all", c.name, s.Source, s.Target, s.UniquePorts, s.FailedAttempts, s.Attempts, c.target, n)
+		}
+	}
+}
