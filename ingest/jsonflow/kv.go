@@ -22,6 +22,11 @@ import (
 // logged, its end, and the start is that less the duration. Records of
 // another type than traffic (utm, event: antivirus, IPS, system events)
 // are not flows.
+//
+// The same reader takes the Common Event Format (CEF: a header of seven
+// '|'-separated fields, then pairs whose values may hold spaces; cefPairs)
+// and IBM QRadar's LEEF (a header, then pairs separated by a tab or the
+// delimiter the header names; leefPairs), each with its own names.
 
 // kvAliases are the key=value logs' names for flow fields. They are looked
 // up only in these logs, where "type" and "proto" mean what they say.
