@@ -882,3 +882,16 @@ func TestLEEF(t *testing.T) {
 		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
 	}
 }
+
+// A line of prose that names src_ip and dst_ip is not a header of
+// space-separated names (an evidence folder's README).
+func TestProseIsNotCSV(t *testing.T) {
+	for _, in := range []string{
+		"This folder holds the flows: each has src_ip and dst_ip and more fields of interest\nsee below\n",
+		"Notes on the case src_ip dst_ip were swapped in export two\n",
+	} {
+		if f := Sniff([]byte(in)); f != FormatUnknown {
+			t.Errorf("%q: sniffed as %v", in, f)
+		}
+	}
+}

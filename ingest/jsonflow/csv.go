@@ -38,6 +38,7 @@ func csvHeader(head []byte) ([]*field, byte) {
 	}
 	var cols []*field
 	var src, dst bool
+	known := 0
 	for name := range bytes.SplitSeq(line, []byte{sep}) {
 		name = unquote(trimSpace(name))
 		if !isFieldName(name) {
@@ -47,8 +48,13 @@ func csvHeader(head []byte) ([]*field, byte) {
 		cols = append(cols, f)
 		src = src || f == fields["src_ip"]
 		dst = dst || f == fields["dst_ip"]
+		if f != nil {
+			known++
+		}
 	}
-	if !src || !dst {
+	if !src || !dst || (sep == ' ' && 2*known < len(cols)) {
+		// Words separated by spaces must be mostly field names: a line of
+		// prose that mentions src_ip and dst_ip is not a header.
 		return nil, 0
 	}
 	return cols, sep
