@@ -12,8 +12,8 @@
 // as they join an exporter's records of one long connection; a denied
 // attempt is a record without packets.
 //
-// The document is read as a stream: one record at a time is held, never
-// the whole blob.
+// The document is read as a stream of JSON tokens: one tuple at a time is
+// held, never a whole record or blob.
 package azureflow
 
 import (
@@ -45,42 +45,27 @@ func Sniff(head []byte) bool {
 		(bytes.Contains(h, []byte("NetworkSecurityGroupFlowEvent")) || bytes.Contains(h, []byte("FlowLogFlowEvent")))
 }
 
-// record is one record of the document: NSG flow logs keep their tuples in
-// properties.flows[].flows[].flowTuples, VNet flow logs in
-// flowRecords.flows[].flowGroups[].flowTuples.
-type record struct {
-	Time       string `json:"time"`
-	Category   string `json:"category"`
-	Properties struct {
-		Version int `json:"Version"`
-		Flows   []struct {
-			Rule  string `json:"rule"`
-			Flows []struct {
-				Mac        string   `json:"mac"`
-				FlowTuples []string `json:"flowTuples"`
-			} `json:"flows"`
-		} `json:"flows"`
-	} `json:"properties"`
-	FlowRecords struct {
-		Flows []struct {
-			FlowGroups []struct {
-				Rule       string   `json:"rule"`
-				FlowTuples []string `json:"flowTuples"`
-			} `json:"flowGroups"`
-		} `json:"flows"`
-	} `json:"flowRecords"`
+// frame is a JSON object or array the reader is inside: its name (the key
+// that led to it, or the array's that holds it) and, for an object, the
+// key whose value comes next.
+type frame struct {
+	obj       bool
+	expectKey bool
+	name      string
+	pending   string
 }
 
-// Reader reads the flow records of one Azure flow log document.
+// Reader reads the flow records of one Azure flow log document, walking
+// its tokens: at most one tuple is held, whatever the size of a record.
 type Reader struct {
-	dec      *json.Decoder
-	tuples   []string // the current record's tuples not yet read
-	started  bool
-	done     bool
-	err      error
-	latest   int64 // unix ns: later times are in the future
-	rejects  map[string]int
-	examples []string
+	dec        *json.Decoder
+	stack      []frame
+	sawRecords bool
+	done       bool
+	err        error
+	latest     int64 // unix ns: later times are in the future
+	rejects    map[string]int
+	examples   []string
 	// Records counts the document's records; NSG and VNet the tuples of
 	// each kind of log.
 	Records, NSG, VNet int
@@ -88,6 +73,9 @@ type Reader struct {
 
 // MaxExamples bounds Reader.Examples.
 const MaxExamples = 20
+
+// maxDepth bounds the nesting followed; Azure's documents are 6 deep.
+const maxDepth = 64
 
 // NewReader returns a Reader of r (decompressed); now is the reference for
 // "time in the future" (a day after it).
@@ -105,116 +93,117 @@ func (r *Reader) Examples() []string { return r.examples }
 // Next fills rec with the next flow; false at the end of the document or
 // at an error that stops it (Err; the records before it stand).
 func (r *Reader) Next(rec *flow.Record) bool {
-	for {
-		if len(r.tuples) > 0 {
-			t := r.tuples[0]
-			r.tuples = r.tuples[1:]
-			if reason := r.tuple(t, rec); reason != "" {
-				r.rejects[reason]++
-				if len(r.examples) < MaxExamples {
-					r.examples = append(r.examples, fmt.Sprintf("record %d: %s: %q", r.Records, reason, cut(t)))
-				}
-				continue
-			}
-			return true
-		}
-		if r.done || !r.nextRecord() {
+	for !r.done {
+		t, ok := r.nextTuple()
+		if !ok {
 			r.done = true
-			return false
+			break
 		}
-	}
-}
-
-// nextRecord reads the next element of "records" into r.tuples.
-func (r *Reader) nextRecord() bool {
-	if !r.started {
-		r.started = true
-		if !r.enterRecords() {
-			return false
+		if reason := r.tuple(t, rec); reason != "" {
+			r.rejects[reason]++
+			if len(r.examples) < MaxExamples {
+				r.examples = append(r.examples, fmt.Sprintf("record %d: %s: %q", r.Records, reason, cut(t)))
+			}
+			continue
 		}
+		return true
 	}
-	if !r.dec.More() {
-		r.fail(r.skipRest())
-		return false
-	}
-	var rec record
-	if err := r.dec.Decode(&rec); err != nil {
-		r.fail(err)
-		return false
-	}
-	r.Records++
-	r.tuples = r.tuples[:0]
-	for _, f := range rec.Properties.Flows {
-		for _, g := range f.Flows {
-			r.tuples = append(r.tuples, g.FlowTuples...)
-			r.NSG += len(g.FlowTuples)
-		}
-	}
-	for _, f := range rec.FlowRecords.Flows {
-		for _, g := range f.FlowGroups {
-			r.tuples = append(r.tuples, g.FlowTuples...)
-			r.VNet += len(g.FlowTuples)
-		}
-	}
-	return true
-}
-
-// enterRecords reads up to the first element of the "records" array,
-// skipping the values of other keys before it.
-func (r *Reader) enterRecords() bool {
-	if !r.delim('{') {
-		return false
-	}
-	for r.dec.More() {
-		key, err := r.dec.Token()
-		if err != nil {
-			r.fail(err)
-			return false
-		}
-		if key == "records" {
-			return r.delim('[')
-		}
-		var skip json.RawMessage
-		if err := r.dec.Decode(&skip); err != nil {
-			r.fail(err)
-			return false
-		}
-	}
-	r.fail(errors.New(`no "records" in the document`))
 	return false
 }
 
-// skipRest reads past the end of "records" and the rest of the document.
-func (r *Reader) skipRest() error {
-	if _, err := r.dec.Token(); err != nil { // ']'
-		return err
-	}
-	for r.dec.More() {
-		if _, err := r.dec.Token(); err != nil {
-			return err
+// nextTuple walks the document's tokens to the next string of a
+// "flowTuples" array inside the top-level "records".
+func (r *Reader) nextTuple() (string, bool) {
+	for {
+		tok, err := r.dec.Token()
+		if errors.Is(err, io.EOF) {
+			if len(r.stack) > 0 {
+				r.fail(io.ErrUnexpectedEOF)
+			} else if !r.sawRecords {
+				r.fail(errors.New(`no "records" in the document`))
+			}
+			return "", false
 		}
-		var skip json.RawMessage
-		if err := r.dec.Decode(&skip); err != nil {
-			return err
+		if err != nil {
+			r.fail(err)
+			return "", false
+		}
+		top := len(r.stack) - 1
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top < 0 && v != '{' {
+					r.fail(errors.New("the document is not an object"))
+					return "", false
+				}
+				if len(r.stack) == maxDepth {
+					r.fail(fmt.Errorf("nested more than %d deep", maxDepth))
+					return "", false
+				}
+				name := ""
+				if top >= 0 {
+					if name = r.stack[top].name; r.stack[top].obj {
+						name = r.stack[top].pending
+					}
+					r.valueDone(top)
+				}
+				r.stack = append(r.stack, frame{obj: v == '{', expectKey: v == '{', name: name})
+				switch {
+				case len(r.stack) == 2 && v == '[' && name == "records":
+					r.sawRecords = true
+				case len(r.stack) == 3 && v == '{' && r.stack[1].name == "records":
+					r.Records++
+				}
+			default: // '}', ']'
+				r.stack = r.stack[:top]
+			}
+		case string:
+			if top < 0 {
+				r.fail(errors.New("the document is not an object"))
+				return "", false
+			}
+			f := &r.stack[top]
+			if f.obj && f.expectKey {
+				f.pending, f.expectKey = v, false
+				continue
+			}
+			r.valueDone(top)
+			if !f.obj && f.name == "flowTuples" && len(r.stack) > 2 && r.stack[1].name == "records" {
+				r.count()
+				return v, true
+			}
+		default:
+			if top >= 0 {
+				r.valueDone(top)
+			}
 		}
 	}
-	_, err := r.dec.Token() // '}'
-	return err
 }
 
-func (r *Reader) delim(want json.Delim) bool {
-	t, err := r.dec.Token()
-	if err == nil && t != want {
-		err = fmt.Errorf("want %q, got %v", want, t)
+// valueDone notes that frame i's value was read: an object expects a key.
+func (r *Reader) valueDone(i int) {
+	if r.stack[i].obj {
+		r.stack[i].expectKey = true
 	}
-	if err != nil {
-		r.fail(err)
-		return false
-	}
-	return true
 }
 
-// fail stops the reader at an error (nil: the document ended well).
+// count adds a tuple to its kind of log: NSG flow logs keep their tuples
+// under "properties", VNet flow logs under "flowRecords".
+func (r *Reader) count() {
+	for _, f := range r.stack {
+		switch f.name {
+		case "properties":
+			r.NSG++
+			return
+		case "flowRecords":
+			r.VNet++
+			return
+		}
+	}
+}
+
+// fail stops the reader at an error.
 func (r *Reader) fail(err error) {
 	if err != nil && r.err == nil {
 		r.err = fmt.Errorf("offset %d: %w", r.dec.InputOffset(), err)
