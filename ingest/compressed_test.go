@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -112,4 +113,24 @@ func readGzipLines(t *testing.T, path string, n int) []byte {
 		out = append(out, line...)
 	}
 	return out
+}
+
+// A file whose every record was rejected (here: local times, no
+// --input-tz) left nothing in the store, so it can be ingested again with
+// the option it lacked; once it gave flows, it is a duplicate.
+func TestReingestRejected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "asa.log")
+	line := "May 01 2023 12:02:00: %ASA-4-106023: Deny tcp src outside:198.51.100.66/40000 dst inside:10.0.0.5/3389 by access-group \"outside_in\" [0x0, 0x0]\n"
+	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := capStore(t)
+	first := capIngest(t, st, path).Files[0]
+	second := ingestWith(t, st, Options{Version: "test", InputTZ: time.UTC}, path).Files[0]
+	third := ingestWith(t, st, Options{Version: "test", InputTZ: time.UTC}, path).Files[0]
+	if first.Flows != 0 || first.Rejected["time without zone"] != 1 || second.Duplicate || second.Flows != 1 || !third.Duplicate ||
+		len(capRows(t, st)) != 1 {
+		t.Errorf("first %d flows (rejected %v), second %d (duplicate %v), third duplicate %v, %d in the store; want 0 (1 without zone), 1, true, 1",
+			first.Flows, first.Rejected, second.Flows, second.Duplicate, third.Duplicate, len(capRows(t, st)))
+	}
 }

@@ -162,10 +162,15 @@ func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 	if src, ok, err := st.SourceByHash(key); err != nil {
 		res.Err = err
 		return res
-	} else if ok {
+	} else if ok && (src.Flows > 0 || len(src.Rejected) == 0) {
 		res.Duplicate = true
 		res.Skipped = fmt.Sprintf("already ingested as source %d (%s, %d flows)", src.ID, src.Path, src.Flows)
 		return res
+	} else if ok {
+		// Every record was rejected (times without a zone, no time, ...):
+		// nothing of it is in the store, so it may be read again, with
+		// the options that were missing. The new source takes its hash.
+		res.Notes = append(res.Notes, fmt.Sprintf("source %d of the same file gave no flows (every record rejected): read again", src.ID))
 	}
 	ingestFile(st, path, name, sha, key, &res, opt)
 	return res
@@ -182,6 +187,9 @@ var jsonFormats = map[string]jsonflow.Format{
 type jsonDecoder struct{ *jsonflow.Reader }
 
 func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *FileResult) error {
+	if n := d.Rejects()[jsonflow.ReasonNoZone]; n > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d records have times without a zone (the device's local time): give --input-tz and the zone it logged in (Europe/Berlin, America/New_York, UTC, ...); a file whose every record was rejected can be ingested again", n))
+	}
 	nf := d.NotFlows()
 	if len(nf) == 0 {
 		return nil
