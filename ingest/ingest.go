@@ -33,6 +33,7 @@ const (
 	InputKV     = "kv"    // key=value lines (FortiGate's traffic logs)
 	InputW3C    = "w3c"   // the W3C extended log format (Windows Firewall's pfirewall.log)
 	InputASA    = "asa"   // Cisco ASA and FTD syslog
+	InputSquid  = "squid" // Squid's native access.log
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
@@ -179,7 +180,7 @@ func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 // jsonFormats are the inputs package jsonflow reads, and its formats.
 var jsonFormats = map[string]jsonflow.Format{
 	InputJSON: jsonflow.FormatArray, InputNDJSON: jsonflow.FormatNDJSON, InputZeek: jsonflow.FormatZeek, InputCSV: jsonflow.FormatCSV,
-	InputKV: jsonflow.FormatKV, InputW3C: jsonflow.FormatW3C, InputASA: jsonflow.FormatASA,
+	InputKV: jsonflow.FormatKV, InputW3C: jsonflow.FormatW3C, InputASA: jsonflow.FormatASA, InputSquid: jsonflow.FormatSquid,
 }
 
 // jsonDecoder reads JSON, CSV and Zeek logs, and says which of their
@@ -339,7 +340,7 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		return "", nil, fmt.Errorf("%s: cannot read the content: %w", name, err)
 	}
 	switch format {
-	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C, InputASA:
+	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C, InputASA, InputSquid:
 		jf := jsonFormats[format]
 		d := jsonflow.NewReader(br, jsonflow.Options{Format: jf, InputTZ: opt.InputTZ, AssumeTime: opt.AssumeTime, Now: nowOf(opt)})
 		limit := opt.RejectExamples

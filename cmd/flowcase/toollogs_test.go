@@ -280,3 +280,31 @@ func TestReportOnBlockedScans(t *testing.T) {
 		}
 	}
 }
+
+// TestReportOnSquidBeacon: a C2 beacon through a web proxy (a CONNECT to the
+// same server every five minutes, a few seconds of jitter, for a day), as
+// Squid's access.log records it among other browsing, is found.
+func TestReportOnSquidBeacon(t *testing.T) {
+	var b strings.Builder
+	t0 := 1683000000.0
+	for i := range 288 {
+		ts := t0 + float64(i)*300 + float64((i*7)%5)
+		fmt.Fprintf(&b, "%.3f %6d 10.0.0.5 TCP_TUNNEL/200 %d CONNECT c2.example:443 - HIER_DIRECT/203.0.113.200 -\n", ts, 150, 5200+(i%3)*10)
+		if i%4 == 0 {
+			fmt.Fprintf(&b, "%.3f %6d 10.0.0.%d TCP_MISS/200 %d GET http://news.example/p%d - HIER_DIRECT/198.51.100.%d text/html\n",
+				ts+17+float64(i%13)*11, 80+i%50, 6+i%20, 20000+i*37%9000, i, 10+i%30)
+		}
+	}
+	rep := reportOnFile(t, t.TempDir(), "access.log", b.String())
+	var found bool
+	for _, bc := range rep.Beacons {
+		if bc.Source == "10.0.0.5" && bc.Destination == "203.0.113.200" && bc.Port == 443 {
+			found = bc.ConnectionCount == 288
+		} else {
+			t.Errorf("beacon %s -> %s:%d, want only the C2", bc.Source, bc.Destination, bc.Port)
+		}
+	}
+	if !found {
+		t.Errorf("the C2 beacon was not found with its 288 requests: %+v", rep.Beacons)
+	}
+}

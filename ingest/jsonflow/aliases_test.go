@@ -895,3 +895,27 @@ func TestProseIsNotCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestSquidAccessLog reads Squid's native access.log: a request is a flow
+// from the client to the server the proxy reached, on the URL's port, its
+// reply bytes the reverse bytes; a request the proxy answered itself is
+// not a flow.
+func TestSquidAccessLog(t *testing.T) {
+	in := "1683000000.123    456 10.0.0.5 TCP_TUNNEL/200 6656 CONNECT example.com:443 - HIER_DIRECT/93.184.216.34 -\n" +
+		"1683000060.456     12 10.0.0.5 TCP_MISS/200 1234 GET http://example.com:8080/a?b=c - HIER_DIRECT/93.184.216.34 text/html\n" +
+		"1683000061.000      0 10.0.0.6 TCP_DENIED/403 3900 GET http://bad.example/ - HIER_NONE/- text/html\n" +
+		"1683000062.500   1500 2001:db8::5 TCP_MISS/200 300 POST https://[2001:db8::80]/x - HIER_DIRECT/2001:db8::80 application/json\n"
+	if f := Sniff([]byte(in)); f != FormatSquid {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	want := []flow.Record{
+		{Start: 1683000000123e6 - 456e6, End: 1683000000123e6, SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), DstPort: 443, Proto: 6, RevBytes: 6656, SamplingInterval: 1},
+		{Start: 1683000060456e6 - 12e6, End: 1683000060456e6, SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), DstPort: 8080, Proto: 6, RevBytes: 1234, SamplingInterval: 1},
+		{Start: 1683000061e9, End: 1683000062500e6, SrcAddr: a("2001:db8::5"), DstAddr: a("2001:db8::80"), DstPort: 443, Proto: 6, RevBytes: 300, SamplingInterval: 1},
+	}
+	got, d := readRecords(in, Options{})
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || d.NotFlows()["squid request answered by the proxy"] != 1 {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}

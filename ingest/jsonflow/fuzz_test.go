@@ -80,6 +80,10 @@ func FuzzReader(f *testing.F) {
 	// LEEF 1.0 (tabs) and 2.0 (a named delimiter).
 	f.Add([]byte("LEEF:1.0|V|P|1|e|devTime=May 01 2023 12:00:40 GMT\tsrc=10.1.2.3\tdst=203.0.113.10\tsrcBytes=1\n" +
 		"LEEF:2.0|V|P|1|e|x5E|devTime=1682942460000^src=::1^dst=::2^dstPort=99999\nLEEF:2.0|V|P|1|e|\n"))
+	// Squid's native access.log.
+	f.Add([]byte("1683000000.123    456 10.0.0.5 TCP_TUNNEL/200 6656 CONNECT example.com:443 - HIER_DIRECT/93.184.216.34 -\n" +
+		"1683000061.000      0 10.0.0.6 TCP_DENIED/403 3900 GET http://bad.example/ - HIER_NONE/- text/html\n" +
+		"1683000062.5 99999999999999999999 ::1 X/1 x POST https://[::2]:99999/ - HIER_DIRECT/::2 -\n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

@@ -42,6 +42,8 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		return d.kvLineRecord(content, rec, pos)
 	case FormatASA:
 		return d.asaLineRecord(content, rec, pos)
+	case FormatSquid:
+		return d.squidLineRecord(content, rec, pos)
 	}
 	return d.decode(content, rec, pos)
 }

@@ -30,6 +30,7 @@ const (
 	FormatKV                    // key=value pairs, a record per line (FortiGate's logs: kv.go)
 	FormatW3C                   // the W3C extended log format (Windows Firewall's pfirewall.log: w3c.go)
 	FormatASA                   // Cisco ASA and FTD syslog messages (asa.go)
+	FormatSquid                 // Squid's native access.log (squid.go)
 )
 
 func (f Format) String() string {
@@ -48,6 +49,8 @@ func (f Format) String() string {
 		return "w3c"
 	case FormatASA:
 		return "asa"
+	case FormatSquid:
+		return "squid"
 	}
 	return "unknown"
 }
@@ -75,6 +78,9 @@ func Sniff(head []byte) Format {
 	}
 	if anyLine(head, asaLine) {
 		return FormatASA
+	}
+	if anyLine(head, squidLine) {
+		return FormatSquid
 	}
 	for _, c := range head {
 		if !isSpace(c) {
@@ -275,10 +281,14 @@ func (d *Reader) start() {
 	if (d.format == FormatUnknown && got == FormatZeek || d.format == FormatW3C) && d.w3cStart() {
 		return
 	}
-	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA {
+	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA || d.format == FormatSquid {
 		head, _ := d.br.Peek(d.maxRecord)
-		if anyLine(head, asaLine) {
+		switch {
+		case d.format != FormatSquid && anyLine(head, asaLine):
 			d.format = FormatASA
+			return
+		case d.format != FormatASA && anyLine(head, squidLine):
+			d.format = FormatSquid
 			return
 		}
 	}
