@@ -18,7 +18,7 @@ import (
 // Evidence often arrives bundled: a zip of a data set's CSV files, a tar
 // of a collector's rotated nfcapd files or captures, compressed or not.
 // Each regular member of an archive is ingested as a file of its own:
-// copied to a temporary file (so that it is hashed first, like any file,
+// copied to a temporary file (spoolDir: $TMPDIR, else beside the store) (so that it is hashed first, like any file,
 // and a member already in the store is a duplicate however it came), then
 // read and registered as "ARCHIVE!/MEMBER". A member whose first bytes
 // cannot start evidence is skipped without being unpacked. Archives inside
@@ -83,7 +83,7 @@ func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int
 			out = append(out, FileResult{Path: full, Skipped: skippedFormat})
 			return
 		}
-		tmp, err := spool(br, "member")
+		tmp, err := spool(spoolDir(st), br, "member")
 		if tmp == "" {
 			out = append(out, FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
 			return

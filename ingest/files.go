@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/flowcase/flowcase/index"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -49,7 +51,7 @@ func expand(paths []string, skip string) ([]string, error) {
 					return filepath.SkipDir
 				}
 			}
-			if d.Type().IsRegular() {
+			if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".flowcase-") { // not spool's leftovers
 				files = append(files, path)
 			}
 			return nil
@@ -80,12 +82,12 @@ func hashFile(path string) ([32]byte, int64, error) {
 	return sum, n, nil
 }
 
-// spool copies r to a temporary file, so that it can be hashed before it is
-// ingested like any other file (standard input, an archive's member). The
-// caller removes it. When r fails part way, the file holds what was read
-// and is returned with the error. $TMPDIR says where.
-func spool(r io.Reader, what string) (string, error) {
-	f, err := os.CreateTemp("", "flowcase-"+what+"-*")
+// spool copies r to a temporary file in dir, so that it can be hashed
+// before it is ingested like any other file (standard input, an archive's
+// member). The caller removes it. When r fails part way, the file holds
+// what was read and is returned with the error.
+func spool(dir string, r io.Reader, what string) (string, error) {
+	f, err := os.CreateTemp(dir, ".flowcase-"+what+"-*")
 	if err != nil {
 		return "", err
 	}
@@ -193,4 +195,14 @@ func decompress(name string, r io.Reader) (io.Reader, error) {
 		return zr.IOReadCloser(), nil
 	}
 	return nil, fmt.Errorf("unknown compression %q", name)
+}
+
+// spoolDir is where spool writes: $TMPDIR when it is set, else beside the
+// case store, which is on a disk with room for the case (a system's /tmp
+// may be a small memory file system, and evidence members can be large).
+func spoolDir(st *index.Store) string {
+	if d := os.Getenv("TMPDIR"); d != "" {
+		return d
+	}
+	return filepath.Dir(filepath.Clean(st.Dir()))
 }

@@ -130,7 +130,7 @@ func ingestAny(st *index.Store, path string, opt Options) []FileResult {
 		if in == nil {
 			in = os.Stdin
 		}
-		tmp, err := spool(in, "stdin")
+		tmp, err := spool(spoolDir(st), in, "stdin")
 		if tmp != "" {
 			defer os.Remove(tmp)
 		}
