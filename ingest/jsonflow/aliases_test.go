@@ -919,3 +919,24 @@ func TestSquidAccessLog(t *testing.T) {
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
 	}
 }
+
+// TestArkimeSessions reads Arkime's sessions as its API and Elasticsearch
+// hold them: ECS source and destination, first and last packet in epoch
+// milliseconds, the packets counted per TCP flag (a probe answered by a
+// reset has SYN and RST).
+func TestArkimeSessions(t *testing.T) {
+	in := `{"firstPacket":1683000000123,"lastPacket":1683000005623,"ipProtocol":6,"source":{"ip":"10.0.0.5","port":51234,"bytes":1850,"packets":12},"destination":{"ip":"93.184.216.34","port":443,"bytes":6032,"packets":10},"network":{"bytes":7882,"packets":22},"tcpflags":{"syn":1,"syn-ack":1,"ack":20,"psh":6,"fin":2,"rst":0,"urg":0},"node":"arkime1"}
+{"firstPacket":1683000010000,"lastPacket":1683000010001,"ipProtocol":6,"source":{"ip":"198.51.100.66","port":40000,"bytes":44,"packets":1},"destination":{"ip":"10.0.0.5","port":3389,"bytes":40,"packets":1},"tcpflags":{"syn":1,"syn-ack":0,"ack":1,"psh":0,"fin":0,"rst":1,"urg":0}}
+`
+	a := netip.MustParseAddr
+	want := []flow.Record{
+		{Start: 1683000000123e6, End: 1683000005623e6, SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), SrcPort: 51234, DstPort: 443, Proto: 6,
+			Bytes: 1850, Packets: 12, RevBytes: 6032, RevPackets: 10, TCPFlags: flow.FIN | flow.SYN | flow.PSH | flow.ACK, SamplingInterval: 1},
+		{Start: 1683000010000e6, End: 1683000010001e6, SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), SrcPort: 40000, DstPort: 3389, Proto: 6,
+			Bytes: 44, Packets: 1, RevBytes: 40, RevPackets: 1, TCPFlags: flow.SYN | flow.RST | flow.ACK, SamplingInterval: 1},
+	}
+	got, d := readRecords(in, Options{})
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
+		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
+	}
+}

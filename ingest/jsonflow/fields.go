@@ -125,6 +125,11 @@ var fields = fieldMap(
 	flagCount("FIN Flag Count", flow.FIN), flagCount("SYN Flag Count", flow.SYN), flagCount("RST Flag Count", flow.RST),
 	flagCount("PSH Flag Count", flow.PSH), flagCount("ACK Flag Count", flow.ACK), flagCount("URG Flag Count", flow.URG),
 	flagCount("ECE Flag Count", flow.ECE), flagCount("CWE Flag Count", flow.CWR),
+	// Arkime's sessions (its API's JSON, Elasticsearch documents): packets
+	// counted per TCP flag, both ways; source.* and destination.* are ECS's
+	flagCount("tcpflags.syn", flow.SYN), flagCount("tcpflags.syn-ack", flow.SYN|flow.ACK), flagCount("tcpflags.ack", flow.ACK),
+	flagCount("tcpflags.psh", flow.PSH), flagCount("tcpflags.fin", flow.FIN), flagCount("tcpflags.rst", flow.RST),
+	flagCount("tcpflags.urg", flow.URG),
 	// nProbe (its text dumps, and the NF-* datasets made with it: NF-UNSW-NB15,
 	// NF-BoT-IoT, NF-ToN-IoT, NF-CSE-CIC-IDS2018): NetFlow v9's names in
 	// capitals. ICMP_TYPE is v9's type*256 + code; each side's TCP flags
@@ -255,6 +260,8 @@ var aliases = map[string]string{
 	"IP Protocol": "protocol", "Bytes Sent": "bytes_in", "Bytes Received": "bytes_out",
 	"pkts_sent": "packets", "pkts_received": "packets_out", "Packets Sent": "packets", "Packets Received": "packets_out",
 	"Start Time": "start", "Elapsed Time (sec)": "duration",
+	// Arkime's sessions: first and last packet in epoch milliseconds
+	"firstPacket": "first_seen", "lastPacket": "last_seen", "ipProtocol": "protocol",
 	// Logstash's netflow codec (NetFlow v9 names under "netflow")
 	"netflow.ipv4_src_addr": "src_ip", "netflow.ipv4_dst_addr": "dst_ip",
 	"netflow.ipv6_src_addr": "src_ip", "netflow.ipv6_dst_addr": "dst_ip",
