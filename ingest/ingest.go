@@ -27,13 +27,14 @@ const (
 	InputAuto   = "auto"
 	InputJSON   = "json"
 	InputNDJSON = "ndjson"
-	InputZeek   = "zeek"  // a Zeek TSV log (conn.log)
-	InputCSV    = "csv"   // CSV under a header of field names (nfdump -o csv, query flows --format csv)
-	InputAzure  = "azure" // Azure NSG or VNet flow logs (a {"records": [...]} document)
-	InputKV     = "kv"    // key=value lines (FortiGate's traffic logs)
-	InputW3C    = "w3c"   // the W3C extended log format (Windows Firewall's pfirewall.log)
-	InputASA    = "asa"   // Cisco ASA and FTD syslog
-	InputSquid  = "squid" // Squid's native access.log
+	InputZeek   = "zeek"   // a Zeek TSV log (conn.log)
+	InputCSV    = "csv"    // CSV under a header of field names (nfdump -o csv, query flows --format csv)
+	InputAzure  = "azure"  // Azure NSG or VNet flow logs (a {"records": [...]} document)
+	InputKV     = "kv"     // key=value lines (FortiGate's traffic logs)
+	InputW3C    = "w3c"    // the W3C extended log format (Windows Firewall's pfirewall.log)
+	InputASA    = "asa"    // Cisco ASA and FTD syslog
+	InputSquid  = "squid"  // Squid's native access.log
+	InputSyslog = "syslog" // JSON objects behind syslog headers
 	InputPcap   = "pcap"
 	InputPcapng = "pcapng"
 	InputNfcapd = "nfcapd" // nfdump's binary flow files (nfcapd.YYYYMMDDhhmm), nfdump 1.7 and later
@@ -181,6 +182,7 @@ func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
 var jsonFormats = map[string]jsonflow.Format{
 	InputJSON: jsonflow.FormatArray, InputNDJSON: jsonflow.FormatNDJSON, InputZeek: jsonflow.FormatZeek, InputCSV: jsonflow.FormatCSV,
 	InputKV: jsonflow.FormatKV, InputW3C: jsonflow.FormatW3C, InputASA: jsonflow.FormatASA, InputSquid: jsonflow.FormatSquid,
+	InputSyslog: jsonflow.FormatSyslogJSON,
 }
 
 // jsonDecoder reads JSON, CSV and Zeek logs, and says which of their
@@ -340,7 +342,7 @@ func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult,
 		return "", nil, fmt.Errorf("%s: cannot read the content: %w", name, err)
 	}
 	switch format {
-	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C, InputASA, InputSquid:
+	case InputJSON, InputNDJSON, InputZeek, InputCSV, InputKV, InputW3C, InputASA, InputSquid, InputSyslog:
 		jf := jsonFormats[format]
 		d := jsonflow.NewReader(br, jsonflow.Options{Format: jf, InputTZ: opt.InputTZ, AssumeTime: opt.AssumeTime, Now: nowOf(opt)})
 		limit := opt.RejectExamples

@@ -32,7 +32,7 @@ func ingestCommand() *cli.Command {
 			"reason; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
-			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|csv|zeek|kv|w3c|asa|squid|azure|nfcapd|ipfix|pcap|pcapng"},
+			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|syslog|csv|zeek|kv|w3c|asa|squid|azure|nfcapd|ipfix|pcap|pcapng"},
 			&cli.StringFlag{Name: "partition", Usage: "time partition width of a new store (default 1h; fixed once created)"},
 			&cli.StringFlag{Name: "assume-time", Usage: "time for records that carry none (otherwise they are rejected)"},
 			&cli.StringFlag{Name: "input-tz", Usage: "time zone of zone-less times in the evidence (otherwise they are rejected)"},
@@ -72,9 +72,9 @@ func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 	}
 	switch opt.Input {
 	case ingest.InputAuto, ingest.InputJSON, ingest.InputNDJSON, ingest.InputZeek, ingest.InputCSV, ingest.InputPcap, ingest.InputPcapng,
-		ingest.InputNfcapd, ingest.InputIPFIX, ingest.InputAzure, ingest.InputKV, ingest.InputW3C, ingest.InputASA, ingest.InputSquid:
+		ingest.InputNfcapd, ingest.InputIPFIX, ingest.InputAzure, ingest.InputKV, ingest.InputW3C, ingest.InputASA, ingest.InputSquid, ingest.InputSyslog:
 	default:
-		return opt, 0, usagef("--input %q: want auto, json, ndjson, csv, zeek, kv, w3c, asa, squid, azure, nfcapd, ipfix, pcap or pcapng", opt.Input)
+		return opt, 0, usagef("--input %q: want auto, json, ndjson, syslog, csv, zeek, kv, w3c, asa, squid, azure, nfcapd, ipfix, pcap or pcapng", opt.Input)
 	}
 	var width time.Duration
 	if p := c.String("partition"); p != "" {

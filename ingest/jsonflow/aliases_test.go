@@ -940,3 +940,28 @@ func TestArkimeSessions(t *testing.T) {
 		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
 	}
 }
+
+// TestSyslogJSON reads JSON records forwarded through syslog (a header, then
+// the object), as rsyslog writes Suricata's and Zeek's JSON logs to a file.
+func TestSyslogJSON(t *testing.T) {
+	in := `<14>May  1 12:00:40 sensor1 suricata[1234]: {"timestamp":"2023-05-01T12:00:40.000000+0000","event_type":"alert","src_ip":"10.0.0.5","dest_ip":"93.184.216.34","alert":{"signature":"x"}}
+<14>May  1 12:00:46 sensor1 suricata[1234]: {"timestamp":"2023-05-01T12:00:46.000000+0000","event_type":"flow","src_ip":"10.0.0.5","src_port":51234,"dest_ip":"93.184.216.34","dest_port":443,"proto":"TCP","flow":{"pkts_toserver":12,"pkts_toclient":10,"bytes_toserver":1850,"bytes_toclient":6032,"start":"2023-05-01T12:00:40.000000+0000","end":"2023-05-01T12:00:45.500000+0000"}}
+2023-05-01T12:01:00+00:00 sensor2 zeek: {"ts":1682942460.5,"uid":"C1","id.orig_h":"10.0.0.6","id.orig_p":5353,"id.resp_h":"10.0.0.1","id.resp_p":53,"proto":"udp","duration":0.01,"conn_state":"SF","orig_pkts":1,"orig_ip_bytes":60,"resp_pkts":1,"resp_ip_bytes":120}
+May  1 12:01:01 sensor1 kernel: something else entirely
+`
+	if f := Sniff([]byte(in)); f != FormatSyslogJSON {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	at := func(s string) int64 { v, _ := time.Parse(time.RFC3339Nano, s); return v.UnixNano() }
+	want := []flow.Record{
+		{Start: at("2023-05-01T12:00:40Z"), End: at("2023-05-01T12:00:45.5Z"), SrcAddr: a("10.0.0.5"), DstAddr: a("93.184.216.34"), SrcPort: 51234, DstPort: 443, Proto: 6,
+			Packets: 12, RevPackets: 10, Bytes: 1850, RevBytes: 6032, SamplingInterval: 1},
+		{Start: at("2023-05-01T12:01:00.5Z"), End: at("2023-05-01T12:01:00.51Z"), SrcAddr: a("10.0.0.6"), DstAddr: a("10.0.0.1"), SrcPort: 5353, DstPort: 53, Proto: 17,
+			Packets: 1, RevPackets: 1, Bytes: 60, RevBytes: 120, SamplingInterval: 1},
+	}
+	got, d := readRecords(in, Options{})
+	if d.Err() != nil || !slices.Equal(got, want) || d.NotFlows()["suricata alert event"] != 1 || d.Rejects()[ReasonMalformed] != 1 {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}

@@ -84,6 +84,9 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("1683000000.123    456 10.0.0.5 TCP_TUNNEL/200 6656 CONNECT example.com:443 - HIER_DIRECT/93.184.216.34 -\n" +
 		"1683000061.000      0 10.0.0.6 TCP_DENIED/403 3900 GET http://bad.example/ - HIER_NONE/- text/html\n" +
 		"1683000062.5 99999999999999999999 ::1 X/1 x POST https://[::2]:99999/ - HIER_DIRECT/::2 -\n"))
+	// JSON behind syslog headers.
+	f.Add([]byte(`<14>May  1 12:00:40 sensor1 suricata[1234]: {"event_type":"flow","src_ip":"10.0.0.5","dest_ip":"93.184.216.34","flow":{"start":"2023-05-01T12:00:40Z"}}` + "\n" +
+		`2023-05-01T12:01:00Z sensor2 zeek: {"ts":1682942460.5,"id.orig_h":"::1","id.resp_h":"::2"` + "\nx {}\n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

@@ -44,6 +44,12 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		return d.asaLineRecord(content, rec, pos)
 	case FormatSquid:
 		return d.squidLineRecord(content, rec, pos)
+	case FormatSyslogJSON:
+		if obj := syslogJSON(content); obj != nil {
+			return d.decode(obj, rec, pos)
+		}
+		d.skip(ReasonMalformed, "no JSON object after a syslog header", pos)
+		return false
 	}
 	return d.decode(content, rec, pos)
 }

@@ -22,15 +22,16 @@ const MaxRecord = 1 << 20
 type Format uint8
 
 const (
-	FormatUnknown Format = iota // not JSON, or not yet known
-	FormatArray                 // one JSON array of flow objects
-	FormatNDJSON                // one flow object per line
-	FormatZeek                  // a Zeek TSV log (conn.log): '#' header lines, then tab-separated records
-	FormatCSV                   // comma-separated values under a header line of field names
-	FormatKV                    // key=value pairs, a record per line (FortiGate's logs: kv.go)
-	FormatW3C                   // the W3C extended log format (Windows Firewall's pfirewall.log: w3c.go)
-	FormatASA                   // Cisco ASA and FTD syslog messages (asa.go)
-	FormatSquid                 // Squid's native access.log (squid.go)
+	FormatUnknown    Format = iota // not JSON, or not yet known
+	FormatArray                    // one JSON array of flow objects
+	FormatNDJSON                   // one flow object per line
+	FormatZeek                     // a Zeek TSV log (conn.log): '#' header lines, then tab-separated records
+	FormatCSV                      // comma-separated values under a header line of field names
+	FormatKV                       // key=value pairs, a record per line (FortiGate's logs: kv.go)
+	FormatW3C                      // the W3C extended log format (Windows Firewall's pfirewall.log: w3c.go)
+	FormatASA                      // Cisco ASA and FTD syslog messages (asa.go)
+	FormatSquid                    // Squid's native access.log (squid.go)
+	FormatSyslogJSON               // JSON objects behind syslog headers (syslogjson.go)
 )
 
 func (f Format) String() string {
@@ -51,17 +52,21 @@ func (f Format) String() string {
 		return "asa"
 	case FormatSquid:
 		return "squid"
+	case FormatSyslogJSON:
+		return "syslog+json"
 	}
 	return "unknown"
 }
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// Sniff tells the format from the first bytes of a file: after a UTF-8 BOM
-// and white space, '[' is an array, '{' is NDJSON; a file that starts with
-// "#separator " is a Zeek TSV log, one whose first line names flow fields
-// (csvHeader) is CSV; anything else, or no such byte
-// in head, is FormatUnknown.
+// Sniff tells the format from the first bytes of a file: after a UTF-8 BOM,
+// Zeek's "#separator " or a W3C "#Version:" header; a first line naming
+// flow fields (csvHeader) is CSV; after white space, '[' is an array, '{'
+// is NDJSON; else, any of the first lines (anyLine) a key=value record
+// (FortiGate, SRX, CEF, LEEF), an ASA message, a Squid access.log line or
+// a syslog line ending with a JSON flow object; anything else is
+// FormatUnknown.
 func Sniff(head []byte) Format {
 	head = bytes.TrimPrefix(head, bom)
 	if bytes.HasPrefix(head, []byte(zeekMagic)) {
@@ -73,18 +78,20 @@ func Sniff(head []byte) Format {
 	if cols, _ := csvHeader(head); cols != nil {
 		return FormatCSV
 	}
-	if anyLine(head, kvLine) {
-		return FormatKV
+	first := bytes.TrimLeft(head, " \t\r\n")
+	if len(first) == 0 {
+		return FormatUnknown
 	}
-	if anyLine(head, asaLine) {
-		return FormatASA
+	if f := formatOf(first[0]); f != FormatUnknown {
+		return f // JSON, or '#' directives
 	}
-	if anyLine(head, squidLine) {
-		return FormatSquid
-	}
-	for _, c := range head {
-		if !isSpace(c) {
-			return formatOf(c)
+	// Logs of one record a line, told by any of their first lines.
+	for _, c := range []struct {
+		f  Format
+		is func([]byte) bool
+	}{{FormatKV, kvLine}, {FormatASA, asaLine}, {FormatSquid, squidLine}, {FormatSyslogJSON, syslogJSONLine}} {
+		if anyLine(head, c.is) {
+			return c.f
 		}
 	}
 	return FormatUnknown
@@ -281,15 +288,16 @@ func (d *Reader) start() {
 	if (d.format == FormatUnknown && got == FormatZeek || d.format == FormatW3C) && d.w3cStart() {
 		return
 	}
-	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA || d.format == FormatSquid {
+	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA || d.format == FormatSquid || d.format == FormatSyslogJSON {
 		head, _ := d.br.Peek(d.maxRecord)
-		switch {
-		case d.format != FormatSquid && anyLine(head, asaLine):
-			d.format = FormatASA
-			return
-		case d.format != FormatASA && anyLine(head, squidLine):
-			d.format = FormatSquid
-			return
+		for _, c := range []struct {
+			f  Format
+			is func([]byte) bool
+		}{{FormatASA, asaLine}, {FormatSquid, squidLine}, {FormatSyslogJSON, syslogJSONLine}} {
+			if (d.format == FormatUnknown || d.format == c.f) && anyLine(head, c.is) {
+				d.format = c.f
+				return
+			}
 		}
 	}
 	switch {
