@@ -22,14 +22,19 @@ func ingestCommand() *cli.Command {
 		Usage:     "decode evidence files into the case store",
 		ArgsUsage: "PATH... (files, directories, - for standard input)",
 		Description: "Evidence: pcap/pcapng captures of NetFlow v1/v5/v7/v9 and IPFIX exports (on any UDP port,\n" +
-			"IPFIX also over TCP; PSAMP packet reports become one-packet flows; firewalls' NSEL events are\n" +
-			"flows, counted by event); JSON, NDJSON or CSV flow files (the seed's keys, what `flowcase query\n" +
-			"flows` writes, nfdump's JSON and CSV, pmacct, goflow2, Filebeat/ECS and Logstash netflow JSON,\n" +
-			"Argus CSV as CTU-13's binetflow); Zeek conn.log (TSV or JSON); nfdump's nfcapd files (1.7 on,\n" +
-			"uncompressed, LZ4, bzip2 or LZO); IPFIX Files (RFC 5655: YAF, ipfixcol2); gzip or not. A capture of the\n" +
-			"traffic itself is metered into flows with --meter. Each file is\n" +
-			"registered by SHA-256: the same bytes again are skipped. Rejected records are counted by\n" +
-			"reason; a killed ingest leaves nothing half-written.",
+			"IPFIX also over TCP, also inside VXLAN/GRE/ERSPAN; PSAMP packet reports become one-packet flows;\n" +
+			"firewalls' NSEL events are flows, counted by event) and of sFlow v5 datagrams (each sample a\n" +
+			"one-packet flow); JSON, NDJSON or CSV flow files (the seed's keys, what `flowcase query flows`\n" +
+			"writes, nfdump, pmacct, goflow2, Filebeat/ECS, Logstash, Argus/CTU-13, CICFlowMeter, nProbe and\n" +
+			"the NF-* datasets, Arkime); Zeek conn.log (TSV or JSON) and Suricata eve.json, also behind\n" +
+			"syslog headers; firewall logs (Cisco ASA/FTD, FortiGate, Juniper SRX, Palo Alto CSV, Windows\n" +
+			"Firewall, CEF, LEEF); Squid access.log; cloud flow logs (AWS VPC, Google Cloud, Azure NSG and\n" +
+			"VNet); nfdump's nfcapd files (1.7 on); IPFIX Files (RFC 5655). Compressed with gzip, bzip2, xz or\n" +
+			"zstd or not, alone or in zip/tar archives (each member a file of its own). A capture of the\n" +
+			"traffic itself is metered into flows with --meter. Each file is registered by SHA-256: the same\n" +
+			"bytes again are skipped, unless every record of it was rejected. Rejected records are counted\n" +
+			"by reason; records that are not flows (a Suricata alert, a Zeek dns.log) are passed over and\n" +
+			"counted; a killed ingest leaves nothing half-written.",
 		Flags: []cli.Flag{
 			storeFlag(),
 			&cli.StringFlag{Name: "input", Value: ingest.InputAuto, Usage: "evidence format: auto|json|ndjson|syslog|csv|zeek|kv|w3c|asa|squid|azure|nfcapd|ipfix|pcap|pcapng"},
