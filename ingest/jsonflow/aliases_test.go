@@ -965,3 +965,27 @@ May  1 12:01:01 sensor1 kernel: something else entirely
 		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
 	}
 }
+
+// TestUNSWNB15 reads UNSW-NB15's full records (CSV without a header, 49
+// columns in the data set's documented order; ports may be hex; Ltime, in
+// whole seconds, is the end).
+func TestUNSWNB15(t *testing.T) {
+	in := "59.166.0.0,1390,149.171.126.6,53,udp,CON,0.001055,132,164,31,29,0,0,dns,500473.9375,621800.9375,2,2,0,0,0,0,66,82,0,0,0,0,1421927414,1421927414,0.017,0.013,0,0,0,0,0,0,0,0,3,7,1,3,1,1,1,,0\n" +
+		"175.45.176.1,0x000b,149.171.126.16,445,tcp,INT,0,200,0,254,0,0,0,-,0,0,2,0,0,0,0,0,100,0,0,0,0,0,1421927415,1421927416,0.5,0,0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,Reconnaissance,1\n" +
+		"10.40.85.1,0,224.0.0.5,0,ospf,INT,50.004,384,0,1,0,0,0,-,46.08,0,4,0,0,0,0,0,96,0,0,0,0,0,1421927400,1421927450,16667,0,0,0,0,0,2,0,0,0,2,2,1,1,1,1,1,,0\n"
+	if f := Sniff([]byte(in)); f != FormatCSV {
+		t.Fatalf("Sniff: %v", f)
+	}
+	a := netip.MustParseAddr
+	want := []flow.Record{
+		{Start: 1421927414e9, End: 1421927414e9, SrcAddr: a("59.166.0.0"), DstAddr: a("149.171.126.6"), SrcPort: 1390, DstPort: 53, Proto: 17,
+			Bytes: 132, RevBytes: 164, Packets: 2, RevPackets: 2, SamplingInterval: 1},
+		{Start: 1421927415e9, End: 1421927416e9, SrcAddr: a("175.45.176.1"), DstAddr: a("149.171.126.16"), SrcPort: 11, DstPort: 445, Proto: 6,
+			Bytes: 200, Packets: 2, SamplingInterval: 1},
+		{Start: 1421927400e9, End: 1421927450e9, SrcAddr: a("10.40.85.1"), DstAddr: a("224.0.0.5"), Proto: 89, Bytes: 384, Packets: 4, SamplingInterval: 1},
+	}
+	got, d := readRecords(in, Options{})
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) {
+		t.Errorf("got %+v (%v, rejects %v)\nwant %+v", got, d.Err(), d.Rejects(), want)
+	}
+}

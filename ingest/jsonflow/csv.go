@@ -86,6 +86,12 @@ func (d *Reader) csvStart() bool {
 	head, _ := d.br.Peek(d.maxRecord)
 	cols, sep := csvHeader(head)
 	if cols == nil {
+		if first, _, _ := bytes.Cut(head, []byte{'\n'}); unswLine(bytes.TrimSuffix(first, []byte{'\r'})) {
+			// UNSW-NB15's records have no header: its columns are known.
+			d.format = FormatCSV
+			d.cols = columns{sep: ',', fields: true, cols: unswCols()}
+			return true
+		}
 		return false
 	}
 	line, _, _ := bytes.Cut(head, []byte{'\n'})

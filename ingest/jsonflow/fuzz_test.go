@@ -87,6 +87,9 @@ func FuzzReader(f *testing.F) {
 	// JSON behind syslog headers.
 	f.Add([]byte(`<14>May  1 12:00:40 sensor1 suricata[1234]: {"event_type":"flow","src_ip":"10.0.0.5","dest_ip":"93.184.216.34","flow":{"start":"2023-05-01T12:00:40Z"}}` + "\n" +
 		`2023-05-01T12:01:00Z sensor2 zeek: {"ts":1682942460.5,"id.orig_h":"::1","id.resp_h":"::2"` + "\nx {}\n"))
+	// UNSW-NB15's full records (no header).
+	f.Add([]byte("175.45.176.1,0x000b,149.171.126.16,445,tcp,INT,0,200,0,254,0,0,0,-,0,0,2,0,0,0,0,0,100,0,0,0,0,0,1421927415,1421927416,0.5,0,0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,Reconnaissance,1\n" +
+		"59.166.0.0,0x2020zz,149.171.126.6,53,unas,CON,x,132,164,31,29,0,0,dns,5,6,2,2,0,0,0,0,66,82,0,0,0,0,1421927414,1421927414,0,0,0,0,0,0,0,0,0,0,3,7,1,3,1,1,1,,0\n"))
 	// Windows Firewall's pfirewall.log (W3C extended log format).
 	f.Add([]byte("#Version: 1.5\r\n#Software: Microsoft Windows Firewall\r\n#Time Format: UTC\r\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags path\r\n\r\n" +
 		"2023-05-01 12:00:05 DROP TCP 198.51.100.66 10.0.0.5 40000 3389 52 S RECEIVE\r\n2023-05-01 x ALLOW ICMP ::1 ::2 - - 0 - SEND\r\n"))

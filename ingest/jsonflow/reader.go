@@ -78,6 +78,9 @@ func Sniff(head []byte) Format {
 	if cols, _ := csvHeader(head); cols != nil {
 		return FormatCSV
 	}
+	if line, _, _ := bytes.Cut(head, []byte{'\n'}); unswLine(bytes.TrimSuffix(line, []byte{'\r'})) {
+		return FormatCSV // UNSW-NB15's records, without a header
+	}
 	first := bytes.TrimLeft(head, " \t\r\n")
 	if len(first) == 0 {
 		return FormatUnknown
