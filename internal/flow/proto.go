@@ -17,6 +17,17 @@ var protoNumbers = func() map[string]uint8 {
 	}
 	m["ipv6-icmp"] = 58
 	m["icmpv6"] = 58
+	// IANA's other keywords, read in evidence (UNSW-NB15, firewall logs)
+	// but not written: ProtoName keeps the short list above.
+	for name, n := range map[string]uint8{
+		"hopopt": 0, "ggp": 3, "ipv4": 4, "ipencap": 4, "st": 5, "egp": 8, "igp": 9, "pup": 12, "xns-idp": 22,
+		"rdp": 27, "dccp": 33, "ipv6-route": 43, "ipv6-frag": 44, "idrp": 45, "rsvp": 46, "ipv6-nonxt": 59,
+		"ipv6-opts": 60, "eigrp": 88, "ospfigp": 89, "etherip": 97, "encap": 98, "ipcomp": 108, "l2tp": 115,
+		"isis": 124, "mobility-header": 135, "udplite": 136, "mpls-in-ip": 137, "manet": 138, "hip": 139,
+		"shim6": 140, "wesp": 141, "rohc": 142, "ethernet": 143,
+	} {
+		m[name] = n
+	}
 	return m
 }()
 
