@@ -99,8 +99,8 @@ func asaEndpoint(b []byte) (netip.Addr, uint16, bool) {
 // isHexAddr reports whether b could begin an IPv6 address (so the ':' after
 // it is the address's, not an interface's).
 func isHexAddr(b []byte) bool {
-	if len(b) == 0 || len(b) > 4 {
-		return len(b) == 0
+	if len(b) > 4 {
+		return false
 	}
 	for _, c := range b {
 		if !isDigit(c) && !('a' <= lower(c) && lower(c) <= 'f') {
@@ -115,7 +115,8 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	dec := &d.dec
 	dec.reset(rec)
 	id, text, ok := asaMessage(line)
-	words := bytes.Fields(text)
+	d.words = appendFields(d.words[:0], text)
+	words := d.words
 	word := func(i int) []byte {
 		if i < len(words) {
 			return words[i]

@@ -182,6 +182,7 @@ type Reader struct {
 	cols     columns         // Zeek TSV and CSV: the header in force
 	kvTime   []byte          // key=value logs: a date and time joined (kv.go)
 	asaConns map[string]bool // ASA: the connections built and not yet torn down, and whether their "for" side opened them
+	words    [][]byte        // ASA and Squid: the current line's words
 
 	rejects  map[string]int
 	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)

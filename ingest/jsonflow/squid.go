@@ -42,7 +42,8 @@ func squidLine(line []byte) bool {
 func (d *Reader) squidLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	dec := &d.dec
 	dec.reset(rec)
-	f := bytes.Fields(line)
+	d.words = appendFields(d.words[:0], line)
+	f := d.words
 	if len(f) < 10 {
 		dec.reason, dec.detail = ReasonMalformed, "fewer than 10 fields"
 		return d.keep(dec.reason, dec.detail, pos)
@@ -88,4 +89,13 @@ func squidPort(method, url []byte) uint16 {
 		return 21
 	}
 	return 80
+}
+
+// appendFields appends the space-separated words of b to dst (bytes.Fields
+// without a new slice for every line).
+func appendFields(dst [][]byte, b []byte) [][]byte {
+	for w := range bytes.FieldsSeq(b) {
+		dst = append(dst, w)
+	}
+	return dst
 }

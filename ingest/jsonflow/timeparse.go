@@ -2,7 +2,6 @@ package jsonflow
 
 import (
 	"bytes"
-	"fmt"
 	"time"
 )
 
@@ -29,6 +28,18 @@ func parseTime(b []byte, str bool, tz *time.Location, latest int64) (int64, stri
 		}
 	}
 	return parseEpoch(b, latest)
+}
+
+// appendDigits appends n (0 <= n < 10^width) in width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		d := n
+		for range i {
+			d /= 10
+		}
+		b = append(b, byte('0'+d%10))
+	}
+	return b
 }
 
 var monthAbbrs = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -61,7 +72,10 @@ func parseMonthName(b []byte, tz *time.Location, latest int64) (int64, string) {
 		return 0, ReasonBadTime
 	}
 	clock, zone, _ := bytes.Cut(rest[sp+6:], []byte{' '})
-	buf := fmt.Appendf(nil, "%04d-%02d-%02d %s", year, month, day, clock)
+	var arr [64]byte // "YYYY-MM-DD " + clock + zone, on the stack
+	buf := append(appendDigits(arr[:0], year, 4), '-')
+	buf = append(appendDigits(buf, month, 2), '-')
+	buf = append(append(appendDigits(buf, day, 2), ' '), clock...)
 	switch z := string(trimSpace(zone)); {
 	case z == "GMT" || z == "UTC" || z == "Z":
 		buf = append(buf, 'Z')

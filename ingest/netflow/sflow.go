@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"cmp"
 	"encoding/binary"
 	"net/netip"
 
@@ -264,7 +265,7 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 		if r.failed() {
 			return false
 		}
-		if v := cmp0(srcVLAN, dstVLAN); v <= 0xFFF {
+		if v := cmp.Or(srcVLAN, dstVLAN); v <= 0xFFF {
 			rec.VLAN = uint16(v)
 		}
 	case sfExtendedRouter:
@@ -282,7 +283,7 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 		if !ok || r.failed() {
 			return false
 		}
-		rec.NextHop, rec.SrcAS = cmpAddr(rec.NextHop, hop), srcAS
+		rec.NextHop, rec.SrcAS = cmp.Or(rec.NextHop, hop), srcAS
 		for range segments { // 8 bytes each at least: a short read ends the loop
 			r.u32() // segment type: set or sequence
 			path := r.bytes(int(r.u32()) * 4)
@@ -295,20 +296,4 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 		}
 	}
 	return true
-}
-
-// cmp0 returns a when it is not 0, else b.
-func cmp0(a, b uint32) uint32 {
-	if a != 0 {
-		return a
-	}
-	return b
-}
-
-// cmpAddr returns a when it is set, else b.
-func cmpAddr(a, b netip.Addr) netip.Addr {
-	if a.IsValid() {
-		return a
-	}
-	return b
 }
