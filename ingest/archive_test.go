@@ -145,7 +145,7 @@ func TestArchivesDamaged(t *testing.T) {
 	}
 }
 
-// A member that cannot start evidence (here 256 MiB of zeros, 250 KB in
+// A member that cannot start evidence (here 256 MiB of zeros, 255 KiB in
 // the zip) is skipped from its first bytes, without being unpacked; the
 // evidence beside it is read.
 func TestArchiveBomb(t *testing.T) {
