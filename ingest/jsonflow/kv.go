@@ -267,17 +267,6 @@ func kvPairs(line []byte) func(yield func(kvPair) bool) {
 	}
 }
 
-// kvStart reads the format from the first line, if it is a key=value
-// record.
-func (d *Reader) kvStart() bool {
-	head, _ := d.br.Peek(d.maxRecord)
-	if !anyLine(head, kvLine) {
-		return false
-	}
-	d.format = FormatKV
-	return true
-}
-
 // kvLineRecord decodes one key=value line. Without eventtime (FortiOS
 // before 6.2), the date and time pairs are the end, in the tz pair's zone
 // (else zone-less: --input-tz).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,16 +89,21 @@ func Sniff(head []byte) Format {
 	if f := formatOf(first[0]); f != FormatUnknown {
 		return f // JSON, or '#' directives
 	}
-	// Logs of one record a line, told by any of their first lines.
-	for _, c := range []struct {
-		f  Format
-		is func([]byte) bool
-	}{{FormatKV, kvLine}, {FormatASA, asaLine}, {FormatSquid, squidLine}, {FormatSyslogJSON, syslogJSONLine}} {
+	for _, c := range lineFormats {
 		if anyLine(head, c.is) {
 			return c.f
 		}
 	}
 	return FormatUnknown
+}
+
+// lineFormats are the logs of one record a line told by any of their first
+// lines (anyLine), in the order they are tried.
+var lineFormats = []lineFormatTest{{FormatKV, kvLine}, {FormatASA, asaLine}, {FormatSquid, squidLine}, {FormatSyslogJSON, syslogJSONLine}}
+
+type lineFormatTest struct {
+	f  Format
+	is func([]byte) bool // whether a line is a record of f
 }
 
 func formatOf(c byte) Format {
@@ -286,18 +292,13 @@ func (d *Reader) start() {
 	if (d.format == FormatUnknown && (got == FormatUnknown || got == FormatZeek) || d.format == FormatCSV) && d.csvStart() {
 		return // the header line is read
 	}
-	if (d.format == FormatUnknown && got == FormatUnknown || d.format == FormatKV) && d.kvStart() {
-		return
-	}
 	if (d.format == FormatUnknown && got == FormatZeek || d.format == FormatW3C) && d.w3cStart() {
 		return
 	}
-	if d.format == FormatUnknown && got == FormatUnknown || d.format == FormatASA || d.format == FormatSquid || d.format == FormatSyslogJSON {
+	lineFormat := slices.ContainsFunc(lineFormats, func(c lineFormatTest) bool { return c.f == d.format })
+	if d.format == FormatUnknown && got == FormatUnknown || lineFormat {
 		head, _ := d.br.Peek(d.maxRecord)
-		for _, c := range []struct {
-			f  Format
-			is func([]byte) bool
-		}{{FormatASA, asaLine}, {FormatSquid, squidLine}, {FormatSyslogJSON, syslogJSONLine}} {
+		for _, c := range lineFormats {
 			if (d.format == FormatUnknown || d.format == c.f) && anyLine(head, c.is) {
 				d.format = c.f
 				return
@@ -307,8 +308,8 @@ func (d *Reader) start() {
 	switch {
 	case d.format == FormatCSV:
 		d.stop(fmt.Errorf("%w: the first line at offset %d does not name flow fields separated by commas, '|', ';' or tabs", ErrWrongFormat, d.off))
-	case d.format == FormatKV:
-		d.stop(fmt.Errorf("%w: the first line at offset %d is not key=value pairs with a source and a destination address", ErrWrongFormat, d.off))
+	case lineFormat:
+		d.stop(fmt.Errorf("%w: none of the first %d lines from offset %d is a record of the %v format", ErrWrongFormat, sniffLines, d.off, d.format))
 	case got == FormatUnknown:
 		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
 	case got == FormatZeek && !d.zeekStart():
