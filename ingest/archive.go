@@ -103,7 +103,15 @@ func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int
 	}
 	var err error
 	if kind == "zip" {
-		err = zipMembers(p, member)
+		// A zip is read by its central directory, at its end: a
+		// compressed one (a .zip.gz) is unpacked first.
+		var zp string
+		if zp, err = uncompressed(st, p); err == nil {
+			if zp != p {
+				defer os.Remove(zp)
+			}
+			err = zipMembers(zp, member)
+		}
 	} else {
 		err = tarMembers(p, member)
 	}
@@ -114,6 +122,25 @@ func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int
 		out = append(out, FileResult{Path: name, Skipped: "an archive without files"})
 	}
 	return out
+}
+
+// uncompressed returns p, or a temporary copy of its content without the
+// compression openContent undoes (the caller removes it).
+func uncompressed(st *index.Store, p string) (string, error) {
+	var n int64
+	br, compression, c, err := openContent(p, &n)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if compression == "" {
+		return p, nil
+	}
+	tmp, err := spool(spoolDir(st), br, "zip")
+	if err != nil && tmp != "" {
+		os.Remove(tmp)
+	}
+	return tmp, err
 }
 
 // zipMembers calls member with each regular file of the zip archive at p,

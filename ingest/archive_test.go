@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
@@ -50,6 +51,30 @@ func TestArchives(t *testing.T) {
 	}
 	if again.Flows != 0 || dups != 4 || len(capRows(t, st)) != 520 {
 		t.Errorf("tar.zst and the file again: %d flows, %d duplicates, %d in the store; want 0, 4, 520", again.Flows, dups, len(capRows(t, st)))
+	}
+	// A compressed zip (evidence.zip.gz) is unpacked first: its members are
+	// the same, so duplicates.
+	z, err := os.ReadFile(dir + "evidence.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(z)
+	zw.Close()
+	zgz := filepath.Join(t.TempDir(), "evidence.zip.gz")
+	if err := os.WriteFile(zgz, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gzSum := capIngest(t, st, zgz)
+	dups = 0
+	for _, f := range gzSum.Files {
+		if f.Duplicate {
+			dups++
+		}
+	}
+	if dups != 3 || len(gzSum.Files) != 4 {
+		t.Errorf("evidence.zip.gz: %+v; want its 4 members, 3 of them duplicates and the notes skipped", gzSum.Files)
 	}
 }
 
