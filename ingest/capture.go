@@ -41,16 +41,23 @@ type captureDecoder struct {
 	rejects  map[string]int
 	early    earlyTimes // flows kept although dated before 1990
 	examples func(string)
-	exports  uint64                            // export packets decoded
-	other    uint64                            // UDP datagrams that are not export packets
-	sflow    uint64                            // sFlow v5 datagrams among the exports
-	dups     uint64                            // export packets already decoded (in the store or earlier in the file)
-	fw       [netflow.NumFirewallEvents]uint64 // flow records by firewall event (NSEL)
+	exports  uint64 // export packets decoded
+	other    uint64 // UDP datagrams that are not export packets
+	// lookalikes are those of other that began like an export packet but
+	// were not sound, from a source not known to export (exporting).
+	lookalikes uint64
+	proven     map[netip.AddrPort]bool           // sources that sent a whole export packet
+	sflow      uint64                            // sFlow v5 datagrams among the exports
+	dups       uint64                            // export packets already decoded (in the store or earlier in the file)
+	fw         [netflow.NumFirewallEvents]uint64 // flow records by firewall event (NSEL)
 
 	parked   []*parked // data sets still waiting for their template
 	parkedB  int       // bytes held by parked
 	resolved [][]byte  // store keys of parked sets decoded in this run (deleted at commit)
-	spilled  uint32
+	// earlierSets and earlierRecords count the parked sets of earlier
+	// files that this file's templates decoded, and their flow records.
+	earlierSets, earlierRecords int
+	spilled                     uint32
 
 	exporters map[domainKey]*exporterStats
 	dedup     *dedup
@@ -169,6 +176,11 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 		d.other++
 		return
 	}
+	if version != netflow.VersionSFlow5 && !d.exporting(dg, version) {
+		d.other++
+		d.lookalikes++
+		return
+	}
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
 	p := netflow.Packet{Exporter: exp, CaptureTime: dg.Time, Payload: dg.Payload, Number: dg.Number}
 	dup, id, keyed := d.dedup.seen(exp, version, dg.Payload)
@@ -210,6 +222,40 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 	if info.TemplatesLearned > 0 {
 		d.retryParked()
 	}
+}
+
+// exporting tells whether a datagram that begins like an export packet is
+// taken for one: when it is sent to a collector's usual port (or the port
+// asked for), comes from a source that sent a sound export packet before,
+// or is sound itself (netflow.Sound). A damaged export packet from a known
+// exporter or to a collector's port is decoded and its damage reported;
+// one whose header or first set is damaged, from an unknown source to
+// another port, is counted as other traffic, as is the QUIC or game
+// traffic that begins like an export packet by chance.
+func (d *captureDecoder) exporting(dg *pcap.Datagram, version uint16) bool {
+	if d.proven[dg.Src] || (d.port != 0 && (dg.Dst.Port() == d.port || dg.Src.Port() == d.port)) || collectorPort(dg.Dst.Port()) {
+		return true
+	}
+	if !netflow.Sound(dg.Payload, version) {
+		return false
+	}
+	if d.proven == nil {
+		d.proven = map[netip.AddrPort]bool{}
+	}
+	d.proven[dg.Src] = true
+	return true
+}
+
+// collectorPort reports whether p is a port NetFlow or IPFIX collectors
+// listen on by convention: 2055-2057 (Cisco, nfcapd, softflowd), 4739 and
+// 4740 (IANA's IPFIX and IPFIX over DTLS), 9995 and 9996 (Cisco, nProbe,
+// pmacct).
+func collectorPort(p uint16) bool {
+	switch p {
+	case 2055, 2056, 2057, 4739, 4740, 9995, 9996:
+		return true
+	}
+	return false
 }
 
 // countDecoded adds what a decoded packet (or parked set) skipped, by
@@ -399,6 +445,9 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	st := d.rd.Stats()
 	extra["exporters"] = exps
 	extra["waiting"] = waits
+	for _, w := range waits {
+		fr.Parked += w.Sets
+	}
 	extra["export_packets"] = d.exports
 	extra["other_udp"] = d.other
 	if d.sflow > 0 {
@@ -428,6 +477,12 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 			fr.Notes = append(fr.Notes, fmt.Sprintf("%s: %d times", n, st.Notes[n]))
 		}
 	}
+	if d.lookalikes > 0 {
+		extra["lookalike_datagrams"] = d.lookalikes
+		if d.exports > 0 {
+			fr.Notes = append(fr.Notes, fmt.Sprintf("%d UDP datagrams began like export packets but were not sound (header or first set), from sources that sent none, to ports other than a collector's: counted as other traffic", d.lookalikes))
+		}
+	}
 	if d.exports == 0 && d.dups == 0 {
 		other := d.other
 		for _, n := range st.Other {
@@ -449,6 +504,10 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	for _, w := range waits {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d data sets (%d bytes) from %s domain %d wait for template %d",
 			w.Sets, w.Bytes, w.Exporter, w.ObservationDomain, w.TemplateID))
+	}
+	if d.earlierSets > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("its templates decoded %d data sets that earlier files left waiting: %d flows, counted to those files",
+			d.earlierSets, d.earlierRecords))
 	}
 	return nil
 }

@@ -277,6 +277,8 @@ type captureExtra struct {
 	ExportPackets    uint64          `json:"export_packets"`
 	DuplicatePackets uint64          `json:"duplicate_packets"`
 	FlowsBefore1990  uint64          `json:"flows_before_1990"`
+	OtherUDP         uint64          `json:"other_udp"`
+	Lookalikes       uint64          `json:"lookalike_datagrams"`
 }
 
 // capSource returns the store's source of an ingested file and its extra.
@@ -793,13 +795,20 @@ func TestCaptureDataBeforeTemplate(t *testing.T) {
 			{Exporter: "2001:db8::1", Port: 4739, ObservationDomain: 9, TemplateID: 256, Sets: 2},
 		}
 		checkWaiting(t, "first ingest", x1.Waiting, wantWaiting)
-		if r1.Flows != int64(own) || len(r1.Notes) != 2 {
+		if r1.Flows != int64(own) || len(r1.Notes) != 2 || r1.Parked != 5 {
 			t.Errorf("first ingest: got %d flows, notes %q; want %d and 2 notes on waiting data", r1.Flows, r1.Notes, own)
 		}
 
-		r2 := capIngest(t, st, unrelated.write("unrelated.pcap")).Files[0]
+		// A file that brings neither the templates nor waiting data of its
+		// own says nothing of the first file's: the run's summary does.
+		sum2 := capIngest(t, st, unrelated.write("unrelated.pcap"))
+		r2 := sum2.Files[0]
 		src2, x2 := capSource(t, st, r2)
-		checkWaiting(t, "unrelated ingest", x2.Waiting, wantWaiting)
+		checkWaiting(t, "unrelated ingest", x2.Waiting, nil)
+		if len(r2.Notes) != 0 || r2.Parked != 0 {
+			t.Errorf("unrelated ingest: notes %q, %d parked; want none", r2.Notes, r2.Parked)
+		}
+		checkWaiting(t, "unrelated ingest's summary", sum2.Waiting, wantWaiting)
 		_, stored, err := Exporters(st)
 		if err != nil {
 			t.Fatal(err)
@@ -807,8 +816,13 @@ func TestCaptureDataBeforeTemplate(t *testing.T) {
 		checkWaiting(t, "store after the unrelated ingest", stored, wantWaiting)
 
 		st = reopen(t, st)
-		r3 := capIngest(t, st, last.write("last.pcap")).Files[0]
+		sum3 := capIngest(t, st, last.write("last.pcap"))
+		r3 := sum3.Files[0]
 		src3, x3 := capSource(t, st, r3)
+		wantNote := fmt.Sprintf("its templates decoded 5 data sets that earlier files left waiting: %d flows, counted to those files", len(first.want)-own)
+		if !slices.Equal(r3.Notes, []string{wantNote}) || len(sum3.Waiting) != 0 {
+			t.Errorf("last ingest: notes %q, waiting after %+v; want [%q], none", r3.Notes, sum3.Waiting, wantNote)
+		}
 		want := append(withSource(first.want, src1.ID), withSource(unrelated.want, src2.ID)...)
 		want = append(want, withSource(last.want, src3.ID)...)
 		compareRows(t, capRows(t, st), want)

@@ -131,6 +131,5 @@ func storedWaiting(st *index.Store) ([]Waiting, error) {
 	if err := d.loadParked(); err != nil {
 		return nil, err
 	}
-	w, _ := d.finishParked()
-	return w, nil
+	return summariseParked(d.parked, func(*parked) bool { return true }), nil
 }

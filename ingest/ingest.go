@@ -79,6 +79,7 @@ type FileResult struct {
 	Examples  []string // "line 12: port out of range: 70000"
 	Assumed   int64
 	Notes     []string // what the user should know (no exports in a capture, data waiting for templates)
+	Parked    int      // its data sets left waiting for a template when it was done
 	Err       error    // the file could not be (fully) read; what was read is kept
 }
 
@@ -88,6 +89,9 @@ type Summary struct {
 	Flows    int64
 	Rejected int64
 	Elapsed  time.Duration
+	// Waiting is what waits in the store for a template after the run:
+	// data sets of this run's files and of earlier ones.
+	Waiting []Waiting
 }
 
 // Failed reports whether some file could not be read.
@@ -116,6 +120,9 @@ func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
 			}
 			sum.Files = append(sum.Files, res)
 		}
+	}
+	if sum.Waiting, err = storedWaiting(st); err != nil {
+		return nil, fmt.Errorf("cannot read the data sets waiting for templates: %w", err)
 	}
 	sum.Elapsed = time.Since(begin)
 	return sum, nil

@@ -75,6 +75,10 @@ func (d *captureDecoder) retryParked() {
 			continue
 		}
 		d.countDecoded(&info) // its records' rejects, and a damaged set
+		if p.source != d.self {
+			d.earlierSets++
+			d.earlierRecords += info.Records
+		}
 		d.parkedB -= len(p.set)
 		if p.key != nil {
 			d.resolved = append(d.resolved, p.key)
@@ -184,14 +188,27 @@ type waiting struct {
 }
 
 // finishParked writes this file's unresolved sets to the store (they wait
-// for a later ingest) and summarises what waits.
+// for a later ingest) and summarises those of this file. Sets that earlier
+// files left waiting, still unresolved, are theirs: they were reported with
+// them, and Summary.Waiting lists what waits after the run.
 func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
 	put := map[string][]byte{}
-	by := map[netflow.TemplateKey]*waiting{}
 	for i, p := range d.parked {
 		if p.key == nil && p.set != nil {
 			p.key = parkedKey(p.source, uint32(i))
 			put[string(p.key)] = marshalParked(&p.ps, p.set)
+		}
+	}
+	return summariseParked(d.parked, func(p *parked) bool { return p.source == d.self }), put
+}
+
+// summariseParked counts the parked sets that keep selects by exporter,
+// domain and template, in that order.
+func summariseParked(ps []*parked, keep func(*parked) bool) []waiting {
+	by := map[netflow.TemplateKey]*waiting{}
+	for _, p := range ps {
+		if !keep(p) {
+			continue
 		}
 		w := by[p.ps.Key]
 		if w == nil {
@@ -216,7 +233,7 @@ func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
 		}
 		return a.TemplateID < b.TemplateID
 	})
-	return out, put
+	return out
 }
 
 // writeAux writes keys through a batch.

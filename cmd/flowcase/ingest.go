@@ -191,6 +191,7 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 	if len(skipped) > 0 {
 		fmt.Fprintf(w, "skipped %d files not recognised as evidence: %s\n", len(skipped), strings.Join(skipped, ", "))
 	}
+	reportWaiting(w, sum)
 	rate := float64(sum.Flows) / max(sum.Elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(w, "ingested %d flows from %d files in %s (%.0f flows/s), %d rejected, %d skipped\n",
 		sum.Flows, countIngested(sum), sum.Elapsed.Round(time.Millisecond), rate, sum.Rejected, len(skipped))
@@ -201,6 +202,30 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 		return exitCode(exitRejected)
 	}
 	return nil
+}
+
+// reportWaiting says what waits in the store for templates after the run,
+// unless the one file ingested already said all of it.
+func reportWaiting(w io.Writer, sum *ingest.Summary) {
+	sets, parked := 0, 0
+	for _, x := range sum.Waiting {
+		sets += x.Sets
+	}
+	for _, f := range sum.Files {
+		parked += f.Parked
+	}
+	if sets == 0 || (len(sum.Files) == 1 && sets == parked) {
+		return
+	}
+	fmt.Fprintf(w, "%d data sets wait in the store for templates no file has brought yet; they decode when evidence with them is ingested:\n", sets)
+	const show = 10
+	for i, x := range sum.Waiting {
+		if i == show {
+			fmt.Fprintf(w, "  and %d more templates (flowcase info lists them all)\n", len(sum.Waiting)-show)
+			break
+		}
+		fmt.Fprintf(w, "  %d data sets (%d bytes) from %s domain %d wait for template %d\n", x.Sets, x.Bytes, x.Exporter, x.ObservationDomain, x.TemplateID)
+	}
 }
 
 func countIngested(sum *ingest.Summary) int {

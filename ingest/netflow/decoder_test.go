@@ -2,6 +2,7 @@ package netflow
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"testing"
@@ -501,5 +502,49 @@ func TestMappedIPv4InIPv6Fields(t *testing.T) {
 	}
 	if r := recs[0]; r.SrcAddr != netip.MustParseAddr("10.1.2.3") || r.DstAddr != netip.MustParseAddr("2001:db8::7") {
 		t.Errorf("got %v -> %v", r.SrcAddr, r.DstAddr)
+	}
+}
+
+// Sound goes beyond Sniff's header bytes: the first set (and IPFIX's
+// length) must hold, the record count of v5 must fit. Damage after the
+// first set is Decode's to report. The QUIC packet is nDPI's
+// http_ipv6.pcap packet 42, which Sniff takes for IPFIX.
+func TestSound(t *testing.T) {
+	v5 := make([]byte, 24+2*48)
+	v5[1], v5[3] = 5, 2
+	v5lie := bytes.Clone(v5)
+	v5lie[3] = 3 // count 3, two records present (a lying count, as in the hostile captures)
+	ipfix := ipfixHeader(testSecs, 0, 1)
+	ipfixTemplateSet256(ipfix)
+	ipfixB := ipfix.done()
+	v9 := v9Packet(1, 1)
+	v9Overrun := bytes.Clone(v9)
+	binary.BigEndian.PutUint16(v9Overrun[v9HeaderLen+2:], uint16(len(v9)))
+	v9Second := append(bytes.Clone(v9), 1, 0, 0, 0) // a damaged set after a sound one
+	quic := []byte{0x00, 0x0a, 0x0a, 0xe3, 0x08, 0x84, 0xe0, 0xe3, 0x91, 0x27, 0x74, 0xf1, 0x00, 0xb1, 0x8d,
+		0xd4, 0x41, 0x72, 0x0a, 0xf3, 0xfd, 0x95, 0xfd, 0x00, 0x46, 0x84, 0xfc, 0xbf, 0xbd}
+	cases := []struct {
+		name         string
+		payload      []byte
+		sniff, sound bool
+	}{
+		{"v5", v5, true, true},
+		{"v5 count lies", v5lie, true, true},
+		{"v5 trailing bytes", append(bytes.Clone(v5), 0, 0), true, false},
+		{"v9", v9, true, true},
+		{"v9 first set overruns", v9Overrun, true, false},
+		{"v9 damage after the first set", v9Second, true, true},
+		{"ipfix", ipfixB, true, true},
+		{"ipfix snapped", ipfixB[:40], true, false},
+		{"quic", quic, true, false},
+	}
+	for _, c := range cases {
+		v, ok := Sniff(c.payload)
+		if ok != c.sniff {
+			t.Errorf("%s: Sniff %v, want %v", c.name, ok, c.sniff)
+		}
+		if got := Sound(c.payload, v); got != c.sound {
+			t.Errorf("%s: Sound %v, want %v", c.name, got, c.sound)
+		}
 	}
 }

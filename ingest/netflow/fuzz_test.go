@@ -25,6 +25,9 @@ func checkDecode(t *testing.T, a, b []byte) {
 	var parked []ParkedSet
 	var sets [][]byte
 	for _, payload := range [][]byte{a, b, a, b} {
+		if v, ok := Sniff(payload); Sound(payload, v) && !ok {
+			t.Fatalf("Sound without Sniff: version %d", v)
+		}
 		n := 0
 		info, err := d.Decode(Packet{Exporter: testExporter, Payload: payload}, func(r *flow.Record) {
 			n++

@@ -70,3 +70,44 @@ func plausibleSet(b []byte, tpl, opt uint16) bool {
 	id := binary.BigEndian.Uint16(b)
 	return id == tpl || id == opt || id >= minDataSetID
 }
+
+// Sound reports whether payload is an export packet of version as Sniff
+// sees it and is also consistent beyond the few bytes Sniff checks: a
+// v1/v5/v7 packet holds count records or a whole number of records; a v9
+// packet's first FlowSet, and an IPFIX message's first set, has a
+// plausible id and a length within the payload, and an IPFIX message's
+// length is the payload's. Damage after the first set is left to Decode.
+//
+// Sniff alone tolerates damage, so that a damaged export packet is
+// reported instead of passing unnoticed; but its header bytes also occur
+// by chance in other UDP traffic (QUIC packets begin like an IPFIX header
+// about once in 65,536). Callers ask Sound of datagrams from a source not
+// yet known to export.
+func Sound(payload []byte, version uint16) bool {
+	if v, ok := Sniff(payload); !ok || v != version {
+		return false
+	}
+	switch version {
+	case 1, 5, 7:
+		l, ok := fixedLayoutOf(version)
+		if !ok || len(payload) <= l.header {
+			return false
+		}
+		count := int(binary.BigEndian.Uint16(payload[2:]))
+		return count > 0 && count <= l.max &&
+			(len(payload) == l.header+count*l.record || (len(payload)-l.header)%l.record == 0)
+	case 9:
+		return len(payload) >= v9HeaderLen+setHeaderLen && firstSet(payload[v9HeaderLen:], v9TemplateSet, v9OptionsSet)
+	case 10:
+		return len(payload) >= ipfixHeaderLen+setHeaderLen && int(binary.BigEndian.Uint16(payload[2:])) == len(payload) &&
+			firstSet(payload[ipfixHeaderLen:], ipfixTemplateSet, ipfixOptionsSet)
+	}
+	return false
+}
+
+// firstSet reports whether b begins with a set of a plausible id whose
+// length is at least a set header and at most len(b).
+func firstSet(b []byte, tpl, opt uint16) bool {
+	n := int(binary.BigEndian.Uint16(b[2:]))
+	return plausibleSet(b, tpl, opt) && n >= setHeaderLen && n <= len(b)
+}
