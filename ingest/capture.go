@@ -247,12 +247,12 @@ func (d *captureDecoder) exporting(dg *pcap.Datagram, version uint16) bool {
 }
 
 // collectorPort reports whether p is a port NetFlow or IPFIX collectors
-// listen on by convention: 2055-2057 (Cisco, nfcapd, softflowd), 4739 and
-// 4740 (IANA's IPFIX and IPFIX over DTLS), 9995 and 9996 (Cisco, nProbe,
-// pmacct).
+// listen on by convention: 2055-2057 (Cisco, nfcapd, softflowd), 2100
+// (pmacct's nfacctd), 4739 and 4740 (IANA's IPFIX and IPFIX over DTLS),
+// 9995 and 9996 (Cisco, nProbe).
 func collectorPort(p uint16) bool {
 	switch p {
-	case 2055, 2056, 2057, 4739, 4740, 9995, 9996:
+	case 2055, 2056, 2057, 2100, 4739, 4740, 9995, 9996:
 		return true
 	}
 	return false

@@ -200,6 +200,10 @@ func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *Fil
 	if n := d.Rejects()[jsonflow.ReasonNoZone]; n > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d records have times without a zone (the device's local time): give --input-tz and the zone it logged in (Europe/Berlin, America/New_York, UTC, ...); a file whose every record was rejected can be ingested again", n))
 	}
+	if n := d.Swapped(); n > 0 {
+		extra["times_swapped"] = n
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d records gave their end before their start and a duration of about 2^64 ms less the span (nfdump 1.7 writes softflowd's IPFIX records so): kept with start and end swapped", n))
+	}
 	nf := d.NotFlows()
 	if len(nf) == 0 {
 		return nil

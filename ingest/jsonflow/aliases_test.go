@@ -312,6 +312,33 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// TestCSVNfdumpSwappedTimes: nfdump 1.7 writes the IPFIX records of
+// softflowd with ts and te swapped and td as te - ts in unsigned
+// milliseconds (rows as in the nfdump CSVs of ../shared/captures,
+// generated/nfdump, whose v9 twins give the same flow 22.896 s long). They
+// are kept swapped and counted; an end before the start without that sign
+// is still rejected.
+func TestCSVNfdumpSwappedTimes(t *testing.T) {
+	in := "ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt,opkt,obyt\n" +
+		"2016-08-02 02:19:58,2016-08-02 02:19:35,18446744073709528.000,192.168.5.16,68.233.253.133,53605,80,TCP,...A.R.F,2,98,0,0\n" +
+		"2016-08-02 02:19:33,2016-08-02 02:19:33,18446744073709552.000,192.168.5.44,224.0.0.252,59571,5355,UDP,........,2,108,0,0\n" +
+		"2016-08-02 02:19:40,2016-08-02 02:19:35,3.000,192.168.5.16,68.233.253.133,53606,80,TCP,......S.,1,60,0,0\n"
+	d := NewReader(strings.NewReader(in), Options{InputTZ: time.UTC})
+	var got []flow.Record
+	var r flow.Record
+	for d.Next(&r) {
+		got = append(got, r)
+	}
+	t0 := time.Date(2016, 8, 2, 2, 19, 0, 0, time.UTC).UnixNano()
+	if len(got) != 2 || got[0].Start != t0+35e9 || got[0].End != t0+58e9 || got[1].Start != t0+33e9 || got[1].End != t0+33e9 {
+		t.Errorf("got %+v; want 02:19:35..02:19:58 and 02:19:33", got)
+	}
+	// The second row's times are equal to the second: nothing to swap.
+	if d.Swapped() != 1 || d.Rejected() != 1 || d.Rejects()[ReasonEndBeforeStart] != 1 {
+		t.Errorf("swapped %d, rejects %v; want 1 and one end before start", d.Swapped(), d.Rejects())
+	}
+}
+
 // A forced format is kept: CSV given as NDJSON is not read as CSV, and
 // JSON given as CSV is refused.
 func TestForcedFormatNotCSV(t *testing.T) {

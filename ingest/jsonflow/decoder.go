@@ -25,6 +25,7 @@ type decoder struct {
 	reason  string // first reason to reject the record, "" if none
 	detail  string
 	assumed bool   // the record took assume
+	swapped bool   // its start and end were given the wrong way round (times)
 	text    []byte // unescaped string scratch
 	key     []byte // unescaped key scratch
 	path    []byte // "outer.inner." while reading the members of nested objects
@@ -63,7 +64,7 @@ func (d *decoder) decode(b []byte, rec *flow.Record) (reason, detail string) {
 func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
-	d.reason, d.detail, d.assumed, d.history, d.zeek = "", "", false, 0, false
+	d.reason, d.detail, d.assumed, d.swapped, d.history, d.zeek = "", "", false, false, 0, false
 	d.argus, d.totB, d.totP, d.notFlow = false, 0, 0, ""
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 	d.date, d.clock = nil, nil

@@ -195,6 +195,7 @@ type Reader struct {
 	rejected int
 	accepted int
 	assumed  int
+	swapped  int
 }
 
 // NewReader returns a Reader of r, which must be decompressed JSON; the
@@ -243,6 +244,9 @@ func (d *Reader) Next(rec *flow.Record) bool {
 			if d.dec.assumed {
 				d.assumed++
 			}
+			if d.dec.swapped {
+				d.swapped++
+			}
 			return true
 		}
 	}
@@ -270,6 +274,11 @@ func (d *Reader) Accepted() int { return d.accepted }
 
 // Assumed is the number of records returned that took Options.AssumeTime.
 func (d *Reader) Assumed() int { return d.assumed }
+
+// Swapped is the number of records returned whose start and end were given
+// the wrong way round, as their duration's unsigned wrap showed (nfdump's
+// CSV), and were taken swapped.
+func (d *Reader) Swapped() int { return d.swapped }
 
 // Offset is the number of input bytes consumed so far.
 func (d *Reader) Offset() int64 { return d.off }

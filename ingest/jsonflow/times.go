@@ -2,6 +2,7 @@ package jsonflow
 
 import (
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -21,11 +22,19 @@ var durationUnit = [numSlots]int64{slotDurationNs: 1, slotDurationUs: 1e3, slotD
 
 // times sets rec.Start and rec.End from the time slots, or rejects.
 func (d *decoder) times(rec *flow.Record) {
-	dur, ok := d.duration()
-	if !ok {
-		return
+	// With both a start and an end, a duration says nothing more: it is
+	// not read (nfdump writes a negative one as its unsigned wrap,
+	// 18446744073709552 seconds).
+	both := d.firstSlot(startSlots[:]) >= 0 && d.firstSlot(endSlots[:]) >= 0
+	var dur int64
+	if !both {
+		var ok bool
+		if dur, ok = d.duration(); !ok {
+			return
+		}
 	}
 	var start, end int64
+	var ok bool
 	if d.firstSlot(startSlots[:]) < 0 && d.firstSlot(endSlots[:]) >= 0 && d.firstSlot(durationSlots[:]) >= 0 {
 		// Only the end and a duration (FortiGate's eventtime, when the
 		// session was logged): the start is that less the duration.
@@ -44,6 +53,14 @@ func (d *decoder) times(rec *flow.Record) {
 			return
 		}
 	}
+	if end < start && both && d.wrappedDuration(start-end) {
+		// nfdump 1.7 writes the times of softflowd's IPFIX records the
+		// wrong way round, and their duration, te - ts in unsigned
+		// milliseconds, as about 2^64/1000 seconds less the span: the
+		// span is right, its ends swapped.
+		start, end = end, start
+		d.swapped = true
+	}
 	switch {
 	case end < start:
 		d.reason, d.detail = ReasonEndBeforeStart, detailf("end %s is before start %s", fmtNs(end), fmtNs(start))
@@ -51,6 +68,26 @@ func (d *decoder) times(rec *flow.Record) {
 		d.reason, d.detail = ReasonFuture, "end "+fmtNs(end)
 	}
 	rec.Start, rec.End = start, end
+}
+
+// wrappedDuration reports whether the duration (seconds) is the unsigned
+// wrap of -span: 2^64 milliseconds, in seconds, less span, within the
+// float's precision there (a few seconds), for a span of at most a day.
+func (d *decoder) wrappedDuration(span int64) bool {
+	v := d.slots[slotDuration]
+	if v.kind == kindAbsent || span > int64(24*time.Hour) {
+		return false
+	}
+	b, ok := d.number(v)
+	if !ok {
+		return false
+	}
+	secs, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return false
+	}
+	const wrap = 18446744073709551.616 // 2^64 ms in seconds
+	return math.Abs(wrap-secs-float64(span)/1e9) <= 8
 }
 
 // firstSlot returns the first present slot of slots, or -1.

@@ -194,6 +194,15 @@ func TestTimeFields(t *testing.T) {
 		{`"ts":1700000000,"duration":-1`, 0, 0, ReasonEndBeforeStart},
 		{`"ts":1700000000,"end":1699999999`, 0, 0, ReasonEndBeforeStart},
 		{`"ts":"2024-01-01T00:00:01Z","end":"2024-01-01T00:00:00Z"`, 0, 0, ReasonEndBeforeStart},
+		// nfdump 1.7's start and end of softflowd's IPFIX records, swapped,
+		// with te - ts in unsigned ms as the duration: taken swapped.
+		{`"ts":1700000023,"end":1700000000,"duration":18446744073709528.000`, t0 * 1e9, (t0 + 23) * 1e9, ""},
+		{`"ts":1700000023,"end":1700000000,"duration":"18446744073709528.000"`, t0 * 1e9, (t0 + 23) * 1e9, ""},
+		{`"ts":1700000000,"end":1700000000,"duration":18446744073709552.000`, t0 * 1e9, t0 * 1e9, ""},
+		{`"ts":1700000023,"end":1700000000,"duration":18446744073709000`, 0, 0, ReasonEndBeforeStart}, // a wrap of another span
+		{`"ts":1700000023,"end":1700000000,"duration":23`, 0, 0, ReasonEndBeforeStart},
+		{`"ts":1700086500,"end":1700000000,"duration":18446744073623051.616`, 0, 0, ReasonEndBeforeStart}, // over a day
+		{`"ts":1700000000,"end":1700000005,"duration":"long"`, t0 * 1e9, (t0 + 5) * 1e9, ""},            // not read beside both times
 		{`"ts":1700000000,"duration":"long"`, 0, 0, ReasonBadNumber},
 		{`"ts":1700000000,"duration":true`, 0, 0, ReasonBadNumber},
 		{`"ts":1700000000,"duration":1e300`, 0, 0, ReasonNumberRange},
