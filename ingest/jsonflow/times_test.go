@@ -202,7 +202,7 @@ func TestTimeFields(t *testing.T) {
 		{`"ts":1700000023,"end":1700000000,"duration":18446744073709000`, 0, 0, ReasonEndBeforeStart}, // a wrap of another span
 		{`"ts":1700000023,"end":1700000000,"duration":23`, 0, 0, ReasonEndBeforeStart},
 		{`"ts":1700086500,"end":1700000000,"duration":18446744073623051.616`, 0, 0, ReasonEndBeforeStart}, // over a day
-		{`"ts":1700000000,"end":1700000005,"duration":"long"`, t0 * 1e9, (t0 + 5) * 1e9, ""},            // not read beside both times
+		{`"ts":1700000000,"end":1700000005,"duration":"long"`, t0 * 1e9, (t0 + 5) * 1e9, ""},              // not read beside both times
 		{`"ts":1700000000,"duration":"long"`, 0, 0, ReasonBadNumber},
 		{`"ts":1700000000,"duration":true`, 0, 0, ReasonBadNumber},
 		{`"ts":1700000000,"duration":1e300`, 0, 0, ReasonNumberRange},
