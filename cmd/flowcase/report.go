@@ -1,16 +1,19 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/flowcase/flowcase/detectors"
+	"github.com/flowcase/flowcase/internal/flow"
 	"github.com/flowcase/flowcase/query"
 	"github.com/urfave/cli/v2"
 )
@@ -240,16 +243,24 @@ func writeBeacons(w io.Writer, es []detectors.BeaconFinding) {
 func writeBaseline(w io.Writer, b detectors.BaselineSummary) {
 	fmt.Fprintf(w, "\nbaseline: %d flows, %d bytes (%d forward, %d reverse), %d packets, %s .. %s\n",
 		b.TotalFlows, b.TotalBytes, b.BytesIn, b.BytesOut, b.Packets+b.PacketsOut, b.FirstSeen, b.LastSeen)
-	var protos []string
-	for p, n := range b.ProtocolDistribution {
-		protos = append(protos, fmt.Sprintf("%s %d", p, n))
-	}
-	slices.Sort(protos)
-	fmt.Fprintf(w, "protocol bytes: %s\n", strings.Join(protos, ", "))
 	type kv struct {
 		k string
 		v uint64
 	}
+	// Protocols by bytes, named (the JSON keeps the seed's numbers).
+	var mix []kv
+	for p, n := range b.ProtocolDistribution {
+		if num, err := strconv.ParseUint(p, 10, 8); err == nil {
+			p = flow.ProtoName(uint8(num))
+		}
+		mix = append(mix, kv{p, n})
+	}
+	slices.SortFunc(mix, func(a, b kv) int { return cmp.Or(cmp.Compare(b.v, a.v), strings.Compare(a.k, b.k)) })
+	protos := make([]string, len(mix))
+	for i, m := range mix {
+		protos[i] = fmt.Sprintf("%s %d", m.k, m.v)
+	}
+	fmt.Fprintf(w, "protocol bytes: %s\n", strings.Join(protos, ", "))
 	var ports []kv
 	for p, n := range b.TopPorts {
 		ports = append(ports, kv{p, n})
