@@ -353,12 +353,19 @@ func (e *earlyTimes) add(r *flow.Record) {
 
 // note tells the user about the flows kept with early times.
 func (e *earlyTimes) note() string {
-	names := make([]string, len(e.exporters))
-	for i, a := range e.exporters {
-		names[i] = a.String()
+	span := time.Unix(0, e.first).UTC().Format(time.RFC3339) + " to " + time.Unix(0, e.last).UTC().Format(time.RFC3339)
+	var names []string
+	for _, a := range e.exporters {
+		if a.IsValid() {
+			names = append(names, a.String())
+		}
 	}
-	return fmt.Sprintf("%d flows are dated before 1990 (%s to %s; exporter %s): the exporter's clock was not set; they are kept at those times",
-		e.n, time.Unix(0, e.first).UTC().Format(time.RFC3339), time.Unix(0, e.last).UTC().Format(time.RFC3339), strings.Join(names, ", "))
+	if len(names) == 0 {
+		// Flows metered from the packets: their times are the capture's.
+		return fmt.Sprintf("%d flows are dated before 1990 (%s): the clock of the machine that captured the packets was not set; they are kept at those times", e.n, span)
+	}
+	return fmt.Sprintf("%d flows are dated before 1990 (%s; exporter %s): the exporter's clock was not set; they are kept at those times",
+		e.n, span, strings.Join(names, ", "))
 }
 
 func (d *captureDecoder) stats(exp netflow.Exporter, domain uint32, version uint16) *exporterStats {

@@ -256,3 +256,42 @@ func mustReadFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestMeterUnsetClock: packets captured by a machine whose clock was not
+// set (nDPI's gnutella.pcap is dated 1970) meter into flows kept at those
+// times, and the note blames the capturing machine's clock, not an
+// exporter's.
+func TestMeterUnsetClock(t *testing.T) {
+	zr, err := gzip.NewReader(bytes.NewReader(mustReadFile(t, filepath.Join(softflowdDir, "traffic.pcap.gz"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		t.Fatalf("traffic.pcap: magic %x, want a little-endian microsecond pcap", b[:4])
+	}
+	// Move every packet back to 60 s after the epoch, keeping their spacing.
+	first := binary.LittleEndian.Uint32(b[24:])
+	for off := 24; off+16 <= len(b); {
+		ts := binary.LittleEndian.Uint32(b[off:])
+		binary.LittleEndian.PutUint32(b[off:], ts-first+60)
+		off += 16 + int(binary.LittleEndian.Uint32(b[off+8:]))
+	}
+	path := filepath.Join(t.TempDir(), "unset-clock.pcap")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := capStore(t)
+	res := meterIngest(t, st, meter.Config{}, path).Files[0]
+	if res.Flows != 119 {
+		t.Errorf("%d flows, want 119 (as dated right)", res.Flows)
+	}
+	want := "119 flows are dated before 1990 (1970-01-01T00:01:00Z to 1970-01-01T00:02:50Z): " +
+		"the clock of the machine that captured the packets was not set; they are kept at those times"
+	if !slices.Contains(res.Notes, want) {
+		t.Errorf("notes %q: want %q", res.Notes, want)
+	}
+}
