@@ -30,6 +30,10 @@ type BeaconConfig struct {
 	// MinInterval: a median interval below it is a burst, not a beacon
 	// (default 1s).
 	MinInterval time.Duration
+	// BeatGap: connections that start within it of the one before belong
+	// to one beat, scored besides the connections (see Findings; default
+	// 5s).
+	BeatGap time.Duration
 	// From and To are the range (unix ns) whose coverage is measured;
 	// without them, the span from the first to the last record seen.
 	From, To int64
@@ -54,6 +58,7 @@ const (
 	DefaultBeaconThreshold      = 0.3
 	DefaultBeaconMaxIntervals   = 4096
 	DefaultBeaconMinInterval    = time.Second
+	DefaultBeaconBeatGap        = 5 * time.Second
 )
 
 // DefaultBeaconExclude is NTP (udp/123): clients poll their servers at a
@@ -73,6 +78,9 @@ func (c BeaconConfig) withDefaults() BeaconConfig {
 	}
 	if c.MinInterval <= 0 {
 		c.MinInterval = DefaultBeaconMinInterval
+	}
+	if c.BeatGap <= 0 {
+		c.BeatGap = DefaultBeaconBeatGap
 	}
 	if c.Exclude == nil {
 		c.Exclude = DefaultBeaconExclude()
@@ -111,6 +119,11 @@ type BeaconFinding struct {
 	Score              float64     `json:"score"`
 	Parts              BeaconParts `json:"parts"`
 	IntervalsEvaluated int         `json:"intervals_evaluated"`
+	// Beats is the number of beats the statistics are of, when they are of
+	// beats (connections within BeatGap of the one before joined: see
+	// Findings) rather than of connections; then the intervals are between
+	// beats and the sizes those of beats.
+	Beats uint64 `json:"beats,omitempty"`
 	Evidence
 }
 
@@ -415,7 +428,10 @@ func (b *Beacon) addConnHash(c *conn, h uint64) {
 	s := b.full.at(ref &^ fullRef)
 	size := uint32(min(c.fwdBytes+c.revBytes, math.MaxUint32))
 	if b.conns(s)-1 < uint64(b.cfg.MaxIntervals) {
-		b.putObs(s, beaconObs{uint32(min((c.start-s.lastStart)/1e6, math.MaxUint32)), size})
+		// A connection that starts before the last record of the ones
+		// before it (a parallel connection) follows them at once: 0, not
+		// a negative interval wrapped to 49 days.
+		b.putObs(s, beaconObs{uint32(min(max(c.start-s.lastStart, 0)/1e6, math.MaxUint32)), size})
 	}
 	b.addConn1(s, c)
 }
@@ -628,6 +644,8 @@ func (b *Beacon) candidates(floor float64) []BeaconFinding {
 
 type scratch struct {
 	x, y, abs []float64
+	bx, by    []float64 // beats: intervals and sizes
+	bc        []float64 // connections per beat
 	obs       []beaconObs
 	buf       []byte
 	chain     []uint32
@@ -635,24 +653,115 @@ type scratch struct {
 
 // finding scores a candidate; it returns false when the median interval is
 // below MinInterval or the score below floor (then without its evidence).
+//
+// A candidate is scored on its connections, and, when some of them start
+// within BeatGap of the one before, also on its beats: runs of connections
+// each within BeatGap of the last, as malware that opens two or three
+// connections per check-in (a GET and a POST) makes them. The beats must
+// hold regular numbers of connections (regularBeats), their intervals are
+// between the beats' first starts and their sizes the sum of their
+// connections'. The better score is the finding's; Beats says when it is
+// the beats'.
 func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) (BeaconFinding, bool) {
 	count := b.conns(s)
 	sc.obs = b.obsOf(s, sc, sc.obs[:0])
 	sc.x = sc.x[:0]
+	gap := uint32(min(b.cfg.BeatGap.Milliseconds(), math.MaxUint32))
+	joined := 0
 	for _, o := range sc.obs {
 		sc.x = append(sc.x, float64(o.ival)/1e3)
+		if o.ival < gap {
+			joined++
+		}
 	}
-	nObs := len(sc.x)
+	sizes := func() []float64 {
+		sc.y = append(sc.y[:0], float64(s.size0))
+		for _, o := range sc.obs {
+			sc.y = append(sc.y, float64(o.size))
+		}
+		return sc.y
+	}
+	f, ok := b.score(sc.x, sizes, count, win, sc, floor)
+	if ok {
+		f.MeanInterval = round(float64(s.lastStart-s.first) / 1e9 / float64(count-1))
+	}
+	if beats := len(sc.obs) + 1 - joined; joined > 0 && beats >= b.cfg.MinConnections && sc.regularBeats(gap) {
+		bx, by := sc.beats(s.size0, gap)
+		g, gok := b.score(bx, func() []float64 { return by }, uint64(beats), win, sc, floor)
+		if gok && (!ok || g.Score > f.Score) {
+			var span float64
+			for _, x := range sc.bx {
+				span += x
+			}
+			g.MeanInterval = round(span / float64(beats-1))
+			g.Beats = uint64(beats)
+			f, ok = g, true
+		}
+	}
+	if !ok {
+		return BeaconFinding{}, false
+	}
+	f.Source, f.Destination, f.Port, f.Proto = b.tr.addrs.addr(s.src), b.tr.addrs.addr(s.dst), s.port, flow.ProtoName(s.proto)
+	f.ConnectionCount, f.Severity, f.Indicator = count, "critical", IndicatorBeacon
+	ev := b.ev(s)
+	f.Evidence = ev.evidence(pairFilter(f.Source, f.Destination)+" and port "+
+		strconv.Itoa(int(s.port))+" and proto "+protoWord(s.proto), b.tr.origs)
+	return f, true
+}
+
+// regularBeats reports whether the beats of sc.obs hold several
+// connections each, in regular numbers: a median of at least two and a MAD
+// of at most a quarter of it, as a program that opens the same connections
+// at every check-in makes them (a person's page views open a few or many;
+// where most beats are one connection, the connections are the series).
+func (sc *scratch) regularBeats(gap uint32) bool {
+	sc.bc = append(sc.bc[:0], 1)
+	for _, o := range sc.obs {
+		if o.ival < gap {
+			sc.bc[len(sc.bc)-1]++
+		} else {
+			sc.bc = append(sc.bc, 1)
+		}
+	}
+	var med, mad float64
+	med, mad, sc.abs = medianMAD(sc.bc, sc.abs)
+	return med >= 2 && mad <= med/4
+}
+
+// beats groups the observations in sc.obs into beats (see finding) and
+// returns their intervals in seconds and their sizes, in sc.bx and sc.by.
+func (sc *scratch) beats(size0 uint32, gap uint32) ([]float64, []float64) {
+	sc.bx, sc.by = sc.bx[:0], append(sc.by[:0], float64(size0))
+	var since uint64 // ms since the beat's first start
+	for _, o := range sc.obs {
+		since += uint64(o.ival)
+		if o.ival < gap {
+			sc.by[len(sc.by)-1] += float64(o.size)
+			continue
+		}
+		sc.bx = append(sc.bx, float64(since)/1e3)
+		sc.by = append(sc.by, float64(o.size))
+		since = 0
+	}
+	return sc.bx, sc.by
+}
+
+// score scores one series of a candidate: x the intervals between its
+// events (seconds; reordered), sizes their bytes, events how many there
+// are. It fills the statistics, parts and score, not the names nor the
+// evidence.
+func (b *Beacon) score(x []float64, sizes func() []float64, events uint64, win int64, sc *scratch, floor float64) (BeaconFinding, bool) {
+	nObs := len(x)
 	// The median and MAD decide most candidates; the quartiles (a sort)
 	// only those that pass.
 	var iv robust
-	iv.Median, iv.MAD, sc.abs = medianMAD(sc.x, sc.abs)
+	iv.Median, iv.MAD, sc.abs = medianMAD(x, sc.abs)
 	if iv.Median*1e9 < float64(b.cfg.MinInterval) {
 		return BeaconFinding{}, false
 	}
 	var coverage float64
 	if win > 0 {
-		coverage = round(clamp01(float64(count-1) * iv.Median * 1e9 / float64(win)))
+		coverage = round(clamp01(float64(events-1) * iv.Median * 1e9 / float64(win)))
 	}
 	// The score is at most the interval part times the root of the
 	// coverage part (the third factor is at most 1): below floor, the sizes
@@ -660,17 +769,10 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 	if round(intervalPart(iv, nObs)*math.Sqrt(coveragePart(coverage))) < floor {
 		return BeaconFinding{}, false
 	}
-	iv, sc.abs = describe(sc.x, sc.abs)
-	sc.y = append(sc.y[:0], float64(s.size0))
-	for _, o := range sc.obs {
-		sc.y = append(sc.y, float64(o.size))
-	}
+	iv, sc.abs = describe(x, sc.abs)
 	var sz robust
-	sz, sc.abs = describe(sc.y, sc.abs)
+	sz, sc.abs = describe(sizes(), sc.abs)
 	f := BeaconFinding{
-		Source: b.tr.addrs.addr(s.src), Destination: b.tr.addrs.addr(s.dst), Port: s.port, Proto: flow.ProtoName(s.proto),
-		ConnectionCount: count, Severity: "critical", Indicator: IndicatorBeacon,
-		MeanInterval:   round(float64(s.lastStart-s.first) / 1e9 / float64(count-1)),
 		MedianInterval: round(iv.Median), MADInterval: round(iv.MAD), BowleySkew: round(iv.Bowley),
 		JitterRatio: round(iv.MAD / iv.Median),
 		MedianBytes: round(sz.Median), MADBytes: round(sz.MAD), SizeBowley: round(sz.Bowley),
@@ -679,13 +781,7 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 	f.Coverage = coverage
 	f.Parts = beaconParts(iv, sz, f.Coverage, nObs)
 	f.Score = round(f.Parts.score())
-	if f.Score < floor {
-		return BeaconFinding{}, false
-	}
-	ev := b.ev(s)
-	f.Evidence = ev.evidence(pairFilter(f.Source, f.Destination)+" and port "+
-		strconv.Itoa(int(s.port))+" and proto "+protoWord(s.proto), b.tr.origs)
-	return f, true
+	return f, f.Score >= floor
 }
 
 func beaconParts(iv, sz robust, coverage float64, n int) BeaconParts {

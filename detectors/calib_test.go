@@ -173,6 +173,72 @@ func (cs *calibSet) addBursts() {
 	}
 }
 
+// addBeats: beacons whose every check-in opens two or three connections
+// within a few seconds (a GET, then a POST of its results), all day for
+// three or seven days. Scored on connections, their intervals alternate
+// between seconds and the period; scored on beats, they are regular.
+func (cs *calibSet) addBeats() {
+	jitters := map[string]func(*rand.Rand) float64{"u10": uniformJitter(0.1), "cs30": csJitter(0.3)}
+	for _, period := range []int64{mn, 5 * mn, 15 * mn} {
+		for _, jn := range sortedNames(jitters) {
+			for _, per := range []int{2, 3} {
+				for _, days := range []int64{3, 7} {
+					src := cs.next(fmt.Sprintf("beats p=%v j=%s conns=%d d=%d", time.Duration(period), jn, per, days), true)
+					start := t0 + int64(cs.rng.IntN(int(7-days)+1))*24*hr
+					for t := start; t < start+days*24*hr && t < t0+7*24*hr; t += int64(float64(period) * jitters[jn](cs.rng)) {
+						at := t
+						for k := range per {
+							cs.conn(src, at, uint64(320+k*2000+cs.rng.IntN(60)))
+							at += int64(200+cs.rng.IntN(2800)) * int64(time.Millisecond)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// addPageViews: a person browsing one site: page views at random times
+// (exponential gaps of 5 or 30 minutes, in office hours), each opening two
+// to eight connections within three seconds, and daily visits. Joined into
+// beats, they are still random.
+func (cs *calibSet) addPageViews() {
+	for rep := range 24 {
+		mean := []float64{300, 1800}[rep%2]
+		src := cs.next(fmt.Sprintf("page views exp%.0f #%d", mean, rep), false)
+		for t := t0 + int64(cs.rng.IntN(3600))*sec; t < t0+7*24*hr; t += int64(cs.rng.ExpFloat64()*mean*1e9) + 1 {
+			if h := (t - t0) % (24 * hr) / hr; !workday(int((t-t0)/(24*hr))) || h < 8 || h >= 18 {
+				continue
+			}
+			at := t
+			for range 2 + cs.rng.IntN(7) {
+				cs.conn(src, at, sizeKinds["noisy"](cs.rng))
+				at += int64(cs.rng.IntN(3000)) * int64(time.Millisecond)
+			}
+		}
+	}
+	// Daily habits: one to three visits each day of the week at random
+	// office-hour times, each of the same two or three connections, as a
+	// person reading the news makes them: beats of regular size at
+	// irregular times.
+	for rep := range 24 {
+		per := 2 + rep%2
+		src := cs.next(fmt.Sprintf("daily visits of %d connections #%d", per, rep), false)
+		var ts []int64
+		for d := range int64(7) {
+			for range 1 + cs.rng.IntN(3) {
+				ts = append(ts, t0+d*24*hr+8*hr+int64(cs.rng.IntN(10*3600))*sec)
+			}
+		}
+		slices.Sort(ts)
+		for _, t := range ts {
+			for k := range per {
+				cs.conn(src, t+int64(k)*int64(time.Second), uint64(320+k*2000))
+			}
+		}
+	}
+}
+
 // addSessions: long sessions exported every 60 s by an active timeout. The
 // beacon detector merges them; unmerged, they would look perfectly regular.
 func (cs *calibSet) addSessions() {
@@ -195,6 +261,8 @@ func calibration(seed uint64) *calibSet {
 	cs.addBursts()
 	cs.addSparse()
 	cs.addSessions()
+	cs.addBeats()
+	cs.addPageViews()
 	slices.SortStableFunc(cs.recs, func(a, b flow.Record) int { return int(max(-1, min(1, a.Start-b.Start))) })
 	return cs
 }
@@ -257,6 +325,11 @@ func TestBeaconCalibration(t *testing.T) {
 		}
 		if r.beacon && strings.Contains(r.name, "office=false") && !strings.Contains(r.name, "d=1 ") && !hit {
 			t.Errorf("all-day beacon of three days or more missed: %q score %v", r.name, r.f.Score)
+		}
+		// Beacons of several connections per check-in are found on their
+		// beats, and say so.
+		if strings.HasPrefix(r.name, "beats ") && (!hit || r.f.Beats == 0 || r.f.Beats >= r.f.ConnectionCount) {
+			t.Errorf("%q: score %v, %d beats of %d connections; want found on its beats", r.name, r.f.Score, r.f.Beats, r.f.ConnectionCount)
 		}
 	}
 	t.Logf("threshold %v: lowest beacon score %.3f, highest decoy score %.3f", DefaultBeaconThreshold, minBeacon, maxDecoy)

@@ -42,6 +42,7 @@ func beaconFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "min-connections", Value: 10, Usage: "beacons: connections of one (src, dst, port) at least"},
 		&cli.Float64Flag{Name: "threshold", Usage: "beacons: score in [0,1] at or above which a pair is reported (default: measured, see detectors/README.md)"},
+		&cli.StringFlag{Name: "beat-gap", Value: "5s", Usage: "beacons: connections starting within this of the one before are one check-in (beat), also scored as such"},
 	}
 }
 
@@ -86,6 +87,11 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 	if hasFlag(c, "min-connections") {
 		cfg.Beacon.MinConnections = c.Int("min-connections")
 		cfg.Beacon.Threshold = c.Float64("threshold")
+		g, err := query.ParseDuration(c.String("beat-gap"))
+		if err != nil || g <= 0 {
+			return cfg, usagef("--beat-gap %q: want a duration such as 5s", c.String("beat-gap"))
+		}
+		cfg.Beacon.BeatGap = g
 	}
 	return cfg, nil
 }

@@ -231,8 +231,12 @@ func writeBeacons(w io.Writer, es []detectors.BeaconFinding) {
 		fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCONNECTIONS\tMEDIAN INTERVAL\tJITTER\tSCORE\tFIRST SEEN\tLAST SEEN")
 	}
 	for _, e := range es {
-		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%d\t%.1fs\t%.3f\t%.2f\t%s\t%s\n", e.Source, e.Destination, e.Port, e.Proto,
-			e.ConnectionCount, e.MedianInterval, e.JitterRatio, e.Score, e.FirstSeen, e.LastSeen)
+		conns := strconv.FormatUint(e.ConnectionCount, 10)
+		if e.Beats > 0 {
+			conns += " in " + strconv.FormatUint(e.Beats, 10) + " beats"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%s\t%.1fs\t%.3f\t%.2f\t%s\t%s\n", e.Source, e.Destination, e.Port, e.Proto,
+			conns, e.MedianInterval, e.JitterRatio, e.Score, e.FirstSeen, e.LastSeen)
 	}
 	tw.Flush()
 	for _, e := range es {

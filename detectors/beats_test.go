@@ -1,0 +1,77 @@
+package detectors
+
+import (
+	"testing"
+	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
+)
+
+// beatConn is a short HTTPS connection of src to 198.51.100.9:443.
+func beatConn(src byte, start int64, port uint16, down uint64) flow.Record {
+	return flow.Record{Start: start, End: start + 300*int64(time.Millisecond), SrcAddr: ip4(10, 0, 0, src),
+		DstAddr: ip4(198, 51, 100, 9), SrcPort: port, DstPort: 443, Proto: flow.ProtoTCP,
+		TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 400, Packets: 5, RevBytes: down, RevPackets: 4}
+}
+
+// TestBeaconBeats: a check-in every 60 s of two connections 1.5 s apart is
+// a beacon of 180 beats over three hours; one of a varying number of
+// connections (one to six, as page views) is scored on its connections
+// only (whose median interval is the second between them); a connection opened beside the last one (it starts before that
+// one's last record) follows it at 0 s, not at a wrapped interval.
+func TestBeaconBeats(t *testing.T) {
+	cfg := BeaconConfig{From: t0, To: t0 + 3*hr}
+	b := NewBeacon(cfg)
+	port := uint16(40000)
+	var recs []flow.Record
+	for i := range int64(180) {
+		at := t0 + i*mn
+		port += 2
+		recs = append(recs, beatConn(1, at, port, 1200), beatConn(1, at+1500*int64(time.Millisecond), port+1, 5000))
+		for k := range 1 + i%6 {
+			recs = append(recs, beatConn(2, at+int64(k)*int64(time.Second), port+uint16(k), 800))
+		}
+	}
+	sortByStart(recs)
+	for i := range recs {
+		b.Add(&recs[i])
+	}
+	all := b.Candidates()
+	if len(all) != 2 {
+		t.Fatalf("got %d candidates, want 2", len(all))
+	}
+	f, g := all[0], all[1]
+	if f.Source != ip4(10, 0, 0, 1) {
+		f, g = g, f
+	}
+	if f.ConnectionCount != 360 || f.Beats != 180 || f.MedianInterval != 60 || f.JitterRatio != 0 || f.MeanInterval != 60 ||
+		f.MedianBytes != 400+1200+400+5000 || f.IntervalsEvaluated != 179 || f.Score < 0.9 {
+		t.Errorf("two connections a beat: %+v", f)
+	}
+	if g.Beats != 0 || g.ConnectionCount != 630 || g.MedianInterval != 1 {
+		t.Errorf("one to six connections a beat: %d beats of %d connections, median interval %v; want scored on connections (1 s apart)",
+			g.Beats, g.ConnectionCount, g.MedianInterval)
+	}
+
+	// A long connection's later record, then a parallel connection that
+	// starts before it: the interval is 0, not 49 days.
+	b = NewBeacon(BeaconConfig{From: t0, To: t0 + hr, MinConnections: 3})
+	long := beatConn(3, t0, 50000, 100)
+	later := beatConn(3, t0+10*sec, 50000, 100)
+	later.TCPFlags = flow.ACK | flow.PSH
+	long.TCPFlags = flow.SYN | flow.ACK | flow.PSH
+	recs = []flow.Record{long, beatConn(3, t0+2*sec, 50001, 100), later, beatConn(3, t0+20*sec, 50002, 100), beatConn(3, t0+30*sec, 50003, 100)}
+	sortByStart(recs)
+	for i := range recs {
+		b.Add(&recs[i])
+	}
+	var sc scratch
+	b.sync()
+	for i := range b.full.len() {
+		for _, o := range b.obsOf(b.full.at(uint32(i)), &sc, nil) {
+			if o.ival > uint32(time.Hour/time.Millisecond) {
+				t.Errorf("interval of %d ms", o.ival)
+			}
+		}
+	}
+}
