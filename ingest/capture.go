@@ -479,7 +479,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	if st.TCPMessages > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d IPFIX messages read from TCP streams (%d segments)", st.TCPMessages, st.TCPSegments))
 	}
-	for _, n := range []string{pcap.NoteStreamGap, pcap.NoteStreamLost, pcap.NoteStreamCut} {
+	for _, n := range []string{pcap.NoteStreamGap, pcap.NoteStreamLost, pcap.NoteStreamCut, pcap.NoteConcatenated} {
 		if st.Notes[n] > 0 {
 			fr.Notes = append(fr.Notes, fmt.Sprintf("%s: %d times", n, st.Notes[n]))
 		}

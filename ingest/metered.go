@@ -108,6 +108,9 @@ func (d *meterDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *F
 	if ms.Reordered > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d packets out of time order", ms.Reordered))
 	}
+	if n := cs.Notes[pcap.NoteConcatenated]; n > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%s: %d times", pcap.NoteConcatenated, n))
+	}
 	if d.early.n > 0 {
 		extra["flows_before_1990"] = d.early.n
 		fr.Notes = append(fr.Notes, d.early.note())

@@ -6,7 +6,9 @@
 //
 // # Formats
 //
-// pcap (microsecond and nanosecond timestamps, either byte order, any 2.x version) and pcapng
+// pcap (microsecond and nanosecond timestamps, either byte order, any 2.x version; captures
+// joined with cat, a file header where a record would start, read on with that header's byte
+// order, time unit and link type, and noted) and pcapng
 // (several sections; several interfaces, each with its own link type, if_tsresol and
 // if_tsoffset; enhanced, simple and obsolete packet blocks). A gzip-compressed capture (first
 // bytes 1f 8b) is decompressed by NewReader itself, so a caller may pass a .pcap.gz as it is;

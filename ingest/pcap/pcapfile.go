@@ -79,34 +79,62 @@ func newPcapFile(src *peekReader, st *counters) (*pcapFile, error) {
 	if short {
 		return nil, fmt.Errorf("%w: pcap file header cut short: %d of 24 bytes", ErrNotCapture, len(h))
 	}
+	if !f.header(h) {
+		order := binary.ByteOrder(binary.LittleEndian)
+		if m := binary.BigEndian.Uint32(h); m == magicMicroBE || m == magicNanoBE {
+			order = binary.BigEndian
+		}
+		return nil, fmt.Errorf("%w: pcap version %d.%d, want 2.x", ErrNotCapture, order.Uint16(h[4:6]), order.Uint16(h[6:8]))
+	}
+	return f, nil
+}
+
+// header takes h, 24 bytes, as the file header when it is one (a pcap magic
+// number and version 2.x): byte order, time unit, snap length and link type,
+// and the 24 bytes to discard.
+func (f *pcapFile) header(h []byte) bool {
+	var order binary.ByteOrder
+	nano := false
 	switch binary.BigEndian.Uint32(h) {
 	case magicMicroBE:
-		f.order = binary.BigEndian
+		order = binary.BigEndian
 	case magicNanoBE:
-		f.order, f.nano = binary.BigEndian, true
+		order, nano = binary.BigEndian, true
+	case magicMicroLE:
+		order = binary.LittleEndian
 	case magicNanoLE:
-		f.order, f.nano = binary.LittleEndian, true
+		order, nano = binary.LittleEndian, true
 	default:
-		f.order = binary.LittleEndian
+		return false
 	}
-	if major := f.order.Uint16(h[4:6]); major != 2 {
-		return nil, fmt.Errorf("%w: pcap version %d.%d, want 2.x", ErrNotCapture, major, f.order.Uint16(h[6:8]))
+	if order.Uint16(h[4:6]) != 2 {
+		return false
 	}
+	f.order, f.nano = order, nano
 	f.snaplen = f.order.Uint32(h[16:20])
 	f.link = uint16(f.order.Uint32(h[20:24])) // upper bits: FCS length, reserved
 	f.pending = 24
-	return f, nil
+	return true
 }
 
 func (f *pcapFile) next() (packet, error) {
 	if err := f.advance(); err != nil {
 		return packet{}, f.ioError(err)
 	}
-	h, short, err := f.peek(16)
+	h, short, err := f.peek(24)
+	for err == nil && !short && f.header(h) {
+		// Another capture's file header: captures joined with cat. Its
+		// records follow, in its own byte order, time unit and link type.
+		f.st.notes[nConcatenated]++
+		if err := f.advance(); err != nil {
+			return packet{}, f.ioError(err)
+		}
+		h, short, err = f.peek(24)
+	}
 	if err != nil {
 		return packet{}, err
 	}
-	if short {
+	if short && len(h) < 16 {
 		if len(h) == 0 {
 			return packet{}, io.EOF
 		}

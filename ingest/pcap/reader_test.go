@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 const t0 = int64(1714989600123456000) // 2024-05-06T10:00:00.123456Z
@@ -511,5 +514,38 @@ func TestGzipDamage(t *testing.T) {
 	res = drain(t, r)
 	if fe := fileError(res.err); fe == nil || fe.Reason != ReasonRead || !strings.Contains(res.err.Error(), "disk on fire") {
 		t.Errorf("failing reader: got %d datagrams, err %v; want a read error", len(res.dgs), res.err)
+	}
+}
+
+// TestConcatenatedPcap: captures joined with cat (a little-endian
+// microsecond Ethernet capture, then a big-endian nanosecond raw-IP one, a
+// header with no records between them) are read whole, each part in its
+// own byte order, time unit and link type, and the joins are noted.
+func TestConcatenatedPcap(t *testing.T) {
+	t1 := time.Date(2026, 3, 2, 10, 0, 0, 123456000, time.UTC).UnixNano()
+	t2 := t1 + 60e9 + 789
+	a := pcapBytes(binary.LittleEndian, false, 1, 65535,
+		rec{ts: t1, data: ethernet(ipUDP(v4a, v4b, []byte("one")))},
+		rec{ts: t1 + 1e6, data: ethernet(ipUDP(v4a, v4b, []byte("two")))})
+	empty := pcapBytes(binary.LittleEndian, false, 1, 65535)
+	b := pcapBytes(binary.BigEndian, true, 101, 65535, rec{ts: t2, data: ipUDP(v6a, v6b, []byte("three"))})
+	res := readAll(t, slices.Concat(a, empty, b))
+	if res.err != nil || len(res.dgs) != 3 {
+		t.Fatalf("got %d datagrams, %v; want 3", len(res.dgs), res.err)
+	}
+	for i, want := range []struct {
+		payload string
+		time    int64
+		src     netip.AddrPort
+		number  uint64
+	}{{"one", t1, v4a, 1}, {"two", t1 + 1e6, v4a, 2}, {"three", t2, v6a, 3}} {
+		d := res.dgs[i]
+		if string(d.Payload) != want.payload || d.Time != want.time || d.Src != want.src || d.Number != want.number {
+			t.Errorf("datagram %d: %q at %d from %v, packet %d; want %q at %d from %v, packet %d",
+				i, d.Payload, d.Time, d.Src, d.Number, want.payload, want.time, want.src, want.number)
+		}
+	}
+	if n := res.st.Notes[NoteConcatenated]; n != 2 || res.st.Packets != 3 {
+		t.Errorf("notes %v, %d packets; want 2 joins, 3 packets", res.st.Notes, res.st.Packets)
 	}
 }

@@ -29,6 +29,7 @@ const (
 	NoteStreamGap         = "IPFIX over TCP: gap never filled"      // bytes missing from the capture; the stream restarts at a message
 	NoteStreamLost        = "IPFIX over TCP: not a message header"  // the stream lost its framing and restarts at a message
 	NoteStreamCut         = "IPFIX over TCP: stream ended mid-message"
+	NoteConcatenated      = "pcap file header inside the file (captures joined with cat): read on" // pcap
 )
 
 type reason uint8
@@ -64,11 +65,12 @@ const (
 	nStreamGap
 	nStreamLost
 	nStreamCut
+	nConcatenated
 	numNotes
 )
 
 var noteNames = [numNotes]string{NoteCaplenOverSnaplen, NoteCaplenOverOrig, NoteTruncatedBlock, NoteBadOption,
-	NoteStreamGap, NoteStreamLost, NoteStreamCut}
+	NoteStreamGap, NoteStreamLost, NoteStreamCut, NoteConcatenated}
 
 // Stats counts what a Reader did with every packet. Once Next has returned false, every packet
 // is accounted for exactly once:
