@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -152,6 +153,14 @@ func (p *parser) parseTerm() (term, error) {
 	switch kw {
 	case "any":
 		return term{kind: termAny}, nil
+	case "inet", "ipv4", "inet6", "ipv6":
+		// nfdump's address families: an address of the family on either
+		// side (both sides of a flow share one).
+		pfx := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if strings.HasSuffix(kw, "6") {
+			pfx = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		return term{kind: termNet, pfx: pfx}, nil
 	case "src", "dst":
 		return p.parseDirected(t, map[string]direction{"src": dirSrc, "dst": dirDst}[kw])
 	case "in", "out":
@@ -335,12 +344,26 @@ func (p *parser) parseNet(ctx string) (netip.Prefix, error) {
 	}
 	pfx, err := netip.ParsePrefix(t.text)
 	if err != nil {
-		return netip.Prefix{}, p.expected(t, what)
+		if pfx, err = shortPrefix(t.text); err != nil {
+			return netip.Prefix{}, p.expected(t, what)
+		}
 	}
 	if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
 		pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
 	}
 	return pfx.Masked(), nil
+}
+
+var errNotShortPrefix = errors.New("not a short IPv4 prefix")
+
+// shortPrefix parses nfdump's IPv4 prefixes with their zero octets left
+// out: 10/8, 172.16/12, 192.168.1/24.
+func shortPrefix(s string) (netip.Prefix, error) {
+	a, bits, ok := strings.Cut(s, "/")
+	if n := strings.Count(a, "."); !ok || n > 2 || strings.ContainsAny(a, ":") {
+		return netip.Prefix{}, errNotShortPrefix
+	}
+	return netip.ParsePrefix(a + strings.Repeat(".0", 3-strings.Count(a, ".")) + "/" + bits)
 }
 
 // parseNetmask parses "ADDR NETMASK" (IPv4 only); t is the address.
