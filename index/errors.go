@@ -17,6 +17,9 @@ var (
 	ErrPartitionWidth = errors.New("partition width is fixed at store creation")
 	// ErrCorrupt: a stored structure does not decode.
 	ErrCorrupt = errors.New("corrupt store structure")
+	// ErrNotStoreDir: a store would be created where other files are (an
+	// evidence folder given as --store by mistake) or over a file.
+	ErrNotStoreDir = errors.New("not a case store")
 	// ErrReadOnly: a write was attempted on a read-only store.
 	ErrReadOnly = errors.New("store opened read-only")
 )

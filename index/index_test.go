@@ -2,9 +2,12 @@ package index
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -416,5 +419,92 @@ func TestParallelScanDamagedBlock(t *testing.T) {
 		if err == nil || err.Error() != serialErr.Error() || rows != serialRows {
 			t.Errorf("parallel %d: %d rows, error %v; want %d rows, error %v", parallel, rows, err, serialRows, serialErr)
 		}
+	}
+}
+
+// TestCreateOnlyInNewOrEmptyDir: a store is created in a new or empty
+// directory (or one whose creation stopped before its metadata), never over
+// a file, among other files (an evidence folder given as --store) or in
+// another program's Badger database; nothing is written there.
+func TestCreateOnlyInNewOrEmptyDir(t *testing.T) {
+	base := t.TempDir()
+	open := func(dir string) error {
+		st, err := Open(dir, Options{Create: true})
+		if err == nil {
+			st.Close()
+		}
+		return err
+	}
+	if err := open(filepath.Join(base, "new", "case.db")); err != nil {
+		t.Errorf("new directory: %v", err)
+	}
+	empty := filepath.Join(base, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(empty); err != nil {
+		t.Errorf("empty directory: %v", err)
+	}
+	file := filepath.Join(base, "flows.json")
+	if err := os.WriteFile(file, []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evidence := filepath.Join(base, "evidence")
+	if err := os.Mkdir(evidence, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(evidence, "capture.pcap"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(base, "foreign")
+	db, err := badger.Open(badger.DefaultOptions(foreign).WithLoggingLevel(badger.WARNING))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set([]byte("theirs"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	unfinished := filepath.Join(base, "unfinished") // Badger's files, no key yet
+	db, err = badger.Open(badger.DefaultOptions(unfinished).WithLoggingLevel(badger.WARNING))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := open(unfinished); err != nil {
+		t.Errorf("store whose creation stopped: %v", err)
+	}
+	for _, c := range []struct{ dir, want string }{
+		{file, "is a file"},
+		{evidence, "holds other files (capture.pcap, ...) and no case store"},
+		{foreign, "holds a Badger database without flowcase's metadata"},
+	} {
+		err := open(c.dir)
+		if !errors.Is(err, ErrNotStoreDir) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want ErrNotStoreDir saying %q", filepath.Base(c.dir), err, c.want)
+		}
+	}
+	if names, _ := os.ReadDir(evidence); len(names) != 1 {
+		t.Errorf("evidence folder holds %d entries after the refusal, want its one file", len(names))
+	}
+	if b, _ := os.ReadFile(file); string(b) != "[]" {
+		t.Errorf("the file was changed: %q", b)
+	}
+	db, err = badger.Open(badger.DefaultOptions(foreign).WithLoggingLevel(badger.WARNING).WithReadOnly(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys := 0
+	db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys++
+		}
+		return nil
+	})
+	if keys != 1 {
+		t.Errorf("the foreign database holds %d keys after the refusal, want its 1", keys)
 	}
 }

@@ -5,9 +5,12 @@
 package index
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,8 +67,13 @@ func Exists(dir string) bool {
 // Open opens (or, with Options.Create, creates) the store in dir. A
 // read-write open first removes what a killed ingest left unfinished.
 func Open(dir string, opt Options) (*Store, error) {
-	if !Exists(dir) && (!opt.Create || opt.ReadOnly) {
-		return nil, fmt.Errorf("%w at %s (create one with `flowcase ingest`)", ErrNoStore, dir)
+	if !Exists(dir) {
+		if !opt.Create || opt.ReadOnly {
+			return nil, fmt.Errorf("%w at %s (create one with `flowcase ingest`)", ErrNoStore, dir)
+		}
+		if err := newStoreDir(dir); err != nil {
+			return nil, err
+		}
 	}
 	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now, segRows: MaxSegmentRows}
 	if opt.SegmentRows > 0 && opt.SegmentRows < MaxSegmentRows {
@@ -90,6 +98,36 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// newStoreDir checks that a store may be created at dir: a new or empty
+// directory. A store is never created among other files, such as the
+// evidence folder given as --store by mistake: it would write its files
+// beside the evidence.
+func newStoreDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot create store: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("%w: %s is a file; give a new or empty directory for the case store", ErrNotStoreDir, dir)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("cannot create store: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("cannot create store: %w", err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("%w: %s holds other files (%s, ...) and no case store; give a new or empty directory, none is created among them",
+			ErrNotStoreDir, dir, names[0])
+	}
+	return nil
 }
 
 func badgerOptions(dir string, readOnly bool) badger.Options {
@@ -139,6 +177,10 @@ func (s *Store) loadOrInit(opt Options) error {
 		if opt.ReadOnly {
 			return fmt.Errorf("%w at %s (no metadata)", ErrNoStore, s.dir)
 		}
+		if empty, err := s.empty(); err != nil || !empty {
+			return cmp.Or(err, fmt.Errorf("%w: %s holds a Badger database without flowcase's metadata (another program's?); it is left as it is",
+				ErrNotStoreDir, s.dir))
+		}
 		width := opt.PartitionWidth
 		if width == 0 {
 			width = DefaultPartitionWidth
@@ -173,6 +215,20 @@ func (s *Store) loadOrInit(opt Options) error {
 	}
 	s.meta = m
 	return nil
+}
+
+// empty reports whether the database holds no key at all (a store whose
+// creation stopped before its metadata was written).
+func (s *Store) empty() (bool, error) {
+	empty := true
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		it.Rewind()
+		empty = !it.Valid()
+		return nil
+	})
+	return empty, err
 }
 
 // Meta returns the store metadata as of the open (or the last commit).
