@@ -146,11 +146,19 @@ func uncompressed(st *index.Store, p string) (string, error) {
 // zipMembers calls member with each regular file of the zip archive at p,
 // in the archive's order.
 func zipMembers(p string, member func(string, io.Reader)) error {
-	zr, err := zip.OpenReader(p)
+	fh, err := openEvidence(p)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	zr, err := zip.NewReader(fh, fi.Size())
 	if err != nil {
 		return fmt.Errorf("cannot read zip archive: %w", err)
 	}
-	defer zr.Close()
 	for _, f := range zr.File {
 		if !f.Mode().IsRegular() {
 			continue

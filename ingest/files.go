@@ -68,7 +68,7 @@ func expand(paths []string, skip string) ([]string, error) {
 // hashFile returns a file's SHA-256 and size.
 func hashFile(path string) ([32]byte, int64, error) {
 	var sum [32]byte
-	f, err := os.Open(path)
+	f, err := openEvidence(path)
 	if err != nil {
 		return sum, 0, err
 	}
@@ -116,7 +116,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 // byte of the (decompressed) content and the compression's name ("" for
 // none).
 func openContent(path string, read *int64) (*bufio.Reader, string, io.Closer, error) {
-	f, err := os.Open(path)
+	f, err := openEvidence(path)
 	if err != nil {
 		return nil, "", nil, err
 	}
