@@ -80,7 +80,7 @@ func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int
 			out = append(out, FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
 			return
 		default:
-			out = append(out, FileResult{Path: full, Skipped: skippedFormat})
+			out = append(out, FileResult{Path: full, Skipped: SkippedFormat})
 			return
 		}
 		tmp, err := spool(spoolDir(st), br, "member")

@@ -198,7 +198,7 @@ func TestArchiveBomb(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	sum := capIngest(t, capStore(t), path)
-	if len(sum.Files) != 2 || sum.Files[0].Skipped != skippedFormat || sum.Files[0].Size != 0 || sum.Files[1].Flows != 119 {
+	if len(sum.Files) != 2 || sum.Files[0].Skipped != SkippedFormat || sum.Files[0].Size != 0 || sum.Files[1].Flows != 119 {
 		t.Errorf("files %+v; want the zeros skipped unread and 119 flows", sum.Files)
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,44 +26,101 @@ import (
 // expand turns the command line's paths into files: directories are walked
 // recursively (in name order), "-" is standard input. The directory skip
 // (the case store, when it lies among the evidence) is not walked.
-func expand(paths []string, skip string) ([]string, error) {
+//
+// In a walk, a symbolic link to a file is read as the file; a link to a
+// directory is not followed (it could loop), nor is a named pipe, socket or
+// device read (a pipe would wait for a writer), and a subdirectory that
+// cannot be read is passed over: each is returned in skipped, with why, and
+// the rest is ingested. A path named on the command line is read whatever
+// it is (a pipe, as <(zcat ...) makes, is read once, through a spool file).
+func expand(paths []string, skip string) (files []string, skipped []FileResult, err error) {
 	skipInfo, _ := os.Stat(skip)
-	var out []string
 	for _, p := range paths {
 		if p == "-" {
-			out = append(out, p)
+			files = append(files, p)
 			continue
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", p, err)
+			return nil, nil, fmt.Errorf("cannot read %s: %w", p, err)
 		}
 		if !info.IsDir() {
-			out = append(out, p)
+			files = append(files, p)
 			continue
 		}
-		var files []string
+		var found []string
+		pass := func(path, why string) {
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs
+			}
+			skipped = append(skipped, FileResult{Path: path, Skipped: why})
+		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
-			}
-			if d.IsDir() && skipInfo != nil {
-				if info, err := d.Info(); err == nil && os.SameFile(info, skipInfo) {
+				if path == p {
+					return err
+				}
+				pass(path, "cannot read: "+errText(err))
+				if d != nil && d.IsDir() {
 					return filepath.SkipDir
 				}
+				return nil
 			}
-			if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".flowcase-") { // not spool's leftovers
-				files = append(files, path)
+			switch t := d.Type(); {
+			case d.IsDir():
+				if skipInfo != nil {
+					if info, err := d.Info(); err == nil && os.SameFile(info, skipInfo) {
+						return filepath.SkipDir
+					}
+				}
+			case strings.HasPrefix(d.Name(), ".flowcase-"): // spool's leftovers
+			case t.IsRegular():
+				found = append(found, path)
+			case t&fs.ModeSymlink != 0:
+				switch target, err := os.Stat(path); {
+				case err != nil:
+					pass(path, "symbolic link to nothing readable: "+errText(err))
+				case target.Mode().IsRegular():
+					found = append(found, path)
+				case target.IsDir():
+					pass(path, "symbolic link to a directory: not followed (name the directory to read it)")
+				default:
+					pass(path, "symbolic link to "+kindOf(target.Mode())+": not read")
+				}
+			default:
+				pass(path, kindOf(t)+": not read (name it on the command line to read it)")
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("cannot walk %s: %w", p, err)
+			return nil, nil, fmt.Errorf("cannot walk %s: %w", p, err)
 		}
-		sort.Strings(files)
-		out = append(out, files...)
+		sort.Strings(found)
+		files = append(files, found...)
 	}
-	return out, nil
+	return files, skipped, nil
+}
+
+// kindOf names a file type that is not a regular file or directory.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// errText is an error's text without the path it repeats.
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // hashFile returns a file's SHA-256 and size.
@@ -96,6 +154,16 @@ func spool(dir string, r io.Reader, what string) (string, error) {
 		err = cerr
 	}
 	return f.Name(), err
+}
+
+// spoolFile spools the file at path (a pipe or device, read once).
+func spoolFile(dir, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return spool(dir, f, "pipe")
 }
 
 // countingReader counts the bytes read through it (for the progress bar).

@@ -107,11 +107,11 @@ func (s *Summary) Failed() bool {
 // Run ingests every file under paths into the store.
 func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
 	begin := time.Now()
-	files, err := expand(paths, st.Dir())
+	files, skipped, err := expand(paths, st.Dir())
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{}
+	sum := &Summary{Files: skipped}
 	for _, path := range files {
 		for _, res := range ingestAny(st, path, opt) {
 			sum.Flows += res.Flows
@@ -146,8 +146,22 @@ func ingestAny(st *index.Store, path string, opt Options) []FileResult {
 			return []FileResult{{Path: name, Err: fmt.Errorf("cannot spool standard input: %w", err)}}
 		}
 		path = tmp
-	} else if abs, err := filepath.Abs(path); err == nil {
-		name = abs
+	} else {
+		if abs, err := filepath.Abs(path); err == nil {
+			name = abs
+		}
+		if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+			// A pipe (<(zcat ...)) or device named on the command line: it
+			// can be read once only, so it is spooled, as standard input.
+			tmp, err := spoolFile(spoolDir(st), path)
+			if tmp != "" {
+				defer os.Remove(tmp)
+			}
+			if err != nil {
+				return []FileResult{{Path: name, Err: fmt.Errorf("cannot spool %s: %w", name, err)}}
+			}
+			path = tmp
+		}
 	}
 	if kind := archiveKind(path); kind != "" {
 		return ingestArchive(st, path, name, kind, opt, 0)
@@ -230,8 +244,8 @@ func (d azureDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *Fi
 	return nil
 }
 
-// skippedFormat is FileResult.Skipped of a file that is not evidence.
-const skippedFormat = "format not recognised"
+// SkippedFormat is FileResult.Skipped of a file that is not evidence.
+const SkippedFormat = "format not recognised"
 
 // decoder is what each evidence format provides: records one at a time.
 type decoder interface {
@@ -261,7 +275,7 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 		return
 	}
 	if dec == nil {
-		res.Skipped = skippedFormat
+		res.Skipped = SkippedFormat
 		return
 	}
 	res.Format = format

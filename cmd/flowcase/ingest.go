@@ -165,12 +165,16 @@ func runIngest(c *cli.Context) error {
 
 func reportIngest(w io.Writer, sum *ingest.Summary) error {
 	var skipped []string
+	passed := 0 // skipped for another reason than not being evidence
 	for _, f := range sum.Files {
 		switch {
 		case f.Duplicate:
 			fmt.Fprintf(w, "%s: unchanged, %s\n", f.Path, f.Skipped)
-		case f.Skipped != "":
+		case f.Skipped == ingest.SkippedFormat:
 			skipped = append(skipped, f.Path)
+		case f.Skipped != "":
+			fmt.Fprintf(w, "%s: skipped: %s\n", f.Path, f.Skipped)
+			passed++
 		}
 		if f.Err != nil {
 			fmt.Fprintf(w, "error: %v\n", f.Err)
@@ -194,7 +198,7 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 	reportWaiting(w, sum)
 	rate := float64(sum.Flows) / max(sum.Elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(w, "ingested %d flows from %d files in %s (%.0f flows/s), %d rejected, %d skipped\n",
-		sum.Flows, countIngested(sum), sum.Elapsed.Round(time.Millisecond), rate, sum.Rejected, len(skipped))
+		sum.Flows, countIngested(sum), sum.Elapsed.Round(time.Millisecond), rate, sum.Rejected, len(skipped)+passed)
 	switch {
 	case sum.Failed():
 		return exitCode(exitFailed)
