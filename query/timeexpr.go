@@ -126,9 +126,14 @@ func addOffset(base int64, rest string) (int64, error) {
 var absoluteLayouts = []string{
 	time.RFC3339,
 	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04:05Z0700", // ISO 8601's basic offset, as date +%FT%T%z writes it
+	"2006-01-02T15:04Z0700",
 	"2006-01-02T15:04:05",
 	"2006-01-02T15:04",
 	"2006-01-02",
+	"2006/01/02T15:04:05", // year first with slashes (never day or month first: ambiguous)
+	"2006/01/02T15:04",
+	"2006/01/02",
 }
 
 // parseAbsolute parses the absolute forms. ok is false when s is none of
@@ -166,11 +171,26 @@ func unixNano(t time.Time) (int64, error) {
 }
 
 // parseUnixSeconds parses DIGITS[.DIGITS]; digits past nanoseconds are
-// dropped.
+// dropped. A whole number of 12 digits or more is no date in seconds (the
+// year 5138 and later): it is milliseconds below 10^14, microseconds below
+// 10^17, else nanoseconds, as the JSON evidence and the tools that show it
+// write epochs.
 func parseUnixSeconds(s string) (ns int64, ok bool, err error) {
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if !allDigits(intPart) || (hasDot && !allDigits(frac)) {
 		return 0, false, nil
+	}
+	if !hasDot && len(intPart) >= 12 {
+		n, perr := strconv.ParseInt(intPart, 10, 64)
+		switch {
+		case perr != nil:
+			return 0, false, errors.New("unix time out of range")
+		case n < 1e14:
+			return n * 1e6, true, nil
+		case n < 1e17:
+			return n * 1e3, true, nil
+		}
+		return n, true, nil
 	}
 	sec, perr := strconv.ParseInt(intPart, 10, 64)
 	if perr != nil || sec > maxUnixSec {

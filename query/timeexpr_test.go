@@ -44,6 +44,16 @@ func TestParseTime(t *testing.T) {
 		{"1772445600.5", 1772445600*1e9 + 5e8},
 		{"1772445600.123456789999", 1772445600*1e9 + 123456789},
 		{"0", 0},
+		// Whole numbers of 12 digits or more: milliseconds, microseconds,
+		// nanoseconds.
+		{"1772445600123", 1772445600123 * 1e6},
+		{"1772445600123456", 1772445600123456 * 1e3},
+		{"1772445600123456789", 1772445600123456789},
+		// ISO 8601's basic offset; year-first dates with slashes.
+		{"2026-03-02T10:00:05+0100", utc(2026, 3, 2, 9, 0, 5, 0)},
+		{"2026-03-02T10:00-0530", utc(2026, 3, 2, 15, 30, 0, 0)},
+		{"2026/03/02", utc(2026, 3, 2, 0, 0, 0, 0)},
+		{"2026/03/02 10:00:05", utc(2026, 3, 2, 10, 0, 5, 0)},
 		// Relative to now.
 		{"now", ns(testNow)},
 		{"NOW", ns(testNow)},
@@ -94,7 +104,9 @@ func TestParseTimeErrors(t *testing.T) {
 		{"nowish", testStoreEnd, `cannot parse time "nowish": expected now/end±duration, like now-2d or end-6h`},
 		{"now-100000w", testStoreEnd, `cannot parse time "now-100000w": cannot parse duration "100000w": out of range`},
 		{"now+15000w", testStoreEnd, `cannot parse time "now+15000w": time out of range`},
-		{"99999999999", testStoreEnd, `cannot parse time "99999999999": unix seconds out of range`},
+		{"99999999999", testStoreEnd, `cannot parse time "99999999999": unix seconds out of range`}, // 11 digits: seconds (after 2262)
+		{"9999999999999999999", testStoreEnd, `cannot parse time "9999999999999999999": unix time out of range`},
+		{"99999999999.5", testStoreEnd, `cannot parse time "99999999999.5": unix seconds out of range`},
 		{"2263-01-01", testStoreEnd, `cannot parse time "2263-01-01": time out of range (years 1678 to 2262)`},
 	}
 	for _, tt := range tests {
