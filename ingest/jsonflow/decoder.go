@@ -342,6 +342,15 @@ func (d *decoder) number(v value) ([]byte, bool) {
 }
 
 func (d *decoder) addr(name string, v value) netip.Addr {
+	if v.kind == kindNumber {
+		// An IPv4 address as its 32-bit number, as some exports write it.
+		n, st := parseUint(v.raw, math.MaxUint32)
+		if st != numOK {
+			d.reject(ReasonBadAddr, name, v)
+			return netip.Addr{}
+		}
+		return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+	}
 	if v.kind != kindString {
 		d.reject(ReasonBadAddr, name, v)
 		return netip.Addr{}
@@ -352,7 +361,9 @@ func (d *decoder) addr(name string, v value) netip.Addr {
 	}
 	a, ok := parseAddr(b)
 	if !ok {
-		d.reject(ReasonBadAddr, name, v)
+		if a, ok = lenientAddr(b); !ok {
+			d.reject(ReasonBadAddr, name, v)
+		}
 	}
 	return a.Unmap() // ::ffff:10.0.0.1 is the IPv4 host 10.0.0.1, as filters read it
 }

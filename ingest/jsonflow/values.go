@@ -21,6 +21,22 @@ func parseAddr(b []byte) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// lenientAddr reads the address forms that logs write besides the plain
+// ones: with blanks around it, in brackets ([2001:db8::1]) and with an IPv6
+// zone (fe80::1%eth0: the zone is dropped, the store keeps addresses
+// only). Zero-padded IPv4 fields (010.0.0.1) stay refused: octal to some
+// parsers, decimal to others.
+func lenientAddr(b []byte) (netip.Addr, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 2 && b[0] == '[' && b[len(b)-1] == ']' {
+		b = b[1 : len(b)-1]
+	}
+	if i := bytes.IndexByte(b, '%'); i > 0 && bytes.IndexByte(b[:i], ':') >= 0 {
+		b = b[:i]
+	}
+	return parseAddr(b)
+}
+
 // parseIPv4 reads dotted decimal by the rules of netip.ParseAddr: four
 // fields of 0-255, no leading zeros.
 func parseIPv4(b []byte) (netip.Addr, bool) {

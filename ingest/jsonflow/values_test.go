@@ -235,3 +235,32 @@ func TestParseAddr(t *testing.T) {
 }
 
 var errZone = errors.New("zone")
+
+// TestLenientAddr: the address forms logs write besides the plain ones are
+// read (the JSON number of an IPv4 address too, in TestRecordAddrForms);
+// zero-padded IPv4 stays refused.
+func TestLenientAddr(t *testing.T) {
+	for s, want := range map[string]string{
+		" 10.0.0.3 ": "10.0.0.3", "[2001:db8::1]": "2001:db8::1", "fe80::1%eth0": "fe80::1",
+		"[fe80::1%25eth0]": "fe80::1", "\t::ffff:10.0.0.1": "::ffff:10.0.0.1",
+		"010.0.0.1": "", "10.0.0.1%eth0": "", "[]": "", "%eth0": "", "fe80::1%": "fe80::1",
+	} {
+		got, ok := lenientAddr([]byte(s))
+		if (want == "") == ok || (ok && got != netip.MustParseAddr(want)) {
+			t.Errorf("lenientAddr(%q) = %v %v, want %q", s, got, ok, want)
+		}
+	}
+}
+
+// TestRecordAddrForms: an IPv4 address as its JSON number (0 to 2^32-1) and
+// the lenient forms make records.
+func TestRecordAddrForms(t *testing.T) {
+	in := `{"src_ip":167772161,"dst_ip":"[2001:db8::2]","ts":1700000000}` + "\n" +
+		`{"src_ip":" 10.0.0.3","dst_ip":"fe80::1%eth0","ts":1700000000}` + "\n"
+	res := readOK(t, in, Options{})
+	if len(res.recs) != 2 || len(res.rejects) != 0 ||
+		res.recs[0].SrcAddr != netip.MustParseAddr("10.0.0.1") || res.recs[0].DstAddr != netip.MustParseAddr("2001:db8::2") ||
+		res.recs[1].SrcAddr != netip.MustParseAddr("10.0.0.3") || res.recs[1].DstAddr != netip.MustParseAddr("fe80::1") {
+		t.Errorf("got %+v, rejects %v", res.recs, res.rejects)
+	}
+}
