@@ -22,9 +22,11 @@ const (
 	ByProto
 	ByPair
 	ByExporter
+	BySrcNet // the source address's network: IPv4 /Mask4, IPv6 /Mask6
+	ByDstNet
 )
 
-var topKeyNames = []string{"srcip", "dstip", "dstport", "srcport", "proto", "pair", "exporter"}
+var topKeyNames = []string{"srcip", "dstip", "dstport", "srcport", "proto", "pair", "exporter", "srcnet", "dstnet"}
 
 func (k TopKey) String() string {
 	if int(k) < len(topKeyNames) {
@@ -33,7 +35,8 @@ func (k TopKey) String() string {
 	return "TopKey(" + strconv.Itoa(int(k)) + ")"
 }
 
-// ParseTopKey parses srcip, dstip, dstport, srcport, proto, pair or exporter.
+// ParseTopKey parses srcip, dstip, dstport, srcport, proto, pair, exporter,
+// srcnet or dstnet.
 func ParseTopKey(s string) (TopKey, error) {
 	if i := slices.Index(topKeyNames, s); i >= 0 {
 		return TopKey(i), nil
@@ -74,10 +77,18 @@ type TopConfig struct {
 	By    TopKey
 	Order TopOrder
 	N     int // default 20
+	// Mask4 and Mask6 are the prefix lengths of srcnet and dstnet (default
+	// 24 and 64; 0 is the default too).
+	Mask4, Mask6 int
 }
 
-// DefaultTopN is the default number of Top entries.
-const DefaultTopN = 20
+// DefaultTopN is the default number of Top entries; DefaultTopMask4 and
+// DefaultTopMask6 the networks of srcnet and dstnet.
+const (
+	DefaultTopN     = 20
+	DefaultTopMask4 = 24
+	DefaultTopMask6 = 64
+)
 
 // Counts are the totals of a group of records. Bytes and Packets count both
 // directions (bytes_in + bytes_out); the plain figures are scaled by each
@@ -168,6 +179,12 @@ func NewTop(cfg TopConfig) *Top {
 	if cfg.N <= 0 {
 		cfg.N = DefaultTopN
 	}
+	if cfg.Mask4 <= 0 || cfg.Mask4 > 32 {
+		cfg.Mask4 = DefaultTopMask4
+	}
+	if cfg.Mask6 <= 0 || cfg.Mask6 > 128 {
+		cfg.Mask6 = DefaultTopMask6
+	}
 	t := &Top{cfg: cfg}
 	t.v4.hash, t.v6.hash, t.p4.hash, t.p6.hash = topHash32, topHash128, topHash64, topHashPair6
 	switch cfg.By {
@@ -242,6 +259,24 @@ func (t *Top) AddFunc() func(*flow.Record) bool {
 			} else {
 				t.v4.at(k, h).add(r)
 			}
+			return true
+		}
+	case BySrcNet, ByDstNet:
+		m4 := ^uint32(0) << (32 - t.cfg.Mask4)
+		return func(r *flow.Record) bool {
+			a := r.SrcAddr
+			if by == ByDstNet {
+				a = r.DstAddr
+			}
+			if !a.Is4() {
+				if a.Is6() {
+					a = netip.PrefixFrom(a.WithZone(""), t.cfg.Mask6).Masked().Addr()
+				}
+				t.addNot4(a, r)
+				return true
+			}
+			k := v4key(a) & m4
+			t.v4.at(k, topHash32(k)).add(r)
 			return true
 		}
 	case ByDstPort:
@@ -378,6 +413,13 @@ func (t *Top) keyText(e *TopEntry) string {
 	}
 	if !e.Addr.IsValid() {
 		return "unknown"
+	}
+	if by := t.cfg.By; by == BySrcNet || by == ByDstNet {
+		bits := t.cfg.Mask6
+		if e.Addr.Is4() {
+			bits = t.cfg.Mask4
+		}
+		return netip.PrefixFrom(e.Addr, bits).String()
 	}
 	return e.Addr.String()
 }

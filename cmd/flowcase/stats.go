@@ -17,7 +17,9 @@ func topCommand() *cli.Command {
 		Name:  "top",
 		Usage: "the top N groups by bytes, flows or packets (bytes = bytes_in + bytes_out)",
 		Flags: append(rangeFlags(), formatFlag("table|json"),
-			&cli.StringFlag{Name: "by", Value: "srcip", Usage: "srcip|dstip|dstport|srcport|proto|pair|exporter"},
+			&cli.StringFlag{Name: "by", Value: "srcip", Usage: "srcip|dstip|srcnet|dstnet|dstport|srcport|proto|pair|exporter"},
+			&cli.IntFlag{Name: "mask4", Value: detectors.DefaultTopMask4, Usage: "srcnet, dstnet: the IPv4 prefix length (1-32)"},
+			&cli.IntFlag{Name: "mask6", Value: detectors.DefaultTopMask6, Usage: "srcnet, dstnet: the IPv6 prefix length (1-128)"},
 			&cli.StringFlag{Name: "order", Value: "bytes", Usage: "bytes|flows|packets"},
 			&cli.IntFlag{Name: "n", Value: detectors.DefaultTopN, Usage: "how many"},
 		),
@@ -36,7 +38,11 @@ func topCommand() *cli.Command {
 				return err
 			}
 			defer sc.st.Close()
-			cfg := detectors.TopConfig{By: by, Order: order, N: c.Int("n")}
+			m4, m6 := c.Int("mask4"), c.Int("mask6")
+			if m4 < 1 || m4 > 32 || m6 < 1 || m6 > 128 {
+				return usagef("--mask4 %d, --mask6 %d: want 1-32 and 1-128", m4, m6)
+			}
+			cfg := detectors.TopConfig{By: by, Order: order, N: c.Int("n"), Mask4: m4, Mask6: m6}
 			res, err := scanTop(sc, cfg)
 			if err != nil {
 				return err
