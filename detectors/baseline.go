@@ -61,6 +61,9 @@ type BaselineSummary struct {
 	TopDstPorts          []PortCount       `json:"top_dst_ports"`
 	TopTalkers           []TopEntry        `json:"top_talkers"`
 	Timeline             []TimelineBucket  `json:"timeline"`
+	// TimelineNote says that Timeline lists only the intervals with flows,
+	// and why (Timeline.SparseNote).
+	TimelineNote string `json:"timeline_note,omitempty"`
 }
 
 // ProtoShare is one protocol of the mix.
@@ -187,6 +190,7 @@ func (b *Baseline) Summary() BaselineSummary {
 	}
 	s.TopTalkers = b.topTalkers()
 	s.Timeline = b.timeline.Buckets()
+	s.TimelineNote = b.timeline.SparseNote()
 	return s
 }
 

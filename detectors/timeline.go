@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -58,6 +59,16 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// SparseNote says what a Sparse timeline left out, or "" when it is not.
+func (t *Timeline) SparseNote() string {
+	if !t.Sparse() {
+		return ""
+	}
+	lo, hi, _ := t.bounds()
+	return fmt.Sprintf("the timeline spans %d intervals of %s (%s to %s): only the %d with flows are listed; a wider interval lists them all",
+		hi-lo+1, time.Duration(t.every), FormatTime(lo*t.every), FormatTime(hi*t.every), len(t.buckets))
+}
+
 // Add counts one record. Records in start order cost one comparison to
 // find their bucket; others are placed by binary search.
 func (t *Timeline) Add(r *flow.Record) {
@@ -93,12 +104,39 @@ func (t *Timeline) insert(idx int64) *Counts {
 	return &t.buckets[lo].c
 }
 
-// Buckets returns every interval of the timeline in order, empty ones
+// MaxTimelineBuckets is the most intervals a timeline lists with the empty
+// ones: 20,000 hours are 2.3 years. A case whose flows span more (a few
+// flows of an exporter whose clock was never set, dated 1970, beside this
+// year's) lists only the intervals with flows, instead of one per hour of
+// the decades between them.
+const MaxTimelineBuckets = 20_000
+
+// Intervals returns how many intervals the timeline spans, empty ones
 // included.
+func (t *Timeline) Intervals() int64 {
+	lo, hi, ok := t.bounds()
+	if !ok {
+		return 0
+	}
+	return hi - lo + 1
+}
+
+// Sparse reports whether Buckets leaves the empty intervals out: the
+// timeline spans more than MaxTimelineBuckets.
+func (t *Timeline) Sparse() bool { return t.Intervals() > MaxTimelineBuckets }
+
+// Buckets returns every interval of the timeline in order, empty ones
+// included, unless it is Sparse: then only those with flows.
 func (t *Timeline) Buckets() []TimelineBucket {
 	lo, hi, ok := t.bounds()
 	out := []TimelineBucket{}
 	if !ok {
+		return out
+	}
+	if t.Sparse() {
+		for _, b := range t.buckets {
+			out = append(out, TimelineBucket{StartNS: b.idx * t.every, Start: FormatTime(b.idx * t.every), Counts: b.c})
+		}
 		return out
 	}
 	j := 0

@@ -265,6 +265,9 @@ func writeBaseline(w io.Writer, b detectors.BaselineSummary) {
 		protos[i] = fmt.Sprintf("%s %d", m.k, m.v)
 	}
 	fmt.Fprintf(w, "protocol bytes: %s\n", strings.Join(protos, ", "))
+	if b.TimelineNote != "" {
+		fmt.Fprintf(w, "note: %s\n", b.TimelineNote)
+	}
 	var ports []kv
 	for p, n := range b.TopPorts {
 		ports = append(ports, kv{p, n})

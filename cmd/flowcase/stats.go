@@ -134,6 +134,9 @@ func timelineCommand() *cli.Command {
 				tl.Merge(t)
 			}
 			buckets := tl.Buckets()
+			if note := tl.SparseNote(); note != "" {
+				fmt.Fprintln(c.App.ErrWriter, "note: "+note)
+			}
 			if c.String("format") == "json" {
 				return writeJSON(c.App.Writer, buckets)
 			}
