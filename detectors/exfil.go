@@ -281,10 +281,15 @@ func (e *Exfil) record(p *exfilPair, start, end int64, orig uint32, out, in, sam
 type exfilHost struct {
 	addr uint32
 	hist []uint64  // outbound per history day; 0 is the day just before From
-	days []hostDay // outbound per range day
+	days []hostDay // outbound of the range days with records, by day
 }
 
+// hostDay is a host's outbound on range day k (days since the anchor). A
+// host keeps only its days with records: a range of decades (flows dated
+// 1970 by an exporter whose clock was never set, beside this year's) must
+// not cost every host an entry per day between.
 type hostDay struct {
+	k   int64
 	out uint64
 	ev  evAcc
 }
@@ -477,8 +482,8 @@ func (e *Exfil) prefetch(ids []recIDs, recs []flow.Record) {
 			sum += uint64(f.host) + uint64(f.end)
 		}
 		if host := ids[i].host; int(host) < len(e.hostOf) && e.hostOf[host] > 0 && e.anchor != 0 && recs[i].Start > e.anchor {
-			if k, h := int((recs[i].Start-e.anchor)/day), &e.hslab[e.hostOf[host]-1]; k < len(h.days) {
-				sum += h.days[k].out
+			if h := &e.hslab[e.hostOf[host]-1]; len(h.days) > 0 {
+				sum += h.days[len(h.days)-1].out // the day records in start order update
 			}
 		}
 	}
@@ -553,14 +558,29 @@ func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out uint64) {
 		k = int((r.Start - e.anchor) / day)
 	}
 	h := &e.hslab[hi]
-	for len(h.days) <= k {
-		h.days = append(h.days, hostDay{})
-	}
-	d := &h.days[k]
+	d := h.day(int64(k))
 	d.out += out
 	if out > 0 {
 		d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
 	}
+}
+
+// day returns the host's entry for range day k, added if new: at the end
+// for records in start order, else in its place.
+func (h *exfilHost) day(k int64) *hostDay {
+	n := len(h.days)
+	if n > 0 && h.days[n-1].k == k {
+		return &h.days[n-1]
+	}
+	i := n
+	if n > 0 && h.days[n-1].k > k {
+		i, _ = slices.BinarySearchFunc(h.days, k, func(d hostDay, k int64) int { return cmp.Compare(d.k, k) })
+		if i < n && h.days[i].k == k {
+			return &h.days[i]
+		}
+	}
+	h.days = slices.Insert(h.days, i, hostDay{k: k})
+	return &h.days[i]
 }
 
 // AddHistory feeds one record of the History before From (in start order,
@@ -630,14 +650,14 @@ func (e *Exfil) check(h *exfilHost, scratch []float64) (HistoryCheck, []float64)
 	var st string
 	st, hc.Days = e.historyStatus()
 	best := -1
-	for k, d := range h.days {
+	for i, d := range h.days {
 		if best < 0 || d.out > h.days[best].out {
-			best = k
+			best = i
 		}
 	}
 	if best >= 0 {
 		hc.DayBytes = h.days[best].out
-		hc.DayStartNS = e.anchor + int64(best)*day
+		hc.DayStartNS = e.anchor + h.days[best].k*day
 		hc.DayStart = FormatTime(hc.DayStartNS)
 	}
 	if st != "" {
@@ -732,13 +752,13 @@ func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
 // anomalies returns the range days of h above the history threshold.
 func (e *Exfil) anomalies(h *exfilHost, hc HistoryCheck) []ExfilFinding {
 	var out []ExfilFinding
-	for k, d := range h.days {
+	for _, d := range h.days {
 		if float64(d.out) <= hc.Threshold {
 			continue
 		}
 		dc := hc
 		dc.Status, dc.DayBytes = "above", d.out
-		dc.DayStartNS = e.anchor + int64(k)*day
+		dc.DayStartNS = e.anchor + d.k*day
 		dc.DayStart = FormatTime(dc.DayStartNS)
 		addr := e.tr.addrs.addr(h.addr)
 		out = append(out, ExfilFinding{

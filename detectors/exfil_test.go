@@ -128,3 +128,29 @@ func TestExfilHistoryRule(t *testing.T) {
 		t.Errorf("without a range start: warnings %q", w)
 	}
 }
+
+// TestExfilDaysSparse: a host keeps only its days with records, so a range
+// of decades (a flow dated 1970 by an exporter whose clock was never set,
+// beside this year's) costs an entry per day with records, not per day
+// between; the largest day is still found and dated. Kept densely, 20,000
+// hosts over 56 years took more than 24 GB and the report was killed.
+func TestExfilDaysSparse(t *testing.T) {
+	in, out := ip4(10, 1, 0, 5), ip4(198, 51, 100, 9)
+	t1970 := int64(24 * hr)
+	upload := func(start int64, port uint16, up uint64) flow.Record {
+		return flow.Record{Start: start, End: start + sec, SrcAddr: in, DstAddr: out, SrcPort: port, DstPort: 443, Proto: flow.ProtoTCP,
+			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: up, Packets: 100, RevBytes: 1000, RevPackets: 10}
+	}
+	recs := []flow.Record{upload(t1970, 40000, 5e6), upload(t0, 40001, 7e6), upload(t0+hr, 40002, 8e6), upload(t0+2*24*hr, 40003, 3e6)}
+	e := exfilOf(ExfilConfig{}, recs)
+	e.doSync()
+	h := &e.hslab[e.hostOf[e.tr.addrs.id(in)]-1]
+	k0 := (t0 - t1970) / (24 * hr)
+	if len(h.days) != 3 || h.days[0].k != 0 || h.days[1].k != k0 || h.days[1].out != 15e6 || h.days[2].k != k0+2 {
+		t.Fatalf("days %+v; want 3 (day 0, %d, %d)", h.days, k0, k0+2)
+	}
+	hc, _ := e.check(h, nil)
+	if hc.DayBytes != 15e6 || hc.DayStartNS != t1970+k0*24*hr {
+		t.Errorf("largest day %d bytes at %s; want 15000000 at %s", hc.DayBytes, hc.DayStart, FormatTime(t1970+k0*24*hr))
+	}
+}
