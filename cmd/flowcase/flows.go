@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"container/heap"
 	"fmt"
 	"runtime"
@@ -65,7 +66,7 @@ func runFlows(c *cli.Context) error {
 			out.write(r)
 			return true
 		})
-	} else {
+	} else if limit > 0 && limit <= sortRunLen {
 		req.Ordered = false
 		var rows []flow.Record
 		rows, more, err = topRecords(sc, req, order, limit)
@@ -73,6 +74,23 @@ func runFlows(c *cli.Context) error {
 			out.write(&rows[i])
 		}
 		n = len(rows)
+	} else {
+		// Every flow (or very many) by bytes or packets: sorted in runs
+		// spilled to temporary files and merged, in bounded memory. The scan
+		// is ordered so that equal keys and starts keep the store's order.
+		s := newRecordSorter(sortKey(order), "")
+		var serr error
+		_, err = query.Scan(sc.st, req, func(r *flow.Record) bool { serr = s.add(r); return serr == nil })
+		if err = cmp.Or(err, serr); err == nil {
+			err = s.each(func(r *flow.Record) {
+				if limit > 0 && n == limit {
+					more = true
+					return
+				}
+				n++
+				out.write(r)
+			})
+		}
 	}
 	if err == nil {
 		err = hashes.err
@@ -90,13 +108,18 @@ func runFlows(c *cli.Context) error {
 	return nil
 }
 
+// sortKey is the key of --sort bytes or packets: both directions.
+func sortKey(order string) func(*flow.Record) uint64 {
+	if order == "packets" {
+		return func(r *flow.Record) uint64 { return r.TotalPackets() }
+	}
+	return func(r *flow.Record) uint64 { return r.TotalBytes() }
+}
+
 // topRecords returns the flows with the most bytes (or packets), keeping
 // at most limit of them in memory (all when limit is 0).
 func topRecords(sc *scope, req query.Request, order string, limit int) ([]flow.Record, bool, error) {
-	key := func(r *flow.Record) uint64 { return r.TotalBytes() }
-	if order == "packets" {
-		key = func(r *flow.Record) uint64 { return r.TotalPackets() }
-	}
+	key := sortKey(order)
 	h := &recHeap{key: key}
 	more := false
 	_, err := query.Scan(sc.st, req, func(r *flow.Record) bool {
