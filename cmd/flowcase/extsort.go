@@ -14,8 +14,8 @@ import (
 	"github.com/flowcase/flowcase/internal/flow"
 )
 
-// recordSorter sorts every flow of a scan by a key, descending, then by
-// start, then by scan order, in bounded memory: runs of runLen records are
+// recordSorter sorts every flow of a scan by compareSorted (then by scan
+// order), in bounded memory: runs of runLen records are
 // sorted in memory and spilled to a temporary file, and the runs are merged
 // at the end. `query flows --sort bytes --limit 0` over a case of hundreds
 // of millions of flows holds runLen records (and a buffer per run), not
@@ -52,12 +52,10 @@ func (s *recordSorter) add(r *flow.Record) error {
 	return s.flush()
 }
 
-// order sorts a run: key descending, then start ascending; the stable sort
-// keeps scan order among equals.
+// order sorts a run by compareSorted; the stable sort keeps scan order
+// among records that are equal in every field it compares.
 func (s *recordSorter) order(rows []flow.Record) {
-	slices.SortStableFunc(rows, func(a, b flow.Record) int {
-		return cmp.Or(cmp.Compare(s.key(&b), s.key(&a)), cmp.Compare(a.Start, b.Start))
-	})
+	slices.SortStableFunc(rows, func(a, b flow.Record) int { return compareSorted(s.key, &a, &b) })
 }
 
 // flush sorts the buffered records and writes them as a run.
@@ -166,7 +164,7 @@ type runMerge struct {
 func (m *runMerge) Len() int { return len(m.heads) }
 func (m *runMerge) Less(i, j int) bool {
 	a, b := m.heads[i], m.heads[j]
-	return cmp.Or(cmp.Compare(m.key(&b.rec), m.key(&a.rec)), cmp.Compare(a.rec.Start, b.rec.Start), cmp.Compare(a.run, b.run)) < 0
+	return cmp.Or(compareSorted(m.key, &a.rec, &b.rec), cmp.Compare(a.run, b.run)) < 0
 }
 func (m *runMerge) Swap(i, j int) { m.heads[i], m.heads[j] = m.heads[j], m.heads[i] }
 func (m *runMerge) Push(x any)    { m.heads = append(m.heads, x.(*runHead)) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -49,19 +48,17 @@ func TestSortRecordRoundTrip(t *testing.T) {
 }
 
 // TestRecordSorterRuns: records sorted in runs of 7 spilled to a file and
-// merged come out as one stable sort would give them (key descending, then
-// start, then the order they were added), and the spill file is gone.
+// merged come out as one stable sort would give them (compareSorted, then
+// the order they were added), and the spill file is gone.
 func TestRecordSorterRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var in []flow.Record
 	for i := range 200 {
-		in = append(in, flow.Record{Start: int64(rng.IntN(20)), Bytes: uint64(rng.IntN(10)), SrcPort: uint16(i)})
+		in = append(in, flow.Record{Start: int64(rng.IntN(20)), Bytes: uint64(rng.IntN(10)), SrcPort: uint16(i % 3), SourceID: uint32(i)})
 	}
 	key := func(r *flow.Record) uint64 { return r.TotalBytes() }
 	want := slices.Clone(in)
-	slices.SortStableFunc(want, func(a, b flow.Record) int {
-		return cmp.Or(cmp.Compare(key(&b), key(&a)), cmp.Compare(a.Start, b.Start))
-	})
+	slices.SortStableFunc(want, func(a, b flow.Record) int { return compareSorted(key, &a, &b) })
 	for _, runLen := range []int{7, 1000} {
 		dir := t.TempDir()
 		s := newRecordSorter(key, dir)

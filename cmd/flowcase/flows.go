@@ -76,8 +76,7 @@ func runFlows(c *cli.Context) error {
 		n = len(rows)
 	} else {
 		// Every flow (or very many) by bytes or packets: sorted in runs
-		// spilled to temporary files and merged, in bounded memory. The scan
-		// is ordered so that equal keys and starts keep the store's order.
+		// spilled to temporary files and merged, in bounded memory.
 		s := newRecordSorter(sortKey(order), "")
 		var serr error
 		_, err = query.Scan(sc.st, req, func(r *flow.Record) bool { serr = s.add(r); return serr == nil })
@@ -135,20 +134,7 @@ func topRecords(sc *scope, req query.Request, order string, limit int) ([]flow.R
 		heap.Push(h, *r)
 		return true
 	})
-	slices.SortStableFunc(h.rows, func(a, b flow.Record) int {
-		ka, kb := key(&a), key(&b)
-		switch {
-		case ka > kb:
-			return -1
-		case ka < kb:
-			return 1
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(h.rows, func(a, b flow.Record) int { return compareSorted(key, &a, &b) })
 	return h.rows, more, err
 }
 
@@ -159,12 +145,15 @@ type recHeap struct {
 	key  func(*flow.Record) uint64
 }
 
-func (h *recHeap) less(a, b flow.Record) bool {
-	ka, kb := h.key(&a), h.key(&b)
-	if ka != kb {
-		return ka < kb
-	}
-	return a.Start > b.Start
+func (h *recHeap) less(a, b flow.Record) bool { return compareSorted(h.key, &a, &b) > 0 }
+
+// compareSorted is the order of --sort bytes|packets: the key descending,
+// then start, end, addresses, ports, protocol and source, so that the flows
+// shown do not depend on the order a parallel scan found them in.
+func compareSorted(key func(*flow.Record) uint64, a, b *flow.Record) int {
+	return cmp.Or(cmp.Compare(key(b), key(a)), cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End),
+		a.SrcAddr.Compare(b.SrcAddr), a.DstAddr.Compare(b.DstAddr), cmp.Compare(a.SrcPort, b.SrcPort),
+		cmp.Compare(a.DstPort, b.DstPort), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.SourceID, b.SourceID))
 }
 func (h *recHeap) Len() int           { return len(h.rows) }
 func (h *recHeap) Less(i, j int) bool { return h.less(h.rows[i], h.rows[j]) }
