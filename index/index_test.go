@@ -508,3 +508,39 @@ func TestCreateOnlyInNewOrEmptyDir(t *testing.T) {
 		t.Errorf("the foreign database holds %d keys after the refusal, want its 1", keys)
 	}
 }
+
+// TestPartBufChunks: a partition's buffer starts with a chunk of 8 rows and
+// doubles up to chunks of 512, so that evidence out of time order, leaving
+// a few rows in each of thousands of partitions, does not hold 512 rows'
+// room in each (a million flows over ten years of hours: 4.4 GB peak, now
+// 0.9 GB); the rows come back whole and in start order.
+func TestPartBufChunks(t *testing.T) {
+	var small partBuf
+	for i := range 3 {
+		small.add(&flow.Record{Start: int64(3 - i)})
+	}
+	if len(small.chunks) != 1 || cap(small.chunks[0]) != firstChunkRows {
+		t.Errorf("3 rows: %d chunks, the first of %d rows; want one of %d", len(small.chunks), cap(small.chunks[0]), firstChunkRows)
+	}
+	var b partBuf
+	for i := range 2000 {
+		b.add(&flow.Record{Start: int64((i * 7919) % 2000), SrcPort: uint16(i)})
+	}
+	var caps []int
+	for _, c := range b.chunks {
+		caps = append(caps, cap(c))
+	}
+	if want := []int{8, 16, 32, 64, 128, 256, 512, 512, 512}; !slices.Equal(caps, want) {
+		t.Errorf("chunk sizes %v, want %v", caps, want)
+	}
+	rows := b.sorted()
+	if len(rows) != 2000 || b.n != 2000 {
+		t.Fatalf("%d rows sorted, n %d; want 2000", len(rows), b.n)
+	}
+	for i, r := range rows {
+		if r.Start != int64(i) {
+			t.Fatalf("row %d starts at %d", i, r.Start)
+		}
+	}
+	b.release()
+}
