@@ -21,7 +21,7 @@ import (
 // detectorCommand builds `query scans|sweeps|exfil|beacons|baseline|report`:
 // each runs the detectors over the range and filter and writes its part.
 func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.Command {
-	all := append(rangeFlags(), formatFlag("table|json"))
+	all := append(rangeFlags(), formatFlag("table|json|ndjson|csv"))
 	for _, f := range flags {
 		all = append(all, f...)
 	}
@@ -32,8 +32,8 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 		Action: func(c *cli.Context) error {
 			setMemoryLimit() // its memory follows the case
 			format := c.String("format")
-			if format != "table" && format != "json" {
-				return usagef("--format %q: want table or json", format)
+			if !slices.Contains([]string{"table", "json", "ndjson", "csv"}, format) {
+				return usagef("--format %q: want table, json, ndjson or csv", format)
 			}
 			sc, err := openScope(c)
 			if err != nil {
@@ -48,8 +48,15 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 			if err != nil {
 				return err
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				return writeJSON(c.App.Writer, reportPart(rep, part))
+			case "ndjson", "csv":
+				rows, err := findingRows(rep, part, format)
+				if err != nil {
+					return err
+				}
+				return writeRows(c.App.Writer, format, rows)
 			}
 			writeReportTable(c.App.Writer, rep, part)
 			return nil

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -16,7 +18,7 @@ func topCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "top",
 		Usage: "the top N groups by bytes, flows or packets (bytes = bytes_in + bytes_out)",
-		Flags: append(rangeFlags(), formatFlag("table|json"),
+		Flags: append(rangeFlags(), formatFlag("table|json|ndjson|csv"),
 			&cli.StringFlag{Name: "by", Value: "srcip", Usage: "srcip|dstip|srcnet|dstnet|dstport|srcport|proto|pair|exporter"},
 			&cli.IntFlag{Name: "mask4", Value: detectors.DefaultTopMask4, Usage: "srcnet, dstnet: the IPv4 prefix length (1-32)"},
 			&cli.IntFlag{Name: "mask6", Value: detectors.DefaultTopMask6, Usage: "srcnet, dstnet: the IPv6 prefix length (1-128)"},
@@ -47,8 +49,15 @@ func topCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.String("format") == "json" {
+			switch c.String("format") {
+			case "json":
 				return writeJSON(c.App.Writer, res)
+			case "ndjson", "csv":
+				rows, err := rowsOf("", res.Entries)
+				if err != nil {
+					return err
+				}
+				return writeRows(c.App.Writer, c.String("format"), rows)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(tw, "%s\tFLOWS\tBYTES\tPACKETS\t\n", c.String("by"))
@@ -106,7 +115,7 @@ func timelineCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "timeline",
 		Usage: "flows, bytes and packets per interval",
-		Flags: append(rangeFlags(), formatFlag("table|json"),
+		Flags: append(rangeFlags(), formatFlag("table|json|ndjson|csv"),
 			&cli.StringFlag{Name: "every", Value: "1h", Usage: "interval width"}),
 		Action: func(c *cli.Context) error {
 			setMemoryLimit() // its memory follows the case
@@ -137,8 +146,15 @@ func timelineCommand() *cli.Command {
 			if note := tl.SparseNote(); note != "" {
 				fmt.Fprintln(c.App.ErrWriter, "note: "+note)
 			}
-			if c.String("format") == "json" {
+			switch c.String("format") {
+			case "json":
 				return writeJSON(c.App.Writer, buckets)
+			case "ndjson", "csv":
+				rows, err := rowsOf("", buckets)
+				if err != nil {
+					return err
+				}
+				return writeRows(c.App.Writer, c.String("format"), rows)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "START\tFLOWS\tBYTES\tPACKETS\t")
@@ -157,7 +173,7 @@ func countCommand() *cli.Command {
 		Description: "Without a filter, blocks wholly inside the range are counted from their headers and the\n" +
 			"long flows of earlier partitions that reach into it from their manifests, so counting an hour\n" +
 			"of a busy store reads at most the block at its end.",
-		Flags: append(rangeFlags(), formatFlag("table|json")),
+		Flags: append(rangeFlags(), formatFlag("table|json|ndjson|csv")),
 		Action: func(c *cli.Context) error {
 			sc, err := openScope(c)
 			if err != nil {
@@ -168,8 +184,11 @@ func countCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.String("format") == "json" {
+			switch c.String("format") {
+			case "json":
 				return writeJSON(c.App.Writer, map[string]int64{"flows": n})
+			case "ndjson", "csv":
+				return writeRows(c.App.Writer, c.String("format"), []json.RawMessage{json.RawMessage(`{"flows":` + strconv.FormatInt(n, 10) + `}`)})
 			}
 			_, err = fmt.Fprintln(c.App.Writer, n)
 			return err

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRowsFormats: the findings, top entries, timeline and count in ndjson
+// (one object a line) and csv (a header of every column, one row each)
+// hold what the json form holds, on the sample evidence: 7 vertical scans,
+// 3 sweeps, 5 exfiltration candidates and 7 beacons.
+func TestRowsFormats(t *testing.T) {
+	store := sampleStore(t)
+	kinds := func(lines []string) map[string]int {
+		n := map[string]int{}
+		for _, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("ndjson line %q: %v", l, err)
+			}
+			n[m["finding"].(string)]++
+		}
+		return n
+	}
+	lines := strings.Split(strings.TrimSpace(mustRun(t, "query", "report", "--store", store, "--format", "ndjson")), "\n")
+	want := map[string]int{"report": 1, "baseline": 1, "scan": 7, "sweep": 3, "exfil": 5, "beacon": 7}
+	if got := kinds(lines); !maps.Equal(got, want) {
+		t.Errorf("report ndjson: %v, want %v", got, want)
+	}
+	rows, err := csv.NewReader(strings.NewReader(mustRun(t, "query", "report", "--store", store, "--format", "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, r := range rows[1:] {
+		n[r[0]]++
+	}
+	if !maps.Equal(n, map[string]int{"scan": 7, "sweep": 3, "exfil": 5, "beacon": 7}) || rows[0][0] != "finding" {
+		t.Errorf("report csv: header %v, rows %v", rows[0][:3], n)
+	}
+	// A beacon's columns: its own fields, its evidence, its query.
+	rows, err = csv.NewReader(strings.NewReader(mustRun(t, "query", "beacons", "--store", store, "--format", "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range []string{"source", "destination", "port", "connection_count", "parts.interval", "first_seen", "sources", "query"} {
+		if !slices.Contains(rows[0], col) {
+			t.Errorf("beacons csv: no column %q in %v", col, rows[0])
+		}
+	}
+	if len(rows) != 8 {
+		t.Errorf("beacons csv: %d rows, want a header and 7", len(rows))
+	}
+	top := mustRun(t, "query", "top", "--store", store, "--by", "dstport", "-n", "3", "--format", "csv")
+	if lines := strings.Split(strings.TrimSpace(top), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "key,") {
+		t.Errorf("top csv: %q", top)
+	}
+	tl := strings.Split(strings.TrimSpace(mustRun(t, "query", "timeline", "--store", store, "--every", "24h", "--format", "ndjson")), "\n")
+	var flows float64
+	for _, l := range tl {
+		var b map[string]any
+		if err := json.Unmarshal([]byte(l), &b); err != nil {
+			t.Fatal(err)
+		}
+		flows += b["flows"].(float64)
+	}
+	if flows != 31643 {
+		t.Errorf("timeline ndjson: %d buckets of %v flows, want 31643", len(tl), flows)
+	}
+	if got := mustRun(t, "query", "count", "--store", store, "--format", "csv"); got != "flows\n31643\n" {
+		t.Errorf("count csv: %q", got)
+	}
+}
+
+// TestFlatten: nested objects become dotted columns, strings lose their
+// quotes, null is empty, arrays of plain values are joined by spaces and
+// others kept as JSON text; the csv of rows with different members has a
+// column for each, first seen first.
+func TestFlatten(t *testing.T) {
+	var cols []column
+	if err := flatten(&cols, "", []byte(`{"a":1,"b":{"c":"x,y","d":null},"e":[1,"two"],"f":[{"g":1}],"h":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	want := []column{{"a", "1"}, {"b.c", "x,y"}, {"b.d", ""}, {"e", "1 two"}, {"f", `[{"g":1}]`}, {"h", "true"}}
+	if !slices.Equal(cols, want) {
+		t.Errorf("got %v, want %v", cols, want)
+	}
+	var b strings.Builder
+	err := writeRows(&b, "csv", []json.RawMessage{json.RawMessage(`{"a":1,"b":2}`), json.RawMessage(`{"c":3,"a":4}`)})
+	if err != nil || b.String() != "a,b,c\n1,2,\n4,,3\n" {
+		t.Errorf("csv: %q, %v", b.String(), err)
+	}
+}
