@@ -19,7 +19,7 @@ func infoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "info",
 		Usage: "what the case store holds: time span, flows, partitions, size, sources",
-		Flags: []cli.Flag{storeFlag(), formatFlag("table|json")},
+		Flags: []cli.Flag{storeFlag(), formatFlag("table|json|ndjson|csv (ndjson and csv: the sources, one a row)")},
 		Action: func(c *cli.Context) error {
 			st, err := openRead(c)
 			if err != nil {
@@ -38,8 +38,15 @@ func infoCommand() *cli.Command {
 			case "table", "":
 				writeInfoTable(c.App.Writer, info)
 				return nil
+			case "ndjson", "csv":
+				// The evidence register: one row per ingested file.
+				rows, err := rowsOf("", info.Sources)
+				if err != nil {
+					return err
+				}
+				return writeRows(c.App.Writer, c.String("format"), rows)
 			}
-			return usagef("--format %q: want table or json", c.String("format"))
+			return usagef("--format %q: want table, json, ndjson or csv", c.String("format"))
 		},
 	}
 }

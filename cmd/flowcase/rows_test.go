@@ -74,6 +74,10 @@ func TestRowsFormats(t *testing.T) {
 	if got := mustRun(t, "query", "count", "--store", store, "--format", "csv"); got != "flows\n31643\n" {
 		t.Errorf("count csv: %q", got)
 	}
+	rows, err = csv.NewReader(strings.NewReader(mustRun(t, "info", "--store", store, "--format", "csv"))).ReadAll()
+	if err != nil || len(rows) != 2 || !slices.Equal(rows[0][:4], []string{"id", "path", "sha256", "format"}) || rows[1][7] != "31643" {
+		t.Errorf("info csv: %v, %v", rows, err)
+	}
 }
 
 // TestFlatten: nested objects become dotted columns, strings lose their
