@@ -167,10 +167,27 @@ func feedHistory(sc *scope, history time.Duration, add func(*flow.Record)) error
 // reportMeta fills what the detectors cannot know.
 func reportMeta(sc *scope, st index.ScanStats) detectors.ReportMeta {
 	from, to := sc.bounds()
-	return detectors.ReportMeta{
+	m := detectors.ReportMeta{
 		Timestamp: detectors.SeedTimestamp(time.Now()), Version: version, StoreID: sc.st.Meta().StoreID,
 		ManifestDigest: st.ManifestDigest, From: from, To: to, Starting: sc.rng.Starting, Filter: sc.filter.String(),
 	}
+	if note := sc.outsideNote(); note != "" {
+		m.Notes = append(m.Notes, note)
+	}
+	return m
+}
+
+// outsideNote says, when the range lies wholly outside the case's flows,
+// where they are: an empty answer is then the range's, not the filter's.
+func (sc *scope) outsideNote() string {
+	m := sc.st.Meta()
+	if m.MaxEnd == 0 && m.MinStart == 0 {
+		return "the store holds no flows"
+	}
+	if sc.rng.From <= m.MaxEnd && sc.rng.To > m.MinStart {
+		return ""
+	}
+	return fmt.Sprintf("the range holds no flows: the case's flows span %s to %s", detectors.FormatTime(m.MinStart), detectors.FormatTime(m.MaxEnd))
 }
 
 // findingQuery makes a finding's command runnable against this store and

@@ -104,6 +104,9 @@ func runFlows(c *cli.Context) error {
 	if more && format == "table" {
 		fmt.Fprintf(c.App.ErrWriter, "(first %d flows shown; --limit 0 shows all)\n", n)
 	}
+	if note := sc.outsideNote(); n == 0 && note != "" {
+		fmt.Fprintln(c.App.ErrWriter, "note: "+note)
+	}
 	return nil
 }
 

@@ -99,3 +99,29 @@ func TestFlatten(t *testing.T) {
 		t.Errorf("csv: %q, %v", b.String(), err)
 	}
 }
+
+// TestOutsideRangeNote: a range wholly outside the case's flows says where
+// they are, in the report's notes and on stderr for flows and count; a
+// range within them that the filter empties says nothing.
+func TestOutsideRangeNote(t *testing.T) {
+	store := sampleStore(t)
+	const note = "the range holds no flows: the case's flows span 2026-03-02T00:00:00Z to "
+	out := mustRun(t, "query", "report", "--store", store, "--from", "2030-01-01", "--to", "2030-01-02", "--format", "json")
+	var rep struct{ Notes []string }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, note) }) {
+		t.Errorf("report notes %q, want one beginning %q", rep.Notes, note)
+	}
+	for _, cmd := range []string{"flows", "count"} {
+		_, errs, code := flowcase(t, "query", cmd, "--store", store, "--from", "2030-01-01", "--to", "2030-01-02")
+		if code != 0 || !strings.Contains(errs, "note: "+note) {
+			t.Errorf("query %s: exit %d, stderr %q", cmd, code, errs)
+		}
+		_, errs, _ = flowcase(t, "query", cmd, "--store", store, "--filter", "ip 192.0.2.254")
+		if strings.Contains(errs, "note:") {
+			t.Errorf("query %s with an empty filter: stderr %q", cmd, errs)
+		}
+	}
+}

@@ -190,6 +190,9 @@ func countCommand() *cli.Command {
 			case "ndjson", "csv":
 				return writeRows(c.App.Writer, c.String("format"), []json.RawMessage{json.RawMessage(`{"flows":` + strconv.FormatInt(n, 10) + `}`)})
 			}
+			if note := sc.outsideNote(); n == 0 && note != "" {
+				fmt.Fprintln(c.App.ErrWriter, "note: "+note)
+			}
 			_, err = fmt.Fprintln(c.App.Writer, n)
 			return err
 		},
