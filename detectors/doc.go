@@ -105,9 +105,14 @@
 //     opened, and "two-way" when as much came back (out/in below 1.5, a call
 //     or a VPN). Inbound downloads and internal->internal transfers never
 //     count. The history rule flags a host's day above median + 6·MAD of its
-//     own daily outbound over the previous History (14d) fed with
-//     AddHistory, and above HistoryMinBytes (10 MB); with under 7 days of
-//     history it says "insufficient history". Warnings: no flow with an
+//     own daily outbound over the History (14d) before that day, and above
+//     HistoryMinBytes (10 MB): the days before the range (fed with
+//     AddHistory) and the range's own earlier days, those with any record
+//     in the store, so a report of a month judges each day against the
+//     fortnight before it (TestExfilRollingHistory) and a report of one day
+//     against the days before the range; a day with under 7 days of
+//     history is not judged, and when none has them the rule says
+//     "insufficient history". Warnings: no flow with an
 //     internal endpoint (a capture outside NAT), IPv6 present but no
 //     internal IPv6 endpoint.
 //   - Beacon: per (source, destination, destination port, protocol) with at

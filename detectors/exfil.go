@@ -22,8 +22,9 @@ type ExfilConfig struct {
 	// one external host over the range that makes a finding (--bytes,
 	// default 100,000,000 as the seed).
 	Bytes uint64
-	// History is how far back before From the history rule looks
-	// (--history, default 14 days), in whole days.
+	// History is how far back before each day the history rule looks
+	// (--history, default 14 days), in whole days: before the range, the
+	// records fed with AddHistory; in it, its own earlier days.
 	History time.Duration
 	// MinOutInRatio: a pair whose outbound bytes are less than this many
 	// times its inbound bytes is a two-way exchange (a call, a VPN, a
@@ -313,6 +314,7 @@ type Exfil struct {
 
 	histSeen                          []bool
 	histDays                          int
+	rangeSeen                         []int64 // range days with any record, ascending
 	flows                             uint64
 	anchor                            int64
 	sawInternal, sawV6, sawV6Internal bool
@@ -372,6 +374,9 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 	e.flows++
 	if e.anchor == 0 {
 		e.anchor = r.Start
+	}
+	if k := e.dayOf(r.Start); len(e.rangeSeen) == 0 || e.rangeSeen[len(e.rangeSeen)-1] != k {
+		e.noteDay(k)
 	}
 	sIn, dIn := e.internal(v.src, r.SrcAddr), e.internal(v.dst, r.DstAddr)
 	e.noteFamilies(r, sIn, dIn)
@@ -552,13 +557,27 @@ func (e *Exfil) host(a uint32) int32 {
 	return e.hostOf[a] - 1
 }
 
-func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out uint64) {
-	k := 0
-	if r.Start > e.anchor {
-		k = int((r.Start - e.anchor) / day)
+// dayOf is the range day of a start time: days since the anchor, 0 for
+// flows that began before it.
+func (e *Exfil) dayOf(start int64) int64 {
+	if start <= e.anchor {
+		return 0
 	}
+	return (start - e.anchor) / day
+}
+
+// noteDay records that range day k has records (in order; out of order
+// in its place).
+func (e *Exfil) noteDay(k int64) {
+	i, found := slices.BinarySearch(e.rangeSeen, k)
+	if !found {
+		e.rangeSeen = slices.Insert(e.rangeSeen, i, k)
+	}
+}
+
+func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out uint64) {
 	h := &e.hslab[hi]
-	d := h.day(int64(k))
+	d := h.day(e.dayOf(r.Start))
 	d.out += out
 	if out > 0 {
 		d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
@@ -628,11 +647,9 @@ func (e *Exfil) Warnings() []string {
 // historyStatus returns "" when the history rule can be applied, with the
 // number of days of history.
 func (e *Exfil) historyStatus() (string, int) {
-	n := 0
-	for _, s := range e.histSeen {
-		if s {
-			n++
-		}
+	n := e.seenBefore(0)
+	for _, k := range e.rangeSeen {
+		n = max(n, e.seenBefore(k))
 	}
 	switch {
 	case e.cfg.From == 0:
@@ -643,46 +660,96 @@ func (e *Exfil) historyStatus() (string, int) {
 	return "", n
 }
 
-// check applies the history rule to a host: the statistics of its history
-// days (the days with any record in the store) and its largest range day.
-func (e *Exfil) check(h *exfilHost, scratch []float64) (HistoryCheck, []float64) {
-	hc := HistoryCheck{HistoryDays: e.histDays}
-	var st string
-	st, hc.Days = e.historyStatus()
-	best := -1
-	for i, d := range h.days {
-		if best < 0 || d.out > h.days[best].out {
-			best = i
-		}
-	}
-	if best >= 0 {
-		hc.DayBytes = h.days[best].out
-		hc.DayStartNS = e.anchor + h.days[best].k*day
-		hc.DayStart = FormatTime(hc.DayStartNS)
-	}
-	if st != "" {
-		hc.Status = st
-		return hc, scratch
-	}
-	vals := make([]float64, 0, hc.Days)
-	for i, seen := range e.histSeen {
-		if seen {
-			v := 0.0
-			if h.hist != nil {
-				v = float64(h.hist[i])
+// The history of range day k is the History before it: the days before
+// the range (histSeen, fed by AddHistory) and the range's own earlier days,
+// those on which the store has any record, each with the host's outbound
+// (0 when it sent nothing). Day 0's is the days before the range alone, so
+// a report of one day is judged as before; a report of a month judges each
+// day against the fortnight before it.
+
+// seenBefore counts the days with records in range day k's history.
+func (e *Exfil) seenBefore(k int64) int {
+	n := 0
+	for j := int64(1); j <= int64(e.histDays); j++ {
+		if d := k - j; d >= 0 {
+			if _, ok := slices.BinarySearch(e.rangeSeen, d); ok {
+				n++
 			}
-			vals = append(vals, v)
+		} else if e.histSeen[-d-1] {
+			n++
 		}
+	}
+	return n
+}
+
+// history returns the host's outbound on each day with records in range
+// day k's history.
+func (e *Exfil) history(h *exfilHost, k int64, vals []float64) []float64 {
+	vals = vals[:0]
+	for j := int64(1); j <= int64(e.histDays); j++ {
+		d := k - j
+		if d < 0 {
+			if i := -d - 1; e.histSeen[i] {
+				v := 0.0
+				if h.hist != nil {
+					v = float64(h.hist[i])
+				}
+				vals = append(vals, v)
+			}
+			continue
+		}
+		if _, ok := slices.BinarySearch(e.rangeSeen, d); !ok {
+			continue
+		}
+		v := 0.0
+		if i, ok := slices.BinarySearchFunc(h.days, d, func(x hostDay, d int64) int { return cmp.Compare(x.k, d) }); ok {
+			v = float64(h.days[i].out)
+		}
+		vals = append(vals, v)
+	}
+	return vals
+}
+
+// judge applies the history rule to the host's outbound on range day k:
+// the statistics of its history and whether out is above them.
+func (e *Exfil) judge(h *exfilHost, k int64, out uint64, scratch []float64) (HistoryCheck, []float64) {
+	hc := HistoryCheck{HistoryDays: e.histDays, DayBytes: out, DayStartNS: e.anchor + k*day}
+	hc.DayStart = FormatTime(hc.DayStartNS)
+	vals := e.history(h, k, nil)
+	hc.Days = len(vals)
+	if hc.Days < e.cfg.MinHistoryDays {
+		hc.Status = "insufficient history"
+		return hc, scratch
 	}
 	var d robust
 	d, scratch = describe(vals, scratch)
 	hc.Median, hc.MAD = d.Median, d.MAD
 	hc.Threshold = max(d.Median+e.cfg.MADFactor*d.MAD, float64(e.cfg.HistoryMinBytes))
 	hc.Status = "within"
-	if float64(hc.DayBytes) > hc.Threshold {
+	if float64(out) > hc.Threshold {
 		hc.Status = "above"
 	}
 	return hc, scratch
+}
+
+// check applies the history rule to a host's largest range day (the first
+// of equal ones), for its pair findings.
+func (e *Exfil) check(h *exfilHost, scratch []float64) (HistoryCheck, []float64) {
+	best := -1
+	for i, d := range h.days {
+		if best < 0 || d.out > h.days[best].out {
+			best = i
+		}
+	}
+	if st, n := e.historyStatus(); st == "not evaluated" || best < 0 {
+		hc := HistoryCheck{Status: cmp.Or(st, "insufficient history"), Days: n, HistoryDays: e.histDays}
+		if best >= 0 {
+			hc.DayBytes, hc.DayStartNS = h.days[best].out, e.anchor+h.days[best].k*day
+			hc.DayStart = FormatTime(hc.DayStartNS)
+		}
+		return hc, scratch
+	}
+	return e.judge(h, h.days[best].k, h.days[best].out, scratch)
 }
 
 // Findings returns pairs at or above Bytes (exfiltration or
@@ -713,10 +780,11 @@ func (e *Exfil) Findings() []ExfilFinding {
 			out = append(out, e.pairFinding(p, histFor(e.hostOf[p.host]-1)))
 		}
 	})
-	for hi := range e.hslab {
-		hc := histFor(int32(hi))
-		if hc.Status == "above" || hc.Status == "within" {
-			out = append(out, e.anomalies(&e.hslab[hi], hc)...)
+	if st, _ := e.historyStatus(); st == "" {
+		for hi := range e.hslab {
+			var found []ExfilFinding
+			found, scratch = e.anomalies(&e.hslab[hi], scratch)
+			out = append(out, found...)
 		}
 	}
 	slices.SortFunc(out, func(a, b ExfilFinding) int {
@@ -749,26 +817,28 @@ func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
 	return f
 }
 
-// anomalies returns the range days of h above the history threshold.
-func (e *Exfil) anomalies(h *exfilHost, hc HistoryCheck) []ExfilFinding {
+// anomalies returns the range days of h above the history rule's
+// threshold, each judged against its own history.
+func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []float64) {
 	var out []ExfilFinding
 	for _, d := range h.days {
-		if float64(d.out) <= hc.Threshold {
+		if d.out <= e.cfg.HistoryMinBytes {
+			continue // never above the floor: no need to look at its history
+		}
+		var dc HistoryCheck
+		dc, scratch = e.judge(h, d.k, d.out, scratch)
+		if dc.Status != "above" {
 			continue
 		}
-		dc := hc
-		dc.Status, dc.DayBytes = "above", d.out
-		dc.DayStartNS = e.anchor + d.k*day
-		dc.DayStart = FormatTime(dc.DayStartNS)
 		addr := e.tr.addrs.addr(h.addr)
 		out = append(out, ExfilFinding{
 			Source: addr, TotalBytes: d.out, TotalMB: mb(d.out),
 			Kind: KindVolumeAnomaly, Severity: "high", Indicator: IndicatorVolumeAnomaly,
-			Opener: "", Score: round(volumeScore(d.out, hc.Threshold)), History: &dc,
+			Opener: "", Score: round(volumeScore(d.out, dc.Threshold)), History: &dc,
 			Evidence: d.ev.evidence(e.outboundFilter(addr), e.tr.origs),
 		})
 	}
-	return out
+	return out, scratch
 }
 
 // outboundFilter lists a host's flows with an external peer.

@@ -154,3 +154,38 @@ func TestExfilDaysSparse(t *testing.T) {
 		t.Errorf("largest day %d bytes at %s; want 15000000 at %s", hc.DayBytes, hc.DayStart, FormatTime(t1970+k0*24*hr))
 	}
 }
+
+// TestExfilRollingHistory: in a range of 20 days without history before
+// it, each day is judged against the days before it in the range: a spike
+// on day 19 (14 days of history) is a volume anomaly, one on day 3 (three
+// days) is not judged, and the warning is gone.
+func TestExfilRollingHistory(t *testing.T) {
+	h := ip4(10, 1, 0, 5)
+	rng := rand.New(rand.NewPCG(7, 7))
+	var recs []flow.Record
+	for d := range int64(20) {
+		out := uint64(20e6 + rng.IntN(4e6))
+		if d == 3 || d == 19 {
+			out = 80e6
+		}
+		st := t0 + d*24*hr + 12*hr
+		recs = append(recs, flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ip4(203, 0, 113, byte(1+d)), SrcPort: 50000 + uint16(d),
+			DstPort: 443, Proto: 6, Bytes: out, Packets: 1})
+	}
+	e := exfilOf(ExfilConfig{From: t0, To: t0 + 20*24*hr}, recs)
+	got := e.Findings()
+	if len(got) != 1 || got[0].Kind != KindVolumeAnomaly || got[0].TotalBytes != 80e6 {
+		t.Fatalf("got %+v, want one volume anomaly of 80 MB", got)
+	}
+	hc := got[0].History
+	if hc.DayStartNS != t0+19*24*hr || hc.Days != 14 || hc.Status != "above" || hc.Median < 20e6 || hc.Median > 24e6 {
+		t.Errorf("history %+v, want day 19 above 14 days of about 22 MB", hc)
+	}
+	if w := e.Warnings(); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+	// Day 3's spike alone: judged against three days, so not at all.
+	if got := exfilOf(ExfilConfig{From: t0, To: t0 + 5*24*hr}, recs[:5]).Findings(); len(got) != 0 {
+		t.Errorf("five days: %d findings, want none", len(got))
+	}
+}
