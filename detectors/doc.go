@@ -112,7 +112,10 @@
 //     fortnight before it (TestExfilRollingHistory) and a report of one day
 //     against the days before the range; a day with under 7 days of
 //     history is not judged, and when none has them the rule says
-//     "insufficient history". Warnings: no flow with an
+//     "insufficient history". A day whose outbound went mostly to external
+//     clients of the host, or was matched by as much coming back, is not an
+//     anomaly (as its pair would be server-response or two-way;
+//     TestExfilVolumeAnomalyKinds). Warnings: no flow with an
 //     internal endpoint (a capture outside NAT), IPv6 present but no
 //     internal IPv6 endpoint.
 //   - Beacon: per (source, destination, destination port, protocol) with at

@@ -290,9 +290,11 @@ type exfilHost struct {
 // 1970 by an exporter whose clock was never set, beside this year's) must
 // not cost every host an entry per day between.
 type hostDay struct {
-	k   int64
-	out uint64
-	ev  evAcc
+	k      int64
+	out    uint64 // outbound, scaled
+	opened uint64 // of it, over connections the host opened
+	in     uint64 // inbound, scaled
+	ev     evAcc
 }
 
 // Exfil detects direction-aware exfiltration. Feed history (the records of
@@ -405,7 +407,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 			v.conn.exfilPair = ref
 		}
 		if ref&fullRef == 0 {
-			e.addDay(e.host(host), r, v.orig, out*samp)
+			e.addDay(e.host(host), r, v.orig, out*samp, in*samp, hostOpened)
 			return
 		}
 	} else if ref&fullRef == 0 {
@@ -419,7 +421,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 		}
 	}
 	e.record(e.full.at(ref&^fullRef), r.Start, r.End, v.orig, out, in, samp, hostOpened, v.isNew)
-	e.addDay(e.host(host), r, v.orig, out*samp)
+	e.addDay(e.host(host), r, v.orig, out*samp, in*samp, hostOpened)
 }
 
 func (e *Exfil) addFirst(f exfilFirst) uint32 {
@@ -575,10 +577,14 @@ func (e *Exfil) noteDay(k int64) {
 	}
 }
 
-func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out uint64) {
+func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out, in uint64, hostOpened bool) {
 	h := &e.hslab[hi]
 	d := h.day(e.dayOf(r.Start))
 	d.out += out
+	d.in += in
+	if hostOpened {
+		d.opened += out
+	}
 	if out > 0 {
 		d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
 	}
@@ -818,12 +824,20 @@ func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
 }
 
 // anomalies returns the range days of h above the history rule's
-// threshold, each judged against its own history.
+// threshold, each judged against its own history, whose outbound went
+// mostly over connections h opened and was not matched by as much coming
+// back.
 func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []float64) {
 	var out []ExfilFinding
 	for _, d := range h.days {
 		if d.out <= e.cfg.HistoryMinBytes {
 			continue // never above the floor: no need to look at its history
+		}
+		if 2*d.opened < d.out || float64(d.out) < e.cfg.MinOutInRatio*float64(d.in) {
+			// Mostly answers to external clients (a server's day), or as
+			// much came back (a call): as a pair of such a day would be
+			// server-response or two-way, not an alert.
+			continue
 		}
 		var dc HistoryCheck
 		dc, scratch = e.judge(h, d.k, d.out, scratch)

@@ -189,3 +189,44 @@ func TestExfilRollingHistory(t *testing.T) {
 		t.Errorf("five days: %d findings, want none", len(got))
 	}
 }
+
+// TestExfilVolumeAnomalyKinds: a day's outbound that went mostly to
+// external clients of the host (a server's day) or was matched by as much
+// coming back (a call) is not a volume anomaly, as a pair of such traffic
+// is server-response or two-way; the same volume uploaded by the host is.
+func TestExfilVolumeAnomalyKinds(t *testing.T) {
+	h, ext := ip4(10, 1, 0, 5), ip4(203, 0, 113, 9)
+	quiet := func() []flow.Record {
+		var recs []flow.Record
+		for d := range int64(14) {
+			st := t0 + d*24*hr + 12*hr
+			recs = append(recs, flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 50000 + uint16(d), DstPort: 443,
+				Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 10, RevBytes: 5e6, RevPackets: 10})
+		}
+		return recs
+	}
+	st := t0 + 14*24*hr + 12*hr
+	for _, c := range []struct {
+		name  string
+		spike flow.Record
+		want  int
+	}{
+		{"upload", flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 443, Proto: 6,
+			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 80e6, Packets: 1e4, RevBytes: 1e6, RevPackets: 1e3}, 1},
+		{"served to an external client", flow.Record{Start: st, End: st + sec, SrcAddr: ext, DstAddr: h, SrcPort: 51000, DstPort: 443, Proto: 6,
+			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 1e3, RevBytes: 80e6, RevPackets: 1e4}, 0},
+		{"a call", flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 3478, Proto: 17,
+			Bytes: 80e6, Packets: 1e4, RevBytes: 80e6, RevPackets: 1e4}, 0},
+	} {
+		got := exfilOf(ExfilConfig{From: t0, To: t0 + 15*24*hr}, append(quiet(), c.spike)).Findings()
+		n := 0
+		for _, f := range got {
+			if f.Kind == KindVolumeAnomaly {
+				n++
+			}
+		}
+		if n != c.want {
+			t.Errorf("%s: %d volume anomalies, want %d (%+v)", c.name, n, c.want, got)
+		}
+	}
+}
