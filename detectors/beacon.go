@@ -34,6 +34,10 @@ type BeaconConfig struct {
 	// to one beat, scored besides the connections (see Findings; default
 	// 5s).
 	BeatGap time.Duration
+	// MaxMedianBytes: a candidate whose connections (or beats) carry more
+	// than this at the median is a scheduled transfer (a nightly backup, a
+	// sync), not a beacon's check-in (default 10,000,000).
+	MaxMedianBytes uint64
 	// From and To are the range (unix ns) whose coverage is measured;
 	// without them, the span from the first to the last record seen.
 	From, To int64
@@ -59,6 +63,7 @@ const (
 	DefaultBeaconMaxIntervals   = 4096
 	DefaultBeaconMinInterval    = time.Second
 	DefaultBeaconBeatGap        = 5 * time.Second
+	DefaultBeaconMaxMedianBytes = 10_000_000
 )
 
 // DefaultBeaconExclude is NTP (udp/123): clients poll their servers at a
@@ -81,6 +86,9 @@ func (c BeaconConfig) withDefaults() BeaconConfig {
 	}
 	if c.BeatGap <= 0 {
 		c.BeatGap = DefaultBeaconBeatGap
+	}
+	if c.MaxMedianBytes == 0 {
+		c.MaxMedianBytes = DefaultBeaconMaxMedianBytes
 	}
 	if c.Exclude == nil {
 		c.Exclude = DefaultBeaconExclude()
@@ -772,6 +780,9 @@ func (b *Beacon) score(x []float64, sizes func() []float64, events uint64, win i
 	iv, sc.abs = describe(x, sc.abs)
 	var sz robust
 	sz, sc.abs = describe(sizes(), sc.abs)
+	if sz.Median > float64(b.cfg.MaxMedianBytes) {
+		return BeaconFinding{}, false // a scheduled transfer, not a check-in
+	}
 	f := BeaconFinding{
 		MedianInterval: round(iv.Median), MADInterval: round(iv.MAD), BowleySkew: round(iv.Bowley),
 		JitterRatio: round(iv.MAD / iv.Median),

@@ -75,3 +75,23 @@ func TestBeaconBeats(t *testing.T) {
 		}
 	}
 }
+
+// TestBeaconScheduledTransfer: a nightly transfer of 500 MB at 02:00 (a
+// backup) is a scheduled transfer, not a beacon; the same connections
+// carrying a check-in's few hundred bytes are one.
+func TestBeaconScheduledTransfer(t *testing.T) {
+	for _, c := range []struct {
+		up    uint64
+		found bool
+	}{{500e6, false}, {600, true}} {
+		b := NewBeacon(BeaconConfig{From: t0, To: t0 + 21*24*hr})
+		for d := range int64(21) {
+			r := beatConn(4, t0+d*24*hr+2*hr, uint16(40000+d), 400)
+			r.Bytes = c.up
+			b.Add(&r)
+		}
+		if got := b.Findings(); (len(got) == 1) != c.found {
+			t.Errorf("%d bytes a night: %d findings, want found %v", c.up, len(got), c.found)
+		}
+	}
+}

@@ -124,7 +124,13 @@
 //     a fixed interval by design. Observations are kept per (source,
 //     destination, port) from its second connection on, at most
 //     MaxIntervals (4096, 2 to 10 bytes each as varints, at most 40 KiB);
-//     the count, span and mean interval stay exact beyond the cap.
+//     the count, span and mean interval stay exact beyond the cap. A
+//     candidate whose connections carry more than MaxMedianBytes (10 MB) at
+//     the median is a scheduled transfer (a nightly backup), not a beacon
+//     (TestBeaconScheduledTransfer). Coverage is measured against the
+//     range: a beacon that ran for a day scores by its share of a long
+//     range (a 30 s beacon of one day: 0.52 in a week, 0.28 in three),
+//     so narrow the range, or lower --threshold, to find short-lived ones.
 //   - Baseline: flows, bytes and packets both ways (raw and scaled),
 //     protocol mix by flows and bytes, top destination ports (20), top
 //     talkers (10 source addresses by bytes), a timeline (1h).

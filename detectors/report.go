@@ -241,6 +241,7 @@ type BeaconParams struct {
 	MaxIntervals   int       `json:"max_intervals"`
 	MinInterval    string    `json:"min_interval"`
 	BeatGap        string    `json:"beat_gap"`
+	MaxMedianBytes uint64    `json:"max_median_bytes"`
 	Exclude        []Service `json:"exclude"`
 }
 
@@ -263,7 +264,7 @@ func ParametersOf(c SuiteConfig) Parameters {
 		Exfil: ExfilParams{n.strings(), c.Exfil.Bytes, c.Exfil.MinOutInRatio, c.Exfil.History.String(), c.Exfil.MinHistoryDays,
 			c.Exfil.MADFactor, c.Exfil.HistoryMinBytes},
 		Beacon: BeaconParams{c.Beacon.MinConnections, c.Beacon.Threshold, c.Beacon.MaxIntervals,
-			c.Beacon.MinInterval.String(), c.Beacon.BeatGap.String(), append([]Service{}, c.Beacon.Exclude...)},
+			c.Beacon.MinInterval.String(), c.Beacon.BeatGap.String(), c.Beacon.MaxMedianBytes, append([]Service{}, c.Beacon.Exclude...)},
 		Baseline: BaselineParams{c.Baseline.TopPorts, c.Baseline.TopTalkers, c.Baseline.Every.String()},
 	}
 }
