@@ -22,6 +22,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "days", Value: bench.DefaultDays, Usage: "days the flows cover (at most 45)"},
 			&cli.IntFlag{Name: "runs", Value: bench.DefaultRuns, Usage: "runs of every repeated measurement"},
 			&cli.IntFlag{Name: "seed-flows", Usage: "flows given to the seed script (default --flows, at most 5M)"},
+			&cli.IntFlag{Name: "seed-runs", Value: bench.DefaultSeedRuns, Usage: "runs of the seed script (its median is kept)"},
 			&cli.StringFlag{Name: "seed-script", Value: bench.DefaultSeedScript, Usage: "the seed script"},
 			&cli.StringFlag{Name: "out", Usage: "work directory, empty or new (default a temporary one)"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the work directory (data and stores)"},
@@ -33,7 +34,7 @@ func benchCommand() *cli.Command {
 			if c.NArg() > 0 {
 				return usagef("bench: unexpected arguments %q", c.Args().Slice())
 			}
-			for _, f := range []string{"flows", "days", "runs", "seed-flows"} {
+			for _, f := range []string{"flows", "days", "runs", "seed-flows", "seed-runs"} {
 				if c.Int(f) < 0 {
 					return usagef("--%s %d: want a positive number", f, c.Int(f))
 				}
@@ -43,7 +44,7 @@ func benchCommand() *cli.Command {
 				return fmt.Errorf("cannot find the flowcase binary: %w", err)
 			}
 			_, err = bench.Run(c.Context, bench.Config{
-				Flows: c.Int("flows"), Days: c.Int("days"), Runs: c.Int("runs"), SeedFlows: c.Int("seed-flows"),
+				Flows: c.Int("flows"), Days: c.Int("days"), Runs: c.Int("runs"), SeedFlows: c.Int("seed-flows"), SeedRuns: c.Int("seed-runs"),
 				SeedScript: c.String("seed-script"), Out: c.String("out"), Keep: c.Bool("keep"), Write: c.String("write"),
 				Large: c.Bool("large"), SkipPeers: c.Bool("skip-peers"), Binary: exe,
 				Command: "flowcase " + strings.Join(os.Args[1:], " "), Log: c.App.ErrWriter, Stdout: c.App.Writer,
