@@ -95,3 +95,37 @@ func TestBeaconScheduledTransfer(t *testing.T) {
 		}
 	}
 }
+
+// TestBeaconCoverageInLongRange: a regular beacon that ran for one day
+// scores in a three-week range as in a week (its coverage is measured
+// against at most a week, having 50 intervals or more), while a pair of
+// ten connections two days apart is covered against the whole range.
+func TestBeaconCoverageInLongRange(t *testing.T) {
+	score := func(days int64, recs []flow.Record) BeaconFinding {
+		b := NewBeacon(BeaconConfig{From: t0, To: t0 + days*24*hr})
+		for i := range recs {
+			b.Add(&recs[i])
+		}
+		all := b.Candidates()
+		if len(all) != 1 {
+			t.Fatalf("%d candidates, want 1", len(all))
+		}
+		return all[0]
+	}
+	var day []flow.Record
+	for i := range int64(2880) {
+		day = append(day, beatConn(5, t0+i*30*sec, uint16(20000+i%30000), 300))
+	}
+	week, weeks := score(7, day), score(21, day)
+	if weeks.Score != week.Score || weeks.Coverage != week.Coverage || weeks.Score < DefaultBeaconThreshold {
+		t.Errorf("one day's beacon: %v (coverage %v) in three weeks, %v (%v) in one; want the same, found", weeks.Score, weeks.Coverage, week.Score, week.Coverage)
+	}
+	var sparse []flow.Record
+	for i := range int64(10) {
+		sparse = append(sparse, beatConn(6, t0+i*48*hr, uint16(30000+i), 300))
+	}
+	// Nine intervals of 48 h: 18 days of a 21-day range, all of a week's.
+	if got := score(21, sparse); got.Coverage != round(9*48.0/(21*24)) {
+		t.Errorf("sparse pair: coverage %v, want %v (against the whole range)", got.Coverage, round(9*48.0/(21*24)))
+	}
+}

@@ -128,9 +128,12 @@
 //     candidate whose connections carry more than MaxMedianBytes (10 MB) at
 //     the median is a scheduled transfer (a nightly backup), not a beacon
 //     (TestBeaconScheduledTransfer). Coverage is measured against the
-//     range: a beacon that ran for a day scores by its share of a long
-//     range (a 30 s beacon of one day: 0.52 in a week, 0.28 in three),
-//     so narrow the range, or lower --threshold, to find short-lived ones.
+//     range, or at most a week for a candidate of 50 intervals or more: the
+//     score was calibrated on weeks, and a 30 s beacon that ran for one day
+//     scored 0.52 in a week's report but 0.28 in three weeks'; sparse
+//     candidates, whose few intervals are weak evidence, keep the whole
+//     range, or a person's ten visits to a site over 17 days would reach
+//     full coverage (TestBeaconCoverageInLongRange).
 //   - Baseline: flows, bytes and packets both ways (raw and scaled),
 //     protocol mix by flows and bytes, top destination ports (20), top
 //     talkers (10 source addresses by bytes), a timeline (1h).
