@@ -211,6 +211,10 @@ var jsonFormats = map[string]jsonflow.Format{
 type jsonDecoder struct{ *jsonflow.Reader }
 
 func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *FileResult) error {
+	if w := d.Wrapped(); w != "" {
+		extra["wrapped_in"] = w
+		fr.Notes = append(fr.Notes, fmt.Sprintf("flows read from the array %q of a wrapping JSON document (the rest of it is not flows)", w))
+	}
 	if n := d.Rejects()[jsonflow.ReasonNoZone]; n > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d records have times without a zone (the device's local time): give --input-tz and the zone it logged in (Europe/Berlin, America/New_York, UTC, ...); a file whose every record was rejected can be ingested again", n))
 	}

@@ -2,9 +2,11 @@ package jsonflow
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -214,8 +216,15 @@ func (d *Reader) element(b []byte, e element, rec *flow.Record, pos int64) bool 
 }
 
 // afterArray reads past the closing ']': the end of input, or another
-// array (concatenated files).
+// array (concatenated files). After a wrapped array (wrapperStart) the rest
+// of the document is not flows: it is read to the end but not parsed.
 func (d *Reader) afterArray() {
+	if d.wrapped != "" {
+		n, err := io.Copy(io.Discard, d.br) // read to the end, unparsed
+		d.off += n
+		d.stop(err)
+		return
+	}
 	c, err := d.skipSpace()
 	switch {
 	case err != nil:
@@ -235,4 +244,107 @@ func (d *Reader) broken(err error, why string, index int, offset int64) {
 		return
 	}
 	d.stop(fmt.Errorf("%w: %s at index %d, offset %d", ErrArrayBroken, why, index, offset))
+}
+
+// maxWrapperHead is how far into a document wrapperStart looks for a
+// wrapped array of flows.
+const maxWrapperHead = 1 << 20
+
+// wrapperStart looks for flows wrapped in a document: one JSON object
+// whose top level names no flow field before it holds, in its first
+// megabyte and at most three objects deep, an array whose first element is
+// a flow record (names a flow field, or holds one in its _source), as API
+// exports write them: {"flows": [...]}, {"data": [...], "meta": ...},
+// Elasticsearch's search results {"hits": {"hits": [{"_source": ...}]}}.
+// When it finds one, the Reader reads that array's elements as a JSON
+// array's (FormatArray) and ignores the rest of the document. It returns
+// whether it did; it consumes nothing otherwise.
+func (d *Reader) wrapperStart() bool {
+	head, _ := d.br.Peek(min(maxWrapperHead, d.br.Size()))
+	dec := json.NewDecoder(bytes.NewReader(head))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	var path []string
+	depth := 1
+	for depth > 0 {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case json.Delim('}'):
+			depth--
+			path = path[:max(len(path)-1, 0)]
+			continue
+		}
+		key, ok := t.(string)
+		if !ok {
+			return false
+		}
+		if depth == 1 && isFlowField(key) {
+			return false // a flow record itself: NDJSON
+		}
+		rest := bytes.TrimLeft(head[dec.InputOffset():], " \t\r\n:")
+		switch {
+		case len(rest) > 0 && rest[0] == '[' && bytes.HasPrefix(bytes.TrimLeft(rest[1:], " \t\r\n"), []byte("{")):
+			if !flowElement(rest[1:]) {
+				return false
+			}
+			at := len(head) - len(rest) + 1 // just after the '['
+			d.discard(at)
+			d.format, d.inArray, d.wrapped = FormatArray, true, strings.Join(append(path, key), ".")
+			return true
+		case len(rest) > 0 && rest[0] == '{' && depth < 4:
+			if _, err := dec.Token(); err != nil {
+				return false
+			}
+			depth++
+			path = append(path, key)
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// flowElement reports whether the array element at the start of b is an
+// object that names a flow field, itself or in its _source (an
+// Elasticsearch hit).
+func flowElement(b []byte) bool {
+	var el map[string]json.RawMessage
+	if json.NewDecoder(bytes.NewReader(b)).Decode(&el) != nil {
+		return false
+	}
+	for k, v := range el {
+		if isFlowField(k) {
+			return true
+		}
+		var src map[string]json.RawMessage
+		if k == "_source" && json.Unmarshal(v, &src) == nil {
+			for k := range src {
+				if isFlowField(k) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// isFlowField reports whether a top-level key names a flow field (or an
+// object of them, as ECS's "source"): a document with one is a record.
+func isFlowField(key string) bool {
+	if f, ok := fields[key]; ok && f.kind != fieldIgnore {
+		return true
+	}
+	for k := range fields {
+		if strings.HasPrefix(k, key+".") {
+			return true
+		}
+	}
+	return false
 }

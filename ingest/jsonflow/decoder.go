@@ -210,7 +210,11 @@ func (d *decoder) nestedObject(key, raw []byte, rec *flow.Record) {
 	if bytes.Count(d.path, []byte{'.'}) >= maxObjectNesting {
 		return
 	}
-	d.path = append(append(d.path, key...), '.')
+	if n > 0 || string(key) != "_source" {
+		// An Elasticsearch hit's document is its _source: its members keep
+		// their own names.
+		d.path = append(append(d.path, key...), '.')
+	}
 	s := scanner{b: raw, i: 1} // after '{'; the value is valid JSON (scanner.nested)
 	s.skipSpace()
 	if s.peek() != '}' {

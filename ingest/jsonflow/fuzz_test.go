@@ -32,6 +32,9 @@ func FuzzReader(f *testing.F) {
 	// Nested objects read under dotted names (the Elastic Common Schema).
 	f.Add([]byte(`{"source":{"ip":"10.0.0.1","port":1234,"bytes":10},"destination":{"ip":"10.0.0.2","port":443},"event":{"start":"2024-05-06T07:08:09Z"},"network":{"transport":"tcp"},"a":{"b":{"c":{"d":{}}}}}`))
 	f.Add([]byte(`{"source.ip":"10.0.0.1","destination.ip":"10.0.0.2","@timestamp":1700000000,"netflow":{"ipv4_src_addr":"10.0.0.3","in_bytes":"x"}}`))
+	// Flows wrapped in a document: an API's, Elasticsearch's search results.
+	f.Add([]byte(`{"flows":[{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000},{"src_ip":"10.0.0.3"}],"next":null}`))
+	f.Add([]byte(`{"took":1,"hits":{"total":{"value":1},"hits":[{"_index":"f","_source":{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000}}]}}`))
 	// Argus's CSV (CTU-13's binetflow).
 	f.Add([]byte("StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n" +
 		"2011/08/10 09:46:53.049895,0.000326,tcp,217.163.21.35,80,  <?>,147.32.86.194,2063,FA_A,0,,2,120,60,flow=Background\n" +

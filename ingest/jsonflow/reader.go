@@ -195,6 +195,7 @@ type Reader struct {
 	rejected int
 	accepted int
 	assumed  int
+	wrapped  string // the path of the array of flows in a wrapping document ("hits.hits"), if any
 	swapped  int
 }
 
@@ -283,6 +284,10 @@ func (d *Reader) Swapped() int { return d.swapped }
 // Offset is the number of input bytes consumed so far.
 func (d *Reader) Offset() int64 { return d.off }
 
+// Wrapped is the path of the array the flows were read from when they came
+// wrapped in a document ("flows", "hits.hits"), "" otherwise.
+func (d *Reader) Wrapped() string { return d.wrapped }
+
 // Format is the input's format, known after the first call to Next.
 func (d *Reader) Format() Format { return d.format }
 
@@ -323,6 +328,8 @@ func (d *Reader) start() {
 		d.stop(fmt.Errorf("%w: first byte %s at offset %d is neither '[' nor '{'", ErrNotJSON, byteName(c), d.off))
 	case got == FormatZeek && !d.zeekStart():
 		d.stop(fmt.Errorf("%w: a '#' line at offset %d, but not Zeek's #separator header", ErrNotJSON, d.off))
+	case (d.format == FormatUnknown || d.format == FormatArray || d.format == FormatNDJSON) && got == FormatNDJSON && d.wrapperStart():
+		// Flows wrapped in a document ({"flows": [...]}): read as an array.
 	case d.format != FormatUnknown && d.format != got:
 		d.stop(fmt.Errorf("%w: want %v, input starts with %s at offset %d", ErrWrongFormat, d.format, byteName(c), d.off))
 	case got == FormatArray:
