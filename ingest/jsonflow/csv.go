@@ -11,8 +11,9 @@ import (
 // `flowcase query flows --format csv` does. The columns are read by their
 // names, through the same field table as JSON, and go through the same
 // readers as JSON strings; an empty value is unset. The header may come
-// again (files concatenated). Quoted values lose their quotes; a comma
-// inside quotes is not supported (flow fields hold none).
+// again (files concatenated). Quoted values lose their quotes, and may hold
+// the separator and "" for a quote (RFC 4180, as Kibana's exports quote
+// "Mar 2, 2026 @ 10:00:00.000" and "1,234").
 
 // csvHeader returns how each column of the CSV header line at the start
 // of head is read and the separator, or nil when head does not start with
@@ -89,14 +90,14 @@ func (d *Reader) csvStart() bool {
 		if first, _, _ := bytes.Cut(head, []byte{'\n'}); unswLine(bytes.TrimSuffix(first, []byte{'\r'})) {
 			// UNSW-NB15's records have no header: its columns are known.
 			d.format = FormatCSV
-			d.cols = columns{sep: ',', fields: true, cols: unswCols()}
+			d.cols = columns{sep: ',', fields: true, cols: unswCols(), quoted: true}
 			return true
 		}
 		return false
 	}
 	line, _, _ := bytes.Cut(head, []byte{'\n'})
 	d.format = FormatCSV
-	d.cols = columns{sep: sep, fields: true, cols: cols, header: bytes.Clone(trimSpace(line))}
+	d.cols = columns{sep: sep, fields: true, cols: cols, header: bytes.Clone(trimSpace(line)), quoted: sep != ' '}
 	if sep == ' ' {
 		d.cols.unset = []byte("-") // VPC Flow Logs write "-" for no value
 	}

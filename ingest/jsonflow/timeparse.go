@@ -45,7 +45,8 @@ func appendDigits(b []byte, n, width int) []byte {
 var monthAbbrs = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
 // parseMonthName reads "MMM dd yyyy HH:MM:SS[.fraction][ ZONE]", as CEF's
-// times are written (rt=May 01 2023 12:00:40 GMT). GMT, UTC, Z and
+// times are written (rt=May 01 2023 12:00:40 GMT), and Kibana's "MMM d,
+// yyyy @ HH:mm:ss.SSS" (its CSV exports' default). GMT, UTC, Z and
 // numeric offsets are zones; a zone's name (PST, CET) is not enough to
 // know the offset, so such a time is read as zone-less.
 func parseMonthName(b []byte, tz *time.Location, latest int64) (int64, string) {
@@ -64,6 +65,9 @@ func parseMonthName(b []byte, tz *time.Location, latest int64) (int64, string) {
 		sp++
 	}
 	day, ok := atoiN(rest[:sp])
+	if ok && sp < len(rest) && rest[sp] == ',' {
+		rest = append(rest[:sp:sp], rest[sp+1:]...) // Kibana's "Mar 2, 2026 @ 10:00:00.000" (a copy: b is not changed)
+	}
 	if sp == 0 || sp > 2 || !ok || len(rest) < sp+1+4+1+8 || rest[sp] != ' ' || rest[sp+5] != ' ' {
 		return 0, ReasonBadTime
 	}
@@ -71,7 +75,11 @@ func parseMonthName(b []byte, tz *time.Location, latest int64) (int64, string) {
 	if !ok {
 		return 0, ReasonBadTime
 	}
-	clock, zone, _ := bytes.Cut(rest[sp+6:], []byte{' '})
+	after := rest[sp+6:]
+	if len(after) > 2 && after[0] == '@' && after[1] == ' ' {
+		after = after[2:]
+	}
+	clock, zone, _ := bytes.Cut(after, []byte{' '})
 	var arr [64]byte // "YYYY-MM-DD " + clock + zone, on the stack
 	buf := append(appendDigits(arr[:0], year, 4), '-')
 	buf = append(appendDigits(buf, month, 2), '-')

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestWrappedArrays: flows wrapped in a document, as API exports and
@@ -49,6 +50,35 @@ func TestWrappedArrays(t *testing.T) {
 		res := readOK(t, c.in, Options{})
 		if len(res.recs) != c.flows || res.r.Wrapped() != "" || res.r.Format() != FormatNDJSON {
 			t.Errorf("%s: %d flows, wrapped %q, format %v; want %d as NDJSON", c.name, len(res.recs), res.r.Wrapped(), res.r.Format(), c.flows)
+		}
+	}
+}
+
+// TestCSVQuotes: quoted CSV values may hold the separator and "" for a
+// quote (RFC 4180), as Kibana's CSV exports quote its dates ("Mar 2, 2026 @
+// 10:00:00.000", read as its month-name form) and numbers with thousands
+// separators ("1,234"); a last value may be quoted or empty.
+func TestCSVQuotes(t *testing.T) {
+	in := `"@timestamp","source.ip","destination.ip","source.port","destination.port","network.transport","source.bytes","destination.bytes","event.original"` + "\n" +
+		`"Mar 2, 2026 @ 10:00:00.000","10.0.0.1","192.0.2.9",40000,443,tcp,"1,234,567",567,"a ""quoted"", word"` + "\n" +
+		`"Mar 2, 2026 @ 10:00:01.500",10.0.0.2,192.0.2.9,"40001",443,"tcp",100,"200",` + "\n"
+	d, got := readUTC(in)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixNano()
+	if d.Err() != nil || d.Rejected() != 0 || len(got) != 2 {
+		t.Fatalf("got %d records, rejects %v, %v", len(got), d.Rejects(), d.Err())
+	}
+	if r := got[0]; r.Start != t0 || r.SrcAddr != addr("10.0.0.1") || r.SrcPort != 40000 || r.Bytes != 1234567 || r.RevBytes != 567 {
+		t.Errorf("first: %+v", r)
+	}
+	if r := got[1]; r.Start != t0+1500e6 || r.SrcPort != 40001 || r.RevBytes != 200 || r.Proto != 6 {
+		t.Errorf("second: %+v", r)
+	}
+	for _, c := range []struct{ in, v, rest string }{
+		{`"a,b",c`, "a,b", "c"}, {`"a""b"`, `a"b`, ""}, {`"1,234",x`, "1234", "x"}, {`"12,34",x`, "12,34", "x"}, {`"open`, "open", ""},
+	} {
+		v, rest, _ := quotedField([]byte(c.in), ',')
+		if string(v) != c.v || string(rest) != c.rest {
+			t.Errorf("quotedField(%q) = %q, %q; want %q, %q", c.in, v, rest, c.v, c.rest)
 		}
 	}
 }

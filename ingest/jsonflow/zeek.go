@@ -31,6 +31,7 @@ const zeekMagic = "#separator "
 // column is read.
 type columns struct {
 	sep    byte
+	quoted bool // CSV: a value may be quoted ("Mar 2, 2026"), with "" for a quote
 	unset  []byte
 	empty  []byte
 	fields bool     // a #fields line was read
@@ -103,9 +104,13 @@ func (z *columns) directive(line []byte) {
 func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reason, detail string) {
 	d.reset(rec)
 	i := 0
-	for v := range bytes.SplitSeq(line, []byte{z.sep}) {
-		if i >= len(z.cols) {
-			break
+	for more := true; more && i < len(z.cols); {
+		var v []byte
+		if z.quoted && len(line) > 0 && line[0] == '"' {
+			v, line, more = quotedField(line, z.sep)
+		} else {
+			v, line, more = bytes.Cut(line, []byte{z.sep})
+			v = unquote(v)
 		}
 		f := z.cols[i]
 		i++
@@ -115,7 +120,7 @@ func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reas
 		if bytes.Equal(v, z.empty) {
 			v = nil
 		}
-		d.apply(f, value{kind: kindString, raw: unquote(v)}, rec)
+		d.apply(f, value{kind: kindString, raw: v}, rec)
 	}
 	if z.w3c {
 		d.w3cFinish(rec, z.utc)
@@ -124,4 +129,60 @@ func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reas
 		d.notFlow = "zeek " + z.path + ".log record"
 	}
 	return d.finish(rec)
+}
+
+// quotedField reads a quoted CSV value at the start of line (RFC 4180:
+// separators inside quotes are the value's, "" is a quote) and returns it,
+// the rest of the line after its separator and whether there was one. A
+// number written with thousands separators ("1,234", as Kibana exports
+// them) loses them. The value is a part of line unless it had to change (a
+// copy then: values are kept until the record is finished).
+func quotedField(line []byte, sep byte) (v, rest []byte, more bool) {
+	end, escaped := -1, false
+	for i := 1; i < len(line); i++ {
+		if line[i] != '"' {
+			continue
+		}
+		if i+1 < len(line) && line[i+1] == '"' {
+			escaped = true
+			i++
+			continue
+		}
+		end = i
+		break
+	}
+	if end < 0 { // not closed: the rest of the line
+		return line[1:], nil, false
+	}
+	v, rest = line[1:end], line[end+1:]
+	if escaped {
+		v = bytes.ReplaceAll(v, []byte(`""`), []byte(`"`))
+	}
+	if groupedNumber(v) {
+		v = bytes.ReplaceAll(v, []byte{','}, nil)
+	}
+	if j := bytes.IndexByte(rest, sep); j >= 0 {
+		return v, rest[j+1:], true
+	}
+	return v, nil, false
+}
+
+// groupedNumber reports whether b is digits in groups of three separated
+// by commas ("1,234,567").
+func groupedNumber(b []byte) bool {
+	groups := bytes.Split(b, []byte{','})
+	if len(groups) < 2 || len(groups[0]) == 0 || len(groups[0]) > 3 {
+		return false
+	}
+	for i, g := range groups {
+		if i > 0 && len(g) != 3 {
+			return false
+		}
+		for _, c := range g {
+			if !isDigit(c) {
+				return false
+			}
+		}
+	}
+	return true
 }
