@@ -233,6 +233,9 @@ var aliases = map[string]string{
 	// opened it: toserver is forward), a "netflow" event one direction;
 	// flow.start and flow.end are its times (timestamp is the event's).
 	"dest_ip": "dst_ip", "dest_port": "dst_port",
+	// Splunk's Network Traffic model (CIM), as its exports name the fields:
+	// _time, transport, and packets_in beside packets_out.
+	"_time": "timestamp", "transport": "protocol", "packets_in": "packets",
 	"flow.start": "start", "flow.end": "end",
 	"flow.bytes_toserver": "bytes_in", "flow.bytes_toclient": "bytes_out",
 	"flow.pkts_toserver": "packets", "flow.pkts_toclient": "packets_out",

@@ -82,3 +82,16 @@ func TestCSVQuotes(t *testing.T) {
 		}
 	}
 }
+
+// TestSplunkCIM: a CSV exported from Splunk's Network Traffic model (CIM)
+// names the time _time and the protocol transport.
+func TestSplunkCIM(t *testing.T) {
+	in := `"_time","src_ip","dest_ip","src_port","dest_port","transport","bytes_in","bytes_out","packets_in","packets_out","action"` + "\n" +
+		`"2026-03-02T10:00:00.000+01:00","10.0.0.1","192.0.2.9","40000","443","tcp","1200","5400","10","9","allowed"` + "\n"
+	d, got := readUTC(in)
+	want := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
+	if d.Rejected() != 0 || len(got) != 1 || got[0].Start != want || got[0].Proto != 6 || got[0].DstPort != 443 ||
+		got[0].Bytes != 1200 || got[0].RevBytes != 5400 || got[0].Packets != 10 || got[0].RevPackets != 9 {
+		t.Errorf("got %+v, rejects %v", got, d.Rejects())
+	}
+}
