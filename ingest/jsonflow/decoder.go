@@ -32,6 +32,9 @@ type decoder struct {
 	pathKey []byte // path and key joined
 	history uint8  // TCP flags from a Zeek history or an Argus state, applied to TCP records without tcp_flags
 	zeek    bool   // the record has Zeek's conn.log ports
+	splunk  bool   // the record has Splunk's _time: its counters are the CIM's (finish)
+	onlyB   uint64 // OCSF's traffic.bytes: used when nothing else counts bytes
+	onlyP   uint64 // and traffic.packets
 	argus   bool   // the record has Argus's fields
 	totB    uint64 // Argus's TotBytes and TotPkts (argus)
 	totP    uint64
@@ -65,7 +68,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.swapped, d.history, d.zeek = "", "", false, false, 0, false
-	d.argus, d.totB, d.totP, d.notFlow = false, 0, 0, ""
+	d.argus, d.totB, d.totP, d.notFlow, d.splunk, d.onlyB, d.onlyP = false, 0, 0, "", false, 0, 0
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 	d.date, d.clock = nil, nil
 }
@@ -86,6 +89,20 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 		return ReasonMissingAddr, "no src_ip"
 	case !rec.DstAddr.IsValid():
 		return ReasonMissingAddr, "no dst_ip"
+	}
+	if rec.Bytes == 0 && rec.RevBytes == 0 {
+		rec.Bytes = d.onlyB // OCSF's total alone: one direction a record
+	}
+	if rec.Packets == 0 && rec.RevPackets == 0 {
+		rec.Packets = d.onlyP
+	}
+	if d.splunk && (rec.RevBytes > 0 || rec.RevPackets > 0) {
+		// Splunk's Common Information Model (and OCSF) count bytes_in and
+		// packets_in from the destination to the source, and bytes_out
+		// from the source (the Palo Alto and FortiGate add-ons map their
+		// received bytes to bytes_in): the reverse of the seed's names.
+		rec.Bytes, rec.RevBytes = rec.RevBytes, rec.Bytes
+		rec.Packets, rec.RevPackets = rec.RevPackets, rec.Packets
 	}
 	if d.argus {
 		// Argus counts both directions together: the reverse bytes are
@@ -251,6 +268,7 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		d.direction(v, rec)
 	case fieldTime:
 		d.slots[f.slot] = v
+		d.splunk = d.splunk || f.splunk
 	case fieldHistory:
 		if v.kind == kindString {
 			d.history = historyFlags(d.str(v))
@@ -259,6 +277,17 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		d.argus = true
 		if v.kind == kindString {
 			d.history = argusStateFlags(d.str(v))
+		}
+	case fieldTotalOnly:
+		b, ok := d.number(v)
+		n, st := parseUint(b, math.MaxUint64)
+		switch {
+		case !ok || st != numOK:
+			d.reject(ReasonBadNumber, f.name, v)
+		case f.max == 1:
+			d.onlyP = n
+		default:
+			d.onlyB = n
 		}
 	case fieldTotalBytes, fieldTotalPackets:
 		d.argus = true

@@ -33,6 +33,7 @@ const (
 	fieldW3CDate                        // a W3C log's date (w3c.go)
 	fieldW3CClock                       // a W3C log's time of day
 	fieldLogStatus                      // AWS VPC Flow Logs' log-status: only OK records are flows
+	fieldTotalOnly                      // OCSF's traffic.bytes and .packets: both directions, forward when nothing splits them
 	fieldIgnore                         // known, accepted, not used
 )
 
@@ -64,6 +65,8 @@ type field struct {
 	addr func(*flow.Record) *netip.Addr
 	set  func(*flow.Record, uint64) // fieldPort, fieldCount
 	zeek bool                       // Zeek's conn.log: ICMP type and code in the ports
+	// splunk: Splunk's _time, a record exported under the CIM's names.
+	splunk bool
 }
 
 func addrField(name string, f func(*flow.Record) *netip.Addr) field {
@@ -122,6 +125,13 @@ var fields = fieldMap(
 	// flow's duration in microseconds, and how many packets (both ways)
 	// carried each TCP flag.
 	field{name: "Flow Duration", kind: fieldTime, slot: slotDurationUs},
+	// Splunk's _time: its exports follow the CIM, whose bytes_in and
+	// packets_in are the destination's (see decoder.finish).
+	field{name: "_time", kind: fieldTime, slot: slotTimestamp, splunk: true},
+	// OCSF's totals: AWS Security Lake's VPC Flow Logs give only them (one
+	// direction a record); beside bytes_in and bytes_out they add nothing.
+	field{name: "traffic.bytes", kind: fieldTotalOnly},
+	field{name: "traffic.packets", kind: fieldTotalOnly, max: 1},
 	flagCount("FIN Flag Count", flow.FIN), flagCount("SYN Flag Count", flow.SYN), flagCount("RST Flag Count", flow.RST),
 	flagCount("PSH Flag Count", flow.PSH), flagCount("ACK Flag Count", flow.ACK), flagCount("URG Flag Count", flow.URG),
 	flagCount("ECE Flag Count", flow.ECE), flagCount("CWE Flag Count", flow.CWR),
@@ -235,7 +245,17 @@ var aliases = map[string]string{
 	"dest_ip": "dst_ip", "dest_port": "dst_port",
 	// Splunk's Network Traffic model (CIM), as its exports name the fields:
 	// _time, transport, and packets_in beside packets_out.
-	"_time": "timestamp", "transport": "protocol", "packets_in": "packets",
+	"transport": "protocol", "packets_in": "packets",
+	// OCSF's Network Activity (class 4001: AWS Security Lake's VPC Flow
+	// Logs, and the tools that write OCSF): endpoints, connection_info and
+	// traffic, whose bytes_out is the source's (forward) and bytes_in the
+	// destination's; times in epoch milliseconds.
+	"src_endpoint.ip": "src_ip", "dst_endpoint.ip": "dst_ip", "src_endpoint.port": "src_port", "dst_endpoint.port": "dst_port",
+	"connection_info.protocol_num": "protocol", "connection_info.protocol_name": "protocol",
+	"connection_info.tcp_flags": "tcp_flags",
+	"traffic.bytes_out":         "bytes_in", "traffic.bytes_in": "bytes_out", "traffic.packets_out": "packets",
+	"traffic.packets_in": "packets_out",
+	"start_time":         "start", "end_time": "end", "time": "timestamp",
 	"flow.start": "start", "flow.end": "end",
 	"flow.bytes_toserver": "bytes_in", "flow.bytes_toclient": "bytes_out",
 	"flow.pkts_toserver": "packets", "flow.pkts_toclient": "packets_out",

@@ -84,14 +84,45 @@ func TestCSVQuotes(t *testing.T) {
 }
 
 // TestSplunkCIM: a CSV exported from Splunk's Network Traffic model (CIM)
-// names the time _time and the protocol transport.
+// names the time _time and the protocol transport, and counts bytes_in and
+// packets_in from the destination (the reverse of the seed's JSON, whose
+// bytes_in is the source's): a record with _time is read the CIM's way. One
+// with a total alone keeps it forward.
 func TestSplunkCIM(t *testing.T) {
 	in := `"_time","src_ip","dest_ip","src_port","dest_port","transport","bytes_in","bytes_out","packets_in","packets_out","action"` + "\n" +
 		`"2026-03-02T10:00:00.000+01:00","10.0.0.1","192.0.2.9","40000","443","tcp","1200","5400","10","9","allowed"` + "\n"
 	d, got := readUTC(in)
 	want := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
 	if d.Rejected() != 0 || len(got) != 1 || got[0].Start != want || got[0].Proto != 6 || got[0].DstPort != 443 ||
-		got[0].Bytes != 1200 || got[0].RevBytes != 5400 || got[0].Packets != 10 || got[0].RevPackets != 9 {
+		got[0].Bytes != 5400 || got[0].RevBytes != 1200 || got[0].Packets != 9 || got[0].RevPackets != 10 {
 		t.Errorf("got %+v, rejects %v", got, d.Rejects())
+	}
+	res := readOK(t, `{"_time":"2024-03-02T10:00:00Z","src_ip":"10.0.0.1","dest_ip":"192.0.2.9","bytes":7000}`+"\n"+
+		`{"timestamp":"2024-03-02T10:00:00Z","src_ip":"10.0.0.1","dst_ip":"192.0.2.9","bytes_in":1200,"bytes_out":5400}`, Options{})
+	if len(res.recs) != 2 || res.recs[0].Bytes != 7000 || res.recs[0].RevBytes != 0 || res.recs[1].Bytes != 1200 || res.recs[1].RevBytes != 5400 {
+		t.Errorf("total alone, and the seed's names: %+v, rejects %+v", res.recs, res.rejects)
+	}
+}
+
+// TestOCSF: OCSF's Network Activity records (AWS Security Lake's VPC Flow
+// Logs: totals alone, one direction a record; tools that split them:
+// bytes_out is the source's) read with their times in epoch milliseconds.
+func TestOCSF(t *testing.T) {
+	in := `{"class_uid":4001,"time":1709373600000,"start_time":1709373590000,"end_time":1709373600000,` +
+		`"src_endpoint":{"ip":"10.0.0.5","port":49152},"dst_endpoint":{"ip":"198.51.100.7","port":443},` +
+		`"connection_info":{"protocol_num":6,"tcp_flags":3},"traffic":{"bytes":6336,"packets":16},"disposition":"Allowed"}` + "\n" +
+		`{"class_uid":4001,"time":1709373601000,"src_endpoint":{"ip":"10.0.0.6","port":50000},"dst_endpoint":{"ip":"198.51.100.7","port":22},` +
+		`"connection_info":{"protocol_name":"tcp"},"traffic":{"bytes":9000,"bytes_in":1000,"bytes_out":8000,"packets":30,"packets_in":10,"packets_out":20}}` + "\n"
+	res := readOK(t, in, Options{})
+	start := time.Date(2024, 3, 2, 9, 59, 50, 0, time.UTC).UnixNano()
+	if len(res.recs) != 2 || len(res.rejects) != 0 {
+		t.Fatalf("got %d records, rejects %v", len(res.recs), res.rejects)
+	}
+	if r := res.recs[0]; r.Start != start || r.End != start+10e9 || r.SrcPort != 49152 || r.DstPort != 443 || r.Proto != 6 ||
+		r.TCPFlags != 3 || r.Bytes != 6336 || r.Packets != 16 || r.RevBytes != 0 {
+		t.Errorf("VPC flow log: %+v", r)
+	}
+	if r := res.recs[1]; r.Bytes != 8000 || r.RevBytes != 1000 || r.Packets != 20 || r.RevPackets != 10 || r.Proto != 6 {
+		t.Errorf("split counters: %+v", r)
 	}
 }
