@@ -21,6 +21,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // expand turns the command line's paths into files: directories are walked
@@ -192,7 +194,8 @@ func openContent(path string, read *int64) (*bufio.Reader, string, io.Closer, er
 	head, _ := br.Peek(6)
 	name := compressionOf(head)
 	if name == "" {
-		return br, "", f, nil
+		br, name = utf16Text(br, name)
+		return br, name, f, nil
 	}
 	zr, err := decompress(name, br)
 	if err != nil {
@@ -203,7 +206,21 @@ func openContent(path string, read *int64) (*bufio.Reader, string, io.Closer, er
 	if c, ok := zr.(io.Closer); ok { // zstd's decoder holds goroutines until closed
 		closer = closers{c, f}
 	}
-	return bufio.NewReaderSize(zr, 1<<20), name, closer, nil
+	br, name = utf16Text(bufio.NewReaderSize(zr, 1<<20), name)
+	return br, name, closer, nil
+}
+
+// utf16Text turns text in UTF-16 with a byte order mark (what Windows'
+// PowerShell and Notepad write as "Unicode") into UTF-8 as it is read, and
+// says so in the content's name ("utf16", after any compression's). Other
+// content is returned as it is.
+func utf16Text(br *bufio.Reader, name string) (*bufio.Reader, string) {
+	bom, _ := br.Peek(2)
+	if len(bom) < 2 || !(bom[0] == 0xFF && bom[1] == 0xFE || bom[0] == 0xFE && bom[1] == 0xFF) {
+		return br, name
+	}
+	dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+	return bufio.NewReaderSize(transform.NewReader(br, dec), 1<<20), strings.TrimPrefix(name+"+utf16", "+")
 }
 
 // closers closes each in turn and returns the first error.
