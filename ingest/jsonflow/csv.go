@@ -82,10 +82,42 @@ func unquote(b []byte) []byte {
 	return b
 }
 
-// csvStart reads the header line, if the input starts with one.
+// maxPreamble is how many lines before a CSV header (a report's title,
+// its date, a blank line, as exports from SIEMs and firewalls begin) are
+// passed over to find it.
+const maxPreamble = 8
+
+// csvPreamble returns how many bytes of lines come before the first CSV
+// header line within the first maxPreamble+1 lines of head, with the
+// header's columns and separator; -1 when there is none.
+func csvPreamble(head []byte) (int, []*field, byte) {
+	at, lines := 0, maxPreamble+1
+	if len(head) > 0 && head[0] == '#' {
+		lines = 1 // Zeek's and W3C's directives: theirs, not a preamble
+	}
+	for range lines {
+		if cols, sep := csvHeader(head[at:]); cols != nil {
+			return at, cols, sep
+		}
+		nl := bytes.IndexByte(head[at:], '\n')
+		if nl < 0 {
+			break
+		}
+		at += nl + 1
+	}
+	return -1, nil, 0
+}
+
+// csvStart reads the header line, if the input starts with one (after at
+// most maxPreamble lines of preamble, which are passed over).
 func (d *Reader) csvStart() bool {
 	head, _ := d.br.Peek(d.maxRecord)
-	cols, sep := csvHeader(head)
+	at, cols, sep := csvPreamble(head)
+	if at > 0 {
+		d.line += bytes.Count(head[:at], []byte{'\n'})
+		d.discard(at)
+		head = head[at:]
+	}
 	if cols == nil {
 		if first, _, _ := bytes.Cut(head, []byte{'\n'}); unswLine(bytes.TrimSuffix(first, []byte{'\r'})) {
 			// UNSW-NB15's records have no header: its columns are known.

@@ -76,7 +76,7 @@ func Sniff(head []byte) Format {
 	if bytes.HasPrefix(head, []byte(w3cMagic)) && bytes.Contains(head, []byte("\n#Fields:")) && bytes.Contains(head, []byte("src-ip")) {
 		return FormatW3C
 	}
-	if cols, _ := csvHeader(head); cols != nil {
+	if at, _, _ := csvPreamble(head); at >= 0 {
 		return FormatCSV
 	}
 	if line, _, _ := bytes.Cut(head, []byte{'\n'}); unswLine(bytes.TrimSuffix(line, []byte{'\r'})) {

@@ -126,3 +126,24 @@ func TestOCSF(t *testing.T) {
 		t.Errorf("split counters: %+v", r)
 	}
 }
+
+// TestCSVPreamble: a CSV export that begins with a title, a date and a
+// blank line before its header is read from the header on; lines are
+// counted from the file's start.
+func TestCSVPreamble(t *testing.T) {
+	in := "Firewall traffic report\r\nGenerated 2024-03-02 10:00 by admin\r\n\r\n" +
+		"src_ip,dst_ip,dst_port,protocol,bytes_in,timestamp\r\n" +
+		"10.0.0.1,192.0.2.9,443,tcp,100,2024-03-02T09:00:00Z\r\n10.0.0.2,bad,443,tcp,100,2024-03-02T09:00:01Z\r\n"
+	if f := Sniff([]byte(in)); f != FormatCSV {
+		t.Fatalf("Sniff: %v, want csv", f)
+	}
+	res := readOK(t, in, Options{})
+	if len(res.recs) != 1 || len(res.rejects) != 1 || res.rejects[0].Where != "line 6" || res.r.Format() != FormatCSV {
+		t.Errorf("got %d records, rejects %+v, format %v; want 1 and a reject at line 6", len(res.recs), res.rejects, res.r.Format())
+	}
+	// Nine lines of preamble are too many: not a CSV this reader knows.
+	long := strings.Repeat("title\n", 9) + "src_ip,dst_ip\n10.0.0.1,10.0.0.2\n"
+	if f := Sniff([]byte(long)); f == FormatCSV {
+		t.Errorf("nine lines before the header: Sniff says csv")
+	}
+}
