@@ -255,7 +255,7 @@ var aliases = map[string]string{
 	"connection_info.tcp_flags": "tcp_flags",
 	"traffic.bytes_out":         "bytes_in", "traffic.bytes_in": "bytes_out", "traffic.packets_out": "packets",
 	"traffic.packets_in": "packets_out",
-	"start_time":         "start", "end_time": "end", "time": "timestamp",
+	"start_time":         "start", "end_time": "end", "time": "ts", // the lowest priority: a time of day named so in other CSVs never wins
 	"flow.start": "start", "flow.end": "end",
 	"flow.bytes_toserver": "bytes_in", "flow.bytes_toclient": "bytes_out",
 	"flow.pkts_toserver": "packets", "flow.pkts_toclient": "packets_out",

@@ -147,3 +147,13 @@ func TestCSVPreamble(t *testing.T) {
 		t.Errorf("nine lines before the header: Sniff says csv")
 	}
 }
+
+// TestTimeOfDayColumn: a column named time holding a time of day does not
+// override a full timestamp in the same record (OCSF's time is an epoch).
+func TestTimeOfDayColumn(t *testing.T) {
+	in := "timestamp,time,src_ip,dst_ip\n2024-03-02T09:00:00Z,09:00:00,10.0.0.1,10.0.0.2\n"
+	res := readOK(t, in, Options{})
+	if len(res.recs) != 1 || res.recs[0].Start != time.Date(2024, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano() {
+		t.Errorf("got %+v, rejects %v", res.recs, res.rejects)
+	}
+}
