@@ -279,26 +279,16 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 			d.history = argusStateFlags(d.str(v))
 		}
 	case fieldTotalOnly:
-		b, ok := d.number(v)
-		n, st := parseUint(b, math.MaxUint64)
-		switch {
-		case !ok || st != numOK:
-			d.reject(ReasonBadNumber, f.name, v)
-		case f.max == 1:
+		if n, ok := d.whole(f, v); ok && f.max == 1 {
 			d.onlyP = n
-		default:
+		} else if ok {
 			d.onlyB = n
 		}
 	case fieldTotalBytes, fieldTotalPackets:
 		d.argus = true
-		b, ok := d.number(v)
-		n, st := parseUint(b, math.MaxUint64)
-		switch {
-		case !ok || st != numOK:
-			d.reject(ReasonBadNumber, f.name, v)
-		case f.kind == fieldTotalBytes:
+		if n, ok := d.whole(f, v); ok && f.kind == fieldTotalBytes {
 			d.totB = n
-		default:
+		} else if ok {
 			d.totP = n
 		}
 	case fieldHexFlags, fieldFlagBits:
@@ -335,12 +325,7 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 			d.zeekLog = string(cut(d.str(v)))
 		}
 	case fieldFlagCount:
-		b, ok := d.number(v)
-		n, st := parseUint(b, math.MaxUint64)
-		switch {
-		case !ok || st != numOK:
-			d.reject(ReasonBadNumber, f.name, v)
-		case n > 0:
+		if n, ok := d.whole(f, v); ok && n > 0 {
 			d.history |= uint8(f.max)
 		}
 	}
@@ -399,6 +384,17 @@ func (d *decoder) addr(name string, v value) netip.Addr {
 		}
 	}
 	return a.Unmap() // ::ffff:10.0.0.1 is the IPv4 host 10.0.0.1, as filters read it
+}
+
+// whole reads a whole number of any size, or rejects the record.
+func (d *decoder) whole(f *field, v value) (uint64, bool) {
+	b, ok := d.number(v)
+	n, st := parseUint(b, math.MaxUint64)
+	if !ok || st != numOK {
+		d.reject(ReasonBadNumber, f.name, v)
+		return 0, false
+	}
+	return n, true
 }
 
 func (d *decoder) port(f *field, v value, rec *flow.Record) {
