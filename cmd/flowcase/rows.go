@@ -116,6 +116,9 @@ func writeRows(w io.Writer, format string, rows []json.RawMessage) error {
 		}
 		return nil
 	}
+	if len(rows) == 0 {
+		return nil // no columns to name: an empty file, not an empty header line
+	}
 	var cols []string
 	index := map[string]int{}
 	flat := make([][]column, len(rows))

@@ -98,6 +98,10 @@ func TestFlatten(t *testing.T) {
 	if err != nil || b.String() != "a,b,c\n1,2,\n4,,3\n" {
 		t.Errorf("csv: %q, %v", b.String(), err)
 	}
+	b.Reset()
+	if err := writeRows(&b, "csv", nil); err != nil || b.Len() != 0 {
+		t.Errorf("no rows: %q, %v; want nothing", b.String(), err)
+	}
 }
 
 // TestOutsideRangeNote: a range wholly outside the case's flows says where
