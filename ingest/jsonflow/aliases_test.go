@@ -294,7 +294,7 @@ func TestCSV(t *testing.T) {
 	if f := Sniff([]byte(in)); f != FormatCSV {
 		t.Fatalf("Sniff: got %v, want csv", f)
 	}
-	d, got := readUTC(in)
+	got, d := readRecords(in, Options{InputTZ: time.UTC})
 	t0 := time.Date(2024, 5, 6, 10, 1, 0, 0, time.UTC).UnixNano()
 	want := []flow.Record{
 		{Start: t0, End: t0 + 2e9, SrcAddr: netip.MustParseAddr("10.1.0.66"), DstAddr: netip.MustParseAddr("192.0.2.50"), SrcPort: 50123,
@@ -305,17 +305,6 @@ func TestCSV(t *testing.T) {
 	if d.Err() != nil || !slices.Equal(got, want) || d.Rejects()[ReasonMissingAddr] != 1 || d.Rejected() != 1 || d.Format() != FormatCSV {
 		t.Errorf("got %+v\nwant %+v\n(%v, rejects %v)", got, want, d.Err(), d.Rejects())
 	}
-}
-
-// readUTC reads every record of in, its zone-less times in UTC.
-func readUTC(in string) (*Reader, []flow.Record) {
-	d := NewReader(strings.NewReader(in), Options{InputTZ: time.UTC})
-	var got []flow.Record
-	var r flow.Record
-	for d.Next(&r) {
-		got = append(got, r)
-	}
-	return d, got
 }
 
 // TestCSVNfdumpSwappedTimes: nfdump 1.7 writes the IPFIX records of
@@ -329,7 +318,7 @@ func TestCSVNfdumpSwappedTimes(t *testing.T) {
 		"2016-08-02 02:19:58,2016-08-02 02:19:35,18446744073709528.000,192.168.5.16,68.233.253.133,53605,80,TCP,...A.R.F,2,98,0,0\n" +
 		"2016-08-02 02:19:33,2016-08-02 02:19:33,18446744073709552.000,192.168.5.44,224.0.0.252,59571,5355,UDP,........,2,108,0,0\n" +
 		"2016-08-02 02:19:40,2016-08-02 02:19:35,3.000,192.168.5.16,68.233.253.133,53606,80,TCP,......S.,1,60,0,0\n"
-	d, got := readUTC(in)
+	got, d := readRecords(in, Options{InputTZ: time.UTC})
 	t0 := time.Date(2016, 8, 2, 2, 19, 0, 0, time.UTC).UnixNano()
 	if len(got) != 2 || got[0].Start != t0+35e9 || got[0].End != t0+58e9 || got[1].Start != t0+33e9 || got[1].End != t0+33e9 {
 		t.Errorf("got %+v; want 02:19:35..02:19:58 and 02:19:33", got)

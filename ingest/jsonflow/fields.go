@@ -243,23 +243,24 @@ var aliases = map[string]string{
 	// opened it: toserver is forward), a "netflow" event one direction;
 	// flow.start and flow.end are its times (timestamp is the event's).
 	"dest_ip": "dst_ip", "dest_port": "dst_port",
-	// Splunk's Network Traffic model (CIM), as its exports name the fields:
-	// _time, transport, and packets_in beside packets_out.
-	"transport": "protocol", "packets_in": "packets",
-	// OCSF's Network Activity (class 4001: AWS Security Lake's VPC Flow
-	// Logs, and the tools that write OCSF): endpoints, connection_info and
-	// traffic, whose bytes_out is the source's (forward) and bytes_in the
-	// destination's; times in epoch milliseconds.
-	"src_endpoint.ip": "src_ip", "dst_endpoint.ip": "dst_ip", "src_endpoint.port": "src_port", "dst_endpoint.port": "dst_port",
-	"connection_info.protocol_num": "protocol", "connection_info.protocol_name": "protocol",
-	"connection_info.tcp_flags": "tcp_flags",
-	"traffic.bytes_out":         "bytes_in", "traffic.bytes_in": "bytes_out", "traffic.packets_out": "packets",
-	"traffic.packets_in": "packets_out",
-	"start_time":         "start", "end_time": "end", "time": "ts", // the lowest priority: a time of day named so in other CSVs never wins
 	"flow.start": "start", "flow.end": "end",
 	"flow.bytes_toserver": "bytes_in", "flow.bytes_toclient": "bytes_out",
 	"flow.pkts_toserver": "packets", "flow.pkts_toclient": "packets_out",
 	"netflow.start": "start", "netflow.end": "end", "netflow.bytes": "bytes_in", "netflow.pkts": "packets",
+	// Splunk's Network Traffic model (CIM), as its exports name the fields:
+	// _time, dest_ip and dest_port (as Suricata's), transport, and
+	// packets_in beside packets_out.
+	"transport": "protocol", "packets_in": "packets",
+	// OCSF's Network Activity (class 4001: AWS Security Lake's VPC Flow
+	// Logs, and the tools that write OCSF): endpoints, connection_info and
+	// traffic, whose bytes_out is the source's (forward) and bytes_in the
+	// destination's; times in epoch milliseconds, time at the lowest
+	// priority (as ts), so that a time of day named so in another CSV never
+	// overrides its timestamp.
+	"src_endpoint.ip": "src_ip", "dst_endpoint.ip": "dst_ip", "src_endpoint.port": "src_port", "dst_endpoint.port": "dst_port",
+	"connection_info.protocol_num": "protocol", "connection_info.protocol_name": "protocol", "connection_info.tcp_flags": "tcp_flags",
+	"traffic.bytes_out": "bytes_in", "traffic.bytes_in": "bytes_out", "traffic.packets_out": "packets", "traffic.packets_in": "packets_out",
+	"start_time": "start", "end_time": "end", "time": "ts",
 	// AWS VPC Flow Logs (the default format and custom ones, with their
 	// header line): each record is one direction of traffic through an
 	// interface over an aggregation interval, times in unix seconds; srcaddr

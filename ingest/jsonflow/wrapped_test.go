@@ -62,7 +62,7 @@ func TestCSVQuotes(t *testing.T) {
 	in := `"@timestamp","source.ip","destination.ip","source.port","destination.port","network.transport","source.bytes","destination.bytes","event.original"` + "\n" +
 		`"Mar 2, 2026 @ 10:00:00.000","10.0.0.1","192.0.2.9",40000,443,tcp,"1,234,567",567,"a ""quoted"", word"` + "\n" +
 		`"Mar 2, 2026 @ 10:00:01.500",10.0.0.2,192.0.2.9,"40001",443,"tcp",100,"200",` + "\n"
-	d, got := readUTC(in)
+	got, d := readRecords(in, Options{InputTZ: time.UTC})
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixNano()
 	if d.Err() != nil || d.Rejected() != 0 || len(got) != 2 {
 		t.Fatalf("got %d records, rejects %v, %v", len(got), d.Rejects(), d.Err())
@@ -91,7 +91,7 @@ func TestCSVQuotes(t *testing.T) {
 func TestSplunkCIM(t *testing.T) {
 	in := `"_time","src_ip","dest_ip","src_port","dest_port","transport","bytes_in","bytes_out","packets_in","packets_out","action"` + "\n" +
 		`"2026-03-02T10:00:00.000+01:00","10.0.0.1","192.0.2.9","40000","443","tcp","1200","5400","10","9","allowed"` + "\n"
-	d, got := readUTC(in)
+	got, d := readRecords(in, Options{InputTZ: time.UTC})
 	want := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
 	if d.Rejected() != 0 || len(got) != 1 || got[0].Start != want || got[0].Proto != 6 || got[0].DstPort != 443 ||
 		got[0].Bytes != 5400 || got[0].RevBytes != 1200 || got[0].Packets != 9 || got[0].RevPackets != 10 {
