@@ -46,7 +46,7 @@ type captureDecoder struct {
 	// lookalikes are those of other that began like an export packet but
 	// were not sound, from a source not known to export (exporting).
 	lookalikes uint64
-	proven     map[netip.AddrPort]bool           // sources that sent a whole export packet
+	proven     map[netip.AddrPort]bool           // sources that sent a sound export packet (exporting)
 	sflow      uint64                            // sFlow v5 datagrams among the exports
 	dups       uint64                            // export packets already decoded (in the store or earlier in the file)
 	fw         [netflow.NumFirewallEvents]uint64 // flow records by firewall event (NSEL)

@@ -158,16 +158,6 @@ func spool(dir string, r io.Reader, what string) (string, error) {
 	return f.Name(), err
 }
 
-// spoolFile spools the file at path (a pipe or device, read once).
-func spoolFile(dir, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	return spool(dir, f, "pipe")
-}
-
 // countingReader counts the bytes read through it (for the progress bar).
 type countingReader struct {
 	r io.Reader

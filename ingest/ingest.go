@@ -131,37 +131,36 @@ func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
 // ingestAny ingests one path of the command line: a file, an archive (each
 // member a file of its own: archive.go) or "-", standard input.
 func ingestAny(st *index.Store, path string, opt Options) []FileResult {
-	name := path
+	name, what := path, "standard input"
+	var once io.Reader // what can be read once only, and is spooled first
 	if path == "-" {
-		name = "(stdin)"
-		in := opt.Stdin
-		if in == nil {
-			in = os.Stdin
+		name, once = "(stdin)", opt.Stdin
+		if once == nil {
+			once = os.Stdin
 		}
-		tmp, err := spool(spoolDir(st), in, "stdin")
-		if tmp != "" {
-			defer os.Remove(tmp)
-		}
-		if err != nil {
-			return []FileResult{{Path: name, Err: fmt.Errorf("cannot spool standard input: %w", err)}}
-		}
-		path = tmp
 	} else {
 		if abs, err := filepath.Abs(path); err == nil {
 			name = abs
 		}
 		if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
-			// A pipe (<(zcat ...)) or device named on the command line: it
-			// can be read once only, so it is spooled, as standard input.
-			tmp, err := spoolFile(spoolDir(st), path)
-			if tmp != "" {
-				defer os.Remove(tmp)
-			}
+			// A pipe (<(zcat ...)) or device named on the command line.
+			f, err := os.Open(path)
 			if err != nil {
-				return []FileResult{{Path: name, Err: fmt.Errorf("cannot spool %s: %w", name, err)}}
+				return []FileResult{{Path: name, Err: err}}
 			}
-			path = tmp
+			defer f.Close()
+			once, what = f, name
 		}
+	}
+	if once != nil {
+		tmp, err := spool(spoolDir(st), once, "input")
+		if tmp != "" {
+			defer os.Remove(tmp)
+		}
+		if err != nil {
+			return []FileResult{{Path: name, Err: fmt.Errorf("cannot spool %s: %w", what, err)}}
+		}
+		path = tmp
 	}
 	if kind := archiveKind(path); kind != "" {
 		return ingestArchive(st, path, name, kind, opt, 0)
