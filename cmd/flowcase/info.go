@@ -40,11 +40,7 @@ func infoCommand() *cli.Command {
 				return nil
 			case "ndjson", "csv":
 				// The evidence register: one row per ingested file.
-				rows, err := rowsOf("", info.Sources)
-				if err != nil {
-					return err
-				}
-				return writeRows(c.App.Writer, c.String("format"), rows)
+				return writeRowsOf(c.App.Writer, c.String("format"), info.Sources)
 			}
 			return usagef("--format %q: want table, json, ndjson or csv", c.String("format"))
 		},

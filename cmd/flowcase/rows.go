@@ -36,17 +36,17 @@ func rowOf(kind string, v any) (json.RawMessage, error) {
 	return json.RawMessage(head + "," + string(b[1:])), nil
 }
 
-// rowsOf makes a row of each element of a slice.
-func rowsOf[T any](kind string, vs []T) ([]json.RawMessage, error) {
-	out := make([]json.RawMessage, 0, len(vs))
+// writeRowsOf writes each element of a slice as a row, as ndjson or csv.
+func writeRowsOf[T any](w io.Writer, format string, vs []T) error {
+	rows := make([]json.RawMessage, 0, len(vs))
 	for i := range vs {
-		r, err := rowOf(kind, vs[i])
+		r, err := rowOf("", vs[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, r)
+		rows = append(rows, r)
 	}
-	return out, nil
+	return writeRows(w, format, rows)
 }
 
 // findingRows are the rows of a report's findings, or of one detector's

@@ -53,11 +53,7 @@ func topCommand() *cli.Command {
 			case "json":
 				return writeJSON(c.App.Writer, res)
 			case "ndjson", "csv":
-				rows, err := rowsOf("", res.Entries)
-				if err != nil {
-					return err
-				}
-				return writeRows(c.App.Writer, c.String("format"), rows)
+				return writeRowsOf(c.App.Writer, c.String("format"), res.Entries)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(tw, "%s\tFLOWS\tBYTES\tPACKETS\t\n", c.String("by"))
@@ -150,11 +146,7 @@ func timelineCommand() *cli.Command {
 			case "json":
 				return writeJSON(c.App.Writer, buckets)
 			case "ndjson", "csv":
-				rows, err := rowsOf("", buckets)
-				if err != nil {
-					return err
-				}
-				return writeRows(c.App.Writer, c.String("format"), rows)
+				return writeRowsOf(c.App.Writer, c.String("format"), buckets)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "START\tFLOWS\tBYTES\tPACKETS\t")
