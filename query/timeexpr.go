@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // ErrStoreEmpty is returned by ParseTime for a time relative to the store's
@@ -172,25 +174,23 @@ func unixNano(t time.Time) (int64, error) {
 
 // parseUnixSeconds parses DIGITS[.DIGITS]; digits past nanoseconds are
 // dropped. A whole number of 12 digits or more is no date in seconds (the
-// year 5138 and later): it is milliseconds below 10^14, microseconds below
-// 10^17, else nanoseconds, as the JSON evidence and the tools that show it
-// write epochs.
+// year 5138 and later): it is milliseconds, microseconds or nanoseconds by
+// its magnitude, as the JSON evidence is read (flow.EpochShift).
 func parseUnixSeconds(s string) (ns int64, ok bool, err error) {
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if !allDigits(intPart) || (hasDot && !allDigits(frac)) {
 		return 0, false, nil
 	}
-	if !hasDot && len(intPart) >= 12 {
-		n, perr := strconv.ParseInt(intPart, 10, 64)
-		switch {
-		case perr != nil:
-			return 0, false, errors.New("unix time out of range")
-		case n < 1e14:
-			return n * 1e6, true, nil
-		case n < 1e17:
-			return n * 1e3, true, nil
+	if sig := strings.TrimLeft(intPart, "0"); !hasDot && flow.EpochShift(len(sig)) < 9 {
+		scale := int64(1)
+		for range flow.EpochShift(len(sig)) {
+			scale *= 10
 		}
-		return n, true, nil
+		n, perr := strconv.ParseInt(sig, 10, 64)
+		if perr != nil || n > math.MaxInt64/scale {
+			return 0, false, errors.New("unix time out of range")
+		}
+		return n * scale, true, nil
 	}
 	sec, perr := strconv.ParseInt(intPart, 10, 64)
 	if perr != nil || sec > maxUnixSec {

@@ -106,6 +106,7 @@ func TestParseTimeErrors(t *testing.T) {
 		{"now+15000w", testStoreEnd, `cannot parse time "now+15000w": time out of range`},
 		{"99999999999", testStoreEnd, `cannot parse time "99999999999": unix seconds out of range`}, // 11 digits: seconds (after 2262)
 		{"9999999999999999999", testStoreEnd, `cannot parse time "9999999999999999999": unix time out of range`},
+		{"9999999999999", testStoreEnd, `cannot parse time "9999999999999": unix time out of range`}, // 13 digits: ms, past 2262 (wrapped before)
 		{"99999999999.5", testStoreEnd, `cannot parse time "99999999999.5": unix seconds out of range`},
 		{"2263-01-01", testStoreEnd, `cannot parse time "2263-01-01": time out of range (years 1678 to 2262)`},
 	}

@@ -3,6 +3,8 @@ package jsonflow
 import (
 	"bytes"
 	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // minTime is 1990-01-01T00:00:00Z in unix seconds: earlier times are
@@ -169,14 +171,13 @@ func parseDayFirst(b []byte, tz *time.Location, latest int64) (int64, string) {
 }
 
 // parseEpoch reads unix seconds, milliseconds, microseconds or
-// nanoseconds, told apart by magnitude: below 1e11 seconds, below 1e14
-// milliseconds, below 1e17 microseconds, else nanoseconds.
+// nanoseconds, told apart by magnitude (flow.EpochShift).
 func parseEpoch(b []byte, latest int64) (int64, string) {
 	d, ok := parseDecimal(b)
 	if !ok {
 		return 0, ReasonBadTime
 	}
-	ns, ok := d.scaled(epochShift(d.intDigits()))
+	ns, ok := d.scaled(flow.EpochShift(d.intDigits()))
 	switch {
 	case !ok && d.neg, ok && ns < minTime*1e9:
 		return 0, ReasonTooOld
@@ -184,20 +185,6 @@ func parseEpoch(b []byte, latest int64) (int64, string) {
 		return 0, ReasonFuture
 	}
 	return ns, ""
-}
-
-// epochShift returns the power of ten that turns an epoch number with n
-// integer digits into nanoseconds.
-func epochShift(n int) int {
-	switch {
-	case n <= 11:
-		return 9 // seconds
-	case n <= 14:
-		return 6 // milliseconds
-	case n <= 17:
-		return 3 // microseconds
-	}
-	return 0
 }
 
 // civil is a date-time as written, before its zone is applied.
