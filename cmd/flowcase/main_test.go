@@ -120,6 +120,12 @@ not json at all
 	if _, _, code := flowcase(t, "query", "flows", "--store", store, "--nosuchflag"); code != exitUsage {
 		t.Errorf("unknown flag: got exit %d, want %d", code, exitUsage)
 	}
+	for _, args := range [][]string{{"query", "top"}, {"query", "count"}, {"query", "timeline"}, {"query", "flows"}, {"query", "beacons"}, {"info"}} {
+		_, errs, code := flowcase(t, append(args, "--store", store, "-f", "xml")...)
+		if code != exitUsage || !strings.Contains(errs, `--format "xml": want table, json, ndjson or csv`) {
+			t.Errorf("%v -f xml: got exit %d (%s), want %d and the formats", args, code, errs, exitUsage)
+		}
+	}
 	if _, errs, code := flowcase(t, "query", "flows", "--store", filepath.Join(dir, "none")); code != exitFailed || !strings.Contains(errs, "no case store") {
 		t.Errorf("missing store: got exit %d (%s), want %d and 'no case store'", code, errs, exitFailed)
 	}

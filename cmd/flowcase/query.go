@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,8 +33,17 @@ func queryCommand() *cli.Command {
 	}
 }
 
-func formatFlag(choices string) cli.Flag {
-	return &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: " + choices}
+// formatFlag is --format of the query commands and info: table, json,
+// ndjson or csv, checked before the command runs; note follows the choices
+// in the help.
+func formatFlag(note string) cli.Flag {
+	return &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: table|json|ndjson|csv" + note,
+		Action: func(_ *cli.Context, v string) error {
+			if !slices.Contains([]string{"table", "json", "ndjson", "csv"}, v) {
+				return usagef("--format %q: want table, json, ndjson or csv", v)
+			}
+			return nil
+		}}
 }
 
 // rangeFlags are shared by every query subcommand.

@@ -21,7 +21,7 @@ import (
 // detectorCommand builds `query scans|sweeps|exfil|beacons|baseline|report`:
 // each runs the detectors over the range and filter and writes its part.
 func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.Command {
-	all := append(rangeFlags(), formatFlag("table|json|ndjson|csv"))
+	all := append(rangeFlags(), formatFlag(""))
 	for _, f := range flags {
 		all = append(all, f...)
 	}
@@ -32,9 +32,6 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 		Action: func(c *cli.Context) error {
 			setMemoryLimit() // its memory follows the case
 			format := c.String("format")
-			if !slices.Contains([]string{"table", "json", "ndjson", "csv"}, format) {
-				return usagef("--format %q: want table, json, ndjson or csv", format)
-			}
 			sc, err := openScope(c)
 			if err != nil {
 				return err

@@ -18,7 +18,7 @@ func topCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "top",
 		Usage: "the top N groups by bytes, flows or packets (bytes = bytes_in + bytes_out)",
-		Flags: append(rangeFlags(), formatFlag("table|json|ndjson|csv"),
+		Flags: append(rangeFlags(), formatFlag(""),
 			&cli.StringFlag{Name: "by", Value: "srcip", Usage: "srcip|dstip|srcnet|dstnet|dstport|srcport|proto|pair|exporter"},
 			&cli.IntFlag{Name: "mask4", Value: detectors.DefaultTopMask4, Usage: "srcnet, dstnet: the IPv4 prefix length (1-32)"},
 			&cli.IntFlag{Name: "mask6", Value: detectors.DefaultTopMask6, Usage: "srcnet, dstnet: the IPv6 prefix length (1-128)"},
@@ -111,7 +111,7 @@ func timelineCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "timeline",
 		Usage: "flows, bytes and packets per interval",
-		Flags: append(rangeFlags(), formatFlag("table|json|ndjson|csv"),
+		Flags: append(rangeFlags(), formatFlag(""),
 			&cli.StringFlag{Name: "every", Value: "1h", Usage: "interval width"}),
 		Action: func(c *cli.Context) error {
 			setMemoryLimit() // its memory follows the case
@@ -165,7 +165,7 @@ func countCommand() *cli.Command {
 		Description: "Without a filter, blocks wholly inside the range are counted from their headers and the\n" +
 			"long flows of earlier partitions that reach into it from their manifests, so counting an hour\n" +
 			"of a busy store reads at most the block at its end.",
-		Flags: append(rangeFlags(), formatFlag("table|json|ndjson|csv")),
+		Flags: append(rangeFlags(), formatFlag("")),
 		Action: func(c *cli.Context) error {
 			sc, err := openScope(c)
 			if err != nil {
