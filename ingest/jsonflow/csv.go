@@ -18,9 +18,10 @@ import (
 // csvHeader returns how each column of the CSV header line at the start
 // of head is read and the separator, or nil when head does not start with
 // one: names made of letters, digits, '_', '.', '-', '@', spaces, '/', '#'
-// and parentheses (quoted or not; space around them is not part of the name), separated by
-// commas, or else by '|' (nProbe's dumps), ';', tabs or single spaces (AWS
-// VPC Flow Logs), among them a source and a destination address. A '#' before the first name is not part of it.
+// and parentheses (quoted or not; space around them is not part of the
+// name), separated by commas, or else by '|' (nProbe's dumps), ';', tabs
+// or single spaces (AWS VPC Flow Logs), among them a source and a
+// destination address. A '#' before the first name is not part of it.
 func csvHeader(head []byte) ([]*field, byte) {
 	line, _, found := bytes.Cut(head, []byte{'\n'})
 	if !found {
