@@ -18,9 +18,10 @@ import (
 // Evidence often arrives bundled: a zip of a data set's CSV files, a tar
 // of a collector's rotated nfcapd files or captures, compressed or not.
 // Each regular member of an archive is ingested as a file of its own:
-// copied to a temporary file (spoolDir: $TMPDIR, else beside the store) (so that it is hashed first, like any file,
-// and a member already in the store is a duplicate however it came), then
-// read and registered as "ARCHIVE!/MEMBER". A member whose first bytes
+// copied to a temporary file (in spoolDir: $TMPDIR, else beside the store),
+// so that it is hashed first, like any file, and a member already in the
+// store is a duplicate however it came; then read and registered as
+// "ARCHIVE!/MEMBER". A member whose first bytes
 // cannot start evidence is skipped without being unpacked. Archives inside
 // archives are opened too, down to maxArchiveDepth.
 

@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"net/netip"
-	"slices"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/nfcapd"
@@ -16,22 +14,17 @@ type nfcapdDecoder struct{ *nfcapd.Reader }
 func (d nfcapdDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *FileResult) error {
 	h := d.Header
 	v := fmt.Sprintf("%d.%d.%d", h.NfdumpVersion>>24&0xFF, h.NfdumpVersion>>16&0xFF, h.NfdumpVersion>>8&0xFF)
-	exps := make([]netip.Addr, 0, len(d.Exporters))
-	for a := range d.Exporters {
-		exps = append(exps, a)
-	}
-	slices.SortFunc(exps, netip.Addr.Compare)
-	byExporter := map[string]uint64{}
-	for _, a := range exps {
-		byExporter[a.String()] = d.Exporters[a]
+	byExporter := make(map[string]uint64, len(d.Exporters))
+	for a, n := range d.Exporters {
+		byExporter[a.String()] = n
 	}
 	extra["nfcapd"] = map[string]any{"nfdump_version": v, "created": h.Created, "compression": h.CompressionName(),
 		"flows_by_exporter": byExporter}
 	plural := "s"
-	if len(exps) == 1 {
+	if len(byExporter) == 1 {
 		plural = ""
 	}
-	fr.Notes = append(fr.Notes, fmt.Sprintf("nfdump %s file, %s, flows from %d exporter%s", v, h.CompressionName(), len(exps), plural))
+	fr.Notes = append(fr.Notes, fmt.Sprintf("nfdump %s file, %s, flows from %d exporter%s", v, h.CompressionName(), len(byExporter), plural))
 	fr.Examples = append(fr.Examples, d.Examples...)
 	return nil
 }
