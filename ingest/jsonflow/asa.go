@@ -228,7 +228,7 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 			dec.slots[slotEnd] = value{kind: kindString, raw: ts}
 		}
 		if dec.slots[slotDuration].kind == kindAbsent {
-			dec.slots[slotDuration] = value{kind: kindNumber, raw: []byte("0")}
+			dec.slots[slotDuration] = zeroDuration
 		}
 	}
 	reason, detail := dec.finish(rec)

@@ -305,7 +305,7 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 		dec.slots[slotEnd] = value{kind: kindString, raw: d.kvTime}
 	}
 	if dec.slots[slotDuration].kind == kindAbsent { // a denied session's log has none
-		dec.slots[slotDuration] = value{kind: kindNumber, raw: []byte("0")}
+		dec.slots[slotDuration] = zeroDuration
 	}
 	reason, detail := dec.finish(rec)
 	return d.keep(reason, detail, pos)

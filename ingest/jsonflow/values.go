@@ -21,6 +21,10 @@ func parseAddr(b []byte) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// zeroDuration is the duration of a log line that gives none (a denied
+// session's), shared so that no line allocates it.
+var zeroDuration = value{kind: kindNumber, raw: []byte("0")}
+
 // lenientAddr reads the address forms that logs write besides the plain
 // ones: with blanks around it, in brackets ([2001:db8::1]) and with an IPv6
 // zone (fe80::1%eth0: the zone is dropped, the store keeps addresses
