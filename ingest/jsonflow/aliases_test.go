@@ -830,6 +830,22 @@ CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|Drop|drop|Medium|act=Drop rt=16
 	}
 }
 
+// TestCEFTypeAndLongValue: CEF's own type key (0, a base event) is no
+// FortiGate log type, and a value of 400 KB of words without a key after
+// them (a hostile msg) is read in one pass, the fields after it kept: the
+// end of a value was found by scanning to the next '=' from each space.
+func TestCEFTypeAndLongValue(t *testing.T) {
+	long := strings.Repeat("x ", 200_000) + `tcp\=fin` // every space is followed by no key until the end
+	in := "CEF:0|Check Point|VPN-1|R81|Accept|accept|Low|type=0 rt=1682942460000 src=10.1.2.3 dst=203.0.113.10 spt=51234 dpt=443 proto=6 in=1234 msg=" + long + " out=99\n"
+	got, d := readRecords(in, Options{})
+	a := netip.MustParseAddr
+	want := []flow.Record{{Start: 1682942460000e6, End: 1682942460000e6, SrcAddr: a("10.1.2.3"), DstAddr: a("203.0.113.10"),
+		SrcPort: 51234, DstPort: 443, Proto: 6, Bytes: 1234, RevBytes: 99, SamplingInterval: 1}}
+	if d.Err() != nil || len(d.Rejects()) != 0 || len(d.NotFlows()) != 0 || !slices.Equal(got, want) {
+		t.Errorf("got %+v (%v, rejects %v, not flows %v)\nwant %+v", got, d.Err(), d.Rejects(), d.NotFlows(), want)
+	}
+}
+
 // TestCiscoASA reads Cisco ASA syslog (messages as Cisco's reference gives
 // them, with the ASA's own timestamp): a connection's built and teardown
 // messages are two records the detectors join (the initiator from the

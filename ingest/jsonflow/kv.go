@@ -86,15 +86,16 @@ func leefField(key []byte) *field {
 }
 
 // linePairs returns how to read a line's pairs: a CEF or LEEF record's
-// extension, else key=value words.
-func linePairs(line []byte) (func(func(kvPair) bool), func([]byte) *field) {
+// extension, else key=value words (plain: FortiGate's and Juniper's, whose
+// type, date, time and tz keys are theirs, not CEF's or LEEF's).
+func linePairs(line []byte) (pairs func(func(kvPair) bool), field func([]byte) *field, plain bool) {
 	if ext, ok := cefExtension(line); ok {
-		return cefPairs(ext), cefField
+		return cefPairs(ext), cefField, false
 	}
 	if ext, delim, ok := leefAttributes(line); ok {
-		return leefPairs(ext, delim), leefField
+		return leefPairs(ext, delim), leefField, false
 	}
-	return kvPairs(line), kvField
+	return kvPairs(line), kvField, true
 }
 
 // leefAttributes returns the attributes of a LEEF record (after the
@@ -182,15 +183,7 @@ func cefPairs(ext []byte) func(yield func(kvPair) bool) {
 				return
 			}
 			k, v := b[:eq], b[eq+1:]
-			next := len(v) // the start of the next pair: " key="
-			for i := 0; i < len(v); i++ {
-				if v[i] == ' ' {
-					if e := bytes.IndexByte(v[i+1:], '='); e > 0 && cefKey(v[i+1:i+1+e]) && v[i+e] != '\\' {
-						next = i
-						break
-					}
-				}
-			}
+			next := cefValueEnd(v)
 			if !yield(kvPair{k, bytes.TrimRight(v[:next], " ")}) {
 				return
 			}
@@ -199,13 +192,37 @@ func cefPairs(ext []byte) func(yield func(kvPair) bool) {
 	}
 }
 
+// cefValueEnd returns where the value at the start of v ends: at the space
+// before the next " key=", or at the end. One pass, whatever the value
+// holds: each byte is looked at once.
+func cefValueEnd(v []byte) int {
+	space, word := -1, false // the last space; whether a key's letters follow it
+	for i, c := range v {
+		switch {
+		case c == ' ':
+			space, word = i, false
+		case c == '=' && word:
+			return space
+		case cefKeyByte(c):
+			word = space >= 0 && (word || i == space+1)
+		default:
+			space, word = -1, false // '\\=' and the like: not a key
+		}
+	}
+	return len(v)
+}
+
 func cefKey(k []byte) bool {
 	for _, c := range k {
-		if !('a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_') {
+		if !cefKeyByte(c) {
 			return false
 		}
 	}
 	return len(k) > 0
+}
+
+func cefKeyByte(c byte) bool {
+	return 'a' <= lower(c) && lower(c) <= 'z' || '0' <= c && c <= '9' || c == '_'
 }
 
 // kvLine reports whether line is a key=value record of flow fields: after
@@ -213,7 +230,7 @@ func cefKey(k []byte) bool {
 func kvLine(line []byte) bool {
 	var src, dst bool
 	n := 0
-	pairs, field := linePairs(line)
+	pairs, field, _ := linePairs(line)
 	for key := range pairs {
 		n++
 		switch field(key.k) {
@@ -275,20 +292,22 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	dec.reset(rec)
 	traffic := true
 	var date, clock, tz []byte
-	pairs, field := linePairs(line)
+	pairs, field, plain := linePairs(line)
 	for p := range pairs {
-		switch string(p.k) {
-		case "type":
-			if string(p.v) != "traffic" {
-				traffic = false
-				dec.notFlow = "fortigate " + string(cut(p.v)) + " log"
+		if plain {
+			switch string(p.k) {
+			case "type":
+				if string(p.v) != "traffic" {
+					traffic = false
+					dec.notFlow = "fortigate " + string(cut(p.v)) + " log"
+				}
+			case "date":
+				date = p.v
+			case "time":
+				clock = p.v
+			case "tz":
+				tz = p.v
 			}
-		case "date":
-			date = p.v
-		case "time":
-			clock = p.v
-		case "tz":
-			tz = p.v
 		}
 		if f := field(p.k); f != nil && dec.reason == "" && traffic {
 			dec.apply(f, value{kind: kindString, raw: p.v}, rec)
