@@ -302,7 +302,7 @@ func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
 			d.rejects[reason]++
 			return
 		}
-		if r.Start < minPlausible {
+		if r.Start < flow.MinPlausible {
 			d.early.add(r)
 		}
 		if d.sinkErr == nil {
@@ -329,9 +329,6 @@ func implausibleTime(r *flow.Record, future int64) string {
 	}
 	return ""
 }
-
-// minPlausible is the earliest time a set exporter clock gives.
-var minPlausible = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 
 // earlyTimes counts the flows dated before 1990, their exporters and span.
 type earlyTimes struct {

@@ -42,7 +42,7 @@ func (d *meterDecoder) emit(r *flow.Record) {
 		d.rejects[reason]++
 		return
 	}
-	if r.Start < minPlausible {
+	if r.Start < flow.MinPlausible {
 		d.early.add(r)
 	}
 	d.queue = append(d.queue, *r)

@@ -182,15 +182,12 @@ func parseUnixSeconds(s string) (ns int64, ok bool, err error) {
 		return 0, false, nil
 	}
 	if sig := strings.TrimLeft(intPart, "0"); !hasDot && flow.EpochShift(len(sig)) < 9 {
-		scale := int64(1)
-		for range flow.EpochShift(len(sig)) {
-			scale *= 10
-		}
 		n, perr := strconv.ParseInt(sig, 10, 64)
-		if perr != nil || n > math.MaxInt64/scale {
+		ns, ok := flow.EpochNanos(n)
+		if perr != nil || !ok {
 			return 0, false, errors.New("unix time out of range")
 		}
-		return n * scale, true, nil
+		return ns, true, nil
 	}
 	sec, perr := strconv.ParseInt(intPart, 10, 64)
 	if perr != nil || sec > maxUnixSec {

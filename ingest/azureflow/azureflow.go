@@ -231,16 +231,12 @@ func (r *Reader) tuple(t string, rec *flow.Record) string {
 	if err != nil || err1 != nil || err2 != nil || err3 != nil || err4 != nil || ts < 0 {
 		return ReasonBadTuple
 	}
-	if ts >= 1e11 { // VNet flow logs: milliseconds
-		ts *= 1e6
-	} else {
-		ts *= 1e9
-	}
+	ts, ok := flow.EpochNanos(ts) // NSG: seconds; VNet: milliseconds
 	switch {
-	case ts < time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano():
-		return ReasonTooOld
-	case ts > r.latest:
+	case !ok || ts > r.latest:
 		return ReasonFuture
+	case ts < flow.MinPlausible:
+		return ReasonTooOld
 	}
 	rec.Start, rec.End = ts, ts
 	rec.SrcAddr, rec.DstAddr = src.Unmap(), dst.Unmap()

@@ -77,6 +77,19 @@ func TestDamaged(t *testing.T) {
 	}
 }
 
+// TestTupleTimes: a tuple's time is in the unit its digits tell (seconds,
+// milliseconds, microseconds), as every epoch flowcase reads; one past the
+// year 2262 is rejected as in the future, where it wrapped to a time in
+// 2023 and was kept.
+func TestTupleTimes(t *testing.T) {
+	doc := `{"records":[{"time":"x","category":"NetworkSecurityGroupFlowEvent","properties":{"Version":1,"flows":[{"rule":"r","flows":[{"mac":"m","flowTuples":[` +
+		`"20146744073709,1.2.3.4,5.6.7.8,1,2,T,I,A","1542110402000000,1.2.3.4,5.6.7.8,1,2,T,I,A","1542110402001,1.2.3.4,5.6.7.8,1,2,T,I,A"]}]}]}}]}`
+	got, r := readAll(t, []byte(doc))
+	if len(got) != 2 || got[0].Start != 1542110402e9 || got[1].Start != 1542110402001e6 || r.Rejects()[ReasonFuture] != 1 || len(r.Rejects()) != 1 {
+		t.Errorf("%+v, rejects %v", got, r.Rejects())
+	}
+}
+
 // FuzzReader: no document makes the reader panic or loop, and every
 // record it gives has its addresses and a plausible time.
 func FuzzReader(f *testing.F) {

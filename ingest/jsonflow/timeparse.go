@@ -9,7 +9,7 @@ import (
 
 // minTime is 1990-01-01T00:00:00Z in unix seconds: earlier times are
 // rejected as a wrong unit or a zero clock, not evidence.
-const minTime = 631152000
+const minTime = flow.MinPlausible / 1e9
 
 // parseTime reads a time: an RFC 3339 date-time (when str, the value was a
 // JSON string) or a unix epoch number. It returns unix nanoseconds, or the

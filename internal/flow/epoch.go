@@ -1,5 +1,7 @@
 package flow
 
+import "math"
+
 // EpochShift returns the power of ten that turns a unix time written as a
 // whole number of digits significant digits into nanoseconds, its unit told
 // by magnitude as exporters and log tools write epochs: up to 11 digits
@@ -16,3 +18,29 @@ func EpochShift(digits int) int {
 	}
 	return 0
 }
+
+// EpochNanos returns the unix time n, a whole number in the unit its
+// magnitude tells (EpochShift), in nanoseconds; false when n is negative or
+// the time lies past what int64 nanoseconds hold (the year 2262).
+func EpochNanos(n int64) (int64, bool) {
+	if n < 0 {
+		return 0, false
+	}
+	digits := 1
+	for d := n; d >= 10; d /= 10 {
+		digits++
+	}
+	scale := int64(1)
+	for range EpochShift(digits) {
+		scale *= 10
+	}
+	if n > math.MaxInt64/scale {
+		return 0, false
+	}
+	return n * scale, true
+}
+
+// MinPlausible is 1990-01-01T00:00:00Z in unix nanoseconds: a flow dated
+// earlier comes from a clock never set or a time read in the wrong unit,
+// not from the evidence's years.
+const MinPlausible int64 = 631_152_000e9
