@@ -883,6 +883,28 @@ May 01 2023 12:04:02: %ASA-6-302021: Teardown ICMP connection for faddr 8.8.4.4/
 	}
 }
 
+// TestCiscoASAICMP: a denied ICMP packet names no ports ("src outside:A
+// dst inside:B (type 8, code 0)") and is a record, not a malformed line;
+// an echo reply's "type 0 code 0" stays type 0 (only a message without a
+// type is taken for an echo); a teardown forgets its connection.
+func TestCiscoASAICMP(t *testing.T) {
+	in := `May 01 2023 12:02:00: %ASA-4-106023: Deny icmp src outside:198.51.100.66 dst inside:10.0.0.5 (type 8, code 0) by access-group "outside_in" [0x0, 0x0]
+May 01 2023 12:04:00: %ASA-6-302020: Built inbound ICMP connection for faddr 8.8.4.4/0 gaddr 10.0.0.5/0 laddr 10.0.0.5/0 type 0 code 0
+May 01 2023 12:04:02: %ASA-6-302021: Teardown ICMP connection for faddr 8.8.4.4/0 gaddr 10.0.0.5/0 laddr 10.0.0.5/0 type 0 code 0 duration 0:00:02 bytes 64
+`
+	a := netip.MustParseAddr
+	at := func(h, m, s int) int64 { return time.Date(2023, 5, 1, h, m, s, 0, time.UTC).UnixNano() }
+	want := []flow.Record{
+		{Start: at(12, 2, 0), End: at(12, 2, 0), SrcAddr: a("198.51.100.66"), DstAddr: a("10.0.0.5"), Proto: 1, ICMPType: 8, SamplingInterval: 1},
+		{Start: at(12, 4, 0), End: at(12, 4, 0), SrcAddr: a("8.8.4.4"), DstAddr: a("10.0.0.5"), Proto: 1, SamplingInterval: 1},
+		{Start: at(12, 4, 0), End: at(12, 4, 2), SrcAddr: a("8.8.4.4"), DstAddr: a("10.0.0.5"), Proto: 1, Bytes: 64, SamplingInterval: 1},
+	}
+	got, d := readRecords(in, Options{InputTZ: time.UTC})
+	if d.Err() != nil || len(d.Rejects()) != 0 || !slices.Equal(got, want) || len(d.asaConns) != 0 {
+		t.Errorf("got %+v (%v, rejects %v, %d connections held)\nwant %+v", got, d.Err(), d.Rejects(), len(d.asaConns), want)
+	}
+}
+
 // readRecords reads every record of in.
 func readRecords(in string, opt Options) ([]flow.Record, *Reader) {
 	d := NewReader(strings.NewReader(in), opt)

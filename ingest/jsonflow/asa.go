@@ -81,9 +81,7 @@ func asaTime(line []byte) []byte {
 
 // asaEndpoint parses "ifc:addr/port" (the interface is optional).
 func asaEndpoint(b []byte) (netip.Addr, uint16, bool) {
-	if c := bytes.IndexByte(b, ':'); c >= 0 && bytes.IndexByte(b[:c], '.') < 0 && !isHexAddr(b[:c]) {
-		b = b[c+1:]
-	}
+	b = asaIface(b)
 	slash := bytes.LastIndexByte(b, '/')
 	if slash < 0 {
 		return netip.Addr{}, 0, false
@@ -94,6 +92,39 @@ func asaEndpoint(b []byte) (netip.Addr, uint16, bool) {
 		return netip.Addr{}, 0, false
 	}
 	return a.Unmap(), uint16(p), true
+}
+
+// asaHost reads an ICMP endpoint, [IFACE:]ADDR: ICMP has no ports.
+func asaHost(b []byte) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(string(asaIface(b)))
+	return a.Unmap(), err == nil
+}
+
+// asaIface returns b without the interface name before its address
+// (outside:10.0.0.5/443), if it has one.
+func asaIface(b []byte) []byte {
+	if c := bytes.IndexByte(b, ':'); c >= 0 && bytes.IndexByte(b[:c], '.') < 0 && !isHexAddr(b[:c]) {
+		return b[c+1:]
+	}
+	return b
+}
+
+// asaICMP reads an ICMP message's "type T code C", or "(type T, code C)",
+// among words into rec, and reports whether it gave a type.
+func asaICMP(words [][]byte, rec *flow.Record) (typed bool) {
+	for i := 0; i+1 < len(words); i++ {
+		n, err := strconv.ParseUint(string(bytes.TrimRight(words[i+1], ",)")), 10, 8)
+		if err != nil {
+			continue
+		}
+		switch string(bytes.TrimLeft(words[i], "(")) {
+		case "type":
+			rec.ICMPType, typed = uint8(n), true
+		case "code":
+			rec.ICMPCode = uint8(n)
+		}
+	}
+	return typed
 }
 
 // isHexAddr reports whether b could begin an IPv6 address (so the ':' after
@@ -146,7 +177,7 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 		b, pb, ok2 = asaEndpoint(word(to + 1))
 		initiatorFirst = bytes.Equal(word(1), []byte("inbound"))
 		if ok && ok1 && ok2 {
-			d.asaConn(word(4), initiatorFirst)
+			d.asaConn(string(word(4)), initiatorFirst)
 		}
 	case id == 302014 || id == 302016: // Teardown TCP connection ID for A to B duration H:MM:SS bytes N ...
 		ok = proto(word(1)) && bytes.Equal(word(4), []byte("for")) && bytes.Equal(word(6), []byte("to"))
@@ -170,15 +201,10 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 				f = words[i+1]
 			case "laddr":
 				l = words[i+1]
-			case "type":
-				if n, err := strconv.ParseUint(string(words[i+1]), 10, 8); err == nil {
-					rec.ICMPType = uint8(n)
-				}
-			case "code":
-				if n, err := strconv.ParseUint(string(words[i+1]), 10, 8); err == nil {
-					rec.ICMPCode = uint8(n)
-				}
 			}
+		}
+		if !asaICMP(words, rec) {
+			rec.ICMPType = 8 // an echo, when the message does not say
 		}
 		d.asaCounters(words, rec)
 		a, _, ok1 = asaEndpoint(f)
@@ -187,20 +213,26 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 		key := string(f) + " " + string(l)
 		if id == 302020 {
 			initiatorFirst = bytes.Equal(word(1), []byte("inbound"))
-			d.asaConn([]byte(key), initiatorFirst)
+			d.asaConn(key, initiatorFirst)
 		} else if first, known := d.asaConns[key]; known {
 			initiatorFirst = first
-		}
-		if rec.SrcPort == 0 && rec.DstPort == 0 && rec.ICMPType == 0 && rec.ICMPCode == 0 {
-			rec.ICMPType = 8 // an echo, when the message does not say
+			delete(d.asaConns, key)
 		}
 		if a.Is6() {
 			rec.Proto = flow.ProtoICMPv6
 		}
-	case id == 106023: // Deny tcp src A dst B by access-group "X"
+	case id == 106023:
+		// Deny tcp src A/PA dst B/PB by access-group "X"
+		// Deny icmp src A dst B (type T, code C) by access-group "X"
 		ok = proto(word(1)) && bytes.Equal(word(2), []byte("src")) && bytes.Equal(word(4), []byte("dst"))
-		a, pa, ok1 = asaEndpoint(word(3))
-		b, pb, ok2 = asaEndpoint(word(5))
+		if rec.Proto == flow.ProtoICMP || rec.Proto == flow.ProtoICMPv6 {
+			a, ok1 = asaHost(word(3))
+			b, ok2 = asaHost(word(5))
+			asaICMP(words, rec)
+		} else {
+			a, pa, ok1 = asaEndpoint(word(3))
+			b, pb, ok2 = asaEndpoint(word(5))
+		}
 	case id == 106001 || id == 106015 || id == 710003:
 		// Inbound TCP connection denied from A to B flags ...
 		// Deny TCP (no connection) from A to B flags ...
@@ -252,11 +284,11 @@ func (d *Reader) asaCounters(words [][]byte, rec *flow.Record) {
 }
 
 // asaConn remembers which side of connection id opened it.
-func (d *Reader) asaConn(id []byte, initiatorFirst bool) {
+func (d *Reader) asaConn(id string, initiatorFirst bool) {
 	if d.asaConns == nil || len(d.asaConns) >= asaMaxConns {
 		d.asaConns = map[string]bool{}
 	}
-	d.asaConns[string(id)] = initiatorFirst
+	d.asaConns[id] = initiatorFirst
 }
 
 // asaDuration parses H:MM:SS (hours may exceed 24) into seconds.
