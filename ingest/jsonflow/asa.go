@@ -86,9 +86,9 @@ func asaEndpoint(b []byte) (netip.Addr, uint16, bool) {
 	if slash < 0 {
 		return netip.Addr{}, 0, false
 	}
-	a, err := netip.ParseAddr(string(b[:slash]))
-	p, err2 := strconv.ParseUint(string(b[slash+1:]), 10, 16)
-	if err != nil || err2 != nil {
+	a, ok := parseAddr(b[:slash])
+	p, err := strconv.ParseUint(string(b[slash+1:]), 10, 16)
+	if !ok || err != nil {
 		return netip.Addr{}, 0, false
 	}
 	return a.Unmap(), uint16(p), true
@@ -96,8 +96,8 @@ func asaEndpoint(b []byte) (netip.Addr, uint16, bool) {
 
 // asaHost reads an ICMP endpoint, [IFACE:]ADDR: ICMP has no ports.
 func asaHost(b []byte) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(string(asaIface(b)))
-	return a.Unmap(), err == nil
+	a, ok := parseAddr(asaIface(b))
+	return a.Unmap(), ok
 }
 
 // asaIface returns b without the interface name before its address
@@ -155,7 +155,7 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 		return nil
 	}
 	proto := func(b []byte) bool {
-		p, ok := flow.ParseProto(string(b))
+		p, ok := parseProto(b)
 		rec.Proto = p
 		return ok
 	}
@@ -246,7 +246,7 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 			ok = proto(word(0)) || proto(word(1))
 		}
 	default:
-		dec.notFlow = "asa message " + strconv.Itoa(id)
+		dec.notFlow = d.asaNotFlow(id)
 	}
 	if dec.reason == "" && dec.notFlow == "" && !(ok && ok1 && ok2) {
 		dec.reason, dec.detail = ReasonMalformed, "ASA message "+strconv.Itoa(id)+" not understood"
@@ -265,6 +265,21 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	}
 	reason, detail := dec.finish(rec)
 	return d.keep(reason, detail, pos)
+}
+
+// asaNotFlow names the message id that is not a flow, as the not-flow
+// counts show it; the names are kept, as most of an ASA log is such
+// messages.
+func (d *Reader) asaNotFlow(id int) string {
+	name, ok := d.asaNotFlows[id]
+	if !ok {
+		if d.asaNotFlows == nil {
+			d.asaNotFlows = map[int]string{}
+		}
+		name = "asa message " + strconv.Itoa(id)
+		d.asaNotFlows[id] = name
+	}
+	return name
 }
 
 // asaCounters reads a teardown's "duration H:MM:SS" and "bytes N".
@@ -293,13 +308,14 @@ func (d *Reader) asaConn(id string, initiatorFirst bool) {
 
 // asaDuration parses H:MM:SS (hours may exceed 24) into seconds.
 func asaDuration(b []byte) (int64, bool) {
-	parts := bytes.Split(b, []byte{':'})
-	if len(parts) != 3 {
+	h, rest, ok1 := bytes.Cut(b, []byte{':'})
+	m, sec, ok2 := bytes.Cut(rest, []byte{':'})
+	if !ok1 || !ok2 {
 		return 0, false
 	}
 	var s int64
-	for _, p := range parts {
-		n, err := strconv.ParseInt(string(p), 10, 64)
+	for _, p := range [...][]byte{h, m, sec} {
+		n, err := strconv.ParseInt(string(p), 10, 32) // hours beyond 2^31 would overflow the sum
 		if err != nil || n < 0 {
 			return 0, false
 		}

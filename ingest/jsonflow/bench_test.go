@@ -103,3 +103,26 @@ func TestDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestASAAllocs: an ASA line is read in place, as JSON is; a teardown
+// allocates at most once (forgetting its connection), other lines never
+// (most of an ASA log is messages that are not flows, their names kept).
+func TestASAAllocs(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		max  float64
+	}{
+		{`May 01 2023 12:01:45: %ASA-6-302014: Teardown TCP connection 3204 for outside:93.184.216.34/443 to inside:10.0.0.5/51234 duration 0:01:05 bytes 12345 TCP FINs`, 1},
+		{`May 01 2023 12:00:41: %ASA-6-305011: Built dynamic TCP translation from inside:10.0.0.5/51234 to outside:203.0.113.5/51234`, 0},
+		{`May 01 2023 12:02:00: %ASA-4-106023: Deny tcp src outside:198.51.100.66/40000 dst inside:10.0.0.5/3389 by access-group "outside_in" [0x0, 0x0]`, 0},
+	} {
+		d := NewReader(strings.NewReader(c.line+"\n"), Options{InputTZ: time.UTC})
+		var rec flow.Record
+		d.Next(&rec)
+		b := []byte(c.line)
+		d.asaLineRecord(b, &rec, 0)
+		if n := testing.AllocsPerRun(100, func() { d.asaLineRecord(b, &rec, 0) }); n > c.max {
+			t.Errorf("%.50s: %v allocations a line, want at most %v", c.line[22:], n, c.max)
+		}
+	}
+}

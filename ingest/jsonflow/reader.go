@@ -177,18 +177,19 @@ type Reader struct {
 	format    Format
 	dec       decoder
 
-	started  bool
-	done     bool
-	err      error
-	off      int64           // bytes consumed
-	line     int             // NDJSON: lines read
-	index    int             // array: elements read
-	inArray  bool            // array: between '[' and ']'
-	stack    []byte          // array: open brackets, reused between elements
-	cols     columns         // Zeek TSV and CSV: the header in force
-	kvTime   []byte          // key=value logs: a date and time joined (kv.go)
-	asaConns map[string]bool // ASA: the connections built and not yet torn down, and whether their "for" side opened them
-	words    [][]byte        // ASA and Squid: the current line's words
+	started     bool
+	done        bool
+	err         error
+	off         int64           // bytes consumed
+	line        int             // NDJSON: lines read
+	index       int             // array: elements read
+	inArray     bool            // array: between '[' and ']'
+	stack       []byte          // array: open brackets, reused between elements
+	cols        columns         // Zeek TSV and CSV: the header in force
+	kvTime      []byte          // key=value logs: a date and time joined (kv.go)
+	asaConns    map[string]bool // ASA: the connections built and not yet torn down, and whether their "for" side opened them
+	asaNotFlows map[int]string  // ASA: the names of the message ids that are not flows (asa.go)
+	words       [][]byte        // ASA and Squid: the current line's words
 
 	rejects  map[string]int
 	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)
