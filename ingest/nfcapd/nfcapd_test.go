@@ -5,7 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -49,8 +52,15 @@ func TestFixtures(t *testing.T) {
 			t.Fatalf("%s: %v %v %v", path, err, r.Err(), r.Rejects())
 		}
 		var bytes, packets uint64
+		exporters := map[netip.Addr]uint64{}
 		for _, rec := range recs {
 			bytes, packets = bytes+rec.Bytes, packets+rec.Packets
+			if rec.Exporter.IsValid() {
+				exporters[rec.Exporter]++
+			}
+		}
+		if len(exporters) == 0 || !maps.Equal(r.Exporters, exporters) {
+			t.Errorf("%s: exporters %v, the records' %v", path, r.Exporters, exporters)
 		}
 		// nfdump -I of the file: 220 flows, 875 packets, 503,786 bytes.
 		if len(recs) != 220 || bytes != 503786 || packets != 875 || r.Header.Compression != uint8([]int{0, 1, 2, 3}[i]) ||
@@ -73,6 +83,22 @@ func TestDamaged(t *testing.T) {
 		if err != nil || len(recs) != 0 || r.Err() == nil || !strings.Contains(r.Err().Error(), "offset 40: block of 21412 bytes cut short") ||
 			r.Rejects()[ReasonBadBlock] != 223 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	t.Run("a block claimed far larger than the file", func(t *testing.T) {
+		b := bytes.Clone(plain[:headerSize+blockHeader+100])
+		le.PutUint32(b[headerSize+4:], MaxBlock) // 16 MB claimed, 100 bytes there
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, r, err := readAll(t, b)
+		runtime.ReadMemStats(&after)
+		if err != nil || r.Err() == nil || !strings.Contains(r.Err().Error(), "cut short at 100") {
+			t.Errorf("err %v, %v", err, r.Err())
+		}
+		// The block is read as it comes: what a file holds, not what it
+		// claims, is allocated.
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("reading a file of %d bytes allocated %d bytes", len(b), n)
 		}
 	})
 	t.Run("a record's length past its block", func(t *testing.T) {
@@ -188,7 +214,13 @@ func FuzzLZO(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(b[headerSize+blockHeader:])
+	// The fixture's first block alone (the file's later blocks after it
+	// would make the seed a damaged stream), checked whole.
+	block := b[headerSize+blockHeader:][:binary.LittleEndian.Uint32(b[headerSize+4:])]
+	if out, err := lzo1xDecompress(block, nil, 1<<16); err != nil || len(out) == 0 {
+		f.Fatalf("the fixture's block: %d bytes, %v", len(out), err)
+	}
+	f.Add(block)
 	f.Add([]byte{0x11, 0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, err := lzo1xDecompress(in, nil, 1<<16)
