@@ -111,7 +111,11 @@ func (d *Decoder) DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, er
 		body := r.bytes(int(length))
 		if r.failed() {
 			info.Skipped[ErrTruncated]++
-			return info, &DecodeError{Version: VersionSFlow5, Offset: at, Reason: ErrTruncated, Got: int(length), Want: len(p.Payload) - at - 8, Packet: p.Number}
+			err := &DecodeError{Version: VersionSFlow5, Offset: at, Reason: ErrTruncated, Got: int(length), Want: len(p.Payload) - at - 8, Packet: p.Number}
+			if err.Want < 0 { // the sample's own 8-byte header is cut
+				err.Got, err.Want = len(p.Payload)-at, 8
+			}
+			return info, err
 		}
 		switch format {
 		case sfFlowSample, sfFlowSampleExpanded:
@@ -142,17 +146,13 @@ func sfAddress(r *reader) (netip.Addr, bool) {
 	case 0:
 		return netip.Addr{}, !r.failed()
 	case 1:
-		b := r.bytes(4)
-		if b == nil {
-			return netip.Addr{}, false
+		if b := r.bytes(4); b != nil {
+			return addr4(b), true
 		}
-		return netip.AddrFrom4([4]byte(b)), true
 	case 2:
-		b := r.bytes(16)
-		if b == nil {
-			return netip.Addr{}, false
+		if b := r.bytes(16); b != nil {
+			return addr6(b), true
 		}
-		return netip.AddrFrom16([16]byte(b)).Unmap(), true
 	}
 	return netip.Addr{}, false
 }
@@ -233,13 +233,13 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 			if r.failed() {
 				return false
 			}
-			src, dst = netip.AddrFrom4([4]byte(s)), netip.AddrFrom4([4]byte(d))
+			src, dst = addr4(s), addr4(d)
 		} else {
 			s, d := r.bytes(16), r.bytes(16)
 			if r.failed() {
 				return false
 			}
-			src, dst = netip.AddrFrom16([16]byte(s)).Unmap(), netip.AddrFrom16([16]byte(d)).Unmap()
+			src, dst = addr6(s), addr6(d)
 		}
 		sport, dport, flags := r.u32(), r.u32(), r.u32()
 		if r.failed() {
@@ -286,7 +286,11 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 		rec.NextHop, rec.SrcAS = cmp.Or(rec.NextHop, hop), srcAS
 		for range segments { // 8 bytes each at least: a short read ends the loop
 			r.u32() // segment type: set or sequence
-			path := r.bytes(int(r.u32()) * 4)
+			n := r.u32()
+			if n > uint32(r.left()/4) { // more AS numbers than bytes left (and no overflow of n*4 on 32 bits)
+				return false
+			}
+			path := r.bytes(int(n) * 4)
 			if r.failed() {
 				return false
 			}

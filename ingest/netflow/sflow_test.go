@@ -52,6 +52,13 @@ func TestSFlowRecords(t *testing.T) {
 	if sub, seq, ok := SFlowIDs(d); sub != 9 || seq != 77 || !ok || !SniffSFlow(d) {
 		t.Errorf("SFlowIDs: %d %d %v", sub, seq, ok)
 	}
+	// A datagram cut inside a sample's own header says how much of it is
+	// there (4 of its 8 bytes), not a negative number of bytes left.
+	cut := sflowDatagram(v4)[:28+4] // the header (28 bytes with an IPv4 agent), then half a sample's
+	if _, err := new(Decoder).DecodeSFlow(Packet{Exporter: testExporter, Payload: cut, Number: 3}, func(*flow.Record) {}); err == nil ||
+		err.Error() != "cannot decode sFlow v5 datagram 3 at offset 28: truncated: got 4, want 8" {
+		t.Errorf("cut sample header: %v", err)
+	}
 	// Not sFlow: NetFlow v5's header, and an unknown agent address type.
 	if SniffSFlow(u32s(5<<16|1, 0, 0, 0, 0, 0, 0)) || SniffSFlow(u32s(5, 3, 0, 0, 0, 0, 0)) {
 		t.Error("sniffed NetFlow v5 or a bad address type as sFlow")
