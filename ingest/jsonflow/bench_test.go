@@ -104,25 +104,33 @@ func TestDecodeAllocs(t *testing.T) {
 	}
 }
 
-// TestASAAllocs: an ASA line is read in place, as JSON is; a teardown
-// allocates at most once (forgetting its connection), other lines never
-// (most of an ASA log is messages that are not flows, their names kept).
-func TestASAAllocs(t *testing.T) {
+// TestLogLineAllocs: log lines are read in place, as JSON is: an ASA
+// teardown allocates at most once (forgetting its connection), other ASA
+// lines never (most of an ASA log is messages that are not flows, their
+// names kept), nor FortiGate's key=value, CEF or LEEF lines.
+func TestLogLineAllocs(t *testing.T) {
+	asa := (*Reader).asaLineRecord
+	kv := (*Reader).kvLineRecord
 	for _, c := range []struct {
 		line string
+		read func(*Reader, []byte, *flow.Record, int64) bool
 		max  float64
 	}{
-		{`May 01 2023 12:01:45: %ASA-6-302014: Teardown TCP connection 3204 for outside:93.184.216.34/443 to inside:10.0.0.5/51234 duration 0:01:05 bytes 12345 TCP FINs`, 1},
-		{`May 01 2023 12:00:41: %ASA-6-305011: Built dynamic TCP translation from inside:10.0.0.5/51234 to outside:203.0.113.5/51234`, 0},
-		{`May 01 2023 12:02:00: %ASA-4-106023: Deny tcp src outside:198.51.100.66/40000 dst inside:10.0.0.5/3389 by access-group "outside_in" [0x0, 0x0]`, 0},
+		{`May 01 2023 12:01:45: %ASA-6-302014: Teardown TCP connection 3204 for outside:93.184.216.34/443 to inside:10.0.0.5/51234 duration 0:01:05 bytes 12345 TCP FINs`, asa, 1},
+		{`May 01 2023 12:00:41: %ASA-6-305011: Built dynamic TCP translation from inside:10.0.0.5/51234 to outside:203.0.113.5/51234`, asa, 0},
+		{`May 01 2023 12:02:00: %ASA-4-106023: Deny tcp src outside:198.51.100.66/40000 dst inside:10.0.0.5/3389 by access-group "outside_in" [0x0, 0x0]`, asa, 0},
+		{`date=2018-03-01 time=09:00:10 devname="FG100D" logid="0000000013" type="traffic" subtype="forward" srcip=10.1.100.12 srcport=51000 dstip=198.51.100.7 dstport=53 proto=17 duration=10 sentbyte=60 rcvdbyte=120 tz="+0100"`, kv, 0},
+		{`CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|Drop|drop|Medium|act=Drop rt=1682942460000 src=198.51.100.66 spt=40000 dst=10.1.2.3 dpt=3389 proto=6`, kv, 0},
+		{"LEEF:1.0|IBM|QRadar|1.0|Flow|src=10.0.0.1\tdst=10.0.0.2\tsrcPort=1\tdstPort=2\tproto=6\tsrcBytes=10\tdevTime=1682942460000", kv, 0},
 	} {
 		d := NewReader(strings.NewReader(c.line+"\n"), Options{InputTZ: time.UTC})
 		var rec flow.Record
-		d.Next(&rec)
+		if d.Next(&rec); d.Err() != nil || len(d.Rejects()) != 0 {
+			t.Fatalf("%.50s: %v, rejects %v", c.line, d.Err(), d.Rejects())
+		}
 		b := []byte(c.line)
-		d.asaLineRecord(b, &rec, 0)
-		if n := testing.AllocsPerRun(100, func() { d.asaLineRecord(b, &rec, 0) }); n > c.max {
-			t.Errorf("%.50s: %v allocations a line, want at most %v", c.line[22:], n, c.max)
+		if n := testing.AllocsPerRun(100, func() { c.read(d, b, &rec, 0) }); n > c.max {
+			t.Errorf("%.50s: %v allocations a line, want at most %v", c.line, n, c.max)
 		}
 	}
 }

@@ -85,17 +85,54 @@ func leefField(key []byte) *field {
 	return nil
 }
 
-// linePairs returns how to read a line's pairs: a CEF or LEEF record's
-// extension, else key=value words (plain: FortiGate's and Juniper's, whose
-// type, date, time and tz keys are theirs, not CEF's or LEEF's).
-func linePairs(line []byte) (pairs func(func(kvPair) bool), field func([]byte) *field, plain bool) {
+// linePairs are a line's key=value pairs and how their keys are read: a
+// CEF or LEEF record's extension, else key=value words (plain: FortiGate's
+// and Juniper's, whose type, date, time and tz keys are theirs, not CEF's
+// or LEEF's). A value, not iterator closures, so that reading a line
+// allocates nothing.
+type linePairs struct {
+	b     []byte // the extension, the attributes or the line
+	delim byte   // LEEF's attribute delimiter
+	kind  uint8  // pairsPlain, pairsCEF, pairsLEEF
+}
+
+const (
+	pairsPlain uint8 = iota
+	pairsCEF
+	pairsLEEF
+)
+
+func pairsOf(line []byte) linePairs {
 	if ext, ok := cefExtension(line); ok {
-		return cefPairs(ext), cefField, false
+		return linePairs{b: ext, kind: pairsCEF}
 	}
 	if ext, delim, ok := leefAttributes(line); ok {
-		return leefPairs(ext, delim), leefField, false
+		return linePairs{b: ext, delim: delim, kind: pairsLEEF}
 	}
-	return kvPairs(line), kvField, true
+	return linePairs{b: line}
+}
+
+// all yields the pairs.
+func (lp linePairs) all(yield func(kvPair) bool) {
+	switch lp.kind {
+	case pairsCEF:
+		cefPairs(lp.b, yield)
+	case pairsLEEF:
+		leefPairs(lp.b, lp.delim, yield)
+	default:
+		kvPairs(lp.b, yield)
+	}
+}
+
+// field returns how a key is read, or nil.
+func (lp linePairs) field(key []byte) *field {
+	switch lp.kind {
+	case pairsCEF:
+		return cefField(key)
+	case pairsLEEF:
+		return leefField(key)
+	}
+	return kvField(key)
 }
 
 // leefAttributes returns the attributes of a LEEF record (after the
@@ -139,13 +176,11 @@ func leefAttributes(line []byte) ([]byte, byte, bool) {
 }
 
 // leefPairs yields the key=value attributes of a LEEF record.
-func leefPairs(attrs []byte, delim byte) func(yield func(kvPair) bool) {
-	return func(yield func(kvPair) bool) {
-		for a := range bytes.SplitSeq(attrs, []byte{delim}) {
-			k, v, ok := bytes.Cut(bytes.TrimSpace(a), []byte{'='})
-			if ok && len(k) > 0 && !yield(kvPair{k, v}) {
-				return
-			}
+func leefPairs(attrs []byte, delim byte, yield func(kvPair) bool) {
+	for a := range bytes.SplitSeq(attrs, []byte{delim}) {
+		k, v, ok := bytes.Cut(bytes.TrimSpace(a), []byte{'='})
+		if ok && len(k) > 0 && !yield(kvPair{k, v}) {
+			return
 		}
 	}
 }
@@ -174,21 +209,19 @@ func cefExtension(line []byte) ([]byte, bool) {
 // cefPairs yields the key=value pairs of a CEF extension: a key is letters,
 // digits and '_' before '='; a value runs (spaces included) to the space
 // before the next key; an escaped '=' (\=) is part of a value.
-func cefPairs(ext []byte) func(yield func(kvPair) bool) {
-	return func(yield func(kvPair) bool) {
-		b := bytes.TrimLeft(ext, " ")
-		for len(b) > 0 {
-			eq := bytes.IndexByte(b, '=')
-			if eq <= 0 || !cefKey(b[:eq]) {
-				return
-			}
-			k, v := b[:eq], b[eq+1:]
-			next := cefValueEnd(v)
-			if !yield(kvPair{k, bytes.TrimRight(v[:next], " ")}) {
-				return
-			}
-			b = bytes.TrimLeft(v[next:], " ")
+func cefPairs(ext []byte, yield func(kvPair) bool) {
+	b := bytes.TrimLeft(ext, " ")
+	for len(b) > 0 {
+		eq := bytes.IndexByte(b, '=')
+		if eq <= 0 || !cefKey(b[:eq]) {
+			return
 		}
+		k, v := b[:eq], b[eq+1:]
+		next := cefValueEnd(v)
+		if !yield(kvPair{k, bytes.TrimRight(v[:next], " ")}) {
+			return
+		}
+		b = bytes.TrimLeft(v[next:], " ")
 	}
 }
 
@@ -230,10 +263,10 @@ func cefKeyByte(c byte) bool {
 func kvLine(line []byte) bool {
 	var src, dst bool
 	n := 0
-	pairs, field, _ := linePairs(line)
-	for key := range pairs {
+	lp := pairsOf(line)
+	for key := range lp.all {
 		n++
-		switch field(key.k) {
+		switch lp.field(key.k) {
 		case fields["src_ip"]:
 			src = true
 		case fields["dst_ip"]:
@@ -248,38 +281,36 @@ type kvPair struct{ k, v []byte }
 // kvPairs yields the key=value pairs of line, from the first word that
 // holds '=' (what comes before is a syslog header); a quoted value loses
 // its quotes.
-func kvPairs(line []byte) func(yield func(kvPair) bool) {
-	return func(yield func(kvPair) bool) {
-		b := line
-		for len(b) > 0 {
-			b = bytes.TrimLeft(b, " \t")
-			end := bytes.IndexAny(b, " \t")
+func kvPairs(line []byte, yield func(kvPair) bool) {
+	b := line
+	for len(b) > 0 {
+		b = bytes.TrimLeft(b, " \t")
+		end := bytes.IndexAny(b, " \t")
+		if end < 0 {
+			end = len(b)
+		}
+		eq := bytes.IndexByte(b[:end], '=')
+		if eq <= 0 {
+			b = b[end:] // not a pair: a header word
+			continue
+		}
+		k, v := b[:eq], b[eq+1:]
+		if len(v) > 0 && v[0] == '"' {
+			q := bytes.IndexByte(v[1:], '"')
+			if q < 0 {
+				q = len(v) - 1
+			}
+			b = v[min(q+2, len(v)):]
+			v = v[1 : q+1]
+		} else {
+			end := bytes.IndexAny(v, " \t")
 			if end < 0 {
-				end = len(b)
+				end = len(v)
 			}
-			eq := bytes.IndexByte(b[:end], '=')
-			if eq <= 0 {
-				b = b[end:] // not a pair: a header word
-				continue
-			}
-			k, v := b[:eq], b[eq+1:]
-			if len(v) > 0 && v[0] == '"' {
-				q := bytes.IndexByte(v[1:], '"')
-				if q < 0 {
-					q = len(v) - 1
-				}
-				b = v[min(q+2, len(v)):]
-				v = v[1 : q+1]
-			} else {
-				end := bytes.IndexAny(v, " \t")
-				if end < 0 {
-					end = len(v)
-				}
-				v, b = v[:end], v[end:]
-			}
-			if !yield(kvPair{k, v}) {
-				return
-			}
+			v, b = v[:end], v[end:]
+		}
+		if !yield(kvPair{k, v}) {
+			return
 		}
 	}
 }
@@ -292,9 +323,9 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 	dec.reset(rec)
 	traffic := true
 	var date, clock, tz []byte
-	pairs, field, plain := linePairs(line)
-	for p := range pairs {
-		if plain {
+	lp := pairsOf(line)
+	for p := range lp.all {
+		if lp.kind == pairsPlain {
 			switch string(p.k) {
 			case "type":
 				if string(p.v) != "traffic" {
@@ -309,7 +340,7 @@ func (d *Reader) kvLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 				tz = p.v
 			}
 		}
-		if f := field(p.k); f != nil && dec.reason == "" && traffic {
+		if f := lp.field(p.k); f != nil && dec.reason == "" && traffic {
 			dec.apply(f, value{kind: kindString, raw: p.v}, rec)
 		}
 	}
