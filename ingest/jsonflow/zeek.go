@@ -41,8 +41,9 @@ type columns struct {
 	trailer bool
 	// W3C logs (w3c.go): the directives are theirs, and times may be UTC.
 	w3c, utc bool
-	// path is a Zeek log's #path: only conn's records are flows.
-	path string
+	// path is a Zeek log's #path: only conn's records are flows; the
+	// others' are passed over as notFlow says, without being decoded.
+	path, notFlow string
 }
 
 // zeekStart checks that the input starts with Zeek's #separator line.
@@ -90,7 +91,10 @@ func (z *columns) directive(line []byte) {
 	case "#empty_field":
 		z.empty = bytes.Clone(value)
 	case "#path":
-		z.path = string(cut(value))
+		z.path, z.notFlow = string(cut(value)), ""
+		if z.path != "" && z.path != "conn" {
+			z.notFlow = "zeek " + z.path + ".log record"
+		}
 	case "#fields":
 		z.fields = true
 		z.cols = z.cols[:0]
@@ -103,6 +107,9 @@ func (z *columns) directive(line []byte) {
 // decodeColumns fills rec from one record line of a Zeek log or CSV file.
 func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reason, detail string) {
 	d.reset(rec)
+	if z.notFlow != "" {
+		return ReasonNotFlow, z.notFlow
+	}
 	i := 0
 	for more := true; more && i < len(z.cols); {
 		var v []byte
@@ -124,9 +131,6 @@ func (d *decoder) decodeColumns(line []byte, z *columns, rec *flow.Record) (reas
 	}
 	if z.w3c {
 		d.w3cFinish(rec, z.utc)
-	}
-	if z.path != "" && z.path != "conn" && d.notFlow == "" {
-		d.notFlow = "zeek " + z.path + ".log record"
 	}
 	return d.finish(rec)
 }
