@@ -25,20 +25,21 @@ func (d *decoder) times(rec *flow.Record) {
 	// With both a start and an end, a duration says nothing more: it is
 	// not read (nfdump writes a negative one as its unsigned wrap,
 	// 18446744073709552 seconds).
-	both := d.firstSlot(startSlots[:]) >= 0 && d.firstSlot(endSlots[:]) >= 0
+	startAt, endAt, durAt := d.firstSlot(startSlots[:]), d.firstSlot(endSlots[:]), d.firstSlot(durationSlots[:])
+	both := startAt >= 0 && endAt >= 0
 	var dur int64
 	if !both {
 		var ok bool
-		if dur, ok = d.duration(); !ok {
+		if dur, ok = d.duration(durAt); !ok {
 			return
 		}
 	}
 	var start, end int64
 	var ok bool
-	if d.firstSlot(startSlots[:]) < 0 && d.firstSlot(endSlots[:]) >= 0 && d.firstSlot(durationSlots[:]) >= 0 {
+	if startAt < 0 && endAt >= 0 && durAt >= 0 {
 		// Only the end and a duration (FortiGate's eventtime, when the
 		// session was logged): the start is that less the duration.
-		if end, ok = d.timeSlot(d.firstSlot(endSlots[:])); !ok {
+		if end, ok = d.timeSlot(endAt); !ok {
 			return
 		}
 		if start = end - dur; start < minTime*1e9 {
@@ -100,21 +101,15 @@ func (d *decoder) firstSlot(slots []int) int {
 	return -1
 }
 
-// duration reads duration (seconds), else the Elastic Common Schema's
+// duration reads the duration in slot, the first present of durationSlots
+// (-1: none, 0): duration (seconds), else the Elastic Common Schema's
 // event.duration (nanoseconds), else CICFlowMeter's Flow Duration
 // (microseconds), else nProbe's FLOW_DURATION_MILLISECONDS.
-func (d *decoder) duration() (int64, bool) {
-	slot := slotDuration
-	for _, s := range durationSlots {
-		if d.slots[s].kind != kindAbsent {
-			slot = s
-			break
-		}
-	}
-	v, name := d.slots[slot], slotNames[slot]
-	if v.kind == kindAbsent {
+func (d *decoder) duration(slot int) (int64, bool) {
+	if slot < 0 {
 		return 0, true
 	}
+	v, name := d.slots[slot], slotNames[slot]
 	b, ok := d.number(v)
 	var ns int64
 	var st numStatus
