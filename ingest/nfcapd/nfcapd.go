@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -60,6 +61,7 @@ const (
 	ReasonBadRecord   = "bad nfcapd record" // a record or element whose length runs past its block or record
 	ReasonBadBlock    = "bad nfcapd block"  // a block that does not decompress, or whose records do not add up
 	ReasonNoAddresses = "record without addresses"
+	ReasonBadTime     = "time out of range" // milliseconds past what int64 nanoseconds hold (2262): they would wrap to any year
 )
 
 // ErrNotNfcapd is returned (wrapped) for content that is not an nfdump file
@@ -370,7 +372,11 @@ func (r *Reader) v3(b []byte, rec *flow.Record) string {
 				return ReasonBadRecord
 			}
 			hasGeneric = true
-			rec.Start, rec.End = int64(le.Uint64(v))*1e6, int64(le.Uint64(v[8:]))*1e6
+			first, last := le.Uint64(v), le.Uint64(v[8:])
+			if first > math.MaxInt64/1_000_000 || last > math.MaxInt64/1_000_000 {
+				return ReasonBadTime
+			}
+			rec.Start, rec.End = int64(first)*1e6, int64(last)*1e6
 			rec.Packets, rec.Bytes = le.Uint64(v[24:]), le.Uint64(v[32:])
 			rec.SrcPort, rawDst = le.Uint16(v[40:]), le.Uint16(v[42:])
 			rec.Proto, rec.TCPFlags = v[44], v[45]

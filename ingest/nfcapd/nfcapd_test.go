@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/netip"
 	"os"
 	"runtime"
@@ -128,6 +129,23 @@ func TestDamaged(t *testing.T) {
 		le.PutUint16(b[off+v3HeaderSize+2:], 0x7FFF) // the first element of the first flow
 		recs, r, _ := readAll(t, b)
 		if r.Err() != nil || len(recs) != 219 || r.Rejects()[ReasonBadRecord] != 1 {
+			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	t.Run("a time past 2262", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		off := headerSize + blockHeader
+		for le.Uint16(b[off:]) != recordV3 {
+			off += int(le.Uint16(b[off+2:]))
+		}
+		el := off + v3HeaderSize // the first flow's first element
+		if le.Uint16(b[el:]) != exGeneric {
+			t.Fatalf("first element %d, want the generic one", le.Uint16(b[el:]))
+		}
+		// 2^64-1 ms: times that wrapped to any year, kept as plausible.
+		le.PutUint64(b[el+4:], math.MaxUint64)
+		recs, r, _ := readAll(t, b)
+		if r.Err() != nil || len(recs) != 219 || r.Rejects()[ReasonBadTime] != 1 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
 		}
 	})
