@@ -20,19 +20,23 @@ func EpochShift(digits int) int {
 }
 
 // EpochNanos returns the unix time n, a whole number in the unit its
-// magnitude tells (EpochShift), in nanoseconds; false when n is negative or
-// the time lies past what int64 nanoseconds hold (the year 2262).
+// magnitude tells (EpochShift's digits as bounds: below 1e11 seconds,
+// below 1e14 milliseconds, below 1e17 microseconds), in nanoseconds; false
+// when n is negative or the time lies past what int64 nanoseconds hold
+// (the year 2262).
 func EpochNanos(n int64) (int64, bool) {
-	if n < 0 {
+	var scale int64
+	switch {
+	case n < 0:
 		return 0, false
-	}
-	digits := 1
-	for d := n; d >= 10; d /= 10 {
-		digits++
-	}
-	scale := int64(1)
-	for range EpochShift(digits) {
-		scale *= 10
+	case n < 1e11:
+		scale = 1e9
+	case n < 1e14:
+		scale = 1e6
+	case n < 1e17:
+		scale = 1e3
+	default:
+		scale = 1
 	}
 	if n > math.MaxInt64/scale {
 		return 0, false
