@@ -53,21 +53,17 @@ var cefAliases = map[string]string{
 	"sourceTranslatedPort": "nat_src_port", "destinationTranslatedPort": "nat_dst_port",
 }
 
-// kvField returns how the key of a key=value log is read, or nil.
-func kvField(key []byte) *field {
-	if name, ok := kvAliases[string(key)]; ok {
-		return fields[name]
+// aliasFields resolves a dialect's aliases to their fields once, so that
+// a key costs one lookup.
+func aliasFields(aliases map[string]string) map[string]*field {
+	m := make(map[string]*field, len(aliases))
+	for k, name := range aliases {
+		m[k] = fields[name]
 	}
-	return nil
+	return m
 }
 
-// cefField returns how a CEF extension key is read, or nil.
-func cefField(key []byte) *field {
-	if name, ok := cefAliases[string(key)]; ok {
-		return fields[name]
-	}
-	return nil
-}
+var kvFields, cefFields, leefFields = aliasFields(kvAliases), aliasFields(cefAliases), aliasFields(leefAliases)
 
 // leefAliases are the keys of IBM QRadar's Log Event Extended Format:
 // srcBytes went from the source, dstBytes back.
@@ -76,13 +72,6 @@ var leefAliases = map[string]string{
 	"srcBytes": "bytes_in", "dstBytes": "bytes_out", "srcPackets": "packets", "dstPackets": "packets_out",
 	"devTime": "last_seen", "srcPostNAT": "nat_src_ip", "dstPostNAT": "nat_dst_ip",
 	"srcPostNATPort": "nat_src_port", "dstPostNATPort": "nat_dst_port",
-}
-
-func leefField(key []byte) *field {
-	if name, ok := leefAliases[string(key)]; ok {
-		return fields[name]
-	}
-	return nil
 }
 
 // linePairs are a line's key=value pairs and how their keys are read: a
@@ -128,11 +117,11 @@ func (lp linePairs) all(yield func(kvPair) bool) {
 func (lp linePairs) field(key []byte) *field {
 	switch lp.kind {
 	case pairsCEF:
-		return cefField(key)
+		return cefFields[string(key)]
 	case pairsLEEF:
-		return leefField(key)
+		return leefFields[string(key)]
 	}
-	return kvField(key)
+	return kvFields[string(key)]
 }
 
 // leefAttributes returns the attributes of a LEEF record (after the
