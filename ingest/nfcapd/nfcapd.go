@@ -61,7 +61,8 @@ const (
 	ReasonBadRecord   = "bad nfcapd record" // a record or element whose length runs past its block or record
 	ReasonBadBlock    = "bad nfcapd block"  // a block that does not decompress, or whose records do not add up
 	ReasonNoAddresses = "record without addresses"
-	ReasonBadTime     = "time out of range" // milliseconds past what int64 nanoseconds hold (2262): they would wrap to any year
+	ReasonBadTime     = "time out of range"                 // milliseconds past what int64 nanoseconds hold (2262): they would wrap to any year
+	ReasonNoGeneric   = "record without times and counters" // no generic element
 )
 
 // ErrNotNfcapd is returned (wrapped) for content that is not an nfdump file
@@ -440,7 +441,10 @@ func (r *Reader) v3(b []byte, rec *flow.Record) string {
 			}
 		}
 	}
-	if !hasGeneric || !rec.SrcAddr.IsValid() || !rec.DstAddr.IsValid() {
+	switch {
+	case !hasGeneric:
+		return ReasonNoGeneric
+	case !rec.SrcAddr.IsValid() || !rec.DstAddr.IsValid():
 		return ReasonNoAddresses
 	}
 	if flow.IsICMP(rec.Proto) {

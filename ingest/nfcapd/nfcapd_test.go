@@ -149,6 +149,18 @@ func TestDamaged(t *testing.T) {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
 		}
 	})
+	t.Run("a record without its generic element", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		off := headerSize + blockHeader
+		for le.Uint16(b[off:]) != recordV3 {
+			off += int(le.Uint16(b[off+2:]))
+		}
+		le.PutUint16(b[off+v3HeaderSize:], 999) // an element flowcase skips by its length
+		recs, r, _ := readAll(t, b)
+		if r.Err() != nil || len(recs) != 219 || r.Rejects()[ReasonNoGeneric] != 1 {
+			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
 	t.Run("a damaged LZ4 block", func(t *testing.T) {
 		b := bytes.Clone(mustRead(t, fixtures[3]))
 		for i := headerSize + blockHeader + 100; i < headerSize+blockHeader+400; i++ {
