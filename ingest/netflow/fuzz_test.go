@@ -2,6 +2,7 @@ package netflow
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,7 +236,29 @@ func FuzzSFlow(f *testing.F) {
 		if _, ok := err.(*DecodeError); err != nil && !ok {
 			t.Fatalf("error %T is not a *DecodeError", err)
 		}
+		// Every sample is at most one of: a record, a counter sample, a
+		// skipped one; none is counted twice.
+		counted := uint32(info.Records + info.OptionsRecords)
+		for _, k := range info.Skipped {
+			counted += k
+		}
+		if samples, ok := sfSampleCount(b); ok && counted > samples {
+			t.Fatalf("%d records, %d counter samples and skipped %v: more than the datagram's %d samples", info.Records, info.OptionsRecords, info.Skipped, samples)
+		}
 	})
+}
+
+// sfSampleCount reads the number of samples an sFlow v5 datagram's header
+// gives.
+func sfSampleCount(b []byte) (uint32, bool) {
+	if len(b) < 8 {
+		return 0, false
+	}
+	at := map[uint32]int{0: 8, 1: 12, 2: 24}[binary.BigEndian.Uint32(b[4:])]
+	if at == 0 || len(b) < at+16 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(b[at+12:]), true
 }
 
 // u32s writes XDR unsigned integers.
