@@ -71,6 +71,16 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// firstElement returns the offset of the first element of the first flow
+// record in the first block of the file b.
+func firstElement(b []byte) int {
+	off := headerSize + blockHeader
+	for binary.LittleEndian.Uint16(b[off:]) != recordV3 {
+		off += int(binary.LittleEndian.Uint16(b[off+2:]))
+	}
+	return off + v3HeaderSize
+}
+
 // Damaged files: the records before the damage are kept, the rest counted,
 // and a block that cannot be followed stops the file with its offset.
 func TestDamaged(t *testing.T) {
@@ -122,11 +132,7 @@ func TestDamaged(t *testing.T) {
 	})
 	t.Run("an element's length past its record", func(t *testing.T) {
 		b := bytes.Clone(plain)
-		off := headerSize + blockHeader
-		for le.Uint16(b[off:]) != recordV3 {
-			off += int(le.Uint16(b[off+2:]))
-		}
-		le.PutUint16(b[off+v3HeaderSize+2:], 0x7FFF) // the first element of the first flow
+		le.PutUint16(b[firstElement(b)+2:], 0x7FFF) // the first element of the first flow
 		recs, r, _ := readAll(t, b)
 		if r.Err() != nil || len(recs) != 219 || r.Rejects()[ReasonBadRecord] != 1 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
@@ -134,11 +140,7 @@ func TestDamaged(t *testing.T) {
 	})
 	t.Run("a time past 2262", func(t *testing.T) {
 		b := bytes.Clone(plain)
-		off := headerSize + blockHeader
-		for le.Uint16(b[off:]) != recordV3 {
-			off += int(le.Uint16(b[off+2:]))
-		}
-		el := off + v3HeaderSize // the first flow's first element
+		el := firstElement(b)
 		if le.Uint16(b[el:]) != exGeneric {
 			t.Fatalf("first element %d, want the generic one", le.Uint16(b[el:]))
 		}
@@ -151,11 +153,7 @@ func TestDamaged(t *testing.T) {
 	})
 	t.Run("a record without its generic element", func(t *testing.T) {
 		b := bytes.Clone(plain)
-		off := headerSize + blockHeader
-		for le.Uint16(b[off:]) != recordV3 {
-			off += int(le.Uint16(b[off+2:]))
-		}
-		le.PutUint16(b[off+v3HeaderSize:], 999) // an element flowcase skips by its length
+		le.PutUint16(b[firstElement(b):], 999) // an element flowcase skips by its length
 		recs, r, _ := readAll(t, b)
 		if r.Err() != nil || len(recs) != 219 || r.Rejects()[ReasonNoGeneric] != 1 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
