@@ -39,7 +39,8 @@ type captureDecoder struct {
 	err     error
 
 	rejects  map[string]int
-	early    earlyTimes // flows kept although dated before 1990
+	kept     [netflow.NumReasons]uint64 // records kept after a repair, by reason (netflow.Reason.Kept)
+	early    earlyTimes                 // flows kept although dated before 1990
 	examples func(string)
 	exports  uint64 // export packets decoded
 	other    uint64 // UDP datagrams that are not export packets
@@ -259,10 +260,14 @@ func collectorPort(p uint16) bool {
 }
 
 // countDecoded adds what a decoded packet (or parked set) skipped, by
-// reason, and its firewall events.
+// reason, what it kept after a repair, and its firewall events.
 func (d *captureDecoder) countDecoded(info *netflow.PacketInfo) {
 	for r := netflow.Reason(1); int(r) < netflow.NumReasons; r++ {
-		if n := info.Skipped[r]; n > 0 && r != netflow.ErrUnknownTemplate && r != netflow.ErrTimeFromExport {
+		switch n := info.Skipped[r]; {
+		case n == 0 || r == netflow.ErrUnknownTemplate: // parked, counted apart
+		case r.Kept():
+			d.kept[r] += uint64(n)
+		default:
 			d.rejects[r.Error()] += int(n)
 		}
 	}
@@ -288,6 +293,34 @@ func (d *captureDecoder) firewallNote(extra map[string]any) string {
 	extra["firewall_events"] = counts
 	return "firewall events (NSEL): " + strings.Join(parts, ", ") +
 		"; each is a record of its own: a connection's created, update and deleted records are one connection to the detectors, and denied attempts are kept as flows without bytes"
+}
+
+// keptNotes describes the records kept after a repair: where their times
+// came from, or what of them was passed over.
+func (d *captureDecoder) keptNotes(extra map[string]any) []string {
+	var notes []string
+	counts := map[string]uint64{}
+	for r, n := range d.kept {
+		if n == 0 {
+			continue
+		}
+		reason := netflow.Reason(r)
+		counts[reason.String()] = n
+		switch reason {
+		case netflow.ErrTimeFromExport:
+			notes = append(notes, fmt.Sprintf("%d flow records carry no time of their own (or only times since the exporter's start, which it did not send): each is placed at its export packet's time", n))
+		case netflow.ErrTimeInverted:
+			notes = append(notes, fmt.Sprintf("%d flow records end before they start: each is kept with its end set to its start", n))
+		case netflow.ErrExtendedRecord:
+			notes = append(notes, fmt.Sprintf("%d sFlow extended records (switch, router or gateway data) are cut short: passed over, their samples kept", n))
+		default:
+			notes = append(notes, fmt.Sprintf("%d flow records kept: %s", n, reason))
+		}
+	}
+	if len(counts) > 0 {
+		extra["kept_after_repair"] = counts
+	}
+	return notes
 }
 
 func (d *captureDecoder) emit(source uint32) func(*flow.Record) {
@@ -463,6 +496,7 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	}
 	extra["capture"] = st
 	extra["duplicate_packets"] = d.dups
+	fr.Notes = append(fr.Notes, d.keptNotes(extra)...)
 	if d.early.n > 0 {
 		extra["flows_before_1990"] = d.early.n
 		fr.Notes = append(fr.Notes, d.early.note())

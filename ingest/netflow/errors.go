@@ -58,6 +58,10 @@ const (
 	// ErrBadOptions: an options data record could not be used (for example
 	// a sampling interval of 0).
 	ErrBadOptions
+	// ErrExtendedRecord: an sFlow extended record (switch, router or
+	// gateway data) is shorter than its structure; it is ignored and its
+	// sample kept.
+	ErrExtendedRecord
 
 	numReasons
 )
@@ -82,6 +86,14 @@ var reasonText = [numReasons]string{
 	ErrTimeFromExport:   "time taken from export header",
 	ErrTimeInverted:     "end before start",
 	ErrBadOptions:       "unusable options record",
+	ErrExtendedRecord:   "sFlow extended record cut short",
+}
+
+// Kept reports whether r counts records that were kept, repaired or placed
+// as its text says, rather than parts skipped: ErrTimeFromExport,
+// ErrTimeInverted and ErrExtendedRecord.
+func (r Reason) Kept() bool {
+	return r == ErrTimeFromExport || r == ErrTimeInverted || r == ErrExtendedRecord
 }
 
 // String returns a short phrase, stable enough for reports.

@@ -120,7 +120,9 @@ func (d *Decoder) DecodeSFlow(p Packet, emit func(*flow.Record)) (PacketInfo, er
 		switch format {
 		case sfFlowSample, sfFlowSampleExpanded:
 			*rec = flow.Record{Start: p.CaptureTime, End: p.CaptureTime, Exporter: agent, ObsDomain: info.Domain}
-			if reason := sfFlow(body, format == sfFlowSampleExpanded, rec); reason != reasonNone {
+			reason, cut := sfFlow(body, format == sfFlowSampleExpanded, rec)
+			info.Skipped[ErrExtendedRecord] += cut
+			if reason != reasonNone {
 				info.Skipped[reason]++
 				continue
 			}
@@ -158,8 +160,10 @@ func sfAddress(r *reader) (netip.Addr, bool) {
 }
 
 // sfFlow reads a flow sample (expanded: 32-bit source id and interface
-// formats apart) into rec.
-func sfFlow(b []byte, expanded bool, rec *flow.Record) Reason {
+// formats apart) into rec. An extended record shorter than its structure
+// is passed over (counted in cut): the sample's length still says where
+// the next record starts, and the packet's own fields are whole.
+func sfFlow(b []byte, expanded bool, rec *flow.Record) (reason Reason, cut uint32) {
 	r := newReader(b)
 	r.u32() // the sample's sequence number
 	if expanded {
@@ -179,20 +183,29 @@ func sfFlow(b []byte, expanded bool, rec *flow.Record) Reason {
 	}
 	n := r.u32() // each record needs 8 bytes at least: a short read ends the loop
 	if r.failed() {
-		return ErrRecordTruncated
+		return ErrRecordTruncated, 0
 	}
 	rec.SamplingInterval = max(rate, 1)
 	for range n {
 		format, length := r.u32(), r.u32()
 		body := r.bytes(int(length))
 		if r.failed() {
-			return ErrRecordTruncated
+			return ErrRecordTruncated, cut
 		}
 		if !sfFlowRecord(format, body, rec) {
-			return ErrRecordTruncated
+			if !sfExtended(format) {
+				return ErrRecordTruncated, cut
+			}
+			cut++
 		}
 	}
-	return reasonNone
+	return reasonNone, cut
+}
+
+// sfExtended reports whether a flow record format is extended data (of
+// the switch, router or gateway), not the sampled packet itself.
+func sfExtended(format uint32) bool {
+	return format == sfExtendedSwitch || format == sfExtendedRouter || format == sfExtendedGW
 }
 
 // sfIfIndex is an interface value of format 0 (a single ifIndex; the
@@ -206,7 +219,7 @@ func sfIfIndex(format, value uint32) uint32 {
 }
 
 // sfFlowRecord applies one flow record of a sample to rec; false when the
-// record is shorter than its structure.
+// record is shorter than its structure (rec is then left as it was).
 func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 	r := newReader(b)
 	switch format {
@@ -283,7 +296,7 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 		if !ok || r.failed() {
 			return false
 		}
-		rec.NextHop, rec.SrcAS = cmp.Or(rec.NextHop, hop), srcAS
+		dstAS := rec.DstAS
 		for range segments { // 8 bytes each at least: a short read ends the loop
 			r.u32() // segment type: set or sequence
 			n := r.u32()
@@ -295,9 +308,11 @@ func sfFlowRecord(format uint32, b []byte, rec *flow.Record) bool {
 				return false
 			}
 			if len(path) > 0 {
-				rec.DstAS = binary.BigEndian.Uint32(path[len(path)-4:]) // the path's last AS: the destination's
+				dstAS = binary.BigEndian.Uint32(path[len(path)-4:]) // the path's last AS: the destination's
 			}
 		}
+		// Applied only when the whole record was read: a cut one is ignored.
+		rec.NextHop, rec.SrcAS, rec.DstAS = cmp.Or(rec.NextHop, hop), srcAS, dstAS
 	}
 	return true
 }

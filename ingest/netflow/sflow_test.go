@@ -59,6 +59,21 @@ func TestSFlowRecords(t *testing.T) {
 		err.Error() != "cannot decode sFlow v5 datagram 3 at offset 28: truncated: got 4, want 8" {
 		t.Errorf("cut sample header: %v", err)
 	}
+	// A cut extended record (a gateway record whose AS path claims more
+	// numbers than it holds) is passed over: the sample is kept with the
+	// other records' fields, and the cut one counted.
+	cutGW := sfSample(sfFlowSample, 10, sfRecord(sfSampledIPv4, u32s(60, 6, 0x0A000001, 0x0A000002, 1234, 80, 0x12, 0)),
+		sfRecord(sfExtendedGW, u32s(1, 0xC0000202, 65000, 64512, 64513, 1, 2, 9, 64514)),
+		sfRecord(sfExtendedSwitch, u32s(0, 0, 12, 0)))
+	got = got[:0]
+	info, err = new(Decoder).DecodeSFlow(Packet{Exporter: testExporter, Payload: sflowDatagram(cutGW), CaptureTime: 1.7e18},
+		func(r *flow.Record) { got = append(got, *r) })
+	if err != nil || info.Records != 1 || info.Skipped[ErrExtendedRecord] != 1 || info.Skipped[ErrRecordTruncated] != 0 || len(got) != 1 {
+		t.Fatalf("cut gateway record: info %+v, err %v, %d records", info, err, len(got))
+	}
+	if r := got[0]; r.SrcPort != 1234 || r.VLAN != 12 || r.NextHop.IsValid() || r.SrcAS != 0 || r.DstAS != 0 {
+		t.Errorf("cut gateway record: %+v; want the sample with its VLAN and no gateway fields", r)
+	}
 	// Not sFlow: NetFlow v5's header, and an unknown agent address type.
 	if SniffSFlow(u32s(5<<16|1, 0, 0, 0, 0, 0, 0)) || SniffSFlow(u32s(5, 3, 0, 0, 0, 0, 0)) {
 		t.Error("sniffed NetFlow v5 or a bad address type as sFlow")
