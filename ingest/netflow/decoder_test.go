@@ -350,11 +350,16 @@ func TestOptionsSamplingAndSystemInit(t *testing.T) {
 
 func TestIPFIXUptimeWithoutSystemInit(t *testing.T) {
 	p := ipfixHeader(testSecs, 0, 3)
-	p.set(2, func(p *pkt) { p.u16(256).u16(2).fields(ieStartSysUpTime, 4, ieEndSysUpTime, 4) })
-	p.set(256, func(p *pkt) { p.u32(1000).u32(3000) })
+	p.set(2, func(p *pkt) {
+		p.u16(256).u16(3).fields(ieSrcIPv4, 4, ieStartSysUpTime, 4, ieEndSysUpTime, 4)
+		p.u16(257).u16(2).fields(ieStartSysUpTime, 4, ieEndSysUpTime, 4) // not a flow: no address
+	})
+	p.set(256, func(p *pkt) { p.addr("10.0.0.1").u32(1000).u32(3000) })
+	p.set(257, func(p *pkt) { p.u32(1000).u32(3000) })
 	recs, info, _ := collect(t, NewDecoder(nil), p.done())
 	export := int64(testSecs) * 1e9
-	if len(recs) != 1 || recs[0].End != export || recs[0].Start != export-2000*1e6 || info.Skipped[ErrTimeFromExport] != 1 {
+	// Only the flow's times count as placed at the export time.
+	if len(recs) != 2 || recs[0].End != export || recs[0].Start != export-2000*1e6 || info.Skipped[ErrTimeFromExport] != 1 {
 		t.Errorf("got %+v, %v", recs, info.Skipped)
 	}
 }

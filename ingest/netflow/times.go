@@ -147,14 +147,23 @@ func finishTimes(ctx *pktCtx, rec *flow.Record, sc *scratch, info *PacketInfo) {
 		start = end - dur
 	default:
 		start, end = timesFromExport(ctx, sc, dur, hd)
-		info.Skipped[ErrTimeFromExport]++
+		if flowLike(rec) {
+			info.Skipped[ErrTimeFromExport]++
+		}
 	}
 	if end < start {
 		end = start
-		info.Skipped[ErrTimeInverted]++
+		if flowLike(rec) {
+			info.Skipped[ErrTimeInverted]++
+		}
 	}
 	rec.Start, rec.End = start, end
 }
+
+// flowLike reports whether rec has an address: the repairs of its times
+// are counted only then, as a record without one (an event or statistics
+// record) is not a flow and the caller rejects it as such.
+func flowLike(rec *flow.Record) bool { return rec.SrcAddr.IsValid() || rec.DstAddr.IsValid() }
 
 // timesFromExport places a record without absolute times at the export
 // time, keeping its duration when the record tells it (IPFIX sysUpTime
