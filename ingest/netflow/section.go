@@ -131,7 +131,7 @@ func parseIPHeader(b []byte) (ipHeader, bool) {
 		if len(b) < 40 {
 			return ipHeader{}, false
 		}
-		h := ipHeader{src: netip.AddrFrom16([16]byte(b[8:24])), dst: netip.AddrFrom16([16]byte(b[24:40])),
+		h := ipHeader{src: addr6(b[8:24]), dst: addr6(b[24:40]),
 			proto: b[6], length: 40 + int(be.Uint16(b[4:]))}
 		rest := b[40:]
 		for range 8 {

@@ -48,6 +48,10 @@ func TestSection(t *testing.T) {
 		// IPv6, a destination options header, then ICMPv6 echo request
 		{"IPv6 extension header, ICMPv6", eth + "86dd" + ipv6 + "3a00000000000000" + "8000", true,
 			flow.Record{SrcAddr: netip.MustParseAddr("2001:db8::1"), DstAddr: netip.MustParseAddr("2001:db8::2"), Proto: 58, ICMPType: 128, Bytes: 72, Packets: 1}, false},
+		// an IPv4-mapped source (SIIT translators send them) is stored as the IPv4 address,
+		// as from every other IPv6 field
+		{"IPv6 with an IPv4-mapped source", "6000000000083a40" + "00000000000000000000ffffc6336405" + "20010db8000000000000000000000002" + "8000", false,
+			flow.Record{SrcAddr: netip.MustParseAddr("198.51.100.5"), DstAddr: netip.MustParseAddr("2001:db8::2"), Proto: 58, ICMPType: 128, Bytes: 48, Packets: 1}, false},
 		{"IP header section (no link layer)", ipv4 + udp, false,
 			flow.Record{SrcAddr: netip.MustParseAddr("198.51.100.5"), DstAddr: netip.MustParseAddr("198.51.100.6"), Proto: 17, SrcPort: 443, DstPort: 10000, Bytes: 965, Packets: 1}, false},
 		{"cut inside the UDP header: no ports", ipv4 + "01bb", false,
