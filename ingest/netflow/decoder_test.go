@@ -553,3 +553,44 @@ func TestSound(t *testing.T) {
 		}
 	}
 }
+
+// A template may carry the IPv4 and IPv6 ICMP elements, or the general,
+// UDP and TCP port elements, all at once; the ones that do not apply to a
+// record are zero and must not hide the ones that do (tshark shows each
+// element's own value).
+func TestAlternativeElements(t *testing.T) {
+	p := ipfixHeader(testSecs, 0, 3)
+	p.set(2, func(p *pkt) {
+		p.u16(256).u16(4).fields(ieSrcIPv4, 4, ieProtocol, 1, ieICMPTypeCodeIPv4, 2, ieICMPTypeCodeIPv6, 2)
+		p.u16(257).u16(6).fields(ieSrcIPv6, 16, ieProtocol, 1, ieICMPTypeIPv4, 1, ieICMPCodeIPv4, 1, ieICMPTypeIPv6, 1, ieICMPCodeIPv6, 1)
+		p.u16(258).u16(6).fields(ieSrcIPv4, 4, ieProtocol, 1, ieUDPSrcPort, 2, ieUDPDstPort, 2, ieTCPSrcPort, 2, ieTCPDstPort, 2)
+	})
+	p.set(256, func(p *pkt) {
+		p.addr("10.0.0.1").u8(1).u16(0x0303).u16(0)  // IPv4 port unreachable
+		p.addr("10.0.0.2").u8(58).u16(0).u16(0x8000) // ICMPv6 echo request
+		p.addr("10.0.0.3").u8(1).u16(0).u16(0)       // IPv4 echo reply: type 0
+	})
+	p.set(257, func(p *pkt) {
+		p.addr("2001:db8::1").u8(58).u8(0).u8(0).u8(1).u8(4) // ICMPv6 destination unreachable, code 4
+		p.addr("2001:db8::2").u8(1).u8(11).u8(0).u8(0).u8(0) // IPv4's time exceeded
+	})
+	p.set(258, func(p *pkt) {
+		p.addr("10.0.0.4").u8(6).u16(0).u16(0).u16(40000).u16(443)
+		p.addr("10.0.0.5").u8(17).u16(5353).u16(53).u16(0).u16(0)
+	})
+	recs, _, err := collect(t, NewDecoder(nil), p.done())
+	if err != nil || len(recs) != 7 {
+		t.Fatalf("got %d records, %v", len(recs), err)
+	}
+	type icmp struct{ typ, code uint8 }
+	for i, want := range []icmp{{3, 3}, {128, 0}, {0, 0}, {1, 4}, {11, 0}} {
+		if got := (icmp{recs[i].ICMPType, recs[i].ICMPCode}); got != want {
+			t.Errorf("record %d (%s): ICMP %v, want %v", i, recs[i].SrcAddr, got, want)
+		}
+	}
+	for i, want := range [][2]uint16{{40000, 443}, {5353, 53}} {
+		if r := recs[5+i]; r.SrcPort != want[0] || r.DstPort != want[1] {
+			t.Errorf("record %d (%s): ports %d > %d, want %v", 5+i, r.SrcAddr, r.SrcPort, r.DstPort, want)
+		}
+	}
+}

@@ -182,6 +182,10 @@ const (
 	sDst6
 	sSrcPort
 	sDstPort
+	sSrcPortUDP
+	sDstPortUDP
+	sSrcPortTCP
+	sDstPortTCP
 	sProto
 	sTCPFlags
 	sBytes
@@ -192,8 +196,10 @@ const (
 	sPostPackets
 	sICMPTypeCode4
 	sICMPTypeCode6
-	sICMPType
+	sICMPType // IPv4's; each family's elements fill slots of their own
 	sICMPCode
+	sICMPType6
+	sICMPCode6
 	sInIf
 	sOutIf
 	sSrcAS
@@ -297,14 +303,21 @@ func flowElement(id uint16) (element, bool) {
 		return element{kSrc6, sSrc6, 0, wIPv6}, true
 	case ieDstIPv6:
 		return element{kDst6, sDst6, 0, wIPv6}, true
+	// The general port elements and the UDP and TCP ones fill slots of their
+	// own: a template may carry all of them, the ones that do not apply to
+	// the record's protocol left at zero (applyFields: a non-zero port wins).
 	case ieSrcPort:
 		return element{kSrcPort, sSrcPort, 0, wInt}, true
-	case ieUDPSrcPort, ieTCPSrcPort:
-		return element{kSrcPort, sSrcPort, 1, wInt}, true
+	case ieUDPSrcPort:
+		return element{kSrcPort, sSrcPortUDP, 0, wInt}, true
+	case ieTCPSrcPort:
+		return element{kSrcPort, sSrcPortTCP, 0, wInt}, true
 	case ieDstPort:
 		return element{kDstPort, sDstPort, 0, wInt}, true
-	case ieUDPDstPort, ieTCPDstPort:
-		return element{kDstPort, sDstPort, 1, wInt}, true
+	case ieUDPDstPort:
+		return element{kDstPort, sDstPortUDP, 0, wInt}, true
+	case ieTCPDstPort:
+		return element{kDstPort, sDstPortTCP, 0, wInt}, true
 	case ieProtocol:
 		return element{kProto, sProto, 0, wInt}, true
 	case ieTCPFlags:
@@ -343,10 +356,17 @@ func interfaceElement(id uint16) (element, bool) {
 		return element{kICMPTypeCode, sICMPTypeCode4, 0, wInt}, true
 	case ieICMPTypeCodeIPv6:
 		return element{kICMPTypeCode, sICMPTypeCode6, 0, wInt}, true
-	case ieICMPTypeIPv4, ieICMPTypeIPv6:
+	// IPv4's and IPv6's ICMP elements both fill the record's type and code:
+	// a template may carry both families', the other's left at zero
+	// (applyMore: a non-zero value wins).
+	case ieICMPTypeIPv4:
 		return element{kICMPType, sICMPType, 0, wInt}, true
-	case ieICMPCodeIPv4, ieICMPCodeIPv6:
+	case ieICMPTypeIPv6:
+		return element{kICMPType, sICMPType6, 0, wInt}, true
+	case ieICMPCodeIPv4:
 		return element{kICMPCode, sICMPCode, 0, wInt}, true
+	case ieICMPCodeIPv6:
+		return element{kICMPCode, sICMPCode6, 0, wInt}, true
 	case ieInIf:
 		return element{kInIf, sInIf, 0, wInt}, true
 	case ieInPhysIf:

@@ -67,9 +67,9 @@ func applyFields(ops []fieldOp, b []byte, rec *flow.Record, sc *scratch) {
 		case kDst6:
 			setAddr(&rec.DstAddr, addr6(v))
 		case kSrcPort:
-			rec.SrcPort = uint16(beUint(v))
+			setPort(&rec.SrcPort, v)
 		case kDstPort:
-			rec.DstPort = uint16(beUint(v))
+			setPort(&rec.DstPort, v)
 		case kProto:
 			rec.Proto = uint8(beUint(v))
 		case kTCPFlags:
@@ -131,11 +131,26 @@ func applyMore(k kind, v []byte, rec *flow.Record, sc *scratch) {
 	case kIPSection, kLinkSection:
 		sc.section = v
 		sc.has |= 1 << k
+	case kICMPTypeCode, kICMPType, kICMPCode:
+		// IPv4's element and IPv6's: the one of the other family is zero.
+		if x := beUint(v); x != 0 || sc.has&(1<<k) == 0 {
+			sc.v[k] = x
+			sc.has |= 1 << k
+		}
 	default:
 		// times, counters and ICMP go through scratch: their meaning
 		// depends on the decoder's options and on other fields.
 		sc.v[k] = beUint(v)
 		sc.has |= 1 << k
+	}
+}
+
+// setPort stores a port from the general, UDP or TCP element: a template
+// may carry several, the ones that do not apply to the record left at
+// zero, so a non-zero port wins.
+func setPort(dst *uint16, v []byte) {
+	if p := uint16(beUint(v)); p != 0 {
+		*dst = p
 	}
 }
 
