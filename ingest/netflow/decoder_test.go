@@ -364,6 +364,25 @@ func TestIPFIXUptimeWithoutSystemInit(t *testing.T) {
 	}
 }
 
+// MikroTik's IPFIX records carry systemInitTimeMilliseconds themselves,
+// beside their sysUpTime-relative times; it comes before options data's.
+func TestIPFIXRecordSystemInit(t *testing.T) {
+	const initMs = 1_767_224_600_000 // 2025-12-31T23:43:20Z
+	p := ipfixHeader(testSecs, 0, 3)
+	p.set(2, func(p *pkt) {
+		p.u16(256).u16(4).fields(ieSrcIPv4, 4, ieStartSysUpTime, 4, ieEndSysUpTime, 4, ieSystemInitMillis, 8)
+	})
+	p.set(256, func(p *pkt) { p.addr("10.0.0.1").u32(900_000).u32(910_000).u64(initMs) })
+	recs, info, err := collect(t, NewDecoder(nil), p.done())
+	if err != nil || len(recs) != 1 || info.Skipped[ErrTimeFromExport] != 0 {
+		t.Fatalf("got %+v, %v, %v", recs, err, info.Skipped)
+	}
+	start, end := int64(initMs+900_000)*1e6, int64(initMs+910_000)*1e6
+	if r := recs[0]; r.Start != start || r.End != end {
+		t.Errorf("got [%d, %d], want [%d, %d]", r.Start, r.End, start, end)
+	}
+}
+
 func TestOutBytesAndDuplicates(t *testing.T) {
 	p := v9Header(2, 500_000, testSecs, 0, 0)
 	// Duplicate L4_SRC_PORT: the first occurrence wins (tshark).

@@ -76,7 +76,9 @@ func absTime(ctx *pktCtx, sc *scratch, ms, us, ns, sec, delta, up kind) (int64, 
 	return uptimeTime(ctx, sc, up)
 }
 
-// uptimeTime is absTime from a sysUpTime-relative element.
+// uptimeTime is absTime from a sysUpTime-relative element. An IPFIX record
+// may carry systemInitTimeMilliseconds itself (MikroTik's do, as RFC 5153
+// 4.7 advises), which comes before the one of options data.
 func uptimeTime(ctx *pktCtx, sc *scratch, up kind) (int64, bool) {
 	v, ok := sc.get(up)
 	switch {
@@ -84,7 +86,11 @@ func uptimeTime(ctx *pktCtx, sc *scratch, up kind) (int64, bool) {
 		return 0, false
 	case ctx.version != 10:
 		return uptimeToUnixNs(ctx.exportNs, ctx.sysUptime, uint32(v)), true
-	case ctx.ds != nil && ctx.ds.hasInit:
+	}
+	if initMs, own := sc.get(kSysInitMs); own {
+		return ipfixUptimeToUnixMs(int64(initMs), v) * 1e6, true
+	}
+	if ctx.ds != nil && ctx.ds.hasInit {
 		return ipfixUptimeToUnixMs(ctx.ds.sysInitMs, v) * 1e6, true
 	}
 	return 0, false
