@@ -316,6 +316,59 @@ func TestSetLengthErrors(t *testing.T) {
 	}
 }
 
+// Options data scoped to an interface gives the sampling of the flows
+// through it (v9 scope type 2, IPFIX ingressInterface), not of the whole
+// exporter; a flow on an interface without one is not sampled.
+func TestInterfaceSampling(t *testing.T) {
+	d := NewDecoder(nil)
+	p := v9Header(5, 500_000, testSecs, 1, 42)
+	p.set(1, func(p *pkt) { // options template 300: scope Interface (4 bytes); interval, algorithm
+		p.u16(300).u16(4).u16(8).fields(2, 4, ieSamplingInterval, 4, 35, 1)
+	})
+	p.set(300, func(p *pkt) { p.u32(1).u32(100).u8(2).u32(2).u32(1000).u8(2).raw(0, 0) })
+	p.set(0, func(p *pkt) { p.u16(256).u16(3).fields(ieSrcIPv4, 4, ieInIf, 2, ieOutIf, 2) })
+	p.set(256, func(p *pkt) {
+		p.addr("10.0.0.1").u16(1).u16(7)
+		p.addr("10.0.0.2").u16(2).u16(7)
+		p.addr("10.0.0.3").u16(3).u16(1) // egress sampling: its output interface's
+		p.addr("10.0.0.4").u16(3).u16(4)
+	})
+	recs, info, err := collect(t, d, p.b)
+	if err != nil || len(recs) != 4 || info.OptionsRecords != 2 {
+		t.Fatalf("got %d records, %v, %+v", len(recs), err, info)
+	}
+	for i, want := range []uint32{100, 1000, 100, 1} {
+		if recs[i].SamplingInterval != want {
+			t.Errorf("%s on interfaces %d > %d: sampling %d, want %d", recs[i].SrcAddr, recs[i].InIf, recs[i].OutIf, recs[i].SamplingInterval, want)
+		}
+	}
+	// IPFIX: the scope is ingressInterface; the state survives the cache's
+	// serialisation.
+	p2 := ipfixHeader(testSecs, 0, 3)
+	p2.set(3, func(p *pkt) {
+		p.u16(400).u16(3).u16(1).fields(ieInIf, 4, ieSamplingPktInterval, 4, ieSamplingPktSpace, 4)
+	})
+	p2.set(400, func(p *pkt) { p.u32(5).u32(1).u32(63) }) // 1 packet in 64
+	p2.set(2, func(p *pkt) { p.u16(256).u16(2).fields(ieSrcIPv4, 4, ieInIf, 4) })
+	if _, _, err := collect(t, d, p2.done()); err != nil {
+		t.Fatal(err)
+	}
+	blob, err := d.Templates.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2 := NewDecoder(nil)
+	if err := d2.Templates.UnmarshalBinary(blob); err != nil {
+		t.Fatal(err)
+	}
+	p3 := ipfixHeader(testSecs, 1, 3)
+	p3.set(256, func(p *pkt) { p.addr("10.0.0.5").u32(5).addr("10.0.0.6").u32(6) })
+	recs, _, err = collect(t, d2, p3.done())
+	if err != nil || len(recs) != 2 || recs[0].SamplingInterval != 64 || recs[1].SamplingInterval != 1 {
+		t.Errorf("IPFIX ingressInterface scope: got %+v, %v; want sampling 64 on interface 5, 1 on 6", recs, err)
+	}
+}
+
 func TestOptionsSamplingAndSystemInit(t *testing.T) {
 	d := NewDecoder(nil)
 	const initMs = 1_600_000_000_000

@@ -165,6 +165,7 @@ const (
 	kObsUs
 	kObsNs
 	kFwEvent
+	kScopeIf // an options record's interface scope: its sampling is the interface's
 
 	numKinds
 )
@@ -238,6 +239,7 @@ const (
 	sSection
 	sObs
 	sFwEvent
+	sScopeIf
 
 	numSlots
 )

@@ -199,7 +199,7 @@ func (d *Decoder) finishFlow(ctx *pktCtx, rec *flow.Record, sc *scratch, info *P
 	rate, from := recordSampling(sc), SampledRecord
 	if rate == 0 && ctx.ds != nil {
 		id, hasID := sc.get(kSamplerID)
-		rate, from = ctx.ds.interval(id, hasID), SampledOptions
+		rate, from = ctx.ds.interval(id, hasID, rec.InIf, rec.OutIf), SampledOptions
 	}
 	if rate == 0 && ctx.v5Sampling != 0 {
 		rate, from = ctx.v5Sampling, SampledHeader
@@ -284,6 +284,9 @@ func clampU32(v uint64) uint32 {
 func (d *Decoder) applyOptions(ctx *pktCtx, sc *scratch, info *PacketInfo) {
 	rate := recordSampling(sc)
 	id, hasID := sc.get(kSamplerID)
+	if ifx, scoped := sc.get(kScopeIf); scoped && !hasID && ifx != 0 {
+		id, hasID = ifSampler|ifx&(ifSampler-1), true // the sampling of one interface
+	}
 	initMs, hasInit := sc.get(kSysInitMs)
 	_, statesRate := sc.get(kSamplingInterval)
 	if rate == 0 && statesRate {

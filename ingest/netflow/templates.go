@@ -144,8 +144,14 @@ func (t *Template) compile() {
 		} else {
 			t.minLen += int(l)
 		}
-		if t.Options && t.Key.Version == 9 && i < t.ScopeFields {
-			continue // v9 scope types (system, interface...) are their own id space
+		if t.Options && i < t.ScopeFields {
+			if interfaceScope(t.Key.Version, f) && l >= 1 && l <= 8 {
+				t.ops[i].kind = kScopeIf
+				continue
+			}
+			if t.Key.Version == 9 {
+				continue // v9 scope types (system, interface...) are their own id space
+			}
 		}
 		e := lookupElement(f.PEN, f.ID)
 		if e.kind == kSkip || !e.widthOK(l) {
@@ -162,6 +168,16 @@ func (t *Template) compile() {
 		t.ops[i].kind = e.kind
 	}
 	t.compileFixed()
+}
+
+// interfaceScope reports whether an options template's scope field names
+// an interface: v9's scope type 2, IPFIX's ingressInterface (10) or
+// egressInterface (14).
+func interfaceScope(version uint16, f Field) bool {
+	if version == 9 {
+		return f.ID == 2
+	}
+	return f.PEN == 0 && (f.ID == ieInIf || f.ID == ieOutIf)
 }
 
 // compileFixed fills fixed and fixedLen when no field is variable-length.
@@ -209,7 +225,14 @@ type domainState struct {
 	hasInit     bool
 	defInterval uint32 // sampling interval from options without a sampler id
 	samplers    []sampler
+	ifSamplers  int // samplers that are interfaces (ifSampler ids)
 }
+
+// ifSampler marks the sampler ids that are interfaces: options data scoped
+// to an interface gives the sampling of the flows through it, kept as the
+// sampler ifSampler | ifIndex (a sampler id from the wire with this bit
+// set would be taken for an interface).
+const ifSampler = 1 << 63
 
 func (s *domainState) setSampler(id uint64, interval uint32) {
 	for i := range s.samplers {
@@ -220,23 +243,43 @@ func (s *domainState) setSampler(id uint64, interval uint32) {
 	}
 	if len(s.samplers) < maxSamplers {
 		s.samplers = append(s.samplers, sampler{id, interval})
+		if id&ifSampler != 0 {
+			s.ifSamplers++
+		}
 	}
 }
 
+func (s *domainState) sampler(id uint64) uint32 {
+	for _, sm := range s.samplers {
+		if sm.id == id {
+			return sm.interval
+		}
+	}
+	return 0
+}
+
 // interval returns the sampling interval for a record naming sampler id
-// (hasID) or none; 0 when options data said nothing that applies.
-func (s *domainState) interval(id uint64, hasID bool) uint32 {
+// (hasID) or none, on interfaces in and out (0: none); 0 when options data
+// said nothing that applies. The record's sampler comes first, then its
+// input interface's, then its output interface's (egress sampling), then
+// the domain's.
+func (s *domainState) interval(id uint64, hasID bool, in, out uint32) uint32 {
 	if hasID {
-		for _, sm := range s.samplers {
-			if sm.id == id {
-				return sm.interval
+		if v := s.sampler(id); v != 0 {
+			return v
+		}
+	}
+	if s.ifSamplers > 0 {
+		for _, ifx := range [2]uint32{in, out} {
+			if v := s.sampler(ifSampler | uint64(ifx)); ifx != 0 && v != 0 {
+				return v
 			}
 		}
 	}
 	if s.defInterval != 0 {
 		return s.defInterval
 	}
-	if !hasID && len(s.samplers) == 1 {
+	if !hasID && len(s.samplers) == 1 && s.ifSamplers == 0 {
 		return s.samplers[0].interval
 	}
 	return 0
