@@ -201,6 +201,14 @@ func TestIPFIXWithdrawal(t *testing.T) {
 	if keys, _ := d.Templates.TakeDirty(); len(keys) != 2 {
 		t.Errorf("got dirty %v, want 300 and 301", keys)
 	}
+	// Zeros that pad a template set to 8 bytes (4 or more of them: as long
+	// as a withdrawal) are padding, not a bad template.
+	p = ipfixHeader(testSecs, 0, 1)
+	p.set(2, func(p *pkt) { p.u16(302).u16(1).fields(ieOctetDelta, 4).u32(0) })
+	p.set(3, func(p *pkt) { p.u16(303).u16(2).u16(1).fields(149, 4, ieSamplingInterval, 4).raw(0, 0, 0, 0, 0, 0) })
+	if _, info, err = collect(t, d, p.done()); err != nil || info.TemplatesLearned != 2 || info.Skipped != [NumReasons]uint32{} {
+		t.Errorf("padded template sets: got %v, %+v", err, info)
+	}
 }
 
 func TestParkedThenTemplate(t *testing.T) {

@@ -44,11 +44,11 @@ func (d *Decoder) ipfixTemplates(ctx *pktCtx, body []byte, options bool, info *P
 		rest := body[r.off:]
 		id, n := r.u16(), int(r.u16())
 		switch {
+		case id == 0 && allZero(rest):
+			return // padding (zeros: not a withdrawal of template 0, which cannot be)
 		case n == 0:
 			d.withdraw(ctx, info, id, options)
 			continue
-		case id == 0 && allZero(rest):
-			return // padding
 		case id < minDataSetID:
 			info.Skipped[ErrBadTemplate]++
 			return
