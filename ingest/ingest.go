@@ -221,6 +221,10 @@ func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *Fil
 		extra["times_swapped"] = n
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d records gave their end before their start and a duration of about 2^64 ms less the span (nfdump 1.7 writes softflowd's IPFIX records so): kept with start and end swapped", n))
 	}
+	if n := d.UntypedICMP(); n > 0 {
+		extra["icmp_untyped"] = n
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d ICMP records carry no type (nor one in their ports): read as echo requests, so each one's source is the side that sent it", n))
+	}
 	nf := d.NotFlows()
 	if len(nf) == 0 {
 		return nil

@@ -281,6 +281,29 @@ func TestReportOnBlockedScans(t *testing.T) {
 	}
 }
 
+// TestReportOnVPCPingSweep: a ping sweep in an AWS VPC Flow Log, whose
+// ICMP records carry no type (ports 0), is found: the pings are read as
+// echo requests from their sender, answered by the hosts that replied.
+func TestReportOnVPCPingSweep(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+	const hosts = 120
+	for i := range hosts {
+		at := 1682942400 + i
+		fmt.Fprintf(&b, "2 123456789010 eni-1 172.31.9.5 172.31.%d.%d 0 0 1 1 84 %d %d ACCEPT OK\n", 10+i/200, 1+i%200, at, at)
+		if i%4 == 0 { // a quarter of the hosts answer
+			fmt.Fprintf(&b, "2 123456789010 eni-1 172.31.%d.%d 172.31.9.5 0 0 1 1 84 %d %d ACCEPT OK\n", 10+i/200, 1+i%200, at, at)
+		}
+	}
+	rep := reportOnFile(t, t.TempDir(), "vpc.log", b.String())
+	if rep.TotalFlows != hosts+hosts/4 || len(rep.PortScans) != 1 {
+		t.Fatalf("got %d flows and %d scan findings, want %d and the sweep: %+v", rep.TotalFlows, len(rep.PortScans), hosts+hosts/4, rep.PortScans)
+	}
+	if s := rep.PortScans[0]; s.Source != "172.31.9.5" || s.UniqueTargets != hosts || s.Attempts != hosts || s.FailedAttempts != hosts-hosts/4 {
+		t.Errorf("got %s: %d targets, %d of %d attempts failed; want 172.31.9.5: %d, %d of %d", s.Source, s.UniqueTargets, s.FailedAttempts, s.Attempts, hosts, hosts-hosts/4, hosts)
+	}
+}
+
 // TestReportOnSquidBeacon: a C2 beacon through a web proxy (a CONNECT to the
 // same server every five minutes, a few seconds of jitter, for a day), as
 // Squid's access.log records it among other browsing, is found.

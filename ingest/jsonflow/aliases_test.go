@@ -677,6 +677,31 @@ func TestCloudFlowLogs(t *testing.T) {
 	}
 }
 
+// ICMP records of tools that write no ICMP type (AWS VPC Flow Logs: ports
+// 0) are read as echo requests, so a ping's source is its sender (as 0,
+// an echo reply, the pinged host would be); an ICMPv6 one as ICMPv6's.
+// nfdump's CSV, whose ports of 0 are an echo reply, is TestCollectorCSV's.
+func TestUntypedICMP(t *testing.T) {
+	in := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 123456789010 eni-1 10.0.0.5 10.0.1.7 0 0 1 1 84 1418530010 1418530070 ACCEPT OK\n" +
+		"2 123456789010 eni-1 10.0.1.7 10.0.0.5 0 0 1 1 84 1418530010 1418530070 ACCEPT OK\n" +
+		"2 123456789010 eni-1 2001:db8::5 2001:db8::7 0 0 58 1 104 1418530010 1418530070 ACCEPT OK\n"
+	got, d := readRecords(in, Options{})
+	if len(got) != 3 || d.UntypedICMP() != 3 {
+		t.Fatalf("got %+v, %d untyped; want 3 records, all untyped", got, d.UntypedICMP())
+	}
+	for i, want := range []uint8{8, 8, 128} {
+		if got[i].ICMPType != want || got[i].ICMPCode != 0 || got[i].DstPort != 0 {
+			t.Errorf("record %d: type %d code %d port %d, want type %d", i, got[i].ICMPType, got[i].ICMPCode, got[i].DstPort, want)
+		}
+	}
+	// The seed's JSON names with ports of 0 and no type stay type 0.
+	got, d = readRecords(`{"src_ip":"10.0.0.5","dst_ip":"10.0.1.7","protocol":1,"src_port":0,"dst_port":0,"timestamp":1418530010}`+"\n", Options{})
+	if len(got) != 1 || got[0].ICMPType != 0 || d.UntypedICMP() != 0 {
+		t.Errorf("seed JSON: got %+v, %d untyped", got, d.UntypedICMP())
+	}
+}
+
 // TestPaloAltoCSV reads a PAN-OS traffic log exported to CSV (the header's
 // names as the firewall writes them: "Serial #", "Elapsed Time (sec)"; its
 // start times are local, zone-less).

@@ -204,7 +204,7 @@ func (d *Reader) asaLineRecord(line []byte, rec *flow.Record, pos int64) bool {
 			}
 		}
 		if !asaICMP(words, rec) {
-			rec.ICMPType = 8 // an echo, when the message does not say
+			rec.ICMPType = flow.ICMPEchoRequest // an echo, when the message does not say
 		}
 		d.asaCounters(words, rec)
 		a, _, ok1 = asaEndpoint(f)

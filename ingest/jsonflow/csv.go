@@ -48,10 +48,10 @@ func csvHeader(head []byte) ([]*field, byte) {
 		}
 		f := fields[string(name)]
 		cols = append(cols, f)
-		src = src || f == fields["src_ip"]
-		dst = dst || f == fields["dst_ip"]
 		if f != nil {
 			known++
+			src = src || f.name == "src_ip"
+			dst = dst || f.name == "dst_ip"
 		}
 	}
 	if !src || !dst || (sep == ' ' && 2*known < len(cols)) {

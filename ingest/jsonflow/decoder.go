@@ -26,6 +26,9 @@ type decoder struct {
 	detail  string
 	assumed bool   // the record took assume
 	swapped bool   // its start and end were given the wrong way round (times)
+	icmpSet bool   // an ICMP type or code field was read
+	noICMP  bool   // the record comes from a tool whose ICMP records carry no type (untypedICMPKeys)
+	untyped bool   // an ICMP record without any type, read as an echo request (finish)
 	text    []byte // unescaped string scratch
 	key     []byte // unescaped key scratch
 	path    []byte // "outer.inner." while reading the members of nested objects
@@ -68,6 +71,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.swapped, d.history, d.zeek = "", "", false, false, 0, false
+	d.icmpSet, d.noICMP, d.untyped = false, false, false
 	d.argus, d.totB, d.totP, d.notFlow, d.splunk, d.onlyB, d.onlyP = false, 0, 0, "", false, 0, 0
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 	d.date, d.clock = nil, nil
@@ -131,6 +135,18 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 			// collectors that pass it through (goflow2) write icmp_type
 			// and icmp_code 0 beside it.
 			rec.ICMPFromPort()
+		case d.noICMP && !d.icmpSet && rec.SrcPort == 0:
+			// A tool that writes no ICMP type (AWS and Google Cloud VPC
+			// Flow Logs, CICFlowMeter): an echo request, as pings are most
+			// ICMP flows (and the Cisco ASA reader reads its messages
+			// without a type so). Left at 0, an echo reply, its source
+			// would be the answering side, and a ping sweep the swept
+			// hosts' replies. Counted for a note. (Elsewhere ports of 0
+			// are a type 0: nfdump's CSV writes an echo reply so.)
+			rec.ICMPType, d.untyped = flow.ICMPEchoRequest, true
+			if rec.Proto == flow.ProtoICMPv6 {
+				rec.ICMPType = flow.ICMPv6EchoRequest
+			}
 		}
 	}
 	if d.history != 0 && rec.Proto == flow.ProtoTCP && rec.TCPFlags == 0 {
@@ -243,6 +259,7 @@ func (d *decoder) nestedObject(key, raw []byte, rec *flow.Record) {
 func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 	switch f.kind {
 	case fieldAddr:
+		d.noICMP = d.noICMP || f.noICMP
 		// An empty address is absent, and an unspecified one (0.0.0.0, ::)
 		// does not replace one that is set: nProbe writes both IPV4_ and
 		// IPV6_ columns, the unused one zero, and either may come first.
@@ -413,6 +430,7 @@ func (d *decoder) port(f *field, v value, rec *flow.Record) {
 		d.reject(ReasonPortRange, f.name, v)
 	default:
 		f.set(rec, n)
+		d.icmpSet = d.icmpSet || f.icmp
 	}
 }
 
@@ -426,6 +444,7 @@ func (d *decoder) count(f *field, v value, rec *flow.Record) {
 		d.reject(ReasonNumberRange, f.name, v)
 	default:
 		f.set(rec, n)
+		d.icmpSet = d.icmpSet || f.icmp
 	}
 }
 

@@ -65,6 +65,10 @@ type field struct {
 	addr func(*flow.Record) *netip.Addr
 	set  func(*flow.Record, uint64) // fieldPort, fieldCount
 	zeek bool                       // Zeek's conn.log: ICMP type and code in the ports
+	icmp bool                       // an ICMP type or code (fieldCount)
+	// noICMP: a source address of a tool whose ICMP records carry no type
+	// (untypedICMPKeys).
+	noICMP bool
 	// splunk: Splunk's _time, a record exported under the CIM's names.
 	splunk bool
 }
@@ -79,6 +83,10 @@ func portField(name string, set func(*flow.Record, uint64)) field {
 
 func countField(name string, max uint64, set func(*flow.Record, uint64)) field {
 	return field{name: name, kind: fieldCount, max: max, set: set}
+}
+
+func icmpField(name string, set func(*flow.Record, uint64)) field {
+	return field{name: name, kind: fieldCount, max: math.MaxUint8, set: set, icmp: true}
 }
 
 // fields maps each known JSON key to how it is read.
@@ -99,8 +107,8 @@ var fields = fieldMap(
 	countField("packets_out", math.MaxUint64, func(r *flow.Record, v uint64) { r.RevPackets = v }),
 	countField("post_bytes", math.MaxUint64, func(r *flow.Record, v uint64) { r.PostBytes = v }),
 	countField("post_packets", math.MaxUint64, func(r *flow.Record, v uint64) { r.PostPackets = v }),
-	countField("icmp_type", math.MaxUint8, func(r *flow.Record, v uint64) { r.ICMPType = uint8(v) }),
-	countField("icmp_code", math.MaxUint8, func(r *flow.Record, v uint64) { r.ICMPCode = uint8(v) }),
+	icmpField("icmp_type", func(r *flow.Record, v uint64) { r.ICMPType = uint8(v) }),
+	icmpField("icmp_code", func(r *flow.Record, v uint64) { r.ICMPCode = uint8(v) }),
 	countField("in_if", math.MaxUint32, func(r *flow.Record, v uint64) { r.InIf = uint32(v) }),
 	countField("out_if", math.MaxUint32, func(r *flow.Record, v uint64) { r.OutIf = uint32(v) }),
 	countField("src_as", math.MaxUint32, func(r *flow.Record, v uint64) { r.SrcAS = uint32(v) }),
@@ -318,6 +326,19 @@ func fieldMap(fs ...field) map[string]*field {
 	}
 	for alias, name := range aliases {
 		m[alias] = m[name]
+		if untypedICMPKeys[alias] {
+			f := *m[name]
+			f.noICMP = true
+			m[alias] = &f
+		}
 	}
 	return m
+}
+
+// untypedICMPKeys are source addresses' names in the evidence of tools
+// whose ICMP records carry no type, not even in the ports: AWS's and
+// Google Cloud's VPC Flow Logs, CICFlowMeter. Their ICMP records are read
+// as echo requests (decoder.finish).
+var untypedICMPKeys = map[string]bool{
+	"srcaddr": true, "jsonPayload.connection.src_ip": true, "Source IP": true, "Src IP": true,
 }

@@ -230,7 +230,7 @@ func lenientOracle(s string) (netip.Addr, error) {
 // or an object whose members may hold one).
 func otherNames(m map[string]any, key string) bool {
 	for k, v := range m {
-		if _, nested := v.(map[string]any); nested || k != key && fields[k] == fields[key] {
+		if _, nested := v.(map[string]any); nested || k != key && fields[k] != nil && fields[key] != nil && fields[k].name == fields[key].name {
 			return true
 		}
 	}

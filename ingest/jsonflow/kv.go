@@ -255,11 +255,9 @@ func kvLine(line []byte) bool {
 	lp := pairsOf(line)
 	for key := range lp.all {
 		n++
-		switch lp.field(key.k) {
-		case fields["src_ip"]:
-			src = true
-		case fields["dst_ip"]:
-			dst = true
+		if f := lp.field(key.k); f != nil {
+			src = src || f.name == "src_ip"
+			dst = dst || f.name == "dst_ip"
 		}
 	}
 	return n >= 3 && src && dst

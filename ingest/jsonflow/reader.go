@@ -198,6 +198,7 @@ type Reader struct {
 	assumed  int
 	wrapped  string // the path of the array of flows in a wrapping document ("hits.hits"), if any
 	swapped  int
+	untyped  int
 }
 
 // NewReader returns a Reader of r, which must be decompressed JSON; the
@@ -249,6 +250,9 @@ func (d *Reader) Next(rec *flow.Record) bool {
 			if d.dec.swapped {
 				d.swapped++
 			}
+			if d.dec.untyped {
+				d.untyped++
+			}
 			return true
 		}
 	}
@@ -281,6 +285,10 @@ func (d *Reader) Assumed() int { return d.assumed }
 // the wrong way round, as their duration's unsigned wrap showed (nfdump's
 // CSV), and were taken swapped.
 func (d *Reader) Swapped() int { return d.swapped }
+
+// UntypedICMP returns how many accepted ICMP records carried no type or
+// code at all (not even in the ports) and were read as echo requests.
+func (d *Reader) UntypedICMP() int { return d.untyped }
 
 // Offset is the number of input bytes consumed so far.
 func (d *Reader) Offset() int64 { return d.off }

@@ -53,6 +53,12 @@ func ParseProto(s string) (uint8, bool) {
 	return uint8(n), true
 }
 
+// Echo request types of ICMP (RFC 792) and ICMPv6 (RFC 4443).
+const (
+	ICMPEchoRequest   = 8
+	ICMPv6EchoRequest = 128
+)
+
 // IsICMP reports whether p is ICMP or ICMPv6.
 func IsICMP(p uint8) bool { return p == ProtoICMP || p == ProtoICMPv6 }
 
