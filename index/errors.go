@@ -20,6 +20,10 @@ var (
 	// ErrNotStoreDir: a store would be created where other files are (an
 	// evidence folder given as --store by mistake) or over a file.
 	ErrNotStoreDir = errors.New("not a case store")
+	// ErrDamaged: the store's files are damaged (a MANIFEST cut short, a
+	// table file missing or unreadable); it was not opened, so nothing of
+	// it was changed.
+	ErrDamaged = errors.New("case store damaged")
 	// ErrReadOnly: a write was attempted on a read-only store.
 	ErrReadOnly = errors.New("store opened read-only")
 )

@@ -39,6 +39,10 @@ type Options struct {
 	// SegmentRows caps the rows of a segment (default MaxSegmentRows);
 	// smaller segments exercise more of the write path in tests.
 	SegmentRows int
+	// DiscardUnlisted lets a read-write open proceed when the MANIFEST is
+	// cut short beside table files it does not list, which Badger then
+	// deletes (guardTables; flowcase recover --discard-unlisted).
+	DiscardUnlisted bool
 }
 
 // Store is an open case store.
@@ -74,6 +78,8 @@ func Open(dir string, opt Options) (*Store, error) {
 		if err := newStoreDir(dir); err != nil {
 			return nil, err
 		}
+	} else if err := guardTables(dir, opt.ReadOnly, opt.DiscardUnlisted && !opt.ReadOnly); err != nil {
+		return nil, err
 	}
 	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now, segRows: MaxSegmentRows}
 	if opt.SegmentRows > 0 && opt.SegmentRows < MaxSegmentRows {

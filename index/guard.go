@@ -1,0 +1,170 @@
+package index
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/badger/v4/table"
+	"google.golang.org/protobuf/proto"
+)
+
+// Badger keeps the list of its table files (.sst: the keys of the store,
+// and so every row's place in the value log) in its MANIFEST, a log of
+// change sets. When it opens a database it deletes every table file the
+// MANIFEST does not list, as the leftover of a compaction or flush cut
+// short, and it does so even when opened read-only. A MANIFEST cut short or
+// damaged would make it delete the store's tables: every flow lost, and a
+// read-write open would then take the emptied directory for a new store.
+//
+// guardTables reads the MANIFEST before Badger does and refuses an open
+// that would delete anything but such leftovers.
+
+// manifestView is what the MANIFEST says about the table files.
+type manifestView struct {
+	live       map[uint64]bool // listed at its end
+	seen       map[uint64]bool // created or deleted by any change set
+	maxCreated uint64
+	size       int64
+	cut        int64 // offset of a change set cut short (a torn or truncated tail), -1 if none
+}
+
+// readManifest replays a MANIFEST (Badger's format: "Bdgr", two version
+// bytes each, then change sets of a u32 length, a u32 CRC-32C and a
+// protobuf ManifestChangeSet).
+func readManifest(path string) (manifestView, error) {
+	mv := manifestView{live: map[uint64]bool{}, seen: map[uint64]bool{}, cut: -1}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return mv, err
+	}
+	mv.size = int64(len(b))
+	if len(b) < 8 || !bytes.Equal(b[:4], []byte("Bdgr")) {
+		return mv, fmt.Errorf("not a Badger MANIFEST (%d bytes, no magic)", len(b))
+	}
+	castagnoli := crc32.MakeTable(crc32.Castagnoli)
+	for off := 8; off < len(b); {
+		if len(b)-off < 8 {
+			mv.cut = int64(off)
+			break
+		}
+		n, sum := binary.BigEndian.Uint32(b[off:]), binary.BigEndian.Uint32(b[off+4:])
+		if uint64(n) > uint64(len(b)-off-8) {
+			mv.cut = int64(off)
+			break
+		}
+		body := b[off+8 : off+8+int(n)]
+		if crc32.Checksum(body, castagnoli) != sum {
+			return mv, fmt.Errorf("change set at byte %d: checksum mismatch", off)
+		}
+		var cs pb.ManifestChangeSet
+		if err := proto.Unmarshal(body, &cs); err != nil {
+			return mv, fmt.Errorf("change set at byte %d: %v", off, err)
+		}
+		for _, c := range cs.Changes {
+			mv.seen[c.Id] = true
+			switch c.Op {
+			case pb.ManifestChange_CREATE:
+				mv.live[c.Id] = true
+				mv.maxCreated = max(mv.maxCreated, c.Id)
+			case pb.ManifestChange_DELETE:
+				delete(mv.live, c.Id)
+			}
+		}
+		off += 8 + int(n)
+	}
+	return mv, nil
+}
+
+// tableIDs lists the table files in dir.
+func tableIDs(dir string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []uint64
+	for _, e := range entries {
+		if id, ok := table.ParseFileID(e.Name()); ok && strings.HasSuffix(e.Name(), ".sst") {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// guardTables checks dir's table files against its MANIFEST before Badger
+// opens it. Table files the MANIFEST does not list are leftovers when it
+// deleted them, or when they are newer than every table it created (a
+// flush or compaction cut short before its change set was written): a
+// read-write open may let Badger remove them (their rows are in the listed
+// tables or in the write-ahead log), a read-only one must not (ErrNotClean).
+// Any other unlisted table, or a listed one missing, means the MANIFEST
+// lost change sets (ErrDamaged): nothing is opened. discard lets Badger
+// have its way (flowcase recover --discard-unlisted).
+func guardTables(dir string, readOnly, discard bool) error {
+	mv, err := readManifest(filepath.Join(dir, "MANIFEST"))
+	if err != nil {
+		return fmt.Errorf("%w: %s: MANIFEST: %v", ErrDamaged, dir, err)
+	}
+	ids, err := tableIDs(dir)
+	if err != nil {
+		return fmt.Errorf("cannot open store %s: %w", dir, err)
+	}
+	var unlisted, lost []string
+	for _, id := range ids {
+		switch {
+		case mv.live[id]:
+		case mv.seen[id] || id > mv.maxCreated:
+			unlisted = append(unlisted, table.IDToFilename(id))
+		default:
+			lost = append(lost, table.IDToFilename(id))
+		}
+	}
+	var missing []string
+	for id := range mv.live {
+		if _, ok := slices.BinarySearch(ids, id); !ok {
+			missing = append(missing, table.IDToFilename(id))
+		}
+	}
+	slices.Sort(missing)
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("%w: %s: its MANIFEST lists table files that are not there (%s); nothing was opened",
+			ErrDamaged, dir, names(missing))
+	case discard:
+		return nil
+	case len(unlisted) > 0 && (mv.cut >= 0 || len(mv.live) == 0):
+		// A MANIFEST cut short (or listing nothing) beside tables it does
+		// not list: the change sets that listed them may be what was cut.
+		lost = append(lost, unlisted...)
+	}
+	if len(lost) > 0 {
+		what := "lists none of them"
+		if mv.cut >= 0 {
+			what = fmt.Sprintf("is cut short at byte %d of %d", mv.cut, mv.size)
+		}
+		return fmt.Errorf("%w: %s: its MANIFEST %s and does not list table files %s, which hold the store's keys; "+
+			"opening it would let Badger delete them, so nothing was opened. Keep a copy of the directory; if its MANIFEST "+
+			"was cut by a crash during a write, `flowcase recover --discard-unlisted` lets Badger remove them",
+			ErrDamaged, dir, what, names(lost))
+	}
+	if len(unlisted) > 0 && readOnly {
+		return fmt.Errorf("%w: table files %s are leftovers of a write cut short: run `flowcase recover --store %s`",
+			ErrNotClean, names(unlisted), dir)
+	}
+	return nil
+}
+
+// names lists file names, at most four.
+func names(fs []string) string {
+	if len(fs) > 4 {
+		return fmt.Sprintf("%s and %d more", strings.Join(fs[:4], ", "), len(fs)-4)
+	}
+	return strings.Join(fs, ", ")
+}

@@ -1,0 +1,114 @@
+package index
+
+import (
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4/table"
+)
+
+// guardedStore builds a closed store of n random records and returns its
+// directory and table files.
+func guardedStore(t *testing.T, n int) (string, []uint64) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "case.db")
+	s := openTemp(t, dir)
+	ingest(t, s, "a", randRecords(rand.New(rand.NewPCG(7, 7)), n))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := tableIDs(dir)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("table files %v, %v; want some", ids, err)
+	}
+	return dir, ids
+}
+
+func countAll(t *testing.T, dir string) int {
+	t.Helper()
+	s, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	return len(collect(t, s, Everything()))
+}
+
+// A MANIFEST cut short beside the table files it no longer lists: no open
+// (read-only or read-write) lets Badger delete them, and the store is whole
+// again once the MANIFEST is put back. Badger deleted them, and a read-write
+// open then made an empty new store in their place.
+func TestGuardCutManifest(t *testing.T) {
+	dir, ids := guardedStore(t, 3000)
+	manifest := filepath.Join(dir, "MANIFEST")
+	orig, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []int{10, 8} { // inside the first change set; just the magic
+		if err := os.WriteFile(manifest, orig[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, opt := range []Options{{ReadOnly: true}, {}, {Create: true}} {
+			if s, err := Open(dir, opt); !errors.Is(err, ErrDamaged) {
+				if s != nil {
+					s.Close()
+				}
+				t.Fatalf("cut at %d, %+v: got %v, want ErrDamaged", cut, opt, err)
+			}
+		}
+		if got, _ := tableIDs(dir); len(got) != len(ids) {
+			t.Fatalf("cut at %d: table files %v after the opens, want %v", cut, got, ids)
+		}
+	}
+	if err := os.WriteFile(manifest, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := countAll(t, dir); n != 3000 {
+		t.Errorf("MANIFEST put back: %d rows, want 3000", n)
+	}
+}
+
+// A table file newer than every table the MANIFEST created is the leftover
+// of a flush cut short: a read-only open refuses (Badger would delete it),
+// a read-write one (flowcase recover) lets Badger remove it. A table file
+// the MANIFEST lists but that is gone is damage.
+func TestGuardLeftoverAndMissingTables(t *testing.T) {
+	dir, ids := guardedStore(t, 3000)
+	last := ids[len(ids)-1]
+	src := filepath.Join(dir, table.IDToFilename(last))
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, table.IDToFilename(last+5))
+	if err := os.WriteFile(leftover, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{ReadOnly: true}); !errors.Is(err, ErrNotClean) {
+		t.Fatalf("read-only open beside a leftover table: %v, want ErrNotClean", err)
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("read-write open beside a leftover table: %v", err)
+	}
+	s.Close()
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("leftover table still there after the read-write open: %v", err)
+	}
+	if n := countAll(t, dir); n != 3000 {
+		t.Errorf("after recovery: %d rows, want 3000", n)
+	}
+
+	if err := os.Rename(src, src+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []Options{{ReadOnly: true}, {DiscardUnlisted: true}} {
+		if _, err := Open(dir, opt); !errors.Is(err, ErrDamaged) {
+			t.Errorf("%+v with a listed table gone: %v, want ErrDamaged", opt, err)
+		}
+	}
+}
