@@ -401,7 +401,9 @@ func expand(want Columns) Columns {
 // unchanged until the next open.
 func (d *blockDecoder) open(val []byte) error {
 	if len(val) < 1 {
-		return fmt.Errorf("cannot decode block: empty value: %w", ErrCorrupt)
+		// Badger hands over an empty value, and only logs why, when it
+		// cannot read one from the value log (a checksum mismatch).
+		return fmt.Errorf("cannot decode block: empty value (unreadable in the value log: damaged?): %w", ErrCorrupt)
 	}
 	codec := val[0]
 	rows, n := binary.Uvarint(val[1:])

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/table"
+	"github.com/dgraph-io/badger/v4/y"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -133,6 +134,14 @@ func guardTables(dir string, readOnly, discard bool) error {
 		}
 	}
 	slices.Sort(missing)
+	for _, id := range ids {
+		if !mv.live[id] {
+			continue
+		}
+		if err := checkTable(filepath.Join(dir, table.IDToFilename(id))); err != nil {
+			return fmt.Errorf("%w: %s: table file %s: %v; nothing was opened", ErrDamaged, dir, table.IDToFilename(id), err)
+		}
+	}
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("%w: %s: its MANIFEST lists table files that are not there (%s); nothing was opened",
@@ -157,6 +166,61 @@ func guardTables(dir string, readOnly, discard bool) error {
 	if len(unlisted) > 0 && readOnly {
 		return fmt.Errorf("%w: table files %s are leftovers of a write cut short: run `flowcase recover --store %s`",
 			ErrNotClean, names(unlisted), dir)
+	}
+	return nil
+}
+
+// checkTable checks what Badger reads first from a table file, its
+// footer and index (from the end: the checksum's length and checksum, the
+// index's length, the index), whose lengths it trusts: a file cut short or
+// overwritten there made it panic, out of reach of any error handling.
+// The index is checked against its checksum, which covers the offsets of
+// the blocks; the blocks' own checksums are Badger's to check.
+func checkTable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	read := func(at, n int64) ([]byte, error) {
+		if at < 0 || n < 0 || at+n > size {
+			return nil, fmt.Errorf("cut short or overwritten: its footer points outside its %d bytes", size)
+		}
+		b := make([]byte, n)
+		_, err := f.ReadAt(b, at)
+		return b, err
+	}
+	pos := size - 4
+	b, err := read(pos, 4)
+	if err != nil {
+		return err
+	}
+	n := int64(binary.BigEndian.Uint32(b))
+	pos -= n
+	b, err = read(pos, n)
+	if err != nil {
+		return err
+	}
+	var sum pb.Checksum
+	if err := proto.Unmarshal(b, &sum); err != nil {
+		return fmt.Errorf("index checksum unreadable: %v", err)
+	}
+	pos -= 4
+	if b, err = read(pos, 4); err != nil {
+		return err
+	}
+	n = int64(binary.BigEndian.Uint32(b))
+	pos -= n
+	if b, err = read(pos, n); err != nil {
+		return err
+	}
+	if err := y.VerifyChecksum(b, &sum); err != nil {
+		return fmt.Errorf("index: %v", err)
 	}
 	return nil
 }

@@ -5,9 +5,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4/table"
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // guardedStore builds a closed store of n random records and returns its
@@ -111,4 +113,72 @@ func TestGuardLeftoverAndMissingTables(t *testing.T) {
 			t.Errorf("%+v with a listed table gone: %v, want ErrDamaged", opt, err)
 		}
 	}
+}
+
+// Damaged files are errors that name the damage, never a panic, fewer rows
+// or altered ones: a table file cut short (Badger panicked reading its
+// footer), a table block overwritten (Badger read it as found), a value
+// (a column block) with a byte changed (read as found: a flow's times
+// changed).
+func TestDamagedFiles(t *testing.T) {
+	damage := func(t *testing.T, path string, f func(b []byte) []byte) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, f(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("table cut short", func(t *testing.T) {
+		dir, ids := guardedStore(t, 3000)
+		damage(t, filepath.Join(dir, table.IDToFilename(ids[0])), func(b []byte) []byte { return b[:len(b)*2/3] })
+		for _, opt := range []Options{{ReadOnly: true}, {}} {
+			if _, err := Open(dir, opt); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), table.IDToFilename(ids[0])) {
+				t.Errorf("%+v: %v, want ErrDamaged naming the table file", opt, err)
+			}
+		}
+	})
+	t.Run("table block overwritten", func(t *testing.T) {
+		dir, ids := guardedStore(t, 3000)
+		damage(t, filepath.Join(dir, table.IDToFilename(ids[0])), func(b []byte) []byte { clear(b[16:80]); return b })
+		if _, err := Open(dir, Options{ReadOnly: true}); !errors.Is(err, ErrDamaged) {
+			t.Errorf("got %v, want ErrDamaged", err)
+		}
+	})
+	t.Run("value byte changed", func(t *testing.T) {
+		dir, _ := guardedStore(t, 3000)
+		vlogs, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
+		var biggest string
+		var size int64
+		for _, v := range vlogs {
+			if fi, err := os.Stat(v); err == nil && fi.Size() > size {
+				biggest, size = v, fi.Size()
+			}
+		}
+		orig, err := os.ReadFile(biggest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Bytes all over the value log, one at a time: a block's own
+		// decoding catches some changes, the checksums every one.
+		for k := 1; k < 16; k++ {
+			at := 20 + (len(orig)-20)*k/16
+			damage(t, biggest, func(b []byte) []byte { b[at] ^= 0x40; return b })
+			s, err := Open(dir, Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			_, err = s.Scan(Everything(), func(*flow.Record) bool { n++; return true })
+			s.Close()
+			if err == nil {
+				t.Errorf("byte %d of %d changed: scanned %d rows without an error, want a checksum error", at, len(orig), n)
+			}
+			if err := os.WriteFile(biggest, orig, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }

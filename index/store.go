@@ -19,6 +19,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/y"
 )
 
 // DefaultPartitionWidth is the partition width of a new store unless the
@@ -150,7 +151,12 @@ func badgerOptions(dir string, readOnly bool) badger.Options {
 		WithValueLogFileSize(128 << 20).
 		WithNumMemtables(2).
 		WithLoggingLevel(badger.WARNING).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// Damage must be an error, never fewer or altered rows: every value
+		// (block, postings) read is checked against its checksum in the
+		// value log, and every table file's blocks when it is opened.
+		WithVerifyValueChecksum(true).
+		WithChecksumVerificationMode(options.OnTableRead)
 }
 
 func explainOpenError(dir string, err error) error {
@@ -165,6 +171,9 @@ func explainOpenError(dir string, err error) error {
 	case errors.Is(err, badger.ErrTruncateNeeded), strings.Contains(msg, "truncate required"), strings.Contains(msg, "read-only"),
 		strings.Contains(msg, "ReadOnly"), strings.Contains(msg, "read only"):
 		return fmt.Errorf("%w: run `flowcase recover --store %s` (%v)", ErrNotClean, dir, err)
+	}
+	if errors.Is(err, y.ErrChecksumMismatch) || strings.Contains(msg, "checksum") {
+		return fmt.Errorf("%w: %s: %v; nothing was opened", ErrDamaged, dir, err)
 	}
 	return fmt.Errorf("cannot open store %s: %w", dir, err)
 }
