@@ -24,6 +24,9 @@ var (
 	// table file missing or unreadable); it was not opened, so nothing of
 	// it was changed.
 	ErrDamaged = errors.New("case store damaged")
+	// ErrDiskFull: the store's file system has less free space than a
+	// write needs (MinFreeBytes).
+	ErrDiskFull = errors.New("not enough free disk space")
 	// ErrReadOnly: a write was attempted on a read-only store.
 	ErrReadOnly = errors.New("store opened read-only")
 )

@@ -225,6 +225,33 @@ func checkTable(path string) error {
 	return nil
 }
 
+// MinFreeBytes is the free space a write needs on the store's file system.
+// Badger writes its value log and write-ahead logs through memory-mapped
+// files, whose pages take disk space only when first written: on a full
+// disk the process dies of SIGBUS, out of reach of any error handling. It
+// has at most about 320 MB of such pages not yet written (a value log file
+// of 128 MB, write-ahead logs of up to three 64 MB memtables), so writes
+// stop, with ErrDiskFull, before the free space falls below this.
+const MinFreeBytes = 512 << 20
+
+// freeSpace is freeBytes, replaced in tests.
+var freeSpace = freeBytes
+
+// roomToWrite checks the free space of the file system holding dir (its
+// parent, while it does not exist).
+func roomToWrite(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		dir = filepath.Dir(filepath.Clean(dir))
+	}
+	free, ok := freeSpace(dir)
+	if !ok || free >= MinFreeBytes {
+		return nil
+	}
+	return fmt.Errorf("%w on the file system of %s: %d MB free, a write needs %d MB (Badger writes through memory-mapped "+
+		"files, which a full disk would crash); free some space and run again: what was complete is kept, and a file cut "+
+		"short is read again", ErrDiskFull, dir, free>>20, MinFreeBytes>>20)
+}
+
 // names lists file names, at most four.
 func names(fs []string) string {
 	if len(fs) > 4 {

@@ -182,3 +182,58 @@ func TestDamagedFiles(t *testing.T) {
 		}
 	})
 }
+
+// Writes stop with ErrDiskFull before the free space runs out (Badger died
+// of SIGBUS on a full disk): a read-write open refuses, a read-only one
+// works, and an ingest that runs short between segments stops with the
+// error, its source left pending for the next open to remove, the sources
+// before it whole.
+func TestDiskFull(t *testing.T) {
+	dir, _ := guardedStore(t, 3000)
+	var free uint64 = MinFreeBytes - 1
+	freeSpace = func(string) (uint64, bool) { return free, true }
+	defer func() { freeSpace = freeBytes }()
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("read-write open on a full disk: %v, want ErrDiskFull", err)
+	}
+	if n := countAll(t, dir); n != 3000 {
+		t.Fatalf("read-only open on a full disk: %d rows, want 3000", n)
+	}
+
+	free = 1 << 40
+	s, err := Open(dir, Options{SegmentRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.BeginSource(SourceInfo{Path: "b", Format: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addErr error
+	for i, r := range randRecords(rand.New(rand.NewPCG(8, 8)), 20000) {
+		if i == 5000 {
+			free = MinFreeBytes / 2
+		}
+		if addErr = w.Add(&r); addErr != nil {
+			break
+		}
+	}
+	if addErr == nil {
+		_, addErr = w.Commit(SourceResult{})
+	}
+	if !errors.Is(addErr, ErrDiskFull) {
+		t.Fatalf("ingest running short of space: %v, want ErrDiskFull", addErr)
+	}
+	s.Close()
+	free = 1 << 40
+	if s, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Cleaned.PendingSources != 1 {
+		t.Errorf("reopened: cleaned %+v, want the pending source", s.Cleaned)
+	}
+	s.Close()
+	if n := countAll(t, dir); n != 3000 {
+		t.Errorf("after the full disk: %d rows, want the first source's 3000", n)
+	}
+}

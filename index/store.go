@@ -82,6 +82,11 @@ func Open(dir string, opt Options) (*Store, error) {
 	} else if err := guardTables(dir, opt.ReadOnly, opt.DiscardUnlisted && !opt.ReadOnly); err != nil {
 		return nil, err
 	}
+	if !opt.ReadOnly {
+		if err := roomToWrite(dir); err != nil {
+			return nil, err
+		}
+	}
 	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now, segRows: MaxSegmentRows}
 	if opt.SegmentRows > 0 && opt.SegmentRows < MaxSegmentRows {
 		s.segRows = opt.SegmentRows

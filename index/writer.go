@@ -453,6 +453,9 @@ func newSegmentWriter(s *Store) *segmentWriter {
 }
 
 func (sw *segmentWriter) write(w *Writer, job flushJob) error {
+	if err := roomToWrite(sw.s.dir); err != nil {
+		return err
+	}
 	rows := job.rows.sorted()
 	seg, err := sw.allocate(job.key.partition, w.src.ID)
 	if err != nil {
