@@ -5,6 +5,7 @@
 package index
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -168,11 +170,16 @@ func explainOpenError(dir string, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "Cannot acquire directory lock"):
-		pid := "unknown"
-		if b, rerr := os.ReadFile(filepath.Join(dir, "LOCK")); rerr == nil {
-			pid = strings.TrimSpace(string(b))
+		// A writer leaves its pid in LOCK; readers (queries) share the
+		// lock without one.
+		if b, rerr := os.ReadFile(filepath.Join(dir, "LOCK")); rerr == nil && len(bytes.TrimSpace(b)) > 0 {
+			return fmt.Errorf("%w by a writer (ingest, compact or recover), pid %s (%s)", ErrInUse, bytes.TrimSpace(b), dir)
 		}
-		return fmt.Errorf("%w by ingest, pid %s (%s)", ErrInUse, pid, dir)
+		return fmt.Errorf("%w by a reader (a query): writes wait for none; run again when it ends (%s)", ErrInUse, dir)
+	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission), strings.Contains(msg, "read-only file system"),
+		strings.Contains(msg, "permission denied"):
+		return fmt.Errorf("%w: %s is on read-only media or not writable by this user (%v); queries read it as it is, "+
+			"and to ingest or recover, copy it to writable storage", ErrReadOnly, dir, err)
 	case errors.Is(err, badger.ErrTruncateNeeded), strings.Contains(msg, "truncate required"), strings.Contains(msg, "read-only"),
 		strings.Contains(msg, "ReadOnly"), strings.Contains(msg, "read only"):
 		return fmt.Errorf("%w: run `flowcase recover --store %s` (%v)", ErrNotClean, dir, err)

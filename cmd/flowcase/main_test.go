@@ -320,11 +320,11 @@ func TestStoreInUse(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, errs, code := flowcase(t, "query", "flows", "--store", store)
-		if code != 0 && strings.Contains(errs, fmt.Sprintf("store in use by ingest, pid %d", cmd.Process.Pid)) {
+		if code != 0 && strings.Contains(errs, fmt.Sprintf("store in use by a writer (ingest, compact or recover), pid %d", cmd.Process.Pid)) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("never saw 'store in use by ingest, pid %d'; last: exit %d %s", cmd.Process.Pid, code, errs)
+			t.Fatalf("never saw 'store in use by a writer ..., pid %d'; last: exit %d %s", cmd.Process.Pid, code, errs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
