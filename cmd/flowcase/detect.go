@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -190,25 +191,42 @@ func (sc *scope) outsideNote() string {
 	return fmt.Sprintf("the range holds no flows: the case's flows span %s to %s", detectors.FormatTime(m.MinStart), detectors.FormatTime(m.MaxEnd))
 }
 
-// findingQuery makes a finding's command runnable against this store and
-// exact under the user's filter.
-func (sc *scope) findingQuery(q string) string {
-	if q == "" {
-		return q
+// findingQuery makes a finding's command runnable against this store from
+// any directory, exact under the user's filter, and within the report's
+// range: the detectors' command lists the records that start between the
+// finding's first start and its last end (answers joined into a counted
+// connection may start after its last attempt), which can reach past the
+// range's end; and in the default overlap mode, when the first counted
+// record began before the range, records that ended before it too. Both
+// are bounded here: --to at the range's end, and such a finding's records
+// selected by overlap with the range rather than by start.
+func (sc *scope) findingQuery(ev *detectors.Evidence) {
+	q := ev.Query
+	i := strings.Index(q, "--filter '")
+	if i < 0 {
+		return
 	}
-	store := "flowcase query flows --store " + shellQuote(sc.st.Dir())
+	from, _ := sc.bounds()
+	end := min(max(ev.LastSeenNS, ev.LastEndNS)+1, sc.rng.To)
+	times := fmt.Sprintf("--starting --from %s --to %s", detectors.FormatTime(ev.FirstSeenNS), detectors.FormatTime(end))
+	if !sc.rng.Starting && ev.FirstSeenNS < from {
+		times = fmt.Sprintf("--from %s --to %s", detectors.FormatTime(from), detectors.FormatTime(end))
+	}
+	store := sc.st.Dir()
+	if abs, err := filepath.Abs(store); err == nil {
+		store = abs
+	}
+	cmd := "flowcase query flows --store " + shellQuote(store)
 	if sc.file != "" {
-		store += " --filter-file " + shellQuote(sc.file)
+		cmd += " --filter-file " + shellQuote(sc.file)
 	}
-	q = strings.Replace(q, "flowcase query flows", store, 1)
+	filter := q[i:]
 	if f := sc.inline; f != "" {
-		if i := strings.Index(q, "--filter '"); i >= 0 {
-			j := i + len("--filter '")
-			k := strings.LastIndex(q, "'")
-			q = q[:j] + "(" + f + ") and (" + q[j:k] + ")" + q[k:]
-		}
+		j := len("--filter '")
+		k := strings.LastIndex(filter, "'")
+		filter = filter[:j] + "(" + f + ") and (" + filter[j:k] + ")" + filter[k:]
 	}
-	return q
+	ev.Query = cmd + " " + times + " " + filter
 }
 
 func shellQuote(s string) string {
@@ -227,17 +245,17 @@ func (sc *scope) finish(rep *detectors.Report) error {
 	}
 	for i := range rep.PortScans {
 		if s := rep.PortScans[i].Scan; s != nil {
-			s.Query = sc.findingQuery(s.Query)
+			sc.findingQuery(&s.Evidence)
 		}
 		if s := rep.PortScans[i].Sweep; s != nil {
-			s.Query = sc.findingQuery(s.Query)
+			sc.findingQuery(&s.Evidence)
 		}
 	}
 	for i := range rep.ExfiltrationCandidates {
-		rep.ExfiltrationCandidates[i].Query = sc.findingQuery(rep.ExfiltrationCandidates[i].Query)
+		sc.findingQuery(&rep.ExfiltrationCandidates[i].Evidence)
 	}
 	for i := range rep.BeaconingPatterns {
-		rep.BeaconingPatterns[i].Query = sc.findingQuery(rep.BeaconingPatterns[i].Query)
+		sc.findingQuery(&rep.BeaconingPatterns[i].Evidence)
 	}
 	return nil
 }

@@ -124,11 +124,41 @@ func TestReportOnSample(t *testing.T) {
 	if ts.ReplaceAllString(out, "") != ts.ReplaceAllString(again, "") {
 		t.Fatal("two report runs differ beyond the timestamp")
 	}
-	// Every finding's query lists exactly the flows it rests on.
+	// Every finding's query lists exactly the flows it rests on, also in
+	// reports over ranges that cut the findings' flows: a day ending at
+	// midnight, with a flow of an exfiltration starting at midnight (the
+	// query listed it), and a range from 23:30 (overlapping flows that
+	// began before it).
+	checkFindingQueries(t, rep)
+	for _, rng := range [][]string{
+		{"--from", "2026-03-02", "--to", "2026-03-03"},
+		{"--from", "2026-03-02T23:30:00Z", "--to", "2026-03-03T00:01:00Z"},
+		{"--from", "2026-03-02T23:30:00Z", "--to", "2026-03-03T00:01:00Z", "--starting"},
+		{"--from", "2026-03-02T12:05:00Z", "--to", "2026-03-03T00:01:00Z"},
+	} {
+		var part reportJSON
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"query", "report", "--store", store, "--format", "json"}, rng...)...)), &part); err != nil {
+			t.Fatal(err)
+		}
+		if len(part.Exfil) == 0 {
+			t.Errorf("%v: no exfiltration finding, want the planted one", rng)
+		}
+		checkFindingQueries(t, part)
+	}
+}
+
+// checkFindingQueries runs every finding's query (from another directory:
+// it names the store by its absolute path) and checks that it lists the
+// flows the finding counts.
+func checkFindingQueries(t *testing.T, rep reportJSON) {
+	t.Helper()
 	check := func(kind, q string, flows int) {
 		args := shellSplit(t, q)
 		if len(args) < 3 || args[0] != "flowcase" {
 			t.Fatalf("%s query not a flowcase command: %q", kind, q)
+		}
+		if i := slices.Index(args, "--store"); i < 0 || !filepath.IsAbs(args[i+1]) {
+			t.Errorf("%s query %q does not name the store by its absolute path", kind, q)
 		}
 		got := len(sortedLines(mustRun(t, append(args[1:], "--format", "ndjson")...)))
 		if got != flows {
@@ -144,6 +174,31 @@ func TestReportOnSample(t *testing.T) {
 	for _, b := range rep.Beacons {
 		check("beacon", b.Query, b.Flows)
 	}
+}
+
+// A finding whose first flow began before the range (a long upload) and
+// whose pair has a short flow that ended before it: the finding counts the
+// long flow alone, and so does its query (selecting by start from the
+// long flow's start, it listed both).
+func TestFindingQueryOverlap(t *testing.T) {
+	evidence := filepath.Join(t.TempDir(), "ov.ndjson")
+	flows := `{"src_ip":"10.1.2.3","dst_ip":"198.51.100.9","src_port":50000,"dst_port":443,"protocol":6,"bytes_in":200000000,"bytes_out":1000,"packets":150000,"start":"2026-03-02T10:00:00Z","end":"2026-03-02T12:00:00Z"}
+{"src_ip":"10.1.2.3","dst_ip":"198.51.100.9","src_port":50001,"dst_port":443,"protocol":6,"bytes_in":200000000,"bytes_out":1000,"packets":150000,"start":"2026-03-02T10:30:00Z","end":"2026-03-02T10:31:00Z"}
+{"src_ip":"10.1.2.4","dst_ip":"10.1.2.5","src_port":50002,"dst_port":22,"protocol":6,"bytes_in":100,"bytes_out":100,"packets":2,"start":"2026-03-02T11:30:00Z","end":"2026-03-02T11:31:00Z"}
+`
+	if err := os.WriteFile(evidence, []byte(flows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "ov.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, evidence)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "exfil", "--store", store, "--from", "2026-03-02T11:00:00Z", "--bytes", "100M", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Exfil) != 1 || rep.Exfil[0].Flows != 1 {
+		t.Fatalf("got %+v, want one finding of one flow", rep.Exfil)
+	}
+	checkFindingQueries(t, rep)
 }
 
 // shellSplit splits a command line with single-quoted arguments.
