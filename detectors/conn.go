@@ -92,8 +92,9 @@ func (c *conn) closed() bool { return c.flags()&(flow.FIN|flow.RST) != 0 }
 
 // failed reports whether the attempt failed or went unanswered: for TCP,
 // the opener never acknowledged (SYN without ACK), the other side answered
-// only with resets, no packet carried an ACK at all, or the connection was
-// reset before any data was pushed; for other
+// only with resets, one or two bare ACKs went unanswered, no packet carried
+// an ACK at all, or the connection was reset before any data was pushed;
+// for other
 // protocols (and TCP records without flags), nothing came back: no packet
 // and no byte (firewalls such as Cisco's ASA count bytes only).
 func (c *conn) failed() bool {
@@ -106,6 +107,9 @@ func (c *conn) failed() bool {
 	}
 	if !c.biflow && c.revFlags&flow.RST != 0 && c.revFlags&(flow.SYN|flow.PSH|flow.FIN) == 0 {
 		return true // the answer was only a reset: refused, whatever the probe carried (FIN, Xmas)
+	}
+	if !c.biflow && c.revPkts == 0 && c.revBytes == 0 && f == flow.ACK && c.fwdPkts <= 2 {
+		return true // a bare ACK or two that nothing answered: an ACK ping or scan (nmap -PA, -sA)
 	}
 	return f&flow.ACK == 0 || (f&flow.RST != 0 && f&flow.PSH == 0)
 }

@@ -146,6 +146,18 @@ func TestFailed(t *testing.T) {
 		{"firewall record unanswered", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 443, Proto: 6,
 			Bytes: 60}}, true},
 		{"firewall record denied", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 443, Proto: 6}}, true},
+		// nmap's ACK ping (-PA) and ACK scan (-sA): a bare ACK, unanswered
+		// (filtered, or no host) or reset (a live host).
+		{"bare ack unanswered", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.ACK, Packets: 1}}, true},
+		{"bare ack reset", []flow.Record{
+			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.ACK, Packets: 1},
+			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.RST, Packets: 1}}, true},
+		{"bare ack answered", []flow.Record{
+			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.ACK, Packets: 1},
+			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.ACK, Packets: 1}}, false},
+		// A later piece of a session seen one way (asymmetric routing): acks
+		// of data flowing back, more than a probe's.
+		{"acks of a session seen one way", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.ACK, Packets: 40}}, false},
 	}
 	for _, tt := range tests {
 		got := track(ConnConfig{}, tt.recs)

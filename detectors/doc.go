@@ -77,7 +77,8 @@
 // ReplyWait (10s) after it starts, in start order, with its answers merged,
 // so its failure is known: a TCP attempt failed when the opener never
 // acknowledged (SYN without ACK), the other side answered only with resets
-// (as to nmap's FIN, NULL and Xmas probes), nothing was acknowledged at
+// (as to nmap's FIN, NULL and Xmas probes), one or two bare ACKs went
+// unanswered (nmap's ACK ping and ACK scan), nothing was acknowledged at
 // all, or it was reset before any data was pushed; other protocols (and
 // TCP records without flags, as firewalls export them), when nothing came
 // back: no packet and no byte (Cisco's ASA counts bytes only). ICMP
