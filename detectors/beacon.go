@@ -20,7 +20,8 @@ type BeaconConfig struct {
 	// (--min-connections, default 10).
 	MinConnections int
 	// Threshold is the score at or above which a candidate is a finding
-	// (default DefaultBeaconThreshold, chosen by measurement: see doc.go).
+	// (0: DefaultBeaconThreshold, chosen by measurement: see doc.go; a
+	// negative threshold reports every candidate).
 	Threshold float64
 	// MaxIntervals caps the connection start times kept per candidate: the
 	// statistics use the first MaxIntervals intervals and sizes (default
@@ -75,7 +76,7 @@ func (c BeaconConfig) withDefaults() BeaconConfig {
 		c.MinConnections = DefaultBeaconMinConnections
 	}
 	c.MinConnections = max(c.MinConnections, 3)
-	if c.Threshold <= 0 {
+	if c.Threshold == 0 { // a negative threshold reports every candidate
 		c.Threshold = DefaultBeaconThreshold
 	}
 	if c.MaxIntervals <= 0 {

@@ -263,7 +263,7 @@ func ParametersOf(c SuiteConfig) Parameters {
 		Sweep:       SweepParams{c.Sweep.Hosts, c.Sweep.Window.String(), max(c.Sweep.MinFailed, 0)},
 		Exfil: ExfilParams{n.strings(), c.Exfil.Bytes, c.Exfil.MinOutInRatio, c.Exfil.History.String(), c.Exfil.MinHistoryDays,
 			c.Exfil.MADFactor, c.Exfil.HistoryMinBytes},
-		Beacon: BeaconParams{c.Beacon.MinConnections, c.Beacon.Threshold, c.Beacon.MaxIntervals,
+		Beacon: BeaconParams{c.Beacon.MinConnections, max(c.Beacon.Threshold, 0), c.Beacon.MaxIntervals,
 			c.Beacon.MinInterval.String(), c.Beacon.BeatGap.String(), c.Beacon.MaxMedianBytes, append([]Service{}, c.Beacon.Exclude...)},
 		Baseline: BaselineParams{c.Baseline.TopPorts, c.Baseline.TopTalkers, c.Baseline.Every.String()},
 	}

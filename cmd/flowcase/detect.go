@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -53,7 +54,9 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 	from, to := sc.bounds()
 	cfg = cfg.WithRange(from, to)
 	if hasFlag(c, "ports") {
-		cfg.Scan.Ports = c.Int("ports")
+		if cfg.Scan.Ports = c.Int("ports"); cfg.Scan.Ports < 1 {
+			return cfg, usagef("--ports %d: want at least 1", cfg.Scan.Ports)
+		}
 	}
 	if w := c.String("window"); w != "" {
 		d, err := query.ParseDuration(w)
@@ -63,8 +66,16 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 		cfg.Scan.Window, cfg.Sweep.Window = d, d
 	}
 	if hasFlag(c, "hosts") {
-		cfg.Sweep.Hosts = c.Int("hosts")
-		cfg.Sweep.MinFailed = c.Float64("min-failed")
+		if cfg.Sweep.Hosts = c.Int("hosts"); cfg.Sweep.Hosts < 1 {
+			return cfg, usagef("--hosts %d: want at least 1", cfg.Sweep.Hosts)
+		}
+		f := c.Float64("min-failed")
+		if f < 0 || f > 1 {
+			return cfg, usagef("--min-failed %g: want a share in [0,1]", f)
+		}
+		// The detectors read 0 as "the default" and a negative share as
+		// none: --min-failed 0 asks for none.
+		cfg.Sweep.MinFailed = cmp.Or(f, -1)
 	}
 	if hasFlag(c, "internal") {
 		if s := c.String("internal"); s != "" {
@@ -78,7 +89,7 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 		if err != nil {
 			return cfg, usagef("--bytes %q: %v", c.String("bytes"), err)
 		}
-		cfg.Exfil.Bytes = n
+		cfg.Exfil.Bytes = max(n, 1) // 0 is the default's: --bytes 0 asks for every pair
 		h, err := query.ParseDuration(c.String("history"))
 		if err != nil || h < 0 {
 			return cfg, usagef("--history %q: want a duration such as 14d", c.String("history"))
@@ -86,8 +97,17 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 		cfg.Exfil.History = h
 	}
 	if hasFlag(c, "min-connections") {
-		cfg.Beacon.MinConnections = c.Int("min-connections")
-		cfg.Beacon.Threshold = c.Float64("threshold")
+		if cfg.Beacon.MinConnections = c.Int("min-connections"); cfg.Beacon.MinConnections < 3 {
+			return cfg, usagef("--min-connections %d: want at least 3 (two intervals)", cfg.Beacon.MinConnections)
+		}
+		th := c.Float64("threshold")
+		if th < 0 || th > 1 {
+			return cfg, usagef("--threshold %g: want a score in [0,1]", th)
+		}
+		cfg.Beacon.Threshold = th
+		if c.IsSet("threshold") && th == 0 {
+			cfg.Beacon.Threshold = -1 // every candidate; 0 is the default's
+		}
 		g, err := query.ParseDuration(c.String("beat-gap"))
 		if err != nil || g <= 0 {
 			return cfg, usagef("--beat-gap %q: want a duration such as 5s", c.String("beat-gap"))

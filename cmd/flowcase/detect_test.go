@@ -330,3 +330,45 @@ func TestFilterFile(t *testing.T) {
 		t.Errorf("a missing file: exit %d, %q", code, stderr)
 	}
 }
+
+// Detector flags of 0 mean what they say, not the default (--min-failed 0
+// ran at 0.5, --threshold 0 at 0.3, --bytes 0 at 100M), and impossible
+// values are usage errors.
+func TestDetectorFlagsZero(t *testing.T) {
+	store := sampleStore(t)
+	params := func(args ...string) map[string]map[string]any {
+		var rep struct {
+			Parameters map[string]map[string]any `json:"parameters"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"query", "report", "--store", store, "--format", "json"}, args...)...)), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep.Parameters
+	}
+	p := params("--min-failed", "0", "--threshold", "0", "--bytes", "0")
+	if p["sweep"]["min_failed"] != 0.0 || p["beacon"]["threshold"] != 0.0 || p["exfil"]["bytes"] != 1.0 {
+		t.Errorf("parameters %v; want min_failed 0, threshold 0, bytes 1", p)
+	}
+	count := func(args ...string) (sweeps, beacons int) {
+		var rep reportJSON
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"query", "report", "--store", store, "--format", "json"}, args...)...)), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range rep.PortScans {
+			if s.Indicator == "Network sweep detected" {
+				sweeps++
+			}
+		}
+		return sweeps, len(rep.Beacons)
+	}
+	s0, b0 := count()
+	s1, b1 := count("--min-failed", "0", "--threshold", "0")
+	if s1 < s0 || b1 <= b0 {
+		t.Errorf("with 0: %d sweeps, %d beacons; by default %d and %d: want at least as many sweeps and more beacons", s1, b1, s0, b0)
+	}
+	for _, bad := range [][]string{{"--min-failed", "1.5"}, {"--threshold", "-0.1"}, {"--ports", "0"}, {"--hosts", "0"}, {"--min-connections", "2"}} {
+		if _, errs, code := flowcase(t, append([]string{"query", "report", "--store", store}, bad...)...); code != exitUsage || !strings.Contains(errs, bad[0]) {
+			t.Errorf("%v: exit %d %q, want a usage error naming the flag", bad, code, errs)
+		}
+	}
+}
