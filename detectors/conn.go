@@ -82,6 +82,7 @@ type conn struct {
 	used, emitted      bool
 	detached           bool   // replaced in the table by a newer connection
 	exfilPair          uint32 // the reference of its records' Exfil pair (0: not yet known)
+	exfilMatched       uint64 // min(fwdBytes, revBytes) already counted by Exfil (two-way bytes)
 }
 
 func (c *conn) flags() uint8 { return c.fwdFlags | c.revFlags }

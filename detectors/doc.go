@@ -114,9 +114,12 @@
 //     against the days before the range; a day with under 7 days of
 //     history is not judged, and when none has them the rule says
 //     "insufficient history". A day whose outbound went mostly to external
-//     clients of the host, or was matched by as much coming back, is not an
-//     anomaly (as its pair would be server-response or two-way;
-//     TestExfilVolumeAnomalyKinds). Warnings: no flow with an
+//     clients of the host, or was matched by as much coming back over the
+//     same connections (each connection's lesser direction: a call), is
+//     not an anomaly (as its pair would be server-response or two-way;
+//     TestExfilVolumeAnomalyKinds). A download from another peer does not
+//     match an upload: counted whole, it hid an upload spread over many
+//     peers, each under Bytes. Warnings: no flow with an
 //     internal endpoint (a capture outside NAT), IPv6 present but no
 //     internal IPv6 endpoint.
 //   - Beacon: per (source, destination, destination port, protocol) with at

@@ -293,8 +293,10 @@ type hostDay struct {
 	k      int64
 	out    uint64 // outbound, scaled
 	opened uint64 // of it, over connections the host opened
-	in     uint64 // inbound, scaled
-	ev     evAcc
+	// matched is what came back over the host's external connections as
+	// much as went out (each connection's lesser direction), scaled.
+	matched uint64
+	ev      evAcc
 }
 
 // Exfil detects direction-aware exfiltration. Feed history (the records of
@@ -388,6 +390,14 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 	}
 	samp := r.Sampling()
 	hostOpened := hostIsSrc == v.srcOpened
+	// What came back over the same connection as much as went out: a
+	// two-way exchange's, not a download's from another peer the same day.
+	var matched uint64
+	if c := v.conn; c != nil {
+		if m := min(c.fwdBytes, c.revBytes); m > c.exfilMatched {
+			matched, c.exfilMatched = (m-c.exfilMatched)*samp, m
+		}
+	}
 	ref, slot, found := e.pairOf(v.conn, host, peer)
 	if !found {
 		if out <= math.MaxUint32 && in <= math.MaxUint32 {
@@ -407,7 +417,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 			v.conn.exfilPair = ref
 		}
 		if ref&fullRef == 0 {
-			e.addDay(e.host(host), r, v.orig, out*samp, in*samp, hostOpened)
+			e.addDay(e.host(host), r, v.orig, out*samp, matched, hostOpened)
 			return
 		}
 	} else if ref&fullRef == 0 {
@@ -421,7 +431,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 		}
 	}
 	e.record(e.full.at(ref&^fullRef), r.Start, r.End, v.orig, out, in, samp, hostOpened, v.isNew)
-	e.addDay(e.host(host), r, v.orig, out*samp, in*samp, hostOpened)
+	e.addDay(e.host(host), r, v.orig, out*samp, matched, hostOpened)
 }
 
 func (e *Exfil) addFirst(f exfilFirst) uint32 {
@@ -577,11 +587,11 @@ func (e *Exfil) noteDay(k int64) {
 	}
 }
 
-func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out, in uint64, hostOpened bool) {
+func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out, matched uint64, hostOpened bool) {
 	h := &e.hslab[hi]
 	d := h.day(e.dayOf(r.Start))
 	d.out += out
-	d.in += in
+	d.matched += matched
 	if hostOpened {
 		d.opened += out
 	}
@@ -833,10 +843,12 @@ func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []fl
 		if d.out <= e.cfg.HistoryMinBytes {
 			continue // never above the floor: no need to look at its history
 		}
-		if 2*d.opened < d.out || float64(d.out) < e.cfg.MinOutInRatio*float64(d.in) {
+		if 2*d.opened < d.out || float64(d.out) < e.cfg.MinOutInRatio*float64(d.matched) {
 			// Mostly answers to external clients (a server's day), or as
-			// much came back (a call): as a pair of such a day would be
-			// server-response or two-way, not an alert.
+			// much came back over the same connections (a call): as a
+			// pair of such a day would be server-response or two-way, not
+			// an alert. A download from another peer the same day does
+			// not count: it hid an upload spread over many peers.
 			continue
 		}
 		var dc HistoryCheck

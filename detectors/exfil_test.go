@@ -206,19 +206,29 @@ func TestExfilVolumeAnomalyKinds(t *testing.T) {
 		return recs
 	}
 	st := t0 + 14*24*hr + 12*hr
+	cdn := ip4(198, 51, 100, 80)
+	upload := flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 443, Proto: 6,
+		TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 80e6, Packets: 1e4, RevBytes: 1e6, RevPackets: 1e3}
 	for _, c := range []struct {
-		name  string
-		spike flow.Record
-		want  int
+		name   string
+		spikes []flow.Record
+		want   int
 	}{
-		{"upload", flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 443, Proto: 6,
-			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 80e6, Packets: 1e4, RevBytes: 1e6, RevPackets: 1e3}, 1},
-		{"served to an external client", flow.Record{Start: st, End: st + sec, SrcAddr: ext, DstAddr: h, SrcPort: 51000, DstPort: 443, Proto: 6,
-			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 1e3, RevBytes: 80e6, RevPackets: 1e4}, 0},
-		{"a call", flow.Record{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 3478, Proto: 17,
-			Bytes: 80e6, Packets: 1e4, RevBytes: 80e6, RevPackets: 1e4}, 0},
+		{"upload", []flow.Record{upload}, 1},
+		// A download from another peer the same day: not an answer to the
+		// upload (it hid one spread over many peers).
+		{"upload and a download from another peer", []flow.Record{upload, {Start: st + hr, End: st + hr + sec, SrcAddr: h, DstAddr: cdn,
+			SrcPort: 52000, DstPort: 443, Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 1e3, RevBytes: 100e6, RevPackets: 1e4}}, 1},
+		{"served to an external client", []flow.Record{{Start: st, End: st + sec, SrcAddr: ext, DstAddr: h, SrcPort: 51000, DstPort: 443, Proto: 6,
+			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 1e6, Packets: 1e3, RevBytes: 80e6, RevPackets: 1e4}}, 0},
+		{"a call", []flow.Record{{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 3478, Proto: 17,
+			Bytes: 80e6, Packets: 1e4, RevBytes: 80e6, RevPackets: 1e4}}, 0},
+		// The same call as a one-way exporter sends it: a record each way.
+		{"a call in one-way records", []flow.Record{
+			{Start: st, End: st + sec, SrcAddr: h, DstAddr: ext, SrcPort: 51000, DstPort: 3478, Proto: 17, Bytes: 80e6, Packets: 1e4},
+			{Start: st, End: st + sec, SrcAddr: ext, DstAddr: h, SrcPort: 3478, DstPort: 51000, Proto: 17, Bytes: 80e6, Packets: 1e4}}, 0},
 	} {
-		got := exfilOf(ExfilConfig{From: t0, To: t0 + 15*24*hr}, append(quiet(), c.spike)).Findings()
+		got := exfilOf(ExfilConfig{From: t0, To: t0 + 15*24*hr}, append(quiet(), c.spikes...)).Findings()
 		n := 0
 		for _, f := range got {
 			if f.Kind == KindVolumeAnomaly {
