@@ -3,11 +3,8 @@ package ingest
 import (
 	"encoding/binary"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/flowcase/flowcase/internal/nfgen"
 )
 
 // Records kept after a repair are stored and noted, not counted as
@@ -17,23 +14,10 @@ func TestCaptureKeptAfterRepair(t *testing.T) {
 	be := binary.BigEndian
 	t0 := uint64(capBase / 1e6)
 	exportSecs := uint32(capBase/1e9) + 60
-	template := func(b []byte, id uint16, fields ...uint16) []byte {
-		b = be.AppendUint16(b, id)
-		b = be.AppendUint16(b, uint16(len(fields)/2))
-		for _, f := range fields {
-			b = be.AppendUint16(b, f)
-		}
-		return b
-	}
-	set := func(b []byte, id uint16, body []byte) []byte {
-		b = be.AppendUint16(b, id)
-		b = be.AppendUint16(b, uint16(4+len(body)))
-		return append(b, body...)
-	}
 	// Template 256: addresses, ports, protocol, bytes, flowStart/EndMilliseconds;
 	// template 257: the same without times.
-	tpls := template(nil, 256, 8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 4, 152, 8, 153, 8)
-	tpls = template(tpls, 257, 8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 4)
+	tpls := v9Template(nil, 256, 8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 4, 152, 8, 153, 8)
+	tpls = v9Template(tpls, 257, 8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 4)
 	key := func(b []byte, src string, bytes uint32) []byte {
 		b = append(b, netip.MustParseAddr(src).AsSlice()...)
 		b = append(b, 192, 168, 1, 20)
@@ -43,22 +27,7 @@ func TestCaptureKeptAfterRepair(t *testing.T) {
 		return be.AppendUint32(b, bytes)
 	}
 	inverted := be.AppendUint64(be.AppendUint64(key(nil, "10.0.0.1", 100), t0+5_000), t0)
-	payload := be.AppendUint16(nil, 9)
-	payload = be.AppendUint16(payload, 4) // two templates, two records
-	payload = be.AppendUint32(payload, 3_600_000)
-	payload = be.AppendUint32(payload, exportSecs)
-	payload = be.AppendUint32(payload, 1)
-	payload = be.AppendUint32(payload, 0)
-	payload = set(payload, 0, tpls)
-	payload = set(payload, 256, inverted)
-	payload = set(payload, 257, key(nil, "10.0.0.2", 200))
-
-	path := filepath.Join(t.TempDir(), "repaired.pcap")
-	dg := nfgen.Datagram{Src: netip.MustParseAddrPort("192.0.2.1:4444"), Dst: netip.MustParseAddrPort("192.0.2.9:2055"),
-		Time: capBase + 60e9, Payload: payload}
-	if err := nfgen.WriteFile(path, []nfgen.Datagram{dg}); err != nil {
-		t.Fatal(err)
-	}
+	path := writeV9Packet(t, "repaired.pcap", 4, v9Set(0, tpls), v9Set(256, inverted), v9Set(257, key(nil, "10.0.0.2", 200))) // two templates, two records
 	st := capStore(t)
 	res := capIngest(t, st, path).Files[0]
 	want := []string{

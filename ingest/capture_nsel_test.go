@@ -10,6 +10,49 @@ import (
 	"github.com/flowcase/flowcase/internal/nfgen"
 )
 
+// Hand-built NetFlow v9 export packets, in captures.
+
+// v9Template appends a template record: id and (element, length) pairs.
+func v9Template(b []byte, id uint16, fields ...uint16) []byte {
+	b = binary.BigEndian.AppendUint16(b, id)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(fields)/2))
+	for _, f := range fields {
+		b = binary.BigEndian.AppendUint16(b, f)
+	}
+	return b
+}
+
+// v9Set is a FlowSet of id (0: templates) with its header.
+func v9Set(id uint16, body []byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, id)
+	b = binary.BigEndian.AppendUint16(b, uint16(4+len(body)))
+	return append(b, body...)
+}
+
+// writeV9Packet writes a capture of one v9 export packet of count
+// records and the sets, exported a minute after capBase from 192.0.2.1,
+// and returns its path.
+func writeV9Packet(t *testing.T, name string, count uint16, sets ...[]byte) string {
+	t.Helper()
+	be := binary.BigEndian
+	payload := be.AppendUint16(nil, 9)
+	payload = be.AppendUint16(payload, count)
+	payload = be.AppendUint32(payload, 3_600_000)
+	payload = be.AppendUint32(payload, uint32(capBase/1e9)+60)
+	payload = be.AppendUint32(payload, 1)
+	payload = be.AppendUint32(payload, 0)
+	for _, set := range sets {
+		payload = append(payload, set...)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	dg := nfgen.Datagram{Src: netip.MustParseAddrPort("192.0.2.1:4444"), Dst: netip.MustParseAddrPort("192.0.2.9:2055"),
+		Time: capBase + 60e9, Payload: payload}
+	if err := nfgen.WriteFile(path, []nfgen.Datagram{dg}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // A firewall's NSEL export (Cisco ASA, NetFlow v9): every event is kept as
 // a record, the capture's note counts them, and a torn-down connection
 // lasts from its creation to its teardown.
@@ -18,14 +61,7 @@ func TestCaptureNSELEvents(t *testing.T) {
 	t0 := uint64(capBase / 1e6)
 	// Template 263: source, destination, ports, protocol, firewall event,
 	// creation time, event time, initiator and responder bytes.
-	fields := []uint16{8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 233, 1, 152, 8, 323, 8, 231, 4, 232, 4}
-	tpl := be.AppendUint16(nil, 0)
-	tpl = be.AppendUint16(tpl, uint16(8+2*len(fields)))
-	tpl = be.AppendUint16(tpl, 263)
-	tpl = be.AppendUint16(tpl, uint16(len(fields)/2))
-	for _, f := range fields {
-		tpl = be.AppendUint16(tpl, f)
-	}
+	tpl := v9Template(nil, 263, 8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 233, 1, 152, 8, 323, 8, 231, 4, 232, 4)
 	rec := func(b []byte, src string, dport uint16, event uint8, create, ev uint64, fwd, rev uint32) []byte {
 		b = append(b, netip.MustParseAddr(src).AsSlice()...)
 		b = append(b, 192, 168, 1, 20)
@@ -41,23 +77,7 @@ func TestCaptureNSELEvents(t *testing.T) {
 	data = rec(data, "203.0.113.9", 443, 1, t0, t0+1, 0, 0)
 	data = rec(data, "203.0.113.9", 443, 2, t0, t0+45_000, 700, 52_000)
 	data = rec(data, "203.0.113.10", 23, 3, t0+2_000, t0+2_000, 0, 0)
-	set := be.AppendUint16(nil, 263)
-	set = be.AppendUint16(set, uint16(4+len(data)))
-	set = append(set, data...)
-	hdr := be.AppendUint16(nil, 9)
-	hdr = be.AppendUint16(hdr, 4) // a template and three records
-	hdr = be.AppendUint32(hdr, 3_600_000)
-	hdr = be.AppendUint32(hdr, uint32(capBase/1e9)+60)
-	hdr = be.AppendUint32(hdr, 1)
-	hdr = be.AppendUint32(hdr, 0)
-	payload := append(append(hdr, tpl...), set...)
-
-	path := filepath.Join(t.TempDir(), "asa.pcap")
-	dg := nfgen.Datagram{Src: netip.MustParseAddrPort("192.0.2.1:4444"), Dst: netip.MustParseAddrPort("192.0.2.9:2055"),
-		Time: capBase + 60e9, Payload: payload}
-	if err := nfgen.WriteFile(path, []nfgen.Datagram{dg}); err != nil {
-		t.Fatal(err)
-	}
+	path := writeV9Packet(t, "asa.pcap", 4, v9Set(0, tpl), v9Set(263, data)) // a template and three records
 	st := capStore(t)
 	res := capIngest(t, st, path).Files[0]
 	want := "firewall events (NSEL): 1 created, 1 deleted, 1 denied; each is a record of its own"
