@@ -145,6 +145,13 @@ func (m *Meter) Add(h *pcap.Headers) {
 	if ok {
 		e := &m.ents[i]
 		switch {
+		case t-e.end > m.idle:
+			// Idle for longer than the timeout, though expire has not
+			// reached it: a packet out of time order kept it behind a
+			// flow that ended later.
+			m.st.Idle++
+			m.end(i)
+			ok = false
 		case t-e.start >= m.act:
 			m.st.Active++
 			m.end(i)
@@ -161,8 +168,9 @@ func (m *Meter) Add(h *pcap.Headers) {
 			m.end(m.head)
 		}
 		i = m.open(k, h)
-	} else {
+	} else if t > m.ents[i].end {
 		m.unlink(i)
+		ok = false // moves on in the list
 	}
 	e := &m.ents[i]
 	e.start, e.end = min(e.start, t), max(e.end, t)
@@ -172,7 +180,9 @@ func (m *Meter) Add(h *pcap.Headers) {
 	if h.Proto == flow.ProtoTCP && h.TCPFlags&(flow.FIN|flow.RST) != 0 {
 		e.closed = true
 	}
-	m.append(i)
+	if !ok {
+		m.insert(i)
+	}
 }
 
 // Flush ends every open flow, oldest last packet first (at the end of the capture).
@@ -236,13 +246,24 @@ func (m *Meter) unlink(i int32) {
 	e.prev, e.next = none, none
 }
 
-func (m *Meter) append(i int32) {
+// insert links entry i into the list, which stays in order of the flows'
+// last packets (expire and Flush take the head): at the tail, or, for a
+// packet out of time order, after the last entry that ended no later.
+func (m *Meter) insert(i int32) {
 	e := &m.ents[i]
-	e.prev, e.next = m.tail, none
-	if m.tail != none {
-		m.ents[m.tail].next = i
-	} else {
-		m.head = i
+	after := m.tail
+	for after != none && m.ents[after].end > e.end {
+		after = m.ents[after].prev
 	}
-	m.tail = i
+	e.prev = after
+	if after == none {
+		e.next, m.head = m.head, i
+	} else {
+		e.next, m.ents[after].next = m.ents[after].next, i
+	}
+	if e.next != none {
+		m.ents[e.next].prev = i
+	} else {
+		m.tail = i
+	}
 }

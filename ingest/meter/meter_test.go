@@ -80,6 +80,14 @@ func TestMeter(t *testing.T) {
 			pkt(1, client, server, 40000, 80, A), pkt(0.5, client, server, 40000, 80, S)},
 			"[10.0.0.1:40000>192.0.2.80:80 0.5s-1s 2p 200B 0x12] ",
 			Stats{Packets: 2, Bytes: 200, Flows: 1, Reordered: 1}},
+		// A late packet of flow A (95 s) must not keep A behind B in the
+		// idle order: A's last packet was at 109 s, 16 s before the next
+		// one, over the 15 s idle timeout (captures joined with cat).
+		{"a late packet does not hold its flow past the idle timeout", Config{}, []pcap.Headers{
+			pkt(100, client, server, 1, 80, A), pkt(109, client, server, 1, 80, A), pkt(110, client, server, 2, 80, A),
+			pkt(95, client, server, 1, 80, A), pkt(125, client, server, 1, 80, A)},
+			"[10.0.0.1:1>192.0.2.80:80 95s-109s 3p 300B 0x10] [10.0.0.1:2>192.0.2.80:80 110s-110s 1p 100B 0x10] [10.0.0.1:1>192.0.2.80:80 125s-125s 1p 100B 0x10] ",
+			Stats{Packets: 5, Bytes: 500, Flows: 3, Idle: 1, Reordered: 1}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
