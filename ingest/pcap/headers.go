@@ -25,8 +25,9 @@ type Headers struct {
 	Length uint32
 	// Fragment marks a fragment other than the first: it carries no transport header.
 	Fragment bool
-	// Cut marks a packet whose transport header the snap length cut short: its ports and
-	// flags are unknown (0).
+	// Cut marks a packet whose transport header the snap length cut short before its ports:
+	// its ports and flags are unknown (0). A TCP header cut after its ports keeps them, its
+	// flags unknown.
 	Cut bool
 }
 
@@ -59,7 +60,7 @@ func (r *Reader) headers(p *packet) bool {
 	}
 	// The bytes of the IP packet on the wire: the original length less the link header.
 	cut, wire := len(p.data) < p.origLen, p.origLen-(len(p.data)-len(b))
-	r.hd, r.l4 = Headers{Number: p.number, Time: p.time, Interface: p.iface}, nil
+	r.hd, r.l4, r.partial = Headers{Number: p.number, Time: p.time, Interface: p.iface}, nil, false
 	if !r.ipHeaders(etype, b, cut, wire) {
 		return false
 	}
@@ -69,7 +70,6 @@ func (r *Reader) headers(p *packet) bool {
 	}
 	// A frame carried whole by an overlay or a mirroring session: what
 	// was sent is inside it.
-	r.st.decapsulated++
 	r.hd = Headers{Number: p.number, Time: p.time, Interface: p.iface}
 	if len(frame) < 14 {
 		return r.bad(rBadLink, cut)
@@ -82,7 +82,11 @@ func (r *Reader) headers(p *packet) bool {
 		r.st.otherEther(etype)
 		return false
 	}
-	return r.ipHeaders(etype, b, cut, len(b))
+	if !r.ipHeaders(etype, b, cut, len(b)) {
+		return false
+	}
+	r.st.decapsulated++
+	return true
 }
 
 func (r *Reader) ipHeaders(etype uint16, b []byte, cut bool, wire int) bool {
@@ -109,8 +113,8 @@ const (
 // overlay returns the Ethernet frame the packet in r.hd carries (its
 // transport payload is r.l4), or nil.
 func (r *Reader) overlay() []byte {
-	if r.hd.Fragment || r.hd.Cut {
-		return nil
+	if r.hd.Fragment || r.hd.Cut || r.partial {
+		return nil // a fragment's frame is not whole: metered as the overlay's packet
 	}
 	return overlayFrame(r.hd.Proto, r.hd.DstPort, r.l4)
 }
@@ -181,7 +185,7 @@ func (r *Reader) ipv4Headers(b []byte, cut bool, wire int) bool {
 		return r.bad(rBadIPv4, cut)
 	}
 	if total == 0 { // segmentation offload: the stack had not filled it in yet
-		total = max(wire, ihl)
+		total = max(min(wire, maxOffload), ihl)
 	}
 	if len(b) > total {
 		b = b[:total] // link-layer padding
@@ -195,9 +199,16 @@ func (r *Reader) ipv4Headers(b []byte, cut bool, wire int) bool {
 		h.Fragment = true
 		return true
 	}
+	r.partial = b[6]&0x20 != 0 // more fragments follow this first one
 	r.transport(b[ihl:])
 	return true
 }
+
+// maxOffload bounds the length of a packet whose IP header gives none
+// (segmentation offload, an IPv6 jumbogram), taken from the capture's
+// original length: Linux's largest offloaded packets (BIG TCP) are 512 KiB,
+// and a crafted original length of 4 GiB must not add 4 GiB to a flow.
+const maxOffload = 512 << 10
 
 func (r *Reader) ipv6Headers(b []byte, cut bool, wire int) bool {
 	h := &r.hd
@@ -210,7 +221,7 @@ func (r *Reader) ipv6Headers(b []byte, cut bool, wire int) bool {
 	}
 	total := 40 + int(be.Uint16(b[4:6]))
 	if total == 40 && b[6] != 59 { // a jumbogram, or segmentation offload: as captured
-		total = max(wire, 40)
+		total = max(min(wire, maxOffload), 40)
 	}
 	if len(b) > total {
 		b = b[:total]
@@ -229,6 +240,7 @@ func (r *Reader) ipv6Headers(b []byte, cut bool, wire int) bool {
 				h.Proto, h.Fragment = b[0], true
 				return true
 			}
+			r.partial = len(b) >= 8 && b[3]&1 != 0 // a first fragment, more to follow
 		default:
 			h.Proto = nh
 			r.transport(b)
@@ -254,11 +266,13 @@ func (r *Reader) transport(b []byte) {
 	r.l4 = b
 	switch h.Proto {
 	case 6: // TCP
-		if len(b) < 14 {
+		if len(b) < 4 {
 			h.Cut = true
 			return
 		}
-		h.TCPFlags = b[13]
+		if len(b) >= 14 { // the ports without the flags: a tiny first fragment (RFC 1858)
+			h.TCPFlags = b[13]
+		}
 	case 17, 33, 132, 136: // UDP, DCCP, SCTP, UDP-Lite
 		if len(b) < 4 {
 			h.Cut = true

@@ -60,10 +60,18 @@ func TestHeaders(t *testing.T) {
 			Headers{Src: a4, Dst: b4, Proto: 6, SrcPort: 40000, DstPort: 80, TCPFlags: 0x02, Length: 40}},
 		{"cut by the snap length after the TCP flags", rec{ts: 2e9, data: ethernet(ipv4Packet(a4, b4, 6, 2, 0x4000, tcp(40000, 443, 0x18, 1400)))[:14+20+14], orig: 14 + 1440},
 			Headers{Src: a4, Dst: b4, Proto: 6, SrcPort: 40000, DstPort: 443, TCPFlags: 0x18, Length: 1440}},
-		{"cut inside the TCP header", rec{ts: 3e9, data: ethernet(ipv4Packet(a4, b4, 6, 3, 0x4000, tcp(40000, 443, 0x18, 1400)))[:14+20+8], orig: 14 + 1440},
+		// The ports without the flags (a tiny first fragment, RFC 1858, is
+		// read the same way): its flow is known, its flags are not.
+		{"cut inside the TCP header after the ports", rec{ts: 3e9, data: ethernet(ipv4Packet(a4, b4, 6, 3, 0x4000, tcp(40000, 443, 0x18, 1400)))[:14+20+8], orig: 14 + 1440},
+			Headers{Src: a4, Dst: b4, Proto: 6, SrcPort: 40000, DstPort: 443, Length: 1440}},
+		{"cut inside the TCP ports", rec{ts: 3e9, data: ethernet(ipv4Packet(a4, b4, 6, 3, 0x4000, tcp(40000, 443, 0x18, 1400)))[:14+20+3], orig: 14 + 1440},
 			Headers{Src: a4, Dst: b4, Proto: 6, Length: 1440, Cut: true}},
 		{"segmentation offload: total length 0", rec{ts: 4e9, data: ethernet(tso)},
 			Headers{Src: a4, Dst: b4, Proto: 6, SrcPort: 40000, DstPort: 443, TCPFlags: 0x18, Length: 1040}},
+		// A crafted original length of 2^31: no IP packet is larger than
+		// Linux's largest offloaded one (it added 2 GiB to a flow).
+		{"total length 0, original length 2 GiB", rec{ts: 4e9, data: ethernet(tso), orig: 1 << 31},
+			Headers{Src: a4, Dst: b4, Proto: 6, SrcPort: 40000, DstPort: 443, TCPFlags: 0x18, Length: maxOffload}},
 		{"icmp", rec{ts: 5e9, data: ethernet(ipv4Packet(b4, a4, 1, 4, 0, icmp))},
 			Headers{Src: b4, Dst: a4, Proto: 1, ICMPType: 3, ICMPCode: 3, Length: 28}},
 		{"later IPv4 fragment", rec{ts: 6e9, data: ethernet(ipv4Packet(a4, b4, 17, 5, 0x0010, make([]byte, 100)))},
@@ -77,13 +85,13 @@ func TestHeaders(t *testing.T) {
 		{"gre: no ports", rec{ts: 10e9, data: ethernet(ipv4Packet(a4, b4, 47, 7, 0, make([]byte, 8)))},
 			Headers{Src: a4, Dst: b4, Proto: 47, Length: 28}},
 	}
-	for i, c := range cases {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, st, err := readHeaders(t, pcapBytes(binary.LittleEndian, false, linkEthernet, 65535, c.rec))
 			if err != nil || len(got) != 1 {
 				t.Fatalf("%d packets, err %v, stats %+v", len(got), err, st)
 			}
-			c.want.Number, c.want.Time = 1, int64(i+1)*1e9
+			c.want.Number, c.want.Time = 1, c.rec.ts
 			if got[0] != c.want {
 				t.Errorf("got  %+v\nwant %+v", got[0], c.want)
 			}
@@ -174,6 +182,9 @@ func TestHeadersOverlays(t *testing.T) {
 		{"ERSPAN III with its subheader", ipv4Packet(outerA, outerB, 47, 5, 0, gre(0x10, greERSPAN3, 4, erspan3o)), true},
 		{"GRE carrying IP: the tunnel", ipv4Packet(outerA, outerB, 47, 6, 0, append([]byte{0, 0, 0x08, 0}, ipv4Packet(inA, inB, 6, 9, 0x4000, tcp)...)), false},
 		{"UDP 4789 that is not VXLAN", ipv4Packet(outerA, outerB, 17, 7, 0, udpSegment(51000, 4789, make([]byte, 40))), false},
+		// A first fragment (more to follow) holds part of the frame: the
+		// outer packet is metered (its inner header was rejected as bad).
+		{"VXLAN in a first fragment", ipv4Packet(outerA, outerB, 17, 8, 0x2000, udpSegment(51000, 4789, vxlan)), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -29,6 +29,9 @@ type Reader struct {
 	dg     Datagram
 	hd     Headers // NextHeaders' packet
 	l4     []byte  // its transport header and payload, as captured
+	// partial marks hd as a first fragment with more to follow: its
+	// transport payload is not whole (overlay does not open it).
+	partial bool
 	// IPFIX over TCP (tcp.go): the streams followed, and messages cut from
 	// them that Next has not returned yet.
 	streams map[streamKey]*tcpStream
