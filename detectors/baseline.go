@@ -46,7 +46,7 @@ type BaselineSummary struct {
 	TotalFlows           uint64            `json:"total_flows"`
 	TotalBytes           uint64            `json:"total_bytes"` // raw bytes_in + bytes_out
 	ProtocolDistribution map[string]uint64 `json:"protocol_distribution"`
-	TopPorts             map[string]uint64 `json:"top_ports"`
+	TopPorts             TopPorts          `json:"top_ports"`
 	BytesIn              uint64            `json:"bytes_in"`  // raw, forward (src->dst)
 	BytesOut             uint64            `json:"bytes_out"` // raw, reverse (dst->src)
 	Packets              uint64            `json:"packets"`   // raw, forward
@@ -166,8 +166,8 @@ func (b *Baseline) Summary() BaselineSummary {
 		BytesIn: b.in, BytesOut: b.out, Packets: b.pin, PacketsOut: b.pout,
 		ScaledBytes: b.total.Bytes, ScaledPackets: b.total.Packets,
 		FirstSeenNS: b.first, FirstSeen: FormatTime(b.first), LastSeenNS: b.last, LastSeen: FormatTime(b.last),
-		ProtocolDistribution: map[string]uint64{}, TopPorts: map[string]uint64{},
-		ProtocolMix: []ProtoShare{}, TopDstPorts: []PortCount{},
+		ProtocolDistribution: map[string]uint64{},
+		ProtocolMix:          []ProtoShare{}, TopDstPorts: []PortCount{},
 	}
 	for n := range b.protos {
 		p := &b.protos[n]
@@ -185,13 +185,31 @@ func (b *Baseline) Summary() BaselineSummary {
 		return cmp.Or(cmp.Compare(y.Flows, x.Flows), cmp.Compare(x.Proto, y.Proto))
 	})
 	s.TopDstPorts = b.topPorts()
-	for _, p := range s.TopDstPorts {
-		s.TopPorts[strconv.Itoa(int(p.Port))] = p.Flows
-	}
+	s.TopPorts = TopPorts(s.TopDstPorts)
 	s.TopTalkers = b.topTalkers()
 	s.Timeline = b.timeline.Buckets()
 	s.TimelineNote = b.timeline.SparseNote()
 	return s
+}
+
+// TopPorts is the seed's top_ports: a JSON object of destination port to
+// flows, its members in order of flows (most first), as the seed writes
+// it; a map would be written in order of the ports as text.
+type TopPorts []PortCount
+
+// MarshalJSON writes the object in order.
+func (t TopPorts) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, p := range t {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = strconv.AppendUint(b, uint64(p.Port), 10)
+		b = append(b, '"', ':')
+		b = strconv.AppendUint(b, p.Flows, 10)
+	}
+	return append(b, '}'), nil
 }
 
 // topPorts returns the TopPorts destination ports with the most flows,

@@ -109,11 +109,11 @@ type BeaconFinding struct {
 	Port            uint16     `json:"port"`
 	ConnectionCount uint64     `json:"connection_count"`
 	// MeanInterval is (last start - first start)/(count-1), in seconds.
-	MeanInterval float64 `json:"mean_interval"`
-	JitterRatio  float64 `json:"jitter_ratio"`
-	Severity     string  `json:"severity"`
-	Indicator    string  `json:"indicator"`
-	Proto        string  `json:"proto"`
+	MeanInterval SeedFloat `json:"mean_interval"`
+	JitterRatio  SeedFloat `json:"jitter_ratio"`
+	Severity     string    `json:"severity"`
+	Indicator    string    `json:"indicator"`
+	Proto        string    `json:"proto"`
 	// Interval statistics, in seconds.
 	MedianInterval float64 `json:"median_interval"`
 	MADInterval    float64 `json:"mad_interval"`
@@ -692,7 +692,7 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 	}
 	f, ok := b.score(sc.x, sizes, count, win, sc, floor)
 	if ok {
-		f.MeanInterval = round(float64(s.lastStart-s.first) / 1e9 / float64(count-1))
+		f.MeanInterval = SeedFloat(round(float64(s.lastStart-s.first) / 1e9 / float64(count-1)))
 	}
 	if beats := len(sc.obs) + 1 - joined; joined > 0 && beats >= b.cfg.MinConnections && sc.regularBeats(gap) {
 		bx, by := sc.beats(s.size0, gap)
@@ -702,7 +702,7 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 			for _, x := range sc.bx {
 				span += x
 			}
-			g.MeanInterval = round(span / float64(beats-1))
+			g.MeanInterval = SeedFloat(round(span / float64(beats-1)))
 			g.Beats = uint64(beats)
 			f, ok = g, true
 		}
@@ -803,7 +803,7 @@ func (b *Beacon) score(x []float64, sizes func() []float64, events uint64, win i
 	}
 	f := BeaconFinding{
 		MedianInterval: round(iv.Median), MADInterval: round(iv.MAD), BowleySkew: round(iv.Bowley),
-		JitterRatio: round(iv.MAD / iv.Median),
+		JitterRatio: SeedFloat(round(iv.MAD / iv.Median)),
 		MedianBytes: round(sz.Median), MADBytes: round(sz.MAD), SizeBowley: round(sz.Bowley),
 		IntervalsEvaluated: nObs,
 	}

@@ -122,14 +122,14 @@ type ExfilFinding struct {
 	Source      netip.Addr `json:"source"`
 	Destination netip.Addr `json:"destination,omitzero"`
 	// TotalBytes is the scaled outbound estimate compared to the threshold.
-	TotalBytes  uint64  `json:"total_bytes"`
-	TotalMB     float64 `json:"total_mb"`
-	Severity    string  `json:"severity"`
-	Indicator   string  `json:"indicator"`
-	Kind        string  `json:"kind"`
-	RawOutBytes uint64  `json:"raw_out_bytes"`
-	InBytes     uint64  `json:"in_bytes"` // scaled
-	RawInBytes  uint64  `json:"raw_in_bytes"`
+	TotalBytes  uint64    `json:"total_bytes"`
+	TotalMB     SeedFloat `json:"total_mb"`
+	Severity    string    `json:"severity"`
+	Indicator   string    `json:"indicator"`
+	Kind        string    `json:"kind"`
+	RawOutBytes uint64    `json:"raw_out_bytes"`
+	InBytes     uint64    `json:"in_bytes"` // scaled
+	RawInBytes  uint64    `json:"raw_in_bytes"`
 	// OutInRatio is TotalBytes / max(InBytes, 1).
 	OutInRatio float64 `json:"out_in_ratio"`
 	// Who opened the connections, and how much of the outbound volume went
@@ -813,7 +813,7 @@ func (e *Exfil) Findings() []ExfilFinding {
 func (e *Exfil) pairFinding(p *exfilPair, hc HistoryCheck) ExfilFinding {
 	w := e.totals(p)
 	f := ExfilFinding{
-		Source: e.tr.addrs.addr(p.host), Destination: e.tr.addrs.addr(p.peer), TotalBytes: w.out, TotalMB: mb(w.out),
+		Source: e.tr.addrs.addr(p.host), Destination: e.tr.addrs.addr(p.peer), TotalBytes: w.out, TotalMB: SeedFloat(mb(w.out)),
 		Kind: KindExfiltration, Severity: "critical", Indicator: IndicatorExfil,
 		RawOutBytes: p.rawOut, InBytes: w.in, RawInBytes: p.rawIn,
 		OutInRatio:     round(float64(w.out) / float64(max(w.in, 1))),
@@ -858,7 +858,7 @@ func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []fl
 		}
 		addr := e.tr.addrs.addr(h.addr)
 		out = append(out, ExfilFinding{
-			Source: addr, TotalBytes: d.out, TotalMB: mb(d.out),
+			Source: addr, TotalBytes: d.out, TotalMB: SeedFloat(mb(d.out)),
 			Kind: KindVolumeAnomaly, Severity: "high", Indicator: IndicatorVolumeAnomaly,
 			Opener: "", Score: round(volumeScore(d.out, dc.Threshold)), History: &dc,
 			Evidence: d.ev.evidence(e.outboundFilter(addr), e.tr.origs),

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -267,4 +268,20 @@ func ParametersOf(c SuiteConfig) Parameters {
 			c.Beacon.MinInterval.String(), c.Beacon.BeatGap.String(), c.Beacon.MaxMedianBytes, append([]Service{}, c.Beacon.Exclude...)},
 		Baseline: BaselineParams{c.Baseline.TopPorts, c.Baseline.TopTalkers, c.Baseline.Every.String()},
 	}
+}
+
+// SeedFloat is a number of the seed's report that Python wrote as a float
+// (total_mb, mean_interval, jitter_ratio): it is written with a decimal
+// point (240.0, not 240), so that a reader of the seed's reports gets the
+// type it got.
+type SeedFloat float64
+
+// MarshalJSON writes f as encoding/json does, with ".0" when it has no
+// fraction or exponent.
+func (f SeedFloat) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(float64(f))
+	if err == nil && !bytes.ContainsAny(b, ".eE") {
+		b = append(b, '.', '0')
+	}
+	return b, err
 }

@@ -221,6 +221,15 @@ func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *Fil
 		extra["times_swapped"] = n
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d records gave their end before their start and a duration of about 2^64 ms less the span (nfdump 1.7 writes softflowd's IPFIX records so): kept with start and end swapped", n))
 	}
+	if ig := d.Ignored(); len(ig) > 0 {
+		extra["values_ignored"] = ig
+		names := slices.Sorted(maps.Keys(ig))
+		parts := make([]string, len(names))
+		for i, k := range names {
+			parts[i] = fmt.Sprintf("%s %d", k, ig[k])
+		}
+		fr.Notes = append(fr.Notes, "values that could not be read were passed over, their records kept (optional fields): "+strings.Join(parts, ", "))
+	}
 	if n := d.UntypedICMP(); n > 0 {
 		extra["icmp_untyped"] = n
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d ICMP records carry no type (nor one in their ports): read as echo requests, so each one's source is the side that sent it", n))

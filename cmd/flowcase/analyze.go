@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowcase/flowcase/detectors"
@@ -24,7 +26,7 @@ func analyzeCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "flow-file", Required: true, Usage: "JSON flow data file"},
 			&cli.StringFlag{Name: "byte-threshold", Value: "100000000", Usage: "exfiltration: outbound bytes per pair"},
-			&cli.IntFlag{Name: "scan-threshold", Value: detectors.DefaultScanPorts, Usage: "vertical scan: distinct ports"},
+			&cli.StringFlag{Name: "scan-threshold", Value: strconv.Itoa(detectors.DefaultScanPorts), Usage: "vertical scan: distinct ports"},
 			&cli.StringFlag{Name: "output", Value: "netflow_report.json", Usage: "report file"},
 			storeFlag(),
 		},
@@ -39,9 +41,18 @@ func runAnalyze(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot read --flow-file: %w", err)
 	}
-	threshold, err := parseCount(c.String("byte-threshold"))
-	if err != nil {
+	// The seed's thresholds are Python ints: spaces around them and
+	// values of 0 or less (every pair, every destination) are accepted.
+	bt := strings.TrimSpace(c.String("byte-threshold"))
+	var threshold uint64
+	if n, err := strconv.ParseInt(bt, 10, 64); err == nil && n <= 0 {
+		threshold = 1
+	} else if threshold, err = parseCount(bt); err != nil {
 		return usagef("--byte-threshold: %v", err)
+	}
+	scanPorts, err := strconv.Atoi(strings.TrimSpace(c.String("scan-threshold")))
+	if err != nil {
+		return usagef("--scan-threshold %q: want a whole number", c.String("scan-threshold"))
 	}
 	dir := ""
 	if c.IsSet("store") {
@@ -52,10 +63,11 @@ func runAnalyze(c *cli.Context) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	assumed, err := analyzeIngest(dir, file, fi.ModTime())
+	in, err := analyzeIngest(dir, file, fi.ModTime())
 	if err != nil {
 		return err
 	}
+	assumed := in.assumed
 	st, err := index.Open(dir, index.Options{ReadOnly: true})
 	if err != nil {
 		return err
@@ -65,9 +77,9 @@ func runAnalyze(c *cli.Context) error {
 	sc := &scope{st: st, rng: query.Range{From: st.Meta().MinStart, To: st.Meta().MaxEnd + 1}, filter: f, tz: time.UTC}
 	var cfg detectors.SuiteConfig
 	cfg = cfg.WithRange(sc.bounds())
-	cfg.Scan.Ports = c.Int("scan-threshold")
+	cfg.Scan.Ports = max(scanPorts, 1)
 	cfg.Exfil.Bytes = threshold
-	rep, err := analyzeReport(sc, cfg, assumed, fi.ModTime())
+	rep, err := analyzeReport(sc, cfg, assumed, fi.ModTime(), in.dropped())
 	if err != nil {
 		return err
 	}
@@ -84,45 +96,82 @@ func runAnalyze(c *cli.Context) error {
 	}
 	s := rep.Summary
 	fmt.Fprintf(c.App.Writer, "NETFLOW REPORT: %d flows, %d alerts\n", rep.TotalFlows, s.ScanAlerts+s.ExfilAlerts+s.BeaconAlerts)
+	for _, f := range in.files {
+		if len(f.Rejected) > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "%s: rejected %s\n", f.Path, formatReasons(f.Rejected))
+			for _, ex := range f.Examples {
+				fmt.Fprintf(c.App.ErrWriter, "  %s: %s\n", f.Path, ex)
+			}
+		}
+		for _, n := range f.Notes {
+			fmt.Fprintf(c.App.ErrWriter, "%s: %s\n", f.Path, n)
+		}
+	}
 	fmt.Fprintf(c.App.ErrWriter, "report saved to %s\n", c.String("output"))
+	if in.rejected > 0 {
+		return exitCode(exitRejected)
+	}
 	return nil
 }
 
+// analyzed is what analyze's ingest did with the file.
+type analyzed struct {
+	assumed  int64 // records placed at the file's modification time
+	rejected int64
+	files    []ingest.FileResult
+}
+
+// dropped says, for the report, which of the file's records it does not
+// count, or "".
+func (a analyzed) dropped() string {
+	if a.rejected == 0 {
+		return ""
+	}
+	all := map[string]int64{}
+	for _, f := range a.files {
+		for k, n := range f.Rejected {
+			all[k] += n
+		}
+	}
+	return fmt.Sprintf("%d records of the file were rejected and are not counted (%s)", a.rejected, formatReasons(all))
+}
+
 // analyzeIngest ingests the file; records without times take the file's
-// modification time. It returns how many did.
-func analyzeIngest(dir, file string, mtime time.Time) (int64, error) {
+// modification time. It says how many did, and what was rejected.
+func analyzeIngest(dir, file string, mtime time.Time) (analyzed, error) {
+	var a analyzed
 	st, err := index.Open(dir, index.Options{Create: true})
 	if err != nil {
-		return 0, err
+		return a, err
 	}
 	defer st.Close()
 	sum, err := ingest.Run(st, []string{file}, ingest.Options{Version: version, AssumeTime: mtime.UnixNano()})
 	if err != nil {
-		return 0, err
+		return a, err
 	}
-	var assumed int64
+	a.files, a.rejected = sum.Files, sum.Rejected
 	for _, f := range sum.Files {
 		if f.Err != nil {
-			return 0, f.Err
+			return a, f.Err
 		}
 		if f.Skipped != "" && !f.Duplicate {
-			return 0, fmt.Errorf("%s: %s", f.Path, f.Skipped)
+			return a, fmt.Errorf("%s: %s", f.Path, f.Skipped)
 		}
-		assumed += f.Assumed
+		a.assumed += f.Assumed
 	}
 	if len(sum.Files) == 1 && sum.Files[0].Duplicate {
 		// A kept store that holds the file already: count its assumed times.
 		srcs, _ := st.Sources()
 		for _, s := range srcs {
 			if s.SHA256 == sum.Files[0].SHA256 {
-				assumed = s.AssumedTime
+				a.assumed = s.AssumedTime
 			}
 		}
 	}
-	return assumed, st.Close()
+	return a, st.Close()
 }
 
-func analyzeReport(sc *scope, cfg detectors.SuiteConfig, assumed int64, mtime time.Time) (*detectors.Report, error) {
+func analyzeReport(sc *scope, cfg detectors.SuiteConfig, assumed int64, mtime time.Time, dropped string) (*detectors.Report, error) {
 	defer lowerGC()()
 	suite := detectors.NewSuite(cfg)
 	defer suite.Close()
@@ -135,6 +184,9 @@ func analyzeReport(sc *scope, cfg detectors.SuiteConfig, assumed int64, mtime ti
 		meta.BeaconsNotEvaluated = "records have no timestamps"
 		meta.Notes = append(meta.Notes, fmt.Sprintf("%d records had no time and were placed at the file's modification time %s",
 			assumed, mtime.UTC().Format(time.RFC3339)))
+	}
+	if dropped != "" {
+		meta.Notes = append(meta.Notes, dropped)
 	}
 	rep := suite.Report(meta)
 	return rep, sc.finish(rep)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -79,4 +80,44 @@ func takesValue(flags []cli.Flag, arg string) bool {
 		}
 	}
 	return false
+}
+
+// seedFlags are the seed script's flags, which analyze keeps: the seed's
+// argparse accepted any unique prefix of them (--flow, --out).
+var seedFlags = []string{"flow-file", "byte-threshold", "scan-threshold", "output"}
+
+// expandSeedPrefixes writes out the seed's flags that analyze's arguments
+// give by a unique prefix, as argparse read them; flowcase's own names and
+// everything after "--" are left as they are.
+func expandSeedPrefixes(args []string) []string {
+	i := slices.Index(args, "analyze")
+	if i < 0 {
+		return args
+	}
+	out := slices.Clone(args)
+	for j := i + 1; j < len(out); j++ {
+		a := out[j]
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !strings.HasPrefix(a, "--") || name == "" || slices.Contains(seedFlags, name) {
+			continue
+		}
+		var match string
+		n := 0
+		for _, f := range seedFlags {
+			if strings.HasPrefix(f, name) {
+				match, n = f, n+1
+			}
+		}
+		if n != 1 {
+			continue
+		}
+		out[j] = "--" + match
+		if hasValue {
+			out[j] += "=" + value
+		}
+	}
+	return out
 }

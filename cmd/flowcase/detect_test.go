@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -288,6 +289,44 @@ func TestAnalyzeSeedInterface(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "beaconing not evaluated") {
 		t.Error("report does not say beaconing was not evaluated for records without times")
+	}
+}
+
+// The seed's users' habits: flags by a unique prefix (argparse's), a scan
+// threshold of 0 and spaces around it, a record the store cannot keep
+// (said on stderr and in the report, exit 3, where it was silently left
+// out), top_ports in the seed's order (most flows first) and total_mb
+// written as a float.
+func TestAnalyzeSeedHabits(t *testing.T) {
+	dir := t.TempDir()
+	flows := `[{"src_ip":"10.0.0.5","dst_ip":"8.8.8.8","dst_port":8080,"protocol":6,"bytes_in":240000000},
+{"src_ip":"10.0.0.5","dst_ip":"8.8.8.8","dst_port":8080,"protocol":6,"bytes_in":1},
+{"src_ip":"10.0.0.5","dst_ip":"8.8.8.8","dst_port":53,"protocol":17,"bytes_in":1},
+{"src_ip":"10.0.0.5","dst_ip":"8.8.8.8","dst_port":443,"protocol":6,"bytes_in":1},
+{"src_ip":"10.0.0.5","dst_ip":"8.8.8.8","dst_port":8080,"protocol":6,"bytes_in":1},
+{"src_ip":"10.0.0.5","dst_ip":"8.8.8.8","dst_port":53,"protocol":17,"bytes_in":1},
+{"src_ip":"not an address","dst_ip":"8.8.8.8","dst_port":80,"protocol":6,"bytes_in":1}]`
+	in := filepath.Join(dir, "flows.json")
+	if err := os.WriteFile(in, []byte(flows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outFile := filepath.Join(dir, "r.json")
+	stdout, stderr, code := flowcase(t, "analyze", "--flow", in, "--out="+outFile, "--scan-thresh", " 0")
+	if code != exitRejected || !strings.Contains(stderr, "rejected 1 bad address") || strings.TrimSpace(stdout) != "NETFLOW REPORT: 6 flows, 2 alerts" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 3, the reject said, 6 flows and 2 alerts (the exfiltration, a scan of 3 ports at threshold 0)", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"top_ports":{"8080":3,"53":2,"443":1}`, `"total_mb":240.0`, `1 records of the file were rejected and are not counted (1 bad address)`} {
+		if !strings.Contains(compact.String(), want) {
+			t.Errorf("report lacks %s", want)
+		}
 	}
 }
 

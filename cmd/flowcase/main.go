@@ -43,7 +43,7 @@ func main() {
 // run is main without the process: tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
-	err := app.Run(reorderArgs(app, args))
+	err := app.Run(reorderArgs(app, expandSeedPrefixes(args)))
 	if err == nil {
 		return exitOK
 	}

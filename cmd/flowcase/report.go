@@ -272,19 +272,9 @@ func writeBaseline(w io.Writer, b detectors.BaselineSummary) {
 	if b.TimelineNote != "" {
 		fmt.Fprintf(w, "note: %s\n", b.TimelineNote)
 	}
-	var ports []kv
-	for p, n := range b.TopPorts {
-		ports = append(ports, kv{p, n})
-	}
-	slices.SortFunc(ports, func(a, b kv) int {
-		if a.v != b.v {
-			return int(int64(b.v) - int64(a.v))
-		}
-		return strings.Compare(a.k, b.k)
-	})
 	var ps []string
-	for _, p := range ports {
-		ps = append(ps, fmt.Sprintf("%s:%d", p.k, p.v))
+	for _, p := range b.TopPorts { // most flows first
+		ps = append(ps, fmt.Sprintf("%d:%d", p.Port, p.Flows))
 	}
 	fmt.Fprintf(w, "top destination ports (flows): %s\n", strings.Join(ps, " "))
 }

@@ -24,30 +24,38 @@ type decoder struct {
 	slots   [numSlots]value
 	reason  string // first reason to reject the record, "" if none
 	detail  string
-	assumed bool   // the record took assume
-	swapped bool   // its start and end were given the wrong way round (times)
-	icmpSet bool   // an ICMP type or code field was read
-	noICMP  bool   // the record comes from a tool whose ICMP records carry no type (untypedICMPKeys)
-	untyped bool   // an ICMP record without any type, read as an echo request (finish)
-	text    []byte // unescaped string scratch
-	key     []byte // unescaped key scratch
-	path    []byte // "outer.inner." while reading the members of nested objects
-	pathKey []byte // path and key joined
-	history uint8  // TCP flags from a Zeek history or an Argus state, applied to TCP records without tcp_flags
-	zeek    bool   // the record has Zeek's conn.log ports
-	splunk  bool   // the record has Splunk's _time: its counters are the CIM's (finish)
-	onlyB   uint64 // OCSF's traffic.bytes: used when nothing else counts bytes
-	onlyP   uint64 // and traffic.packets
-	argus   bool   // the record has Argus's fields
-	totB    uint64 // Argus's TotBytes and TotPkts (argus)
-	totP    uint64
-	notFlow string // Suricata's event_type, when it is not a flow
-	zeekLog string // Zeek's _path
-	zeekUID bool   // a Zeek record (uid) ...
-	zeekCS  bool   // ... with conn.log's conn_state
-	date    []byte // a W3C log's date and time (w3c.go), valid during the record
-	clock   []byte
-	timeBuf []byte // date and time joined
+	assumed bool // the record took assume
+	swapped bool // its start and end were given the wrong way round (times)
+	icmpSet bool // an ICMP type or code field was read
+	// ignored lists the optional fields whose values could not be read
+	// (optionalFields): passed over, the record kept.
+	ignored []string
+	noICMP  bool // the record comes from a tool whose ICMP records carry no type (untypedICMPKeys)
+	// suricata: the record names its destination as Suricata does
+	// (dest_ip); eventNotFlow: its event_type is one of Suricata's that
+	// are not flows.
+	suricata     bool
+	eventNotFlow string
+	untyped      bool   // an ICMP record without any type, read as an echo request (finish)
+	text         []byte // unescaped string scratch
+	key          []byte // unescaped key scratch
+	path         []byte // "outer.inner." while reading the members of nested objects
+	pathKey      []byte // path and key joined
+	history      uint8  // TCP flags from a Zeek history or an Argus state, applied to TCP records without tcp_flags
+	zeek         bool   // the record has Zeek's conn.log ports
+	splunk       bool   // the record has Splunk's _time: its counters are the CIM's (finish)
+	onlyB        uint64 // OCSF's traffic.bytes: used when nothing else counts bytes
+	onlyP        uint64 // and traffic.packets
+	argus        bool   // the record has Argus's fields
+	totB         uint64 // Argus's TotBytes and TotPkts (argus)
+	totP         uint64
+	notFlow      string // Suricata's event_type, when it is not a flow
+	zeekLog      string // Zeek's _path
+	zeekUID      bool   // a Zeek record (uid) ...
+	zeekCS       bool   // ... with conn.log's conn_state
+	date         []byte // a W3C log's date and time (w3c.go), valid during the record
+	clock        []byte
+	timeBuf      []byte // date and time joined
 }
 
 // maxObjectNesting is how deep nested objects are read (as dotted names);
@@ -71,7 +79,8 @@ func (d *decoder) reset(rec *flow.Record) {
 	*rec = flow.Record{SamplingInterval: 1}
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.swapped, d.history, d.zeek = "", "", false, false, 0, false
-	d.icmpSet, d.noICMP, d.untyped = false, false, false
+	d.icmpSet, d.noICMP, d.untyped, d.ignored = false, false, false, d.ignored[:0]
+	d.suricata, d.eventNotFlow = false, ""
 	d.argus, d.totB, d.totP, d.notFlow, d.splunk, d.onlyB, d.onlyP = false, 0, 0, "", false, 0, 0
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 	d.date, d.clock = nil, nil
@@ -83,9 +92,14 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 	switch {
 	case d.notFlow != "":
 		return ReasonNotFlow, d.notFlow
+	// Suricata's and Zeek's other records, when the record is theirs (their
+	// names for the addresses, or none): a record of the seed's names with
+	// an "event_type" or a "uid" of its own is a flow.
+	case d.eventNotFlow != "" && (d.suricata || !rec.SrcAddr.IsValid()):
+		return ReasonNotFlow, d.eventNotFlow
 	case d.zeekLog != "" && d.zeekLog != "conn":
 		return ReasonNotFlow, "zeek " + d.zeekLog + ".log record"
-	case d.zeekUID && !d.zeekCS && d.zeekLog == "":
+	case d.zeekUID && !d.zeekCS && d.zeekLog == "" && (d.zeek || !rec.SrcAddr.IsValid()):
 		return ReasonNotFlow, "zeek record without conn_state (not conn.log)"
 	case d.reason != "":
 		return d.reason, d.detail
@@ -260,6 +274,7 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 	switch f.kind {
 	case fieldAddr:
 		d.noICMP = d.noICMP || f.noICMP
+		d.suricata = d.suricata || f.suricata
 		// An empty address is absent, and an unspecified one (0.0.0.0, ::)
 		// does not replace one that is set: nProbe writes both IPV4_ and
 		// IPV6_ columns, the unused one zero, and either may come first.
@@ -323,7 +338,7 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		d.history |= uint8(n)
 	case fieldEventType:
 		if t := d.str(v); v.kind == kindString && suricataNotFlows[string(t)] {
-			d.notFlow = "suricata " + string(t) + " event"
+			d.eventNotFlow = "suricata " + string(t) + " event" // if the record is Suricata's (finish)
 		}
 	case fieldLogStatus:
 		if t := d.str(v); v.kind == kindString && len(t) > 0 && !bytes.Equal(t, []byte("OK")) {
@@ -350,9 +365,27 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 
 // reject keeps the first reason to reject the record.
 func (d *decoder) reject(reason, name string, v value) {
+	if optionalFields[name] {
+		d.ignored = append(d.ignored, name)
+		return
+	}
 	if d.reason == "" {
 		d.reason, d.detail = reason, name+" "+showValue(v)
 	}
+}
+
+// optionalFields are the fields a record stays a flow without: a value of
+// one that cannot be read is passed over (and counted: Reader.Ignored), as
+// the seed ignores what it does not use, and as other tools' columns of
+// the same names hold other things (an interface name in "in", a word in
+// "icmp_type"). The addresses, ports, protocol, byte counters and times
+// are the flow: a value of one that cannot be read rejects the record.
+var optionalFields = map[string]bool{
+	"packets": true, "packets_out": true, "post_bytes": true, "post_packets": true,
+	"tcp_flags": true, "flow_direction": true, "icmp_type": true, "icmp_code": true,
+	"in_if": true, "out_if": true, "src_as": true, "dst_as": true, "vlan": true,
+	"observation_domain": true, "sampling_interval": true,
+	"next_hop": true, "exporter": true, "nat_src_ip": true, "nat_dst_ip": true, "nat_src_port": true, "nat_dst_port": true,
 }
 
 // str returns the contents of a string value, unescaped; valid until the
@@ -396,6 +429,10 @@ func (d *decoder) addr(name string, v value) netip.Addr {
 	}
 	a, ok := parseAddr(b)
 	if !ok {
+		if n, st := parseUint(b, math.MaxUint32); st == numOK && len(b) <= 10 {
+			// The 32-bit number in a string ("167772161").
+			return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+		}
 		if a, ok = lenientAddr(b); !ok {
 			d.reject(ReasonBadAddr, name, v)
 		}
@@ -416,6 +453,9 @@ func (d *decoder) whole(f *field, v value) (uint64, bool) {
 
 func (d *decoder) port(f *field, v value, rec *flow.Record) {
 	b, ok := d.number(v)
+	if ok && len(b) == 0 && v.kind == kindString {
+		return // "": the same as absent
+	}
 	var n uint64
 	var st numStatus
 	if len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
@@ -436,7 +476,13 @@ func (d *decoder) port(f *field, v value, rec *flow.Record) {
 
 func (d *decoder) count(f *field, v value, rec *flow.Record) {
 	b, ok := d.number(v)
+	if ok && len(b) == 0 && v.kind == kindString {
+		return // "": the same as absent
+	}
 	n, st := parseUint(b, f.max)
+	if st == numBad && ok {
+		n, st = parseFloor(b, f.max) // 100.5, 1.2e3: averaged or scaled counters
+	}
 	switch {
 	case !ok || st == numBad:
 		d.reject(ReasonBadNumber, f.name, v)

@@ -69,6 +69,8 @@ type field struct {
 	// noICMP: a source address of a tool whose ICMP records carry no type
 	// (untypedICMPKeys).
 	noICMP bool
+	// suricata: Suricata's name of the destination address (dest_ip).
+	suricata bool
 	// splunk: Splunk's _time, a record exported under the CIM's names.
 	splunk bool
 }
@@ -326,9 +328,9 @@ func fieldMap(fs ...field) map[string]*field {
 	}
 	for alias, name := range aliases {
 		m[alias] = m[name]
-		if untypedICMPKeys[alias] {
+		if untypedICMPKeys[alias] || alias == "dest_ip" {
 			f := *m[name]
-			f.noICMP = true
+			f.noICMP, f.suricata = untypedICMPKeys[alias], alias == "dest_ip"
 			m[alias] = &f
 		}
 	}

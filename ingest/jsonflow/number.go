@@ -195,6 +195,24 @@ func parseUint(b []byte, limit uint64) (uint64, numStatus) {
 	return n, numOK
 }
 
+// parseFloor reads a non-negative number with a fraction or an exponent
+// (100.5, 1.25e3), as some tools write averaged or scaled counters, rounded
+// down to a whole number no larger than limit.
+func parseFloor(b []byte, limit uint64) (uint64, numStatus) {
+	d, ok := parseDecimal(b)
+	switch {
+	case !ok:
+		return 0, numBad
+	case d.neg && d.mant != 0:
+		return 0, numRange
+	}
+	d.lossy = false // digits past what a uint64 holds are past the point, or the number is out of range below
+	for ; d.exp < 0; d.exp++ {
+		d.mant /= 10
+	}
+	return d.uint(limit)
+}
+
 func parseUintSlow(b []byte, limit uint64) (uint64, numStatus) {
 	d, ok := parseDecimal(b)
 	if !ok {

@@ -199,6 +199,7 @@ type Reader struct {
 	wrapped  string // the path of the array of flows in a wrapping document ("hits.hits"), if any
 	swapped  int
 	untyped  int
+	ignored  map[string]int // unreadable values of optional fields, passed over in accepted records
 }
 
 // NewReader returns a Reader of r, which must be decompressed JSON; the
@@ -253,6 +254,12 @@ func (d *Reader) Next(rec *flow.Record) bool {
 			if d.dec.untyped {
 				d.untyped++
 			}
+			for _, name := range d.dec.ignored {
+				if d.ignored == nil {
+					d.ignored = map[string]int{}
+				}
+				d.ignored[name]++
+			}
 			return true
 		}
 	}
@@ -285,6 +292,10 @@ func (d *Reader) Assumed() int { return d.assumed }
 // the wrong way round, as their duration's unsigned wrap showed (nfdump's
 // CSV), and were taken swapped.
 func (d *Reader) Swapped() int { return d.swapped }
+
+// Ignored returns, by field, how many values of optional fields in accepted
+// records could not be read and were passed over.
+func (d *Reader) Ignored() map[string]int { return d.ignored }
 
 // UntypedICMP returns how many accepted ICMP records carried no type or
 // code at all (not even in the ports) and were read as echo requests.

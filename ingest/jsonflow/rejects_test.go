@@ -17,7 +17,8 @@ const (
 )
 
 // badRecords are records rejected for each reason (except the too long
-// ones, in TestTooLong), each written as one line.
+// ones, in TestTooLong), each written as one line. Unreadable values of
+// optional fields reject nothing (TestIgnoredFields).
 var badRecords = []struct {
 	obj    string
 	reason string
@@ -46,26 +47,18 @@ var badRecords = []struct {
 	{`{"src_ip":4294967296,"dst_ip":"10.0.0.2","ts":1700000000}`, ReasonBadAddr},
 	{`{"src_ip":1.5,"dst_ip":"10.0.0.2","ts":1700000000}`, ReasonBadAddr},
 	{`{"src_ip":true,"dst_ip":"10.0.0.2","ts":1700000000}`, ReasonBadAddr},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"next_hop":"gw"}`, ReasonBadAddr},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"src_port":65536}`, ReasonPortRange},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"dst_port":-1}`, ReasonPortRange},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"nat_dst_port":"70000"}`, ReasonPortRange},
+	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"src_port":"70000"}`, ReasonPortRange},
+	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_in":true}`, ReasonBadNumber},
+	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_out":[3]}`, ReasonBadNumber},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"dst_port":"https"}`, ReasonBadNumber},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_in":"12k"}`, ReasonBadNumber},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_in":1.5}`, ReasonBadNumber},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"packets":true}`, ReasonBadNumber},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"in_if":[3]}`, ReasonBadNumber},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"icmp_type":256}`, ReasonNumberRange},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_in":-5}`, ReasonNumberRange},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_out":18446744073709551616}`, ReasonNumberRange},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"src_as":4294967296}`, ReasonNumberRange},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"protocol":"tcpx"}`, ReasonBadProto},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"protocol":256}`, ReasonBadProto},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"protocol":false}`, ReasonBadProto},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"tcp_flags":"SYN"}`, ReasonBadFlags},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"tcp_flags":65536}`, ReasonBadFlags},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"flow_direction":"sideways"}`, ReasonBadDirection},
-	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"flow_direction":3}`, ReasonBadDirection},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2"}`, ReasonNoTime},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":null,"end":1700000000}`, ReasonNoTime},
 	{`{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":"2024-01-01T00:00:00"}`, ReasonNoZone},

@@ -3,6 +3,7 @@ package jsonflow
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -202,11 +203,32 @@ func parseFlagsText(b []byte) (uint8, bool) {
 	for _, c := range b {
 		bit, ok := flagBit(c)
 		if !ok {
-			return 0, false
+			return parseFlagWords(b)
 		}
 		f |= bit
 	}
 	return f, true
+}
+
+// flagWords are the TCP flags' names, as some tools list them ("SYN,ACK",
+// "syn|ack", "FIN PSH ACK").
+var flagWords = map[string]uint8{
+	"fin": flow.FIN, "syn": flow.SYN, "rst": flow.RST, "psh": flow.PSH, "push": flow.PSH,
+	"ack": flow.ACK, "urg": flow.URG, "ece": flow.ECE, "cwr": flow.CWR, "ns": 0,
+}
+
+func parseFlagWords(b []byte) (uint8, bool) {
+	var f uint8
+	n := 0
+	for _, w := range bytes.FieldsFunc(b, func(r rune) bool { return r == ',' || r == '|' || r == ' ' || r == ';' || r == '+' }) {
+		bit, ok := flagWords[strings.ToLower(string(w))]
+		if !ok {
+			return 0, false
+		}
+		f |= bit
+		n++
+	}
+	return f, n > 0
 }
 
 func parseHexFlags(b []byte) (uint8, bool) {

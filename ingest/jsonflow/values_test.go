@@ -2,6 +2,7 @@ package jsonflow
 
 import (
 	"errors"
+	"maps"
 	"net/netip"
 	"testing"
 
@@ -44,13 +45,17 @@ func TestTCPFlags(t *testing.T) {
 		{`256`, 0, ""},               // NS (IPFIX tcpControlBits): dropped
 		{`"0x1FF"`, 0xff, ""},
 		{`65535`, 0xff, ""},
-		{`65536`, 0, ReasonBadFlags},
-		{`-1`, 0, ReasonBadFlags},
-		{`1.5`, 0, ReasonBadFlags},
-		{`"SYN"`, 0, ReasonBadFlags},
-		{`"0x"`, 0, ReasonBadFlags},
-		{`"0x12345"`, 0, ReasonBadFlags},
-		{`true`, 0, ReasonBadFlags},
+		{`"SYN"`, flow.SYN, ""},
+		{`"SYN,ACK"`, flow.SYN | flow.ACK, ""},
+		{`"fin|psh | ack"`, flow.FIN | flow.PSH | flow.ACK, ""},
+		// Unreadable: passed over (TestIgnoredFields), the record kept.
+		{`65536`, 0, ""},
+		{`-1`, 0, ""},
+		{`1.5`, 0, ""},
+		{`"SYN,BOGUS"`, 0, ""},
+		{`"0x"`, 0, ""},
+		{`"0x12345"`, 0, ""},
+		{`true`, 0, ""},
 	}
 	for _, tt := range tests {
 		rec, reason := readField(t, `"tcp_flags":`+tt.v)
@@ -107,9 +112,10 @@ func TestDirection(t *testing.T) {
 		{`1`, flow.DirIngress, ""},
 		{`2`, flow.DirEgress, ""},
 		{`"2"`, flow.DirEgress, ""},
-		{`3`, 0, ReasonBadDirection},
-		{`"in"`, 0, ReasonBadDirection},
-		{`false`, 0, ReasonBadDirection},
+		// Unreadable: passed over (TestIgnoredFields), the record kept.
+		{`3`, 0, ""},
+		{`"in"`, 0, ""},
+		{`false`, 0, ""},
 	}
 	for _, tt := range tests {
 		rec, reason := readField(t, `"flow_direction":`+tt.v)
@@ -141,10 +147,14 @@ func TestNumbers(t *testing.T) {
 		{`1e20`, 0, ReasonNumberRange},
 		{`1e99999999`, 0, ReasonNumberRange},
 		{`-1`, 0, ReasonNumberRange},
-		{`0.5`, 0, ReasonBadNumber},
-		{`1e-1`, 0, ReasonBadNumber},
-		{`1.00000000000000000001`, 0, ReasonBadNumber},
-		{`""`, 0, ReasonBadNumber},
+		// Fractions (averaged or scaled counters) are rounded down.
+		{`0.5`, 0, ""},
+		{`1e-1`, 0, ""},
+		{`100.7`, 100, ""},
+		{`"2.5e2"`, 250, ""},
+		{`1.00000000000000000001`, 1, ""},
+		{`-0.5`, 0, ReasonNumberRange},
+		{`""`, 0, ""}, // the same as absent
 		{`"1 2"`, 0, ReasonBadNumber},
 		{`"0x10"`, 0, ReasonBadNumber},
 		{`"+1"`, 0, ReasonBadNumber},
@@ -262,5 +272,39 @@ func TestRecordAddrForms(t *testing.T) {
 		res.recs[0].SrcAddr != netip.MustParseAddr("10.0.0.1") || res.recs[0].DstAddr != netip.MustParseAddr("2001:db8::2") ||
 		res.recs[1].SrcAddr != netip.MustParseAddr("10.0.0.3") || res.recs[1].DstAddr != netip.MustParseAddr("fe80::1") {
 		t.Errorf("got %+v, rejects %v", res.recs, res.rejects)
+	}
+}
+
+// Values of optional fields that cannot be read are passed over and
+// counted, the record kept (the seed ignores the fields it does not use,
+// and other tools' columns of these names hold other things); the flow's
+// own fields still reject it.
+func TestIgnoredFields(t *testing.T) {
+	in := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":100,"packets":"many","vlan":"x","in_if":"eth0","start":1700000000}
+{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":100,"exporter":"router1","icmp_type":"echo","sampling_interval":"1:100","start":1700000000}
+{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":"lots","start":1700000000}
+{"src_ip":"167772161","dst_ip":"10.0.0.2","dst_port":"","protocol":6,"bytes_in":100.5,"start":1700000000}
+`
+	got, d := readRecords(in, Options{})
+	want := map[string]int{"packets": 1, "vlan": 1, "in_if": 1, "exporter": 1, "icmp_type": 1, "sampling_interval": 1}
+	if len(got) != 3 || !maps.Equal(d.Ignored(), want) || d.Rejects()[ReasonBadNumber] != 1 {
+		t.Fatalf("got %d records, ignored %v, rejects %v; want 3, %v and the bad bytes_in", len(got), d.Ignored(), d.Rejects(), want)
+	}
+	if r := got[2]; r.SrcAddr != netip.MustParseAddr("10.0.0.1") || r.DstPort != 0 || r.Bytes != 100 {
+		t.Errorf("number address, empty port, fractional bytes: got %+v", r)
+	}
+}
+
+// A record of the seed's names with keys that Suricata and Zeek use too
+// ("event_type", "uid") is a flow; Suricata's alert and Zeek's dns.log
+// record are not.
+func TestOtherToolsKeysInSeedRecords(t *testing.T) {
+	in := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"event_type":"alert","uid":"u1","start":1700000000}
+{"timestamp":"2023-11-14T22:13:20.000000+0000","event_type":"alert","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","dest_port":80,"proto":"TCP"}
+{"ts":1700000000,"uid":"CHhAvV","id.orig_h":"10.0.0.1","id.orig_p":5353,"id.resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","query":"example.com"}
+`
+	got, d := readRecords(in, Options{})
+	if len(got) != 1 || got[0].DstPort != 80 || d.NotFlows()["suricata alert event"] != 1 || d.NotFlows()["zeek record without conn_state (not conn.log)"] != 1 {
+		t.Errorf("got %d records, not flows %v; want the seed's record, and Suricata's alert and Zeek's dns record passed over", len(got), d.NotFlows())
 	}
 }
