@@ -364,3 +364,40 @@ func TestConnTableAgainstMap(t *testing.T) {
 		}
 	}
 }
+
+// A traceroute (UDP probes, three a hop, each to the next port from 33434,
+// unanswered but for the target's last port unreachables) is listed as
+// such, severity info, and not counted as a scan alert; UDP probes that
+// reach past traceroute's ports are a scan.
+func TestTraceroute(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		first    uint16
+		wantKind string
+	}{{"traceroute", 33434, KindTraceroute}, {"a UDP scan beyond traceroute's ports", 33500, KindScan}} {
+		s := NewScan(ScanConfig{})
+		var recs []flow.Record
+		for i := range 90 {
+			at := int64(i) * sec / 10
+			port := tc.first + uint16(i)
+			recs = append(recs, flow.Record{Start: at, End: at, SrcAddr: cli, DstAddr: srv, SrcPort: 41000, DstPort: port, Proto: 17, Packets: 1, Bytes: 60})
+			if i >= 87 {
+				recs = append(recs, flow.Record{Start: at + 1e6, End: at + 1e6, SrcAddr: srv, DstAddr: cli, Proto: 1, DstPort: 3<<8 | 3, ICMPType: 3, ICMPCode: 3, Packets: 1, Bytes: 88})
+			}
+		}
+		for i := range recs {
+			s.Add(&recs[i])
+		}
+		fs := s.Findings()
+		if len(fs) != 1 || fs[0].Kind != tc.wantKind || fs[0].UniquePorts != 90 {
+			t.Fatalf("%s: got %+v, want one finding of kind %s over 90 ports", tc.name, fs, tc.wantKind)
+		}
+		sum := BuildReport(ReportInput{Scans: fs}).Summary
+		if tc.wantKind == KindTraceroute && (fs[0].Severity != "info" || sum.ScanAlerts != 0 || sum.Traceroutes != 1) {
+			t.Errorf("traceroute: severity %q, summary %+v; want info, no alert, one traceroute", fs[0].Severity, sum)
+		}
+		if tc.wantKind == KindScan && (fs[0].Severity != "high" || sum.ScanAlerts != 1) {
+			t.Errorf("scan: severity %q, summary %+v; want high and one alert", fs[0].Severity, sum)
+		}
+	}
+}

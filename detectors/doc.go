@@ -91,7 +91,10 @@
 //     Windows that qualify and lie within a window of each other merge into
 //     one finding. Evidence: ports, a sorted sample, attempts, failed
 //     attempts, ICMP unreachables, failed share, score
-//     0.6·failed share + 0.4·min(1, (ports-Ports)/(4·Ports)).
+//     0.6·failed share + 0.4·min(1, (ports-Ports)/(4·Ports)). UDP probes
+//     to traceroute's ports alone (33434-33534: Unix traceroute and mtr
+//     send each probe to the next port) are kind "traceroute", severity
+//     info, listed but not an alert (TestTraceroute).
 //   - Sweep: one source touching at least Hosts (50) destinations on one
 //     port within Window (1h), with at least MinFailed (0.5) of the window's
 //     attempts failed or unanswered; ICMP echo sweeps count as port 0. A

@@ -47,8 +47,8 @@ type ReportRange struct {
 
 // Summary counts the alerts. scan_alerts, exfil_alerts and beacon_alerts
 // are the seed's keys: scan_alerts counts vertical scans and sweeps,
-// exfil_alerts exfiltration findings and volume anomalies (server
-// responses and two-way exchanges are listed but are not alerts).
+// exfil_alerts exfiltration findings and volume anomalies (traceroutes,
+// server responses and two-way exchanges are listed but are not alerts).
 type Summary struct {
 	ScanAlerts      int `json:"scan_alerts"`
 	ExfilAlerts     int `json:"exfil_alerts"`
@@ -58,6 +58,7 @@ type Summary struct {
 	ServerResponses int `json:"server_responses"`
 	TwoWay          int `json:"two_way"`
 	VolumeAnomalies int `json:"volume_anomalies"`
+	Traceroutes     int `json:"traceroutes"`
 	TotalAlerts     int `json:"total_alerts"`
 }
 
@@ -145,9 +146,12 @@ func BuildReport(in ReportInput) *Report {
 func summarize(r *Report) Summary {
 	var s Summary
 	for _, e := range r.PortScans {
-		if e.Scan != nil {
+		switch {
+		case e.Scan != nil && e.Scan.Kind == KindTraceroute:
+			s.Traceroutes++
+		case e.Scan != nil:
 			s.VerticalScans++
-		} else {
+		default:
 			s.Sweeps++
 		}
 	}

@@ -58,7 +58,11 @@ type ScanFinding struct {
 	PortsSample []uint16   `json:"ports_sample"` // the lowest SampleSize ports, sorted
 	Severity    string     `json:"severity"`
 	Indicator   string     `json:"indicator"`
-	Protocols   []string   `json:"protocols"`
+	// Kind is "scan", or "traceroute" for UDP probes to traceroute's ports
+	// alone (33434-33534, every hop's probes to a port of their own):
+	// listed, severity info, not an alert.
+	Kind      string   `json:"kind"`
+	Protocols []string `json:"protocols"`
 	// Attempts are connections opened by Source towards Target in the
 	// qualifying windows; FailedAttempts those that failed (SYN without
 	// ACK, reset before data, no answer); ICMPUnreachable the unreachable
@@ -71,6 +75,17 @@ type ScanFinding struct {
 	Score float64 `json:"score"`
 	Evidence
 }
+
+// Kinds of vertical scan findings, and traceroute's destination ports:
+// Unix traceroute and mtr send each probe (three per hop, 30 hops) to the
+// next port from 33434.
+const (
+	KindScan            = "scan"
+	KindTraceroute      = "traceroute"
+	IndicatorTraceroute = "Traceroute (UDP probes to ports 33434-33534)"
+)
+
+var traceroutePorts = [2]uint16{33434, 33534}
 
 // Seed-compatible indicators and severities.
 const (
@@ -172,6 +187,10 @@ func (s *Scan) finding(pk uint64, ep *episode[uint16]) ScanFinding {
 	}
 	f.FailedShare = round(share(max(ep.failed, ep.unreach), ep.attempts))
 	f.Score = round(0.6*f.FailedShare + 0.4*excess(len(ports), s.cfg.Ports))
+	f.Kind = KindScan
+	if ep.protos == 2 && ports[0] >= traceroutePorts[0] && ports[len(ports)-1] <= traceroutePorts[1] { // UDP alone
+		f.Kind, f.Severity, f.Indicator = KindTraceroute, "info", IndicatorTraceroute
+	}
 	f.Evidence = ep.ev.evidence(pairFilter(f.Source, f.Target)+protoFilter(protoNumbers(ep.protos)), s.tr.origs)
 	return f
 }

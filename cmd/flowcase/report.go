@@ -183,11 +183,11 @@ func section(w io.Writer, title string, n int) *tabwriter.Writer {
 func writeScans(w io.Writer, es []detectors.PortScanEntry) {
 	tw := section(w, "vertical port scans", len(es))
 	if len(es) > 0 {
-		fmt.Fprintln(tw, "SOURCE\tTARGET\tPORTS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN\tPORTS SAMPLE")
+		fmt.Fprintln(tw, "SOURCE\tTARGET\tKIND\tPORTS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN\tPORTS SAMPLE")
 	}
 	for _, e := range es {
 		s := e.Scan
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t%s\t%s\n", s.Source, s.Target, s.UniquePorts, 100*s.FailedShare,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t%s\t%s\n", s.Source, s.Target, s.Kind, s.UniquePorts, 100*s.FailedShare,
 			s.Score, s.FirstSeen, s.LastSeen, portList(s.PortsSample))
 	}
 	tw.Flush()
