@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flowcase/flowcase/index"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,7 +17,8 @@ func compactCommand() *cli.Command {
 		Flags: []cli.Flag{storeFlag()},
 		Action: func(c *cli.Context) error {
 			setMemoryLimit() // its memory follows the case
-			st, err := openWrite(c, 0)
+			// An existing store only: a mistyped --store made an empty one.
+			st, err := index.Open(storePath(c), index.Options{})
 			if err != nil {
 				return err
 			}

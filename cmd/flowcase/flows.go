@@ -36,6 +36,9 @@ func runFlows(c *cli.Context) error {
 		return usagef("--sort %q: want start, bytes or packets", order)
 	}
 	limit := c.Int("limit")
+	if c.IsSet("limit") && limit < 0 {
+		return usagef("--limit %d: want 0 (all) or more", limit)
+	}
 	if limit < 0 {
 		limit = 0
 		if format == "table" && !c.IsSet("limit") {

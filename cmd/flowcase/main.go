@@ -96,6 +96,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 func setUsageErrors(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = func(c *cli.Context, err error, isSub bool) error { return usageError{err} }
+		if action := c.Action; action != nil && c.ArgsUsage == "" {
+			// Commands that take no arguments refuse them: a filter given
+			// without --filter was ignored, and the whole case answered.
+			c.Action = func(ctx *cli.Context) error {
+				if ctx.Args().Len() > 0 {
+					return usagef("unexpected argument %q (flags take their values: --filter 'EXPR', --store DIR)", ctx.Args().First())
+				}
+				return action(ctx)
+			}
+		}
 		setUsageErrors(c.Subcommands)
 	}
 }

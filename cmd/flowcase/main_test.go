@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -417,4 +418,29 @@ func TestQueryReadOnlyMedia(t *testing.T) {
 		t.Fatal("the read-only store answers differently")
 	}
 	mustRun(t, "info", "--store", mnt)
+}
+
+// Mistakes that ran on as if nothing were wrong: a filter given without
+// --filter (the whole case answered), negative limits, compact on a
+// mistyped store path (an empty store was made there).
+func TestUsageMistakes(t *testing.T) {
+	store := sampleStore(t)
+	for _, args := range [][]string{
+		{"query", "count", "--store", store, "host 10.1.0.66"},
+		{"query", "flows", "--store", store, "host 10.1.0.66"},
+		{"info", "--store", store, "extra"},
+		{"query", "flows", "--store", store, "--limit", "-5"},
+		{"query", "top", "--store", store, "-n", "0"},
+	} {
+		if _, stderr, code := flowcase(t, args...); code != exitUsage || stderr == "" {
+			t.Errorf("%v: exit %d %q, want a usage error", args, code, stderr)
+		}
+	}
+	typo := filepath.Join(t.TempDir(), "cse.db")
+	if _, stderr, code := flowcase(t, "compact", "--store", typo); code != exitFailed || !strings.Contains(stderr, "no case store") {
+		t.Errorf("compact of a missing store: exit %d %q, want 1 and 'no case store'", code, stderr)
+	}
+	if _, err := os.Stat(typo); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("compact of a missing store made %s: %v", typo, err)
+	}
 }

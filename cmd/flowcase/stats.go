@@ -44,6 +44,9 @@ func topCommand() *cli.Command {
 			if m4 < 1 || m4 > 32 || m6 < 1 || m6 > 128 {
 				return usagef("--mask4 %d, --mask6 %d: want 1-32 and 1-128", m4, m6)
 			}
+			if n := c.Int("n"); n < 1 {
+				return usagef("-n %d: want at least 1", n)
+			}
 			cfg := detectors.TopConfig{By: by, Order: order, N: c.Int("n"), Mask4: m4, Mask6: m6}
 			res, err := scanTop(sc, cfg)
 			if err != nil {
