@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/azureflow"
@@ -112,8 +115,12 @@ func Run(st *index.Store, paths []string, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{Files: skipped}
+	for i := range sum.Files {
+		sum.Files[i].Path = RecordedName(sum.Files[i].Path)
+	}
 	for _, path := range files {
 		for _, res := range ingestAny(st, path, opt) {
+			res.Path = RecordedName(res.Path)
 			sum.Flows += res.Flows
 			for _, n := range res.Rejected {
 				sum.Rejected += n
@@ -168,8 +175,21 @@ func ingestAny(st *index.Store, path string, opt Options) []FileResult {
 	return []FileResult{ingestPath(st, path, name, opt)}
 }
 
+// RecordedName is how a file's path is registered and shown: as given when
+// it is valid UTF-8 without control characters, else quoted as Go does
+// ("a\nb.pcap", "a\xff.json"), so that the register tells every file
+// apart (an invalid byte was replaced, and two files took one name) and
+// no name can write a line of its own into a listing.
+func RecordedName(p string) string {
+	if utf8.ValidString(p) && !strings.ContainsFunc(p, unicode.IsControl) {
+		return p
+	}
+	return strconv.Quote(p)
+}
+
 // ingestPath ingests the file at path, registered under name.
 func ingestPath(st *index.Store, path, name string, opt Options) FileResult {
+	name = RecordedName(name)
 	res := FileResult{Path: name}
 	sha, size, err := hashFile(path)
 	if err != nil {

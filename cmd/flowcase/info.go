@@ -158,7 +158,7 @@ func writeInfoTable(w io.Writer, info *storeInfo) {
 			rej = formatReasons(s.Rejected)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Status, s.Flows, rej, s.Format, s.Size,
-			s.IngestedAt.Format(time.RFC3339), s.SHA256[:16], s.Path)
+			s.IngestedAt.Format(time.RFC3339), s.SHA256[:16], oneLine(s.Path))
 	}
 	tw.Flush()
 	writeExporters(w, info)

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest"
@@ -177,16 +180,16 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 			passed++
 		}
 		if f.Err != nil {
-			fmt.Fprintf(w, "error: %v\n", f.Err)
+			fmt.Fprintf(w, "error: %s\n", oneLine(f.Err.Error()))
 		}
 		if len(f.Rejected) > 0 {
 			fmt.Fprintf(w, "%s: rejected %s\n", f.Path, formatReasons(f.Rejected))
 			for _, ex := range f.Examples {
-				fmt.Fprintf(w, "  %s: %s\n", f.Path, ex)
+				fmt.Fprintf(w, "  %s: %s\n", f.Path, oneLine(ex))
 			}
 		}
 		for _, n := range f.Notes {
-			fmt.Fprintf(w, "%s: %s\n", f.Path, n)
+			fmt.Fprintf(w, "%s: %s\n", f.Path, oneLine(n))
 		}
 		if f.Assumed > 0 {
 			fmt.Fprintf(w, "%s: %d records had no time and took --assume-time\n", f.Path, f.Assumed)
@@ -260,4 +263,14 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return "..." + s[len(s)-n+3:]
+}
+
+// oneLine returns s as one line of valid UTF-8: quoted as Go does when it
+// holds control characters or invalid bytes (a file name with a newline
+// must not write a line of its own into the summary).
+func oneLine(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return strconv.Quote(s)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -442,5 +444,40 @@ func TestUsageMistakes(t *testing.T) {
 	}
 	if _, err := os.Stat(typo); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("compact of a missing store made %s: %v", typo, err)
+	}
+}
+
+// File names with a newline or bytes that are not UTF-8 are registered
+// quoted: two such files keep names of their own (an invalid byte was
+// replaced, so both took one), and no name writes a line of its own into
+// info's table.
+func TestOddFileNames(t *testing.T) {
+	dir := t.TempDir()
+	rec := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000,"bytes_in":%d}` + "\n"
+	names := []string{"a\xff.ndjson", "a\xfe.ndjson", "b.ndjson\n7 complete 99999 0 pcap forged"}
+	for i, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(fmt.Sprintf(rec, i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, dir)
+	var info struct {
+		Sources []struct{ Path string } `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "info", "--store", store, "--format", "json")), &info); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range info.Sources {
+		seen[s.Path] = true
+	}
+	for _, n := range names {
+		if want := strconv.Quote(filepath.Join(dir, n)); !seen[want] {
+			t.Errorf("source %s not registered as %s: %v", n, want, info.Sources)
+		}
+	}
+	if table := mustRun(t, "info", "--store", store); strings.Contains(table, "\n7 complete") {
+		t.Errorf("a file name wrote a line of its own into info's table:\n%s", table)
 	}
 }
