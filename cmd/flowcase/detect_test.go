@@ -411,3 +411,17 @@ func TestDetectorFlagsZero(t *testing.T) {
 		}
 	}
 }
+
+// --tz applies to the detectors' tables as to query flows (they printed
+// UTC whatever it said); JSON keeps UTC.
+func TestDetectorTablesTZ(t *testing.T) {
+	store := sampleStore(t)
+	out := mustRun(t, "query", "scans", "--store", store, "--tz", "Asia/Tokyo")
+	if !strings.Contains(out, "10.0.0.20       scan  1024   100%    1.00   2026-03-02T18:36:00+09:00") {
+		t.Errorf("scans table in Asia/Tokyo:\n%s", out)
+	}
+	out = mustRun(t, "query", "report", "--store", store, "--tz", "Asia/Tokyo", "--format", "json")
+	if !strings.Contains(out, `"first_seen": "2026-03-02T09:36:00Z"`) {
+		t.Error("the JSON report's times are not UTC")
+	}
+}

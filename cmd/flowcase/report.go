@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/flowcase/flowcase/detectors"
 	"github.com/flowcase/flowcase/internal/flow"
@@ -55,7 +56,7 @@ func detectorCommand(name, usage string, part string, flags ...[]cli.Flag) *cli.
 				}
 				return writeRows(c.App.Writer, format, rows)
 			}
-			writeReportTable(c.App.Writer, rep, part)
+			writeReportTable(c.App.Writer, rep, part, sc.tz)
 			return nil
 		},
 	}
@@ -143,27 +144,32 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func writeReportTable(w io.Writer, rep *detectors.Report, part string) {
-	fmt.Fprintf(w, "range %s .. %s", rep.Range.From, rep.Range.To)
+// tableTime writes a time of a finding in the zone of --tz.
+func tableTime(tz *time.Location, ns int64) string {
+	return time.Unix(0, ns).In(tz).Format(time.RFC3339Nano)
+}
+
+func writeReportTable(w io.Writer, rep *detectors.Report, part string, tz *time.Location) {
+	fmt.Fprintf(w, "range %s .. %s", tableTime(tz, rep.Range.FromNS), tableTime(tz, rep.Range.ToNS))
 	if rep.Filter != "" {
 		fmt.Fprintf(w, ", filter %q", rep.Filter)
 	}
 	fmt.Fprintf(w, ": %d flows\n", rep.TotalFlows)
 	show := func(p string) bool { return part == "report" || part == p }
 	if show("scans") {
-		writeScans(w, filterScans(rep, true))
+		writeScans(w, filterScans(rep, true), tz)
 	}
 	if show("sweeps") {
-		writeSweeps(w, filterScans(rep, false))
+		writeSweeps(w, filterScans(rep, false), tz)
 	}
 	if show("exfil") {
-		writeExfil(w, rep.ExfiltrationCandidates)
+		writeExfil(w, rep.ExfiltrationCandidates, tz)
 	}
 	if show("beacons") {
-		writeBeacons(w, rep.BeaconingPatterns)
+		writeBeacons(w, rep.BeaconingPatterns, tz)
 	}
 	if show("baseline") {
-		writeBaseline(w, rep.Baseline)
+		writeBaseline(w, rep.Baseline, tz)
 	}
 	for _, s := range append(slices.Clone(rep.Warnings), rep.Notes...) {
 		fmt.Fprintf(w, "note: %s\n", s)
@@ -180,7 +186,7 @@ func section(w io.Writer, title string, n int) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
 
-func writeScans(w io.Writer, es []detectors.PortScanEntry) {
+func writeScans(w io.Writer, es []detectors.PortScanEntry, tz *time.Location) {
 	tw := section(w, "vertical port scans", len(es))
 	if len(es) > 0 {
 		fmt.Fprintln(tw, "SOURCE\tTARGET\tKIND\tPORTS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN\tPORTS SAMPLE")
@@ -188,7 +194,7 @@ func writeScans(w io.Writer, es []detectors.PortScanEntry) {
 	for _, e := range es {
 		s := e.Scan
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t%s\t%s\n", s.Source, s.Target, s.Kind, s.UniquePorts, 100*s.FailedShare,
-			s.Score, s.FirstSeen, s.LastSeen, portList(s.PortsSample))
+			s.Score, tableTime(tz, s.FirstSeenNS), tableTime(tz, s.LastSeenNS), portList(s.PortsSample))
 	}
 	tw.Flush()
 	for _, e := range es {
@@ -196,7 +202,7 @@ func writeScans(w io.Writer, es []detectors.PortScanEntry) {
 	}
 }
 
-func writeSweeps(w io.Writer, es []detectors.PortScanEntry) {
+func writeSweeps(w io.Writer, es []detectors.PortScanEntry, tz *time.Location) {
 	tw := section(w, "network sweeps", len(es))
 	if len(es) > 0 {
 		fmt.Fprintln(tw, "SOURCE\tPORT\tTARGETS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN")
@@ -204,7 +210,7 @@ func writeSweeps(w io.Writer, es []detectors.PortScanEntry) {
 	for _, e := range es {
 		s := e.Sweep
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%.2f\t%s\t%s\n", s.Source, s.Port, s.UniqueTargets, 100*s.FailedShare,
-			s.Score, s.FirstSeen, s.LastSeen)
+			s.Score, tableTime(tz, s.FirstSeenNS), tableTime(tz, s.LastSeenNS))
 	}
 	tw.Flush()
 	for _, e := range es {
@@ -212,14 +218,14 @@ func writeSweeps(w io.Writer, es []detectors.PortScanEntry) {
 	}
 }
 
-func writeExfil(w io.Writer, es []detectors.ExfilFinding) {
+func writeExfil(w io.Writer, es []detectors.ExfilFinding, tz *time.Location) {
 	tw := section(w, "exfiltration candidates", len(es))
 	if len(es) > 0 {
 		fmt.Fprintln(tw, "SOURCE\tDESTINATION\tKIND\tOUT MB\tIN MB\tOUT/IN\tOPENER\tSCORE\tFIRST SEEN\tLAST SEEN")
 	}
 	for _, e := range es {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%.1f\t%s\t%.2f\t%s\t%s\n", e.Source, addrOrDash(e.Destination), e.Kind,
-			e.TotalMB, float64(e.InBytes)/1e6, e.OutInRatio, e.Opener, e.Score, e.FirstSeen, e.LastSeen)
+			e.TotalMB, float64(e.InBytes)/1e6, e.OutInRatio, e.Opener, e.Score, tableTime(tz, e.FirstSeenNS), tableTime(tz, e.LastSeenNS))
 	}
 	tw.Flush()
 	for _, e := range es {
@@ -229,7 +235,7 @@ func writeExfil(w io.Writer, es []detectors.ExfilFinding) {
 	}
 }
 
-func writeBeacons(w io.Writer, es []detectors.BeaconFinding) {
+func writeBeacons(w io.Writer, es []detectors.BeaconFinding, tz *time.Location) {
 	tw := section(w, "beacons", len(es))
 	if len(es) > 0 {
 		fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCONNECTIONS\tMEDIAN INTERVAL\tJITTER\tSCORE\tFIRST SEEN\tLAST SEEN")
@@ -240,7 +246,7 @@ func writeBeacons(w io.Writer, es []detectors.BeaconFinding) {
 			conns += " in " + strconv.FormatUint(e.Beats, 10) + " beats"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%s\t%.1fs\t%.3f\t%.2f\t%s\t%s\n", e.Source, e.Destination, e.Port, e.Proto,
-			conns, e.MedianInterval, e.JitterRatio, e.Score, e.FirstSeen, e.LastSeen)
+			conns, e.MedianInterval, e.JitterRatio, e.Score, tableTime(tz, e.FirstSeenNS), tableTime(tz, e.LastSeenNS))
 	}
 	tw.Flush()
 	for _, e := range es {
@@ -248,9 +254,9 @@ func writeBeacons(w io.Writer, es []detectors.BeaconFinding) {
 	}
 }
 
-func writeBaseline(w io.Writer, b detectors.BaselineSummary) {
+func writeBaseline(w io.Writer, b detectors.BaselineSummary, tz *time.Location) {
 	fmt.Fprintf(w, "\nbaseline: %d flows, %d bytes (%d forward, %d reverse), %d packets, %s .. %s\n",
-		b.TotalFlows, b.TotalBytes, b.BytesIn, b.BytesOut, b.Packets+b.PacketsOut, b.FirstSeen, b.LastSeen)
+		b.TotalFlows, b.TotalBytes, b.BytesIn, b.BytesOut, b.Packets+b.PacketsOut, tableTime(tz, b.FirstSeenNS), tableTime(tz, b.LastSeenNS))
 	type kv struct {
 		k string
 		v uint64
