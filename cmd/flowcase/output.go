@@ -142,10 +142,17 @@ func (rw *recordWriter) writeTable(r *flow.Record) {
 	}
 	rw.buf = append(b, '\n')
 	rw.tw.Write(rw.buf)
-	if rw.n%1000 == 999 {
+	if rw.n%tableBlock == tableBlock-1 {
 		rw.tw.Flush()
 	}
 }
+
+// tableBlock is how many table rows are aligned together: the columns of
+// each block are measured on its own rows, so a listing of up to
+// tableBlock rows is aligned throughout (at a thousand, the columns of a
+// long listing jumped every thousand rows), and a longer one costs at
+// most a block of rows in memory (about 5 MB).
+const tableBlock = 20000
 
 // appendHostPort writes netip.AddrPortFrom(a, p).String(), or "-" for no
 // address.

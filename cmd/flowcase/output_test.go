@@ -57,7 +57,7 @@ func (rw *refWriter) write(r *flow.Record) {
 		fmt.Fprintf(rw.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", start, dur, flow.ProtoName(r.Proto),
 			refHostPort(r.SrcAddr, r.SrcPort), refHostPort(r.DstAddr, r.DstPort), refFlags(r.TCPFlags),
 			r.Packets, r.Bytes, r.RevPackets, r.RevBytes)
-		if rw.n%1000 == 999 {
+		if rw.n%tableBlock == tableBlock-1 {
 			rw.tw.Flush()
 		}
 	case "csv":
@@ -321,7 +321,7 @@ func TestRecordWriterMatchesReference(t *testing.T) {
 			if format != "table" && tz != time.UTC {
 				continue
 			}
-			for _, n := range []int{0, 1, 999, 1000, len(recs)} {
+			for _, n := range []int{0, 1, 999, 1000, len(recs)} { // more than tableBlock: TestTableBlocks
 				got, want := writeBoth(recs[:n], format, tz, testHashes)
 				if got != want {
 					t.Fatalf("%s, %s, %d rows: output differs from the reference at byte %d:\ngot  %.300q\nwant %.300q",
@@ -570,5 +570,23 @@ func BenchmarkRecordWriter(b *testing.B) {
 			w.close()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
 		})
+	}
+}
+
+// A table of a few thousand rows is aligned throughout: its columns
+// jumped every thousand rows, each thousand measured on its own.
+func TestTableAligned(t *testing.T) {
+	store := sampleStore(t)
+	lines := strings.Split(strings.TrimSuffix(mustRun(t, "query", "flows", "--store", store, "--limit", "5000"), "\n"), "\n")
+	if len(lines) != 5001 {
+		t.Fatalf("%d lines, want a header and 5000 rows", len(lines))
+	}
+	for _, col := range []string{"PROTO", "SRC", "DST", "FLAGS", "PACKETS"} {
+		at := strings.Index(lines[0], col)
+		for i, l := range lines[1:] {
+			if len(l) <= at || l[at-1] != ' ' || l[at] == ' ' {
+				t.Fatalf("row %d: column %s does not start at %d:\n%s\n%s", i+1, col, at, lines[0], l)
+			}
+		}
 	}
 }
