@@ -183,6 +183,11 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 		return
 	}
 	exp := netflow.Exporter{Addr: dg.Src.Addr(), Port: dg.Src.Port()}
+	if agent, ok := netflow.SFlowAgent(dg.Payload); ok && version == netflow.VersionSFlow5 {
+		// The agent is the exporter its flows name: info's exporters table
+		// lists it, not the address that relayed its datagrams.
+		exp.Addr = agent
+	}
 	p := netflow.Packet{Exporter: exp, CaptureTime: dg.Time, Payload: dg.Payload, Number: dg.Number}
 	dup, id, keyed := d.dedup.seen(exp, version, dg.Payload)
 	if dup {

@@ -75,10 +75,12 @@ func TestSFlowAgainstTshark(t *testing.T) {
 				t.Fatalf("exporters %+v, want one", x.Exporters)
 			}
 			e := x.Exporters[0]
-			if e.Address != "127.0.0.1" || e.ObservationDomain != 7 || len(e.Versions) != 1 || e.Versions[0] != netflow.VersionSFlow5 ||
+			// The agent (192.0.2.9: pmacctd's sfprobe was told so), as its
+			// flows name their exporter, not the loopback sender.
+			if e.Address != "192.0.2.9" || e.ObservationDomain != 7 || len(e.Versions) != 1 || e.Versions[0] != netflow.VersionSFlow5 ||
 				e.Packets != c.datagrams || e.Flows != uint64(len(truth)) || e.SequenceGaps != 0 || x.ExportPackets != c.datagrams ||
 				e.HeaderSampling != c.sampling {
-				t.Errorf("exporter %+v (%d export packets); want 127.0.0.1 sub-agent 7, sFlow v5, %d datagrams, %d flows, no gap, sampling %d",
+				t.Errorf("exporter %+v (%d export packets); want agent 192.0.2.9 sub-agent 7, sFlow v5, %d datagrams, %d flows, no gap, sampling %d",
 					e, x.ExportPackets, c.datagrams, len(truth), c.sampling)
 			}
 			if len(res.Notes) != 1 || !strings.HasPrefix(res.Notes[0], fmt.Sprintf("%d sFlow v5 datagrams: ", c.datagrams)) {

@@ -128,9 +128,15 @@ func TestNfcapdNote(t *testing.T) {
 		{"softflowd_v5_v9.nfcapd", "nfdump 1.7.1 file, uncompressed, flows from 1 exporter"},
 		{"softflowd_v5_v9.lz4.nfcapd", "nfdump 1.7.1 file, LZ4, flows from 1 exporter"},
 	} {
-		res := capIngest(t, capStore(t), "../testdata/nfdump/"+c.file).Files[0]
+		st := capStore(t)
+		res := capIngest(t, st, "../testdata/nfdump/"+c.file).Files[0]
 		if res.Format != InputNfcapd || len(res.Notes) != 1 || res.Notes[0] != c.want {
 			t.Errorf("%s: format %q, notes %q; want nfcapd and %q", c.file, res.Format, res.Notes, c.want)
+		}
+		// info's exporters table lists the file's exporter and its flows.
+		exps, _, err := Exporters(st)
+		if err != nil || len(exps) != 1 || exps[0].Address != "127.0.0.1" || exps[0].Flows != 220 {
+			t.Errorf("%s: exporters %+v, %v; want 127.0.0.1 with 220 flows", c.file, exps, err)
 		}
 	}
 }

@@ -20,6 +20,14 @@ func (d nfcapdDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *F
 	}
 	extra["nfcapd"] = map[string]any{"nfdump_version": v, "created": h.Created, "compression": h.CompressionName(),
 		"flows_by_exporter": byExporter}
+	// info's exporters table lists them too (the file keeps no export
+	// packets, ports or domains of theirs: only flows).
+	exps := make([]*exporterStats, 0, len(d.Exporters))
+	for a, n := range d.Exporters {
+		exps = append(exps, &exporterStats{Address: a.String(), Flows: n, Versions: []uint16{}})
+	}
+	sortExporters(exps)
+	extra["exporters"] = exps
 	plural := "s"
 	if len(byExporter) == 1 {
 		plural = ""

@@ -64,6 +64,17 @@ func SFlowIDs(b []byte) (subAgent, seq uint32, ok bool) {
 	return subAgent, seq, !r.failed()
 }
 
+// SFlowAgent returns an sFlow v5 datagram's agent address: its flows'
+// exporter, which may differ from the address that sent the datagram (a
+// relay, NAT); ok is false when it is unspecified (0.0.0.0: the sender is
+// the agent) or cannot be read.
+func SFlowAgent(b []byte) (netip.Addr, bool) {
+	r := newReader(b)
+	r.u32()
+	a, ok := sfAddress(&r)
+	return a, ok && a.IsValid() && !a.IsUnspecified()
+}
+
 // DecodeSFlow decodes one sFlow v5 datagram, emitting a record for every
 // flow sample that says which packet was sampled. A sample that cannot be
 // read is skipped (counted by reason in PacketInfo.Skipped) and the next
