@@ -130,7 +130,8 @@ func TestNfcapdNote(t *testing.T) {
 	} {
 		st := capStore(t)
 		res := capIngest(t, st, "../testdata/nfdump/"+c.file).Files[0]
-		if res.Format != InputNfcapd || len(res.Notes) != 1 || res.Notes[0] != c.want {
+		if res.Format != InputNfcapd || len(res.Notes) != 2 || res.Notes[0] != c.want ||
+			res.Notes[1] != "not flows, or not read: 2 exporter records, 1 exporter statistics records, 1 ident records, 1 statistics records" {
 			t.Errorf("%s: format %q, notes %q; want nfcapd and %q", c.file, res.Format, res.Notes, c.want)
 		}
 		// info's exporters table lists the file's exporter and its flows.

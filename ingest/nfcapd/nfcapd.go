@@ -38,9 +38,13 @@ const (
 	layout2      = 2
 	headerSize   = 40
 	blockHeader  = 12
+	blockType2   = 2 // nfdump 1.6's data blocks, read as nfdump 1.7 reads them
 	blockType3   = 3
+	blockArray   = 4   // names (interfaces, VRFs, applications): not flows
 	flagRaw      = 0x1 // this block is not compressed, whatever the file says
 	recordV3     = 11
+	recExporter  = 7 // exporter information: address, version, id, sysid
+	flagSampled  = 2 // V3 header flag: the collector was told the exporter samples
 	v3HeaderSize = 12
 	// MaxBlock is the largest block flowcase reads, compressed or not;
 	// nfdump writes blocks of at most 5 MiB.
@@ -80,7 +84,8 @@ type Header struct {
 	NfdumpVersion uint32 // e.g. 0x01070100 for 1.7.1
 	Created       int64  // unix seconds
 	Compression   uint8
-	Blocks        uint32
+	Blocks        uint32 // data blocks, the appendix's not counted
+	AppendixAt    int64  // file offset of the appendix (ident, statistics); 0: none
 }
 
 // CompressionName names the file's block compression.
@@ -100,30 +105,62 @@ func (h Header) CompressionName() string {
 
 // Reader reads the flow records of one nfdump file.
 type Reader struct {
-	r       *bufio.Reader
-	Header  Header
-	offset  int64  // file offset of the next block
-	block   []byte // the current block's records (raw, or dec)
-	raw     []byte // the block as read
-	dec     []byte // the block decompressed
-	head    [blockHeader]byte
-	pos     int
-	left    uint32 // records the current block still holds
-	rejects map[string]int
-	err     error
-	done    bool
-	// Exporters counts records by the exporter address they were received
+	r      *bufio.Reader
+	Header Header
+	offset int64  // file offset of the next block
+	block  []byte // the current block's records (raw, or dec)
+	raw    []byte // the block as read
+	dec    []byte // the block decompressed
+	head   [blockHeader]byte
+	pos    int
+	left   uint32 // records the current block still holds
+	// blockRecords is the current block's record count, as its header says.
+	blockRecords uint32
+	rejects      map[string]int
+	err          error
+	done         bool
+	// Exporters counts records by the exporter (address and domain) they
+	// were received from,
 	// from, complete once Next has returned false.
-	Exporters map[netip.Addr]uint64
+	Exporters map[Exporter]uint64
 	// lastExp and lastN count the run of records from one exporter, added
 	// to Exporters when another comes (a map update per record took 40% of
 	// the reading).
-	lastExp netip.Addr
+	lastExp Exporter
 	lastN   uint64
 	// Examples says where the first rejects were and why: "block at offset
 	// N: ..." (at most MaxExamples).
 	Examples []string
 	blockAt  int64 // file offset of the current block
+	// dataBlocks counts the blocks read before the appendix, checked
+	// against the header's count at the end (a file cut at a block's end
+	// lost the blocks after it without a word).
+	dataBlocks uint32
+	exporters  map[uint16]exporterInfo // by sysid, from exporter records
+	// Skipped counts what was read and is not a flow, or not kept: records
+	// that are not flows and elements of flows flowcase does not read, by
+	// name ("exporter records", "MPLS labels").
+	Skipped map[string]uint64
+	// Counts of flows kept as they came, for the file's notes.
+	Early           uint64 // dated before 1990 (a time of 0: a collector's record without one)
+	EventTimed      uint64 // placed at their firewall or NAT event's time, as they had no start (NSEL, NEL)
+	Inverted        uint64 // their end before their start: the end set to the start
+	Aggregated      uint64 // records that stand for several flows (nfdump -a)
+	AggregatedFlows uint64 // the flows they stand for
+	Sampled         uint64 // marked sampled: counters as the collector stored them
+}
+
+// Exporter is an exporter's address and observation domain.
+type Exporter struct {
+	Addr   netip.Addr
+	Domain uint32
+}
+
+// exporterInfo is an exporter record: the address and observation domain
+// (v9 source id, IPFIX observation domain id) of one exporter.
+type exporterInfo struct {
+	addr netip.Addr
+	id   uint32
 }
 
 // MaxExamples bounds Reader.Examples.
@@ -154,8 +191,11 @@ func NewReader(r io.Reader) (*Reader, error) {
 	case le.Uint16(h[2:]) != layout2:
 		return nil, fmt.Errorf("%w: layout %d", ErrNotNfcapd, le.Uint16(h[2:]))
 	}
-	rd := &Reader{r: br, offset: headerSize, rejects: map[string]int{}, Exporters: map[netip.Addr]uint64{}}
-	rd.Header = Header{NfdumpVersion: le.Uint32(h[4:]), Created: int64(le.Uint64(h[8:])), Compression: h[16], Blocks: le.Uint32(h[36:])}
+	rd := &Reader{r: br, offset: headerSize, rejects: map[string]int{}, Exporters: map[Exporter]uint64{}}
+	rd.Header = Header{NfdumpVersion: le.Uint32(h[4:]), Created: int64(le.Uint64(h[8:])), Compression: h[16], Blocks: le.Uint32(h[36:]),
+		AppendixAt: int64(le.Uint64(h[24:]))}
+	rd.exporters = map[uint16]exporterInfo{}
+	rd.Skipped = map[string]uint64{}
 	switch rd.Header.Compression {
 	case compressNone, compressLZ4, compressBZ2, compressLZO:
 	case compressZSTD:
@@ -189,10 +229,17 @@ func (r *Reader) Next(rec *flow.Record) bool {
 				r.rejects[ReasonBadBlock] += int(r.left) // the block ended before its records did
 				r.example("%d records beyond the end of its data", r.left)
 				r.left = 0
+			} else if n := recordsIn(r.block[r.pos:]); n > 0 {
+				// More records than the block's header counts: its count
+				// was damaged; they are not read (which to trust is
+				// unknown), but counted.
+				r.rejects[ReasonBadBlock] += n
+				r.example("%d records past the %d its header counts", n, r.blockRecords)
 			}
+			r.pos = len(r.block)
 			if !r.nextBlock() {
 				r.done = true
-				r.countExporter(netip.Addr{})
+				r.countExporter(Exporter{})
 				return false
 			}
 			continue
@@ -212,7 +259,8 @@ func (r *Reader) Next(rec *flow.Record) bool {
 		}
 		r.pos += size
 		if typ != recordV3 {
-			continue // exporter, sampler and statistics records, ident: not flows
+			r.other(typ, b[:size]) // exporter, sampler and statistics records, ident: not flows
+			continue
 		}
 		if reason := r.v3(b[:size], rec); reason != "" {
 			r.rejects[reason]++
@@ -240,6 +288,12 @@ func (r *Reader) nextBlock() bool {
 		n, err := io.ReadFull(r.r, h)
 		switch {
 		case err == io.EOF:
+			switch {
+			case r.dataBlocks < r.Header.Blocks:
+				r.err = fmt.Errorf("offset %d: the file ends after %d of its %d data blocks (cut short)", r.offset, r.dataBlocks, r.Header.Blocks)
+			case r.Header.AppendixAt > 0 && r.Header.AppendixAt >= r.offset:
+				r.err = fmt.Errorf("offset %d: the file ends before its appendix at %d (cut short; every data block was read)", r.offset, r.Header.AppendixAt)
+			}
 			return false
 		case err != nil:
 			r.err = fmt.Errorf("offset %d: block header cut short (%d of %d bytes)", r.offset, n, blockHeader)
@@ -261,13 +315,20 @@ func (r *Reader) nextBlock() bool {
 		raw := r.raw
 		if err != nil || got < int64(size) {
 			r.err = fmt.Errorf("offset %d: block of %d bytes cut short at %d", r.offset, size, got)
-			if records > 0 {
+			if records > 0 && (r.Header.AppendixAt == 0 || r.offset < r.Header.AppendixAt) { // the appendix's are not flows
 				r.rejects[ReasonBadBlock] += int(records)
 			}
 			return false
 		}
+		if r.Header.AppendixAt == 0 || r.offset < r.Header.AppendixAt {
+			r.dataBlocks++
+		}
 		r.offset += blockHeader + int64(size)
-		if typ != blockType3 {
+		if typ != blockType3 && typ != blockType2 {
+			if typ != blockArray {
+				r.Skipped[fmt.Sprintf("blocks of type %d", typ)]++
+				r.example("block of type %d (%d records) is not one nfdump writes flows in: passed over", typ, records)
+			}
 			continue // array blocks (type 4) hold names, not flows
 		}
 		data, err := r.decompress(raw, flags)
@@ -276,7 +337,7 @@ func (r *Reader) nextBlock() bool {
 			r.example("%d records lost: %s block does not decompress: %v", records, r.Header.CompressionName(), err)
 			continue
 		}
-		r.block, r.pos, r.left = data, 0, records
+		r.block, r.pos, r.left, r.blockRecords = data, 0, records, records
 		return true
 	}
 }
@@ -343,6 +404,8 @@ const (
 	exNATv4      = 20
 	exNATv6      = 21
 	exNATPorts   = 22
+	exNSELCommon = 19 // firewall event: its time first
+	exNELCommon  = 25 // NAT event: its time first
 	genericSize  = 48 // msecFirst, msecLast, msecReceived, inPackets, inBytes (u64), ports (u16), proto, flags, fwdStatus, tos
 	minMiscSize  = 12 // input, output (u32), masks, direction, dstTos
 	countersSize = 24 // flows, outPackets, outBytes
@@ -357,6 +420,9 @@ func (r *Reader) v3(b []byte, rec *flow.Record) string {
 	le := binary.LittleEndian
 	var hasGeneric, ipHop bool
 	var rawDst uint16
+	var eventMs, flows uint64
+	exp, known := r.exporters[le.Uint16(b[8:])] // the V3 header's exporter sysid
+	sampled := b[10]&flagSampled != 0
 	for e := b[v3HeaderSize:]; len(e) > 0; {
 		if len(e) < 4 {
 			return ReasonBadRecord
@@ -406,7 +472,12 @@ func (r *Reader) v3(b []byte, rec *flow.Record) string {
 			if len(v) < countersSize {
 				return ReasonBadRecord
 			}
+			flows = le.Uint64(v)
 			rec.RevPackets, rec.RevBytes = le.Uint64(v[8:]), le.Uint64(v[16:])
+		case exNSELCommon, exNELCommon:
+			if len(v) >= 8 {
+				eventMs = le.Uint64(v) // the firewall's or NAT's event time
+			}
 		case exVLAN:
 			if len(v) >= 4 {
 				rec.VLAN = uint16(le.Uint32(v))
@@ -439,6 +510,8 @@ func (r *Reader) v3(b []byte, rec *flow.Record) string {
 			if len(v) >= 4 {
 				rec.NATSrcPort, rec.NATDstPort = le.Uint16(v), le.Uint16(v[2:])
 			}
+		default:
+			r.Skipped[elementName(typ)]++
 		}
 	}
 	switch {
@@ -454,21 +527,105 @@ func (r *Reader) v3(b []byte, rec *flow.Record) string {
 	} else {
 		rec.DstPort = rawDst
 	}
+	if rec.Start == 0 && eventMs > 0 && eventMs <= math.MaxInt64/1_000_000 {
+		// An event record (NAT, firewall) of a collector that left the
+		// flow's times empty: the event's time, as nfdump shows it.
+		rec.Start, rec.End = int64(eventMs)*1e6, max(rec.End, int64(eventMs)*1e6)
+		r.EventTimed++
+	}
 	if rec.End < rec.Start {
 		rec.End = rec.Start
+		r.Inverted++
+	}
+	if rec.Start < flow.MinPlausible {
+		r.Early++
+	}
+	if flows > 1 {
+		r.Aggregated++
+		r.AggregatedFlows += flows
+	}
+	if sampled {
+		r.Sampled++
+	}
+	if known {
+		rec.ObsDomain = exp.id
+		if !rec.Exporter.IsValid() {
+			rec.Exporter = exp.addr
+		}
 	}
 	if rec.Exporter.IsValid() {
-		if rec.Exporter != r.lastExp {
-			r.countExporter(rec.Exporter)
+		if e := (Exporter{rec.Exporter, rec.ObsDomain}); e != r.lastExp {
+			r.countExporter(e)
 		}
 		r.lastN++
 	}
 	return ""
 }
 
+// elementNames name the V3 elements flowcase does not read, for the
+// file's notes (nfdump's extension list).
+var elementNames = map[uint16]string{
+	14: "MPLS labels", 15: "MAC addresses", 16: "adjacent AS numbers", 17: "latencies", 18: "sampler references",
+	23: "firewall ACLs", 24: "firewall user names", 26: "NAT port blocks", 27: "application ids (NBAR)",
+	28: "labels", 29: "payloads (in)", 30: "payloads (out)", 31: "tunnel IPv4 addresses", 32: "tunnel IPv6 addresses",
+	33: "observation points", 34: "interface names", 35: "VRF names", 36: "VRF ids", 37: "pf firewall information",
+}
+
+func elementName(typ uint16) string {
+	if n, ok := elementNames[typ]; ok {
+		return "elements not read: " + n
+	}
+	return fmt.Sprintf("elements not read: type %d", typ)
+}
+
+// recordNames name the records that are not flows.
+var recordNames = map[uint16]string{
+	7: "exporter records", 8: "exporter statistics records", 9: "sampler records", 10: "sampler records",
+	15: "sampler records", 0x8001: "ident records", 0x8002: "statistics records",
+}
+
+// other notes a record that is not a flow; an exporter record says which
+// address and domain a sysid stands for.
+func (r *Reader) other(typ uint16, b []byte) {
+	if n, ok := recordNames[typ]; ok {
+		r.Skipped[n]++
+	} else {
+		r.Skipped[fmt.Sprintf("records of type %d", typ)]++
+	}
+	if typ != recExporter || len(b) < 32 {
+		return
+	}
+	// type, size, version (u32), the address (16 bytes: IPv4 as a
+	// host-order u32 in the second half), the address family (u16), the
+	// sysid (u16) and the id (u32).
+	le := binary.LittleEndian
+	var a netip.Addr
+	switch le.Uint16(b[24:]) {
+	case 2: // AF_INET
+		a = addr4(b[16:])
+	case 10: // AF_INET6
+		a = addr6(b[8:])
+	}
+	r.exporters[le.Uint16(b[26:])] = exporterInfo{a, le.Uint32(b[28:])}
+}
+
+// recordsIn counts the whole records in the rest of a block (0 when it is
+// padding).
+func recordsIn(b []byte) int {
+	n := 0
+	for len(b) >= 4 {
+		size := int(binary.LittleEndian.Uint16(b[2:]))
+		if size < 4 || size > len(b) || binary.LittleEndian.Uint16(b) == 0 {
+			break
+		}
+		b, n = b[size:], n+1
+	}
+	return n
+}
+
 // countExporter adds the run of records from lastExp to Exporters and
 // starts one from next.
-func (r *Reader) countExporter(next netip.Addr) {
+func (r *Reader) countExporter(next Exporter) {
 	if r.lastN > 0 {
 		r.Exporters[r.lastExp] += r.lastN
 	}

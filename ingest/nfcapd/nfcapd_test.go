@@ -53,11 +53,11 @@ func TestFixtures(t *testing.T) {
 			t.Fatalf("%s: %v %v %v", path, err, r.Err(), r.Rejects())
 		}
 		var bytes, packets uint64
-		exporters := map[netip.Addr]uint64{}
+		exporters := map[Exporter]uint64{}
 		for _, rec := range recs {
 			bytes, packets = bytes+rec.Bytes, packets+rec.Packets
 			if rec.Exporter.IsValid() {
-				exporters[rec.Exporter]++
+				exporters[Exporter{rec.Exporter, rec.ObsDomain}]++
 			}
 		}
 		if len(exporters) == 0 || !maps.Equal(r.Exporters, exporters) {
@@ -67,6 +67,12 @@ func TestFixtures(t *testing.T) {
 		if len(recs) != 220 || bytes != 503786 || packets != 875 || r.Header.Compression != uint8([]int{0, 1, 2, 3}[i]) ||
 			r.Header.NfdumpVersion>>8&0xFFFFFF != 0x010701 {
 			t.Errorf("%s: %d flows, %d bytes, %d packets, header %+v", path, len(recs), bytes, packets, r.Header)
+		}
+		// What is not flows is counted: nfdump -E lists the exporter
+		// records (the v5 and the v9 softflowd), then the statistics.
+		want := map[string]uint64{"exporter records": 2, "exporter statistics records": 1, "ident records": 1, "statistics records": 1}
+		if !maps.Equal(r.Skipped, want) {
+			t.Errorf("%s: skipped %v, want %v", path, r.Skipped, want)
 		}
 	}
 }
@@ -94,6 +100,35 @@ func TestDamaged(t *testing.T) {
 		if err != nil || len(recs) != 0 || r.Err() == nil || !strings.Contains(r.Err().Error(), "offset 40: block of 21412 bytes cut short") ||
 			r.Rejects()[ReasonBadBlock] != 223 {
 			t.Errorf("got %d flows, err %v, rejects %v", len(recs), r.Err(), r.Rejects())
+		}
+	})
+	// The header counts one data block, then the appendix: a file cut
+	// where a block ends lost what follows without a word.
+	t.Run("cut where a block ends", func(t *testing.T) {
+		recs, r, err := readAll(t, plain[:headerSize+blockHeader+size])
+		if err != nil || len(recs) != 220 || r.Err() == nil || !strings.Contains(r.Err().Error(), "ends before its appendix") || len(r.Rejects()) != 0 {
+			t.Errorf("got %d flows, err %v, rejects %v; want 220 and the cut said", len(recs), r.Err(), r.Rejects())
+		}
+		b := bytes.Clone(plain)
+		le.PutUint32(b[36:], 3) // three data blocks claimed
+		if _, r, _ := readAll(t, b); r.Err() == nil || !strings.Contains(r.Err().Error(), "ends after 1 of its 3 data blocks") {
+			t.Errorf("blocks missing: err %v", r.Err())
+		}
+	})
+	t.Run("a block's count of records too small", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		le.PutUint32(b[headerSize:], le.Uint32(b[headerSize:])-10)
+		recs, r, _ := readAll(t, b)
+		// The block's last 10 records: 9 flows and the exporter statistics.
+		if len(recs) != 211 || r.Rejects()[ReasonBadBlock] != 10 || len(r.Examples) != 1 || !strings.Contains(r.Examples[0], "10 records past the 213 its header counts") {
+			t.Errorf("got %d flows, rejects %v, examples %q; want 211 and 10 counted", len(recs), r.Rejects(), r.Examples)
+		}
+	})
+	t.Run("a data block of nfdump 1.6's type", func(t *testing.T) {
+		b := bytes.Clone(plain)
+		le.PutUint16(b[headerSize+8:], blockType2)
+		if recs, r, _ := readAll(t, b); len(recs) != 220 || r.Err() != nil || len(r.Rejects()) != 0 {
+			t.Errorf("got %d flows, err %v, rejects %v; want 220 (nfdump reads them)", len(recs), r.Err(), r.Rejects())
 		}
 	})
 	t.Run("a block claimed far larger than the file", func(t *testing.T) {
@@ -281,4 +316,86 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "flows/s")
+}
+
+// A hand-built file of what collectors other than softflowd's write: an
+// exporter record whose sysid names a v9 source id, a NAT event record
+// without flow times (akvorado's NEL: nfdump shows its event time), an
+// aggregated record (nfdump -a) marked sampled with an element flowcase
+// does not read, and a record whose end precedes its start.
+func TestCollectorRecords(t *testing.T) {
+	le := binary.LittleEndian
+	var recs []byte
+	exporter := make([]byte, 32)
+	le.PutUint16(exporter, recExporter)
+	le.PutUint16(exporter[2:], 32)
+	le.PutUint32(exporter[4:], 9)
+	le.PutUint32(exporter[16:], 0xC0000201) // 192.0.2.1
+	le.PutUint16(exporter[24:], 2)          // AF_INET
+	le.PutUint16(exporter[26:], 3)          // sysid
+	le.PutUint32(exporter[28:], 77)         // the v9 source id
+	recs = append(recs, exporter...)
+	element := func(typ uint16, v []byte) []byte {
+		return append(le.AppendUint16(le.AppendUint16(nil, typ), uint16(4+len(v))), v...)
+	}
+	generic := func(first, last uint64) []byte {
+		v := make([]byte, genericSize)
+		le.PutUint64(v, first)
+		le.PutUint64(v[8:], last)
+		le.PutUint64(v[24:], 3) // packets
+		le.PutUint64(v[32:], 180)
+		v[44] = 17
+		return element(exGeneric, v)
+	}
+	ipv4 := element(exIPv4, le.AppendUint32(le.AppendUint32(nil, 0x0A000001), 0x0A000002))
+	record := func(flags uint8, els ...[]byte) []byte {
+		h := make([]byte, v3HeaderSize)
+		le.PutUint16(h, recordV3)
+		le.PutUint16(h[4:], uint16(len(els)))
+		le.PutUint16(h[8:], 3) // the exporter's sysid
+		h[10] = flags
+		for _, e := range els {
+			h = append(h, e...)
+		}
+		le.PutUint16(h[2:], uint16(len(h)))
+		return h
+	}
+	const event = 1_749_049_740_450 // 2025-06-04T15:09:00.450Z
+	nel := make([]byte, 16)
+	le.PutUint64(nel, event)
+	counters := make([]byte, countersSize)
+	le.PutUint64(counters, 12) // flows
+	recs = append(recs, record(0, generic(0, 0), ipv4, element(exNELCommon, nel))...)
+	recs = append(recs, record(flagSampled, generic(event, event+1000), ipv4, element(exCounters, counters), element(14, make([]byte, 40)))...)
+	recs = append(recs, record(0, generic(event+5000, event), ipv4)...)
+	file := make([]byte, headerSize)
+	le.PutUint16(file, magic)
+	le.PutUint16(file[2:], layout2)
+	le.PutUint32(file[4:], 0x01070100)
+	le.PutUint32(file[36:], 1)
+	block := le.AppendUint16(le.AppendUint16(le.AppendUint32(le.AppendUint32(nil, 4), uint32(len(recs))), blockType3), flagRaw)
+	file = append(append(file, block...), recs...)
+
+	got, r, err := readAll(t, file)
+	if err != nil || r.Err() != nil || len(got) != 3 || len(r.Rejects()) != 0 {
+		t.Fatalf("got %d flows, %v, %v, rejects %v", len(got), err, r.Err(), r.Rejects())
+	}
+	exp := netip.MustParseAddr("192.0.2.1")
+	for i, rec := range got {
+		if rec.Exporter != exp || rec.ObsDomain != 77 {
+			t.Errorf("record %d: exporter %v domain %d, want 192.0.2.1 and 77 (the exporter record of its sysid)", i, rec.Exporter, rec.ObsDomain)
+		}
+	}
+	if got[0].Start != event*1e6 || got[0].End != event*1e6 {
+		t.Errorf("NAT event: [%d, %d], want its event time %d", got[0].Start, got[0].End, int64(event)*1e6)
+	}
+	if got[2].End != got[2].Start {
+		t.Errorf("end before start: [%d, %d], want the end set to the start", got[2].Start, got[2].End)
+	}
+	if r.EventTimed != 1 || r.Inverted != 1 || r.Aggregated != 1 || r.AggregatedFlows != 12 || r.Sampled != 1 || r.Early != 0 ||
+		!maps.Equal(r.Skipped, map[string]uint64{"exporter records": 1, "elements not read: MPLS labels": 1}) ||
+		!maps.Equal(r.Exporters, map[Exporter]uint64{{exp, 77}: 3}) {
+		t.Errorf("counts: event %d inverted %d aggregated %d (%d flows) sampled %d early %d, skipped %v, exporters %v",
+			r.EventTimed, r.Inverted, r.Aggregated, r.AggregatedFlows, r.Sampled, r.Early, r.Skipped, r.Exporters)
+	}
 }
