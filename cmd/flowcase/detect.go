@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -232,11 +231,7 @@ func (sc *scope) findingQuery(ev *detectors.Evidence) {
 	if !sc.rng.Starting && ev.FirstSeenNS < from {
 		times = fmt.Sprintf("--from %s --to %s", detectors.FormatTime(from), detectors.FormatTime(end))
 	}
-	store := sc.st.Dir()
-	if abs, err := filepath.Abs(store); err == nil {
-		store = abs
-	}
-	cmd := "flowcase query flows --store " + shellQuote(store)
+	cmd := "flowcase query flows --store " + shellQuote(absPath(sc.st.Dir()))
 	if sc.file != "" {
 		cmd += " --filter-file " + shellQuote(sc.file)
 	}

@@ -93,7 +93,7 @@ func gatherInfo(st *index.Store) (*storeInfo, error) {
 	}
 	m := st.Meta()
 	info := &storeInfo{
-		Store: st.Dir(), StoreID: m.StoreID, Format: m.Format, PartitionWidth: time.Duration(m.PartitionWidth).String(),
+		Store: absPath(st.Dir()), StoreID: m.StoreID, Format: m.Format, PartitionWidth: time.Duration(m.PartitionWidth).String(),
 		Flows: stats.Flows, Partitions: stats.Partitions, Segments: stats.Segments, BytesOnDisk: st.DiskUsage(),
 		DataBytes: stats.DataBytes, IndexBytes: stats.IndexTotal(), IndexByField: map[string]uint64{},
 		Sources: []infoSource{},

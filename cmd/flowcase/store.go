@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/flowcase/flowcase/index"
@@ -66,4 +67,13 @@ func (h *sourceHashes) get(id uint32) string {
 	}
 	h.m[id] = sha
 	return sha
+}
+
+// absPath is path made absolute, as a case file names a store: a relative
+// one means nothing from another directory.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
