@@ -90,8 +90,16 @@ var seedFlags = []string{"flow-file", "byte-threshold", "scan-threshold", "outpu
 // give by a unique prefix, as argparse read them; flowcase's own names and
 // everything after "--" are left as they are.
 func expandSeedPrefixes(args []string) []string {
-	i := slices.Index(args, "analyze")
-	if i < 0 {
+	// The command word: the first argument that is not a global flag or
+	// its value ("--store analyze query ..." names a store, not analyze).
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if !strings.Contains(args[i], "=") && slices.Contains([]string{"--store", "-store", "--cpuprofile", "--memprofile"}, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) || args[i] != "analyze" {
 		return args
 	}
 	out := slices.Clone(args)

@@ -481,3 +481,16 @@ func TestOddFileNames(t *testing.T) {
 		t.Errorf("a file name wrote a line of its own into info's table:\n%s", table)
 	}
 }
+
+// The seed's flag prefixes are expanded for analyze alone: a store named
+// "analyze" must not turn another command's --by into --byte-threshold.
+func TestSeedPrefixesOnlyForAnalyze(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"flowcase", "query", "top", "--store", "analyze", "--by", "dstport"}, []string{"flowcase", "query", "top", "--store", "analyze", "--by", "dstport"}},
+		{[]string{"flowcase", "--store", "s.db", "analyze", "--flow", "f.json", "--out=r.json"}, []string{"flowcase", "--store", "s.db", "analyze", "--flow-file", "f.json", "--output=r.json"}},
+	} {
+		if got := expandSeedPrefixes(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -378,14 +378,15 @@ func (d *decoder) reject(reason, name string, v value) {
 // one that cannot be read is passed over (and counted: Reader.Ignored), as
 // the seed ignores what it does not use, and as other tools' columns of
 // the same names hold other things (an interface name in "in", a word in
-// "icmp_type"). The addresses, ports, protocol, byte counters and times
-// are the flow: a value of one that cannot be read rejects the record.
+// "icmp_type"). The addresses, ports, protocol, byte counters, sampling
+// interval (bytes are estimated with it) and times are the flow: a value
+// of one that cannot be read rejects the record.
 var optionalFields = map[string]bool{
 	"packets": true, "packets_out": true, "post_bytes": true, "post_packets": true,
 	"tcp_flags": true, "flow_direction": true, "icmp_type": true, "icmp_code": true,
 	"in_if": true, "out_if": true, "src_as": true, "dst_as": true, "vlan": true,
-	"observation_domain": true, "sampling_interval": true,
-	"next_hop": true, "exporter": true, "nat_src_ip": true, "nat_dst_ip": true, "nat_src_port": true, "nat_dst_port": true,
+	"observation_domain": true,
+	"next_hop":           true, "exporter": true, "nat_src_ip": true, "nat_dst_ip": true, "nat_src_port": true, "nat_dst_port": true,
 }
 
 // str returns the contents of a string value, unescaped; valid until the
@@ -429,8 +430,9 @@ func (d *decoder) addr(name string, v value) netip.Addr {
 	}
 	a, ok := parseAddr(b)
 	if !ok {
-		if n, st := parseUint(b, math.MaxUint32); st == numOK && len(b) <= 10 {
-			// The 32-bit number in a string ("167772161").
+		if n, st := parseUint(b, math.MaxUint32); st == numOK && len(b) <= 10 && n >= 1<<24 {
+			// The 32-bit number in a string ("167772161"); not a small
+			// number, which is a port or a count in the wrong column.
 			return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
 		}
 		if a, ok = lenientAddr(b); !ok {

@@ -281,14 +281,18 @@ func TestRecordAddrForms(t *testing.T) {
 // own fields still reject it.
 func TestIgnoredFields(t *testing.T) {
 	in := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":100,"packets":"many","vlan":"x","in_if":"eth0","start":1700000000}
-{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":100,"exporter":"router1","icmp_type":"echo","sampling_interval":"1:100","start":1700000000}
+{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":100,"exporter":"router1","icmp_type":"echo","start":1700000000}
+{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":100,"sampling_interval":"1:100","start":1700000000}
+{"src_ip":"10.0.0.1","dst_ip":"443","dst_port":80,"protocol":6,"bytes_in":100,"start":1700000000}
 {"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"protocol":6,"bytes_in":"lots","start":1700000000}
 {"src_ip":"167772161","dst_ip":"10.0.0.2","dst_port":"","protocol":6,"bytes_in":100.5,"start":1700000000}
 `
 	got, d := readRecords(in, Options{})
-	want := map[string]int{"packets": 1, "vlan": 1, "in_if": 1, "exporter": 1, "icmp_type": 1, "sampling_interval": 1}
-	if len(got) != 3 || !maps.Equal(d.Ignored(), want) || d.Rejects()[ReasonBadNumber] != 1 {
-		t.Fatalf("got %d records, ignored %v, rejects %v; want 3, %v and the bad bytes_in", len(got), d.Ignored(), d.Rejects(), want)
+	// The sampling interval and the addresses are the flow's: rejected (a
+	// port in the address column is no address).
+	want := map[string]int{"packets": 1, "vlan": 1, "in_if": 1, "exporter": 1, "icmp_type": 1}
+	if len(got) != 3 || !maps.Equal(d.Ignored(), want) || d.Rejects()[ReasonBadNumber] != 2 || d.Rejects()[ReasonBadAddr] != 1 {
+		t.Fatalf("got %d records, ignored %v, rejects %v; want 3, %v, the bad bytes_in and sampling interval, and the port as address", len(got), d.Ignored(), d.Rejects(), want)
 	}
 	if r := got[2]; r.SrcAddr != netip.MustParseAddr("10.0.0.1") || r.DstPort != 0 || r.Bytes != 100 {
 		t.Errorf("number address, empty port, fractional bytes: got %+v", r)
