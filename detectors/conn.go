@@ -76,6 +76,7 @@ type conn struct {
 	// directions for biflow records), revFlags those of reply records.
 	fwdFlags, revFlags uint8
 	biflow             bool
+	sampled            bool // a record of it was sampled (interval above 1)
 	records            uint32
 	origin             [2]uint32 // origin ids of its records (the first two distinct)
 	nOrigin            uint8
@@ -109,8 +110,11 @@ func (c *conn) failed() bool {
 	if !c.biflow && c.revFlags&flow.RST != 0 && c.revFlags&(flow.SYN|flow.PSH|flow.FIN) == 0 {
 		return true // the answer was only a reset: refused, whatever the probe carried (FIN, Xmas)
 	}
-	if !c.biflow && c.revPkts == 0 && c.revBytes == 0 && f == flow.ACK && c.fwdPkts <= 2 {
-		return true // a bare ACK or two that nothing answered: an ACK ping or scan (nmap -PA, -sA)
+	if !c.biflow && !c.sampled && c.revPkts == 0 && c.revBytes == 0 && f == flow.ACK && c.fwdPkts <= 2 {
+		// A bare ACK or two that nothing answered: an ACK ping or scan
+		// (nmap -PA, -sA). Not when sampled: one sampled packet of a
+		// session is as often a bare ACK with its answer unsampled.
+		return true
 	}
 	return f&flow.ACK == 0 || (f&flow.RST != 0 && f&flow.PSH == 0)
 }
@@ -118,6 +122,7 @@ func (c *conn) failed() bool {
 // merge adds a record; fromOpener says whether r's source is the opener.
 func (c *conn) merge(r *flow.Record, fromOpener bool, orig uint32) {
 	samp := r.Sampling()
+	c.sampled = c.sampled || samp > 1
 	c.lastStart = max(c.lastStart, r.Start)
 	c.end = max(c.end, r.End)
 	c.records++

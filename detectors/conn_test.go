@@ -149,6 +149,9 @@ func TestFailed(t *testing.T) {
 		// nmap's ACK ping (-PA) and ACK scan (-sA): a bare ACK, unanswered
 		// (filtered, or no host) or reset (a live host).
 		{"bare ack unanswered", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.ACK, Packets: 1}}, true},
+		// sFlow at 1:1000: one sampled packet of a browsing session is a
+		// bare ACK whose answer was not sampled.
+		{"bare ack sampled", []flow.Record{{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 443, Proto: 6, TCPFlags: flow.ACK, Packets: 1, SamplingInterval: 1000}}, false},
 		{"bare ack reset", []flow.Record{
 			{SrcAddr: cli, DstAddr: srv, SrcPort: 40000, DstPort: 80, Proto: 6, TCPFlags: flow.ACK, Packets: 1},
 			{Start: 1, SrcAddr: srv, DstAddr: cli, SrcPort: 80, DstPort: 40000, Proto: 6, TCPFlags: flow.RST, Packets: 1}}, true},

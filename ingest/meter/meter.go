@@ -77,8 +77,12 @@ type key struct {
 // entry is one open flow; entries form a list in order of their last packet, so the idle
 // ones are found at its head.
 type entry struct {
-	key                key
-	start, end         int64
+	key        key
+	start, end int64
+	// seen is the meter's clock (the latest packet time so far) at the
+	// flow's last packet: the idle list is in its order, which a packet
+	// out of time order keeps (ordered by end, each one walked the list).
+	seen               int64
 	bytes, packets     uint64
 	flags              uint8
 	icmpType, icmpCode uint8
@@ -168,11 +172,11 @@ func (m *Meter) Add(h *pcap.Headers) {
 			m.end(m.head)
 		}
 		i = m.open(k, h)
-	} else if t > m.ents[i].end {
+	} else {
 		m.unlink(i)
-		ok = false // moves on in the list
 	}
 	e := &m.ents[i]
+	e.seen = m.now
 	e.start, e.end = min(e.start, t), max(e.end, t)
 	e.bytes += uint64(h.Length)
 	e.packets++
@@ -180,9 +184,7 @@ func (m *Meter) Add(h *pcap.Headers) {
 	if h.Proto == flow.ProtoTCP && h.TCPFlags&(flow.FIN|flow.RST) != 0 {
 		e.closed = true
 	}
-	if !ok {
-		m.insert(i)
-	}
+	m.append(i)
 }
 
 // Flush ends every open flow, oldest last packet first (at the end of the capture).
@@ -194,7 +196,7 @@ func (m *Meter) Flush() {
 
 // expire ends the flows idle for longer than the idle timeout at m.now.
 func (m *Meter) expire() {
-	for m.head != none && m.now-m.ents[m.head].end > m.idle {
+	for m.head != none && m.now-m.ents[m.head].seen > m.idle {
 		m.st.Idle++
 		m.end(m.head)
 	}
@@ -246,24 +248,13 @@ func (m *Meter) unlink(i int32) {
 	e.prev, e.next = none, none
 }
 
-// insert links entry i into the list, which stays in order of the flows'
-// last packets (expire and Flush take the head): at the tail, or, for a
-// packet out of time order, after the last entry that ended no later.
-func (m *Meter) insert(i int32) {
+func (m *Meter) append(i int32) {
 	e := &m.ents[i]
-	after := m.tail
-	for after != none && m.ents[after].end > e.end {
-		after = m.ents[after].prev
-	}
-	e.prev = after
-	if after == none {
-		e.next, m.head = m.head, i
+	e.prev, e.next = m.tail, none
+	if m.tail != none {
+		m.ents[m.tail].next = i
 	} else {
-		e.next, m.ents[after].next = m.ents[after].next, i
+		m.head = i
 	}
-	if e.next != none {
-		m.ents[e.next].prev = i
-	} else {
-		m.tail = i
-	}
+	m.tail = i
 }
