@@ -181,7 +181,7 @@ func (c *TemplateCache) readDomains(r *reader) error {
 		s.sysInitMs = int64(r.u64())
 		s.defInterval = r.u32()
 		ns := int(r.u16())
-		if ns > maxSamplers || ns*12 > r.left() {
+		if ns > maxSamplers+maxIfSamplers || ns*12 > r.left() {
 			return fmt.Errorf("cannot read domain %d samplers: %w", i, errCache)
 		}
 		for j := 0; j < ns; j++ {

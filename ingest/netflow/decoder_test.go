@@ -375,6 +375,19 @@ func TestInterfaceSampling(t *testing.T) {
 	if err != nil || len(recs) != 2 || recs[0].SamplingInterval != 64 || recs[1].SamplingInterval != 1 {
 		t.Errorf("IPFIX ingressInterface scope: got %+v, %v; want sampling 64 on interface 5, 1 on 6", recs, err)
 	}
+	// A router of 300 interfaces: each keeps its sampling (the 256th and
+	// later were dropped with the samplers, and their flows unsampled).
+	p4 := v9Header(1, 500_000, testSecs, 2, 42)
+	p4.set(300, func(p *pkt) {
+		for ifx := range uint32(300) {
+			p.u32(ifx + 1).u32(1000).u8(2)
+		}
+	})
+	p4.set(256, func(p *pkt) { p.addr("10.0.0.9").u16(300).u16(7) })
+	recs, _, err = collect(t, d, p4.b)
+	if err != nil || len(recs) != 1 || recs[0].SamplingInterval != 1000 {
+		t.Errorf("interface 300 of 300: got %+v, %v; want sampling 1000", recs, err)
+	}
 }
 
 func TestOptionsSamplingAndSystemInit(t *testing.T) {

@@ -321,10 +321,6 @@ func optionsChange(s *domainState, rate uint32, id uint64, hasID bool, initMs in
 	if !hasID {
 		return s.defInterval != rate
 	}
-	for _, sm := range s.samplers {
-		if sm.id == id {
-			return sm.interval != rate
-		}
-	}
-	return true
+	v := s.sampler(id)
+	return v == 0 || v != rate
 }

@@ -2,6 +2,7 @@ package netflow
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 )
@@ -225,7 +226,10 @@ type domainState struct {
 	hasInit     bool
 	defInterval uint32 // sampling interval from options without a sampler id
 	samplers    []sampler
-	ifSamplers  int // samplers that are interfaces (ifSampler ids)
+	// ifSampling is the sampling of each interface that options data
+	// scoped to it gave (the sampler ifSampler | ifIndex), at most
+	// maxIfSamplers of them.
+	ifSampling map[uint32]uint32
 }
 
 // ifSampler marks the sampler ids that are interfaces: options data scoped
@@ -234,7 +238,21 @@ type domainState struct {
 // set would be taken for an interface).
 const ifSampler = 1 << 63
 
+// maxIfSamplers bounds the interfaces whose sampling a domain remembers.
+const maxIfSamplers = 4096
+
 func (s *domainState) setSampler(id uint64, interval uint32) {
+	if id&ifSampler != 0 {
+		ifx := uint32(id)
+		if _, ok := s.ifSampling[ifx]; !ok && len(s.ifSampling) >= maxIfSamplers {
+			return
+		}
+		if s.ifSampling == nil {
+			s.ifSampling = map[uint32]uint32{}
+		}
+		s.ifSampling[ifx] = interval
+		return
+	}
 	for i := range s.samplers {
 		if s.samplers[i].id == id {
 			s.samplers[i].interval = interval
@@ -243,13 +261,15 @@ func (s *domainState) setSampler(id uint64, interval uint32) {
 	}
 	if len(s.samplers) < maxSamplers {
 		s.samplers = append(s.samplers, sampler{id, interval})
-		if id&ifSampler != 0 {
-			s.ifSamplers++
-		}
 	}
 }
 
+// sampler returns the interval of sampler id (an interface's when id has
+// the ifSampler bit), 0 if none is known.
 func (s *domainState) sampler(id uint64) uint32 {
+	if id&ifSampler != 0 {
+		return s.ifSampling[uint32(id)]
+	}
 	for _, sm := range s.samplers {
 		if sm.id == id {
 			return sm.interval
@@ -269,9 +289,9 @@ func (s *domainState) interval(id uint64, hasID bool, in, out uint32) uint32 {
 			return v
 		}
 	}
-	if s.ifSamplers > 0 {
+	if len(s.ifSampling) > 0 {
 		for _, ifx := range [2]uint32{in, out} {
-			if v := s.sampler(ifSampler | uint64(ifx)); ifx != 0 && v != 0 {
+			if v := s.ifSampling[ifx]; ifx != 0 && v != 0 {
 				return v
 			}
 		}
@@ -279,7 +299,7 @@ func (s *domainState) interval(id uint64, hasID bool, in, out uint32) uint32 {
 	if s.defInterval != 0 {
 		return s.defInterval
 	}
-	if !hasID && len(s.samplers) == 1 && s.ifSamplers == 0 {
+	if !hasID && len(s.samplers) == 1 && len(s.ifSampling) == 0 {
 		return s.samplers[0].interval
 	}
 	return 0
@@ -467,6 +487,9 @@ func (c *TemplateCache) Domains() []DomainInfo {
 		di := DomainInfo{Key: k, SystemInitMillis: s.sysInitMs, HasSystemInit: s.hasInit, DefaultSampling: s.defInterval}
 		for _, sm := range s.samplers {
 			di.Samplers = append(di.Samplers, SamplerInterval{sm.id, sm.interval})
+		}
+		for _, ifx := range slices.Sorted(maps.Keys(s.ifSampling)) {
+			di.Samplers = append(di.Samplers, SamplerInterval{ifSampler | uint64(ifx), s.ifSampling[ifx]})
 		}
 		out = append(out, di)
 	}
