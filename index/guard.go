@@ -3,13 +3,16 @@ package index
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/dgraph-io/badger/v4/fb"
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/table"
 	"github.com/dgraph-io/badger/v4/y"
@@ -100,32 +103,28 @@ func tableIDs(dir string) ([]uint64, error) {
 }
 
 // guardTables checks dir's table files against its MANIFEST before Badger
-// opens it. Table files the MANIFEST does not list are leftovers when it
-// deleted them, or when they are newer than every table it created (a
-// flush or compaction cut short before its change set was written): a
-// read-write open may let Badger remove them (their rows are in the listed
-// tables or in the write-ahead log), a read-only one must not (ErrNotClean).
-// Any other unlisted table, or a listed one missing, means the MANIFEST
-// lost change sets (ErrDamaged): nothing is opened. discard lets Badger
-// have its way (flowcase recover --discard-unlisted).
+// opens it (under the directory lock: lockDir). A table file the MANIFEST
+// does not list is a leftover of a write cut short when the MANIFEST
+// deleted it, when it cannot be read (cut while written), when it holds no
+// key newer than the listed tables (a compaction's output: its keys are in
+// the tables it merged), or when it does but a write-ahead log (.mem) is
+// there to hold them (a flush cut short) and the MANIFEST is whole. A
+// read-write open lets Badger remove leftovers, a read-only one must not
+// (ErrNotClean). Any other unlisted table holds keys nothing else does:
+// the MANIFEST lost the change sets that listed it (ErrDamaged), as when a
+// listed table is gone; nothing is opened. discard lets Badger have its
+// way (flowcase recover --discard-unlisted).
 func guardTables(dir string, readOnly, discard bool) error {
 	mv, err := readManifest(filepath.Join(dir, "MANIFEST"))
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("cannot open store %s: %w", dir, err)
+	case err != nil:
 		return fmt.Errorf("%w: %s: MANIFEST: %v", ErrDamaged, dir, err)
 	}
 	ids, err := tableIDs(dir)
 	if err != nil {
 		return fmt.Errorf("cannot open store %s: %w", dir, err)
-	}
-	var unlisted, lost []string
-	for _, id := range ids {
-		switch {
-		case mv.live[id]:
-		case mv.seen[id] || id > mv.maxCreated:
-			unlisted = append(unlisted, table.IDToFilename(id))
-		default:
-			lost = append(lost, table.IDToFilename(id))
-		}
 	}
 	var missing []string
 	for id := range mv.live {
@@ -134,33 +133,50 @@ func guardTables(dir string, readOnly, discard bool) error {
 		}
 	}
 	slices.Sort(missing)
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s: its MANIFEST lists table files that are not there (%s); nothing was opened",
+			ErrDamaged, dir, names(missing))
+	}
+	var maxListed uint64
 	for _, id := range ids {
 		if !mv.live[id] {
 			continue
 		}
-		if err := checkTable(filepath.Join(dir, table.IDToFilename(id))); err != nil {
+		v, err := checkTable(filepath.Join(dir, table.IDToFilename(id)))
+		switch {
+		case errors.Is(err, fs.ErrPermission):
+			return fmt.Errorf("cannot open store %s: %w", dir, err)
+		case err != nil:
 			return fmt.Errorf("%w: %s: table file %s: %v; nothing was opened", ErrDamaged, dir, table.IDToFilename(id), err)
 		}
+		maxListed = max(maxListed, v)
 	}
-	switch {
-	case len(missing) > 0:
-		return fmt.Errorf("%w: %s: its MANIFEST lists table files that are not there (%s); nothing was opened",
-			ErrDamaged, dir, names(missing))
-	case discard:
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	var unlisted, lost []string
+	for _, id := range ids {
+		if mv.live[id] {
+			continue
+		}
+		name := table.IDToFilename(id)
+		v, err := checkTable(filepath.Join(dir, name))
+		switch {
+		case mv.seen[id], err != nil, v <= maxListed, len(logs) > 0 && mv.cut < 0:
+			unlisted = append(unlisted, name)
+		default:
+			lost = append(lost, name)
+		}
+	}
+	if discard {
 		return nil
-	case len(unlisted) > 0 && (mv.cut >= 0 || len(mv.live) == 0):
-		// A MANIFEST cut short (or listing nothing) beside tables it does
-		// not list: the change sets that listed them may be what was cut.
-		lost = append(lost, unlisted...)
 	}
 	if len(lost) > 0 {
-		what := "lists none of them"
+		what := "does not list"
 		if mv.cut >= 0 {
-			what = fmt.Sprintf("is cut short at byte %d of %d", mv.cut, mv.size)
+			what = fmt.Sprintf("is cut short at byte %d of %d and does not list", mv.cut, mv.size)
 		}
-		return fmt.Errorf("%w: %s: its MANIFEST %s and does not list table files %s, which hold the store's keys; "+
-			"opening it would let Badger delete them, so nothing was opened. Keep a copy of the directory; if its MANIFEST "+
-			"was cut by a crash during a write, `flowcase recover --discard-unlisted` lets Badger remove them",
+		return fmt.Errorf("%w: %s: its MANIFEST %s table files %s, which hold keys no other file holds; "+
+			"opening it would let Badger delete them, so nothing was opened. Keep a copy of the directory; if a crash "+
+			"cut its MANIFEST during a write, `flowcase recover --discard-unlisted` lets Badger remove them",
 			ErrDamaged, dir, what, names(lost))
 	}
 	if len(unlisted) > 0 && readOnly {
@@ -175,16 +191,17 @@ func guardTables(dir string, readOnly, discard bool) error {
 // index's length, the index), whose lengths it trusts: a file cut short or
 // overwritten there made it panic, out of reach of any error handling.
 // The index is checked against its checksum, which covers the offsets of
-// the blocks; the blocks' own checksums are Badger's to check.
-func checkTable(path string) error {
+// the blocks; the blocks' own checksums are Badger's to check. It returns
+// the highest version (commit) of the table's keys, from the index.
+func checkTable(path string) (uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	size := fi.Size()
 	read := func(at, n int64) ([]byte, error) {
@@ -198,31 +215,47 @@ func checkTable(path string) error {
 	pos := size - 4
 	b, err := read(pos, 4)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	n := int64(binary.BigEndian.Uint32(b))
 	pos -= n
 	b, err = read(pos, n)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var sum pb.Checksum
 	if err := proto.Unmarshal(b, &sum); err != nil {
-		return fmt.Errorf("index checksum unreadable: %v", err)
+		return 0, fmt.Errorf("index checksum unreadable: %v", err)
 	}
 	pos -= 4
 	if b, err = read(pos, 4); err != nil {
-		return err
+		return 0, err
 	}
 	n = int64(binary.BigEndian.Uint32(b))
 	pos -= n
 	if b, err = read(pos, n); err != nil {
-		return err
+		return 0, err
 	}
 	if err := y.VerifyChecksum(b, &sum); err != nil {
-		return fmt.Errorf("index: %v", err)
+		return 0, fmt.Errorf("index: %v", err)
 	}
-	return nil
+	return maxVersion(b)
+}
+
+// maxVersion reads the highest key version from a table's index, a
+// flatbuffer. Its checksum held, but a hostile file can hold a matching
+// checksum over offsets that point anywhere: the flatbuffer reader's
+// panic is taken for an unreadable index.
+func maxVersion(idx []byte) (v uint64, err error) {
+	defer func() {
+		if recover() != nil {
+			v, err = 0, errors.New("index unreadable")
+		}
+	}()
+	if len(idx) < 8 {
+		return 0, errors.New("index too short")
+	}
+	return fb.GetRootAsTableIndex(idx, 0).MaxVersion(), nil
 }
 
 // MinFreeBytes is the free space a write needs on the store's file system.

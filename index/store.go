@@ -51,6 +51,7 @@ type Options struct {
 // Store is an open case store.
 type Store struct {
 	db       *badger.DB
+	unlock   func() // releases the directory lock (lockDir)
 	dir      string
 	readOnly bool
 	meta     Meta
@@ -81,33 +82,51 @@ func Open(dir string, opt Options) (*Store, error) {
 		if err := newStoreDir(dir); err != nil {
 			return nil, err
 		}
-	} else if err := guardTables(dir, opt.ReadOnly, opt.DiscardUnlisted && !opt.ReadOnly); err != nil {
-		return nil, err
 	}
-	if !opt.ReadOnly {
-		if err := roomToWrite(dir); err != nil {
+	unlock := func() {}
+	if Exists(dir) {
+		var err error
+		if unlock, err = lockDir(dir, opt.ReadOnly); err != nil {
+			return nil, err
+		}
+		if err := guardTables(dir, opt.ReadOnly, opt.DiscardUnlisted && !opt.ReadOnly); err != nil {
+			unlock()
 			return nil, err
 		}
 	}
-	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now, segRows: MaxSegmentRows}
+	if !opt.ReadOnly {
+		if err := roomToWrite(dir); err != nil {
+			unlock()
+			return nil, err
+		}
+	}
+	s := &Store{dir: dir, readOnly: opt.ReadOnly, now: opt.Now, segRows: MaxSegmentRows, unlock: unlock}
 	if opt.SegmentRows > 0 && opt.SegmentRows < MaxSegmentRows {
 		s.segRows = opt.SegmentRows
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if !opt.ReadOnly {
+		// Badger locks the directory itself, exclusively for a writer: a
+		// second lock of this process's would refuse it. (A shared one, a
+		// reader's, is held on with Badger's.)
+		unlock()
+		s.unlock = func() {}
+	}
 	db, err := badger.Open(badgerOptions(dir, opt.ReadOnly))
 	if err != nil {
-		return nil, explainOpenError(dir, err)
+		s.unlock()
+		return nil, explainOpenError(dir, opt.ReadOnly, err)
 	}
 	s.db = db
 	if err := s.loadOrInit(opt); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	if !opt.ReadOnly {
 		if s.Cleaned, err = s.cleanup(); err != nil {
-			db.Close()
+			s.Close()
 			return nil, fmt.Errorf("cannot clean up unfinished ingest: %w", err)
 		}
 	}
@@ -166,18 +185,31 @@ func badgerOptions(dir string, readOnly bool) badger.Options {
 		WithChecksumVerificationMode(options.OnTableRead)
 }
 
-func explainOpenError(dir string, err error) error {
+// inUse says who holds the store: a writer (with its pid, which Badger
+// keeps in LOCK) or readers.
+func inUse(dir string, writer bool) error {
+	if !writer {
+		return fmt.Errorf("%w by a reader (a query): writes wait for none; run again when it ends (%s)", ErrInUse, dir)
+	}
+	pid := "unknown"
+	if b, err := os.ReadFile(filepath.Join(dir, "LOCK")); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		pid = string(bytes.TrimSpace(b))
+	}
+	return fmt.Errorf("%w by a writer (ingest, compact or recover), pid %s (%s)", ErrInUse, pid, dir)
+}
+
+func explainOpenError(dir string, readOnly bool, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "Cannot acquire directory lock"):
 		// A writer leaves its pid in LOCK; readers (queries) share the
 		// lock without one.
-		if b, rerr := os.ReadFile(filepath.Join(dir, "LOCK")); rerr == nil && len(bytes.TrimSpace(b)) > 0 {
-			return fmt.Errorf("%w by a writer (ingest, compact or recover), pid %s (%s)", ErrInUse, bytes.TrimSpace(b), dir)
-		}
-		return fmt.Errorf("%w by a reader (a query): writes wait for none; run again when it ends (%s)", ErrInUse, dir)
-	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission), strings.Contains(msg, "read-only file system"),
-		strings.Contains(msg, "permission denied"):
+		b, rerr := os.ReadFile(filepath.Join(dir, "LOCK"))
+		return inUse(dir, rerr == nil && len(bytes.TrimSpace(b)) > 0)
+	case readOnly && (errors.Is(err, fs.ErrPermission) || strings.Contains(msg, "permission denied")):
+		return fmt.Errorf("cannot read store %s: %w", dir, err)
+	case !readOnly && (errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) || strings.Contains(msg, "read-only file system") ||
+		strings.Contains(msg, "permission denied")):
 		return fmt.Errorf("%w: %s is on read-only media or not writable by this user (%v); queries read it as it is, "+
 			"and to ingest or recover, copy it to writable storage", ErrReadOnly, dir, err)
 	case errors.Is(err, badger.ErrTruncateNeeded), strings.Contains(msg, "truncate required"), strings.Contains(msg, "read-only"),
@@ -271,6 +303,7 @@ func (s *Store) Close() error {
 	}
 	err := s.db.Close()
 	s.db = nil
+	s.unlock()
 	return err
 }
 
