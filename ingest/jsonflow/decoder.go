@@ -36,6 +36,7 @@ type decoder struct {
 	// are not flows.
 	suricata     bool
 	eventNotFlow string
+	bytesIn      bool   // a bytes_in field was read (Argus: SrcBytes)
 	untyped      bool   // an ICMP record without any type, read as an echo request (finish)
 	text         []byte // unescaped string scratch
 	key          []byte // unescaped key scratch
@@ -80,7 +81,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.swapped, d.history, d.zeek = "", "", false, false, 0, false
 	d.icmpSet, d.noICMP, d.untyped, d.ignored = false, false, false, d.ignored[:0]
-	d.suricata, d.eventNotFlow = false, ""
+	d.suricata, d.eventNotFlow, d.bytesIn = false, "", false
 	d.argus, d.totB, d.totP, d.notFlow, d.splunk, d.onlyB, d.onlyP = false, 0, 0, "", false, 0, 0
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 	d.date, d.clock = nil, nil
@@ -126,7 +127,10 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 		// Argus counts both directions together: the reverse bytes are
 		// what SrcBytes leaves of TotBytes; the packets cannot be split
 		// and count as forward.
-		if d.totB >= rec.Bytes && rec.RevBytes == 0 {
+		switch {
+		case !d.bytesIn && rec.Bytes == 0 && rec.RevBytes == 0:
+			rec.Bytes = d.totB // no SrcBytes column: both ways, forward, as the packets
+		case d.totB >= rec.Bytes && rec.RevBytes == 0:
 			rec.RevBytes = d.totB - rec.Bytes
 		}
 		if rec.Packets == 0 && rec.RevPackets == 0 {
@@ -289,6 +293,7 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		}
 	case fieldPort:
 		d.port(f, v, rec)
+		d.argus = d.argus || f.argus
 		d.zeek = d.zeek || f.zeek
 	case fieldCount:
 		d.count(f, v, rec)
@@ -455,8 +460,8 @@ func (d *decoder) whole(f *field, v value) (uint64, bool) {
 
 func (d *decoder) port(f *field, v value, rec *flow.Record) {
 	b, ok := d.number(v)
-	if ok && len(b) == 0 && v.kind == kindString {
-		return // "": the same as absent
+	if ok && v.kind == kindString && (len(b) == 0 || len(b) == 1 && b[0] == '-') {
+		return // "" or "-" (UNSW-NB15, Zeek): the same as absent
 	}
 	var n uint64
 	var st numStatus
@@ -478,9 +483,10 @@ func (d *decoder) port(f *field, v value, rec *flow.Record) {
 
 func (d *decoder) count(f *field, v value, rec *flow.Record) {
 	b, ok := d.number(v)
-	if ok && len(b) == 0 && v.kind == kindString {
-		return // "": the same as absent
+	if ok && v.kind == kindString && (len(b) == 0 || len(b) == 1 && b[0] == '-') {
+		return // "" or "-": the same as absent
 	}
+	d.bytesIn = d.bytesIn || f.name == "bytes_in"
 	n, st := parseUint(b, f.max)
 	if st == numBad && ok {
 		n, st = parseFloor(b, f.max) // 100.5, 1.2e3: averaged or scaled counters

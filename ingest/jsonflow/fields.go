@@ -71,6 +71,9 @@ type field struct {
 	noICMP bool
 	// suricata: Suricata's name of the destination address (dest_ip).
 	suricata bool
+	// argus: a name only a data set Argus made uses (UNSW-NB15's dsport):
+	// ICMP types are in the source port.
+	argus bool
 	// splunk: Splunk's _time, a record exported under the CIM's names.
 	splunk bool
 }
@@ -277,6 +280,10 @@ var aliases = map[string]string{
 	// is the interface-level address (pkt-srcaddr, behind a NAT gateway, is
 	// not read)
 	"srcaddr": "src_ip", "dstaddr": "dst_ip", "srcport": "src_port", "dstport": "dst_port",
+	// ToN-IoT's network data (Zeek's conn.log flattened to CSV under the
+	// seed's address names): the IP-level bytes and packets each way (its
+	// src_bytes and dst_bytes are payload alone, as Zeek's orig_bytes)
+	"src_ip_bytes": "bytes_in", "dst_ip_bytes": "bytes_out", "src_pkts": "packets", "dst_pkts": "packets_out",
 	"tcp-flags": "tcp_flags", "flow-direction": "flow_direction",
 	// Google Cloud VPC Flow Logs (Cloud Logging's JSON): bytes_sent and
 	// packets_sent go from the connection's source to its destination
@@ -331,6 +338,19 @@ func fieldMap(fs ...field) map[string]*field {
 		if untypedICMPKeys[alias] || alias == "dest_ip" {
 			f := *m[name]
 			f.noICMP, f.suricata = untypedICMPKeys[alias], alias == "dest_ip"
+			m[alias] = &f
+		}
+	}
+	// UNSW-NB15's names, under its documented header (and headerless:
+	// unswCols); its own "dsport" says a record is Argus's (which made the
+	// data set): an ICMP record's type is in its source "port".
+	for col, name := range unswNames {
+		for _, alias := range []string{col, strings.ToLower(col)} {
+			if _, taken := m[alias]; taken {
+				continue // another tool's name too (FortiGate's srcip): as it reads
+			}
+			f := *m[name]
+			f.argus = alias == "dsport"
 			m[alias] = &f
 		}
 	}

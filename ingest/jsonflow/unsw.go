@@ -45,8 +45,8 @@ func unswLine(line []byte) bool {
 func unswCols() []*field {
 	cols := make([]*field, len(unswColumns))
 	for i, name := range unswColumns {
-		if n, ok := unswNames[name]; ok {
-			cols[i] = fields[n]
+		if _, ok := unswNames[name]; ok {
+			cols[i] = fields[name]
 		}
 	}
 	return cols
