@@ -163,6 +163,14 @@ var fields = fieldMap(
 	// Zeek's other logs (dns.log, http.log, ...) name connections too: only
 	// conn.log's records, which have a conn_state, are flows.
 	field{name: "uid", kind: fieldZeekUID}, field{name: "conn_state", kind: fieldZeekConnState},
+	// Keys only Zeek's other logs have, for their JSON records without a
+	// uid (files, dhcp, x509, notice, software, stats, capture_loss): not
+	// flows, passed over as Zeek's records without conn_state.
+	field{name: "fuid", kind: fieldZeekUID}, field{name: "uids", kind: fieldZeekUID},
+	field{name: "conn_uids", kind: fieldZeekUID}, field{name: "percent_lost", kind: fieldZeekUID},
+	field{name: "pkts_proc", kind: fieldZeekUID}, field{name: "software_type", kind: fieldZeekUID},
+	field{name: "peer_descr", kind: fieldZeekUID}, field{name: "certificate.version", kind: fieldZeekUID},
+	field{name: "assigned_addr", kind: fieldZeekUID},
 	field{name: "_path", kind: fieldZeekPath},
 	// AWS VPC Flow Logs: NODATA and SKIPDATA records are not flows.
 	field{name: "log-status", kind: fieldLogStatus},

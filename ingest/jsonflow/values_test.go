@@ -300,15 +300,18 @@ func TestIgnoredFields(t *testing.T) {
 }
 
 // A record of the seed's names with keys that Suricata and Zeek use too
-// ("event_type", "uid") is a flow; Suricata's alert and Zeek's dns.log
-// record are not.
+// ("event_type", "uid") is a flow; Suricata's alert and Zeek's dns.log,
+// files.log and dhcp.log records are not (the JSON ones without a uid were
+// rejected as without addresses).
 func TestOtherToolsKeysInSeedRecords(t *testing.T) {
 	in := `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"event_type":"alert","uid":"u1","start":1700000000}
 {"timestamp":"2023-11-14T22:13:20.000000+0000","event_type":"alert","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","dest_port":80,"proto":"TCP"}
 {"ts":1700000000,"uid":"CHhAvV","id.orig_h":"10.0.0.1","id.orig_p":5353,"id.resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","query":"example.com"}
+{"ts":1700000000.8,"fuid":"Fxyz","tx_hosts":["74.125.232.195"],"rx_hosts":["10.0.0.1"],"conn_uids":["CHh"],"source":"HTTP","seen_bytes":1800}
+{"ts":1700000000.0,"uids":["Cdh"],"client_addr":"10.0.0.1","server_addr":"10.0.0.254","mac":"00:15:17:2c:e5:2d","assigned_addr":"10.0.0.1"}
 `
 	got, d := readRecords(in, Options{})
-	if len(got) != 1 || got[0].DstPort != 80 || d.NotFlows()["suricata alert event"] != 1 || d.NotFlows()["zeek record without conn_state (not conn.log)"] != 1 {
+	if len(got) != 1 || got[0].DstPort != 80 || d.NotFlows()["suricata alert event"] != 1 || d.NotFlows()["zeek record without conn_state (not conn.log)"] != 3 {
 		t.Errorf("got %d records, not flows %v; want the seed's record, and Suricata's alert and Zeek's dns record passed over", len(got), d.NotFlows())
 	}
 }
