@@ -250,6 +250,10 @@ func (d jsonDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *Fil
 		}
 		fr.Notes = append(fr.Notes, "values that could not be read were passed over, their records kept (optional fields): "+strings.Join(parts, ", "))
 	}
+	if d.NoCounters() {
+		extra["no_counters"] = true
+		fr.Notes = append(fr.Notes, "its header names no byte or packet column flowcase reads: every flow's bytes and packets are 0, and the detectors that weigh them see nothing")
+	}
 	if n := d.UntypedICMP(); n > 0 {
 		extra["icmp_untyped"] = n
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d ICMP records carry no type (nor one in their ports): read as echo requests, so each one's source is the side that sent it", n))

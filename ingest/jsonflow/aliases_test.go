@@ -1099,8 +1099,13 @@ func TestDatasetsUnderHeaders(t *testing.T) {
 	if len(got) != 1 || len(d.Rejects()) != 0 {
 		t.Fatalf("ToN-IoT: got %d records, rejects %v", len(got), d.Rejects())
 	}
-	if r := got[0]; r.Bytes != 720 || r.RevBytes != 15640 || r.Packets != 6 || r.RevPackets != 12 {
-		t.Errorf("ToN-IoT: %+v; want its IP bytes and packets each way", r)
+	if r := got[0]; r.Bytes != 720 || r.RevBytes != 15640 || r.Packets != 6 || r.RevPackets != 12 || d.NoCounters() {
+		t.Errorf("ToN-IoT: %+v (no counters: %v); want its IP bytes and packets each way", r, d.NoCounters())
+	}
+	// A header naming no counter flowcase reads is said (the flows count
+	// nothing, and the detectors weigh nothing).
+	if _, d = readRecords("ts,src_ip,dst_ip,dst_port,octets\n1554198358,10.0.0.1,10.0.0.2,80,500\n", Options{}); !d.NoCounters() {
+		t.Error("a header without a counter flowcase reads: not said")
 	}
 	// Argus's columns without SrcBytes: the total counts forward, as its
 	// packets do (it went to the reverse direction).

@@ -2,6 +2,7 @@ package jsonflow
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -131,6 +132,7 @@ func (d *Reader) csvStart() bool {
 	line, _, _ := bytes.Cut(head, []byte{'\n'})
 	d.format = FormatCSV
 	d.cols = columns{sep: sep, fields: true, cols: cols, header: bytes.Clone(trimSpace(line)), quoted: sep != ' '}
+	d.noCounters = !slices.ContainsFunc(cols, countsTraffic)
 	if sep == ' ' {
 		d.cols.unset = []byte("-") // VPC Flow Logs write "-" for no value
 	}
@@ -154,4 +156,20 @@ func (d *Reader) csvLine(line []byte, rec *flow.Record, pos int64) bool {
 	}
 	reason, detail := d.dec.decodeColumns(line, z, rec)
 	return d.keep(reason, detail, pos)
+}
+
+// countsTraffic reports whether a column gives bytes or packets.
+func countsTraffic(f *field) bool {
+	if f == nil {
+		return false
+	}
+	switch f.kind {
+	case fieldTotalBytes, fieldTotalPackets, fieldTotalOnly:
+		return true
+	}
+	switch f.name {
+	case "bytes_in", "bytes_out", "packets", "packets_out":
+		return true
+	}
+	return false
 }

@@ -199,7 +199,10 @@ type Reader struct {
 	wrapped  string // the path of the array of flows in a wrapping document ("hits.hits"), if any
 	swapped  int
 	untyped  int
-	ignored  map[string]int // unreadable values of optional fields, passed over in accepted records
+	// noCounters: a CSV header that names no byte or packet column
+	// flowcase reads (its flows count nothing).
+	noCounters bool
+	ignored    map[string]int // unreadable values of optional fields, passed over in accepted records
 }
 
 // NewReader returns a Reader of r, which must be decompressed JSON; the
@@ -296,6 +299,10 @@ func (d *Reader) Swapped() int { return d.swapped }
 // Ignored returns, by field, how many values of optional fields in accepted
 // records could not be read and were passed over.
 func (d *Reader) Ignored() map[string]int { return d.ignored }
+
+// NoCounters reports whether the file's CSV header names no byte or packet
+// column flowcase reads: every flow's counters are then 0.
+func (d *Reader) NoCounters() bool { return d.noCounters && d.accepted > 0 }
 
 // UntypedICMP returns how many accepted ICMP records carried no type or
 // code at all (not even in the ports) and were read as echo requests.
