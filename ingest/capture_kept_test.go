@@ -3,6 +3,8 @@ package ingest
 import (
 	"encoding/binary"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -51,5 +53,37 @@ func TestCaptureKeptAfterRepair(t *testing.T) {
 		default:
 			t.Errorf("unexpected row %+v", r)
 		}
+	}
+}
+
+// A case folder's notes and scripts beside the evidence (a Markdown title,
+// a shell script's #!) are not evidence: passed over and listed, where
+// their '#' made them Zeek logs that failed the whole ingest.
+func TestHashLinesAreNotZeek(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"README.md":    "# Case notes\n\nCollected on site.\n",
+		"make.sh":      "#!/bin/sh\necho collect\n",
+		"flows.ndjson": `{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","ts":1700000000}` + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := Run(capStore(t), []string{dir}, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, f := range sum.Files {
+		if f.Err != nil {
+			t.Errorf("%s: %v", f.Path, f.Err)
+		}
+		if f.Skipped == SkippedFormat {
+			skipped++
+		}
+	}
+	if sum.Flows != 1 || skipped != 2 {
+		t.Errorf("%d flows, %d files skipped as not evidence; want 1 and 2: %+v", sum.Flows, skipped, sum.Files)
 	}
 }

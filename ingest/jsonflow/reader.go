@@ -86,8 +86,8 @@ func Sniff(head []byte) Format {
 	if len(first) == 0 {
 		return FormatUnknown
 	}
-	if f := formatOf(first[0]); f != FormatUnknown {
-		return f // JSON, or '#' directives
+	if f := formatOf(first[0]); f != FormatUnknown && f != FormatZeek {
+		return f // JSON; '#' is Zeek's only with its header (above): a Markdown title or a script's comment is not evidence
 	}
 	for _, c := range lineFormats {
 		if anyLine(head, c.is) {
