@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -131,6 +132,9 @@ func hasFlag(c *cli.Context, name string) bool {
 func parseCount(s string) (uint64, error) {
 	s = strings.TrimSpace(s)
 	mult := 1.0
+	if n := len(s); n > 1 && (s[n-1] == 'B' || s[n-1] == 'b') && strings.ContainsAny(s[n-2:n-1], "kKmMgGtT") {
+		s = s[:n-1] // 100MB: the unit's B is bytes, as the count already is
+	}
 	if n := len(s); n > 0 {
 		switch s[n-1] {
 		case 'k', 'K':
@@ -143,9 +147,10 @@ func parseCount(s string) (uint64, error) {
 			mult, s = 1e12, s[:n-1]
 		}
 	}
-	var f float64
-	if _, err := fmt.Sscanf(s, "%g", &f); err != nil || f < 0 || f*mult > math.MaxUint64/2 {
-		return 0, fmt.Errorf("want a count such as 100M")
+	// The whole number, not a prefix of it: Sscanf read "100MB" as 100.
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f*mult > math.MaxUint64/2 {
+		return 0, fmt.Errorf("want a count such as 100M or 1.5G")
 	}
 	return uint64(f * mult), nil
 }

@@ -405,6 +405,18 @@ func TestDetectorFlagsZero(t *testing.T) {
 	if s1 < s0 || b1 <= b0 {
 		t.Errorf("with 0: %d sweeps, %d beacons; by default %d and %d: want at least as many sweeps and more beacons", s1, b1, s0, b0)
 	}
+	// Sizes: a unit's B is bytes; anything else after the number is an
+	// error (100MB was read as 100 bytes).
+	for in, want := range map[string]uint64{"100M": 100e6, "100MB": 100e6, "1.5G": 1.5e9, "1gb": 1e9, "2k": 2000, "500": 500} {
+		if got, err := parseCount(in); err != nil || got != want {
+			t.Errorf("parseCount(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"100MiB", "10 MB", "1e3x", "M", ""} {
+		if got, err := parseCount(in); err == nil {
+			t.Errorf("parseCount(%q) = %d, want an error", in, got)
+		}
+	}
 	for _, bad := range [][]string{{"--min-failed", "1.5"}, {"--threshold", "-0.1"}, {"--ports", "0"}, {"--hosts", "0"}, {"--min-connections", "2"}} {
 		if _, errs, code := flowcase(t, append([]string{"query", "report", "--store", store}, bad...)...); code != exitUsage || !strings.Contains(errs, bad[0]) {
 			t.Errorf("%v: exit %d %q, want a usage error naming the flag", bad, code, errs)

@@ -205,11 +205,11 @@ func writeScans(w io.Writer, es []detectors.PortScanEntry, tz *time.Location) {
 func writeSweeps(w io.Writer, es []detectors.PortScanEntry, tz *time.Location) {
 	tw := section(w, "network sweeps", len(es))
 	if len(es) > 0 {
-		fmt.Fprintln(tw, "SOURCE\tPORT\tTARGETS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN")
+		fmt.Fprintln(tw, "SOURCE\tPORTS\tTARGETS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN")
 	}
 	for _, e := range es {
 		s := e.Sweep
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%.2f\t%s\t%s\n", s.Source, s.Port, s.UniqueTargets, 100*s.FailedShare,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t%s\n", s.Source, sweptPorts(s.Ports), s.UniqueTargets, 100*s.FailedShare,
 			s.Score, tableTime(tz, s.FirstSeenNS), tableTime(tz, s.LastSeenNS))
 	}
 	tw.Flush()
@@ -298,4 +298,18 @@ func addrOrDash(a interface{ IsValid() bool }) string {
 		return "-"
 	}
 	return fmt.Sprint(a)
+}
+
+// sweptPorts lists a sweep's ports with their protocols ("22/tcp,3389/tcp",
+// "echo/icmp"): the table showed the first alone.
+func sweptPorts(ps []detectors.SweptPort) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		if p.Port == 0 && strings.HasPrefix(p.Proto, "icmp") {
+			parts[i] = "echo/" + p.Proto
+		} else {
+			parts[i] = strconv.Itoa(int(p.Port)) + "/" + p.Proto
+		}
+	}
+	return strings.Join(parts, ",")
 }
