@@ -107,8 +107,9 @@ func tableIDs(dir string) ([]uint64, error) {
 // does not list is a leftover of a write cut short when the MANIFEST
 // deleted it, when it cannot be read (cut while written), when it holds no
 // key newer than the listed tables (a compaction's output: its keys are in
-// the tables it merged), or when it does but a write-ahead log (.mem) is
-// there to hold them (a flush cut short) and the MANIFEST is whole. A
+// the tables it merged), or when the newer ones are no more than the
+// write-ahead logs (.mem) beside the one in use, as a flush cut short
+// leaves them, and the MANIFEST is whole and lists tables. A
 // read-write open lets Badger remove leftovers, a read-only one must not
 // (ErrNotClean). Any other unlisted table holds keys nothing else does:
 // the MANIFEST lost the change sets that listed it (ErrDamaged), as when a
@@ -151,8 +152,13 @@ func guardTables(dir string, readOnly, discard bool) error {
 		}
 		maxListed = max(maxListed, v)
 	}
+	// A flush cut short leaves its memtable's write-ahead log beside the
+	// log of the memtable in use: newer unlisted tables are leftovers only
+	// when there are that many logs more than the one in use (a store a
+	// killed writer left always has that one), and the MANIFEST is whole
+	// and lists tables.
 	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
-	var unlisted, lost []string
+	var unlisted, lost, newer []string
 	for _, id := range ids {
 		if mv.live[id] {
 			continue
@@ -160,11 +166,16 @@ func guardTables(dir string, readOnly, discard bool) error {
 		name := table.IDToFilename(id)
 		v, err := checkTable(filepath.Join(dir, name))
 		switch {
-		case mv.seen[id], err != nil, v <= maxListed, len(logs) > 0 && mv.cut < 0:
+		case mv.seen[id], err != nil, v <= maxListed && len(mv.live) > 0:
 			unlisted = append(unlisted, name)
 		default:
-			lost = append(lost, name)
+			newer = append(newer, name)
 		}
+	}
+	if len(newer) > 0 && mv.cut < 0 && len(mv.live) > 0 && len(logs) > len(newer) {
+		unlisted = append(unlisted, newer...)
+	} else {
+		lost = newer
 	}
 	if discard {
 		return nil

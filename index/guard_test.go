@@ -394,3 +394,44 @@ func TestGuardUnderLock(t *testing.T) {
 		r2.Close()
 	}
 }
+
+// A store a killed writer left (its write-ahead log in use beside the
+// tables) whose MANIFEST is then cut: the log in use does not hold the
+// tables' keys, and recover had let Badger delete them (all of them when
+// the MANIFEST was cut to its header).
+func TestGuardCutManifestAfterCrash(t *testing.T) {
+	for _, cutAt := range []string{"last change set", "header"} {
+		dir := filepath.Join(t.TempDir(), "case.db")
+		for i := range 2 {
+			s := openTemp(t, dir)
+			ingest(t, s, fmt.Sprint(i), randRecords(rand.New(rand.NewPCG(uint64(i), 7)), 3000))
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The log of the memtable in use, as a killed writer leaves it.
+		if err := os.WriteFile(filepath.Join(dir, "00001.mem"), make([]byte, 4096), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		manifest := filepath.Join(dir, "MANIFEST")
+		orig, err := os.ReadFile(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut := 8
+		if cutAt == "last change set" {
+			for off := 8; off+8 <= len(orig); off += 8 + int(binary.BigEndian.Uint32(orig[off:])) {
+				cut = off
+			}
+		}
+		if err := os.WriteFile(manifest, orig[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(dir, Options{}); !errors.Is(err, ErrDamaged) {
+			t.Errorf("cut at the %s: %v, want ErrDamaged", cutAt, err)
+		}
+		if ids, _ := tableIDs(dir); len(ids) < 2 {
+			t.Errorf("cut at the %s: tables %v left, want both", cutAt, ids)
+		}
+	}
+}
