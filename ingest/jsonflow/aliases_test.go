@@ -1102,6 +1102,23 @@ func TestDatasetsUnderHeaders(t *testing.T) {
 	if r := got[0]; r.Bytes != 720 || r.RevBytes != 15640 || r.Packets != 6 || r.RevPackets != 12 || d.NoCounters() {
 		t.Errorf("ToN-IoT: %+v (no counters: %v); want its IP bytes and packets each way", r, d.NoCounters())
 	}
+	// Argus's protocol names: its "ipip" is 94, IP-in-IP its "ipnip";
+	// "zero" and "aes-sp3-d" are its own. Not the filter language's.
+	argusProtosCSV := unsw[:strings.Index(unsw, "\n")+1] // the header
+	for name, want := range map[string]uint8{"ipip": 94, "ipnip": 4, "zero": 114, "aes-sp3-d": 96, "chaos": 16} {
+		row := "175.45.176.1,-,149.171.126.11,-," + name + ",INT,0.5,200,0,254,0,0,0,-,0,0,2,0,0,0,0,0,100,0,0,0,0,0,1421927401,1421927402,0,0,0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,Exploits,1\n"
+		if got, d := readRecords(argusProtosCSV+row, Options{}); len(got) != 1 || got[0].Proto != want {
+			t.Errorf("UNSW-NB15 proto %q: %+v, rejects %v; want %d", name, got, d.Rejects(), want)
+		}
+	}
+	if _, ok := flow.ParseProto("ip"); ok {
+		t.Error(`the filter language reads "proto ip" as protocol 0 (Argus's name for it)`)
+	}
+	// UNSW's names are its header's alone: FortiGate's srcip and dstip in
+	// another JSON record are not half read (addresses, no counters).
+	if got, d := readRecords(`{"eventtime":1700000000,"srcip":"10.0.0.5","srcport":50000,"dstip":"93.184.216.34","dstport":443,"proto":6,"sentbyte":5000}`+"\n", Options{}); len(got) != 0 || d.Rejects()[ReasonMissingAddr] != 1 {
+		t.Errorf("FortiGate's names in JSON: %+v, rejects %v; want it rejected as before", got, d.Rejects())
+	}
 	// A header naming no counter flowcase reads is said (the flows count
 	// nothing, and the detectors weigh nothing).
 	if _, d = readRecords("ts,src_ip,dst_ip,dst_port,octets\n1554198358,10.0.0.1,10.0.0.2,80,500\n", Options{}); !d.NoCounters() {

@@ -42,12 +42,19 @@ func csvHeader(head []byte) ([]*field, byte) {
 	var cols []*field
 	var src, dst bool
 	known := 0
+	var names [][]byte
 	for name := range bytes.SplitSeq(line, []byte{sep}) {
-		name = unquote(trimSpace(name))
+		names = append(names, unquote(trimSpace(name)))
+	}
+	unsw := unswHeader(names)
+	for _, name := range names {
 		if !isFieldName(name) {
 			return nil, 0
 		}
 		f := fields[string(name)]
+		if uf, ok := unswFields[string(name)]; ok && unsw {
+			f = uf
+		}
 		cols = append(cols, f)
 		if f != nil {
 			known++

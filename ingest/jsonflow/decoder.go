@@ -37,6 +37,7 @@ type decoder struct {
 	suricata     bool
 	eventNotFlow string
 	bytesIn      bool   // a bytes_in field was read (Argus: SrcBytes)
+	ipipName     bool   // the protocol was named "ipip": 4 (IP-in-IP) to most, 94 to Argus (finish)
 	untyped      bool   // an ICMP record without any type, read as an echo request (finish)
 	text         []byte // unescaped string scratch
 	key          []byte // unescaped key scratch
@@ -81,7 +82,7 @@ func (d *decoder) reset(rec *flow.Record) {
 	d.slots = [numSlots]value{}
 	d.reason, d.detail, d.assumed, d.swapped, d.history, d.zeek = "", "", false, false, 0, false
 	d.icmpSet, d.noICMP, d.untyped, d.ignored = false, false, false, d.ignored[:0]
-	d.suricata, d.eventNotFlow, d.bytesIn = false, "", false
+	d.suricata, d.eventNotFlow, d.bytesIn, d.ipipName = false, "", false, false
 	d.argus, d.totB, d.totP, d.notFlow, d.splunk, d.onlyB, d.onlyP = false, 0, 0, "", false, 0, 0
 	d.zeekLog, d.zeekUID, d.zeekCS = "", false, false
 	d.date, d.clock = nil, nil
@@ -122,6 +123,9 @@ func (d *decoder) finish(rec *flow.Record) (reason, detail string) {
 		// received bytes to bytes_in): the reverse of the seed's names.
 		rec.Bytes, rec.RevBytes = rec.RevBytes, rec.Bytes
 		rec.Packets, rec.RevPackets = rec.RevPackets, rec.Packets
+	}
+	if d.argus && d.ipipName {
+		rec.Proto = argusProtos["ipip"] // Argus's "ipip" is IANA's IPIP, 94; IP-in-IP is its "ipnip"
 	}
 	if d.argus {
 		// Argus counts both directions together: the reverse bytes are
@@ -275,6 +279,7 @@ func (d *decoder) nestedObject(key, raw []byte, rec *flow.Record) {
 }
 
 func (d *decoder) apply(f *field, v value, rec *flow.Record) {
+	d.argus = d.argus || f.argus
 	switch f.kind {
 	case fieldAddr:
 		d.noICMP = d.noICMP || f.noICMP
@@ -293,7 +298,6 @@ func (d *decoder) apply(f *field, v value, rec *flow.Record) {
 		}
 	case fieldPort:
 		d.port(f, v, rec)
-		d.argus = d.argus || f.argus
 		d.zeek = d.zeek || f.zeek
 	case fieldCount:
 		d.count(f, v, rec)
@@ -509,7 +513,11 @@ func (d *decoder) proto(v value, rec *flow.Record) {
 		n, st := parseUint(v.raw, math.MaxUint8)
 		rec.Proto, ok = uint8(n), st == numOK
 	case kindString:
-		rec.Proto, ok = parseProto(d.str(v))
+		name := d.str(v)
+		if rec.Proto, ok = parseProto(name); !ok {
+			rec.Proto, ok = argusProtos[strings.ToLower(string(trimSpace(name)))] // Argus's own names
+		}
+		d.ipipName = ok && bytes.EqualFold(trimSpace(name), []byte("ipip"))
 	}
 	if !ok {
 		d.reject(ReasonBadProto, "protocol", v)

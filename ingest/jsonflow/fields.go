@@ -71,8 +71,8 @@ type field struct {
 	noICMP bool
 	// suricata: Suricata's name of the destination address (dest_ip).
 	suricata bool
-	// argus: a name only a data set Argus made uses (UNSW-NB15's dsport):
-	// ICMP types are in the source port.
+	// argus: a column of a data set Argus made (UNSW-NB15: unswFields):
+	// ICMP types are in the source port, protocols by Argus's names.
 	argus bool
 	// splunk: Splunk's _time, a record exported under the CIM's names.
 	splunk bool
@@ -346,19 +346,6 @@ func fieldMap(fs ...field) map[string]*field {
 		if untypedICMPKeys[alias] || alias == "dest_ip" {
 			f := *m[name]
 			f.noICMP, f.suricata = untypedICMPKeys[alias], alias == "dest_ip"
-			m[alias] = &f
-		}
-	}
-	// UNSW-NB15's names, under its documented header (and headerless:
-	// unswCols); its own "dsport" says a record is Argus's (which made the
-	// data set): an ICMP record's type is in its source "port".
-	for col, name := range unswNames {
-		for _, alias := range []string{col, strings.ToLower(col)} {
-			if _, taken := m[alias]; taken {
-				continue // another tool's name too (FortiGate's srcip): as it reads
-			}
-			f := *m[name]
-			f.argus = alias == "dsport"
 			m[alias] = &f
 		}
 	}

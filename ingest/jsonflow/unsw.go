@@ -3,6 +3,7 @@ package jsonflow
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 )
 
 // UNSW-NB15's full records (UNSW-NB15_1.csv to _4.csv, the labeled data
@@ -41,13 +42,38 @@ func unswLine(line []byte) bool {
 	return err1 == nil && err2 == nil && len(f[28]) >= 9 && len(f[29]) >= 9
 }
 
+// unswFields read UNSW-NB15's columns, by name as written and in lower
+// case, headerless (unswCols) or under its header (csvHeader): not in the
+// shared table, where FortiGate's srcip and dstip, say, would be read as
+// UNSW's in any JSON or CSV. Its records are Argus's (which made the data
+// set): an ICMP record's type is in its source "port", and Argus's names
+// of protocols hold.
+var unswFields = func() map[string]*field {
+	m := map[string]*field{}
+	for col, name := range unswNames {
+		f := *fields[name]
+		f.argus = true
+		m[col], m[strings.ToLower(col)] = &f, &f
+	}
+	return m
+}()
+
+// unswHeader reports whether a CSV header's names are UNSW-NB15's (its
+// own "dsport" among them).
+func unswHeader(names [][]byte) bool {
+	for _, n := range names {
+		if strings.EqualFold(string(n), "dsport") {
+			return true
+		}
+	}
+	return false
+}
+
 // unswCols is how each of the 49 columns is read.
 func unswCols() []*field {
 	cols := make([]*field, len(unswColumns))
 	for i, name := range unswColumns {
-		if _, ok := unswNames[name]; ok {
-			cols[i] = fields[name]
-		}
+		cols[i] = unswFields[name]
 	}
 	return cols
 }

@@ -176,6 +176,16 @@ func parseProto(b []byte) (uint8, bool) {
 	return flow.ParseProto(string(b))
 }
 
+// argusProtos are Argus's names for IP protocols that differ from IANA's
+// keywords (shortened, older, or its own: "ipip" is 94, IP-in-IP 4 being
+// "ipnip"), as UNSW-NB15 and CTU-13's files write them; evidence of
+// Argus's only, not the filter language's ("proto ip" there is no
+// protocol 0).
+var argusProtos = map[string]uint8{
+	"ip": 0, "ipnip": 4, "st2": 5, "bbn-rcc": 10, "nvp": 11, "dcn": 19, "sep": 33, "mhrp": 48,
+	"ipip": 94, "aes-sp3-d": 96, "pri-enc": 99, "ipx-n-ip": 111, "zero": 114, "sccopmce": 128,
+}
+
 func lower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'

@@ -40,9 +40,6 @@ var protoNumbers = func() map[string]uint8 {
 		"iatp": 117, "stp": 118, "srp": 119, "uti": 120, "smp": 121, "sm": 122, "ptp": 123, "fire": 125, "crtp": 126,
 		"crudp": 127, "sscopmce": 128, "iplt": 129, "sps": 130, "pipe": 131, "fc": 133, "rsvp-e2e-ignore": 134,
 		"aggfrag": 144, "nsh": 145,
-		// Argus's shortened and older names for some of them.
-		"ip": 0, "st2": 5, "bbn-rcc": 10, "nvp": 11, "dcn": 19, "sep": 33, "mhrp": 48, "pri-enc": 99,
-		"ipx-n-ip": 111, "sccopmce": 128, "ipnip": 4,
 	} {
 		m[name] = n
 	}
