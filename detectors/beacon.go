@@ -595,12 +595,28 @@ func (b *Beacon) excluded(port uint16, proto uint8) bool {
 	return false
 }
 
-// window is the time span whose coverage is measured.
+// window is the time span whose coverage is measured: the range (the
+// records' span without one), less its silences, the stretches of more
+// than silenceGap without a single record. A stray flow a year before the
+// case, or a --from a month ahead of the evidence, would otherwise measure
+// every beacon against time nobody observed.
 func (b *Beacon) window() int64 {
+	from, to := b.tr.first, b.tr.clock
 	if b.cfg.To > b.cfg.From && b.cfg.From != 0 {
-		return b.cfg.To - b.cfg.From
+		from, to = b.cfg.From, b.cfg.To
 	}
-	return b.tr.clock - b.tr.first
+	w := to - from
+	if !b.tr.seen {
+		return w
+	}
+	w -= b.tr.silent
+	if lead := b.tr.first - from; lead > silenceGap {
+		w -= lead
+	}
+	if tail := to - b.tr.clock; tail > silenceGap {
+		w -= tail
+	}
+	return max(w, 0)
 }
 
 // Findings returns the candidates that score at or above Threshold, by

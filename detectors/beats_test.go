@@ -1,6 +1,9 @@
 package detectors
 
 import (
+	"cmp"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,8 +106,18 @@ func TestBeaconScheduledTransfer(t *testing.T) {
 func TestBeaconCoverageInLongRange(t *testing.T) {
 	score := func(days int64, recs []flow.Record) BeaconFinding {
 		b := NewBeacon(BeaconConfig{From: t0, To: t0 + days*24*hr})
-		for i := range recs {
-			b.Add(&recs[i])
+		// Other hosts' traffic all through the range, to a new destination
+		// each time (no candidate), as in a case: the range is observed.
+		var other []flow.Record
+		for i := range days * 4 {
+			r := beatConn(7, t0+i*6*hr, 50000, 300)
+			r.DstAddr = ip4(203, 0, byte(i/250), byte(i%250+1))
+			other = append(other, r)
+		}
+		in := append(other, recs...)
+		slices.SortStableFunc(in, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
+		for i := range in {
+			b.Add(&in[i])
 		}
 		all := b.Candidates()
 		if len(all) != 1 {
@@ -127,5 +140,58 @@ func TestBeaconCoverageInLongRange(t *testing.T) {
 	// Nine intervals of 48 h: 18 days of a 21-day range, all of a week's.
 	if got := score(21, sparse); got.Coverage != round(9*48.0/(21*24)) {
 		t.Errorf("sparse pair: coverage %v, want %v (against the whole range)", got.Coverage, round(9*48.0/(21*24)))
+	}
+}
+
+// TestBeaconSilences: time without a single record for more than a week is
+// not observed time. A stray flow a year before the case, or a range that
+// starts a year ahead of the evidence, leaves a beacon's coverage (and
+// score) as it is in the case's own week; without the silences taken out, the
+// sparse beacon below (11 intervals) was measured over a year and missed.
+func TestBeaconSilences(t *testing.T) {
+	var recs []flow.Record
+	for i := range int64(7 * 24 * 12) { // every 5 min for a week
+		recs = append(recs, beatConn(5, t0+i*300*sec, uint16(20000+i%30000), 300))
+	}
+	for i := range int64(12) { // a sparse one: every 12 h for 6 days
+		recs = append(recs, beatConn(6, t0+i*12*hr, uint16(10000+i), 300))
+	}
+	stray := beatConn(9, t0-365*24*hr, 33000, 300)
+	stray.DstAddr = ip4(203, 0, 113, 7)
+	score := func(cfg BeaconConfig, recs []flow.Record) []BeaconFinding {
+		t.Helper()
+		b := NewBeacon(cfg)
+		for i := range recs {
+			b.Add(&recs[i])
+		}
+		all := b.Candidates()
+		if len(all) != 2 {
+			t.Fatalf("%d candidates, want 2", len(all))
+		}
+		return all
+	}
+	week := score(BeaconConfig{From: t0, To: t0 + 7*24*hr}, recs)
+	for _, w := range week {
+		if w.Score < DefaultBeaconThreshold {
+			t.Fatalf("in its week, %v scores %v, want a finding", w.Source, w.Score)
+		}
+	}
+	cases := map[string]struct {
+		cfg  BeaconConfig
+		recs []flow.Record
+	}{
+		"stray flow, records' span": {BeaconConfig{}, append([]flow.Record{stray}, recs...)},
+		"stray flow, its range":     {BeaconConfig{From: stray.Start, To: t0 + 7*24*hr}, append([]flow.Record{stray}, recs...)},
+		"range a year ahead":        {BeaconConfig{From: t0 - 365*24*hr, To: t0 + 7*24*hr}, recs},
+		"range a year after":        {BeaconConfig{From: t0, To: t0 + 372*24*hr}, recs},
+	}
+	for name, c := range cases {
+		got := score(c.cfg, c.recs)
+		for i := range got {
+			// The records' own span is 5 minutes short of the week.
+			if got[i].Source != week[i].Source || got[i].Score != week[i].Score || math.Abs(got[i].Coverage-week[i].Coverage) > 0.001 {
+				t.Errorf("%s: %v scores %v (coverage %v), want %v (%v) as in its week", name, got[i].Source, got[i].Score, got[i].Coverage, week[i].Score, week[i].Coverage)
+			}
+		}
 	}
 }

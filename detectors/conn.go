@@ -247,6 +247,11 @@ type recView struct {
 	conn             *conn // valid until the next record
 }
 
+// silenceGap is the longest stretch without a single record that is still
+// observed time: longer ones are a sensor that was off or evidence of
+// another period, and beacons' coverage is not measured over them.
+const silenceGap = int64(7 * 24 * time.Hour)
+
 // tracker joins records into connections and hands them to its sinks. Its
 // memory is the connections active within the last Gap (Idle for open TCP
 // sessions), not the number of records.
@@ -259,6 +264,7 @@ type tracker struct {
 	pend            fifo  // indices of connections not yet emitted, in start order
 	first, clock    int64 // start of the first record, latest start
 	seen            bool
+	silent          int64 // time in gaps of more than silenceGap between records
 	nextSweep       int64
 	sinceSweep      int // records since the last sweep
 	sinks           []connSink
@@ -280,7 +286,9 @@ func (t *tracker) add(r *flow.Record) recView {
 // addIDs is add for a record whose addresses have ids src and dst.
 func (t *tracker) addIDs(r *flow.Record, src, dst uint32) recView {
 	if !t.seen {
-		t.seen, t.first = true, r.Start
+		t.seen, t.first, t.clock = true, r.Start, r.Start
+	} else if r.Start-t.clock > silenceGap {
+		t.silent += r.Start - t.clock
 	}
 	t.clock = max(t.clock, r.Start)
 	v := recView{src: src, dst: dst, orig: t.origs.id(r)}

@@ -140,7 +140,11 @@
 //     scored 0.52 in a week's report but 0.28 in three weeks'; sparse
 //     candidates, whose few intervals are weak evidence, keep the whole
 //     range, or a person's ten visits to a site over 17 days would reach
-//     full coverage (TestBeaconCoverageInLongRange).
+//     full coverage (TestBeaconCoverageInLongRange). The range's silences,
+//     stretches of more than a week without a single record (a sensor that
+//     was off, a stray flow a year before the case, a --from ahead of the
+//     evidence), are not observed time and are left out of it
+//     (TestBeaconSilences).
 //   - Baseline: flows, bytes and packets both ways (raw and scaled),
 //     protocol mix by flows and bytes, top destination ports (20), top
 //     talkers (10 source addresses by bytes), a timeline (1h).
