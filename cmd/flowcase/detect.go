@@ -166,6 +166,15 @@ func (sc *scope) bounds() (int64, int64) {
 	if to == math.MaxInt64 {
 		to = m.MaxEnd + 1
 	}
+	// One end given beyond the case's flows (--from after them, --to before
+	// them): the range is empty at that end, not reversed.
+	if from > to {
+		if sc.rng.From == math.MinInt64 {
+			from = to
+		} else {
+			to = from
+		}
+	}
 	return from, to
 }
 

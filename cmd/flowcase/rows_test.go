@@ -128,4 +128,34 @@ func TestOutsideRangeNote(t *testing.T) {
 			t.Errorf("query %s with an empty filter: stderr %q", cmd, errs)
 		}
 	}
+	// One end beyond the flows: the range is empty at that end, not
+	// reversed (it read "2030-01-01 .. 2026-03-03").
+	for _, c := range []struct{ flag, at string }{{"--from", "2030-01-01T00:00:00Z"}, {"--to", "2020-01-01T00:00:00Z"}} {
+		out := mustRun(t, "query", "report", "--store", store, c.flag, c.at)
+		if want := "range " + c.at + " .. " + c.at + ": 0 flows\n"; !strings.HasPrefix(out, want) {
+			t.Errorf("report %s %s: begins %q, want %q", c.flag, c.at, out[:min(len(out), 80)], want)
+		}
+	}
+}
+
+// TestTimelineLabels: the table's bucket labels tell the buckets apart at
+// any width: seconds for 10 s, milliseconds for 250 ms (both were labelled
+// to the minute, six or 240 rows alike).
+func TestTimelineLabels(t *testing.T) {
+	store := sampleStore(t)
+	for _, c := range []struct{ every, from, to, first, second string }{
+		{"1h", "2026-03-02T00:00:00Z", "2026-03-02T02:00:00Z", "2026-03-02 00:00", "2026-03-02 01:00"},
+		{"10s", "2026-03-02T00:00:00Z", "2026-03-02T00:01:00Z", "2026-03-02 00:00:00", "2026-03-02 00:00:10"},
+		{"250ms", "2026-03-02T00:00:00Z", "2026-03-02T00:00:01Z", "2026-03-02 00:00:00.000", "2026-03-02 00:00:00.250"},
+	} {
+		out := mustRun(t, "query", "timeline", "--store", store, "--every", c.every, "--from", c.from, "--to", c.to)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) < 3 {
+			t.Fatalf("--every %s: %q", c.every, out)
+		}
+		first, second := strings.TrimSpace(lines[1]), strings.TrimSpace(lines[2])
+		if !strings.HasPrefix(first, c.first+" ") || !strings.HasPrefix(second, c.second+" ") {
+			t.Errorf("--every %s: rows %q, %q; want them labelled %q, %q", c.every, first, second, c.first, c.second)
+		}
+	}
 }

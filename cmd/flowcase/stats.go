@@ -153,12 +153,28 @@ func timelineCommand() *cli.Command {
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "START\tFLOWS\tBYTES\tPACKETS\t")
+			layout := bucketLayout(every)
 			for _, b := range buckets {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", time.Unix(0, b.StartNS).In(sc.tz).Format("2006-01-02 15:04"), b.Flows, b.Bytes, b.Packets)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", time.Unix(0, b.StartNS).In(sc.tz).Format(layout), b.Flows, b.Bytes, b.Packets)
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// bucketLayout is the time layout that tells buckets of width every
+// apart: minutes for whole minutes, seconds for whole seconds, and
+// milliseconds below (--every 10s had labelled six rows with one minute).
+func bucketLayout(every time.Duration) string {
+	switch {
+	case every%time.Minute == 0:
+		return "2006-01-02 15:04"
+	case every%time.Second == 0:
+		return "2006-01-02 15:04:05"
+	case every%time.Millisecond == 0:
+		return "2006-01-02 15:04:05.000"
+	}
+	return "2006-01-02 15:04:05.000000000"
 }
 
 func countCommand() *cli.Command {
