@@ -595,9 +595,10 @@ func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out, matched uint6
 	if hostOpened {
 		d.opened += out
 	}
-	if out > 0 {
-		d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
-	}
+	// Every record the finding's query lists (the host's flows with
+	// external peers), those it only received by too: the evidence's
+	// count is the query's.
+	d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
 }
 
 // day returns the host's entry for range day k, added if new: at the end

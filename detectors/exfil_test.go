@@ -239,4 +239,22 @@ func TestExfilVolumeAnomalyKinds(t *testing.T) {
 			t.Errorf("%s: %d volume anomalies, want %d (%+v)", c.name, n, c.want, got)
 		}
 	}
+	// The anomaly's evidence counts the records its query lists, the
+	// host's flows with external peers that day: the upload and what a
+	// one-way exporter recorded coming in (it counted the upload only).
+	in := flow.Record{Start: st + hr, End: st + hr + sec, SrcAddr: cdn, DstAddr: h, SrcPort: 443, DstPort: 52000, Proto: 6,
+		TCPFlags: flow.ACK | flow.PSH, Bytes: 2e6, Packets: 2e3}
+	n := 0
+	for _, f := range exfilOf(ExfilConfig{From: t0, To: t0 + 15*24*hr}, append(quiet(), upload, in)).Findings() {
+		if f.Kind != KindVolumeAnomaly {
+			continue
+		}
+		n++
+		if f.Evidence.Flows != 2 || f.Evidence.RawBytes != 81e6+2e6 {
+			t.Errorf("volume anomaly's evidence: %d flows, %d bytes; want 2 and %d", f.Evidence.Flows, f.Evidence.RawBytes, uint64(83e6))
+		}
+	}
+	if n != 1 {
+		t.Errorf("upload and a one-way record in: %d volume anomalies, want 1", n)
+	}
 }
