@@ -134,3 +134,46 @@ func TestReingestRejected(t *testing.T) {
 			first.Flows, first.Rejected, second.Flows, second.Duplicate, third.Duplicate, len(capRows(t, st)))
 	}
 }
+
+// TestXZDictionary: the dictionary an xz stream's block header asks for is
+// read before its decoder allocates it. xz -9's 64 MiB (the bundled files)
+// is read; a header asking for 4 GiB is refused, naming the file, before a
+// byte of it is allocated; the decoder was given a 128 MiB floor, which it
+// allocated for every xz file, and no ceiling.
+func TestXZDictionary(t *testing.T) {
+	b, err := os.ReadFile("../testdata/compressed/flows.ndjson.xz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := xzDict(b); d != 64<<20 || err != nil {
+		t.Fatalf("xz -9 file: dictionary %d, %v; want 64 MiB", d, err)
+	}
+	for code, want := range map[byte]uint64{0: 4 << 10, 1: 6 << 10, 22: 8 << 20, 39: 3 << 30, 40: 1<<32 - 1} {
+		h := slices.Clone(b)
+		h[16] = code // the LZMA2 filter's property byte
+		if d, err := xzDict(h); d != want || err != nil {
+			t.Errorf("code %d: dictionary %d, %v; want %d", code, d, err, want)
+		}
+	}
+	h := slices.Clone(b)
+	h[16] = 41
+	if _, err := xzDict(h); err == nil {
+		t.Error("code 41: no error")
+	}
+	if d, err := xzDict(b[:14]); d != 0 || err != nil {
+		t.Errorf("cut header: %d, %v; want 0 and no error (the decoder's to judge)", d, err)
+	}
+	h = slices.Clone(b)
+	h[16] = 40
+	path := filepath.Join(t.TempDir(), "huge.ndjson.xz")
+	if err := os.WriteFile(path, h, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(capStore(t), []string{path}, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := sum.Files[0]; res.Err == nil || !strings.Contains(res.Err.Error(), path) || !strings.Contains(res.Err.Error(), "xz dictionary of 4095 MiB") {
+		t.Errorf("4 GiB dictionary: error %v; want one naming the file and the dictionary", res.Err)
+	}
+}

@@ -260,7 +260,15 @@ func decompress(name string, r io.Reader) (io.Reader, error) {
 	case "bzip2":
 		return bzip2.NewReader(r), nil
 	case "xz":
-		return xz.ReaderConfig{DictCap: maxWindow}.NewReader(r)
+		// The decoder allocates the larger of DictCap and the stream's own
+		// dictionary: DictCap is a floor, not a cap (128 MiB had been
+		// allocated for every xz file). The stream's is checked first.
+		if br, ok := r.(*bufio.Reader); ok {
+			if err := checkXZDict(br); err != nil {
+				return nil, err
+			}
+		}
+		return xz.ReaderConfig{DictCap: 1 << 12}.NewReader(r)
 	case "zstd":
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxWindow),
 			zstd.WithDecoderMaxMemory(1<<32))
