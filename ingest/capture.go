@@ -239,7 +239,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 // another port, is counted as other traffic, as is the QUIC or game
 // traffic that begins like an export packet by chance.
 func (d *captureDecoder) exporting(dg *pcap.Datagram, version uint16) bool {
-	if d.proven[dg.Src] || (d.port != 0 && (dg.Dst.Port() == d.port || dg.Src.Port() == d.port)) || collectorPort(dg.Dst.Port()) {
+	if d.proven[dg.Src] || (d.port != 0 && (dg.Dst.Port() == d.port || dg.Src.Port() == d.port)) || pcap.CollectorPort(dg.Dst.Port()) {
 		return true
 	}
 	if !netflow.Sound(dg.Payload, version) {
@@ -250,18 +250,6 @@ func (d *captureDecoder) exporting(dg *pcap.Datagram, version uint16) bool {
 	}
 	d.proven[dg.Src] = true
 	return true
-}
-
-// collectorPort reports whether p is a port NetFlow or IPFIX collectors
-// listen on by convention: 2055-2057 (Cisco, nfcapd, softflowd), 2100
-// (pmacct's nfacctd), 4739 and 4740 (IANA's IPFIX and IPFIX over DTLS),
-// 9995 and 9996 (Cisco, nProbe).
-func collectorPort(p uint16) bool {
-	switch p {
-	case 2055, 2056, 2057, 2100, 4739, 4740, 9995, 9996:
-		return true
-	}
-	return false
 }
 
 // countDecoded adds what a decoded packet (or parked set) skipped, by

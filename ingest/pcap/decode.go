@@ -214,12 +214,15 @@ func (r *Reader) ipv4(p *packet, b []byte, cut bool) bool {
 		r.st.skip(rBadIPv4, 1)
 		return false
 	}
+	proto := b[9]
+	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
 	if len(b) < total {
+		if cut && len(b) >= ihl {
+			return r.cutShort(proto, src, dst, b[ihl:])
+		}
 		return r.bad(rBadIPv4, cut)
 	}
 	b = b[:total]
-	proto := b[9]
-	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
 	ff := be.Uint16(b[6:8])
 	more, off := ff&0x2000 != 0, int(ff&0x1FFF)*8
 	if proto == 6 && !more && off == 0 {
@@ -245,6 +248,65 @@ func (r *Reader) ipv4(p *packet, b []byte, cut bool) bool {
 	return r.udp(p, src, dst, b[ihl:], 1)
 }
 
+// cutShort counts an IP packet that the snap length cut short, whose
+// protocol is proto and whose captured payload is l4. Only one that could
+// have held an export is damage ("cut by snaplen"): UDP that begins like a
+// NetFlow, IPFIX or sFlow packet or is to or from a collector's port, a
+// segment of an IPFIX stream, a tunnel, an IPv6 extension header. The rest
+// is the capture's other traffic, cut as a snap length is meant to cut it
+// (tcpdump -s 128 on a collector's link counted every web page as damage).
+func (r *Reader) cutShort(proto uint8, src, dst netip.Addr, l4 []byte) bool {
+	switch proto {
+	case 17:
+		if len(l4) >= 8 && !mayBeExport(be.Uint16(l4[0:2]), be.Uint16(l4[2:4]), l4[8:]) {
+			r.st.proto[17]++
+			return false
+		}
+	case 6:
+		if len(l4) >= 20 {
+			sport, dport := be.Uint16(l4[0:2]), be.Uint16(l4[2:4])
+			key := streamKey{netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)}
+			if hlen := int(l4[12]>>4) * 4; r.streams[key] == nil && (hlen < 20 || hlen > len(l4) || !plausibleIPFIX(l4[hlen:])) {
+				r.st.proto[6]++
+				return false
+			}
+		}
+	case 47, 0, 43, 44, 60, 51, 135, 139, 140:
+	default:
+		r.st.proto[proto]++
+		return false
+	}
+	r.st.skip(rSnapCut, 1)
+	return false
+}
+
+// mayBeExport says whether a UDP datagram of ports sport and dport whose
+// payload begins with b may be a flow export: its first bytes are a
+// NetFlow v5, v9 or IPFIX version or sFlow's version 5, or either port is
+// a collector's.
+func mayBeExport(sport, dport uint16, b []byte) bool {
+	if CollectorPort(sport) || CollectorPort(dport) || sport == 6343 || dport == 6343 { // 6343: sFlow's
+		return true
+	}
+	if len(b) < 4 {
+		return len(b) < 2 || be.Uint16(b) == 5 || be.Uint16(b) == 9 || be.Uint16(b) == 10 || be.Uint16(b) == 0
+	}
+	v := be.Uint16(b)
+	return v == 5 || v == 9 || v == 10 || be.Uint32(b) == 5
+}
+
+// CollectorPort reports whether p is a port NetFlow or IPFIX collectors
+// listen on by convention: 2055-2057 (Cisco, nfcapd, softflowd), 2100
+// (pmacct's nfacctd), 4739 and 4740 (IANA's IPFIX and IPFIX over DTLS),
+// 9995 and 9996 (Cisco, nProbe).
+func CollectorPort(p uint16) bool {
+	switch p {
+	case 2055, 2056, 2057, 2100, 4739, 4740, 9995, 9996:
+		return true
+	}
+	return false
+}
+
 // bad counts a packet too short for what its headers say: cut by the snap length when fewer
 // bytes were captured than were on the wire, else malformed.
 func (r *Reader) bad(why reason, cut bool) bool {
@@ -265,10 +327,13 @@ func (r *Reader) ipv6(p *packet, b []byte, cut bool) bool {
 		r.st.skip(rBadIPv6, 1)
 		return false
 	}
+	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
 	if len(b) < 40+plen {
+		if cut {
+			return r.cutShort(b[6], src, dst, b[40:])
+		}
 		return r.bad(rBadIPv6, cut)
 	}
-	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
 	return r.ipv6Next(p, src, dst, b[6], b[40:40+plen], 1)
 }
 

@@ -45,7 +45,10 @@
 //     a packet block that names an undeclared interface, overruns itself or holds more than
 //     256 KiB is counted and skipped, and reading goes on (the block framing still holds);
 //   - a packet captured shorter than its IP or UDP header says (snap length): counted as
-//     "cut by snaplen" and skipped, never returned as a partial datagram.
+//     "cut by snaplen" and skipped, never returned as a partial datagram, when it could have
+//     been an export (UDP to or from a collector's port or beginning like a NetFlow, IPFIX or
+//     sFlow packet, a segment of an IPFIX stream, a tunnel); the capture's other traffic cut
+//     short is other traffic ("tcp", "udp", ...), not damage (TestSnapLengthOtherTraffic).
 //
 // # Limits
 //

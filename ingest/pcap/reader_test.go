@@ -315,6 +315,48 @@ func TestSnapLength(t *testing.T) {
 	}
 }
 
+// TestSnapLengthOtherTraffic: in a capture with a short snap length, the
+// packets it cut that could not have been exports (web traffic, DNS, ICMP)
+// are other traffic, not damage; those that could (UDP to a collector's
+// port or beginning like a NetFlow/IPFIX/sFlow packet on any port, an
+// IPFIX stream's segment, IPv6 alike) stay "cut by snaplen". All ten were
+// counted as damage.
+func TestSnapLengthOtherTraffic(t *testing.T) {
+	web, dns := netip.MustParseAddrPort("192.0.2.1:443"), netip.MustParseAddrPort("192.0.2.53:53")
+	client := netip.MustParseAddrPort("198.51.100.7:51000")
+	v9 := make([]byte, 600)
+	be.PutUint16(v9, 9)
+	sflow := make([]byte, 600)
+	be.PutUint32(sflow, 5)
+	icmp := ipv4Packet(web.Addr(), client.Addr(), 1, 1, 0, make([]byte, 600))
+	v6a, v6b := netip.MustParseAddrPort("[2001:db8::1]:443"), netip.MustParseAddrPort("[2001:db8::2]:51000")
+	ipfix := ipfixMessage(600, 1)
+	frames := [][]byte{
+		ethernet(tcpPacket(web, client, 1, 0x18, make([]byte, 1400))), // other
+		ethernet(ipUDP(dns, client, make([]byte, 600))),               // other
+		ethernet(icmp), // other
+		ethernet(ipUDP(v6a, v6b, make([]byte, 600))),                                      // other
+		ethernet(tcpPacket(client, netip.AddrPortFrom(web.Addr(), 4739), 1, 0x18, ipfix)), // an IPFIX stream's
+		ethernet(ipUDP(client, v4b, make([]byte, 600))),                                   // to 2055
+		ethernet(ipUDP(client, dns, v9)),                                                  // begins as v9
+		ethernet(ipUDP(client, dns, sflow)),                                               // begins as sFlow
+		ethernet(ipUDP(v6b, netip.AddrPortFrom(v6a.Addr(), 4739), make([]byte, 600))),     // to 4739
+		ethernet(ipUDP(client, dns, make([]byte, 600)))[:14+20+4],                         // UDP header cut: cannot tell
+	}
+	var recs []rec
+	for _, f := range frames {
+		recs = append(recs, rec{data: f[:min(len(f), 128)], orig: len(f)})
+	}
+	recs[len(recs)-1].orig = 14 + 20 + 8 + 600
+	res := readAll(t, pcapBytes(binary.LittleEndian, false, linkEthernet, 128, recs...))
+	if res.st.Skipped[ReasonSnapCut] != 6 || len(res.st.Skipped) != 1 {
+		t.Errorf("skipped %v, want 6 cut by snaplen", res.st.Skipped)
+	}
+	if want := map[string]uint64{"tcp": 1, "udp": 2, "icmp": 1}; fmt.Sprint(res.st.Other) != fmt.Sprint(want) {
+		t.Errorf("other %v, want %v", res.st.Other, want)
+	}
+}
+
 // TestEthernetPadding: a short frame padded to 60 bytes (and an FCS) keeps only the IP bytes.
 func TestEthernetPadding(t *testing.T) {
 	f := append(ethernet(ipUDP(v4a, v4b, []byte("ab"))), make([]byte, 20)...)

@@ -181,6 +181,8 @@ func protoName(p uint8) string {
 		return "igmp"
 	case 6:
 		return "tcp"
+	case 17: // UDP cut by the snap length that could not be an export
+		return "udp"
 	case 47:
 		return "gre"
 	case 50:
