@@ -47,6 +47,10 @@ type SourceResult struct {
 	Aux         map[string][]byte
 	AuxDelete   [][]byte
 	AddFlows    map[uint32]int64 // rows added to earlier sources (AddFor)
+	// ContentKey, when set, also indexes the source for SourceByHash: the
+	// SHA-256 of a compressed file's content, which is the hash of the
+	// same evidence uncompressed (or compressed another way).
+	ContentKey [32]byte
 }
 
 // Writer ingests the rows of one source. Segments are encoded and written
@@ -378,6 +382,11 @@ func (w *Writer) complete(txn *badger.Txn, src *Source) error {
 	w.s.forgetSources()
 	if err := putSource(txn, src); err != nil {
 		return err
+	}
+	if k := w.res.ContentKey; k != ([32]byte{}) {
+		if err := txn.Set(sourceByKey(k), binary.BigEndian.AppendUint32(nil, src.ID)); err != nil {
+			return err
+		}
 	}
 	if err := w.applyResult(txn); err != nil {
 		return err

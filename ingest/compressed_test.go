@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -190,4 +191,52 @@ func FuzzXZDict(f *testing.F) {
 			t.Fatalf("dictionary %d", d)
 		}
 	})
+}
+
+// TestCompressedSameContent: evidence in the store already is not ingested
+// again from a compressed copy, nor from the plain file after a compressed
+// one, nor compressed another way (its content's hash is registered too),
+// in one run or a later one; each copy came in whole, every record twice.
+func TestCompressedSameContent(t *testing.T) {
+	const dir = "../testdata/compressed/"
+	var read int64
+	br, _, c, err := openContent(dir+"flows.ndjson.xz", &read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainBytes, err := io.ReadAll(br)
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(t.TempDir(), "flows.ndjson")
+	if err := os.WriteFile(plain, plainBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range [][]string{
+		{plain, dir + "flows.ndjson.xz", dir + "flows.ndjson.zst"},
+		{dir + "flows.ndjson.bz2", plain, dir + "flows.ndjson.xz"},
+	} {
+		st := capStore(t)
+		sum, err := Run(st, order[:2], Options{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later, err := Run(st, order[2:], Options{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := append(sum.Files, later.Files...)
+		if files[0].Flows != 300 || files[0].Duplicate {
+			t.Errorf("%s first: %d flows, duplicate %v; want 300", files[0].Path, files[0].Flows, files[0].Duplicate)
+		}
+		for _, f := range files[1:] {
+			if !f.Duplicate || f.Flows != 0 || !strings.Contains(f.Skipped, "as source 1 ") {
+				t.Errorf("%s after %s: %d flows, duplicate %v, %q; want a duplicate of source 1", f.Path, files[0].Path, f.Flows, f.Duplicate, f.Skipped)
+			}
+		}
+		if n := len(capRows(t, st)); n != 300 {
+			t.Errorf("%v: %d rows in the store, want 300", order, n)
+		}
+	}
 }

@@ -176,6 +176,13 @@ func (c countingReader) Read(p []byte) (int, error) {
 // byte of the (decompressed) content and the compression's name ("" for
 // none).
 func openContent(path string, read *int64) (*bufio.Reader, string, io.Closer, error) {
+	return openContentHashed(path, read, nil)
+}
+
+// openContentHashed is openContent that also writes the decompressed
+// bytes of a compressed file to content as they are read (not those of an
+// uncompressed one: its content is the file).
+func openContentHashed(path string, read *int64, content io.Writer) (*bufio.Reader, string, io.Closer, error) {
 	f, err := openEvidence(path)
 	if err != nil {
 		return nil, "", nil, err
@@ -195,6 +202,9 @@ func openContent(path string, read *int64) (*bufio.Reader, string, io.Closer, er
 	closer := io.Closer(f)
 	if c, ok := zr.(io.Closer); ok { // zstd's decoder holds goroutines until closed
 		closer = closers{c, f}
+	}
+	if content != nil {
+		zr = io.TeeReader(zr, content)
 	}
 	br, name = utf16Text(bufio.NewReaderSize(zr, 1<<20), name)
 	return br, name, closer, nil

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -303,7 +304,9 @@ type finisher interface {
 
 func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *FileResult, opt Options) {
 	var read int64
-	br, compression, closer, err := openContent(path, &read)
+	content := newAsyncHash(sha256.New())
+	defer content.Close()
+	br, compression, closer, err := openContentHashed(path, &read, content)
 	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", name, err)
 		return
@@ -352,6 +355,20 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 		}
 	}
 	result.Extra, _ = json.Marshal(extra)
+	if compression != "" && res.Err == nil {
+		// The same evidence uncompressed, or compressed another way, is in
+		// the store already when its content's hash is: this copy's
+		// records would all be there twice.
+		if ck, ok := contentKey(br, content, key != sha); ok {
+			if src, found, err := st.SourceByHash(ck); err == nil && found && src.ID != w.SourceID() && (src.Flows > 0 || len(src.Rejected) == 0) {
+				w.Abort()
+				*res = FileResult{Path: res.Path, SHA256: res.SHA256, Size: res.Size, Format: res.Format, Duplicate: true,
+					Skipped: fmt.Sprintf("its content is already ingested as source %d (%s, %d flows)", src.ID, src.Path, src.Flows)}
+				return
+			}
+			result.ContentKey = ck
+		}
+	}
 	src, err := w.Commit(result)
 	if err != nil {
 		w.Abort()
@@ -362,6 +379,21 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 	if opt.Progress != nil {
 		opt.Progress(name, res.Size, res.Size)
 	}
+}
+
+// contentKey reads what the decoder left of a compressed file's content
+// (a few bytes after its last record, if any) and returns the key its
+// content is registered under: the content's SHA-256, or the metered key
+// of it for a capture metered into flows.
+func contentKey(br *bufio.Reader, content *asyncHash, metered bool) ([32]byte, bool) {
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return [32]byte{}, false
+	}
+	k := [32]byte(content.Sum())
+	if metered {
+		k = meteredKey(k)
+	}
+	return k, true
 }
 
 // copyRecords moves every decoded record into the writer.
