@@ -42,6 +42,13 @@ type BeaconConfig struct {
 	// From and To are the range (unix ns) whose coverage is measured;
 	// without them, the span from the first to the last record seen.
 	From, To int64
+	// Observed, when set, is the range less its silences, stretches of
+	// more than SilenceGap without a single flow in the case, whatever the
+	// filter (From and To less index.Store.Silent). Without it, the
+	// silences are those of the records the detector sees, so a filter
+	// narrowing them to one host would measure that host's beacons over
+	// its own active time alone.
+	Observed int64
 	// Exclude lists services that are periodic by design and never
 	// reported. nil means DefaultBeaconExclude (NTP); an empty slice
 	// excludes nothing.
@@ -597,7 +604,7 @@ func (b *Beacon) excluded(port uint16, proto uint8) bool {
 
 // window is the time span whose coverage is measured: the range (the
 // records' span without one), less its silences, the stretches of more
-// than silenceGap without a single record. A stray flow a year before the
+// than SilenceGap without a single record. A stray flow a year before the
 // case, or a --from a month ahead of the evidence, would otherwise measure
 // every beacon against time nobody observed.
 func (b *Beacon) window() int64 {
@@ -606,14 +613,17 @@ func (b *Beacon) window() int64 {
 		from, to = b.cfg.From, b.cfg.To
 	}
 	w := to - from
+	if b.cfg.Observed > 0 {
+		return b.cfg.Observed
+	}
 	if !b.tr.seen {
 		return w
 	}
 	w -= b.tr.silent
-	if lead := b.tr.first - from; lead > silenceGap {
+	if lead := b.tr.first - from; lead > SilenceGap {
 		w -= lead
 	}
-	if tail := to - b.tr.clock; tail > silenceGap {
+	if tail := to - b.tr.clock; tail > SilenceGap {
 		w -= tail
 	}
 	return max(w, 0)

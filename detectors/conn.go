@@ -247,10 +247,10 @@ type recView struct {
 	conn             *conn // valid until the next record
 }
 
-// silenceGap is the longest stretch without a single record that is still
+// SilenceGap is the longest stretch without a single record that is still
 // observed time: longer ones are a sensor that was off or evidence of
 // another period, and beacons' coverage is not measured over them.
-const silenceGap = int64(7 * 24 * time.Hour)
+const SilenceGap = int64(7 * 24 * time.Hour)
 
 // tracker joins records into connections and hands them to its sinks. Its
 // memory is the connections active within the last Gap (Idle for open TCP
@@ -264,7 +264,7 @@ type tracker struct {
 	pend            fifo  // indices of connections not yet emitted, in start order
 	first, clock    int64 // start of the first record, latest start
 	seen            bool
-	silent          int64 // time in gaps of more than silenceGap between records
+	silent          int64 // time in gaps of more than SilenceGap between records
 	nextSweep       int64
 	sinceSweep      int // records since the last sweep
 	sinks           []connSink
@@ -287,7 +287,7 @@ func (t *tracker) add(r *flow.Record) recView {
 func (t *tracker) addIDs(r *flow.Record, src, dst uint32) recView {
 	if !t.seen {
 		t.seen, t.first, t.clock = true, r.Start, r.Start
-	} else if r.Start-t.clock > silenceGap {
+	} else if r.Start-t.clock > SilenceGap {
 		t.silent += r.Start - t.clock
 	}
 	t.clock = max(t.clock, r.Start)

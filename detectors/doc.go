@@ -144,7 +144,9 @@
 //     stretches of more than a week without a single record (a sensor that
 //     was off, a stray flow a year before the case, a --from ahead of the
 //     evidence), are not observed time and are left out of it
-//     (TestBeaconSilences).
+//     (TestBeaconSilences). The command line reads them from the store's
+//     manifests (BeaconConfig.Observed), so a filter does not change a
+//     beacon's coverage (TestBeaconFilteredSameScore).
 //   - Baseline: flows, bytes and packets both ways (raw and scaled),
 //     protocol mix by flows and bytes, top destination ports (20), top
 //     talkers (10 source addresses by bytes), a timeline (1h).

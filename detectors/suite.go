@@ -32,6 +32,12 @@ func (c SuiteConfig) WithRange(from, to int64) SuiteConfig {
 	return c
 }
 
+// WithObserved sets the range's observed time (BeaconConfig.Observed).
+func (c SuiteConfig) WithObserved(observed int64) SuiteConfig {
+	c.Beacon.Observed = observed
+	return c
+}
+
 // WithInternal sets the internal networks.
 func (c SuiteConfig) WithInternal(nets []netip.Prefix) SuiteConfig {
 	c.Exfil.Internal = nets

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"cmp"
+	"slices"
 	"time"
 )
 
@@ -81,3 +83,45 @@ var IndexedFields = []Field{FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPo
 
 // FormatTime writes unix ns as RFC 3339 UTC.
 func FormatTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+
+// Silent returns how much of [from, to) lies in silences, stretches of
+// more than gap in which no flow of a complete source starts or lasts,
+// the range's lead and tail included. It reads the segments' manifests
+// alone (their earliest start and latest end), whatever filter a query
+// then applies, so every query of one range agrees on it.
+func (s *Store) Silent(from, to, gap int64) (int64, error) {
+	if to <= from {
+		return 0, nil
+	}
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	complete, err := s.completeSources(txn)
+	if err != nil {
+		return 0, err
+	}
+	var spans [][2]int64
+	err = s.forPartitions(txn, Query{From: from, To: to}, &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
+		for _, m := range segs {
+			if complete[m.Owner] && m.MinStart < to && m.MaxEnd >= from {
+				spans = append(spans, [2]int64{max(m.MinStart, from), min(m.MaxEnd, to)})
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var silent int64
+	at := from
+	for _, sp := range spans {
+		if d := sp[0] - at; d > gap {
+			silent += d
+		}
+		at = max(at, sp[1])
+	}
+	if d := to - at; d > gap {
+		silent += d
+	}
+	return silent, nil
+}

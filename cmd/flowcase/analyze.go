@@ -76,7 +76,13 @@ func runAnalyze(c *cli.Context) error {
 	f, _ := query.ParseFilter("")
 	sc := &scope{st: st, rng: query.Range{From: st.Meta().MinStart, To: st.Meta().MaxEnd + 1}, filter: f, tz: time.UTC}
 	var cfg detectors.SuiteConfig
-	cfg = cfg.WithRange(sc.bounds())
+	from, to := sc.bounds()
+	cfg = cfg.WithRange(from, to)
+	silent, err := st.Silent(from, to, detectors.SilenceGap)
+	if err != nil {
+		return err
+	}
+	cfg = cfg.WithObserved(to - from - silent)
 	cfg.Scan.Ports = max(scanPorts, 1)
 	cfg.Exfil.Bytes = threshold
 	rep, err := analyzeReport(sc, cfg, assumed, fi.ModTime(), in.dropped())

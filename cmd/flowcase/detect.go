@@ -53,6 +53,11 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 	var cfg detectors.SuiteConfig
 	from, to := sc.bounds()
 	cfg = cfg.WithRange(from, to)
+	silent, err := sc.st.Silent(from, to, detectors.SilenceGap)
+	if err != nil {
+		return cfg, err
+	}
+	cfg = cfg.WithObserved(to - from - silent)
 	if hasFlag(c, "ports") {
 		if cfg.Scan.Ports = c.Int("ports"); cfg.Scan.Ports < 1 {
 			return cfg, usagef("--ports %d: want at least 1", cfg.Scan.Ports)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var sampleOnce struct {
@@ -435,5 +438,66 @@ func TestDetectorTablesTZ(t *testing.T) {
 	out = mustRun(t, "query", "report", "--store", store, "--tz", "Asia/Tokyo", "--format", "json")
 	if !strings.Contains(out, `"first_seen": "2026-03-02T09:36:00Z"`) {
 		t.Error("the JSON report's times are not UTC")
+	}
+}
+
+// TestBeaconFilteredSameScore: a beacon's coverage is measured over the
+// case's observed time, the same with a filter as without. A host that
+// beaconed for three days, went quiet for 17 (a laptop away) and beaconed
+// three more, in a month of other hosts' traffic: narrowed to the host,
+// its own quiet fortnight had been left out of the window, and the
+// drill-down scored it higher than the report did.
+func TestBeaconFilteredSameScore(t *testing.T) {
+	const hour = int64(time.Hour)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var b strings.Builder
+	line := func(src, dst string, sport, dport int, at int64) {
+		ts := time.Unix(0, at).UTC().Format(time.RFC3339)
+		end := time.Unix(0, at+int64(time.Second)).UTC().Format(time.RFC3339)
+		fmt.Fprintf(&b, `{"src_ip":"%s","dst_ip":"%s","src_port":%d,"dst_port":%d,"protocol":6,"bytes_in":300,"bytes_out":400,"packets":5,"tcp_flags":27,"start":"%s","end":"%s"}`+"\n", src, dst, sport, dport, ts, end)
+	}
+	for i := range int64(30 * 8) { // every 3 h for 30 days, a new destination each time
+		line("10.0.0.50", fmt.Sprintf("198.51.%d.%d", 100+i/250, i%250+1), int(40000+i), 443, t0+i*3*hour)
+	}
+	for _, days := range [][2]int64{{0, 3}, {20, 23}} {
+		for at := t0 + days[0]*24*hour; at < t0+days[1]*24*hour; at += 4 * hour {
+			line("10.0.0.9", "203.0.113.5", int(50000+at/hour%10000), 443, at+17*int64(time.Minute))
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "month.ndjson")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "s")
+	mustRun(t, "ingest", "--quiet", "--store", store, path)
+	score := func(args ...string) (float64, float64) {
+		var out struct {
+			Beacons []struct {
+				Source   string  `json:"source"`
+				Score    float64 `json:"score"`
+				Coverage float64 `json:"coverage"`
+			} `json:"beaconing_patterns"`
+		}
+		js := mustRun(t, append([]string{"query", "beacons", "--store", store, "--threshold", "0", "--format", "json"}, args...)...)
+		if err := json.Unmarshal([]byte(js), &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out.Beacons {
+			if f.Source == "10.0.0.9" {
+				return f.Score, f.Coverage
+			}
+		}
+		t.Fatalf("%v: no candidate of 10.0.0.9 in %s", args, js)
+		return 0, 0
+	}
+	all, allCov := score()
+	one, oneCov := score("--filter", "host 10.0.0.9")
+	if all != one || allCov != oneCov {
+		t.Errorf("10.0.0.9: score %v (coverage %v) in the case, %v (%v) filtered to it; want the same", all, allCov, one, oneCov)
+	}
+	// 35 intervals of 4 h (one of 17 days) over 30 observed days.
+	if want := 35 * 4.0 / (30 * 24); math.Abs(allCov-want) > 0.01 {
+		t.Errorf("coverage %v, want about %.3f", allCov, want)
 	}
 }
