@@ -155,7 +155,14 @@ func (e *evAcc) evidence(filter string, t *origTab) Evidence {
 
 // Filter helpers: the terms of flowcase's filter language.
 
-func pairFilter(a, b netip.Addr) string { return "ip " + a.String() + " and ip " + b.String() }
+// pairFilter selects the flows between a and b, either way; a host talking
+// to itself is both ends of its flows ("ip a and ip a" is any of a's).
+func pairFilter(a, b netip.Addr) string {
+	if a == b {
+		return "src ip " + a.String() + " and dst ip " + a.String()
+	}
+	return "ip " + a.String() + " and ip " + b.String()
+}
 
 func protoFilter(protos []uint8) string {
 	if len(protos) != 1 {

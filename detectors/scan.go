@@ -70,7 +70,7 @@ type ScanFinding struct {
 	Attempts        uint64  `json:"attempts"`
 	FailedAttempts  uint64  `json:"failed_attempts"`
 	ICMPUnreachable uint64  `json:"icmp_unreachable"`
-	FailedShare     float64 `json:"failed_share"` // max(failed, unreachable) / attempts, at most 1
+	FailedShare     float64 `json:"failed_share"` // failed (or, when none was seen to fail, unreachable) / attempts, at most 1
 	// Score is 0.6·FailedShare + 0.4·min(1, (UniquePorts-Ports)/(4·Ports)).
 	Score float64 `json:"score"`
 	Evidence
@@ -185,7 +185,7 @@ func (s *Scan) finding(pk uint64, ep *episode[uint16]) ScanFinding {
 		Protocols: protoNames(ep.protos),
 		Attempts:  ep.attempts, FailedAttempts: ep.failed, ICMPUnreachable: ep.unreach,
 	}
-	f.FailedShare = round(share(max(ep.failed, ep.unreach), ep.attempts))
+	f.FailedShare = round(share(failedOrUnreachable(ep.failed, ep.unreach), ep.attempts))
 	f.Score = round(0.6*f.FailedShare + 0.4*excess(len(ports), s.cfg.Ports))
 	f.Kind = KindScan
 	if ep.protos == 2 && ports[0] >= traceroutePorts[0] && ports[len(ports)-1] <= traceroutePorts[1] { // UDP alone
@@ -193,6 +193,18 @@ func (s *Scan) finding(pk uint64, ep *episode[uint16]) ScanFinding {
 	}
 	f.Evidence = ep.ev.evidence(pairFilter(f.Source, f.Target)+protoFilter(protoNumbers(ep.protos)), s.tr.origs)
 	return f
+}
+
+// failedOrUnreachable is the attempts that failed: those seen failing, or,
+// when none could be seen to (sampled or one-way records), as many as ICMP
+// unreachables came back. Unreachables answer retransmitted probes too
+// (nmap -sU: 110 for 100 ports, 2 of them open), so they are no count of
+// failed attempts beside one.
+func failedOrUnreachable(failed, unreach uint64) uint64 {
+	if failed > 0 {
+		return failed
+	}
+	return unreach
 }
 
 // share is a/b at most 1, and 0 when b is 0.
