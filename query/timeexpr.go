@@ -40,6 +40,7 @@ func (r Range) Contains(start, end int64) bool {
 //	2026-03-02T10:00:05.5+01:00  RFC 3339, fractional seconds, any zone
 //	2026-03-02                   midnight UTC
 //	2026-03-02T10:00[:05[.5]]    UTC (a space may stand for the T)
+//	20260302, 20260302T100005Z   ISO 8601's basic form (UTC without a zone)
 //	1772445600[.25]              unix seconds
 //	now, now-2d, now+1h, -6h     relative to now (the wall clock)
 //	end, end-6h                  relative to storeEnd, the store's last flow
@@ -138,9 +139,55 @@ var absoluteLayouts = []string{
 	"2006/01/02",
 }
 
+// basicLayouts are ISO 8601's basic forms (no separators).
+var basicLayouts = []string{"20060102", "20060102T150405Z0700", "20060102T150405", "20060102T1504"}
+
+// ParseZone parses a --tz or --input-tz zone: an IANA name (Europe/Berlin,
+// UTC, Local) or a fixed offset from UTC (+01:00, -0530, +05, UTC+1,
+// GMT-03:00).
+func ParseZone(s string) (*time.Location, error) {
+	if loc, err := time.LoadLocation(s); err == nil {
+		return loc, nil
+	}
+	off := s
+	for _, p := range []string{"UTC", "GMT"} {
+		if len(off) > len(p) && strings.EqualFold(off[:len(p)], p) {
+			off = off[len(p):]
+		}
+	}
+	if len(off) >= 2 && (off[0] == '+' || off[0] == '-') {
+		hh, mm, _ := strings.Cut(strings.ReplaceAll(off[1:], ":", "_"), "_")
+		if mm == "" && len(hh) == 4 {
+			hh, mm = hh[:2], hh[2:]
+		}
+		h, herr := strconv.Atoi(hh)
+		m := 0
+		var merr error
+		if mm != "" {
+			m, merr = strconv.Atoi(mm)
+		}
+		if herr == nil && merr == nil && allDigits(hh) && (mm == "" || allDigits(mm)) && len(hh) <= 2 && h <= 14 && m < 60 {
+			sec := h*3600 + m*60
+			if off[0] == '-' {
+				sec = -sec
+			}
+			return time.FixedZone(s, sec), nil
+		}
+	}
+	return nil, fmt.Errorf("unknown time zone %q: want an IANA name such as Europe/Berlin or an offset such as +01:00", s)
+}
+
 // parseAbsolute parses the absolute forms. ok is false when s is none of
 // them; err is set when s is one of them but out of range.
 func parseAbsolute(s string) (ns int64, ok bool, err error) {
+	// Eight digits that make a date are one (20260302, as file names and
+	// nfdump's -t write them), not 1970-08-23 in unix seconds.
+	for _, layout := range basicLayouts {
+		if t, perr := time.Parse(layout, strings.ToUpper(s)); perr == nil {
+			ns, err := unixNano(t)
+			return ns, err == nil, err
+		}
+	}
 	if ns, ok, err := parseUnixSeconds(s); ok || err != nil {
 		return ns, ok, err
 	}

@@ -39,6 +39,12 @@ func TestParseTime(t *testing.T) {
 		{"2026-03-02 10:00:05", utc(2026, 3, 2, 10, 0, 5, 0)},
 		{"  2026-03-02  ", utc(2026, 3, 2, 0, 0, 0, 0)},
 		{"1969-07-20T20:17:40Z", utc(1969, 7, 20, 20, 17, 40, 0)},
+		// ISO 8601's basic form: eight digits that make a date are one.
+		{"20260302", utc(2026, 3, 2, 0, 0, 0, 0)},
+		{"20260302T100005Z", utc(2026, 3, 2, 10, 0, 5, 0)},
+		{"20260302T100005+0100", utc(2026, 3, 2, 9, 0, 5, 0)},
+		{"20260302T1000", utc(2026, 3, 2, 10, 0, 0, 0)},
+		{"20261302", 20261302 * 1e9}, // no month 13: unix seconds
 		// Unix seconds.
 		{"1772445600", 1772445600 * 1e9},
 		{"1772445600.5", 1772445600*1e9 + 5e8},
@@ -276,4 +282,28 @@ func FuzzParseDuration(f *testing.F) {
 			t.Fatalf("ParseDuration(%q): got %v, %v; time.ParseDuration says %v", s, got, err, want)
 		}
 	})
+}
+
+// TestParseZone: IANA names and fixed offsets, as --tz and --input-tz take
+// them; nonsense is an error naming the forms.
+func TestParseZone(t *testing.T) {
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]int{
+		"UTC": 0, "Europe/Berlin": 3600, "+01:00": 3600, "-0530": -5*3600 - 1800, "+05": 5 * 3600,
+		"UTC+1": 3600, "GMT-03:00": -3 * 3600, "utc+0545": 5*3600 + 45*60, "+14:00": 14 * 3600,
+	} {
+		loc, err := ParseZone(in)
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if _, off := at.In(loc).Zone(); off != want {
+			t.Errorf("%q: offset %d s, want %d", in, off, want)
+		}
+	}
+	for _, in := range []string{"+25:00", "+01:60", "Mars/Olympus", "+1:2:3", "+", "UTC+", "+0a"} {
+		if _, err := ParseZone(in); err == nil || !strings.Contains(err.Error(), "+01:00") {
+			t.Errorf("%q: error %v, want one naming the forms", in, err)
+		}
+	}
 }

@@ -93,9 +93,9 @@ func parseIngestOptions(c *cli.Context) (ingest.Options, time.Duration, error) {
 		width = d
 	}
 	if tz := c.String("input-tz"); tz != "" {
-		loc, err := time.LoadLocation(tz)
+		loc, err := query.ParseZone(tz)
 		if err != nil {
-			return opt, 0, usagef("--input-tz %q: %v", tz, err)
+			return opt, 0, usagef("--input-tz: %v", err)
 		}
 		opt.InputTZ = loc
 	}

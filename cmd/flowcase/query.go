@@ -95,7 +95,19 @@ func resolveScope(c *cli.Context, st *index.Store) (*scope, error) {
 		if err != nil {
 			return nil, usagef("--last: %v", err)
 		}
+		if d <= 0 {
+			return nil, usagef("--last %q: want a positive duration, such as 6h", last)
+		}
+		// The last d before --to when it is given, else before the
+		// store's last flow.
 		sc.rng.From, sc.rng.To = end-int64(d), end+1
+		if s := c.String("to"); s != "" {
+			to, err := query.ParseTime(s, now, end)
+			if err != nil {
+				return nil, usagef("--to: %v", err)
+			}
+			sc.rng.From, sc.rng.To = to-int64(d), to
+		}
 	}
 	if s := c.String("from"); s != "" {
 		t, err := query.ParseTime(s, now, end)
@@ -125,9 +137,9 @@ func resolveScope(c *cli.Context, st *index.Store) (*scope, error) {
 		}
 		sc.file, _ = filepath.Abs(path)
 	}
-	tz, err := time.LoadLocation(c.String("tz"))
+	tz, err := query.ParseZone(c.String("tz"))
 	if err != nil {
-		return nil, usagef("--tz %q: %v", c.String("tz"), err)
+		return nil, usagef("--tz: %v", err)
 	}
 	sc.tz = tz
 	return sc, nil

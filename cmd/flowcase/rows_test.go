@@ -159,3 +159,25 @@ func TestTimelineLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestLastRange: --last is the last span before --to when it is given (it
+// was the store's end, and --to then emptied or ignored it), else before
+// the case's last flow; it must be positive; eight digits are a date.
+func TestLastRange(t *testing.T) {
+	store := sampleStore(t)
+	count := func(args ...string) string {
+		return strings.TrimSpace(mustRun(t, append([]string{"query", "count", "--store", store}, args...)...))
+	}
+	if a, b := count("--last", "1h", "--to", "2026-03-02T12:00"), count("--from", "2026-03-02T11:00", "--to", "2026-03-02T12:00"); a != b || a == "0" {
+		t.Errorf("--last 1h --to 12:00: %s flows, 11:00 to 12:00: %s", a, b)
+	}
+	if a, b := count("--from", "20260302", "--to", "20260303"), count("--from", "2026-03-02", "--to", "2026-03-03"); a != b || a == "0" {
+		t.Errorf("20260302 to 20260303: %s flows, 2026-03-02 to 2026-03-03: %s", a, b)
+	}
+	for _, d := range []string{"-1h", "0s"} {
+		_, errs, code := flowcase(t, "query", "count", "--store", store, "--last", d)
+		if code != 2 || !strings.Contains(errs, "want a positive duration") {
+			t.Errorf("--last %s: exit %d, %q", d, code, errs)
+		}
+	}
+}
