@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -138,6 +139,27 @@ type TopEntry struct {
 	Port  uint16     `json:"port,omitempty"`
 	Proto uint8      `json:"proto,omitempty"`
 	Counts
+	// numeric says the key is a port (1) or a protocol (2), whose 0 is a
+	// value to show, not an absent one (ICMP and fragments have port 0).
+	numeric uint8
+}
+
+// MarshalJSON writes the entry, with its port or protocol even when 0.
+func (e TopEntry) MarshalJSON() ([]byte, error) {
+	type plain TopEntry
+	switch e.numeric {
+	case 1:
+		return json.Marshal(struct {
+			plain
+			Port uint16 `json:"port"`
+		}{plain(e), e.Port})
+	case 2:
+		return json.Marshal(struct {
+			plain
+			Proto uint8 `json:"proto"`
+		}{plain(e), e.Proto})
+	}
+	return json.Marshal(plain(e))
 }
 
 // TopResult is the outcome of Top.
@@ -426,9 +448,9 @@ func (t *Top) keyText(e *TopEntry) string {
 
 func (t *Top) numEntry(n int, c Counts) TopEntry {
 	if t.cfg.By == ByProto {
-		return TopEntry{Proto: uint8(n), Counts: c}
+		return TopEntry{Proto: uint8(n), Counts: c, numeric: 2}
 	}
-	return TopEntry{Port: uint16(n), Counts: c}
+	return TopEntry{Port: uint16(n), Counts: c, numeric: 1}
 }
 
 // topBefore reports whether a ranks before b: the larger metric first, then

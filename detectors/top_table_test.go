@@ -2,11 +2,13 @@ package detectors
 
 import (
 	"cmp"
+	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -136,9 +138,9 @@ func naiveTop(cfg TopConfig, recs []flow.Record) TopResult {
 		case ByPair:
 			e.Key = k.a.String() + " -> " + k.p.String()
 		case ByDstPort, BySrcPort:
-			e.Key = strconv.Itoa(int(k.port))
+			e.Key, e.numeric = strconv.Itoa(int(k.port)), 1
 		case ByProto:
-			e.Key = flow.ProtoName(k.proto)
+			e.Key, e.numeric = flow.ProtoName(k.proto), 2
 		default:
 			e.Key = k.a.String()
 			if !k.a.IsValid() {
@@ -200,5 +202,25 @@ func TestTopEmpty(t *testing.T) {
 		if res.Distinct != 0 || res.Entries == nil || len(res.Entries) != 0 || res.Total != (Counts{}) || res.N != DefaultTopN {
 			t.Errorf("%v: got %+v, want no groups", by, res)
 		}
+	}
+}
+
+// TestTopZeroKeyJSON: port 0 (ICMP, fragments) and protocol 0 are values
+// in a port's or protocol's entry, written as such (omitempty dropped them,
+// so scripts read null); address entries carry neither.
+func TestTopZeroKeyJSON(t *testing.T) {
+	r := flow.Record{Start: 1, SrcAddr: ip4(10, 0, 0, 1), DstAddr: ip4(10, 0, 0, 2), Proto: 0, Bytes: 1, Packets: 1}
+	for by, want := range map[TopKey]string{ByDstPort: `"port":0`, BySrcPort: `"port":0`, ByProto: `"proto":0`} {
+		top := NewTop(TopConfig{By: by})
+		top.Add(&r)
+		b, err := json.Marshal(top.Result().Entries)
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%v: %s, %v; want %s", by, b, err, want)
+		}
+	}
+	top := NewTop(TopConfig{By: BySrcIP})
+	top.Add(&r)
+	if b, _ := json.Marshal(top.Result().Entries); strings.Contains(string(b), `"port"`) || strings.Contains(string(b), `"proto"`) {
+		t.Errorf("srcip: %s; want no port nor proto", b)
 	}
 }
