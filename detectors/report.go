@@ -2,8 +2,9 @@ package detectors
 
 import (
 	"bytes"
-	"encoding/json"
 	"time"
+
+	"github.com/flowcase/flowcase/internal/jsonout"
 )
 
 // Report is the full report of `flowcase query report`. Its JSON keeps the
@@ -72,9 +73,9 @@ type PortScanEntry struct {
 // MarshalJSON writes the finding held.
 func (e PortScanEntry) MarshalJSON() ([]byte, error) {
 	if e.Scan != nil {
-		return json.Marshal(e.Scan)
+		return jsonout.Marshal(e.Scan)
 	}
-	return json.Marshal(e.Sweep)
+	return jsonout.Marshal(e.Sweep)
 }
 
 // ReportMeta is what the caller knows and the detectors do not.
@@ -283,7 +284,7 @@ type SeedFloat float64
 // MarshalJSON writes f as encoding/json does, with ".0" when it has no
 // fraction or exponent.
 func (f SeedFloat) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(float64(f))
+	b, err := jsonout.Marshal(float64(f))
 	if err == nil && !bytes.ContainsAny(b, ".eE") {
 		b = append(b, '.', '0')
 	}

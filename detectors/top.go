@@ -2,13 +2,13 @@ package detectors
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/jsonout"
 )
 
 // TopKey is what Top groups by (--by).
@@ -149,17 +149,17 @@ func (e TopEntry) MarshalJSON() ([]byte, error) {
 	type plain TopEntry
 	switch e.numeric {
 	case 1:
-		return json.Marshal(struct {
+		return jsonout.Marshal(struct {
 			plain
 			Port uint16 `json:"port"`
 		}{plain(e), e.Port})
 	case 2:
-		return json.Marshal(struct {
+		return jsonout.Marshal(struct {
 			plain
 			Proto uint8 `json:"proto"`
 		}{plain(e), e.Proto})
 	}
-	return json.Marshal(plain(e))
+	return jsonout.Marshal(plain(e))
 }
 
 // TopResult is the outcome of Top.

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -24,6 +23,7 @@ import (
 	"github.com/flowcase/flowcase/ingest/nfcapd"
 	"github.com/flowcase/flowcase/ingest/pcap"
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/jsonout"
 )
 
 // Input formats (--input).
@@ -354,7 +354,7 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 			return
 		}
 	}
-	result.Extra, _ = json.Marshal(extra)
+	result.Extra, _ = jsonout.Marshal(extra)
 	if compression != "" && res.Err == nil {
 		// The same evidence uncompressed, or compressed another way, is in
 		// the store already when its content's hash is: this copy's

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest"
 	"github.com/flowcase/flowcase/ingest/netflow"
+	"github.com/flowcase/flowcase/internal/jsonout"
 	"github.com/urfave/cli/v2"
 )
 
@@ -32,9 +32,7 @@ func infoCommand() *cli.Command {
 			}
 			switch c.String("format") {
 			case "json":
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
+				return jsonout.NewEncoder(c.App.Writer, "  ").Encode(info)
 			case "ndjson", "csv":
 				// The evidence register: one row per ingested file.
 				return writeRowsOf(c.App.Writer, c.String("format"), info.Sources)

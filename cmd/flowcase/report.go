@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/flowcase/flowcase/detectors"
 	"github.com/flowcase/flowcase/internal/flow"
+	"github.com/flowcase/flowcase/internal/jsonout"
 	"github.com/flowcase/flowcase/query"
 	"github.com/urfave/cli/v2"
 )
@@ -139,9 +139,7 @@ func filterScans(rep *detectors.Report, vertical bool) []detectors.PortScanEntry
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return jsonout.NewEncoder(w, "  ").Encode(v)
 }
 
 // tableTime writes a time of a finding in the zone of --tz.
@@ -171,7 +169,13 @@ func writeReportTable(w io.Writer, rep *detectors.Report, part string, tz *time.
 	if show("baseline") {
 		writeBaseline(w, rep.Baseline, tz)
 	}
-	for _, s := range append(slices.Clone(rep.Warnings), rep.Notes...) {
+	// The warnings are the exfiltration detector's: its table's and the
+	// report's alone, as in JSON.
+	var notes []string
+	if part == "report" || part == "exfil" {
+		notes = slices.Clone(rep.Warnings)
+	}
+	for _, s := range append(notes, rep.Notes...) {
 		fmt.Fprintf(w, "note: %s\n", s)
 	}
 	if part == "report" {

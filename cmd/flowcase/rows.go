@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flowcase/flowcase/detectors"
+	"github.com/flowcase/flowcase/internal/jsonout"
 )
 
 // Rows: the ndjson and csv forms of the commands whose output is a list
@@ -22,7 +23,7 @@ import (
 // rowOf marshals v, an object, as a row, with a "finding" member first when
 // kind is set.
 func rowOf(kind string, v any) (json.RawMessage, error) {
-	b, err := json.Marshal(v)
+	b, err := jsonout.Marshal(v)
 	if err != nil || kind == "" {
 		return b, err
 	}

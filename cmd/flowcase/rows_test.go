@@ -181,3 +181,34 @@ func TestLastRange(t *testing.T) {
 		}
 	}
 }
+
+// TestWarningsWhereAsked: the exfiltration detector's warning (too little
+// history on the two-day sample) is in its table and the report's, not in
+// the scans', sweeps', beacons' or baseline's, as in their JSON.
+func TestWarningsWhereAsked(t *testing.T) {
+	store := sampleStore(t)
+	for _, part := range []string{"report", "exfil", "scans", "sweeps", "beacons", "baseline"} {
+		out := mustRun(t, "query", part, "--store", store)
+		want := part == "report" || part == "exfil"
+		if got := strings.Contains(out, "note: exfil: history rule not applied"); got != want {
+			t.Errorf("query %s: exfil's warning shown %v, want %v", part, got, want)
+		}
+	}
+}
+
+// TestJSONReadsAsWritten: JSON output keeps '>' and '<' as written (a
+// pair's "a -> b", a filter's 'bytes > 1M'), so grep finds them; they were
+// written \u003e.
+func TestJSONReadsAsWritten(t *testing.T) {
+	store := sampleStore(t)
+	for _, args := range [][]string{
+		{"query", "top", "--store", store, "--by", "pair", "-n", "1", "--format", "json"},
+		{"query", "top", "--store", store, "--by", "pair", "-n", "1", "--format", "ndjson"},
+		{"query", "scans", "--store", store, "--filter", "bytes > 0", "--format", "json"},
+	} {
+		out := mustRun(t, args...)
+		if strings.Contains(out, `\u003e`) || !strings.Contains(out, ">") {
+			t.Errorf("%v: %.200s; want '>' as written", args[1:], out)
+		}
+	}
+}
