@@ -10,17 +10,25 @@ import (
 // reorderArgs moves each command's flags in front of its positional
 // arguments, so `flowcase ingest a.json --quiet` means what it says:
 // urfave/cli v2 stops reading flags at the first positional argument.
-// A "--" ends the flags; what follows it stays positional.
-func reorderArgs(app *cli.App, args []string) []string {
+// A "--" ends the flags; what follows it stays positional. It also returns
+// the first flag of one value given twice to one command ("--filter A
+// --filter B" kept B alone, silently): "" when there is none.
+//
+// A word where a command must be named and none is (flowcase querry, query
+// floww) is returned as unknown: cli's own message spoke of a help topic,
+// or of the first flag after it.
+func reorderArgs(app *cli.App, args []string) (ordered []string, repeated string, unknown *cli.Command, word string) {
 	if len(args) == 0 {
-		return args
+		return args, "", nil, ""
 	}
 	out := []string{args[0]}
 	flags, cmds := app.Flags, app.Commands
 	rest := args[1:]
+	parent := &cli.Command{Name: app.Name, Subcommands: app.Commands, Action: app.Action}
 	for {
 		var fl, pos []string
 		var sub *cli.Command
+		seen := map[string]bool{}
 		i := 0
 		for ; i < len(rest); i++ {
 			a := rest[i]
@@ -30,6 +38,13 @@ func reorderArgs(app *cli.App, args []string) []string {
 				break
 			}
 			if strings.HasPrefix(a, "-") && a != "-" {
+				if f := lookupFlag(flags, a); f != nil && oneValue(f) {
+					if name := f.Names()[0]; seen[name] && repeated == "" {
+						repeated = "--" + name
+					} else {
+						seen[name] = true
+					}
+				}
 				fl = append(fl, a)
 				if takesValue(flags, a) && !strings.Contains(a, "=") && i+1 < len(rest) {
 					i++
@@ -41,13 +56,17 @@ func reorderArgs(app *cli.App, args []string) []string {
 				if sub = findCommand(cmds, a); sub != nil {
 					break
 				}
+				if len(cmds) > 0 && parent.Action == nil && unknown == nil && a != "help" && a != "h" {
+					unknown, word = parent, a
+				}
 			}
 			pos = append(pos, a)
 		}
 		out = append(append(out, fl...), pos...)
 		if sub == nil {
-			return out
+			return out, repeated, unknown, word
 		}
+		parent = sub
 		out = append(out, rest[i])
 		flags, cmds = sub.Flags, sub.Subcommands
 		rest = rest[i+1:]
@@ -71,15 +90,54 @@ func takesValue(flags []cli.Flag, arg string) bool {
 	if name == "help" || name == "h" {
 		return false
 	}
+	f := lookupFlag(flags, arg)
+	_, isBool := f.(*cli.BoolFlag)
+	return f != nil && !isBool
+}
+
+// lookupFlag returns the flag named in arg (-x, --x, --x=v), or nil.
+func lookupFlag(flags []cli.Flag, arg string) cli.Flag {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 	for _, f := range flags {
-		for _, n := range f.Names() {
-			if n == name {
-				_, isBool := f.(*cli.BoolFlag)
-				return !isBool
-			}
+		if slices.Contains(f.Names(), name) {
+			return f
 		}
 	}
-	return false
+	return nil
+}
+
+// oneValue reports whether f holds one value, the last given: not a
+// boolean (saying it twice says the same) nor a list.
+func oneValue(f cli.Flag) bool {
+	switch f.(type) {
+	case *cli.BoolFlag, *cli.StringSliceFlag, *cli.IntSliceFlag, *cli.Int64SliceFlag, *cli.Float64SliceFlag, *cli.UintSliceFlag, *cli.Uint64SliceFlag:
+		return false
+	}
+	return true
+}
+
+// helpWord reads "flowcase help [command...]" as "flowcase [command...]
+// --help": the top level has no help command (it is hidden from the list),
+// and cli answered "No help topic for 'help'".
+func helpWord(args []string) []string {
+	i := commandWord(args)
+	if i >= len(args) || args[i] != "help" {
+		return args
+	}
+	return append(append(slices.Clone(args[:i]), args[i+1:]...), "--help")
+}
+
+// commandWord is the index of the first argument that is not a global flag
+// or its value ("--store analyze query ..." names a store, not analyze).
+func commandWord(args []string) int {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if !strings.Contains(args[i], "=") && slices.Contains([]string{"--store", "-store", "--cpuprofile", "--memprofile"}, args[i]) {
+			i++
+		}
+		i++
+	}
+	return i
 }
 
 // seedFlags are the seed script's flags, which analyze keeps: the seed's
@@ -90,15 +148,7 @@ var seedFlags = []string{"flow-file", "byte-threshold", "scan-threshold", "outpu
 // give by a unique prefix, as argparse read them; flowcase's own names and
 // everything after "--" are left as they are.
 func expandSeedPrefixes(args []string) []string {
-	// The command word: the first argument that is not a global flag or
-	// its value ("--store analyze query ..." names a store, not analyze).
-	i := 1
-	for i < len(args) && strings.HasPrefix(args[i], "-") {
-		if !strings.Contains(args[i], "=") && slices.Contains([]string{"--store", "-store", "--cpuprofile", "--memprofile"}, args[i]) {
-			i++
-		}
-		i++
-	}
+	i := commandWord(args)
 	if i >= len(args) || args[i] != "analyze" {
 		return args
 	}

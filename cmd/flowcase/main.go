@@ -43,7 +43,31 @@ func main() {
 // run is main without the process: tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
-	err := app.Run(reorderArgs(app, expandSeedPrefixes(args)))
+	ordered, repeated, parent, word := reorderArgs(app, expandSeedPrefixes(helpWord(args)))
+	if parent != nil {
+		var names []string
+		for _, c := range parent.Subcommands {
+			if !c.Hidden {
+				names = append(names, c.Name)
+			}
+		}
+		path := "flowcase"
+		if parent.Name != app.Name {
+			path += " " + parent.Name
+		}
+		fmt.Fprintf(stderr, "flowcase: unknown command %q: the commands of %s are %s (%s --help)\n",
+			word, path, strings.Join(names, ", "), path)
+		return exitUsage
+	}
+	if repeated != "" {
+		hint := ""
+		if repeated == "--filter" {
+			hint = " (join filters with 'and' in one --filter)"
+		}
+		fmt.Fprintf(stderr, "flowcase: %s given twice: it takes one value%s\n", repeated, hint)
+		return exitUsage
+	}
+	err := app.Run(ordered)
 	if err == nil {
 		return exitOK
 	}

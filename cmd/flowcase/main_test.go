@@ -438,6 +438,28 @@ func TestUsageMistakes(t *testing.T) {
 			t.Errorf("%v: exit %d %q, want a usage error", args, code, stderr)
 		}
 	}
+	// Said plainly: a flag of one value given twice (the first --filter
+	// was dropped, 1536 flows for 'port 22' alone), an unknown command
+	// (cli spoke of a help topic, or of the flag after it).
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"query", "count", "--store", store, "--filter", "host 10.1.3.7", "--filter", "port 22"}, "--filter given twice: it takes one value (join filters with 'and' in one --filter)"},
+		{[]string{"query", "count", "--store", store, "--from", "2026-03-02", "--from=2026-03-03"}, "--from given twice"},
+		{[]string{"query", "floww", "--store", store}, `unknown command "floww": the commands of flowcase query are flows, scans,`},
+		{[]string{"querry", "report"}, `unknown command "querry": the commands of flowcase are ingest, info, query,`},
+	} {
+		if _, stderr, code := flowcase(t, c.args...); code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d %q, want a usage error saying %q", c.args, code, stderr, c.want)
+		}
+	}
+	// "flowcase help [command]" is the command's --help.
+	for _, args := range [][]string{{"help"}, {"help", "query", "flows"}, {"--store", store, "help", "ingest"}} {
+		if out, stderr, code := flowcase(t, args...); code != 0 || !strings.Contains(out, "NAME:") {
+			t.Errorf("%v: exit %d %q %q, want the help", args, code, out, stderr)
+		}
+	}
 	typo := filepath.Join(t.TempDir(), "cse.db")
 	if _, stderr, code := flowcase(t, "compact", "--store", typo); code != exitFailed || !strings.Contains(stderr, "no case store") {
 		t.Errorf("compact of a missing store: exit %d %q, want 1 and 'no case store'", code, stderr)
