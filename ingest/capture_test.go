@@ -1064,9 +1064,9 @@ func TestCaptureExporterStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []ExporterInfo{
-		{Address: "192.0.2.1", Port: 2055, ObservationDomain: 5, Versions: []uint16{9}, Packets: 8, Flows: 210, Templates: 2, SamplingInterval: 100, SequenceGaps: 2, Lost: 3, Duplicates: 1, ClockSkewSeconds: 2.5},
-		{Address: "2001:db8::1", Port: 4739, ObservationDomain: 9, Versions: []uint16{10}, Packets: 5, Flows: 120, Templates: 2, SamplingInterval: 50, SequenceGaps: 1, Lost: 30, ClockSkewSeconds: 2.5},
-		{Address: "192.0.2.5", Port: 2055, ObservationDomain: 0, Versions: []uint16{9, 10}, Packets: 2, Flows: 10, Templates: 2, SamplingInterval: 1, ClockSkewSeconds: 2.5},
+		{Address: "192.0.2.1", Port: 2055, ObservationDomain: 5, Versions: []uint16{9}, Protocols: []string{"v9"}, Packets: 8, Flows: 210, Templates: 2, SamplingInterval: 100, SequenceGaps: 2, Lost: 3, Duplicates: 1, ClockSkewSeconds: 2.5},
+		{Address: "2001:db8::1", Port: 4739, ObservationDomain: 9, Versions: []uint16{10}, Protocols: []string{"ipfix"}, Packets: 5, Flows: 120, Templates: 2, SamplingInterval: 50, SequenceGaps: 1, Lost: 30, ClockSkewSeconds: 2.5},
+		{Address: "192.0.2.5", Port: 2055, ObservationDomain: 0, Versions: []uint16{9, 10}, Protocols: []string{"v9", "ipfix"}, Packets: 2, Flows: 10, Templates: 2, SamplingInterval: 1, ClockSkewSeconds: 2.5},
 	} {
 		var got *ExporterInfo
 		for i := range infos {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 
@@ -16,14 +17,29 @@ type ExporterInfo struct {
 	Port              uint16   `json:"port"`
 	ObservationDomain uint32   `json:"observation_domain"`
 	Versions          []uint16 `json:"versions"`
-	Packets           uint64   `json:"packets"`
-	Flows             uint64   `json:"flows"`
-	Templates         int      `json:"templates"`
-	SamplingInterval  uint32   `json:"sampling_interval"` // from options data; 1 when none
-	SequenceGaps      uint64   `json:"sequence_gaps"`     // breaks in the export sequence
-	Lost              uint64   `json:"lost"`              // units the gaps skipped (v9: packets, v5/IPFIX: records)
-	Duplicates        uint64   `json:"duplicates"`        // export packets skipped as already ingested
-	ClockSkewSeconds  float64  `json:"clock_skew_seconds"`
+	// Protocols names Versions: v5, v9, ipfix, sflow5 (whose number in
+	// Versions is netflow.VersionSFlow5), nfcapd for nfdump's files.
+	Protocols        []string `json:"protocols"`
+	Packets          uint64   `json:"packets"`
+	Flows            uint64   `json:"flows"`
+	Templates        int      `json:"templates"`
+	SamplingInterval uint32   `json:"sampling_interval"` // from options data; 1 when none
+	SequenceGaps     uint64   `json:"sequence_gaps"`     // breaks in the export sequence
+	Lost             uint64   `json:"lost"`              // units the gaps skipped (v9: packets, v5/IPFIX: records)
+	Duplicates       uint64   `json:"duplicates"`        // export packets skipped as already ingested
+	ClockSkewSeconds float64  `json:"clock_skew_seconds"`
+}
+
+// VersionName names an export version as flowcase shows it: v5, v9,
+// ipfix, sflow5.
+func VersionName(v uint16) string {
+	switch v {
+	case 10:
+		return "ipfix"
+	case netflow.VersionSFlow5:
+		return "sflow5"
+	}
+	return fmt.Sprintf("v%d", v)
 }
 
 // Waiting is data that waits in the store for a template.
@@ -96,6 +112,10 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 			x.ClockSkewSeconds = float64(int64(skew[k]/float64(x.Packets)*1000)) / 1000
 		}
 		slices.Sort(x.Versions)
+		x.Protocols = make([]string, len(x.Versions))
+		for i, v := range x.Versions {
+			x.Protocols[i] = VersionName(v)
+		}
 		out = append(out, *x)
 	}
 	slices.SortFunc(out, func(a, b ExporterInfo) int {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest"
-	"github.com/flowcase/flowcase/ingest/netflow"
 	"github.com/flowcase/flowcase/internal/jsonout"
 	"github.com/urfave/cli/v2"
 )
@@ -162,22 +161,6 @@ func writeInfoTable(w io.Writer, info *storeInfo) {
 	writeExporters(w, info)
 }
 
-// versionNames names export versions as the table shows them: v5, v9,
-// ipfix, sflow5 (netflow.VersionSFlow5).
-func versionNames(vs []uint16) string {
-	names := make([]string, len(vs))
-	for i, v := range vs {
-		switch v {
-		case 10:
-			names[i] = "ipfix"
-		case netflow.VersionSFlow5:
-			names[i] = "sflow5"
-		default:
-			names[i] = fmt.Sprintf("v%d", v)
-		}
-	}
-	return strings.Join(names, ",")
-}
 
 func writeExporters(w io.Writer, info *storeInfo) {
 	if len(info.Exporters) > 0 {
@@ -186,7 +169,7 @@ func writeExporters(w io.Writer, info *storeInfo) {
 		fmt.Fprintln(tw, "EXPORTER\tDOMAIN\tVERSIONS\tPACKETS\tFLOWS\tTEMPLATES\tSAMPLING\tSEQ GAPS\tLOST\tDUPLICATES\tCLOCK SKEW")
 		for _, e := range info.Exporters {
 			fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%d\t%d\t1:%d\t%d\t%d\t%d\t%.3fs\n", netip.AddrPortFrom(netip.MustParseAddr(e.Address), e.Port),
-				e.ObservationDomain, versionNames(e.Versions), e.Packets, e.Flows, e.Templates, e.SamplingInterval, e.SequenceGaps, e.Lost, e.Duplicates, e.ClockSkewSeconds)
+				e.ObservationDomain, strings.Join(e.Protocols, ","), e.Packets, e.Flows, e.Templates, e.SamplingInterval, e.SequenceGaps, e.Lost, e.Duplicates, e.ClockSkewSeconds)
 		}
 		tw.Flush()
 	}
