@@ -161,7 +161,6 @@ func writeInfoTable(w io.Writer, info *storeInfo) {
 	writeExporters(w, info)
 }
 
-
 func writeExporters(w io.Writer, info *storeInfo) {
 	if len(info.Exporters) > 0 {
 		fmt.Fprintf(w, "\nexporters (%d)\n", len(info.Exporters))
