@@ -371,6 +371,21 @@ func TestFilterFile(t *testing.T) {
 	if _, stderr, code := flowcase(t, "query", "count", "--store", store, "--filter-file", iocs+".missing"); code != exitUsage || !strings.Contains(stderr, "--filter-file") {
 		t.Errorf("a missing file: exit %d, %q", code, stderr)
 	}
+	// A mistake is placed at its line and column in the file (it was a
+	// column in the lines joined); a file of comments alone is refused,
+	// not read as every flow.
+	for text, want := range map[string]string{
+		"# IOCs\nip 10.1.0.5 or\n  ip 10.1.0.777 or\nip 10.1.0.8\n": `bad.txt:3:6: expected an address after "ip", got "10.1.0.777"`,
+		"# only\n\n# comments\n":                                    "bad.txt: no filter in it",
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.txt")
+		if err := os.WriteFile(bad, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, code := flowcase(t, "query", "count", "--store", store, "--filter-file", bad); code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%q: exit %d, %q; want %q", text, code, stderr, want)
+		}
+	}
 }
 
 // Detector flags of 0 mean what they say, not the default (--min-failed 0

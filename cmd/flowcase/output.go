@@ -43,13 +43,22 @@ var outputFields = []string{
 	"post_bytes", "post_packets", "flow_direction", "nat_src_ip", "nat_dst_ip", "nat_src_port", "nat_dst_port",
 }
 
+// startHeader is a table's START column header: in UTC unless it names
+// the zone of --tz, as its times carry no offset.
+func startHeader(tz *time.Location) string {
+	if tz == nil || tz == time.UTC {
+		return "START"
+	}
+	return "START (" + tz.String() + ")"
+}
+
 func newRecordWriter(w io.Writer, format string, tz *time.Location, hash func(id uint32) string) *recordWriter {
 	rw := &recordWriter{w: w, format: format, times: timeFormatter{zone: zoneCache{loc: tz}}, hash: hash,
 		buf: make([]byte, 0, flushAt+4096)}
 	switch format {
 	case "table":
 		rw.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		io.WriteString(rw.tw, "START\tDURATION\tPROTO\tSRC\tDST\tFLAGS\tPACKETS\tBYTES\tPACKETS_OUT\tBYTES_OUT\n")
+		io.WriteString(rw.tw, startHeader(tz)+"\tDURATION\tPROTO\tSRC\tDST\tFLAGS\tPACKETS\tBYTES\tPACKETS_OUT\tBYTES_OUT\n")
 	case "csv":
 		b := rw.buf[:0]
 		for i, f := range outputFields {

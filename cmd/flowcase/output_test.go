@@ -39,7 +39,11 @@ func newRefWriter(w io.Writer, format string, tz *time.Location, hashes map[uint
 	switch format {
 	case "table":
 		rw.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(rw.tw, "START\tDURATION\tPROTO\tSRC\tDST\tFLAGS\tPACKETS\tBYTES\tPACKETS_OUT\tBYTES_OUT")
+		start := "START" // naming the zone when it is not UTC
+		if tz != time.UTC {
+			start += " (" + tz.String() + ")"
+		}
+		fmt.Fprintln(rw.tw, start+"\tDURATION\tPROTO\tSRC\tDST\tFLAGS\tPACKETS\tBYTES\tPACKETS_OUT\tBYTES_OUT")
 	case "csv":
 		rw.cw = csv.NewWriter(w)
 		rw.cw.Write(outputFields)

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/query"
@@ -153,12 +155,27 @@ func withFilterFile(path, inline string) (*query.Filter, error) {
 		return nil, usagef("--filter-file: %v", err)
 	}
 	var text strings.Builder
+	var starts []int // the column (in characters, 1-based) each line begins at
+	col := 1
 	for line := range strings.Lines(string(b)) {
 		line, _, _ = strings.Cut(line, "#")
-		text.WriteString(strings.TrimRight(line, "\r\n"))
+		line = strings.TrimRight(line, "\r\n")
+		starts = append(starts, col)
+		col += utf8.RuneCountInString(line) + 1
+		text.WriteString(line)
 		text.WriteByte(' ')
 	}
+	if strings.TrimSpace(text.String()) == "" {
+		return nil, usagef("--filter-file %s: no filter in it (only comments or blank lines): it would select every flow", path)
+	}
 	if _, err := query.ParseFilter(text.String()); err != nil {
+		// Where in the file: its line and column, not the column in the
+		// file's lines joined.
+		var fe *query.FilterError
+		if errors.As(err, &fe) {
+			n, _ := slices.BinarySearch(starts, fe.Column+1)
+			return nil, usagef("--filter-file %s:%d:%d: %s", path, n, fe.Column-starts[n-1]+1, fe.Msg)
+		}
 		return nil, usagef("--filter-file %s: %v", path, err)
 	}
 	expr := text.String()

@@ -152,7 +152,7 @@ func timelineCommand() *cli.Command {
 				return writeRowsOf(c.App.Writer, c.String("format"), buckets)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "START\tFLOWS\tBYTES\tPACKETS\t")
+			fmt.Fprintln(tw, startHeader(sc.tz)+"\tFLOWS\tBYTES\tPACKETS\t")
 			layout := bucketLayout(every)
 			for _, b := range buckets {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", time.Unix(0, b.StartNS).In(sc.tz).Format(layout), b.Flows, b.Bytes, b.Packets)
