@@ -1,7 +1,10 @@
 package jsonflow
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"io"
 	"slices"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -179,4 +182,87 @@ func countsTraffic(f *field) bool {
 		return true
 	}
 	return false
+}
+
+// csvQuote follows RFC 4180's quoting over the lines of one CSV record: a
+// value that begins with a quote runs to the quote that closes it ("" is
+// a quote inside it), line breaks included.
+type csvQuote struct {
+	in    bool // inside a quoted value
+	pend  bool // inside one, just after a quote: it closes the value unless another follows
+	start bool // at a value's start (spaces before a quote allowed)
+	sep   byte
+}
+
+// feed follows b, and reports whether a quoted value is still open after
+// it (the record goes on on the next line).
+func (q *csvQuote) feed(b []byte) bool {
+	for _, c := range b {
+		if q.pend {
+			q.pend = false
+			if c == '"' { // "" inside the value
+				continue
+			}
+			q.in = false // the quote before c closed it; c is outside
+		}
+		switch {
+		case q.in:
+			q.pend = c == '"'
+		case c == '"' && q.start:
+			q.in, q.start = true, false
+		case c == q.sep || c == '\n':
+			q.start = true
+		case c == ' ' || c == '\t' || c == '\r':
+		default:
+			q.start = false
+		}
+	}
+	return q.in && !q.pend
+}
+
+// csvQuoted reads the rest of a CSV record whose quoted value breaks the
+// line (first is its first line) and decodes the record whole. A record
+// that runs over MaxRecord bytes, or whose quote the input never closes,
+// is one reject, its lines passed over.
+func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int64) bool {
+	buf := append(d.joined[:0], first...)
+	long, open := false, true
+	startLine := d.line
+	for open {
+		next, err := d.br.ReadSlice('\n')
+		d.off += int64(len(next))
+		if bytes.HasSuffix(next, []byte{'\n'}) {
+			d.line++
+		}
+		open = q.feed(next)
+		if !long && len(buf)+len(next) > d.maxRecord {
+			long = true
+		}
+		if !long {
+			buf = append(buf, next...)
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			if !errors.Is(err, io.EOF) {
+				d.stop(err)
+				return false
+			}
+			break
+		}
+	}
+	if cap(buf) <= d.maxRecord {
+		d.joined = buf[:0]
+	}
+	// Its rejects are placed at its first line.
+	end := d.line
+	d.line = startLine
+	defer func() { d.line = end }()
+	switch {
+	case long:
+		d.skip(ReasonLineTooLong, detailf("a quoted value runs over %d bytes (lines %d to %d)", d.maxRecord, startLine, end), pos)
+		return false
+	case open:
+		d.skip(ReasonMalformed, detailf("a quoted value is never closed (lines %d to the end)", startLine), pos)
+		return false
+	}
+	return d.csvLine(trimSpace(buf), rec, pos)
 }

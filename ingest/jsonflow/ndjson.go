@@ -25,6 +25,11 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 		return false
 	}
 	d.line++
+	if d.format == FormatCSV && d.cols.quoted {
+		if q := (csvQuote{start: true, sep: d.cols.sep}); q.feed(line) {
+			return d.csvQuoted(line, &q, rec, pos)
+		}
+	}
 	content := trimSpace(line)
 	switch {
 	case len(content) == 0:

@@ -190,6 +190,7 @@ type Reader struct {
 	asaConns    map[string]bool // ASA: the connections built and not yet torn down, and whether their "for" side opened them
 	asaNotFlows map[int]string  // ASA: the names of the message ids that are not flows (asa.go)
 	words       [][]byte        // ASA and Squid: the current line's words
+	joined      []byte          // CSV: a record whose quoted value holds line breaks, its lines joined
 
 	rejects  map[string]int
 	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // TestWrappedArrays: flows wrapped in a document, as API exports and
@@ -155,5 +157,46 @@ func TestTimeOfDayColumn(t *testing.T) {
 	res := readOK(t, in, Options{})
 	if len(res.recs) != 1 || res.recs[0].Start != time.Date(2024, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano() {
 		t.Errorf("got %+v, rejects %v", res.recs, res.rejects)
+	}
+}
+
+// TestCSVQuotedLineBreaks: a quoted value may hold line breaks (RFC 4180,
+// as a Kibana export's event.original or a firewall's rule comment does):
+// the record goes on on the next line, and the lines after it keep their
+// numbers. A quote that is never closed, or runs past MaxRecord, is one
+// reject, not a reject per line (a 100 MB quoted value drew 33M). A quote
+// inside an unquoted value is a character.
+func TestCSVQuotedLineBreaks(t *testing.T) {
+	head := `"@timestamp","source.ip","destination.ip","destination.port","source.bytes","event.original"` + "\n"
+	in := head +
+		`"2026-03-02T10:00:00Z","10.0.0.1","192.0.2.9",443,100,"line one` + "\n" + `line ""two""` + "\r\n" + `three"` + "\n" +
+		`2026-03-02T10:00:01Z,10.0.0.2,192.0.2.9,443,200,a 5" screen` + "\n" +
+		`2026-03-02T10:00:02Z,10.0.0.3,192.0.2.9,443,300,"x"` + "\n"
+	got, d := readRecords(in, Options{})
+	if d.Err() != nil || d.Rejected() != 0 || len(got) != 3 {
+		t.Fatalf("got %d records, rejects %v, %v; want 3", len(got), d.Rejects(), d.Err())
+	}
+	for i, want := range []uint64{100, 200, 300} {
+		if got[i].Bytes != want || got[i].SrcAddr != addr(fmt.Sprintf("10.0.0.%d", i+1)) {
+			t.Errorf("record %d: %+v", i, got[i])
+		}
+	}
+	var rejects []Reject
+	long := head + `2026-03-02T10:00:00Z,10.0.0.1,192.0.2.9,443,100,"` + strings.Repeat("many lines\n", 500) + `end"` + "\n" +
+		`2026-03-02T10:00:01Z,10.0.0.2,192.0.2.9,443,200,ok` + "\n" +
+		`2026-03-02T10:00:02Z,10.0.0.3,192.0.2.9,443,300,"never closed` + "\nand on\n"
+	r := newReader(strings.NewReader(long), Options{}, 1024)
+	r.OnReject = func(j Reject) { rejects = append(rejects, j) }
+	var recs []flow.Record
+	var rec flow.Record
+	for r.Next(&rec) {
+		recs = append(recs, rec)
+	}
+	if len(recs) != 1 || recs[0].Bytes != 200 || len(rejects) != 2 || r.Rejects()[ReasonLineTooLong] != 1 || r.Rejects()[ReasonMalformed] != 1 {
+		t.Fatalf("got %d records, rejects %v %+v; want the one between, a long and an unclosed reject", len(recs), r.Rejects(), rejects)
+	}
+	if !strings.Contains(rejects[0].Detail, "lines 2 to 502") || !strings.Contains(rejects[1].Detail, "lines 504 to the end") ||
+		rejects[0].Where != "line 2" || rejects[1].Where != "line 504" {
+		t.Errorf("rejects %+v; want them placed at lines 2 to 502 and 504 to the end", rejects)
 	}
 }
