@@ -80,7 +80,42 @@ const maxDepth = 64
 // NewReader returns a Reader of r (decompressed); now is the reference for
 // "time in the future" (a day after it).
 func NewReader(r io.Reader, now time.Time) *Reader {
-	return &Reader{dec: json.NewDecoder(r), latest: now.Add(24 * time.Hour).UnixNano(), rejects: map[string]int{}}
+	return &Reader{dec: json.NewDecoder(&valueGuard{r: r}), latest: now.Add(24 * time.Hour).UnixNano(), rejects: map[string]int{}}
+}
+
+// MaxValue bounds one JSON string or number of the document: the decoder
+// holds a token whole, so one of gigabytes would be read into memory.
+// Azure's longest values are flow tuples of about 100 bytes.
+const MaxValue = 1 << 20
+
+// valueGuard passes the document through, failing it at a string or
+// number longer than MaxValue.
+type valueGuard struct {
+	r           io.Reader
+	run         int // bytes of the current string or bare value
+	in, escaped bool
+}
+
+func (g *valueGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for i, c := range p[:n] {
+		switch {
+		case g.in && g.escaped:
+			g.escaped = false
+		case g.in && c == '\\':
+			g.escaped = true
+		case c == '"':
+			g.in, g.run = !g.in, 0
+			continue
+		case !g.in && (c <= ' ' || c == ',' || c == ':' || c == '{' || c == '}' || c == '[' || c == ']'):
+			g.run = 0
+			continue
+		}
+		if g.run++; g.run > MaxValue {
+			return i, fmt.Errorf("a value of more than %d bytes", MaxValue)
+		}
+	}
+	return n, err
 }
 
 func (r *Reader) Err() error              { return r.err }

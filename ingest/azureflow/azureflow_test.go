@@ -109,3 +109,25 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// TestLongValue: a string or number longer than MaxValue stops the
+// document with an error at its offset, after the records before it; the
+// decoder held each value whole (a 1.5 GB string went past 4 GB). Escaped
+// quotes stay inside their string.
+func TestLongValue(t *testing.T) {
+	head := `{"records":[{"time":"x","properties":{"Version":1,"flows":[{"rule":"r","flows":[{"mac":"m","flowTuples":["1542110402,94.102.49.190,10.5.16.4,28746,443,T,I,D"]}]}]}},` +
+		`{"time":"a \"quoted\" word","note":"`
+	for _, c := range []struct{ name, doc string }{
+		{"string", head + strings.Repeat("x", MaxValue+10) + `"}]}`},
+		{"number", head + `y","n":` + strings.Repeat("1", MaxValue+10) + `}]}`},
+	} {
+		got, r := readAll(t, []byte(c.doc))
+		if len(got) != 1 || r.Err() == nil || !strings.Contains(r.Err().Error(), ": a value of more than 1048576 bytes") || !strings.HasPrefix(r.Err().Error(), "offset ") {
+			t.Errorf("%s: %d records, err %v; want the first record and an error naming the long value", c.name, len(got), r.Err())
+		}
+	}
+	got, r := readAll(t, []byte(head+strings.Repeat("y", 1000)+`"}]}`))
+	if len(got) != 1 || r.Err() != nil {
+		t.Errorf("short values: %d records, err %v", len(got), r.Err())
+	}
+}
