@@ -71,21 +71,112 @@ func (s *Store) compact(minSmall int) (st CompactStats, err error) {
 			}
 		}
 	}()
+	batch := s.compactBatch()
 	for _, segs := range parts {
 		if !compactNeeded(segs, s.segRows, minSmall) {
 			continue
 		}
-		n, rows, err := s.compactPartition(segs)
+		part, before := segs[0].Partition, len(segs)
+		var total, small int64 // rows of the partition, and of its small segments
+		for _, m := range segs {
+			total += int64(m.Rows)
+			if int(m.Rows) < s.segRows/2 {
+				small += int64(m.Rows)
+			}
+		}
+		// More segments than one transaction can replace: their small
+		// ones are merged batch by batch (each batch a compaction of its
+		// own, as atomic as a partition's), until the partition's segments
+		// fit in one.
+		batched := false
+		for len(segs) > batch {
+			merged, err := s.compactBatches(segs, batch)
+			dead = append(dead, merged...) // their data goes at the end, also after an error
+			if err != nil {
+				return st, fmt.Errorf("cannot compact partition %d: %w", part, err)
+			}
+			if len(merged) == 0 {
+				break
+			}
+			batched = true
+			if segs, err = s.livePartition(part); err != nil {
+				return st, fmt.Errorf("cannot compact partition %d: %w", part, err)
+			}
+		}
+		if len(segs) > batch {
+			// Only full segments are left beyond one transaction: merging
+			// them would gain nothing.
+			if batched {
+				st.Partitions++
+				st.SegmentsBefore += before
+				st.SegmentsAfter += len(segs)
+				st.Rows += small
+			}
+			continue
+		}
+		st.Partitions++
+		st.SegmentsBefore += before
+		n, _, err := s.compactPartition(segs)
 		if err != nil {
-			return st, fmt.Errorf("cannot compact partition %d: %w", segs[0].Partition, err)
+			return st, fmt.Errorf("cannot compact partition %d: %w", part, err)
 		}
 		dead = append(dead, segs...)
-		st.Partitions++
-		st.SegmentsBefore += len(segs)
 		st.SegmentsAfter += n
-		st.Rows += rows
+		st.Rows += total
 	}
 	return st, nil
+}
+
+// maxCompactBatch is the most segments one compaction merges. The
+// transaction that completes a compaction deletes two keys (manifest and
+// locator) per segment it replaces, and Badger refuses a transaction of
+// more than MaxBatchCount entries (104,857 with 64 MB memtables, so some
+// 52,000 segments): a partition of 60,000 one-flow files could never be
+// compacted ("Txn is too big to fit into one request"). A batch also bounds the merge's open
+// iterators (one per segment).
+var maxCompactBatch = 4096
+
+// compactBatch is the most segments one compaction transaction may
+// replace in this store: maxCompactBatch, within a quarter of Badger's
+// MaxBatchCount (two deletes per segment, and the few keys that complete
+// the source).
+func (s *Store) compactBatch() int {
+	return max(2, min(maxCompactBatch, int(s.db.MaxBatchCount()/4)))
+}
+
+// compactBatches merges the small segments of a partition, batch segments
+// at a time, each batch an atomic compaction of its own (a killed run
+// leaves every batch merged or not, nothing lost or doubled). It returns
+// the segments it replaced.
+func (s *Store) compactBatches(segs []*Manifest, batch int) ([]*Manifest, error) {
+	var small, merged []*Manifest
+	for _, m := range segs {
+		if int(m.Rows) < s.segRows/2 {
+			small = append(small, m)
+		}
+	}
+	for i := 0; i+1 < len(small); i += batch {
+		b := small[i:min(i+batch, len(small))]
+		if _, _, err := s.compactPartition(b); err != nil {
+			return merged, err
+		}
+		merged = append(merged, b...)
+	}
+	return merged, nil
+}
+
+// livePartition returns the visible segments of one partition.
+func (s *Store) livePartition(part int64) ([]*Manifest, error) {
+	parts, err := s.livePartitionsIn(Query{From: part, To: part + s.meta.PartitionWidth, Starting: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, segs := range parts {
+		if segs[0].Partition == part {
+			return segs, nil
+		}
+	}
+	return nil, nil
 }
 
 // dropSegments removes the blocks and postings of segments whose
@@ -149,7 +240,11 @@ func segmentPrefixes(dead []uint64, occupied map[uint64]bool) [][]byte {
 }
 
 // livePartitions returns the visible segments, grouped by partition.
-func (s *Store) livePartitions() ([][]*Manifest, error) {
+func (s *Store) livePartitions() ([][]*Manifest, error) { return s.livePartitionsIn(Everything()) }
+
+// livePartitionsIn returns the visible segments of the partitions q
+// reaches, grouped by partition.
+func (s *Store) livePartitionsIn(q Query) ([][]*Manifest, error) {
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
 	complete, err := s.completeSources(txn)
@@ -157,7 +252,7 @@ func (s *Store) livePartitions() ([][]*Manifest, error) {
 		return nil, err
 	}
 	var out [][]*Manifest
-	err = s.forPartitions(txn, Everything(), &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
+	err = s.forPartitions(txn, q, &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
 		var live []*Manifest
 		for _, m := range segs {
 			if complete[m.Owner] {
