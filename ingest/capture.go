@@ -52,15 +52,21 @@ type captureDecoder struct {
 	dups       uint64                            // export packets already decoded (in the store or earlier in the file)
 	fw         [netflow.NumFirewallEvents]uint64 // flow records by firewall event (NSEL)
 
-	parked   []*parked // data sets still waiting for their template
-	parkedB  int       // bytes held by parked
-	resolved [][]byte  // store keys of parked sets decoded in this run (deleted at commit)
+	// parked holds the data sets still waiting for their template, by
+	// template, in the order they came; parked.go bounds them.
+	parked      map[netflow.TemplateKey][]*parked
+	parkedN     int                   // sets in parked
+	parkedB     int                   // their bytes, parkedOverhead counted for each
+	parkedSeq   uint32                // numbers this file's parked sets (their store keys)
+	parkedReady []netflow.TemplateKey // templates known when their waiting sets were loaded
+	refused     int                   // this file's sets rejected for want of room to wait
+	retried     int                   // parked sets retryParked looked at
+	resolved    [][]byte              // store keys of parked sets decoded in this run (deleted at commit)
 	// earlierSets and earlierRecords count the parked sets of earlier
 	// files that this file's templates decoded, and their flow records.
 	earlierSets, earlierRecords int
-	spilled                     uint32
 
-	exporters map[domainKey]*exporterStats
+	exporters *exporterTable
 	dedup     *dedup
 }
 
@@ -77,6 +83,7 @@ type domainKey struct {
 	port    uint16
 	domain  uint32
 	version uint16
+	other   string // exporterStats.Other
 }
 
 // exporterStats are kept per exporter, port, domain and version.
@@ -94,6 +101,9 @@ type exporterStats struct {
 	// HeaderSampling is the v5 header's sampling interval, or the largest
 	// of an sFlow agent's sampling rates (0: none).
 	HeaderSampling uint32 `json:"header_sampling,omitempty"`
+	// Other marks a row counting many domains or exporters together
+	// (exporterTable): "domains" or "exporters".
+	Other string `json:"other,omitempty"`
 
 	skewSum  float64
 	skewN    uint64
@@ -101,10 +111,6 @@ type exporterStats struct {
 	prevSeq  uint32
 	haveNext bool
 }
-
-// maxParkedBytes is how much parked data one ingest holds in memory; what
-// is beyond it waits in the store.
-const maxParkedBytes = 64 << 20
 
 func newCaptureDecoder(st *index.Store, r io.Reader, format pcap.Format, name string, opt Options) (*captureDecoder, error) {
 	rd, err := pcap.NewReader(r, format)
@@ -124,7 +130,7 @@ func newExportDecoder(st *index.Store, rd datagrams, name string, opt Options) (
 		return nil, err
 	}
 	d := &captureDecoder{st: st, name: name, rd: rd, dec: netflow.NewDecoder(cache), port: opt.Port,
-		rejects: map[string]int{}, exporters: map[domainKey]*exporterStats{}, dedup: newDedup(st)}
+		rejects: map[string]int{}, exporters: newExporterTable(), dedup: newDedup(st)}
 	d.dec.OutBytesReverse = opt.OutBytesReverse
 	d.future = nowOf(opt).Add(24 * time.Hour).UnixNano()
 	return d, d.loadParked()
@@ -223,7 +229,7 @@ func (d *captureDecoder) packet(dg *pcap.Datagram) {
 		d.dedup.record(&id)
 	}
 	for _, ps := range info.Unknown {
-		d.park(ps, ps.Bytes(dg.Payload), d.self, nil)
+		d.parkOrRefuse(ps, ps.Bytes(dg.Payload))
 	}
 	if info.TemplatesLearned > 0 {
 		d.retryParked()
@@ -392,13 +398,7 @@ func (e *earlyTimes) note() string {
 }
 
 func (d *captureDecoder) stats(exp netflow.Exporter, domain uint32, version uint16) *exporterStats {
-	k := domainKey{exp.Addr, exp.Port, domain, version}
-	es := d.exporters[k]
-	if es == nil {
-		es = &exporterStats{Address: exp.Addr.String(), Port: exp.Port, ObservationDomain: domain, Versions: []uint16{version}}
-		d.exporters[k] = es
-	}
-	return es
+	return d.exporters.get(exp.Addr, exp.Port, domain, version)
 }
 
 // account adds one decoded export packet: flows, sequence gaps (v5 and v7
@@ -411,6 +411,9 @@ func (es *exporterStats) account(info netflow.PacketInfo, captured int64) {
 		es.skewSum += float64(captured-info.ExportTime) / 1e9
 		es.skewN++
 		es.ClockSkewSeconds = float64(int64(es.skewSum/float64(es.skewN)*1000)) / 1000
+	}
+	if es.Other != "" {
+		return // many domains' sequences: no gaps to tell
 	}
 	// IPFIX: RFC 7011 counts the data records sent before the message;
 	// some exporters (softflowd 1.1.0) count the flow records up to and
@@ -467,16 +470,14 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	}
 	res.Aux = map[string][]byte{string(index.AuxKey(auxTemplates, nil)): tpl}
 	res.AuxDelete = d.resolved
-	exps := make([]*exporterStats, 0, len(d.exporters))
-	for _, es := range d.exporters {
-		exps = append(exps, es)
-	}
-	sortExporters(exps)
+	exps := d.exporters.list()
 	st := d.rd.Stats()
 	extra["exporters"] = exps
-	extra["waiting"] = waits
-	for _, w := range waits {
-		fr.Parked += w.Sets
+	extra["waiting"] = waits[:min(len(waits), maxWaitingListed)]
+	wt := totalWaiting(waits)
+	fr.Parked += wt.Sets
+	if len(waits) > maxWaitingListed {
+		extra["waiting_total"] = wt
 	}
 	extra["export_packets"] = d.exports
 	extra["other_udp"] = d.other
@@ -532,9 +533,17 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 		}
 		fr.Notes = append(fr.Notes, msg)
 	}
-	for _, w := range waits {
-		fr.Notes = append(fr.Notes, fmt.Sprintf("%d data sets (%d bytes) from %s domain %d wait for template %d",
-			w.Sets, w.Bytes, w.Exporter, w.ObservationDomain, w.TemplateID))
+	fr.Notes = append(fr.Notes, d.exporters.notes()...)
+	if n := d.rejects[netflow.ErrTooManyTemplates.Error()]; n > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d templates (or options records of new domains) refused: the store's template cache is full (%d templates, or %d MiB of their fields); their data sets are not decoded",
+			n, netflow.DefaultMaxTemplates, netflow.DefaultMaxBytes>>20))
+	}
+	if n := d.dec.Templates.Dropped(); n > 0 {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d templates and domains the store held beyond the template cache's limit (%d MiB) were left out", n, netflow.DefaultMaxBytes>>20))
+	}
+	fr.Notes = append(fr.Notes, waitingNotes(waits, wt)...)
+	if note := d.refusedNote(); note != "" {
+		fr.Notes = append(fr.Notes, note)
 	}
 	if d.earlierSets > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("its templates decoded %d data sets that earlier files left waiting: %d flows, counted to those files",
@@ -554,6 +563,12 @@ func sortExporters(es []*exporterStats) {
 		}
 		if a.ObservationDomain != b.ObservationDomain {
 			return a.ObservationDomain < b.ObservationDomain
+		}
+		if a.Other != b.Other {
+			return a.Other < b.Other
+		}
+		if len(a.Versions) == 0 || len(b.Versions) == 0 {
+			return len(a.Versions) < len(b.Versions)
 		}
 		return a.Versions[0] < b.Versions[0]
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/netflow"
@@ -28,6 +29,111 @@ type ExporterInfo struct {
 	Lost             uint64   `json:"lost"`              // units the gaps skipped (v9: packets, v5/IPFIX: records)
 	Duplicates       uint64   `json:"duplicates"`        // export packets skipped as already ingested
 	ClockSkewSeconds float64  `json:"clock_skew_seconds"`
+	// Other marks a row that counts many together: "domains", the
+	// observation domains of its address beyond maxDomainsPerExporter (port
+	// and domain 0); "exporters", the exporters beyond maxExporterEntries
+	// (address 0.0.0.0 or ::).
+	Other string `json:"other,omitempty"`
+}
+
+// Limits on the exporter statistics kept. Observation domain (v9 source,
+// sFlow sub-agent) ids are 32-bit values the sender chooses: one row per
+// id let an exporter sending from a million domains take gigabytes, and
+// its source's record grew past what the store holds in a value (128 MiB),
+// so the whole file failed with its valid flows. An address keeps at most
+// maxDomainsPerExporter rows; the packets and flows of its other domains
+// are counted in one row marked Other "domains". A source keeps at most
+// maxExporterEntries rows (under 16 MB of its record); those of the
+// exporters beyond are counted in one row per version marked "exporters".
+const (
+	maxDomainsPerExporter = 4096
+	maxExporterEntries    = 1 << 16
+)
+
+// Values of exporterStats.Other and ExporterInfo.Other.
+const (
+	otherDomains   = "domains"
+	otherExporters = "exporters"
+)
+
+// exporterTable holds exporter statistics by exporter, port, domain and
+// version, within the limits above: memory grows with the exporters'
+// addresses, not with the ids they choose.
+type exporterTable struct {
+	m       map[domainKey]*exporterStats
+	perAddr map[netip.Addr]int // rows of each address, but its Other one
+}
+
+func newExporterTable() *exporterTable {
+	return &exporterTable{m: map[domainKey]*exporterStats{}, perAddr: map[netip.Addr]int{}}
+}
+
+// get returns the row of an exporter domain, making it (or taking the
+// address's, or the source's, Other row) when there is none.
+func (t *exporterTable) get(addr netip.Addr, port uint16, domain uint32, version uint16) *exporterStats {
+	k := domainKey{addr: addr, port: port, domain: domain, version: version}
+	if es := t.m[k]; es != nil {
+		return es
+	}
+	if t.perAddr[addr] >= maxDomainsPerExporter {
+		k = domainKey{addr: addr, version: version, other: otherDomains}
+		if es := t.m[k]; es != nil {
+			return es
+		}
+	}
+	if len(t.m) >= maxExporterEntries {
+		k = domainKey{addr: unspecifiedLike(addr), version: version, other: otherExporters}
+		if es := t.m[k]; es != nil {
+			return es
+		}
+	}
+	es := &exporterStats{Address: k.addr.String(), Port: k.port, ObservationDomain: k.domain, Versions: []uint16{version}, Other: k.other}
+	if version == 0 { // nfdump's files: no export packets, no version
+		es.Versions = []uint16{}
+	}
+	if k.other == "" {
+		t.perAddr[addr]++
+	}
+	t.m[k] = es
+	return es
+}
+
+// unspecifiedLike is 0.0.0.0 for an IPv4 address, :: for others.
+func unspecifiedLike(a netip.Addr) netip.Addr {
+	if a.Is4() {
+		return netip.IPv4Unspecified()
+	}
+	return netip.IPv6Unspecified()
+}
+
+// list returns the rows in order (sortExporters).
+func (t *exporterTable) list() []*exporterStats {
+	exps := make([]*exporterStats, 0, len(t.m))
+	for _, es := range t.m {
+		exps = append(exps, es)
+	}
+	sortExporters(exps)
+	return exps
+}
+
+// notes tells of the rows that count many domains or exporters together.
+func (t *exporterTable) notes() []string {
+	var notes []string
+	for _, es := range t.list() {
+		what := fmt.Sprintf("%d packets (%d flows)", es.Packets+es.Duplicates, es.Flows)
+		if len(es.Versions) == 0 { // nfdump's files: flows only
+			what = fmt.Sprintf("%d flows", es.Flows)
+		}
+		switch es.Other {
+		case otherDomains:
+			notes = append(notes, fmt.Sprintf("exporter %s sent from more than %d observation domains (their ids are the sender's choice): the others' %s are counted together in one row marked other domains",
+				es.Address, maxDomainsPerExporter, what))
+		case otherExporters:
+			notes = append(notes, fmt.Sprintf("more than %d exporters and domains: the %s of those beyond are counted together in one row marked other exporters",
+				maxExporterEntries, what))
+		}
+	}
+	return notes
 }
 
 // VersionName names an export version as flowcase shows it: v5, v9,
@@ -49,6 +155,7 @@ type expKey struct {
 	addr   string
 	port   uint16
 	domain uint32
+	other  string
 }
 
 // Exporters aggregates the exporter statistics of every complete source,
@@ -61,6 +168,9 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 	}
 	by := map[expKey]*ExporterInfo{}
 	skew := map[expKey]float64{}
+	// Rows of an address beyond maxDomainsPerExporter, over the sources,
+	// go to its Other row, as in a source.
+	perAddr := map[string]int{}
 	for _, s := range srcs {
 		if s.Status != index.StatusComplete || len(s.Extra) == 0 {
 			continue
@@ -72,11 +182,17 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 			continue
 		}
 		for _, e := range extra.Exporters {
-			k := expKey{e.Address, e.Port, e.ObservationDomain}
+			k := expKey{e.Address, e.Port, e.ObservationDomain, e.Other}
+			if by[k] == nil && k.other == "" && perAddr[k.addr] >= maxDomainsPerExporter {
+				k = expKey{addr: k.addr, other: otherDomains}
+			}
 			x := by[k]
 			if x == nil {
-				x = &ExporterInfo{Address: e.Address, Port: e.Port, ObservationDomain: e.ObservationDomain, SamplingInterval: 1}
+				x = &ExporterInfo{Address: k.addr, Port: k.port, ObservationDomain: k.domain, SamplingInterval: 1, Other: k.other}
 				by[k] = x
+				if k.other == "" {
+					perAddr[k.addr]++
+				}
 			}
 			for _, v := range e.Versions {
 				if !slices.Contains(x.Versions, v) {
@@ -96,13 +212,20 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	row := func(k netflow.DomainKey) *ExporterInfo {
+		a := k.Exporter.Addr.String()
+		if x := by[expKey{a, k.Exporter.Port, k.Domain, ""}]; x != nil {
+			return x
+		}
+		return by[expKey{addr: a, other: otherDomains}]
+	}
 	for _, t := range cache.Templates() {
-		if x := by[expKey{t.Key.Exporter.Addr.String(), t.Key.Exporter.Port, t.Key.Domain}]; x != nil {
+		if x := row(t.Key.DomainKey()); x != nil {
 			x.Templates++
 		}
 	}
 	for _, d := range cache.Domains() {
-		if x := by[expKey{d.Key.Exporter.Addr.String(), d.Key.Exporter.Port, d.Key.Domain}]; x != nil {
+		if x := row(d.Key); x != nil {
 			x.SamplingInterval = max(x.SamplingInterval, samplingOf(d))
 		}
 	}
@@ -127,7 +250,10 @@ func Exporters(st *index.Store) ([]ExporterInfo, []Waiting, error) {
 		if a.Port != b.Port {
 			return int(a.Port) - int(b.Port)
 		}
-		return int(int64(a.ObservationDomain) - int64(b.ObservationDomain))
+		if a.ObservationDomain != b.ObservationDomain {
+			return int(int64(a.ObservationDomain) - int64(b.ObservationDomain))
+		}
+		return strings.Compare(a.Other, b.Other)
 	})
 	waits, err := storedWaiting(st)
 	return out, waits, err
@@ -152,4 +278,59 @@ func storedWaiting(st *index.Store) ([]Waiting, error) {
 		return nil, err
 	}
 	return summariseParked(d.parked, func(*parked) bool { return true }), nil
+}
+
+// Limits on the data sets waiting for templates that a source lists: its
+// record lists the first maxWaitingListed (exporter, domain, template) and
+// their totals; the ingest's notes, the first maxWaitingNotes.
+const (
+	maxWaitingListed = 1000
+	maxWaitingNotes  = 10
+)
+
+// waitingTotal sums a list of waiting sets.
+type waitingTotal struct {
+	Templates int `json:"templates"` // (exporter, domain, template) waited for
+	Exporters int `json:"exporters"` // addresses
+	Domains   int `json:"domains"`   // (address, domain)
+	Sets      int `json:"sets"`
+	Bytes     int `json:"bytes"`
+}
+
+func totalWaiting(ws []waiting) waitingTotal {
+	t := waitingTotal{Templates: len(ws)}
+	// ws is ordered by exporter, then domain: count the changes.
+	for i, w := range ws {
+		t.Sets += w.Sets
+		t.Bytes += w.Bytes
+		if i == 0 || w.Exporter != ws[i-1].Exporter {
+			t.Exporters++
+		}
+		if i == 0 || w.Exporter != ws[i-1].Exporter || w.ObservationDomain != ws[i-1].ObservationDomain {
+			t.Domains++
+		}
+	}
+	return t
+}
+
+// waitingNotes tells what waits for templates: a line each when they are
+// few, else the totals and the first few.
+func waitingNotes(ws []waiting, t waitingTotal) []string {
+	line := func(w waiting) string {
+		return fmt.Sprintf("%d data sets (%d bytes) from %s domain %d wait for template %d",
+			w.Sets, w.Bytes, w.Exporter, w.ObservationDomain, w.TemplateID)
+	}
+	notes := make([]string, 0, min(len(ws), maxWaitingNotes)+2)
+	if len(ws) > maxWaitingNotes {
+		notes = append(notes, fmt.Sprintf("%d data sets (%d bytes) wait for %d templates of %d domains of %d exporters; the first %d:",
+			t.Sets, t.Bytes, t.Templates, t.Domains, t.Exporters, maxWaitingNotes))
+	}
+	for i, w := range ws {
+		if i == maxWaitingNotes {
+			notes = append(notes, fmt.Sprintf("and %d more templates (flowcase info lists what waits in the store)", len(ws)-i))
+			break
+		}
+		notes = append(notes, line(w))
+	}
+	return notes
 }

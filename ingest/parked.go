@@ -4,11 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/flowcase/flowcase/internal/flow"
 	"sort"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/flowcase/flowcase/ingest/netflow"
+	"github.com/flowcase/flowcase/internal/flow"
 )
 
 // Auxiliary key kinds this package keeps in the store (docs/format/aux.md).
@@ -19,11 +19,27 @@ const (
 	auxSeenChunk byte = 0x04 // 0x10 0x04 exporter, version, domain, bucket u32, source u32, n u32 -> (sequence u32, payload hash u64)...
 )
 
+// Bounds on the data sets that wait for their template. They hold for
+// what waits in the store (the sets earlier files left, which loadParked
+// takes up, count against them) and so for an ingest's memory: a set
+// beyond them is rejected as of an unknown template, and memory grows with
+// the templates waited for, never with the sets that come for them.
+const (
+	maxParkedSets   = 32768    // sets in all
+	maxParkedPerKey = 8192     // sets waiting for one template (exporter, domain, template id)
+	maxParkedBytes  = 32 << 20 // their bytes, parkedOverhead counted for each
+	// parkedOverhead is what a set costs beyond its own bytes: its entry
+	// here, and its key and header in the store and in the write that
+	// puts it there.
+	parkedOverhead = 256
+)
+
 // parked is a data set that arrived before its template.
 type parked struct {
 	ps     netflow.ParkedSet
-	set    []byte // nil when it waits in the store only
+	set    []byte
 	source uint32
+	n      uint32 // its number among the file's parked sets (the store key's)
 	key    []byte // its store key, when it has one
 }
 
@@ -39,37 +55,80 @@ func loadTemplates(st *index.Store) (*netflow.TemplateCache, error) {
 	return cache, nil
 }
 
-// park keeps a data set until its template arrives.
-func (d *captureDecoder) park(ps netflow.ParkedSet, set []byte, source uint32, key []byte) {
-	p := &parked{ps: ps, source: source, key: key}
-	p.ps.Offset, p.ps.Length = 0, len(set)
-	if d.parkedB+len(set) <= maxParkedBytes {
-		p.set = append([]byte(nil), set...)
-		d.parkedB += len(set)
-	} else if key == nil {
-		p.key = d.spill(p, set)
+// park keeps a data set until its template arrives, if the bounds leave
+// room for it; it reports whether they did.
+func (d *captureDecoder) park(ps netflow.ParkedSet, set []byte, source uint32, key []byte) bool {
+	cost := len(set) + parkedOverhead
+	if d.parkedN >= maxParkedSets || d.parkedB+cost > maxParkedBytes || len(d.parked[ps.Key]) >= maxParkedPerKey {
+		return false
 	}
-	d.parked = append(d.parked, p)
+	p := &parked{ps: ps, set: append([]byte(nil), set...), source: source, key: key}
+	p.ps.Offset, p.ps.Length = 0, len(set)
+	if key == nil {
+		p.n = d.parkedSeq
+		d.parkedSeq++
+	}
+	if d.parked == nil {
+		d.parked = map[netflow.TemplateKey][]*parked{}
+	}
+	d.parked[ps.Key] = append(d.parked[ps.Key], p)
+	d.parkedN++
+	d.parkedB += cost
+	return true
 }
 
-// retryParked decodes the parked sets whose template is now known.
+// parkOrRefuse parks a data set of this file, or rejects it when the
+// bounds leave no room: as a set whose template never came.
+func (d *captureDecoder) parkOrRefuse(ps netflow.ParkedSet, set []byte) {
+	if d.park(ps, set, d.self, nil) {
+		return
+	}
+	d.rejects[netflow.ErrUnknownTemplate.Error()]++
+	if d.refused == 0 {
+		d.example(fmt.Sprintf("packet %d: data set for template %d of %s domain %d: %s", ps.Number, ps.Key.ID,
+			ps.Key.Exporter.Addr, ps.Key.Domain, refusedWhy))
+	}
+	d.refused++
+}
+
+var refusedWhy = fmt.Sprintf("no room left to wait for its template (at most %d data sets wait, %d for one template, %d MiB in all)",
+	maxParkedSets, maxParkedPerKey, maxParkedBytes>>20)
+
+// refusedNote tells the user about the data sets that were rejected for
+// want of room to wait, if any.
+func (d *captureDecoder) refusedNote() string {
+	if d.refused == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d data sets rejected as %q: %s", d.refused, netflow.ErrUnknownTemplate.Error(), refusedWhy)
+}
+
+// retryParked decodes the parked sets whose template was just learned or
+// changed (the cache's dirty keys), and those whose template was known
+// when they were loaded. Only these templates' sets are looked at: a
+// packet that learns a template costs its own sets, not every set that
+// waits.
 func (d *captureDecoder) retryParked() {
-	kept := d.parked[:0]
-	for _, p := range d.parked {
-		if d.dec.Templates.Get(p.ps.Key) == nil {
-			kept = append(kept, p)
-			continue
-		}
-		set := p.set
-		if set == nil {
-			v, ok, err := d.st.GetAux(p.key)
-			if err != nil || !ok {
-				kept = append(kept, p)
-				continue
-			}
-			set = v[parkedHeader:]
-		}
-		info, err := d.dec.DecodeParked(p.ps, set, d.emit(p.source))
+	keys, _ := d.dec.Templates.TakeDirty()
+	if len(d.parkedReady) > 0 {
+		keys = append(keys, d.parkedReady...)
+		d.parkedReady = nil
+	}
+	for _, k := range keys {
+		d.retryKey(k)
+	}
+}
+
+// retryKey decodes the sets that wait for template k, if it is known.
+func (d *captureDecoder) retryKey(k netflow.TemplateKey) {
+	sets := d.parked[k]
+	if len(sets) == 0 || d.dec.Templates.Get(k) == nil {
+		return
+	}
+	kept := sets[:0]
+	for _, p := range sets {
+		d.retried++
+		info, err := d.dec.DecodeParked(p.ps, p.set, d.emit(p.source))
 		if errors.Is(err, netflow.ErrUnknownTemplate) {
 			kept = append(kept, p)
 			continue
@@ -79,13 +138,18 @@ func (d *captureDecoder) retryParked() {
 			d.earlierSets++
 			d.earlierRecords += info.Records
 		}
-		d.parkedB -= len(p.set)
+		d.parkedN--
+		d.parkedB -= len(p.set) + parkedOverhead
 		if p.key != nil {
 			d.resolved = append(d.resolved, p.key)
 		}
 	}
-	clear(d.parked[len(kept):])
-	d.parked = kept
+	clear(sets[len(kept):])
+	if len(kept) == 0 {
+		delete(d.parked, k)
+	} else {
+		d.parked[k] = kept
+	}
 }
 
 // parkedHeader is the size of a parked set's header in the store.
@@ -128,7 +192,10 @@ func unmarshalParked(v []byte) (netflow.ParkedSet, []byte, error) {
 }
 
 // loadParked takes up the data sets earlier ingests left waiting (those of
-// sources that completed; others are stale and removed at commit).
+// sources that completed; others are stale and removed at commit), within
+// the bounds. A store written before there were bounds can hold more: the
+// sets beyond them stay in the store, not taken up, and the scan ends
+// once the count is reached.
 func (d *captureDecoder) loadParked() error {
 	complete := map[uint32]bool{}
 	var stale [][]byte
@@ -152,24 +219,18 @@ func (d *captureDecoder) loadParked() error {
 			stale = append(stale, k)
 			return true
 		}
-		d.park(ps, set, src, k)
+		if !d.park(ps, set, src, k) {
+			return d.parkedN < maxParkedSets
+		}
+		if d.dec != nil && len(d.parked[ps.Key]) == 1 && d.dec.Templates.Get(ps.Key) != nil {
+			// Its template came without its being decoded: the next
+			// template learned decodes it, as the sets of learned ones.
+			d.parkedReady = append(d.parkedReady, ps.Key)
+		}
 		return true
 	})
 	d.resolved = append(d.resolved, stale...)
 	return err
-}
-
-// spill writes a parked set to the store right away (memory is full).
-func (d *captureDecoder) spill(p *parked, set []byte) []byte {
-	d.spilled++
-	key := parkedKey(d.self, uint32(len(d.parked))+d.spilled<<20)
-	if b, err := d.st.NewAuxBatch(); err == nil {
-		b.Set(key, marshalParked(&p.ps, set))
-		if err := b.Flush(); err != nil {
-			return nil
-		}
-	}
-	return key
 }
 
 func parkedKey(source, n uint32) []byte {
@@ -193,10 +254,12 @@ type waiting struct {
 // them, and Summary.Waiting lists what waits after the run.
 func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
 	put := map[string][]byte{}
-	for i, p := range d.parked {
-		if p.key == nil && p.set != nil {
-			p.key = parkedKey(p.source, uint32(i))
-			put[string(p.key)] = marshalParked(&p.ps, p.set)
+	for _, sets := range d.parked {
+		for _, p := range sets {
+			if p.key == nil {
+				p.key = parkedKey(p.source, p.n)
+				put[string(p.key)] = marshalParked(&p.ps, p.set)
+			}
 		}
 	}
 	return summariseParked(d.parked, func(p *parked) bool { return p.source == d.self }), put
@@ -204,24 +267,19 @@ func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
 
 // summariseParked counts the parked sets that keep selects by exporter,
 // domain and template, in that order.
-func summariseParked(ps []*parked, keep func(*parked) bool) []waiting {
-	by := map[netflow.TemplateKey]*waiting{}
-	for _, p := range ps {
-		if !keep(p) {
-			continue
+func summariseParked(ps map[netflow.TemplateKey][]*parked, keep func(*parked) bool) []waiting {
+	out := make([]waiting, 0, len(ps))
+	for k, sets := range ps {
+		w := waiting{Exporter: k.Exporter.Addr.String(), Port: k.Exporter.Port, ObservationDomain: k.Domain, TemplateID: k.ID}
+		for _, p := range sets {
+			if keep(p) {
+				w.Sets++
+				w.Bytes += p.ps.Length
+			}
 		}
-		w := by[p.ps.Key]
-		if w == nil {
-			w = &waiting{Exporter: p.ps.Key.Exporter.Addr.String(), Port: p.ps.Key.Exporter.Port,
-				ObservationDomain: p.ps.Key.Domain, TemplateID: p.ps.Key.ID}
-			by[p.ps.Key] = w
+		if w.Sets > 0 {
+			out = append(out, w)
 		}
-		w.Sets++
-		w.Bytes += p.ps.Length
-	}
-	out := make([]waiting, 0, len(by))
-	for _, w := range by {
-		out = append(out, *w)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

@@ -86,15 +86,17 @@ func appendDomain(b []byte, d DomainInfo) []byte {
 }
 
 // UnmarshalBinary replaces the cache's content with a serialised one. Every
-// template is validated as if it came from the wire. On error the cache is
-// left unchanged.
+// template is validated as if it came from the wire. Templates and domains
+// beyond MaxTemplates or MaxBytes (a store written before MaxBytes held up
+// to 270 MB) are left out and counted (Dropped), in key order. On error
+// the cache is left unchanged.
 func (c *TemplateCache) UnmarshalBinary(data []byte) error {
 	r := newReader(data)
 	if string(r.bytes(len(cacheMagic))) != cacheMagic {
 		return fmt.Errorf("cannot read template cache: %w: magic", errCache)
 	}
 	n := NewTemplateCache()
-	n.MaxTemplates = c.MaxTemplates
+	n.MaxTemplates, n.MaxBytes = c.MaxTemplates, c.MaxBytes
 	if err := n.readTemplates(&r); err != nil {
 		return err
 	}
@@ -107,6 +109,7 @@ func (c *TemplateCache) UnmarshalBinary(data []byte) error {
 	clear(n.dirty)
 	n.domDirty = false
 	c.templates, c.byDomain, c.domains, c.dirty, c.domDirty = n.templates, n.byDomain, n.domains, n.dirty, false
+	c.size, c.dropped = n.size, n.dropped
 	return nil
 }
 
@@ -161,7 +164,11 @@ func (c *TemplateCache) readTemplate(r *reader) error {
 	if k.Version != 9 && k.Version != 10 {
 		return fmt.Errorf("%w: version %d", errCache, k.Version)
 	}
-	if _, reason := c.learn(k, options, scope, fields); reason != reasonNone {
+	switch _, reason := c.learn(k, options, scope, fields); reason {
+	case reasonNone:
+	case ErrTooManyTemplates:
+		c.dropped++
+	default:
 		return fmt.Errorf("%w: %w", errCache, reason)
 	}
 	return nil
@@ -177,6 +184,11 @@ func (c *TemplateCache) readDomains(r *reader) error {
 		}
 		dk.Domain = r.u32()
 		s := c.domainForUpdate(dk)
+		left := s == nil // beyond MaxBytes: read, and left out
+		if left {
+			s = &domainState{}
+			c.dropped++
+		}
 		s.hasInit = r.u8() == 1
 		s.sysInitMs = int64(r.u64())
 		s.defInterval = r.u32()
@@ -185,7 +197,9 @@ func (c *TemplateCache) readDomains(r *reader) error {
 			return fmt.Errorf("cannot read domain %d samplers: %w", i, errCache)
 		}
 		for j := 0; j < ns; j++ {
-			s.setSampler(r.u64(), r.u32())
+			if id, iv := r.u64(), r.u32(); !left {
+				c.setSampler(s, id, iv)
+			}
 		}
 	}
 	if r.failed() {

@@ -297,7 +297,10 @@ func (d *Decoder) applyOptions(ctx *pktCtx, sc *scratch, info *PacketInfo) {
 	}
 	s := ctx.ds
 	if s == nil || optionsChange(s, rate, id, hasID, int64(initMs), hasInit) {
-		s = d.Templates.domainForUpdate(ctx.dk)
+		if s = d.Templates.domainForUpdate(ctx.dk); s == nil {
+			info.Skipped[ErrTooManyTemplates]++ // no room for a new domain (MaxBytes)
+			return
+		}
 		ctx.ds = s
 	}
 	if hasInit {
@@ -305,7 +308,9 @@ func (d *Decoder) applyOptions(ctx *pktCtx, sc *scratch, info *PacketInfo) {
 	}
 	switch {
 	case rate != 0 && hasID:
-		s.setSampler(id, rate)
+		if !d.Templates.setSampler(s, id, rate) {
+			info.Skipped[ErrTooManyTemplates]++
+		}
 	case rate != 0:
 		s.defInterval = rate
 	}

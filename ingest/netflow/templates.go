@@ -16,6 +16,14 @@ const (
 	maxRecordLen = 65535 - 16 - 4
 	// DefaultMaxTemplates bounds a TemplateCache unless MaxTemplates is set.
 	DefaultMaxTemplates = 1 << 16
+	// DefaultMaxBytes bounds a TemplateCache's serialised size (its
+	// templates' fields and the options state of its domains) unless
+	// MaxBytes is set. The cache is kept in the store as one value, which
+	// Badger limits to 128 MiB: DefaultMaxTemplates templates of
+	// MaxTemplateFields fields would take 270 MB, and the commit of the
+	// file that brought them failed with its flows. 24 MiB is 65,536
+	// templates of 45 fields, or 6,000 of 512.
+	DefaultMaxBytes = 24 << 20
 	// varLen is the IPFIX field length meaning "variable length".
 	varLen = 65535
 )
@@ -264,6 +272,9 @@ func (s *domainState) setSampler(id uint64, interval uint32) {
 	}
 }
 
+// samplerCount is how many samplers and interfaces the state holds.
+func (s *domainState) samplerCount() int { return len(s.samplers) + len(s.ifSampling) }
+
 // sampler returns the interval of sampler id (an interface's when id has
 // the ifSampler bit), 0 if none is known.
 func (s *domainState) sampler(id uint64) uint32 {
@@ -312,7 +323,14 @@ type TemplateCache struct {
 	// MaxTemplates bounds the number of templates (DefaultMaxTemplates
 	// when 0); templates beyond it are refused with ErrTooManyTemplates.
 	MaxTemplates int
+	// MaxBytes bounds the serialised size (DefaultMaxBytes when 0):
+	// templates that would take the cache beyond it are refused with
+	// ErrTooManyTemplates, and so is the options data of a new domain or
+	// sampler (counted with that reason, its record otherwise decoded).
+	MaxBytes int
 
+	size      int // serialised size of the templates and domains (cacheSize)
+	dropped   int // templates and domains left out when unmarshalling (MaxBytes)
 	templates map[TemplateKey]*Template
 	byDomain  map[DomainKey]map[TemplateKey]struct{} // index for withdraw-all
 	domains   map[DomainKey]*domainState
@@ -402,6 +420,14 @@ func (c *TemplateCache) learn(key TemplateKey, options bool, scope int, fields [
 	if old == nil && len(c.templates) >= c.maxTemplates() {
 		return false, ErrTooManyTemplates
 	}
+	grow := templateSize(key, len(fields))
+	if old != nil {
+		grow -= templateSize(key, len(old.Fields))
+	}
+	if grow > 0 && c.size+grow > c.maxBytes() {
+		return false, ErrTooManyTemplates
+	}
+	c.size += grow
 	c.templates[key] = t
 	c.dirty[key] = struct{}{}
 	dk := key.DomainKey()
@@ -411,6 +437,35 @@ func (c *TemplateCache) learn(key TemplateKey, options bool, scope int, fields [
 	c.byDomain[dk][key] = struct{}{}
 	return true, reasonNone
 }
+
+func (c *TemplateCache) maxBytes() int {
+	if c.MaxBytes > 0 {
+		return c.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// Size is the cache's serialised size without its 12 bytes of magic and
+// counts: what MaxBytes bounds.
+func (c *TemplateCache) Size() int { return c.size }
+
+// Dropped is how many templates and domains UnmarshalBinary left out, as
+// they were beyond MaxBytes (a store written before that limit).
+func (c *TemplateCache) Dropped() int { return c.dropped }
+
+// exporterSize is a serialised exporter's size (codec.go).
+func exporterSize(e Exporter) int { return 1 + len(e.Addr.AsSlice()) + 2 }
+
+// templateSize is a serialised template's size.
+func templateSize(k TemplateKey, fields int) int {
+	return exporterSize(k.Exporter) + 4 + 2 + 2 + 1 + 2 + 2 + fields*8
+}
+
+// domainSize is a serialised domain's size without its samplers, and
+// samplerSize each sampler's.
+func domainSize(k DomainKey) int { return exporterSize(k.Exporter) + 4 + 1 + 8 + 4 + 2 }
+
+const samplerSize = 8 + 4
 
 func (c *TemplateCache) maxTemplates() int {
 	if c.MaxTemplates > 0 {
@@ -429,6 +484,9 @@ func (c *TemplateCache) withdraw(key TemplateKey) bool {
 }
 
 func (c *TemplateCache) remove(key TemplateKey) {
+	if t := c.templates[key]; t != nil {
+		c.size -= templateSize(key, len(t.Fields))
+	}
 	delete(c.templates, key)
 	c.dirty[key] = struct{}{}
 	dk := key.DomainKey()
@@ -454,15 +512,33 @@ func (c *TemplateCache) withdrawAll(dk DomainKey, version uint16, options bool) 
 
 func (c *TemplateCache) domain(k DomainKey) *domainState { return c.domains[k] }
 
+// domainForUpdate returns the state of domain k to change, made when
+// there is none; nil when there is none and no room for it (MaxBytes).
 func (c *TemplateCache) domainForUpdate(k DomainKey) *domainState {
 	c.init()
 	s := c.domains[k]
 	if s == nil {
+		if c.size+domainSize(k) > c.maxBytes() {
+			return nil
+		}
+		c.size += domainSize(k)
 		s = &domainState{}
 		c.domains[k] = s
 	}
 	c.domDirty = true
 	return s
+}
+
+// setSampler sets a sampler's interval in a domain's state, within
+// MaxBytes; it reports false when a new sampler had no room.
+func (c *TemplateCache) setSampler(s *domainState, id uint64, interval uint32) bool {
+	n := s.samplerCount()
+	if s.sampler(id) == 0 && c.size+samplerSize > c.maxBytes() {
+		return false
+	}
+	s.setSampler(id, interval)
+	c.size += (s.samplerCount() - n) * samplerSize
+	return true
 }
 
 // SamplerInterval is one sampler's interval learned from options data.
