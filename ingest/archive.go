@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/flowcase/flowcase/index"
 )
@@ -63,44 +65,174 @@ func mayBeEvidence(head []byte) bool {
 	return compressionOf(head) != "" || archiveOf(head) != "" || sniff(head) != ""
 }
 
+// An archive may hold a million members, or members named by PAX headers
+// of a megabyte each: what is kept of its skipped members is bounded.
+const (
+	// maxMemberExamples is how many members skipped for one reason (not
+	// evidence, already in the store, ...) an archive lists by name, and
+	// how many failed members it lists with their errors; the others are
+	// counted in one result per reason.
+	maxMemberExamples = 10
+	// maxMemberName bounds a member's name as flowcase registers and
+	// shows it, in bytes.
+	maxMemberName = 256
+)
+
+// moreMembers is the Skipped text of a result that counts the members
+// skipped for one reason beyond those listed by name (MoreMembers).
+const moreMembers = " more members: "
+
+// MoreMembers reports, for a result that counts an archive's members
+// skipped for one reason beyond the maxMemberExamples listed by name, how
+// many it counts and the reason (SkippedFormat for members that are not
+// evidence); n is 0 for any other result. Its Path is the archive's.
+func MoreMembers(f FileResult) (n int, reason string) {
+	count, reason, ok := strings.Cut(f.Skipped, moreMembers)
+	if !ok {
+		return 0, ""
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n <= 0 {
+		return 0, ""
+	}
+	return n, reason
+}
+
+// memberName is a member's name bounded to about maxMemberName bytes:
+// a longer one keeps its beginning and its end (the file's own name) and
+// says how long it was.
+func memberName(name string) string {
+	if len(name) <= maxMemberName {
+		return name
+	}
+	head, tail := name[:150], name[len(name)-80:]
+	for len(head) > 0 && !utf8.RuneStart(name[len(head)]) {
+		head = head[:len(head)-1]
+	}
+	for len(tail) > 0 && !utf8.RuneStart(tail[0]) {
+		tail = tail[1:]
+	}
+	return fmt.Sprintf("%s…(%d bytes)…%s", head, len(name), tail)
+}
+
+// memberResults collects the results of an archive's members: every
+// member that was read, and of those skipped or failed, up to
+// maxMemberExamples per reason; the rest are counted.
+type memberResults struct {
+	out    []FileResult
+	count  map[string]int // members skipped or failed, by reason
+	listed map[string]int // of them, those with a result in out
+	order  []string       // the reasons, in the order first met
+	dup    map[string]bool
+}
+
+// couldNotRead is the reason members that failed are counted under.
+const couldNotRead = "could not be read"
+
+func (m *memberResults) add(r FileResult) {
+	reason, n := r.Skipped, 1
+	switch more, why := MoreMembers(r); {
+	case more > 0: // a nested archive's count
+		reason, n = why, more
+	case r.Err != nil && r.Format == "" && r.Flows == 0:
+		reason = couldNotRead
+	case r.Skipped == "" || len(r.Notes) > 0:
+		m.out = append(m.out, r)
+		return
+	case r.Duplicate:
+		reason = "already in the store"
+	}
+	if m.count == nil {
+		m.count, m.listed, m.dup = map[string]int{}, map[string]int{}, map[string]bool{}
+	}
+	if _, ok := m.count[reason]; !ok {
+		m.order = append(m.order, reason)
+		m.dup[reason] = r.Duplicate
+	}
+	m.count[reason] += n
+	if n == 1 && m.listed[reason] < maxMemberExamples {
+		m.listed[reason]++
+		m.out = append(m.out, r)
+	}
+}
+
+// results returns the members' results, then one per reason that counts
+// the members beyond those listed.
+func (m *memberResults) results(archive string) []FileResult {
+	for _, reason := range m.order {
+		n := m.count[reason] - m.listed[reason]
+		switch {
+		case n <= 0:
+		case reason == couldNotRead:
+			m.out = append(m.out, FileResult{Path: archive,
+				Err: fmt.Errorf("%s: %d more members could not be read (the first %d are listed)", archive, n, maxMemberExamples)})
+		default:
+			m.out = append(m.out, FileResult{Path: archive, Duplicate: m.dup[reason], Skipped: strconv.Itoa(n) + moreMembers + reason})
+		}
+	}
+	return m.out
+}
+
 // ingestArchive ingests every regular member of the archive at p (named
-// name) and returns a result per member; a damaged archive adds a result
+// name) and returns a result per member read (and a bounded number per
+// reason of those skipped: memberResults); a damaged archive adds a result
 // that names it and what was wrong, after the members read before.
 func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int) []FileResult {
 	if depth >= maxArchiveDepth {
 		return []FileResult{{Path: name, Skipped: fmt.Sprintf("an archive nested more than %d deep", maxArchiveDepth)}}
 	}
-	var out []FileResult
+	var res memberResults
+	var br *bufio.Reader
 	member := func(mname string, r io.Reader) {
-		full := name + archiveSep + mname
-		br := bufio.NewReaderSize(r, 64<<10)
-		head, err := br.Peek(4096)
+		full := name + archiveSep + memberName(mname)
+		if br == nil {
+			br = bufio.NewReaderSize(r, 64<<10)
+		} else {
+			br.Reset(r)
+		}
+		head, err := br.Peek(sniffWindow)
 		switch {
 		case mayBeEvidence(head) || (opt.Input != "" && opt.Input != InputAuto):
 		case err != nil && err != io.EOF && err != bufio.ErrBufferFull:
-			out = append(out, FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
+			res.add(FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
 			return
 		default:
-			out = append(out, FileResult{Path: full, Skipped: SkippedFormat})
+			res.add(FileResult{Path: full, Skipped: SkippedFormat})
 			return
 		}
 		tmp, err := spool(spoolDir(st), br, "member")
 		if tmp == "" {
-			out = append(out, FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
+			res.add(FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack: %w", full, err)})
 			return
 		}
 		defer os.Remove(tmp)
-		if k := archiveKind(tmp); k != "" && err == nil {
-			out = append(out, ingestArchive(st, tmp, full, k, opt, depth+1)...)
+		if errors.Is(err, index.ErrDiskFull) {
+			// Unpacking stopped before the disk ran short (spool): the
+			// member is not read, as a file the store had no room for is
+			// not kept. Read in part, it would be read whole by a run with
+			// room, under another hash, and its first records would be in
+			// the store twice.
+			res.add(FileResult{Path: full, Err: fmt.Errorf("%s: not read, it could not be unpacked whole: %w", full, err)})
+			return
+		}
+		if k := archiveKind(tmp); k != "" {
+			// An archive damaged part way keeps the members before the
+			// damage, as any archive.
+			for _, r := range ingestArchive(st, tmp, full, k, opt, depth+1) {
+				res.add(r)
+			}
+			if err != nil {
+				res.add(FileResult{Path: full, Err: fmt.Errorf("%s: cannot unpack it whole: %w", full, err)})
+			}
 			return
 		}
 		// A member damaged part way: what was unpacked is read, as the
 		// valid records of a damaged file are.
-		res := ingestPath(st, tmp, full, opt)
+		fr := ingestPath(st, tmp, full, opt)
 		if err != nil {
-			res.Err = errors.Join(fmt.Errorf("%s: cannot unpack it whole (%d bytes read): %w", full, res.Size, err), res.Err)
+			fr.Err = errors.Join(fmt.Errorf("%s: cannot unpack it whole (%d bytes read): %w", full, fr.Size, err), fr.Err)
 		}
-		out = append(out, res)
+		res.add(fr)
 	}
 	var err error
 	if kind == "zip" {
@@ -116,6 +248,7 @@ func ingestArchive(st *index.Store, p, name, kind string, opt Options, depth int
 	} else {
 		err = tarMembers(p, member)
 	}
+	out := res.results(name)
 	if err != nil {
 		out = append(out, FileResult{Path: name, Err: fmt.Errorf("%s: %w", name, err)})
 	}
@@ -166,7 +299,7 @@ func zipMembers(p string, member func(string, io.Reader)) error {
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return fmt.Errorf("zip member %s: %w", f.Name, err)
+			return fmt.Errorf("zip member %s: %w", memberName(f.Name), err)
 		}
 		member(cleanMember(f.Name), rc)
 		rc.Close()

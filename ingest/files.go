@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/flowcase/flowcase/index"
 	"github.com/klauspost/compress/gzip"
@@ -145,18 +147,74 @@ func hashFile(path string) ([32]byte, int64, error) {
 // spool copies r to a temporary file in dir, so that it can be hashed
 // before it is ingested like any other file (standard input, an archive's
 // member). The caller removes it. When r fails part way, the file holds
-// what was read and is returned with the error.
+// what was read and is returned with the error; so it is when the file
+// system would keep less than spoolReserve free (a small archive can
+// unpack to terabytes): the error then wraps index.ErrDiskFull.
 func spool(dir string, r io.Reader, what string) (string, error) {
 	f, err := os.CreateTemp(dir, ".flowcase-"+what+"-*")
 	if err != nil {
 		return "", err
 	}
-	_, err = io.Copy(f, r)
+	bp := spoolBuffers.Get().(*[]byte)
+	defer spoolBuffers.Put(bp)
+	buf := *bp
+	var written, room int64 // room: what may be written before free space is asked again
+	for err == nil {
+		var n int
+		n, err = io.ReadFull(r, buf)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = nil
+			if n == 0 {
+				break
+			}
+		}
+		if int64(n) > room {
+			free, ok := spoolFree(dir)
+			switch {
+			case !ok:
+				room = math.MaxInt64
+			case free > spoolReserve:
+				room = min(int64(free-spoolReserve), spoolCheck)
+			default:
+				room = 0
+			}
+			if int64(n) > room {
+				n = int(room)
+				err = fmt.Errorf("%w: stopped after %d MB, as the file system of %s had %d MB free and flowcase leaves %d MB of it free "+
+					"(the case store needs %d MB, and room for its writes); set TMPDIR to a directory with more room",
+					index.ErrDiskFull, (written+int64(n))>>20, dir, free>>20, spoolReserve>>20, index.MinFreeBytes>>20)
+			}
+		}
+		if _, werr := f.Write(buf[:n]); werr != nil {
+			err = werr
+		}
+		written += int64(n)
+		room -= int64(n)
+		if n < len(buf) && err == nil {
+			break // the end of r
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return f.Name(), err
 }
+
+// spoolReserve is the free space spool leaves on the file system it
+// writes on: the store's (index.MinFreeBytes: beside it, spool files take
+// the store's disk), and room for the store to write what was spooled.
+const spoolReserve = index.MinFreeBytes + 256<<20
+
+// spoolCheck is how much spool writes before it asks the free space
+// again, however much there was (other programs write too).
+const spoolCheck = 64 << 20
+
+// spoolBuffers holds spool's buffers: an archive of a million small
+// members spools each.
+var spoolBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// spoolFree is index.FreeBytes, replaced in tests.
+var spoolFree = index.FreeBytes
 
 // countingReader counts the bytes read through it (for the progress bar).
 type countingReader struct {

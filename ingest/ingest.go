@@ -425,10 +425,16 @@ func copyRecords(w *index.Writer, dec decoder, cd *captureDecoder, name string, 
 	return nil
 }
 
+// sniffWindow is how much of a file's content its format is told by: a
+// CSV header line must fit in it, and wide exports' do (300 columns of
+// Palo Alto's or Splunk's names run past 4 KiB, which made such files "not
+// evidence", exit 0).
+const sniffWindow = 64 << 10
+
 // newDecoder picks the decoder for the content (or the forced --input).
 // It returns a nil decoder for content it does not recognise.
 func newDecoder(st *index.Store, br *bufio.Reader, name string, res *FileResult, opt Options) (string, decoder, error) {
-	head, err := br.Peek(4096) // a CSV header line can be long
+	head, err := br.Peek(sniffWindow)
 	format := opt.Input
 	if format == "" || format == InputAuto {
 		format = sniff(head)

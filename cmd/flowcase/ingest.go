@@ -167,14 +167,31 @@ func runIngest(c *cli.Context) error {
 }
 
 func reportIngest(w io.Writer, sum *ingest.Summary) error {
-	var skipped []string
-	passed := 0 // skipped for another reason than not being evidence
+	var skipped []string // the first maxListed of them
+	notEvidence := 0     // files (and archive members) not recognised as evidence
+	passed := 0          // skipped for another reason than not being evidence
 	for _, f := range sum.Files {
+		// An archive's members skipped for one reason beyond the few
+		// listed by name are counted in one result.
+		if n, reason := ingest.MoreMembers(f); n > 0 {
+			switch {
+			case reason == ingest.SkippedFormat:
+				notEvidence += n
+			case f.Duplicate:
+				fmt.Fprintf(w, "%s: unchanged, %d more members %s\n", f.Path, n, reason)
+			default:
+				fmt.Fprintf(w, "%s: skipped %d more members: %s\n", f.Path, n, oneLine(reason))
+				passed += n
+			}
+			continue
+		}
 		switch {
 		case f.Duplicate:
 			fmt.Fprintf(w, "%s: unchanged, %s\n", f.Path, f.Skipped)
 		case f.Skipped == ingest.SkippedFormat:
-			skipped = append(skipped, f.Path)
+			if notEvidence++; len(skipped) < maxListed {
+				skipped = append(skipped, f.Path)
+			}
 		case f.Skipped != "":
 			fmt.Fprintf(w, "%s: skipped: %s\n", f.Path, f.Skipped)
 			passed++
@@ -195,13 +212,17 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 			fmt.Fprintf(w, "%s: %d records had no time and took --assume-time\n", f.Path, f.Assumed)
 		}
 	}
-	if len(skipped) > 0 {
-		fmt.Fprintf(w, "skipped %d files not recognised as evidence: %s\n", len(skipped), strings.Join(skipped, ", "))
+	if notEvidence > 0 {
+		more := ""
+		if n := notEvidence - len(skipped); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		fmt.Fprintf(w, "skipped %d files not recognised as evidence: %s%s\n", notEvidence, strings.Join(skipped, ", "), more)
 	}
 	reportWaiting(w, sum)
 	rate := float64(sum.Flows) / max(sum.Elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(w, "ingested %d flows from %d files in %s (%.0f flows/s), %d rejected, %d skipped\n",
-		sum.Flows, countIngested(sum), sum.Elapsed.Round(time.Millisecond), rate, sum.Rejected, len(skipped)+passed)
+		sum.Flows, countIngested(sum), sum.Elapsed.Round(time.Millisecond), rate, sum.Rejected, notEvidence+passed)
 	switch {
 	case sum.Failed():
 		return exitCode(exitFailed)
@@ -210,6 +231,10 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 	}
 	return nil
 }
+
+// maxListed is how many files not recognised as evidence the summary
+// names; the others are counted ("and N more").
+const maxListed = 20
 
 // reportWaiting says what waits in the store for templates after the run,
 // unless the one file ingested already said all of it.
