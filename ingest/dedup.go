@@ -216,6 +216,10 @@ func (dd *dedup) sourceComplete(src uint32) bool {
 	return done
 }
 
+// bucketOverhead is what a pending bucket costs beyond its entries: its
+// map entry and slice header, counted against maxPendingBytes.
+const bucketOverhead = 96
+
 // record notes a decoded export packet (its id from seen), in memory and in
 // the store.
 func (dd *dedup) record(id *packetID) {
@@ -229,7 +233,10 @@ func (dd *dedup) record(id *packetID) {
 	b := id.bucket()
 	v := dd.pending[b]
 	if v == nil {
-		v = make([]byte, 0, 64*seenEntryLen)
+		// Small at first: a capture of many domains (their ids are the
+		// sender's choice) has as many buckets, most of one packet.
+		v = make([]byte, 0, 2*seenEntryLen)
+		dd.nPend += bucketOverhead
 	}
 	v = binary.BigEndian.AppendUint32(v, id.seq)
 	v = binary.BigEndian.AppendUint64(v, id.hash)
@@ -246,7 +253,7 @@ func (dd *dedup) record(id *packetID) {
 // writeChunk hands one bucket's pending entries to the batch.
 func (dd *dedup) writeChunk(b bucketID, v []byte) {
 	delete(dd.pending, b)
-	dd.nPend -= len(v)
+	dd.nPend -= len(v) + bucketOverhead
 	if dd.err != nil {
 		return
 	}

@@ -202,3 +202,37 @@ func TestDedupManyPackets(t *testing.T) {
 		}
 	}
 }
+
+// TestDedupPendingCountsBuckets: what this run's pending entries hold in
+// memory is counted with each bucket's own cost, so a capture of many
+// observation domains (their ids are the sender's) writes its entries out
+// as it goes; each bucket had reserved 768 bytes and been counted 12, and
+// 1.2M domains held 2.7 GB.
+func TestDedupPendingCountsBuckets(t *testing.T) {
+	st := capStore(t)
+	dd := newDedup(st)
+	exp := netflow.Exporter{Addr: netip.MustParseAddr("192.0.2.1"), Port: 2055}
+	p := make([]byte, 24)
+	binary.BigEndian.PutUint16(p, 9)
+	const domains = 1000
+	for d := range uint32(domains) {
+		binary.BigEndian.PutUint32(p[16:], d)
+		_, id, ok := dd.seen(exp, 9, p)
+		if !ok {
+			t.Fatal("not keyed")
+		}
+		dd.record(&id)
+	}
+	if want := domains * (seenEntryLen + bucketOverhead); dd.nPend != want || len(dd.pending) != domains {
+		t.Errorf("pending %d bytes in %d buckets, want %d in %d", dd.nPend, len(dd.pending), want, domains)
+	}
+	for _, v := range dd.pending {
+		if cap(v) > 2*seenEntryLen {
+			t.Fatalf("a bucket of one entry reserved %d bytes", cap(v))
+		}
+	}
+	dd.writePending()
+	if dd.nPend != 0 || len(dd.pending) != 0 || dd.err != nil {
+		t.Errorf("after writing: %d bytes pending in %d buckets, %v", dd.nPend, len(dd.pending), dd.err)
+	}
+}
