@@ -3,6 +3,8 @@ package ingest
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -234,5 +236,15 @@ func TestDedupPendingCountsBuckets(t *testing.T) {
 	dd.writePending()
 	if dd.nPend != 0 || len(dd.pending) != 0 || dd.err != nil {
 		t.Errorf("after writing: %d bytes pending in %d buckets, %v", dd.nPend, len(dd.pending), dd.err)
+	}
+}
+
+// TestNoDump: a commit error is said in its first line, without the hex
+// dump Badger appends to a size limit's message, and still unwraps.
+func TestNoDump(t *testing.T) {
+	base := errors.New("Value with size 139944104 exceeded 134217728 limit. Value:\n00000000  01 02 03  |...|\n00000010  04 05  |..|")
+	err := fmt.Errorf("x.pcap: cannot commit: %w", noDump{base})
+	if got, want := err.Error(), "x.pcap: cannot commit: Value with size 139944104 exceeded 134217728 limit"; got != want || !errors.Is(err, base) {
+		t.Errorf("got %q (is %v), want %q", got, errors.Is(err, base), want)
 	}
 }

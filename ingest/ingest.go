@@ -372,7 +372,7 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 	src, err := w.Commit(result)
 	if err != nil {
 		w.Abort()
-		res.Err = fmt.Errorf("%s: cannot commit: %w", name, err)
+		res.Err = fmt.Errorf("%s: cannot commit: %w", name, noDump{err})
 		return
 	}
 	res.Flows = src.Flows
@@ -380,6 +380,20 @@ func ingestFile(st *index.Store, path, name string, sha, key [32]byte, res *File
 		opt.Progress(name, res.Size, res.Size)
 	}
 }
+
+// noDump is an error said in its first line: Badger follows a size limit's
+// message with a hex dump of the key or value (a kilobyte, 70 lines).
+type noDump struct{ err error }
+
+func (e noDump) Error() string {
+	s, _, _ := strings.Cut(e.err.Error(), "\n")
+	for _, what := range []string{". Value:", ". Key:"} {
+		s = strings.TrimSuffix(s, what)
+	}
+	return s
+}
+
+func (e noDump) Unwrap() error { return e.err }
 
 // contentKey reads what the decoder left of a compressed file's content
 // (a few bytes after its last record, if any) and returns the key its

@@ -197,7 +197,12 @@ func reportIngest(w io.Writer, sum *ingest.Summary) error {
 			passed++
 		}
 		if f.Err != nil {
-			fmt.Fprintf(w, "error: %s\n", oneLine(f.Err.Error()))
+			// Joined errors, one a line (each line kept to one line).
+			for line := range strings.SplitSeq(f.Err.Error(), "\n") {
+				if line != "" {
+					fmt.Fprintf(w, "error: %s\n", oneLine(line))
+				}
+			}
 		}
 		if len(f.Rejected) > 0 {
 			fmt.Fprintf(w, "%s: rejected %s\n", f.Path, formatReasons(f.Rejected))
