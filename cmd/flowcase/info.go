@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -167,13 +168,28 @@ func writeExporters(w io.Writer, info *storeInfo) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EXPORTER\tDOMAIN\tVERSIONS\tPACKETS\tFLOWS\tTEMPLATES\tSAMPLING\tSEQ GAPS\tLOST\tDUPLICATES\tCLOCK SKEW")
 		for _, e := range info.Exporters {
-			fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%d\t%d\t1:%d\t%d\t%d\t%d\t%.3fs\n", netip.AddrPortFrom(netip.MustParseAddr(e.Address), e.Port),
-				e.ObservationDomain, strings.Join(e.Protocols, ","), e.Packets, e.Flows, e.Templates, e.SamplingInterval, e.SequenceGaps, e.Lost, e.Duplicates, e.ClockSkewSeconds)
+			exp := e.Address
+			if a, err := netip.ParseAddr(e.Address); err == nil {
+				exp = netip.AddrPortFrom(a, e.Port).String()
+			}
+			domain := strconv.FormatUint(uint64(e.ObservationDomain), 10)
+			if e.Other != "" { // a row of the many the sender chose, counted together
+				domain = "other " + e.Other
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\t%d\t1:%d\t%d\t%d\t%d\t%.3fs\n", exp,
+				domain, strings.Join(e.Protocols, ","), e.Packets, e.Flows, e.Templates, e.SamplingInterval, e.SequenceGaps, e.Lost, e.Duplicates, e.ClockSkewSeconds)
 		}
 		tw.Flush()
 	}
-	for _, wt := range info.Waiting {
+	for i, wt := range info.Waiting {
+		if i == maxWaitingShown {
+			fmt.Fprintf(w, "waiting: and %d more (info --format json lists them)\n", len(info.Waiting)-i)
+			break
+		}
 		fmt.Fprintf(w, "waiting: %d data sets (%d bytes) from %s domain %d for template %d\n",
 			wt.Sets, wt.Bytes, wt.Exporter, wt.ObservationDomain, wt.TemplateID)
 	}
 }
+
+// maxWaitingShown bounds the table's lines of data waiting for templates.
+const maxWaitingShown = 20

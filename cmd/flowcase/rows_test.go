@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flowcase/flowcase/ingest"
 )
 
 // TestRowsFormats: the findings, top entries, timeline and count in ndjson
@@ -210,5 +212,27 @@ func TestJSONReadsAsWritten(t *testing.T) {
 		if strings.Contains(out, `\u003e`) || !strings.Contains(out, ">") {
 			t.Errorf("%v: %.200s; want '>' as written", args[1:], out)
 		}
+	}
+}
+
+// TestExportersTable: a row counting many domains together says so in the
+// DOMAIN column (it read as domain 0), and the data waiting for templates
+// is listed up to 20 lines, the rest counted.
+func TestExportersTable(t *testing.T) {
+	info := &storeInfo{Exporters: []ingest.ExporterInfo{
+		{Address: "192.0.2.1", Port: 4739, ObservationDomain: 7, Protocols: []string{"ipfix"}, Flows: 10},
+		{Address: "192.0.2.1", Protocols: []string{"ipfix"}, Flows: 1000, Other: "domains"},
+	}}
+	for i := range 25 {
+		info.Waiting = append(info.Waiting, ingest.Waiting{Exporter: "192.0.2.1:4739", TemplateID: uint16(256 + i), Sets: 1, Bytes: 40})
+	}
+	var b strings.Builder
+	writeExporters(&b, info)
+	out := b.String()
+	if !strings.Contains(out, "192.0.2.1:4739  7 ") || !strings.Contains(out, "192.0.2.1:0     other domains") {
+		t.Errorf("rows:\n%s", out)
+	}
+	if n := strings.Count(out, "waiting: 1 data sets"); n != 20 || !strings.Contains(out, "waiting: and 5 more") {
+		t.Errorf("%d waiting lines:\n%s", n, out)
 	}
 }
