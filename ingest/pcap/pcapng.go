@@ -1,6 +1,7 @@
 package pcap
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -52,6 +53,9 @@ func (f *ngFile) firstSection() error {
 	if err != nil {
 		return err
 	}
+	if length > maxBlock {
+		return f.hugeHeader(typ, length)
+	}
 	b, err := f.wholeBlock(typ, length)
 	if err != nil {
 		return err
@@ -78,6 +82,11 @@ func (f *ngFile) next() (packet, error) {
 			continue
 		case packetBlock && length > maxBlock:
 			if err = f.skipHugePacket(typ, length); err != nil {
+				return packet{}, err
+			}
+			continue
+		case length > maxBlock: // a section header or interface description
+			if err = f.hugeHeader(typ, length); err != nil {
 				return packet{}, err
 			}
 			continue
@@ -175,6 +184,31 @@ func (f *ngFile) skipBlock(typ, length uint32) error {
 	f.pending = 4
 	f.off += int64(length) - 4
 	return nil
+}
+
+// hugeHeader reads a section header or interface description whose
+// options run past maxBlock (a megabyte comment): its fixed part and the
+// options within the first maxBlock bytes, the rest passed over and noted,
+// where the whole capture had been refused.
+func (f *ngFile) hugeHeader(typ, length uint32) error {
+	head, short, err := f.peek(maxBlock)
+	if err != nil {
+		return err
+	}
+	if short {
+		return f.truncated(head, "block of %d bytes, %d present", length, len(head))
+	}
+	b := append(bytes.Clone(head), 0, 0, 0, 0) // a trailing length, as a whole block ends
+	if typ == ngSHB {
+		f.st.notes[nBadOption]++ // its options are not read
+		err = f.sectionHeader(b)
+	} else {
+		err = f.interfaceDescription(b) // notes the option the limit cut
+	}
+	if err != nil {
+		return err
+	}
+	return f.skipBlock(typ, length)
 }
 
 // skipHugePacket passes over a packet block too large to read whole.

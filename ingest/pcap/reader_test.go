@@ -591,3 +591,40 @@ func TestConcatenatedPcap(t *testing.T) {
 		t.Errorf("notes %v, %d packets; want 2 joins, 3 packets", res.st.Notes, res.st.Packets)
 	}
 }
+
+// TestPcapngHugeHeaders: a section header or interface description whose
+// options run past the block limit (a 1 MB comment) is read for its fixed
+// part and the options that fit (the interface's nanosecond resolution
+// before the comment holds), the rest passed over and noted; the capture
+// had been refused whole, the section header's case as "not a capture".
+func TestPcapngHugeHeaders(t *testing.T) {
+	w := &ngWriter{order: binary.LittleEndian}
+	comment := bytes.Repeat([]byte("x"), 60000)
+	shb := w.order.AppendUint32(nil, magicNgOrder)
+	shb = w.order.AppendUint16(shb, 1)
+	shb = w.order.AppendUint16(shb, 0)
+	shb = w.order.AppendUint64(shb, ^uint64(0))
+	for range 20 { // 1.2 MB of opt_comment
+		shb = w.option(shb, 1, comment)
+	}
+	w.block(ngSHB, append(shb, 0, 0, 0, 0))
+	idb := w.order.AppendUint16(nil, linkEthernet)
+	idb = append(idb, 0, 0)
+	idb = w.order.AppendUint32(idb, 65535)
+	idb = w.option(idb, 9, []byte{9}) // if_tsresol: nanoseconds
+	for range 20 {
+		idb = w.option(idb, 1, comment)
+	}
+	w.block(ngIDB, append(idb, 0, 0, 0, 0))
+	frame := ethernet(ipUDP(v4a, v4b, []byte("payload")))
+	for i := range 10 {
+		w.packet(0, uint64(1_700_000_000_000_000_000+i), frame, len(frame))
+	}
+	res := readAll(t, w.b)
+	if res.err != nil || len(res.dgs) != 10 || res.st.Notes[NoteBadOption] != 2 {
+		t.Fatalf("got %d datagrams, err %v, notes %v; want 10, none, 2 cut options", len(res.dgs), res.err, res.st.Notes)
+	}
+	if got := res.dgs[3].Time; got != 1_700_000_000_000_000_003 {
+		t.Errorf("fourth packet at %d ns, want the nanosecond resolution kept", got)
+	}
+}
