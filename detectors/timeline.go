@@ -10,9 +10,12 @@ import (
 // TimelineConfig configures Timeline. The zero value means hourly buckets.
 type TimelineConfig struct {
 	// Every is the bucket width (--every, default 1h). Buckets are aligned
-	// to multiples of it since the Unix epoch (UTC), and a record counts in
-	// the bucket of its start.
+	// to multiples of it since the Unix epoch, in UTC shifted by Offset,
+	// and a record counts in the bucket of its start.
 	Every time.Duration
+	// Offset is a zone's offset east of UTC (--tz): daily buckets then
+	// start at its midnight, hourly ones on its hour (+05:30).
+	Offset time.Duration
 	// From and To (unix ns, optional) make the timeline cover [From, To)
 	// with empty buckets too; it always covers the first record's bucket to
 	// the last one's.
@@ -33,6 +36,7 @@ type TimelineBucket struct {
 // counter per non-empty interval.
 type Timeline struct {
 	every   int64
+	shift   int64 // Offset: bucket idx starts at idx*every - shift
 	from    int64
 	to      int64
 	buckets []tlBucket // ascending by index
@@ -48,8 +52,12 @@ func NewTimeline(cfg TimelineConfig) *Timeline {
 	if cfg.Every <= 0 {
 		cfg.Every = DefaultEvery
 	}
-	return &Timeline{every: int64(cfg.Every), from: cfg.From, to: cfg.To}
+	return &Timeline{every: int64(cfg.Every), shift: int64(cfg.Offset), from: cfg.From, to: cfg.To}
 }
+
+// index is the bucket of time ns; startOf is a bucket's first instant.
+func (t *Timeline) index(ns int64) int64    { return floorDiv(ns+t.shift, t.every) }
+func (t *Timeline) startOf(idx int64) int64 { return idx*t.every - t.shift }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -66,13 +74,13 @@ func (t *Timeline) SparseNote() string {
 	}
 	lo, hi, _ := t.bounds()
 	return fmt.Sprintf("the timeline spans %d intervals of %s (%s to %s): only the %d with flows are listed; a wider interval lists them all",
-		hi-lo+1, time.Duration(t.every), FormatTime(lo*t.every), FormatTime(hi*t.every), len(t.buckets))
+		hi-lo+1, time.Duration(t.every), FormatTime(t.startOf(lo)), FormatTime(t.startOf(hi)), len(t.buckets))
 }
 
 // Add counts one record. Records in start order cost one comparison to
 // find their bucket; others are placed by binary search.
 func (t *Timeline) Add(r *flow.Record) {
-	idx := floorDiv(r.Start, t.every)
+	idx := t.index(r.Start)
 	n := len(t.buckets)
 	if n > 0 && t.buckets[n-1].idx == idx {
 		t.buckets[n-1].c.add(r)
@@ -135,13 +143,13 @@ func (t *Timeline) Buckets() []TimelineBucket {
 	}
 	if t.Sparse() {
 		for _, b := range t.buckets {
-			out = append(out, TimelineBucket{StartNS: b.idx * t.every, Start: FormatTime(b.idx * t.every), Counts: b.c})
+			out = append(out, TimelineBucket{StartNS: t.startOf(b.idx), Start: FormatTime(t.startOf(b.idx)), Counts: b.c})
 		}
 		return out
 	}
 	j := 0
 	for idx := lo; idx <= hi; idx++ {
-		b := TimelineBucket{StartNS: idx * t.every, Start: FormatTime(idx * t.every)}
+		b := TimelineBucket{StartNS: t.startOf(idx), Start: FormatTime(t.startOf(idx))}
 		for j < len(t.buckets) && t.buckets[j].idx < idx {
 			j++
 		}
@@ -160,7 +168,7 @@ func (t *Timeline) bounds() (lo, hi int64, ok bool) {
 		lo, hi, ok = t.buckets[0].idx, t.buckets[n-1].idx, true
 	}
 	if t.to > t.from && t.from != 0 {
-		flo, fhi := floorDiv(t.from, t.every), floorDiv(t.to-1, t.every)
+		flo, fhi := t.index(t.from), t.index(t.to-1)
 		if !ok {
 			return flo, fhi, true
 		}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowcase/flowcase/ingest"
 )
@@ -234,5 +236,32 @@ func TestExportersTable(t *testing.T) {
 	}
 	if n := strings.Count(out, "waiting: 1 data sets"); n != 20 || !strings.Contains(out, "waiting: and 5 more") {
 		t.Errorf("%d waiting lines:\n%s", n, out)
+	}
+}
+
+// TestTimelineZoneDays: with --tz, daily buckets start at the zone's
+// midnight (they started at UTC's: 05:30 in Asia/Kolkata), each holding
+// the flows that start in its local day.
+func TestTimelineZoneDays(t *testing.T) {
+	store := sampleStore(t)
+	var buckets []struct {
+		StartNS int64 `json:"start_ns"`
+		Flows   int   `json:"flows"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "timeline", "--store", store, "--every", "1d", "--tz", "+05:30", "--format", "json")), &buckets); err != nil {
+		t.Fatal(err)
+	}
+	if len(buckets) != 3 {
+		t.Fatalf("%d buckets, want 3 local days", len(buckets))
+	}
+	const day, off = int64(24 * time.Hour), int64(5*time.Hour + 30*time.Minute)
+	for _, b := range buckets {
+		if (b.StartNS+off)%day != 0 {
+			t.Errorf("bucket at %s: not a +05:30 midnight", time.Unix(0, b.StartNS).UTC())
+		}
+		from, to := time.Unix(0, b.StartNS).UTC().Format(time.RFC3339Nano), time.Unix(0, b.StartNS+day).UTC().Format(time.RFC3339Nano)
+		if n := strings.TrimSpace(mustRun(t, "query", "count", "--store", store, "--starting", "--from", from, "--to", to)); n != strconv.Itoa(b.Flows) {
+			t.Errorf("bucket at %s: %d flows, count says %s", from, b.Flows, n)
+		}
 	}
 }

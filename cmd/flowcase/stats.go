@@ -128,7 +128,10 @@ func timelineCommand() *cli.Command {
 			}
 			defer sc.st.Close()
 			from, to := sc.bounds()
-			cfg := detectors.TimelineConfig{Every: every, From: from, To: to}
+			// Buckets start on the --tz zone's hour and midnight (its
+			// offset at the range's start).
+			_, off := time.Unix(0, from).In(sc.tz).Zone()
+			cfg := detectors.TimelineConfig{Every: every, From: from, To: to, Offset: time.Duration(off) * time.Second}
 			tls, err := scanParts(sc, index.ColTime|index.ColCounters|index.ColSampling,
 				func() (*detectors.Timeline, func(*flow.Record) bool) {
 					tl := detectors.NewTimeline(cfg)
