@@ -10,8 +10,9 @@ import (
 // TimelineConfig configures Timeline. The zero value means hourly buckets.
 type TimelineConfig struct {
 	// Every is the bucket width (--every, default 1h). Buckets are aligned
-	// to multiples of it since the Unix epoch, in UTC shifted by Offset,
-	// and a record counts in the bucket of its start.
+	// to multiples of it since the Unix epoch, in UTC shifted by Offset
+	// (weeks since its first Monday), and a record counts in the bucket of
+	// its start.
 	Every time.Duration
 	// Offset is a zone's offset east of UTC (--tz): daily buckets then
 	// start at its midnight, hourly ones on its hour (+05:30).
@@ -52,7 +53,13 @@ func NewTimeline(cfg TimelineConfig) *Timeline {
 	if cfg.Every <= 0 {
 		cfg.Every = DefaultEvery
 	}
-	return &Timeline{every: int64(cfg.Every), shift: int64(cfg.Offset), from: cfg.From, to: cfg.To}
+	t := &Timeline{every: int64(cfg.Every), shift: int64(cfg.Offset), from: cfg.From, to: cfg.To}
+	if week := int64(7 * 24 * time.Hour); t.every%week == 0 {
+		// Weeks start on Mondays (ISO 8601), not on the epoch's Thursday:
+		// 1970-01-05 was the first Monday.
+		t.shift -= 4 * 24 * int64(time.Hour)
+	}
+	return t
 }
 
 // index is the bucket of time ns; startOf is a bucket's first instant.

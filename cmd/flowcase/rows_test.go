@@ -264,4 +264,11 @@ func TestTimelineZoneDays(t *testing.T) {
 			t.Errorf("bucket at %s: %d flows, count says %s", from, b.Flows, n)
 		}
 	}
+	// A week starts on a Monday (it was the epoch's Thursday).
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "timeline", "--store", store, "--every", "1w", "--format", "json")), &buckets); err != nil {
+		t.Fatal(err)
+	}
+	if len(buckets) != 1 || time.Unix(0, buckets[0].StartNS).UTC() != time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) || buckets[0].Flows != 31643 {
+		t.Errorf("weeks: %+v; want one from Monday 2026-03-02 of 31643 flows", buckets)
+	}
 }
