@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -100,19 +101,21 @@ func MoreMembers(f FileResult) (n int, reason string) {
 
 // memberName is a member's name bounded to about maxMemberName bytes:
 // a longer one keeps its beginning and its end (the file's own name) and
-// says how long it was.
+// says how long it was, with a hash of the whole name, so that two names
+// alike at both ends stay apart in the register.
 func memberName(name string) string {
 	if len(name) <= maxMemberName {
 		return name
 	}
-	head, tail := name[:150], name[len(name)-80:]
+	head, tail := name[:140], name[len(name)-80:]
 	for len(head) > 0 && !utf8.RuneStart(name[len(head)]) {
 		head = head[:len(head)-1]
 	}
 	for len(tail) > 0 && !utf8.RuneStart(tail[0]) {
 		tail = tail[1:]
 	}
-	return fmt.Sprintf("%s…(%d bytes)…%s", head, len(name), tail)
+	sum := sha256.Sum256([]byte(name))
+	return fmt.Sprintf("%s…(%d bytes, %x)…%s", head, len(name), sum[:4], tail)
 }
 
 // memberResults collects the results of an archive's members: every

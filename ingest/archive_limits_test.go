@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,8 +91,10 @@ func TestArchiveManyMembers(t *testing.T) {
 		t.Fatalf("%d results: %d listed as not evidence, counted %v, %d read with %d flows; want 10, 990, 15 with 15",
 			len(sum.Files), listed, more, read, sum.Flows)
 	}
-	// Its first 150 bytes and last 80, and its length.
-	want := arch + "!/" + long[:150] + "…(2015 bytes)…" + long[len(long)-65:] + "flows-14.ndjson"
+	// Its first 140 bytes and last 80, its length and a hash of it.
+	full := long + "flows-14.ndjson"
+	sum14 := sha256.Sum256([]byte(full))
+	want := arch + "!/" + long[:140] + fmt.Sprintf("…(2015 bytes, %x)…", sum14[:4]) + long[len(long)-65:] + "flows-14.ndjson"
 	if last := sum.Files[24].Path; last != want {
 		t.Errorf("the last member is registered as %q, want %q", last, want)
 	}
@@ -138,7 +141,7 @@ func TestArchiveMemberNoRoom(t *testing.T) {
 			return nil
 		})
 		most = max(most, used)
-		return uint64(spoolReserve + 8<<20 - used), true
+		return uint64(tmpReserve + 8<<20 - used), true
 	}
 	defer func() { spoolFree = index.FreeBytes }()
 	st := capStore(t)
@@ -167,5 +170,31 @@ func TestArchiveMemberNoRoom(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestMemberNamesApart: two long member names alike at both ends (they
+// differ in the middle) are shortened to different names; they had been
+// registered under one.
+func TestMemberNamesApart(t *testing.T) {
+	a := strings.Repeat("a/", 100) + "x" + strings.Repeat("b/", 100) + "flows.ndjson"
+	b := strings.Repeat("a/", 100) + "y" + strings.Repeat("b/", 100) + "flows.ndjson"
+	if ma, mb := memberName(a), memberName(b); ma == mb || len(ma) > maxMemberName || !strings.HasSuffix(ma, "flows.ndjson") {
+		t.Errorf("%q and %q; want two names of at most %d bytes, ending as the files", ma, mb, maxMemberName)
+	}
+}
+
+// TestSpoolSmallOnSmallDisk: in a $TMPDIR of 100 MB free, small members
+// are read (a reserve of 768 MB, the store's own and more, had refused a
+// 1.5 KB member on a 700 MB file system of its own).
+func TestSpoolSmallOnSmallDisk(t *testing.T) {
+	dir := t.TempDir()
+	arch := writeTarGz(t, dir, "small.tar.gz", []tarMember{{"a.ndjson", oneFlow(1)}, {"b.ndjson", oneFlow(2)}})
+	t.Setenv("TMPDIR", t.TempDir())
+	spoolFree = func(string) (uint64, bool) { return 100 << 20, true }
+	defer func() { spoolFree = index.FreeBytes }()
+	st := capStore(t)
+	if sum := capIngest(t, st, arch); sum.Flows != 2 {
+		t.Errorf("%d flows, want 2", sum.Flows)
 	}
 }

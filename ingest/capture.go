@@ -55,8 +55,12 @@ type captureDecoder struct {
 	// parked holds the data sets still waiting for their template, by
 	// template, in the order they came; parked.go bounds them.
 	parked      map[netflow.TemplateKey][]*parked
-	parkedN     int                   // sets in parked
-	parkedB     int                   // their bytes, parkedOverhead counted for each
+	parkedN     int // sets in parked
+	parkedB     int // their bytes, parkedOverhead counted for each
+	loadedN     int // of them, those earlier files left (loadParked)
+	loadedB     int // and their bytes, counted so
+	readyN      int // of those, the ones whose template was known (parkAs)
+	readyB      int
 	parkedSeq   uint32                // numbers this file's parked sets (their store keys)
 	parkedReady []netflow.TemplateKey // templates known when their waiting sets were loaded
 	refused     int                   // this file's sets rejected for want of room to wait
@@ -145,6 +149,12 @@ func (d *captureDecoder) Assumed() int            { return 0 }
 // file's id) to sink, which stores it.
 func (d *captureDecoder) run(sink func(r *flow.Record, source uint32) error) error {
 	d.sink = sink
+	// Sets earlier files left for templates the store knows now (a later
+	// file brought one without changing it) are decoded first: no template
+	// learned here would look at them.
+	if len(d.parkedReady) > 0 {
+		d.retryParked()
+	}
 	for d.sinkErr == nil {
 		dg, ok := d.rd.Next()
 		if !ok {

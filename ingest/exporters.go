@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -273,11 +274,40 @@ func samplingOf(d netflow.DomainInfo) uint32 {
 
 // storedWaiting counts the parked data sets of complete sources.
 func storedWaiting(st *index.Store) ([]Waiting, error) {
-	d := &captureDecoder{st: st}
-	if err := d.loadParked(); err != nil {
-		return nil, err
+	// Every set the store holds, counted by its template (a store written
+	// before the bounds holds more than an ingest takes up).
+	complete := map[uint32]bool{}
+	by := map[netflow.TemplateKey]*waiting{}
+	err := st.ScanAux(index.AuxKey(auxParked, nil), func(key, val []byte) bool {
+		if len(key) != 10 {
+			return true
+		}
+		src := binary.BigEndian.Uint32(key[2:])
+		ok, seen := complete[src]
+		if !seen {
+			ok, _ = st.SourceComplete(src)
+			complete[src] = ok
+		}
+		ps, set, err := unmarshalParked(val)
+		if !ok || err != nil {
+			return true
+		}
+		w := by[ps.Key]
+		if w == nil {
+			k := ps.Key
+			w = &waiting{Exporter: k.Exporter.Addr.String(), Port: k.Exporter.Port, ObservationDomain: k.Domain, TemplateID: k.ID}
+			by[k] = w
+		}
+		w.Sets++
+		w.Bytes += len(set)
+		return true
+	})
+	out := make([]waiting, 0, len(by))
+	for _, w := range by {
+		out = append(out, *w)
 	}
-	return summariseParked(d.parked, func(*parked) bool { return true }), nil
+	sortWaiting(out)
+	return out, err
 }
 
 // Limits on the data sets waiting for templates that a source lists: its

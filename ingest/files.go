@@ -159,6 +159,7 @@ func spool(dir string, r io.Reader, what string) (string, error) {
 	defer spoolBuffers.Put(bp)
 	buf := *bp
 	var written, room int64 // room: what may be written before free space is asked again
+	reserve := spoolReserve(dir)
 	for err == nil {
 		var n int
 		n, err = io.ReadFull(r, buf)
@@ -173,16 +174,16 @@ func spool(dir string, r io.Reader, what string) (string, error) {
 			switch {
 			case !ok:
 				room = math.MaxInt64
-			case free > spoolReserve:
-				room = min(int64(free-spoolReserve), spoolCheck)
+			case free > reserve:
+				room = min(int64(free-reserve), spoolCheck)
 			default:
 				room = 0
 			}
 			if int64(n) > room {
 				n = int(room)
-				err = fmt.Errorf("%w: stopped after %d MB, as the file system of %s had %d MB free and flowcase leaves %d MB of it free "+
-					"(the case store needs %d MB, and room for its writes); set TMPDIR to a directory with more room",
-					index.ErrDiskFull, (written+int64(n))>>20, dir, free>>20, spoolReserve>>20, index.MinFreeBytes>>20)
+				err = fmt.Errorf("%w: stopped after %d MB, as the file system of %s had %d MB free and flowcase leaves %d MB of it free; "+
+					"set TMPDIR to a directory with more room",
+					index.ErrDiskFull, (written+int64(n))>>20, dir, free>>20, reserve>>20)
 			}
 		}
 		if _, werr := f.Write(buf[:n]); werr != nil {
@@ -200,10 +201,20 @@ func spool(dir string, r io.Reader, what string) (string, error) {
 	return f.Name(), err
 }
 
-// spoolReserve is the free space spool leaves on the file system it
-// writes on: the store's (index.MinFreeBytes: beside it, spool files take
-// the store's disk), and room for the store to write what was spooled.
-const spoolReserve = index.MinFreeBytes + 256<<20
+// spoolReserve is the free space spool leaves on the file system of dir:
+// beside the case store (spoolDir without $TMPDIR), the store's own
+// (index.MinFreeBytes: it stops writing there anyway); in $TMPDIR, which
+// the investigator chose for it, tmpReserve. A reserve of 768 MB had
+// refused a 1.5 KB member on a 700 MB $TMPDIR.
+func spoolReserve(dir string) uint64 {
+	if t := os.Getenv("TMPDIR"); t != "" && filepath.Clean(t) == filepath.Clean(dir) {
+		return tmpReserve
+	}
+	return index.MinFreeBytes
+}
+
+// tmpReserve is what spool leaves free in $TMPDIR.
+const tmpReserve = 64 << 20
 
 // spoolCheck is how much spool writes before it asks the free space
 // again, however much there was (other programs write too).

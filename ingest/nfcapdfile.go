@@ -138,7 +138,7 @@ func (d nfcapdDecoder) finish(_ *index.SourceResult, extra map[string]any, fr *F
 		case e.Domain != 0:
 			name += fmt.Sprintf(" domain %d", e.Domain)
 		}
-		byExporter[name] = n
+		byExporter[name] += n // both families' "other exporters" rows are one
 		if kind == "" {
 			exporters++
 		}

@@ -41,6 +41,7 @@ type parked struct {
 	source uint32
 	n      uint32 // its number among the file's parked sets (the store key's)
 	key    []byte // its store key, when it has one
+	ready  bool   // loaded with its template known (parkAs)
 }
 
 func loadTemplates(st *index.Store) (*netflow.TemplateCache, error) {
@@ -56,13 +57,31 @@ func loadTemplates(st *index.Store) (*netflow.TemplateCache, error) {
 }
 
 // park keeps a data set until its template arrives, if the bounds leave
-// room for it; it reports whether they did.
+// room for it; it reports whether they did. The sets earlier files left
+// (key set: their store key) and this file's own have bounds of their own,
+// so that what earlier files left cannot take the room of a file whose
+// data comes before its own template.
 func (d *captureDecoder) park(ps netflow.ParkedSet, set []byte, source uint32, key []byte) bool {
+	return d.parkAs(ps, set, source, key, false)
+}
+
+// parkAs is park; ready marks a set earlier files left whose template the
+// store knows now, decoded before the file's first packet: such sets have
+// a bound of their own, so that the sets that still wait cannot keep them
+// from being taken up.
+func (d *captureDecoder) parkAs(ps netflow.ParkedSet, set []byte, source uint32, key []byte, ready bool) bool {
 	cost := len(set) + parkedOverhead
-	if d.parkedN >= maxParkedSets || d.parkedB+cost > maxParkedBytes || len(d.parked[ps.Key]) >= maxParkedPerKey {
+	n, b := d.parkedN-d.loadedN, d.parkedB-d.loadedB
+	switch {
+	case ready:
+		n, b = d.readyN, d.readyB
+	case key != nil:
+		n, b = d.loadedN-d.readyN, d.loadedB-d.readyB
+	}
+	if n >= maxParkedSets || b+cost > maxParkedBytes || len(d.parked[ps.Key]) >= maxParkedPerKey {
 		return false
 	}
-	p := &parked{ps: ps, set: append([]byte(nil), set...), source: source, key: key}
+	p := &parked{ps: ps, set: append([]byte(nil), set...), source: source, key: key, ready: ready}
 	p.ps.Offset, p.ps.Length = 0, len(set)
 	if key == nil {
 		p.n = d.parkedSeq
@@ -74,6 +93,14 @@ func (d *captureDecoder) park(ps netflow.ParkedSet, set []byte, source uint32, k
 	d.parked[ps.Key] = append(d.parked[ps.Key], p)
 	d.parkedN++
 	d.parkedB += cost
+	if key != nil {
+		d.loadedN++
+		d.loadedB += cost
+	}
+	if ready {
+		d.readyN++
+		d.readyB += cost
+	}
 	return true
 }
 
@@ -91,7 +118,7 @@ func (d *captureDecoder) parkOrRefuse(ps netflow.ParkedSet, set []byte) {
 	d.refused++
 }
 
-var refusedWhy = fmt.Sprintf("no room left to wait for its template (at most %d data sets wait, %d for one template, %d MiB in all)",
+var refusedWhy = fmt.Sprintf("no room left to wait for its template (at most %d data sets of a file wait, %d for one template, %d MiB in all)",
 	maxParkedSets, maxParkedPerKey, maxParkedBytes>>20)
 
 // refusedNote tells the user about the data sets that were rejected for
@@ -141,7 +168,13 @@ func (d *captureDecoder) retryKey(k netflow.TemplateKey) {
 		d.parkedN--
 		d.parkedB -= len(p.set) + parkedOverhead
 		if p.key != nil {
+			d.loadedN--
+			d.loadedB -= len(p.set) + parkedOverhead
 			d.resolved = append(d.resolved, p.key)
+		}
+		if p.ready {
+			d.readyN--
+			d.readyB -= len(p.set) + parkedOverhead
 		}
 	}
 	clear(sets[len(kept):])
@@ -219,12 +252,15 @@ func (d *captureDecoder) loadParked() error {
 			stale = append(stale, k)
 			return true
 		}
-		if !d.park(ps, set, src, k) {
-			return d.parkedN < maxParkedSets
+		// Its template came without its being decoded (a store written
+		// before the bounds, or sets past them, not taken up then): run
+		// decodes it before the first packet.
+		ready := d.dec != nil && d.dec.Templates.Get(ps.Key) != nil
+		if !d.parkAs(ps, set, src, k, ready) {
+			// Scan on while either bound has room.
+			return d.loadedN-d.readyN < maxParkedSets || d.readyN < maxParkedSets
 		}
-		if d.dec != nil && len(d.parked[ps.Key]) == 1 && d.dec.Templates.Get(ps.Key) != nil {
-			// Its template came without its being decoded: the next
-			// template learned decodes it, as the sets of learned ones.
+		if ready && len(d.parked[ps.Key]) == 1 {
 			d.parkedReady = append(d.parkedReady, ps.Key)
 		}
 		return true
@@ -281,6 +317,12 @@ func summariseParked(ps map[netflow.TemplateKey][]*parked, keep func(*parked) bo
 			out = append(out, w)
 		}
 	}
+	sortWaiting(out)
+	return out
+}
+
+// sortWaiting orders waiting sets by exporter, domain and template.
+func sortWaiting(out []waiting) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Exporter != b.Exporter {
@@ -291,7 +333,6 @@ func summariseParked(ps map[netflow.TemplateKey][]*parked, keep func(*parked) bo
 		}
 		return a.TemplateID < b.TemplateID
 	})
-	return out
 }
 
 // writeAux writes keys through a batch.
