@@ -1,10 +1,7 @@
 package jsonflow
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"io"
 	"slices"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -185,12 +182,16 @@ func countsTraffic(f *field) bool {
 }
 
 // csvQuote follows RFC 4180's quoting over the lines of one CSV record: a
-// value that begins with a quote runs to the quote that closes it ("" is
-// a quote inside it), line breaks included.
+// value that begins with a quote (its first byte, as the columns are read)
+// runs to the quote that closes it ("" is a quote inside it), line breaks
+// included; the closing quote is followed by the separator or the line's
+// end, else the quoting is bad (a line cut inside a quoted value, then the
+// next record's quote).
 type csvQuote struct {
 	in    bool // inside a quoted value
 	pend  bool // inside one, just after a quote: it closes the value unless another follows
-	start bool // at a value's start (spaces before a quote allowed)
+	start bool // at a value's first byte
+	bad   bool // a closing quote followed by something else
 	sep   byte
 }
 
@@ -204,6 +205,9 @@ func (q *csvQuote) feed(b []byte) bool {
 				continue
 			}
 			q.in = false // the quote before c closed it; c is outside
+			if c != q.sep && c != '\n' && c != '\r' {
+				q.bad = true
+			}
 		}
 		switch {
 		case q.in:
@@ -212,7 +216,6 @@ func (q *csvQuote) feed(b []byte) bool {
 			q.in, q.start = true, false
 		case c == q.sep || c == '\n':
 			q.start = true
-		case c == ' ' || c == '\t' || c == '\r':
 		default:
 			q.start = false
 		}
@@ -220,49 +223,44 @@ func (q *csvQuote) feed(b []byte) bool {
 	return q.in && !q.pend
 }
 
-// csvQuoted reads the rest of a CSV record whose quoted value breaks the
-// line (first is its first line) and decodes the record whole. A record
-// that runs over MaxRecord bytes, or whose quote the input never closes,
-// is one reject, its lines passed over.
+// csvQuoted reads a CSV record whose quoted value breaks the line (first
+// is its first line, read): the lines ahead are looked at, not taken,
+// until the quote closes as RFC 4180 closes it, within MaxRecord bytes;
+// the record is then those lines joined. A quote that does not close so (a
+// line cut inside a quoted value, a stray quote) joins nothing: the line
+// is read alone, as every line after it, and no record is made of two.
 func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int64) bool {
 	buf := append(d.joined[:0], first...)
-	long, open := false, true
-	startLine := d.line
-	for open {
-		next, err := d.br.ReadSlice('\n')
-		d.off += int64(len(next))
-		if bytes.HasSuffix(next, []byte{'\n'}) {
-			d.line++
+	defer func() {
+		if cap(buf) <= d.maxRecord {
+			d.joined = buf[:0]
 		}
-		open = q.feed(next)
-		if !long && len(buf)+len(next) > d.maxRecord {
-			long = true
+	}()
+	ahead, _ := d.br.Peek(max(0, d.maxRecord-len(buf)))
+	end, lines := -1, 0
+	for i := 0; i < len(ahead) && !q.bad; {
+		lineEnd := len(ahead)
+		if j := bytes.IndexByte(ahead[i:], '\n'); j >= 0 {
+			lineEnd = i + j + 1
 		}
-		if !long {
-			buf = append(buf, next...)
-		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			if !errors.Is(err, io.EOF) {
-				d.stop(err)
-				return false
-			}
+		open := q.feed(ahead[i:lineEnd])
+		lines++
+		if !open {
+			end = lineEnd
 			break
 		}
+		i = lineEnd
 	}
-	if cap(buf) <= d.maxRecord {
-		d.joined = buf[:0]
+	if end < 0 || q.bad {
+		return d.csvLine(trimSpace(buf), rec, pos)
 	}
+	buf = append(buf, ahead[:end]...)
+	d.discard(end)
 	// Its rejects are placed at its first line.
-	end := d.line
+	startLine := d.line
+	d.line += lines
+	end2 := d.line
 	d.line = startLine
-	defer func() { d.line = end }()
-	switch {
-	case long:
-		d.skip(ReasonLineTooLong, detailf("a quoted value runs over %d bytes (lines %d to %d)", d.maxRecord, startLine, end), pos)
-		return false
-	case open:
-		d.skip(ReasonMalformed, detailf("a quoted value is never closed (lines %d to the end)", startLine), pos)
-		return false
-	}
+	defer func() { d.line = end2 }()
 	return d.csvLine(trimSpace(buf), rec, pos)
 }

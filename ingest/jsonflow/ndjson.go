@@ -26,7 +26,7 @@ func (d *Reader) nextLine(rec *flow.Record) bool {
 	}
 	d.line++
 	if d.format == FormatCSV && d.cols.quoted {
-		if q := (csvQuote{start: true, sep: d.cols.sep}); q.feed(line) {
+		if q := (csvQuote{start: true, sep: d.cols.sep}); q.feed(line) && !q.bad {
 			return d.csvQuoted(line, &q, rec, pos)
 		}
 	}
