@@ -144,20 +144,23 @@ type TopEntry struct {
 	numeric uint8
 }
 
-// MarshalJSON writes the entry, with its port or protocol even when 0.
+// MarshalJSON writes the entry, with its port or protocol even when 0, its
+// members in the struct's order (CSV columns follow them).
 func (e TopEntry) MarshalJSON() ([]byte, error) {
 	type plain TopEntry
 	switch e.numeric {
 	case 1:
 		return jsonout.Marshal(struct {
-			plain
+			Key  string `json:"key"`
 			Port uint16 `json:"port"`
-		}{plain(e), e.Port})
+			Counts
+		}{e.Key, e.Port, e.Counts})
 	case 2:
 		return jsonout.Marshal(struct {
-			plain
-			Proto uint8 `json:"proto"`
-		}{plain(e), e.Proto})
+			Key   string `json:"key"`
+			Proto uint8  `json:"proto"`
+			Counts
+		}{e.Key, e.Proto, e.Counts})
 	}
 	return jsonout.Marshal(plain(e))
 }
