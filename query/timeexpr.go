@@ -188,6 +188,11 @@ func parseAbsolute(s string) (ns int64, ok bool, err error) {
 			return ns, err == nil, err
 		}
 	}
+	if len(s) == 8 && allDigits(s) && s[:2] >= "19" && s[:2] <= "20" {
+		// A year of 1900-2099 and a month and day that make no date
+		// (20260230): a mistake, not unix seconds of 1970.
+		return 0, false, fmt.Errorf("%s is no date (YYYYMMDD)", s)
+	}
 	if ns, ok, err := parseUnixSeconds(s); ok || err != nil {
 		return ns, ok, err
 	}

@@ -44,7 +44,6 @@ func TestParseTime(t *testing.T) {
 		{"20260302T100005Z", utc(2026, 3, 2, 10, 0, 5, 0)},
 		{"20260302T100005+0100", utc(2026, 3, 2, 9, 0, 5, 0)},
 		{"20260302T1000", utc(2026, 3, 2, 10, 0, 0, 0)},
-		{"20261302", 20261302 * 1e9}, // no month 13: unix seconds
 		// Unix seconds.
 		{"1772445600", 1772445600 * 1e9},
 		{"1772445600.5", 1772445600*1e9 + 5e8},
@@ -98,6 +97,8 @@ func TestParseTimeErrors(t *testing.T) {
 		{"", testStoreEnd, `cannot parse time "": ` + generic},
 		{"yesterday", testStoreEnd, `cannot parse time "yesterday": ` + generic},
 		{"2026-13-02", testStoreEnd, `cannot parse time "2026-13-02": ` + generic},
+		{"20260230", testStoreEnd, `cannot parse time "20260230": 20260230 is no date (YYYYMMDD)`}, // it was 1970-08-23 in seconds
+		{"20261302", testStoreEnd, `cannot parse time "20261302": 20261302 is no date (YYYYMMDD)`},
 		{"2026-03-02T25:00", testStoreEnd, `cannot parse time "2026-03-02T25:00": ` + generic},
 		{"02/03/2026", testStoreEnd, `cannot parse time "02/03/2026": ` + generic},
 		{"1772445600.", testStoreEnd, `cannot parse time "1772445600.": ` + generic},

@@ -29,6 +29,7 @@ func reorderArgs(app *cli.App, args []string) (ordered []string, repeated string
 		var fl, pos []string
 		var sub *cli.Command
 		seen := map[string]bool{}
+		strange := false
 		i := 0
 		for ; i < len(rest); i++ {
 			a := rest[i]
@@ -38,6 +39,12 @@ func reorderArgs(app *cli.App, args []string) (ordered []string, repeated string
 				break
 			}
 			if strings.HasPrefix(a, "-") && a != "-" {
+				if lookupFlag(flags, a) == nil && a != "--help" && a != "-h" {
+					// A flag unknown here: whether it takes a value is not
+					// known, so the next word is no command word to judge
+					// (cli names the flag).
+					strange = true
+				}
 				if f := lookupFlag(flags, a); f != nil && oneValue(f) {
 					if name := f.Names()[0]; seen[name] && repeated == "" {
 						repeated = "--" + name
@@ -56,7 +63,7 @@ func reorderArgs(app *cli.App, args []string) (ordered []string, repeated string
 				if sub = findCommand(cmds, a); sub != nil {
 					break
 				}
-				if len(cmds) > 0 && parent.Action == nil && unknown == nil && a != "help" && a != "h" {
+				if len(cmds) > 0 && parent.Action == nil && unknown == nil && !strange && a != "help" && a != "h" {
 					unknown, word = parent, a
 				}
 			}
@@ -121,7 +128,7 @@ func oneValue(f cli.Flag) bool {
 // and cli answered "No help topic for 'help'".
 func helpWord(args []string) []string {
 	i := commandWord(args)
-	if i >= len(args) || args[i] != "help" {
+	if i >= len(args) || (args[i] != "help" && args[i] != "h") {
 		return args
 	}
 	return append(append(slices.Clone(args[:i]), args[i+1:]...), "--help")

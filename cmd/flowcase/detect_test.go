@@ -377,6 +377,7 @@ func TestFilterFile(t *testing.T) {
 	for text, want := range map[string]string{
 		"# IOCs\nip 10.1.0.5 or\n  ip 10.1.0.777 or\nip 10.1.0.8\n": `bad.txt:3:6: expected an address after "ip", got "10.1.0.777"`,
 		"# only\n\n# comments\n":                                    "bad.txt: no filter in it",
+		"port 22 and\n# trailing comment\n\n":                       "bad.txt:1:12: expected a filter term, got end of filter",
 	} {
 		bad := filepath.Join(t.TempDir(), "bad.txt")
 		if err := os.WriteFile(bad, []byte(text), 0o644); err != nil {

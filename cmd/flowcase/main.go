@@ -59,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			word, path, strings.Join(names, ", "), path)
 		return exitUsage
 	}
-	if repeated != "" {
+	if i := commandWord(args); repeated != "" && !(i < len(args) && args[i] == "analyze") { // the seed's argparse took the last
 		hint := ""
 		if repeated == "--filter" {
 			hint = " (join filters with 'and' in one --filter)"

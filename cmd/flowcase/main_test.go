@@ -454,8 +454,17 @@ func TestUsageMistakes(t *testing.T) {
 			t.Errorf("%v: exit %d %q, want a usage error saying %q", c.args, code, stderr, c.want)
 		}
 	}
-	// "flowcase help [command]" is the command's --help.
-	for _, args := range [][]string{{"help"}, {"help", "query", "flows"}, {"--store", store, "help", "ingest"}} {
+	// A flag unknown where it stands is named, not its value as a command;
+	// analyze takes the seed's flags twice as argparse did (the last).
+	if _, stderr, code := flowcase(t, "query", "--store", store, "flows"); code != exitUsage || strings.Contains(stderr, "unknown command") || !strings.Contains(stderr, "store") {
+		t.Errorf("query --store S flows: exit %d %q, want the flag named", code, stderr)
+	}
+	missing := filepath.Join(t.TempDir(), "none.json")
+	if _, stderr, _ := flowcase(t, "analyze", "--flow-file", missing, "--output", "a.json", "--output", "b.json"); strings.Contains(stderr, "given twice") || !strings.Contains(stderr, "none.json") {
+		t.Errorf("analyze with --output twice: %q, want the missing flow file named, not a repeated flag", stderr)
+	}
+	// "flowcase help [command]" (or h) is the command's --help.
+	for _, args := range [][]string{{"help"}, {"h"}, {"help", "query", "flows"}, {"--store", store, "help", "ingest"}} {
 		if out, stderr, code := flowcase(t, args...); code != 0 || !strings.Contains(out, "NAME:") {
 			t.Errorf("%v: exit %d %q %q, want the help", args, code, out, stderr)
 		}

@@ -156,7 +156,7 @@ func withFilterFile(path, inline string) (*query.Filter, error) {
 	}
 	var text strings.Builder
 	var starts []int // the column (in characters, 1-based) each line begins at
-	col := 1
+	col, lastLine, lastEnd := 1, 0, 0
 	for line := range strings.Lines(string(b)) {
 		line, _, _ = strings.Cut(line, "#")
 		line = strings.TrimRight(line, "\r\n")
@@ -164,6 +164,9 @@ func withFilterFile(path, inline string) (*query.Filter, error) {
 		col += utf8.RuneCountInString(line) + 1
 		text.WriteString(line)
 		text.WriteByte(' ')
+		if t := strings.TrimRight(line, " \t"); t != "" {
+			lastLine, lastEnd = len(starts), utf8.RuneCountInString(t)
+		}
 	}
 	if strings.TrimSpace(text.String()) == "" {
 		return nil, usagef("--filter-file %s: no filter in it (only comments or blank lines): it would select every flow", path)
@@ -174,7 +177,11 @@ func withFilterFile(path, inline string) (*query.Filter, error) {
 		var fe *query.FilterError
 		if errors.As(err, &fe) {
 			n, _ := slices.BinarySearch(starts, fe.Column+1)
-			return nil, usagef("--filter-file %s:%d:%d: %s", path, n, fe.Column-starts[n-1]+1, fe.Msg)
+			line, c := n, fe.Column-starts[n-1]+1
+			if n > lastLine || (n == lastLine && c > lastEnd) {
+				line, c = lastLine, lastEnd+1 // past the filter's end: where it ends
+			}
+			return nil, usagef("--filter-file %s:%d:%d: %s", path, line, c, fe.Msg)
 		}
 		return nil, usagef("--filter-file %s: %v", path, err)
 	}

@@ -283,10 +283,15 @@ func (r *Reader) cutShort(proto uint8, src, dst netip.Addr, l4 []byte) bool {
 // mayBeExport says whether a UDP datagram of ports sport and dport whose
 // payload begins with b may be a flow export: its first bytes are a
 // NetFlow v5, v9 or IPFIX version or sFlow's version 5, or either port is
-// a collector's.
+// a collector's or a UDP tunnel's.
 func mayBeExport(sport, dport uint16, b []byte) bool {
-	if CollectorPort(sport) || CollectorPort(dport) || sport == 6343 || dport == 6343 { // 6343: sFlow's
-		return true
+	for _, p := range [...]uint16{sport, dport} {
+		switch {
+		case CollectorPort(p), p == 6343: // 6343: sFlow's
+			return true
+		case p == 4789 || p == 8472 || p == 6081: // VXLAN (IANA's, Linux's), Geneve: a tunnel may carry exports
+			return true
+		}
 	}
 	if len(b) < 4 {
 		return len(b) < 2 || be.Uint16(b) == 5 || be.Uint16(b) == 9 || be.Uint16(b) == 10 || be.Uint16(b) == 0
