@@ -61,11 +61,15 @@ type captureDecoder struct {
 	loadedB     int // and their bytes, counted so
 	readyN      int // of those, the ones whose template was known (parkAs)
 	readyB      int
-	parkedSeq   uint32                // numbers this file's parked sets (their store keys)
-	parkedReady []netflow.TemplateKey // templates known when their waiting sets were loaded
-	refused     int                   // this file's sets rejected for want of room to wait
-	retried     int                   // parked sets retryParked looked at
-	resolved    [][]byte              // store keys of parked sets decoded in this run (deleted at commit)
+	perKey      map[netflow.TemplateKey]*[3]int // sets in parked by template and parkOrigin
+	stored      int                             // waiting sets the store held (loadParked counted them)
+	storeFull   bool                            // loadParked stopped before the store's last set
+	unkept      int                             // this file's waiting sets the store had no room for
+	parkedSeq   uint32                          // numbers this file's parked sets (their store keys)
+	parkedReady []netflow.TemplateKey           // templates known when their waiting sets were loaded
+	refused     int                             // this file's sets rejected for want of room to wait
+	retried     int                             // parked sets retryParked looked at
+	resolved    [][]byte                        // store keys of parked sets decoded in this run (deleted at commit)
 	// earlierSets and earlierRecords count the parked sets of earlier
 	// files that this file's templates decoded, and their flow records.
 	earlierSets, earlierRecords int
@@ -555,8 +559,13 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	if note := d.refusedNote(); note != "" {
 		fr.Notes = append(fr.Notes, note)
 	}
+	if d.unkept > 0 {
+		fr.Rejected[netflow.ErrUnknownTemplate.Error()] += int64(d.unkept) // the source's record shares the map
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d of its data sets whose templates never came are rejected as %q: the store keeps at most %d waiting, earlier files' first",
+			d.unkept, netflow.ErrUnknownTemplate.Error(), maxParkedSets))
+	}
 	if d.earlierSets > 0 {
-		fr.Notes = append(fr.Notes, fmt.Sprintf("its templates decoded %d data sets that earlier files left waiting: %d flows, counted to those files",
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d data sets that earlier files left waiting were decoded, their templates known now: %d flows, counted to those files",
 			d.earlierSets, d.earlierRecords))
 	}
 	return nil

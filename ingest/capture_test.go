@@ -819,7 +819,7 @@ func TestCaptureDataBeforeTemplate(t *testing.T) {
 		sum3 := capIngest(t, st, last.write("last.pcap"))
 		r3 := sum3.Files[0]
 		src3, x3 := capSource(t, st, r3)
-		wantNote := fmt.Sprintf("its templates decoded 5 data sets that earlier files left waiting: %d flows, counted to those files", len(first.want)-own)
+		wantNote := fmt.Sprintf("5 data sets that earlier files left waiting were decoded, their templates known now: %d flows, counted to those files", len(first.want)-own)
 		if !slices.Equal(r3.Notes, []string{wantNote}) || len(sum3.Waiting) != 0 {
 			t.Errorf("last ingest: notes %q, waiting after %+v; want [%q], none", r3.Notes, sum3.Waiting, wantNote)
 		}

@@ -78,9 +78,17 @@ func (d *captureDecoder) parkAs(ps netflow.ParkedSet, set []byte, source uint32,
 	case key != nil:
 		n, b = d.loadedN-d.readyN, d.loadedB-d.readyB
 	}
-	if n >= maxParkedSets || b+cost > maxParkedBytes || len(d.parked[ps.Key]) >= maxParkedPerKey {
+	o := parkOrigin(key, ready)
+	if c := d.perKey[ps.Key]; n >= maxParkedSets || b+cost > maxParkedBytes || (c != nil && c[o] >= maxParkedPerKey) {
 		return false
 	}
+	if d.perKey == nil {
+		d.perKey = map[netflow.TemplateKey]*[3]int{}
+	}
+	if d.perKey[ps.Key] == nil {
+		d.perKey[ps.Key] = new([3]int)
+	}
+	d.perKey[ps.Key][o]++
 	p := &parked{ps: ps, set: append([]byte(nil), set...), source: source, key: key, ready: ready}
 	p.ps.Offset, p.ps.Length = 0, len(set)
 	if key == nil {
@@ -176,6 +184,9 @@ func (d *captureDecoder) retryKey(k netflow.TemplateKey) {
 			d.readyN--
 			d.readyB -= len(p.set) + parkedOverhead
 		}
+		if c := d.perKey[k]; c != nil {
+			c[parkOrigin(p.key, p.ready)]--
+		}
 	}
 	clear(sets[len(kept):])
 	if len(kept) == 0 {
@@ -255,10 +266,15 @@ func (d *captureDecoder) loadParked() error {
 		// Its template came without its being decoded (a store written
 		// before the bounds, or sets past them, not taken up then): run
 		// decodes it before the first packet.
+		d.stored++
 		ready := d.dec != nil && d.dec.Templates.Get(ps.Key) != nil
 		if !d.parkAs(ps, set, src, k, ready) {
 			// Scan on while either bound has room.
-			return d.loadedN-d.readyN < maxParkedSets || d.readyN < maxParkedSets
+			if d.loadedN-d.readyN < maxParkedSets || d.readyN < maxParkedSets {
+				return true
+			}
+			d.storeFull = true
+			return false
 		}
 		if ready && len(d.parked[ps.Key]) == 1 {
 			d.parkedReady = append(d.parkedReady, ps.Key)
@@ -289,16 +305,51 @@ type waiting struct {
 // files left waiting, still unresolved, are theirs: they were reported with
 // them, and Summary.Waiting lists what waits after the run.
 func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
+	// The store keeps at most maxParkedSets waiting: what earlier files
+	// left (less what this file decoded) and then this file's own, in the
+	// order they came; the rest of its own are rejected now.
+	room := maxParkedSets - (d.stored - d.earlierSets)
+	if d.storeFull {
+		room = 0
+	}
 	put := map[string][]byte{}
+	var own []*parked
 	for _, sets := range d.parked {
 		for _, p := range sets {
 			if p.key == nil {
-				p.key = parkedKey(p.source, p.n)
-				put[string(p.key)] = marshalParked(&p.ps, p.set)
+				own = append(own, p)
 			}
 		}
 	}
-	return summariseParked(d.parked, func(p *parked) bool { return p.source == d.self }), put
+	sort.Slice(own, func(i, j int) bool { return own[i].n < own[j].n })
+	for i, p := range own {
+		if i >= room {
+			d.dropParked(p)
+			continue
+		}
+		p.key = parkedKey(p.source, p.n)
+		put[string(p.key)] = marshalParked(&p.ps, p.set)
+	}
+	return summariseParked(d.parked, func(p *parked) bool { return p.source == d.self && p.key != nil }), put
+}
+
+// dropParked rejects one of this file's waiting sets that the store has no
+// room to keep, as of an unknown template.
+func (d *captureDecoder) dropParked(p *parked) {
+	d.rejects[netflow.ErrUnknownTemplate.Error()]++
+	d.unkept++
+}
+
+// parkOrigin indexes perKey: this file's sets, earlier files' still
+// waiting, earlier files' whose template is known.
+func parkOrigin(key []byte, ready bool) int {
+	switch {
+	case ready:
+		return 2
+	case key != nil:
+		return 1
+	}
+	return 0
 }
 
 // summariseParked counts the parked sets that keep selects by exporter,

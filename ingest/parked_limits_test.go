@@ -110,11 +110,9 @@ func waitingSets(ws []Waiting) (n int) {
 var reasonUnknownTemplate = netflow.ErrUnknownTemplate.Error()
 
 // Data sets waiting for templates that never come are bounded in number:
-// those beyond maxParkedSets are rejected as of an unknown template; a
-// later file's own sets have room of their own (what earlier files left
-// had taken it all: a capture whose data came before its own template lost
-// it), a later ingest takes up no more than the bound of what waits, and
-// the templates, when they come, decode the sets that waited.
+// those beyond maxParkedSets are rejected as of an unknown template, the
+// store keeps no more, and the templates, when they come, decode the sets
+// that waited.
 func TestParkedSetsBounded(t *testing.T) {
 	const sets = 40000
 	var g parkGen
@@ -134,15 +132,17 @@ func TestParkedSetsBounded(t *testing.T) {
 		t.Errorf("flood: %d sets wait in the store, want %d", n, maxParkedSets)
 	}
 
-	// What earlier files left does not take a later file's room.
+	// The store keeps no more: a later file's own sets, whose templates
+	// never come, are rejected when it is done (in the file, they had
+	// room of their own to wait: TestParkedOwnRoom).
 	var g2 parkGen
 	g2.data(100, parkIDs(2000, 10)...)
 	sum2 := capIngest(t, st, g2.write(t, "more.pcap"))
-	if r := sum2.Files[0]; r.Parked != 100 || len(r.Rejected) != 0 {
-		t.Errorf("later file: got %d parked, rejected %v; want 100 and none", r.Parked, r.Rejected)
+	if r := sum2.Files[0]; r.Parked != 0 || r.Rejected[reasonUnknownTemplate] != 100 {
+		t.Errorf("later file: got %d parked, rejected %v; want 0 and 100 as %q", r.Parked, r.Rejected, reasonUnknownTemplate)
 	}
-	if n := waitingSets(sum2.Waiting); n != maxParkedSets+100 {
-		t.Errorf("later file: %d sets wait in the store, want %d", n, maxParkedSets+100)
+	if n := waitingSets(sum2.Waiting); n != maxParkedSets {
+		t.Errorf("later file: %d sets wait in the store, want %d", n, maxParkedSets)
 	}
 
 	// Templates 400..409 decode the sets that waited for them: the first
@@ -157,8 +157,8 @@ func TestParkedSetsBounded(t *testing.T) {
 	if got := len(capRows(t, st)); got != 330 {
 		t.Errorf("templates: %d flows in the store, want 330", got)
 	}
-	if n := waitingSets(sum3.Waiting); n != maxParkedSets+100-330 {
-		t.Errorf("templates: %d sets wait in the store, want %d", n, maxParkedSets+100-330)
+	if n := waitingSets(sum3.Waiting); n != maxParkedSets-330 {
+		t.Errorf("templates: %d sets wait in the store, want %d", n, maxParkedSets-330)
 	}
 }
 
@@ -241,26 +241,29 @@ func TestParkedRetryByTemplate(t *testing.T) {
 	}
 }
 
-// Sets that wait past the bound of what a later ingest takes up are not
-// kept from their template: a file that brings it while they are not taken
-// up leaves it known, and the next ingest decodes them before its first
-// packet (they waited for good: the 32,768 sets before them in the store
-// filled the bound each time, and an identical template changed nothing).
-func TestParkedReadyPastBound(t *testing.T) {
+// A file's own data sets have room of their own to wait for a template
+// the file brings later, whatever earlier files left waiting: a flood of
+// 32,768 sets in the store, and 8,192 for the very template (they had
+// taken all the room, and a capture started between template refreshes
+// lost its first sets, or every set of that template).
+func TestParkedOwnRoom(t *testing.T) {
 	st := capStore(t)
-	var flood, late, tpl, other parkGen
-	flood.data(maxParkedSets, parkIDs(400, 1024)...) // 32 sets for each of 1024 templates
-	late.data(100, parkIDs(2000, 10)...)
-	tpl.message(parkTemplates(false, parkIDs(2000, 10)...))
-	other.message(parkTemplates(false, parkIDs(3000, 1)...))
+	var flood, same, late parkGen
+	flood.data(maxParkedSets-maxParkedPerKey, parkIDs(400, 1024)...)
+	same.data(maxParkedPerKey, 300)
 	capIngest(t, st, flood.write(t, "flood.pcap"))
-	capIngest(t, st, late.write(t, "late.pcap"))
-	capIngest(t, st, tpl.write(t, "templates.pcap")) // the flood fills the bound: late's sets are not taken up
-	sum := capIngest(t, st, other.write(t, "other.pcap"))
-	if got := len(capRows(t, st)); got != 100 {
-		t.Errorf("%d flows in the store, want late's 100", got)
+	capIngest(t, st, same.write(t, "same.pcap"))
+	late.data(100, 300)
+	late.message(parkTemplates(false, 300))
+	sum := capIngest(t, st, late.write(t, "late.pcap"))
+	if r := sum.Files[0]; len(r.Rejected) != 0 {
+		t.Errorf("late file: rejected %v, want none", r.Rejected)
 	}
-	if n := waitingSets(sum.Waiting); n != maxParkedSets {
-		t.Errorf("%d sets wait, want the flood's %d", n, maxParkedSets)
+	// Each set holds one record of template 300 (parkGen).
+	if got, want := len(capRows(t, st)), maxParkedPerKey+100; got != want {
+		t.Errorf("%d flows in the store, want %d (the earlier file's and the late one's)", got, want)
+	}
+	if n := waitingSets(sum.Waiting); n != maxParkedSets-maxParkedPerKey {
+		t.Errorf("%d sets wait, want the flood's %d", n, maxParkedSets-maxParkedPerKey)
 	}
 }

@@ -2,6 +2,8 @@ package jsonflow
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"slices"
 
 	"github.com/flowcase/flowcase/internal/flow"
@@ -236,7 +238,16 @@ func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int6
 			d.joined = buf[:0]
 		}
 	}()
-	ahead, _ := d.br.Peek(max(0, d.maxRecord-len(buf)))
+	if d.off < d.noJoinUntil {
+		// Within what a look-ahead already followed in vain: each line
+		// alone (looking again from every line would be quadratic).
+		return d.csvLine(trimSpace(buf), rec, pos)
+	}
+	ahead, err := d.br.Peek(max(0, d.maxRecord-len(buf)))
+	if !errors.Is(err, io.EOF) {
+		// Whole lines only: the window's last may be cut by its end.
+		ahead = ahead[:bytes.LastIndexByte(ahead, '\n')+1]
+	}
 	end, lines := -1, 0
 	for i := 0; i < len(ahead) && !q.bad; {
 		lineEnd := len(ahead)
@@ -252,6 +263,7 @@ func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int6
 		i = lineEnd
 	}
 	if end < 0 || q.bad {
+		d.noJoinUntil = d.off + int64(len(ahead))
 		return d.csvLine(trimSpace(buf), rec, pos)
 	}
 	buf = append(buf, ahead[:end]...)

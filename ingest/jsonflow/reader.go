@@ -191,6 +191,7 @@ type Reader struct {
 	asaNotFlows map[int]string  // ASA: the names of the message ids that are not flows (asa.go)
 	words       [][]byte        // ASA and Squid: the current line's words
 	joined      []byte          // CSV: a record whose quoted value holds line breaks, its lines joined
+	noJoinUntil int64           // CSV: the offset a look-ahead for a closing quote followed in vain
 
 	rejects  map[string]int
 	notFlows map[string]int // records that are not flows, by kind (ReasonNotFlow)

@@ -219,3 +219,28 @@ func TestCSVQuotedLineBreaks(t *testing.T) {
 		t.Errorf("quote past MaxRecord: %d records, rejects %v; want the two records and its 200 other lines rejected", len(recs), r.Rejects())
 	}
 }
+
+// TestCSVQuoteLookAheadWindow: a quote whose closing line the look-ahead
+// window cuts (the record would run past MaxRecord) joins nothing: the
+// record after it keeps its bytes (it was joined with part of that line,
+// bytes 999999 read as 99, and the line's rest read as one more line).
+func TestCSVQuoteLookAheadWindow(t *testing.T) {
+	head := "src_ip,dst_ip,comment,start,src_port,dst_port,protocol,packets,bytes\n"
+	second := "10.0.0.3,10.0.0.4," + strings.Repeat("x", 150) + "\",2026-03-02T00:00:05Z,1111,2222,6,7,999999\n"
+	in := head + "10.0.0.1,10.0.0.2,\"abc\n" + second + "10.0.0.5,10.0.0.6,ok,2026-03-02T00:00:06Z,3,4,6,1,5\n"
+	for _, max := range []int{len("10.0.0.1,10.0.0.2,\"abc\n") + len(second) - 3, 1 << 20} {
+		r := newReader(strings.NewReader(in), Options{}, max)
+		var recs []flow.Record
+		var rec flow.Record
+		for r.Next(&rec) {
+			recs = append(recs, rec)
+		}
+		joined := max == 1<<20
+		switch {
+		case joined && (len(recs) != 2 || recs[0].SrcAddr != addr("10.0.0.1") || recs[0].Bytes != 999999):
+			t.Errorf("window of %d: %+v, rejects %v; want the two lines joined, bytes 999999", max, recs, r.Rejects())
+		case !joined && (len(recs) != 2 || recs[0].SrcAddr != addr("10.0.0.3") || recs[0].Bytes != 999999 || r.Rejected() != 1):
+			t.Errorf("window of %d: %+v, rejects %v; want the cut line rejected alone, 10.0.0.3's bytes 999999", max, recs, r.Rejects())
+		}
+	}
+}
