@@ -16,6 +16,9 @@ type BaselineConfig struct {
 	TopTalkers int           // source addresses listed by bytes (default 10)
 	Every      time.Duration // timeline bucket width (default 1h)
 	From, To   int64         // range of the timeline (optional, unix ns)
+	// Location is the zone whose hours and midnights the timeline's
+	// buckets follow (--tz; nil is UTC): see TimelineConfig.
+	Location *time.Location
 }
 
 // Baseline defaults.
@@ -112,7 +115,7 @@ func NewBaseline(cfg BaselineConfig) *Baseline {
 	cfg = cfg.withDefaults()
 	return &Baseline{
 		cfg: cfg, ports: make([]Counts, 1<<16), addrs: newAddrTab(),
-		timeline: NewTimeline(TimelineConfig{Every: cfg.Every, From: cfg.From, To: cfg.To}),
+		timeline: NewTimeline(TimelineConfig{Every: cfg.Every, From: cfg.From, To: cfg.To, Location: cfg.Location}),
 	}
 }
 

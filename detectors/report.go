@@ -256,6 +256,9 @@ type BaselineParams struct {
 	TopPorts   int    `json:"top_ports"`
 	TopTalkers int    `json:"top_talkers"`
 	Every      string `json:"every"`
+	// Zone is the time zone whose hours and midnights the timeline
+	// follows, when not UTC (--tz).
+	Zone string `json:"zone,omitempty"`
 }
 
 // ParametersOf renders a configuration (defaults filled in) for a report.
@@ -271,8 +274,16 @@ func ParametersOf(c SuiteConfig) Parameters {
 			c.Exfil.MADFactor, c.Exfil.HistoryMinBytes},
 		Beacon: BeaconParams{c.Beacon.MinConnections, max(c.Beacon.Threshold, 0), c.Beacon.MaxIntervals,
 			c.Beacon.MinInterval.String(), c.Beacon.BeatGap.String(), c.Beacon.MaxMedianBytes, append([]Service{}, c.Beacon.Exclude...)},
-		Baseline: BaselineParams{c.Baseline.TopPorts, c.Baseline.TopTalkers, c.Baseline.Every.String()},
+		Baseline: BaselineParams{c.Baseline.TopPorts, c.Baseline.TopTalkers, c.Baseline.Every.String(), zoneName(c.Baseline.Location)},
 	}
+}
+
+// zoneName names a zone other than UTC; "" for UTC.
+func zoneName(loc *time.Location) string {
+	if loc == nil || loc == time.UTC || loc.String() == "UTC" {
+		return ""
+	}
+	return loc.String()
 }
 
 // SeedFloat is a number of the seed's report that Python wrote as a float

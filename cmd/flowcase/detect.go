@@ -58,6 +58,7 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 		return cfg, err
 	}
 	cfg = cfg.WithObserved(to - from - silent)
+	cfg.Baseline.Location = sc.tz // the timeline follows the --tz zone's hours and midnights
 	if hasFlag(c, "ports") {
 		if cfg.Scan.Ports = c.Int("ports"); cfg.Scan.Ports < 1 {
 			return cfg, usagef("--ports %d: want at least 1", cfg.Scan.Ports)

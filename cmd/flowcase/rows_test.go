@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,5 +273,83 @@ func TestTimelineZoneDays(t *testing.T) {
 	}
 	if len(buckets) != 1 || time.Unix(0, buckets[0].StartNS).UTC() != time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) || buckets[0].Flows != 31643 {
 		t.Errorf("weeks: %+v; want one from Monday 2026-03-02 of 31643 flows", buckets)
+	}
+}
+
+// TestTimelineZoneDaylightSaving: `query timeline --tz` keeps days on the
+// zone's midnights after its clocks change (they had kept the offset of
+// the range's start: 01:00 in Berlin's summer), each bucket holding what
+// `query count` finds in its local day; `query report --tz` lays the
+// baseline's hourly timeline on the zone's hours (+05:30: on UTC's half
+// hours) and names the zone in its parameters.
+func TestTimelineZoneDaylightSaving(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no zone database:", err)
+	}
+	dir := t.TempDir()
+	var b strings.Builder
+	start := time.Date(2026, 3, 27, 12, 0, 0, 0, time.UTC)
+	for i := range 96 { // one flow an hour for four days, over the change of 29 March
+		ts := start.Add(time.Duration(i) * time.Hour)
+		fmt.Fprintf(&b, `{"src_ip":"10.0.0.%d","dst_ip":"192.0.2.1","src_port":40000,"dst_port":443,"protocol":6,"bytes_in":100,"bytes_out":10,"packets":2,"start":%q,"duration":1}`+"\n",
+			1+i%20, ts.Format(time.RFC3339))
+	}
+	path := filepath.Join(dir, "dst.ndjson")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "store")
+	mustRun(t, "ingest", "--store", store, path)
+	var buckets []struct {
+		StartNS int64 `json:"start_ns"`
+		Flows   int   `json:"flows"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "timeline", "--store", store, "--every", "1d", "--tz", "Europe/Berlin", "--format", "json")), &buckets); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, bk := range buckets {
+		lt := time.Unix(0, bk.StartNS).In(berlin)
+		got = append(got, fmt.Sprintf("%s:%d", lt.Format("01-02 15:04"), bk.Flows))
+		if i+1 < len(buckets) {
+			from, to := time.Unix(0, bk.StartNS).UTC().Format(time.RFC3339), time.Unix(0, buckets[i+1].StartNS).UTC().Format(time.RFC3339)
+			if n := strings.TrimSpace(mustRun(t, "query", "count", "--store", store, "--starting", "--from", from, "--to", to)); n != strconv.Itoa(bk.Flows) {
+				t.Errorf("bucket at %s: %d flows, count says %s", lt, bk.Flows, n)
+			}
+		}
+	}
+	// 12:00 UTC on the 27th is 13:00 in Berlin: 11 hours that day, 24,
+	// 23 on the short Sunday, 24, and the last 14.
+	if want := "03-27 00:00:11 03-28 00:00:24 03-29 00:00:23 03-30 00:00:24 03-31 00:00:14"; strings.Join(got, " ") != want {
+		t.Errorf("days in Berlin: %s, want %s", strings.Join(got, " "), want)
+	}
+
+	var rep struct {
+		Parameters struct {
+			Baseline struct {
+				Zone string `json:"zone"`
+			} `json:"baseline"`
+		} `json:"parameters"`
+		Baseline struct {
+			Timeline []struct {
+				Start string `json:"start"`
+				Flows int    `json:"flows"`
+			} `json:"timeline"`
+		} `json:"baseline"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--tz", "+05:30", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	tl := rep.Baseline.Timeline
+	if rep.Parameters.Baseline.Zone != "+05:30" || len(tl) != 96 || tl[0].Start != "2026-03-27T11:30:00Z" || tl[0].Flows != 1 || tl[95].Flows != 1 {
+		t.Errorf("report --tz +05:30: zone %q, %d hours from %+v", rep.Parameters.Baseline.Zone, len(tl), tl[:min(len(tl), 1)])
+	}
+	rep.Parameters.Baseline.Zone = ""
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "report", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if tl := rep.Baseline.Timeline; rep.Parameters.Baseline.Zone != "" || len(tl) != 96 || tl[0].Start != "2026-03-27T12:00:00Z" {
+		t.Errorf("report in UTC: zone %q, %d hours", rep.Parameters.Baseline.Zone, len(tl))
 	}
 }

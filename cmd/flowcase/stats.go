@@ -128,10 +128,8 @@ func timelineCommand() *cli.Command {
 			}
 			defer sc.st.Close()
 			from, to := sc.bounds()
-			// Buckets start on the --tz zone's hour and midnight (its
-			// offset at the range's start).
-			_, off := time.Unix(0, from).In(sc.tz).Zone()
-			cfg := detectors.TimelineConfig{Every: every, From: from, To: to, Offset: time.Duration(off) * time.Second}
+			// Buckets start on the --tz zone's hours and midnights.
+			cfg := detectors.TimelineConfig{Every: every, From: from, To: to, Location: sc.tz}
 			tls, err := scanParts(sc, index.ColTime|index.ColCounters|index.ColSampling,
 				func() (*detectors.Timeline, func(*flow.Record) bool) {
 					tl := detectors.NewTimeline(cfg)
