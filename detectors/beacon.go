@@ -152,7 +152,8 @@ type BeaconParts struct {
 	// pair with a dozen connections at random times from looking regular
 	// by chance.
 	Interval float64 `json:"interval"`
-	// Skew is 1 - |Bowley skew of the intervals|.
+	// Skew is 1 - |Bowley skew of the intervals| (bowley_skew), the skew
+	// taken as 0 when a quartile is the median.
 	Skew float64 `json:"skew"`
 	// Size is the mean of 1 - |Bowley skew of the sizes| and
 	// 1 - min(1, (MAD/median of the sizes)/BeaconSizeScale).
@@ -873,6 +874,13 @@ func (b *Beacon) score(x []float64, sizes func() []float64, events uint64, win i
 		return BeaconFinding{}, false
 	}
 	iv, sc.abs = describe(x, sc.abs)
+	// Bowley's skew of intervals whose first or third quartile is their
+	// median is that of their rounding (a beacon every 60.25 s in whole
+	// seconds: 60 s, and one in four 61 s, skew 1), not of their shape:
+	// it is taken as 0, as RITA takes it (TestBeaconWholeSecondTimes).
+	if iv.Q1 == iv.Median || iv.Q3 == iv.Median {
+		iv.Bowley = 0
+	}
 	var sz robust
 	sz, sc.abs = describe(sizes(), sc.abs)
 	if sz.Median > float64(b.cfg.MaxMedianBytes) {

@@ -183,7 +183,10 @@
 // The parts, each in [0,1]: Interval = 1 - min(1, (MAD/median of the
 // intervals + 0.5/sqrt(n)) / 0.5), the small-sample term keeping a dozen
 // connections at random times from looking regular by chance; Skew = 1 -
-// |Bowley skew of the intervals|; Size = mean of 1 - |Bowley skew of the
+// |Bowley skew of the intervals|, the skew taken as 0 when the first or
+// third quartile is the median (ties of times kept in whole seconds, where
+// a perfect beacon every 60.25 s had skew 1: TestBeaconWholeSecondTimes);
+// Size = mean of 1 - |Bowley skew of the
 // sizes| and 1 - min(1, (MAD/median of the sizes)/0.5); Coverage =
 // 1 + log10(coverage)/1.5 within [0,1], where coverage = (n-1)·median
 // interval / window (0 at 1/31.6 of the window, 5.3 hours of a week). The
