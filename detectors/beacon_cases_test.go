@@ -145,3 +145,33 @@ func TestBeaconImplantsAndPollers(t *testing.T) {
 		t.Error("the person browsing is no candidate")
 	}
 }
+
+// TestBeaconShortPeriodBeats: check-ins every 5 s less up to 20 % of two
+// connections a second apart are less than BeatGap (5 s) apart, so all of
+// a day's run into one beat, and on connections (1 s, then 3 to 4 s) the
+// intervals are irregular: the beacon scores 0. With a BeatGap of 2 s
+// (--beat-gap 2s) it is found on its beats. README.md says so.
+func TestBeaconShortPeriodBeats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var recs []flow.Record
+	for at := t0; at < t0+24*hr; at += int64(float64(5*sec) * csJitter(0.2)(rng)) {
+		recs = append(recs, beatConn(1, at, uint16(1024+rng.IntN(60000)), 1200), beatConn(1, at+sec, uint16(1024+rng.IntN(60000)), 300))
+	}
+	var got []string
+	for _, gap := range []time.Duration{0, 2 * time.Second} {
+		b := NewBeacon(BeaconConfig{From: t0, To: t0 + 24*hr, BeatGap: gap})
+		for i := range recs {
+			b.Add(&recs[i])
+		}
+		for _, f := range b.Candidates() {
+			got = append(got, fmt.Sprintf("gap %v: n=%d beats=%d median=%v score=%v", gap, f.ConnectionCount, f.Beats, f.MedianInterval, f.Score))
+		}
+	}
+	want := []string{
+		"gap 0s: n=38386 beats=0 median=2.0005 score=0", // the default, 5 s
+		"gap 2s: n=38386 beats=19193 median=4.505 score=0.8568",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
