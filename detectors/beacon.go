@@ -152,7 +152,8 @@ type BeaconParts struct {
 	// pair with a dozen connections at random times from looking regular
 	// by chance.
 	Interval float64 `json:"interval"`
-	// Skew is 1 - |Bowley skew of the intervals|.
+	// Skew is 1 - |Bowley skew of the intervals| (bowley_skew), the skew
+	// taken as 0 when a quartile is the median.
 	Skew float64 `json:"skew"`
 	// Size is the mean of 1 - |Bowley skew of the sizes| and
 	// 1 - min(1, (MAD/median of the sizes)/BeaconSizeScale).
@@ -240,6 +241,17 @@ type beaconWide struct {
 	count, flows uint64 // connections, records
 	scaled       uint64 // bytes times each record's sampling interval
 	more         uint32 // the origins beyond orig0, in origins (index plus 1)
+	past         uint32 // its beaconPast, index plus 1; 0: within MaxIntervals
+}
+
+// beaconPast counts the beats of a state past MaxIntervals, whose
+// observations are no longer kept: the beats' count and span must stay
+// exact, as the connections' do, or a beacon of two connections per
+// check-in would be covered for its first 4,096 connections alone. A state
+// gets one (and a beaconWide) when it reaches the cap: few do.
+type beaconPast struct {
+	beats    uint64 // beats that began past the cap
+	lastBeat int64  // the start of the last of them
 }
 
 // conns returns the number of connections of s.
@@ -254,11 +266,7 @@ func (b *Beacon) conns(s *beaconState) uint64 {
 // records, raw and scaled bytes, and origins.
 func (b *Beacon) add(s *beaconState, first, lastStart, lastEnd int64, recs, raw, scaled uint64, origs []uint32) {
 	if s.wide == 0 && !b.narrow(s, recs, raw, scaled, origs) {
-		w := beaconWide{count: uint64(s.count), flows: uint64(s.flows)}
-		if s.evFlags&evHasOrigin != 0 {
-			w.scaled = s.raw * uint64(b.sampOf[s.orig0])
-		}
-		s.wide = b.wide.add(w) + 1
+		b.widen(s)
 	}
 	if s.evFlags&evHas == 0 {
 		s.evFlags |= evHas
@@ -283,6 +291,30 @@ func (b *Beacon) add(s *beaconState, first, lastStart, lastEnd int64, recs, raw,
 	for _, o := range origs {
 		noteOrigin(o, &s.orig0, &w.more, &b.origins, &s.evFlags)
 	}
+}
+
+// widen moves the counts of s to a beaconWide, if they are not there yet,
+// and returns it.
+func (b *Beacon) widen(s *beaconState) *beaconWide {
+	if s.wide == 0 {
+		w := beaconWide{count: uint64(s.count), flows: uint64(s.flows)}
+		if s.evFlags&evHasOrigin != 0 {
+			w.scaled = s.raw * uint64(b.sampOf[s.orig0])
+		}
+		s.wide = b.wide.add(w) + 1
+	}
+	return b.wide.at(s.wide - 1)
+}
+
+// pastCap returns the beats of s past MaxIntervals, if any.
+func (b *Beacon) pastCap(s *beaconState) beaconPast {
+	if s.wide == 0 {
+		return beaconPast{}
+	}
+	if w := b.wide.at(s.wide - 1); w.past != 0 {
+		return *b.past.at(w.past - 1)
+	}
+	return beaconPast{}
 }
 
 // narrow reports whether s stays narrow with a connection of recs
@@ -349,6 +381,8 @@ type Beacon struct {
 	full      chunked[beaconState]
 	chunks    chunked[obsChunk]
 	wide      chunked[beaconWide]
+	past      chunked[beaconPast]
+	gap       uint32 // BeatGap in ms, as observations measure intervals
 	origins   originLists
 	// sampOf is the sampling interval of each origin id, learnt from the
 	// connections (a compact first connection keeps its origin only).
@@ -372,6 +406,7 @@ func NewBeacon(cfg BeaconConfig) *Beacon {
 
 func newBeacon(cfg BeaconConfig) *Beacon {
 	b := &Beacon{cfg: cfg.withDefaults()}
+	b.gap = uint32(min(b.cfg.BeatGap.Milliseconds(), math.MaxUint32))
 	b.index.init()
 	return b
 }
@@ -443,11 +478,21 @@ func (b *Beacon) addConnHash(c *conn, h uint64) {
 	}
 	s := b.full.at(ref &^ fullRef)
 	size := uint32(min(c.fwdBytes+c.revBytes, math.MaxUint32))
+	// A connection that starts before the last record of the ones before
+	// it (a parallel connection) follows them at once: 0, not a negative
+	// interval wrapped to 49 days.
+	ival := uint32(min(max(c.start-s.lastStart, 0)/1e6, math.MaxUint32))
 	if b.conns(s)-1 < uint64(b.cfg.MaxIntervals) {
-		// A connection that starts before the last record of the ones
-		// before it (a parallel connection) follows them at once: 0, not
-		// a negative interval wrapped to 49 days.
-		b.putObs(s, beaconObs{uint32(min(max(c.start-s.lastStart, 0)/1e6, math.MaxUint32)), size})
+		b.putObs(s, beaconObs{ival, size})
+	} else if ival >= b.gap {
+		// Past the cap, only the beats are counted (see beaconPast).
+		w := b.widen(s)
+		if w.past == 0 {
+			w.past = b.past.add(beaconPast{}) + 1
+		}
+		p := b.past.at(w.past - 1)
+		p.beats++
+		p.lastBeat = c.start
 	}
 	b.addConn1(s, c)
 }
@@ -701,7 +746,7 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 	count := b.conns(s)
 	sc.obs = b.obsOf(s, sc, sc.obs[:0])
 	sc.x = sc.x[:0]
-	gap := uint32(min(b.cfg.BeatGap.Milliseconds(), math.MaxUint32))
+	gap := b.gap
 	joined := 0
 	for _, o := range sc.obs {
 		sc.x = append(sc.x, float64(o.ival)/1e3)
@@ -720,16 +765,23 @@ func (b *Beacon) finding(s *beaconState, win int64, sc *scratch, floor float64) 
 	if ok {
 		f.MeanInterval = SeedFloat(round(float64(s.lastStart-s.first) / 1e9 / float64(count-1)))
 	}
-	if beats := len(sc.obs) + 1 - joined; joined > 0 && beats >= b.cfg.MinConnections && sc.regularBeats(gap) {
+	// The beats are counted in full; their statistics are of those within
+	// the observations, as the connections' are.
+	past := b.pastCap(s)
+	if beats := uint64(len(sc.obs)+1-joined) + past.beats; joined > 0 && beats >= uint64(b.cfg.MinConnections) && sc.regularBeats(gap) {
 		bx, by := sc.beats(s.size0, gap)
-		g, gok := b.score(bx, func() []float64 { return by }, uint64(beats), win, sc, floor)
+		g, gok := b.score(bx, func() []float64 { return by }, beats, win, sc, floor)
 		if gok && (!ok || g.Score > f.Score) {
 			var span float64
-			for _, x := range sc.bx {
-				span += x
+			if past.beats > 0 {
+				span = float64(past.lastBeat-s.first) / 1e9
+			} else {
+				for _, x := range sc.bx {
+					span += x
+				}
 			}
 			g.MeanInterval = SeedFloat(round(span / float64(beats-1)))
-			g.Beats = uint64(beats)
+			g.Beats = beats
 			f, ok = g, true
 		}
 	}
@@ -822,6 +874,13 @@ func (b *Beacon) score(x []float64, sizes func() []float64, events uint64, win i
 		return BeaconFinding{}, false
 	}
 	iv, sc.abs = describe(x, sc.abs)
+	// Bowley's skew of intervals whose first or third quartile is their
+	// median is that of their rounding (a beacon every 60.25 s in whole
+	// seconds: 60 s, and one in four 61 s, skew 1), not of their shape:
+	// it is taken as 0, as RITA takes it (TestBeaconWholeSecondTimes).
+	if iv.Q1 == iv.Median || iv.Q3 == iv.Median {
+		iv.Bowley = 0
+	}
 	var sz robust
 	sz, sc.abs = describe(sizes(), sc.abs)
 	if sz.Median > float64(b.cfg.MaxMedianBytes) {

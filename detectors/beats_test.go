@@ -195,3 +195,36 @@ func TestBeaconSilences(t *testing.T) {
 		}
 	}
 }
+
+// TestBeaconBeatsPastCap: a week of check-ins every 60 s, each a GET and a
+// POST 1.5 s apart (20,160 connections, 10,080 beats), is scored on all
+// its beats, as the connections of a beacon past MaxIntervals are: the
+// beats had been counted in the first 4,096 observations alone (2,049),
+// so the beacon covered a fifth of the week (0.2032) and scored 0.7177
+func TestBeaconBeatsPastCap(t *testing.T) {
+	b := NewBeacon(BeaconConfig{From: t0, To: t0 + 7*24*hr})
+	port := uint16(40000)
+	var recs []flow.Record
+	for i := range int64(7 * 24 * 60) {
+		at := t0 + 17*sec + i*mn
+		port += 2
+		recs = append(recs, beatConn(1, at, port, 1200), beatConn(1, at+1500*int64(time.Millisecond), port+1, 5000))
+	}
+	for i := range recs {
+		b.Add(&recs[i])
+	}
+	got := b.Findings()
+	if len(got) != 1 {
+		t.Fatalf("%d findings, want 1", len(got))
+	}
+	f := got[0]
+	// 10,079 intervals of 60 s over the week less the first 17 s and the
+	// last check-in's 43 s.
+	if f.ConnectionCount != 20160 || f.Beats != 10080 || f.MedianInterval != 60 || f.MeanInterval != 60 ||
+		f.Coverage != round(10079*60.0/(7*24*3600)) || f.Parts.Coverage != 1 || f.IntervalsEvaluated != 2048 ||
+		f.Score != 0.9779 || f.FirstSeenNS != t0+17*sec || f.LastSeenNS != t0+17*sec+10079*mn+1500*int64(time.Millisecond) {
+		t.Errorf("got %d connections, %d beats, median %v, mean %v, coverage %v (part %v), %d intervals, score %v, span %d..%d",
+			f.ConnectionCount, f.Beats, f.MedianInterval, f.MeanInterval, f.Coverage, f.Parts.Coverage, f.IntervalsEvaluated,
+			f.Score, f.FirstSeenNS-t0, f.LastSeenNS-t0)
+	}
+}
