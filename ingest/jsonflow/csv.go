@@ -248,22 +248,29 @@ func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int6
 		// Whole lines only: the window's last may be cut by its end.
 		ahead = ahead[:bytes.LastIndexByte(ahead, '\n')+1]
 	}
-	end, lines := -1, 0
-	for i := 0; i < len(ahead) && !q.bad; {
+	end, lines, followed := -1, 0, len(ahead)
+	for i := 0; i < len(ahead); {
 		lineEnd := len(ahead)
 		if j := bytes.IndexByte(ahead[i:], '\n'); j >= 0 {
 			lineEnd = i + j + 1
 		}
 		open := q.feed(ahead[i:lineEnd])
 		lines++
+		if q.bad {
+			// A line that opens a quote before this one would go bad
+			// here too (a quote open at a line's start is one state),
+			// but this one may open a record of its own.
+			followed = lineEnd
+			break
+		}
 		if !open {
 			end = lineEnd
 			break
 		}
 		i = lineEnd
 	}
-	if end < 0 || q.bad {
-		d.noJoinUntil = d.off + int64(len(ahead))
+	if end < 0 {
+		d.noJoinUntil = d.off + int64(followed)
 		return d.csvLine(trimSpace(buf), rec, pos)
 	}
 	buf = append(buf, ahead[:end]...)

@@ -244,3 +244,26 @@ func TestCSVQuoteLookAheadWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVQuoteAfterCutLine: a line cut inside a quoted value, then a record
+// whose quoted value breaks the line: the record stands, its lines joined
+// (a look-ahead that went bad had made every line within its window be
+// read alone, up to 1 MiB: the record was rejected as two lines, 10.0.0.3
+// and its 700 bytes lost).
+func TestCSVQuoteAfterCutLine(t *testing.T) {
+	in := "src_ip,dst_ip,comment,start,src_port,dst_port,protocol,packets,bytes\n" +
+		"10.0.0.1,10.0.0.2,\"cut here\n" +
+		"10.0.0.3,10.0.0.4,\"multi\n" +
+		"line\",2026-03-02T00:00:05Z,1111,2222,6,7,700\n" +
+		"10.0.0.5,10.0.0.6,ok,2026-03-02T00:00:06Z,3,4,6,1,5\n"
+	got, d := readRecords(in, Options{})
+	if len(got) != 2 || d.Rejected() != 1 || d.Rejects()[ReasonNoTime] != 1 {
+		t.Fatalf("got %d records %+v, rejects %v; want 2, the cut line rejected (no time)", len(got), got, d.Rejects())
+	}
+	if r := got[0]; r.SrcAddr != addr("10.0.0.3") || r.DstAddr != addr("10.0.0.4") || r.SrcPort != 1111 || r.DstPort != 2222 || r.Packets != 7 || r.Bytes != 700 {
+		t.Errorf("first record: %+v, want 10.0.0.3:1111 -> 10.0.0.4:2222, 7 packets, 700 bytes", r)
+	}
+	if r := got[1]; r.SrcAddr != addr("10.0.0.5") || r.Bytes != 5 {
+		t.Errorf("second record: %+v, want 10.0.0.5's, 5 bytes", r)
+	}
+}
