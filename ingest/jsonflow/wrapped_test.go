@@ -2,6 +2,7 @@ package jsonflow
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +266,47 @@ func TestCSVQuoteAfterCutLine(t *testing.T) {
 	}
 	if r := got[1]; r.SrcAddr != addr("10.0.0.5") || r.Bytes != 5 {
 		t.Errorf("second record: %+v, want 10.0.0.5's, 5 bytes", r)
+	}
+}
+
+// chunkReader reads at most 4096 bytes at a time, as a file or a pipe may,
+// and counts its reads.
+type chunkReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p[:min(len(p), 4096)])
+}
+
+// TestCSVQuotedLineBreaksReads: records whose quoted values break the line
+// are read in the buffer's reads, not one read for each: a look-ahead
+// peeked its whole window (MaxRecord) every time, and so moved the
+// buffer's megabyte to its start and read the few bytes freed, for every
+// record (10,000 reads here; 100,000 such records took 1.1 s to ingest,
+// 0.13 s on one line each; now 0.13 s).
+func TestCSVQuotedLineBreaksReads(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("src_ip,dst_ip,comment,start,src_port,dst_port,protocol,packets,bytes\n")
+	for i := range 10000 {
+		fmt.Fprintf(&b, "10.0.%d.%d,10.9.9.9,\"GET / HTTP/1.1\nHost: a\n\",2026-03-02T00:00:05Z,%d,80,6,1,%d\n", i>>8, i&255, 1000+i, i)
+	}
+	in := b.String()
+	cr := &chunkReader{r: strings.NewReader(in)}
+	d := NewReader(cr, Options{})
+	var rec flow.Record
+	n := 0
+	for d.Next(&rec) {
+		if rec.Bytes != uint64(n) || rec.SrcPort != uint16(1000+n) {
+			t.Fatalf("record %d: %+v", n, rec)
+		}
+		n++
+	}
+	// Each read fills up to 4096 bytes, but for one short of the
+	// buffer's end each time it comes to it; one more finds the end.
+	if most := (len(in)+4095)/4096 + len(in)/MaxRecord + 2; n != 10000 || d.Rejected() != 0 || cr.reads > most {
+		t.Errorf("%d records, rejects %v, %d reads of %d bytes; want 10000, none, at most %d reads", n, d.Rejects(), cr.reads, len(in), most)
 	}
 }
