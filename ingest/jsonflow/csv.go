@@ -268,7 +268,10 @@ func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int6
 		// alone (looking again from every line would be quadratic).
 		return d.csvLine(trimSpace(buf), rec, pos)
 	}
-	want, q0 := max(0, d.maxRecord-len(buf)), *q
+	// The record's last line break is not counted, as a line's is not
+	// (a line of MaxRecord bytes and its CRLF is read): the window is 2
+	// bytes more, and the record joined is measured without it.
+	want, q0 := max(0, d.maxRecord+2-len(buf)), *q
 	var ahead []byte
 	var end, lines, followed int
 	// What is buffered is looked at first, the whole window only when the
@@ -288,11 +291,17 @@ func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int6
 			break
 		}
 	}
+	one := len(buf) // its first line
+	if end >= 0 {
+		buf = append(buf, ahead[:end]...)
+		if len(trimSpace(buf)) > d.maxRecord {
+			end = -1 // past MaxRecord, as a window too short would be
+		}
+	}
 	if end < 0 {
 		d.noJoinUntil = d.off + int64(followed)
-		return d.csvLine(trimSpace(buf), rec, pos)
+		return d.csvLine(trimSpace(buf[:one]), rec, pos)
 	}
-	buf = append(buf, ahead[:end]...)
 	d.discard(end)
 	// Its rejects are placed at its first line.
 	startLine := d.line

@@ -3,6 +3,7 @@ package jsonflow
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,5 +309,43 @@ func TestCSVQuotedLineBreaksReads(t *testing.T) {
 	// buffer's end each time it comes to it; one more finds the end.
 	if most := (len(in)+4095)/4096 + len(in)/MaxRecord + 2; n != 10000 || d.Rejected() != 0 || cr.reads > most {
 		t.Errorf("%d records, rejects %v, %d reads of %d bytes; want 10000, none, at most %d reads", n, d.Rejects(), cr.reads, len(in), most)
+	}
+}
+
+// TestCSVQuotedLineBreaksAtMaxRecord: a record whose quoted value breaks
+// the line is read up to MaxRecord bytes, its last line break not counted,
+// as a line of one record is (one of MaxRecord bytes with CRLF is read, and
+// one whose lines came to MaxRecord bytes, or one less with CRLF, was
+// rejected line by line).
+func TestCSVQuotedLineBreaksAtMaxRecord(t *testing.T) {
+	const limit = 300
+	head := "src_ip,dst_ip,comment,start,src_port,dst_port,protocol,packets,bytes"
+	for _, eol := range []string{"\n", "\r\n"} {
+		for _, size := range []int{limit - 1, limit, limit + 1} {
+			for _, breaks := range []bool{false, true} {
+				pre, post := "10.0.0.2,10.0.0.3,\"", "\",2026-03-02T00:00:05Z,1111,2222,6,7,700"
+				fill := []byte(strings.Repeat("y", size-len(pre)-len(post)))
+				if breaks {
+					for i := 40; i+len(eol) < len(fill); i += 50 {
+						copy(fill[i:], eol)
+					}
+				}
+				in := head + eol + "10.0.0.1,10.0.0.9,x,2026-03-02T00:00:04Z,1,2,6,1,5" + eol + pre + string(fill) + post + eol +
+					"10.0.0.4,10.0.0.9,x,2026-03-02T00:00:06Z,3,4,6,1,9" + eol
+				r := newReader(strings.NewReader(in), Options{}, limit)
+				var got []uint64
+				var rec flow.Record
+				for r.Next(&rec) {
+					got = append(got, rec.Bytes)
+				}
+				want := []uint64{5, 700, 9}
+				if size > limit {
+					want = []uint64{5, 9}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%q, %d bytes, line breaks %v: bytes %v, rejects %v; want %v", eol, size, breaks, got, r.Rejects(), want)
+				}
+			}
+		}
 	}
 }
