@@ -62,7 +62,9 @@ type captureDecoder struct {
 	readyN      int // of those, the ones whose template was known (parkAs)
 	readyB      int
 	perKey      map[netflow.TemplateKey]*[3]int // sets in parked by template and parkOrigin
-	stored      int                             // waiting sets the store held (loadParked counted them)
+	stored      int                             // waiting sets the store holds of earlier files (loadParked counted them, less those decoded)
+	storedB     int                             // their bytes, counted as parkAs counts them
+	storedKey   map[netflow.TemplateKey]int     // and their number by template
 	storeFull   bool                            // loadParked stopped before the store's last set
 	unkept      int                             // this file's waiting sets the store had no room for
 	parkedSeq   uint32                          // numbers this file's parked sets (their store keys)
@@ -561,8 +563,8 @@ func (d *captureDecoder) finish(res *index.SourceResult, extra map[string]any, f
 	}
 	if d.unkept > 0 {
 		fr.Rejected[netflow.ErrUnknownTemplate.Error()] += int64(d.unkept) // the source's record shares the map
-		fr.Notes = append(fr.Notes, fmt.Sprintf("%d of its data sets whose templates never came are rejected as %q: the store keeps at most %d waiting, earlier files' first",
-			d.unkept, netflow.ErrUnknownTemplate.Error(), maxParkedSets))
+		fr.Notes = append(fr.Notes, fmt.Sprintf("%d of its data sets whose templates never came are rejected as %q: the store keeps at most %d waiting (%d for one template, %d MiB), earlier files' first",
+			d.unkept, netflow.ErrUnknownTemplate.Error(), maxParkedSets, maxParkedPerKey, maxParkedBytes>>20))
 	}
 	if d.earlierSets > 0 {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d data sets that earlier files left waiting were decoded, their templates known now: %d flows, counted to those files",

@@ -179,6 +179,9 @@ func (d *captureDecoder) retryKey(k netflow.TemplateKey) {
 			d.loadedN--
 			d.loadedB -= len(p.set) + parkedOverhead
 			d.resolved = append(d.resolved, p.key)
+			d.stored--
+			d.storedB -= len(p.set) + parkedOverhead
+			d.storedKey[k]--
 		}
 		if p.ready {
 			d.readyN--
@@ -266,7 +269,12 @@ func (d *captureDecoder) loadParked() error {
 		// Its template came without its being decoded (a store written
 		// before the bounds, or sets past them, not taken up then): run
 		// decodes it before the first packet.
+		if d.storedKey == nil {
+			d.storedKey = map[netflow.TemplateKey]int{}
+		}
 		d.stored++
+		d.storedB += len(set) + parkedOverhead
+		d.storedKey[ps.Key]++
 		ready := d.dec != nil && d.dec.Templates.Get(ps.Key) != nil
 		if !d.parkAs(ps, set, src, k, ready) {
 			// Scan on while either bound has room.
@@ -305,12 +313,13 @@ type waiting struct {
 // files left waiting, still unresolved, are theirs: they were reported with
 // them, and Summary.Waiting lists what waits after the run.
 func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
-	// The store keeps at most maxParkedSets waiting: what earlier files
-	// left (less what this file decoded) and then this file's own, in the
-	// order they came; the rest of its own are rejected now.
-	room := maxParkedSets - (d.stored - d.earlierSets)
-	if d.storeFull {
-		room = 0
+	// The store keeps what earlier files left (less what this file
+	// decoded) and then this file's own, in the order they came, within
+	// the bounds loadParked takes sets up by (in number, for one template,
+	// in bytes), so that a later file bringing their templates decodes
+	// every set that waits; the rest of its own are rejected now.
+	if d.storedKey == nil {
+		d.storedKey = map[netflow.TemplateKey]int{}
 	}
 	put := map[string][]byte{}
 	var own []*parked
@@ -322,11 +331,15 @@ func (d *captureDecoder) finishParked() ([]waiting, map[string][]byte) {
 		}
 	}
 	sort.Slice(own, func(i, j int) bool { return own[i].n < own[j].n })
-	for i, p := range own {
-		if i >= room {
+	for _, p := range own {
+		cost := len(p.set) + parkedOverhead
+		if d.storeFull || d.stored >= maxParkedSets || d.storedB+cost > maxParkedBytes || d.storedKey[p.ps.Key] >= maxParkedPerKey {
 			d.dropParked(p)
 			continue
 		}
+		d.stored++
+		d.storedB += cost
+		d.storedKey[p.ps.Key]++
 		p.key = parkedKey(p.source, p.n)
 		put[string(p.key)] = marshalParked(&p.ps, p.set)
 	}

@@ -267,3 +267,78 @@ func TestParkedOwnRoom(t *testing.T) {
 		t.Errorf("%d sets wait, want the flood's %d", n, maxParkedSets-maxParkedPerKey)
 	}
 }
+
+// The store keeps no more waiting sets than a later ingest takes up: for
+// one template and in bytes as in number, earlier files' first, so a file
+// bringing their templates decodes every set that waits. Two files had
+// left 16,384 sets for template 300 (or 2 × 32 MiB), and the templates
+// decoded half: the rest waited, their template known, for some later
+// ingest.
+func TestParkedStoreBounds(t *testing.T) {
+	t.Run("one template", func(t *testing.T) {
+		st := capStore(t)
+		var a, b, c parkGen
+		a.data(maxParkedPerKey, 300)
+		b.seq = 100000 // not the same export packets as a's
+		b.data(maxParkedPerKey, 300)
+		capIngest(t, st, a.write(t, "a.pcap"))
+		sum := capIngest(t, st, b.write(t, "b.pcap"))
+		if r := sum.Files[0]; r.Parked != 0 || r.Rejected[reasonUnknownTemplate] != maxParkedPerKey || len(r.Rejected) != 1 {
+			t.Errorf("b: got %d parked, rejected %v; want 0 and %d as %q", r.Parked, r.Rejected, maxParkedPerKey, reasonUnknownTemplate)
+		}
+		if n := waitingSets(sum.Waiting); n != maxParkedPerKey {
+			t.Errorf("b: %d sets wait in the store, want %d", n, maxParkedPerKey)
+		}
+		c.seq = 200000
+		c.message(parkTemplates(false, 300))
+		sum = capIngest(t, st, c.write(t, "c.pcap"))
+		if n := waitingSets(sum.Waiting); n != 0 {
+			t.Errorf("c: %d sets wait in the store, want none", n)
+		}
+		rows := capRows(t, st)
+		if len(rows) != maxParkedPerKey || rows[0].SourceID != 1 || rows[len(rows)-1].SourceID != 1 {
+			t.Errorf("%d flows in the store, want a's %d", len(rows), maxParkedPerKey)
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		// Template 300 or 301: parkTemplates' four fields and 16,000
+		// bytes of paddingOctets, so one record to a 16,020-byte set.
+		tpl := func(id uint16) []byte {
+			b := binary.BigEndian.AppendUint16(nil, id)
+			b = binary.BigEndian.AppendUint16(b, 5)
+			for _, f := range []uint16{8, 4, 12, 4, 150, 4, 151, 4, 210, 16000} {
+				b = binary.BigEndian.AppendUint16(b, f)
+			}
+			return parkSet(2, b)
+		}
+		data := func(id uint16, n int) []byte {
+			return parkSet(id, append(parkData(id, n)[4:], make([]byte, 16000)...))
+		}
+		fit := maxParkedBytes / (16020 + parkedOverhead) // 2061
+		st := capStore(t)
+		var a, b, c parkGen
+		for i := range fit {
+			a.message(data(300, i))
+		}
+		b.seq = 100000
+		for i := range fit {
+			b.message(data(301, i))
+		}
+		sum := capIngest(t, st, a.write(t, "a.pcap"), b.write(t, "b.pcap"))
+		if r := sum.Files[1]; r.Parked != 0 || r.Rejected[reasonUnknownTemplate] != int64(fit) || len(r.Rejected) != 1 {
+			t.Errorf("b: got %d parked, rejected %v; want 0 and %d as %q", r.Parked, r.Rejected, fit, reasonUnknownTemplate)
+		}
+		if n := waitingSets(sum.Waiting); n != fit {
+			t.Errorf("a and b: %d sets wait in the store, want a's %d", n, fit)
+		}
+		c.seq = 200000
+		c.message(tpl(300), tpl(301))
+		sum = capIngest(t, st, c.write(t, "c.pcap"))
+		if n := waitingSets(sum.Waiting); n != 0 {
+			t.Errorf("c: %d sets wait in the store, want none", n)
+		}
+		if got := len(capRows(t, st)); got != fit {
+			t.Errorf("%d flows in the store, want a's %d", got, fit)
+		}
+	})
+}

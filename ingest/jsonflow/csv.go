@@ -225,6 +225,31 @@ func (q *csvQuote) feed(b []byte) bool {
 	return q.in && !q.pend
 }
 
+// follow follows the lines of ahead until the quote closes (end: where its
+// line ends) or goes bad (followed: where the line it went bad in ends);
+// end is -1 when it does neither, lines how many lines it followed.
+func (q *csvQuote) follow(ahead []byte) (end, lines, followed int) {
+	for i := 0; i < len(ahead); {
+		lineEnd := len(ahead)
+		if j := bytes.IndexByte(ahead[i:], '\n'); j >= 0 {
+			lineEnd = i + j + 1
+		}
+		open := q.feed(ahead[i:lineEnd])
+		lines++
+		if q.bad {
+			// A line that opens a quote before this one would go bad
+			// here too (a quote open at a line's start is one state),
+			// but this one may open a record of its own.
+			return -1, lines, lineEnd
+		}
+		if !open {
+			return lineEnd, lines, lineEnd
+		}
+		i = lineEnd
+	}
+	return -1, lines, len(ahead)
+}
+
 // csvQuoted reads a CSV record whose quoted value breaks the line (first
 // is its first line, read): the lines ahead are looked at, not taken,
 // until the quote closes as RFC 4180 closes it, within MaxRecord bytes;
@@ -243,30 +268,40 @@ func (d *Reader) csvQuoted(first []byte, q *csvQuote, rec *flow.Record, pos int6
 		// alone (looking again from every line would be quadratic).
 		return d.csvLine(trimSpace(buf), rec, pos)
 	}
-	ahead, err := d.br.Peek(max(0, d.maxRecord-len(buf)))
-	if !errors.Is(err, io.EOF) {
-		// Whole lines only: the window's last may be cut by its end.
-		ahead = ahead[:bytes.LastIndexByte(ahead, '\n')+1]
-	}
-	end, lines := -1, 0
-	for i := 0; i < len(ahead) && !q.bad; {
-		lineEnd := len(ahead)
-		if j := bytes.IndexByte(ahead[i:], '\n'); j >= 0 {
-			lineEnd = i + j + 1
+	// The record's last line break is not counted, as a line's is not
+	// (a line of MaxRecord bytes and its CRLF is read): the window is 2
+	// bytes more, and the record joined is measured without it.
+	want, q0 := max(0, d.maxRecord+2-len(buf)), *q
+	var ahead []byte
+	var end, lines, followed int
+	// What is buffered is looked at first, the whole window only when the
+	// quote neither closes nor goes bad within it: a Peek past it moves
+	// the buffer's unread bytes (up to MaxRecord) to its start, a copy of
+	// a megabyte for each record were it done every time.
+	for _, n := range []int{min(want, d.br.Buffered()), want} {
+		*q = q0
+		var err error
+		ahead, err = d.br.Peek(n)
+		if !errors.Is(err, io.EOF) {
+			// Whole lines only: the window's last may be cut by its end.
+			ahead = ahead[:bytes.LastIndexByte(ahead, '\n')+1]
 		}
-		open := q.feed(ahead[i:lineEnd])
-		lines++
-		if !open {
-			end = lineEnd
+		end, lines, followed = q.follow(ahead)
+		if end >= 0 || q.bad || n == want {
 			break
 		}
-		i = lineEnd
 	}
-	if end < 0 || q.bad {
-		d.noJoinUntil = d.off + int64(len(ahead))
-		return d.csvLine(trimSpace(buf), rec, pos)
+	one := len(buf) // its first line
+	if end >= 0 {
+		buf = append(buf, ahead[:end]...)
+		if len(trimSpace(buf)) > d.maxRecord {
+			end = -1 // past MaxRecord, as a window too short would be
+		}
 	}
-	buf = append(buf, ahead[:end]...)
+	if end < 0 {
+		d.noJoinUntil = d.off + int64(followed)
+		return d.csvLine(trimSpace(buf[:one]), rec, pos)
+	}
 	d.discard(end)
 	// Its rejects are placed at its first line.
 	startLine := d.line
