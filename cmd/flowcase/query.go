@@ -58,7 +58,7 @@ func rangeFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "starting", Usage: "select flows by start time only (default: flows overlapping the range)"},
 		&cli.StringFlag{Name: "filter", Usage: "nfdump-like filter, e.g. 'src net 10.0.0.0/8 and dst port 443'"},
 		&cli.StringFlag{Name: "filter-file", Usage: "read a filter from FILE ('#' starts a comment), e.g. an indicator list 'ip in [ ... ]'; with --filter, both must hold"},
-		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone for table output"},
+		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone for table output, and whose hours and midnights timelines follow"},
 	}
 }
 
