@@ -394,6 +394,11 @@ func TestBeaconCalibration(t *testing.T) {
 		if r.beacon && strings.Contains(r.name, "office=false") && !strings.Contains(r.name, "d=1 ") && !hit {
 			t.Errorf("all-day beacon of three days or more missed: %q score %v", r.name, r.f.Score)
 		}
+		// Implants still running at the range's end are covered from
+		// their first connection (at least three days).
+		if strings.HasPrefix(r.name, "late beacon ") && (strings.Contains(r.name, "live=12h") || strings.Contains(r.name, "live=24h")) && !hit {
+			t.Errorf("beacon live the range's last half day or more missed: %q score %v", r.name, r.f.Score)
+		}
 		// Beacons of several connections per check-in are found on their
 		// beats, and say so.
 		if strings.HasPrefix(r.name, "beats ") && (!hit || r.f.Beats == 0 || r.f.Beats >= r.f.ConnectionCount) {
@@ -403,11 +408,11 @@ func TestBeaconCalibration(t *testing.T) {
 	t.Logf("threshold %v: lowest beacon score %.3f, highest decoy score %.3f", DefaultBeaconThreshold, minBeacon, maxDecoy)
 	_, rec := prf(t, fmt.Sprintf("beacon calibration (%d planted, %d decoys)", tp+fn, len(rows)-tp-fn), tp, fp, fn)
 	// The misses are the weak evidence by design: ten connections in one
-	// office day, or office hours over at most three days with heavy jitter;
-	// and implants that started late in the week, covered against the
-	// whole of it (only those live the last day are all found).
-	if rec < 0.8 {
-		t.Errorf("recall %.3f, want at least 0.8", rec)
+	// office day, office hours over at most three days with heavy jitter,
+	// and implants live only the last three hours (as short as a scripted
+	// burst) or six with heavy jitter.
+	if rec < 0.85 {
+		t.Errorf("recall %.3f, want at least 0.85", rec)
 	}
 	if sessions != 0 {
 		t.Errorf("%d long sessions became beacon candidates, want 0 (they are one connection each)", sessions)
