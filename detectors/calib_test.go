@@ -306,6 +306,43 @@ func (cs *calibSet) addLate() {
 	}
 }
 
+// addFastBeats: beacons whose check-ins of two connections about a second
+// apart come every 4 or 5 seconds (no jitter or Cobalt Strike's 20 %), for
+// one or two days: less than BeatGap apart, all a day's connections run
+// into one beat. Decoys: pairs of connections a second apart at random
+// times (exponential gaps of 10 seconds, or uniform from 3 to 60, for 8
+// or 24 hours), as an application chatting with its server makes them.
+func (cs *calibSet) addFastBeats() {
+	jitters := map[string]func(*rand.Rand) float64{"none": uniformJitter(0), "cs20": csJitter(0.2)}
+	for _, period := range []int64{4 * sec, 5 * sec} {
+		for _, jn := range sortedNames(jitters) {
+			for _, days := range []int64{1, 2} {
+				src := cs.next(fmt.Sprintf("fast beats p=%v j=%s d=%d", time.Duration(period), jn, days), true)
+				start := t0 + int64(cs.rng.IntN(int(7-days)+1))*24*hr
+				for t := start; t < start+days*24*hr && t < t0+7*24*hr; t += int64(float64(period) * jitters[jn](cs.rng)) {
+					cs.conn(src, t, uint64(1200+cs.rng.IntN(60)))
+					cs.conn(src, t+int64(700+cs.rng.IntN(500))*int64(time.Millisecond), uint64(300+cs.rng.IntN(60)))
+				}
+			}
+		}
+	}
+	gaps := map[string]func(*rand.Rand) float64{ // seconds
+		"exp10":   func(r *rand.Rand) float64 { return r.ExpFloat64() * 10 },
+		"uni3-60": func(r *rand.Rand) float64 { return 3 + 57*r.Float64() },
+	}
+	for _, gn := range sortedNames(gaps) {
+		for rep := range 12 {
+			hours := []int64{8, 24}[rep%2]
+			src := cs.next(fmt.Sprintf("chatty pairs %s for %dh #%d", gn, hours, rep), false)
+			start := t0 + int64(cs.rng.IntN(6*24))*hr
+			for t := start; t < start+hours*hr; t += int64(gaps[gn](cs.rng)*1e9) + 1 {
+				cs.conn(src, t, 1200)
+				cs.conn(src, t+int64(700+cs.rng.IntN(500))*int64(time.Millisecond), 300)
+			}
+		}
+	}
+}
+
 // addSessions: long sessions exported every 60 s by an active timeout. The
 // beacon detector merges them; unmerged, they would look perfectly regular.
 func (cs *calibSet) addSessions() {
@@ -331,6 +368,7 @@ func calibration(seed uint64) *calibSet {
 	cs.addBeats()
 	cs.addPageViews()
 	cs.addLate()
+	cs.addFastBeats()
 	slices.SortStableFunc(cs.recs, func(a, b flow.Record) int { return int(max(-1, min(1, a.Start-b.Start))) })
 	return cs
 }
@@ -401,7 +439,7 @@ func TestBeaconCalibration(t *testing.T) {
 		}
 		// Beacons of several connections per check-in are found on their
 		// beats, and say so.
-		if strings.HasPrefix(r.name, "beats ") && (!hit || r.f.Beats == 0 || r.f.Beats >= r.f.ConnectionCount) {
+		if (strings.HasPrefix(r.name, "beats ") || strings.HasPrefix(r.name, "fast beats ")) && (!hit || r.f.Beats == 0 || r.f.Beats >= r.f.ConnectionCount) {
 			t.Errorf("%q: score %v, %d beats of %d connections; want found on its beats", r.name, r.f.Score, r.f.Beats, r.f.ConnectionCount)
 		}
 	}
@@ -488,6 +526,10 @@ func calibClass(name string) string {
 		return "late beacon, live " + field("live")
 	case strings.HasPrefix(name, "beats "):
 		return "beats"
+	case strings.HasPrefix(name, "fast beats "):
+		return "fast beats"
+	case strings.HasPrefix(name, "chatty pairs"):
+		return "decoy chatty pairs"
 	case strings.HasPrefix(name, "sparse beacon 1h"):
 		return "sparse beacon 1h, one office day"
 	case strings.HasPrefix(name, "sparse beacon 4h"):
