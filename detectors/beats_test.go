@@ -228,3 +228,68 @@ func TestBeaconBeatsPastCap(t *testing.T) {
 			f.Score, f.FirstSeenNS-t0, f.LastSeenNS-t0)
 	}
 }
+
+// TestBeaconLiveAtEnd: an implant installed six hours before the evidence
+// was collected, checking in every 60 s to the end of the week (360
+// connections), is covered against three days (the floor of the time from
+// its first connection to the range's end) and found (0.5009); it scored 0.1754
+// against the week, as a burst. The same beacon stopped two days before
+// the end, or two hours before it, is covered against the week as before;
+// a scripted burst at the very end (120 connections every 60 s) stays at 0
+// on Coverage; 20 regular connections in the last six hours (19
+// intervals) are too little evidence for the leniency and stay covered
+// against the week (0.1093; 0.396 against three days).
+func TestBeaconLiveAtEnd(t *testing.T) {
+	const week = 7 * 24 * hr
+	end := t0 + week
+	series := func(src byte, first int64, n int, every int64) []flow.Record {
+		var recs []flow.Record
+		for i := range int64(n) {
+			recs = append(recs, beatConn(src, first+i*every, uint16(20000+i), 300))
+		}
+		return recs
+	}
+	score := func(recs []flow.Record) BeaconFinding {
+		t.Helper()
+		b := NewBeacon(BeaconConfig{From: t0, To: end})
+		// Other hosts' traffic all week, to a new destination each time.
+		var in []flow.Record
+		for i := range int64(7 * 4) {
+			r := beatConn(7, t0+i*6*hr, 50000, 300)
+			r.DstAddr = ip4(203, 0, 0, byte(i+1))
+			in = append(in, r)
+		}
+		in = append(in, recs...)
+		sortByStart(in)
+		for i := range in {
+			b.Add(&in[i])
+		}
+		all := b.Candidates()
+		if len(all) != 1 {
+			t.Fatalf("%d candidates, want 1", len(all))
+		}
+		return all[0]
+	}
+	live := score(series(5, end-6*hr+17*sec, 360, mn))
+	// 359 intervals of 60 s over 72 hours.
+	if live.ConnectionCount != 360 || live.MedianInterval != 60 || live.Coverage != round(359*60.0/(72*3600)) ||
+		live.Parts != (BeaconParts{Interval: 0.9472, Skew: 1, Size: 1, Coverage: 0.2797}) || live.Score != 0.5009 ||
+		live.FirstSeenNS != end-6*hr+17*sec || live.LastSeenNS != end-43*sec {
+		t.Errorf("live the last 6 hours: %d connections, median %v, coverage %v, parts %+v, score %v, %s..%s",
+			live.ConnectionCount, live.MedianInterval, live.Coverage, live.Parts, live.Score, live.FirstSeen, live.LastSeen)
+	}
+	for name, first := range map[string]int64{"stopped 2 days before the end": end - 56*hr, "stopped 2 hours before the end": end - 8*hr} {
+		got := score(series(5, first+17*sec, 360, mn))
+		if got.Coverage != round(359*60.0/(7*24*3600)) || got.Score != 0.1754 {
+			t.Errorf("%s: coverage %v, score %v; want against the week, 0.1754", name, got.Coverage, got.Score)
+		}
+	}
+	burst := score(series(6, end-2*hr+17*sec, 120, mn))
+	if burst.Parts.Coverage != 0 || burst.Score != 0 {
+		t.Errorf("a burst of two hours at the end: coverage %v (part %v), score %v; want 0", burst.Coverage, burst.Parts.Coverage, burst.Score)
+	}
+	sparse := score(series(6, end-6*hr+17*sec, 20, 18*mn))
+	if sparse.Coverage != round(19*18.0/(7*24*60)) || sparse.Score != 0.1093 {
+		t.Errorf("20 connections in the last 6 hours: coverage %v, score %v; want against the week, 0.1093", sparse.Coverage, sparse.Score)
+	}
+}

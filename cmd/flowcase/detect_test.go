@@ -462,7 +462,10 @@ func TestDetectorTablesTZ(t *testing.T) {
 // beaconed for three days, went quiet for 17 (a laptop away) and beaconed
 // three more, in a month of other hosts' traffic: narrowed to the host,
 // its own quiet fortnight had been left out of the window, and the
-// drill-down scored it higher than the report did.
+// drill-down scored it higher than the report did. Another implanted on
+// the last day, still running at the end, is covered from its first
+// connection (at least three days), the same in the drill-down as in the
+// case: the range's end is the case's, not the filtered records'.
 func TestBeaconFilteredSameScore(t *testing.T) {
 	const hour = int64(time.Hour)
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
@@ -480,6 +483,9 @@ func TestBeaconFilteredSameScore(t *testing.T) {
 			line("10.0.0.9", "203.0.113.5", int(50000+at/hour%10000), 443, at+17*int64(time.Minute))
 		}
 	}
+	for i := range int64(288) { // every 5 min on the last day
+		line("10.0.0.7", "203.0.113.6", int(30000+i), 443, t0+29*24*hour+i*5*int64(time.Minute))
+	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "month.ndjson")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -487,7 +493,7 @@ func TestBeaconFilteredSameScore(t *testing.T) {
 	}
 	store := filepath.Join(dir, "s")
 	mustRun(t, "ingest", "--quiet", "--store", store, path)
-	score := func(args ...string) (float64, float64) {
+	score := func(src string, args ...string) (float64, float64) {
 		var out struct {
 			Beacons []struct {
 				Source   string  `json:"source"`
@@ -500,20 +506,27 @@ func TestBeaconFilteredSameScore(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range out.Beacons {
-			if f.Source == "10.0.0.9" {
+			if f.Source == src {
 				return f.Score, f.Coverage
 			}
 		}
-		t.Fatalf("%v: no candidate of 10.0.0.9 in %s", args, js)
+		t.Fatalf("%v: no candidate of %s in %s", args, src, js)
 		return 0, 0
 	}
-	all, allCov := score()
-	one, oneCov := score("--filter", "host 10.0.0.9")
+	all, allCov := score("10.0.0.9")
+	one, oneCov := score("10.0.0.9", "--filter", "host 10.0.0.9")
 	if all != one || allCov != oneCov {
 		t.Errorf("10.0.0.9: score %v (coverage %v) in the case, %v (%v) filtered to it; want the same", all, allCov, one, oneCov)
 	}
 	// 35 intervals of 4 h (one of 17 days) over 30 observed days.
 	if want := 35 * 4.0 / (30 * 24); math.Abs(allCov-want) > 0.01 {
 		t.Errorf("coverage %v, want about %.3f", allCov, want)
+	}
+	all, allCov = score("10.0.0.7")
+	one, oneCov = score("10.0.0.7", "--filter", "host 10.0.0.7")
+	// 287 intervals of 5 min over three days.
+	if all != one || allCov != oneCov || allCov != math.Round(287*5.0/(72*60)*1e4)/1e4 || all < 0.3 {
+		t.Errorf("10.0.0.7: score %v (coverage %v) in the case, %v (%v) filtered to it; want the same, coverage %.4f, found",
+			all, allCov, one, oneCov, 287*5.0/(72*60))
 	}
 }
