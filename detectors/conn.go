@@ -126,16 +126,16 @@ func (c *conn) merge(r *flow.Record, fromOpener bool, orig uint32) {
 	c.lastStart = max(c.lastStart, r.Start)
 	c.end = max(c.end, r.End)
 	c.records++
-	c.scaled += r.TotalBytes() * samp
+	c.scaled = addSat(c.scaled, mulSat(addSat(r.Bytes, r.RevBytes), samp))
 	if fromOpener {
-		c.fwdBytes += r.Bytes
-		c.revBytes += r.RevBytes
+		c.fwdBytes = addSat(c.fwdBytes, r.Bytes)
+		c.revBytes = addSat(c.revBytes, r.RevBytes)
 		c.fwdPkts += r.Packets
 		c.revPkts += r.RevPackets
 		c.fwdFlags |= r.TCPFlags
 	} else {
-		c.fwdBytes += r.RevBytes
-		c.revBytes += r.Bytes
+		c.fwdBytes = addSat(c.fwdBytes, r.RevBytes)
+		c.revBytes = addSat(c.revBytes, r.Bytes)
 		c.fwdPkts += r.RevPackets
 		c.revPkts += r.Packets
 		c.revFlags |= r.TCPFlags

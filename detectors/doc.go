@@ -169,7 +169,10 @@
 //     sampled.
 //
 // Thresholds compare sampling-scaled estimates (counters × SamplingInterval);
-// findings show raw bytes, scaled bytes and the sampling intervals.
+// findings show raw bytes, scaled bytes and the sampling intervals. Byte
+// sums and their scaling saturate at 2^64-1 instead of wrapping: two
+// corrupt records of 2^63 bytes made an exfiltration pair of 0 bytes, which
+// vanished (TestExfilAbsurdCounters); now it is a finding of 2^64-1.
 //
 // # Evidence and the query convention
 //

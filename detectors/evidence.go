@@ -74,8 +74,8 @@ func (e *evAcc) addSpan(first, lastStart, lastEnd int64, flows, raw, scaled uint
 		e.lastEnd = max(e.lastEnd, lastEnd)
 	}
 	e.flows += flows
-	e.raw += raw
-	e.scaled += scaled
+	e.raw = addSat(e.raw, raw)
+	e.scaled = addSat(e.scaled, scaled)
 }
 
 // add counts one record.

@@ -220,14 +220,14 @@ func (e *Exfil) totals(p *exfilPair) exfilWide {
 		return *e.wide.at(p.wide - 1)
 	}
 	samp := uint64(e.tr.origs.list[p.orig0].samp)
-	return exfilWide{out: p.rawOut * samp, in: p.rawIn * samp, outHostOpened: p.rawOutHostOpened * samp,
+	return exfilWide{out: mulSat(p.rawOut, samp), in: mulSat(p.rawIn, samp), outHostOpened: mulSat(p.rawOutHostOpened, samp),
 		byHost: uint64(p.byHost), byPeer: uint64(p.byPeer)}
 }
 
 // ev is the pair's evidence (w its totals).
 func (p *exfilPair) ev(w *exfilWide, ol originLists) evAcc {
-	e := evAcc{first: p.first, lastStart: p.last, lastEnd: p.lastEnd, flows: p.flows, raw: p.rawOut + p.rawIn,
-		scaled: w.out + w.in, has: true, hasOrigin: true, orig0: p.orig0}
+	e := evAcc{first: p.first, lastStart: p.last, lastEnd: p.lastEnd, flows: p.flows, raw: addSat(p.rawOut, p.rawIn),
+		scaled: addSat(w.out, w.in), has: true, hasOrigin: true, orig0: p.orig0}
 	if w.more != 0 {
 		e.more = ol[w.more-1]
 	}
@@ -249,11 +249,11 @@ func (e *Exfil) record(p *exfilPair, start, end int64, orig uint32, out, in, sam
 		p.wide = e.wide.add(e.totals(p)) + 1
 	}
 	p.flows++
-	p.rawOut += out
-	p.rawIn += in
+	p.rawOut = addSat(p.rawOut, out)
+	p.rawIn = addSat(p.rawIn, in)
 	if p.wide == 0 {
 		if hostOpened {
-			p.rawOutHostOpened += out
+			p.rawOutHostOpened = addSat(p.rawOutHostOpened, out)
 			if isNew {
 				p.byHost++
 			}
@@ -263,10 +263,10 @@ func (e *Exfil) record(p *exfilPair, start, end int64, orig uint32, out, in, sam
 		return
 	}
 	w := e.wide.at(p.wide - 1)
-	w.out += out * samp
-	w.in += in * samp
+	w.out = addSat(w.out, mulSat(out, samp))
+	w.in = addSat(w.in, mulSat(in, samp))
 	if hostOpened {
-		w.outHostOpened += out * samp
+		w.outHostOpened = addSat(w.outHostOpened, mulSat(out, samp))
 		if isNew {
 			w.byHost++
 		}
@@ -395,7 +395,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 	var matched uint64
 	if c := v.conn; c != nil {
 		if m := min(c.fwdBytes, c.revBytes); m > c.exfilMatched {
-			matched, c.exfilMatched = (m-c.exfilMatched)*samp, m
+			matched, c.exfilMatched = mulSat(m-c.exfilMatched, samp), m
 		}
 	}
 	ref, slot, found := e.pairOf(v.conn, host, peer)
@@ -417,7 +417,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 			v.conn.exfilPair = ref
 		}
 		if ref&fullRef == 0 {
-			e.addDay(e.host(host), r, v.orig, out*samp, matched, hostOpened)
+			e.addDay(e.host(host), r, v.orig, mulSat(out, samp), matched, hostOpened)
 			return
 		}
 	} else if ref&fullRef == 0 {
@@ -431,7 +431,7 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 		}
 	}
 	e.record(e.full.at(ref&^fullRef), r.Start, r.End, v.orig, out, in, samp, hostOpened, v.isNew)
-	e.addDay(e.host(host), r, v.orig, out*samp, matched, hostOpened)
+	e.addDay(e.host(host), r, v.orig, mulSat(out, samp), matched, hostOpened)
 }
 
 func (e *Exfil) addFirst(f exfilFirst) uint32 {
@@ -590,15 +590,16 @@ func (e *Exfil) noteDay(k int64) {
 func (e *Exfil) addDay(hi int32, r *flow.Record, orig uint32, out, matched uint64, hostOpened bool) {
 	h := &e.hslab[hi]
 	d := h.day(e.dayOf(r.Start))
-	d.out += out
-	d.matched += matched
+	d.out = addSat(d.out, out)
+	d.matched = addSat(d.matched, matched)
 	if hostOpened {
-		d.opened += out
+		d.opened = addSat(d.opened, out)
 	}
 	// Every record the finding's query lists (the host's flows with
 	// external peers), those it only received by too: the evidence's
 	// count is the query's.
-	d.ev.add(r.Start, r.End, orig, r.TotalBytes(), r.TotalBytes()*r.Sampling())
+	raw := addSat(r.Bytes, r.RevBytes)
+	d.ev.add(r.Start, r.End, orig, raw, mulSat(raw, r.Sampling()))
 }
 
 // day returns the host's entry for range day k, added if new: at the end
@@ -640,7 +641,7 @@ func (e *Exfil) AddHistory(r *flow.Record) {
 	if h.hist == nil {
 		h.hist = make([]uint64, e.histDays)
 	}
-	h.hist[i] += out * r.Sampling()
+	h.hist[i] = addSat(h.hist[i], mulSat(out, r.Sampling()))
 }
 
 // Warnings says what limits the findings: no internal endpoint at all, IPv6
@@ -793,7 +794,7 @@ func (e *Exfil) Findings() []ExfilFinding {
 	})
 	e.full.each(func(_ uint32, p *exfilPair) {
 		if p.wide != 0 && e.wide.at(p.wide-1).out >= e.cfg.Bytes ||
-			p.wide == 0 && p.rawOut*uint64(e.tr.origs.list[p.orig0].samp) >= e.cfg.Bytes {
+			p.wide == 0 && mulSat(p.rawOut, uint64(e.tr.origs.list[p.orig0].samp)) >= e.cfg.Bytes {
 			out = append(out, e.pairFinding(p, histFor(e.hostOf[p.host]-1)))
 		}
 	})
@@ -844,7 +845,7 @@ func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []fl
 		if d.out <= e.cfg.HistoryMinBytes {
 			continue // never above the floor: no need to look at its history
 		}
-		if 2*d.opened < d.out || float64(d.out) < e.cfg.MinOutInRatio*float64(d.matched) {
+		if d.out-d.opened > d.opened || float64(d.out) < e.cfg.MinOutInRatio*float64(d.matched) {
 			// Mostly answers to external clients (a server's day), or as
 			// much came back over the same connections (a call): as a
 			// pair of such a day would be server-response or two-way, not

@@ -1,8 +1,10 @@
 package detectors
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -256,5 +258,59 @@ func TestExfilVolumeAnomalyKinds(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("upload and a one-way record in: %d volume anomalies, want 1", n)
+	}
+}
+
+// TestExfilAbsurdCounters: counters near 2^64 (a corrupt record, an
+// exporter's wrapped counter, a 2^63 sampled 1:2) saturate instead of
+// wrapping: two records of 2^63 bytes summed to 0 and the pair vanished,
+// one sampled 1:2 too, and 2^64-1 bytes followed by 300 MB made a finding
+// of 299,999,999 bytes. The finding shows the absurd figure, pointing the
+// investigator at the records.
+func TestExfilAbsurdCounters(t *testing.T) {
+	in, out := ip4(10, 1, 0, 5), ip4(198, 51, 100, 9)
+	rec := func(h int64, b uint64, samp uint32, port uint16) flow.Record {
+		return flow.Record{Start: t0 + h*hr, End: t0 + h*hr + sec, SrcAddr: in, DstAddr: out, SrcPort: port, DstPort: 443, Proto: 6,
+			TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: b, Packets: 10, RevBytes: 1000, RevPackets: 5, SamplingInterval: samp}
+	}
+	const maxU = math.MaxUint64
+	for _, c := range []struct {
+		name                 string
+		recs                 []flow.Record
+		rawOut, in, rawBytes uint64
+	}{
+		{"two of 2^63", []flow.Record{rec(1, 1<<63, 1, 50000), rec(2, 1<<63, 1, 50001)}, maxU, 2000, maxU},
+		{"2^63 sampled 1:2", []flow.Record{rec(1, 1<<63, 2, 50000)}, 1 << 63, 2000, 1<<63 + 1000},
+		{"2^64-1 and 300 MB", []flow.Record{rec(1, maxU, 1, 50000), rec(2, 300e6, 1, 50001)}, maxU, 2000, maxU},
+	} {
+		got := exfilOf(ExfilConfig{}, c.recs).Findings()
+		if len(got) != 1 {
+			t.Errorf("%s: %d findings, want 1", c.name, len(got))
+			continue
+		}
+		f := got[0]
+		if f.Kind != KindExfiltration || f.TotalBytes != maxU || f.RawOutBytes != c.rawOut || f.InBytes != c.in ||
+			f.OutOnSourceOpened != maxU || f.OpenedBySource != uint64(len(c.recs)) || f.Score != 1 ||
+			f.Flows != uint64(len(c.recs)) || f.RawBytes != c.rawBytes || f.ScaledBytes != maxU {
+			t.Errorf("%s: got %+v", c.name, f)
+		}
+	}
+	// The same through the history rule: the day's volume saturates too
+	// and is an anomaly, not 0.
+	recs := append(history(in, 14, func(int) uint64 { return 20e6 }), rec(1, 1<<62, 4, 50000))
+	e := NewExfil(ExfilConfig{From: t0, To: t0 + 24*hr})
+	for i := range recs[:14] {
+		e.AddHistory(&recs[i])
+	}
+	e.Add(&recs[14])
+	var kinds []string
+	for _, f := range e.Findings() {
+		kinds = append(kinds, f.Kind)
+		if f.TotalBytes != maxU || f.History.DayBytes != maxU || f.History.Status != "above" {
+			t.Errorf("2^62 sampled 1:4: %s of %d bytes, history %+v", f.Kind, f.TotalBytes, f.History)
+		}
+	}
+	if want := []string{KindVolumeAnomaly, KindExfiltration}; !slices.Equal(kinds, want) {
+		t.Errorf("2^62 sampled 1:4: kinds %v, want %v", kinds, want)
 	}
 }

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -126,3 +127,23 @@ func clamp01(x float64) float64 {
 
 // round rounds to 4 decimal places, so JSON shows stable, readable figures.
 func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// addSat and mulSat add and multiply byte counts, saturating at 2^64-1:
+// evidence can hold absurd counters (a corrupt record, a wrapped
+// exporter counter: 2^63 bytes), and sums that wrap turned two of them
+// into 0 and hid the pair they were in.
+func addSat(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+func mulSat(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
+}
