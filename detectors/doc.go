@@ -188,7 +188,9 @@
 // with F the pair (both directions: "ip A and ip B", plus port and proto
 // where they define the finding). For a scan it lists every flow of the
 // pair in the span, a superset of the counted attempts when the pair did
-// other things meanwhile.
+// other things meanwhile. Findings on connections select up to the last
+// end (their answers may start after the last counted start); a volume
+// anomaly, which counts its day's records by start, up to the last start.
 //
 // # Beacon score and its threshold
 //

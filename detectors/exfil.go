@@ -859,11 +859,17 @@ func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []fl
 			continue
 		}
 		addr := e.tr.addrs.addr(h.addr)
+		filter := e.outboundFilter(addr)
+		ev := d.ev.evidence(filter, e.tr.origs)
+		// The day's records are counted by start: up to the last start,
+		// not the last end, or an upload running past midnight brings the
+		// next day's flows into the query.
+		ev.Query = FlowsQuery(d.ev.first, d.ev.lastStart, filter)
 		out = append(out, ExfilFinding{
 			Source: addr, TotalBytes: d.out, TotalMB: SeedFloat(mb(d.out)),
 			Kind: KindVolumeAnomaly, Severity: "high", Indicator: IndicatorVolumeAnomaly,
 			Opener: "", Score: round(volumeScore(d.out, dc.Threshold)), History: &dc,
-			Evidence: d.ev.evidence(e.outboundFilter(addr), e.tr.origs),
+			Evidence: ev,
 		})
 	}
 	return out, scratch

@@ -530,3 +530,40 @@ func TestBeaconFilteredSameScore(t *testing.T) {
 			all, allCov, one, oneCov, 287*5.0/(72*60))
 	}
 }
+
+// TestVolumeAnomalyQuery: a volume anomaly counts the host's flows with
+// external peers that start on its day; its query listed up to the last
+// end, so an upload running past midnight brought in the next day's flows
+// (the finding said 1 flow, its query listed 2).
+func TestVolumeAnomalyQuery(t *testing.T) {
+	day := int64(24 * time.Hour)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var b strings.Builder
+	line := func(dst string, sport int, start, end int64, up uint64) {
+		fmt.Fprintf(&b, `{"src_ip":"10.1.0.5","dst_ip":"%s","src_port":%d,"dst_port":443,"protocol":6,"bytes_in":%d,"bytes_out":1000,"packets":100,"tcp_flags":27,"start":"%s","end":"%s"}`+"\n",
+			dst, sport, up, time.Unix(0, start).UTC().Format(time.RFC3339), time.Unix(0, end).UTC().Format(time.RFC3339))
+	}
+	for d := range int64(14) { // 20 MB a day for a fortnight
+		line("198.51.100.1", 40000+int(d), t0+d*day+12*int64(time.Hour), t0+d*day+12*int64(time.Hour)+int64(time.Minute), 20e6)
+	}
+	d14 := t0 + 14*day
+	line("203.0.113.7", 50000, d14+23*int64(time.Hour), d14+day+40*int64(time.Minute), 60e6) // 23:00 to 00:40
+	line("203.0.113.8", 50001, d14+day+10*int64(time.Minute), d14+day+11*int64(time.Minute), 1e6)
+	evidence := filepath.Join(t.TempDir(), "va.ndjson")
+	if err := os.WriteFile(evidence, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "va.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, evidence)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "exfil", "--store", store, "--from", "2026-03-15", "--to", "2026-03-17", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Exfil) != 1 || rep.Exfil[0].Kind != "volume-anomaly" || rep.Exfil[0].TotalBytes != 60e6 || rep.Exfil[0].Flows != 1 {
+		t.Fatalf("got %+v, want one volume anomaly of one flow, 60 MB", rep.Exfil)
+	}
+	if want := "--starting --from 2026-03-15T23:00:00Z --to 2026-03-15T23:00:00.000000001Z"; !strings.Contains(rep.Exfil[0].Query, want) {
+		t.Errorf("query %q, want %q", rep.Exfil[0].Query, want)
+	}
+	checkFindingQueries(t, rep)
+}
