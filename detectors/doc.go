@@ -114,9 +114,12 @@
 //     own daily outbound over the History (14d) before that day, and above
 //     HistoryMinBytes (10 MB): the days before the range (fed with
 //     AddHistory) and the range's own earlier days, those with any record
-//     in the store, so a report of a month judges each day against the
-//     fortnight before it (TestExfilRollingHistory) and a report of one day
-//     against the days before the range; a day with under 7 days of
+//     in the store whatever the filter (ExfilConfig.Starts, read from the
+//     store's manifests: narrowed to one host, its days without records
+//     are 0, not left out; TestExfilFilteredSameHistory), so a report of a
+//     month judges each day against the fortnight before it
+//     (TestExfilRollingHistory) and a report of one day against the days
+//     before the range; a day with under 7 days of
 //     history is not judged, and when none has them the rule says
 //     "insufficient history". A day whose outbound went mostly to external
 //     clients of the host, or was matched by as much coming back over the

@@ -45,6 +45,13 @@ type ExfilConfig struct {
 	// history day i is the i-th 24 h before From. Without From the history
 	// rule is not evaluated.
 	From, To int64
+	// Starts are spans [first, last] of record starts in the store (unix
+	// ns; the command line reads them from its segment manifests): a day of
+	// the history rule has records when a span reaches into it, whatever
+	// the records fed. A filter narrows the records, not the days: a host
+	// that sent nothing on a day the store has records sent 0 that day,
+	// filtered or not. The days with a record fed count too.
+	Starts [][2]int64
 	// Conn joins records into connections (standalone use only).
 	Conn ConnConfig
 }
@@ -339,7 +346,30 @@ func newExfil(cfg ExfilConfig) *Exfil {
 	n := int(cfg.History / (24 * time.Hour))
 	e := &Exfil{cfg: cfg, nets: newNets(cfg.Internal), histSeen: make([]bool, n), histDays: n, anchor: cfg.From}
 	e.index.init()
+	if cfg.From != 0 {
+		for _, sp := range cfg.Starts {
+			e.noteStarts(sp[0], sp[1])
+		}
+	}
 	return e
+}
+
+// noteStarts notes the history and range days that records starting in
+// [lo, hi] fall on (ExfilConfig.Starts).
+func (e *Exfil) noteStarts(lo, hi int64) {
+	from := e.cfg.From
+	if a, b := max(lo, from-int64(e.histDays)*day), min(hi, from-1); a <= b {
+		for i := (from - 1 - b) / day; i <= (from-1-a)/day && i < int64(e.histDays); i++ {
+			e.histSeen[i] = true
+		}
+	}
+	a, b := max(lo, from), hi
+	if e.cfg.To > from {
+		b = min(b, e.cfg.To-1)
+	}
+	for k := e.dayOf(a); a <= b && k <= e.dayOf(b); k++ {
+		e.noteDay(k)
+	}
 }
 
 // Add feeds one record of the range; records must come in non-decreasing

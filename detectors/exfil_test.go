@@ -314,3 +314,35 @@ func TestExfilAbsurdCounters(t *testing.T) {
 		t.Errorf("2^62 sampled 1:4: kinds %v, want %v", kinds, want)
 	}
 }
+
+// TestExfilStarts: the history rule's days come from the store's spans of
+// record starts (ExfilConfig.Starts), not only from the records fed, so a
+// filter that leaves one host's records judges its day as the report does:
+// against 14 days of which it sent nothing.
+func TestExfilStarts(t *testing.T) {
+	h := ip4(10, 1, 0, 5)
+	var spans [][2]int64
+	for d := int64(2); d <= 14; d++ {
+		spans = append(spans, [2]int64{t0 - d*24*hr + 9*hr, t0 - d*24*hr + 10*hr})
+	}
+	// One across the range's start (history day 1 and range day 0), and
+	// one before the history (ignored).
+	spans = append(spans, [2]int64{t0 - 30*mn, t0 + 30*mn}, [2]int64{t0 - 20*24*hr, t0 - 20*24*hr + hr})
+	recs := []flow.Record{{Start: t0 + 12*hr, End: t0 + 12*hr + sec, SrcAddr: h, DstAddr: ip4(203, 0, 113, 1), SrcPort: 50000, DstPort: 443,
+		Proto: 6, TCPFlags: flow.SYN | flow.ACK | flow.PSH | flow.FIN, Bytes: 60e6, Packets: 1e4, RevBytes: 1e5, RevPackets: 1e3}}
+	e := exfilOf(ExfilConfig{From: t0, To: t0 + 24*hr, Starts: spans}, recs)
+	got := e.Findings()
+	if len(got) != 1 || got[0].Kind != KindVolumeAnomaly || got[0].TotalBytes != 60e6 {
+		t.Fatalf("got %+v, want one volume anomaly of 60 MB", got)
+	}
+	if hc := *got[0].History; hc.Status != "above" || hc.Days != 14 || hc.Median != 0 || hc.MAD != 0 || hc.Threshold != 10e6 {
+		t.Errorf("history %+v, want above 14 days of 0", hc)
+	}
+	if w := e.Warnings(); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+	// Without the spans: no history at all.
+	if got := exfilOf(ExfilConfig{From: t0, To: t0 + 24*hr}, recs).Findings(); len(got) != 0 {
+		t.Errorf("without spans: %+v, want none", got)
+	}
+}

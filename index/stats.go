@@ -84,6 +84,34 @@ var IndexedFields = []Field{FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPo
 // FormatTime writes unix ns as RFC 3339 UTC.
 func FormatTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
 
+// StartSpans returns, for each segment of a complete source with rows
+// starting in [from, to), the span of those starts: its manifest's
+// earliest and latest start, clipped to the range. Both ends are starts of
+// real rows, and a segment lies within one partition, so at the default
+// width (an hour) the spans tell exactly which days have rows, whatever
+// filter a query then applies (the exfiltration history rule's days).
+func (s *Store) StartSpans(from, to int64) ([][2]int64, error) {
+	if to <= from {
+		return nil, nil
+	}
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	complete, err := s.completeSources(txn)
+	if err != nil {
+		return nil, err
+	}
+	var spans [][2]int64
+	err = s.forPartitions(txn, Query{From: from, To: to, Starting: true}, &ScanStats{}, nil, func(segs []*Manifest) (bool, error) {
+		for _, m := range segs {
+			if complete[m.Owner] && m.Rows > 0 && m.MinStart < to && m.MaxStart >= from {
+				spans = append(spans, [2]int64{max(m.MinStart, from), min(m.MaxStart, to-1)})
+			}
+		}
+		return true, nil
+	})
+	return spans, err
+}
+
 // Silent returns how much of [from, to) lies in silences, stretches of
 // more than gap in which no flow of a complete source starts or lasts,
 // the range's lead and tail included. It reads the segments' manifests

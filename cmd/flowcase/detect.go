@@ -101,6 +101,13 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 			return cfg, usagef("--history %q: want a duration such as 14d", c.String("history"))
 		}
 		cfg.Exfil.History = h
+		// The history rule's days are the store's days with records,
+		// whatever the filter (ExfilConfig.Starts).
+		spans, err := sc.st.StartSpans(from-int64(cmp.Or(h, detectors.DefaultHistory)), to)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Exfil.Starts = spans
 	}
 	if hasFlag(c, "min-connections") {
 		if cfg.Beacon.MinConnections = c.Int("min-connections"); cfg.Beacon.MinConnections < 3 {

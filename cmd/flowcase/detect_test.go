@@ -567,3 +567,66 @@ func TestVolumeAnomalyQuery(t *testing.T) {
 	}
 	checkFindingQueries(t, rep)
 }
+
+// TestExfilFilteredSameHistory: the history rule judges a host's day
+// against the days of the store with records, whatever the filter. A host
+// seen on 6 of the 14 days before the range (a laptop away the rest) sent
+// nothing on the other 8; narrowed to that host with --filter, only its 6
+// days were history and the 60 MB day was "insufficient history", not the
+// report's volume anomaly.
+func TestExfilFilteredSameHistory(t *testing.T) {
+	day := int64(24 * time.Hour)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var b strings.Builder
+	line := func(src, dst string, sport int, start int64, up uint64) {
+		fmt.Fprintf(&b, `{"src_ip":"%s","dst_ip":"%s","src_port":%d,"dst_port":443,"protocol":6,"bytes_in":%d,"bytes_out":1000,"packets":100,"tcp_flags":27,"start":"%s","end":"%s"}`+"\n",
+			src, dst, sport, up, time.Unix(0, start).UTC().Format(time.RFC3339), time.Unix(0, start+int64(time.Minute)).UTC().Format(time.RFC3339))
+	}
+	for d := range int64(15) {
+		line("10.0.0.50", "198.51.100.2", 40000+int(d), t0+d*day+9*int64(time.Hour), 1e6) // another host, every day
+		if d < 6 {
+			line("10.1.0.5", "198.51.100.1", 41000+int(d), t0+d*day+12*int64(time.Hour), 20e6)
+		}
+	}
+	for i := range 3 { // day 14: 60 MB to three sites
+		line("10.1.0.5", fmt.Sprintf("203.0.113.%d", i+1), 50000+i, t0+14*day+int64(10+i)*int64(time.Hour), 20e6)
+	}
+	evidence := filepath.Join(t.TempDir(), "fh.ndjson")
+	if err := os.WriteFile(evidence, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "fh.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, evidence)
+	type finding struct {
+		Source     string `json:"source"`
+		Kind       string `json:"kind"`
+		TotalBytes uint64 `json:"total_bytes"`
+		Flows      int    `json:"flows"`
+		History    struct {
+			Status    string  `json:"status"`
+			Days      int     `json:"days"`
+			Median    float64 `json:"median_bytes"`
+			Threshold float64 `json:"threshold_bytes"`
+		} `json:"history"`
+	}
+	run := func(args ...string) []finding {
+		var rep struct {
+			Exfil    []finding `json:"exfiltration_candidates"`
+			Warnings []string  `json:"warnings"`
+		}
+		out := mustRun(t, append([]string{"query", "exfil", "--store", store, "--from", "2026-03-15", "--to", "2026-03-16", "--format", "json"}, args...)...)
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep.Exfil
+	}
+	all, one := run(), run("--filter", "ip 10.1.0.5")
+	want := []finding{{Source: "10.1.0.5", Kind: "volume-anomaly", TotalBytes: 60e6, Flows: 3}}
+	want[0].History.Status, want[0].History.Days, want[0].History.Threshold = "above", 14, 10e6
+	if !slices.Equal(all, want) {
+		t.Errorf("unfiltered: got %+v, want %+v", all, want)
+	}
+	if !slices.Equal(one, want) {
+		t.Errorf("--filter 'ip 10.1.0.5': got %+v, want %+v", one, want)
+	}
+}
