@@ -84,6 +84,10 @@ type conn struct {
 	detached           bool   // replaced in the table by a newer connection
 	exfilPair          uint32 // the reference of its records' Exfil pair (0: not yet known)
 	exfilMatched       uint64 // min(fwdBytes, revBytes) already counted by Exfil (two-way bytes)
+	// undecided: its first two records, one each way, started at the same
+	// time and neither flags nor ports tell who opened it (portsUndecided):
+	// the first in the stream was taken as the opener's.
+	undecided bool
 }
 
 func (c *conn) flags() uint8 { return c.fwdFlags | c.revFlags }
@@ -217,6 +221,23 @@ func srcOpens(r *flow.Record) bool {
 	return !(r.SrcPort < ephemeralFrom && r.DstPort >= ephemeralFrom)
 }
 
+// portsUndecided reports whether nothing in r tells who opened its
+// connection but the order of its records: no TCP flags that decide, and
+// ports alike both ways (both service ports, or neither, on the same side
+// of ephemeralFrom), so srcOpens says "the source" of r and of its answer.
+func portsUndecided(r *flow.Record) bool {
+	if flow.IsICMP(r.Proto) {
+		return false
+	}
+	if r.Proto == flow.ProtoTCP {
+		if _, known := tcpOpener(r); known {
+			return false
+		}
+	}
+	sSvc, dSvc := isService(r.SrcPort), isService(r.DstPort)
+	return sSvc == dSvc && (sSvc || (r.SrcPort >= ephemeralFrom) == (r.DstPort >= ephemeralFrom))
+}
+
 func tcpOpener(r *flow.Record) (srcOpened, known bool) {
 	f := r.TCPFlags
 	if f&flow.SYN != 0 && f&flow.ACK == 0 {
@@ -244,6 +265,7 @@ type connSink interface{ addConn(c *conn) }
 type recView struct {
 	src, dst, orig   uint32
 	srcOpened, isNew bool
+	tied             bool  // this record made its connection undecided
 	conn             *conn // valid until the next record
 }
 
@@ -298,6 +320,11 @@ func (t *tracker) addIDs(r *flow.Record, src, dst uint32) recView {
 		c := &t.conns[t.table.slots[slot].val]
 		if t.continues(c, r, srcLo) {
 			v.srcOpened, v.conn = c.openerLo == srcLo, c
+			if !v.srcOpened && c.records == 1 && r.Start == c.start && portsUndecided(r) {
+				// The ports are alike both ways, so the first record's
+				// opener was as much a guess.
+				c.undecided, v.tied = true, true
+			}
 			c.merge(r, v.srcOpened, v.orig)
 			t.tick()
 			return v

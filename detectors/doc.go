@@ -75,7 +75,13 @@
 // side; otherwise a service port (1-1023 and common registered ports)
 // talking to a non-service port is a server replying, and a port below
 // 32768 talking to one above it is too. Answers are flipped to the opener's
-// view and merged into the request's connection. Detectors get a connection
+// view and merged into the request's connection. When nothing of that
+// tells (ports alike both ways: two ports above 32768, two service ports;
+// flags of a whole session each way) and a connection's first two records,
+// one each way, start at the same time (one-way records in whole seconds),
+// the first in the stream is taken as the opener's, and its connection is
+// undecided: Exfil counts its outbound as the internal host's whatever the
+// order (TestExfilTiedOpener). Detectors get a connection
 // ReplyWait (10s) after it starts, in start order, with its answers merged,
 // so its failure is known: a TCP attempt failed when the opener never
 // acknowledged (SYN without ACK), the other side answered only with resets
@@ -110,7 +116,11 @@
 //     when most of those bytes went over connections the external side
 //     opened, and "two-way" when as much came back (out/in below 1.5, a call
 //     or a VPN). Inbound downloads and internal->internal transfers never
-//     count. The history rule flags a host's day above median + 6·MAD of its
+//     count. A connection whose opener is undecided (see above) counts as
+//     opened by the internal host: taken from the order of two records of
+//     one timestamp, a 3 GB upload between ports 49800 and 50050 was a
+//     server's answer (info, score 0) when the answer came first. The
+//     history rule flags a host's day above median + 6·MAD of its
 //     own daily outbound over the History (14d) before that day, and above
 //     HistoryMinBytes (10 MB): the days before the range (fed with
 //     AddHistory) and the range's own earlier days, those with any record

@@ -420,6 +420,16 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 	}
 	samp := r.Sampling()
 	hostOpened := hostIsSrc == v.srcOpened
+	if c := v.conn; c != nil && c.undecided {
+		// Who opened it is unknown (its two directions started at the
+		// same time, with ports and flags alike): the order of two records
+		// of one timestamp must not turn an upload into an answer, so the
+		// host counts as the opener, for its first record too.
+		if v.tied && !hostOpened {
+			e.reopen(c, host, peer, r.Bytes)
+		}
+		hostOpened = true
+	}
 	// What came back over the same connection as much as went out: a
 	// two-way exchange's, not a download's from another peer the same day.
 	var matched uint64
@@ -462,6 +472,35 @@ func (e *Exfil) add(r *flow.Record, v recView) {
 	}
 	e.record(e.full.at(ref&^fullRef), r.Start, r.End, v.orig, out, in, samp, hostOpened, v.isNew)
 	e.addDay(e.host(host), r, v.orig, mulSat(out, samp), matched, hostOpened)
+}
+
+// reopen counts the first record of connection c, already counted as
+// opened by peer, as opened by host (c's responder, which sent rev bytes
+// of c, the last of them in this record's bytes).
+func (e *Exfil) reopen(c *conn, host, peer uint32, last uint64) {
+	ref, _, found := e.pairOf(c, host, peer)
+	if !found {
+		return
+	}
+	out := c.revBytes - min(c.revBytes, last) // the first record's outbound, raw
+	o := &e.tr.origs.list[c.origin[0]]
+	samp := uint64(max(o.samp, 1))
+	if ref&fullRef == 0 {
+		e.first.at(ref - 1).flags |= exfilHostOpened
+	} else if p := e.full.at(ref &^ fullRef); p.wide == 0 {
+		p.rawOutHostOpened = addSat(p.rawOutHostOpened, out)
+		p.byHost++
+		p.byPeer -= min(p.byPeer, 1)
+	} else {
+		w := e.wide.at(p.wide - 1)
+		w.outHostOpened = addSat(w.outHostOpened, mulSat(out, samp))
+		w.byHost++
+		w.byPeer -= min(w.byPeer, 1)
+	}
+	if hi := e.hostOf[host]; hi > 0 {
+		d := e.hslab[hi-1].day(e.dayOf(c.start))
+		d.opened = min(addSat(d.opened, mulSat(out, samp)), d.out)
+	}
 }
 
 func (e *Exfil) addFirst(f exfilFirst) uint32 {

@@ -346,3 +346,50 @@ func TestExfilStarts(t *testing.T) {
 		t.Errorf("without spans: %+v, want none", got)
 	}
 }
+
+// TestExfilTiedOpener: an upload exported as one-way records in whole
+// seconds, request and answer starting at the same time, between ports that
+// cannot tell the server (both above 32768) and with flags of the whole
+// session (SYN, ACK, PSH, FIN each way): whichever record came first in the
+// stream was taken as the opener's, so the order of two records with one
+// timestamp turned a 3 GB upload into a server's answer (info, score 0).
+// Which side opened is unknown there, and the outbound counts as the
+// internal host's whatever the order.
+func TestExfilTiedOpener(t *testing.T) {
+	in, out := ip4(10, 1, 0, 5), ip4(198, 51, 100, 9)
+	recs := sessions(gen.Session{Proto: 6, Client: in, Server: out, ClientPort: 49800, ServerPort: 50050, Start: t0 + 20*hr, Dur: hr,
+		Up: 3e9, Down: 30e6, Split: 60 * sec})
+	for i := range recs {
+		recs[i].Start -= recs[i].Start % sec // the answer's millisecond lost
+	}
+	answerFirst := slices.Clone(recs)
+	for i := 0; i+1 < len(answerFirst); i += 2 {
+		answerFirst[i], answerFirst[i+1] = answerFirst[i+1], answerFirst[i]
+	}
+	for _, c := range []struct {
+		name string
+		recs []flow.Record
+	}{{"request first", recs}, {"answer first", answerFirst}} {
+		for _, suite := range []bool{false, true} {
+			var got []ExfilFinding
+			if suite {
+				s := NewSuite(SuiteConfig{}.WithRange(t0, t0+24*hr))
+				for i := range c.recs {
+					s.Add(&c.recs[i])
+				}
+				got = s.Exfil.Findings()
+			} else {
+				got = exfilOf(ExfilConfig{From: t0, To: t0 + 24*hr}, c.recs).Findings()
+			}
+			if len(got) != 1 {
+				t.Fatalf("%s: %d findings, want 1", c.name, len(got))
+			}
+			f := got[0]
+			if f.Kind != KindExfiltration || f.Source != in || f.Destination != out || f.TotalBytes != 3e9 || f.InBytes != 30e6 ||
+				f.OpenedBySource != 1 || f.OpenedByDestination != 0 || f.OutOnSourceOpened != 3e9 || f.Opener != "source" ||
+				f.Score != 1 || f.Flows != 120 {
+				t.Errorf("%s (suite %v): got %+v", c.name, suite, f)
+			}
+		}
+	}
+}
