@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,6 +128,24 @@ func guardTables(dir string, readOnly, discard bool) error {
 	if err != nil {
 		return fmt.Errorf("cannot open store %s: %w", dir, err)
 	}
+	// Badger deletes a write-ahead log (or a value log file) by emptying
+	// it, then removing it: a kill between the two leaves an empty file.
+	// Opened read-only, Badger tries to size it ("truncate ...: invalid
+	// argument"); opened for writing, it takes it for a file it failed to
+	// create ("while opening memtables ...: Create a new file"; "During
+	// db.vlog.open ...") (TestGuardEmptyLog). It holds nothing, nor does
+	// one whose creation a kill cut short: a write removes them.
+	if empty := emptyLogs(dir); len(empty) > 0 {
+		if readOnly {
+			return fmt.Errorf("%w: log files %s were emptied by a deletion cut short: run `flowcase recover --store %s`",
+				ErrNotClean, names(empty), dir)
+		}
+		for _, name := range empty {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return fmt.Errorf("cannot open store %s: %w", dir, err)
+			}
+		}
+	}
 	var missing []string
 	for id := range mv.live {
 		if _, ok := slices.BinarySearch(ids, id); !ok {
@@ -152,13 +171,18 @@ func guardTables(dir string, readOnly, discard bool) error {
 		}
 		maxListed = max(maxListed, v)
 	}
-	// A flush cut short leaves its memtable's write-ahead log beside the
-	// log of the memtable in use: newer unlisted tables are leftovers only
-	// when there are that many logs more than the one in use (a store a
-	// killed writer left always has that one), and the MANIFEST is whole
-	// and lists tables.
-	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
-	var unlisted, lost, newer []string
+	// A flush cut short leaves the table it wrote beside its memtable's
+	// write-ahead log (deleted only once the MANIFEST lists the table):
+	// a newer unlisted table is such a leftover when a log still holds
+	// versions as old as its newest, and the MANIFEST is whole. A table
+	// whose change sets the MANIFEST lost was flushed before every log
+	// there (a killed writer's store always has the log in use, of newer
+	// versions only). Counting logs told them apart only while a flush
+	// left a newer memtable's log too: the flush of Close, or of a store's
+	// first memtable, leaves none, and a kill then made recover refuse a
+	// store that was whole (TestGuardFlushAtClose).
+	oldest := walOldestVersion(dir)
+	var unlisted, lost []string
 	for _, id := range ids {
 		if mv.live[id] {
 			continue
@@ -168,14 +192,11 @@ func guardTables(dir string, readOnly, discard bool) error {
 		switch {
 		case mv.seen[id], err != nil, v <= maxListed && len(mv.live) > 0:
 			unlisted = append(unlisted, name)
+		case mv.cut < 0 && oldest <= v:
+			unlisted = append(unlisted, name)
 		default:
-			newer = append(newer, name)
+			lost = append(lost, name)
 		}
-	}
-	if len(newer) > 0 && mv.cut < 0 && len(mv.live) > 0 && len(logs) > len(newer) {
-		unlisted = append(unlisted, newer...)
-	} else {
-		lost = newer
 	}
 	if discard {
 		return nil
@@ -267,6 +288,83 @@ func maxVersion(idx []byte) (v uint64, err error) {
 		return 0, errors.New("index too short")
 	}
 	return fb.GetRootAsTableIndex(idx, 0).MaxVersion(), nil
+}
+
+// walOldestVersion returns the oldest version that the write-ahead logs
+// (.mem) in dir begin with, or math.MaxUint64 when none holds an entry.
+// A log is Badger's: a 20-byte header (key id and IV), then entries of a
+// header (meta and user meta bytes, the key's, value's lengths and the
+// expiry as uvarints), the key with its version in its last 8 bytes
+// (math.MaxUint64 less the version, big-endian), the value and a CRC-32C
+// of all three. Only the first entry is read, and kept only when its
+// checksum holds.
+func walOldestVersion(dir string) uint64 {
+	oldest := uint64(math.MaxUint64)
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	for _, path := range logs {
+		if v, ok := walFirstVersion(path); ok {
+			oldest = min(oldest, v)
+		}
+	}
+	return oldest
+}
+
+// emptyLogs names the write-ahead logs (.mem) and value log files (.vlog)
+// in dir that are empty.
+func emptyLogs(dir string) []string {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	vlogs, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	logs = append(logs, vlogs...)
+	var empty []string
+	for _, l := range logs {
+		if fi, err := os.Stat(l); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+			empty = append(empty, filepath.Base(l))
+		}
+	}
+	return empty
+}
+
+// walMaxEntry bounds the first entry read from a write-ahead log: a
+// memtable holds values below the value threshold (1 KiB), the rest go to
+// the value log.
+const walMaxEntry = 1 << 20
+
+func walFirstVersion(path string) (uint64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	const headerSize = 20
+	b := make([]byte, 64)
+	n, _ := f.ReadAt(b, headerSize)
+	b = b[:n]
+	if len(b) < 2 {
+		return 0, false
+	}
+	i := 2
+	var hdr [3]uint64
+	for j := range hdr {
+		v, k := binary.Uvarint(b[i:])
+		if k <= 0 {
+			return 0, false
+		}
+		hdr[j], i = v, i+k
+	}
+	klen, vlen := hdr[0], hdr[1]
+	if klen < 8 || klen+vlen > walMaxEntry {
+		return 0, false
+	}
+	entry := make([]byte, uint64(i)+klen+vlen+4)
+	if _, err := f.ReadAt(entry, headerSize); err != nil {
+		return 0, false
+	}
+	body, sum := entry[:len(entry)-4], binary.BigEndian.Uint32(entry[len(entry)-4:])
+	if crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)) != sum {
+		return 0, false
+	}
+	key := body[i : uint64(i)+klen]
+	return math.MaxUint64 - binary.BigEndian.Uint64(key[len(key)-8:]), true
 }
 
 // MinFreeBytes is the free space a write needs on the store's file system.
