@@ -469,7 +469,7 @@ func copyDir(t *testing.T, src, dst string) {
 // no new memtable; nor does a store's first flush). The guard had counted
 // logs, found no more than the one it took for the log in use, and called
 // the table lost: `flowcase recover` refused a whole store (a random kill
-// of the ingest tests, 4 of 96). The log's oldest version tells: it is
+// of the ingest tests, 5 of 312). The log's oldest version tells: it is
 // not newer than the table's keys. Recover removes the table and every
 // row is kept, from the log.
 func TestGuardFlushAtClose(t *testing.T) {
@@ -581,7 +581,7 @@ func FuzzWALFirstVersion(f *testing.F) {
 // log, after emptying it and before removing it: the empty .mem made every
 // open fail (read-only: "truncate ...: invalid argument", a query's answer
 // after random kills of an ingest; read-write: "while opening memtables
-// ... Create a new file", so `flowcase recover` too, 2 of 216 kills). An
+// ... Create a new file", so `flowcase recover` too, 2 of 408 kills). An
 // empty value log file, as a deletion of one cut short leaves it, failed
 // read-only opens too. A read-only open asks for recover; recover removes
 // them and every row is there.
