@@ -370,17 +370,23 @@ func (st *dstate[K]) noteOrigin(id uint32, t int64) {
 }
 
 // unreachable counts n ICMP unreachable messages that pk's target sent
-// back, from t on.
+// back, from t on. A pair without a live state gets one holding the
+// messages alone: they may come ahead of the attempt they answer, within
+// one timestamp (exporters of whole seconds, or the probe and the answer
+// seen by two exporters), and the count must not depend on that order.
 func (d *distinct[PK, K]) unreachable(pk PK, t int64, n uint64) {
+	d.reserve()
 	i, ok := d.find(uint64(pk))
-	if !ok {
-		return
-	}
 	sl := &d.tab[i]
-	if d.dead(sl) {
+	if ok && d.dead(sl) {
 		d.drop(sl)
-		d.del(i)
-		return
+		*sl = dslot[K]{}
+		d.n--
+		ok = false
+	}
+	if !ok {
+		d.n++
+		*sl = dslot[K]{pk: uint64(pk), lastT: t, full: d.newState() + 1}
 	}
 	if sl.full == 0 {
 		d.promote(sl)

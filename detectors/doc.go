@@ -84,7 +84,10 @@
 // all, or it was reset before any data was pushed; other protocols (and
 // TCP records without flags, as firewalls export them), when nothing came
 // back: no packet and no byte (Cisco's ASA counts bytes only). ICMP
-// unreachable messages are counted for scans separately.
+// unreachable messages are counted for scans separately, also those that
+// come ahead of their probe within one timestamp (exporters of whole
+// seconds, or the probe and its answer seen by two exporters): the first
+// of a pair was lost (TestScanUnreachableAheadOfProbe).
 //
 // # Detectors and defaults
 //
