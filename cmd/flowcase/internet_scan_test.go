@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ndjsonProbe writes one flow of the generator's NDJSON, starting and
+// ending at at.
+func ndjsonProbe(b *strings.Builder, at time.Time, src, dst string, sport, dport, proto, flags, bytes int, icmp ...int) {
+	fmt.Fprintf(b, `{"src_ip":%q,"dst_ip":%q,"src_port":%d,"dst_port":%d,"protocol":%d,"bytes_in":%d,"bytes_out":0,"packets":1,"packets_out":0,"tcp_flags":%d,`,
+		src, dst, sport, dport, proto, bytes, flags)
+	if len(icmp) == 2 {
+		fmt.Fprintf(b, `"icmp_type":%d,"icmp_code":%d,`, icmp[0], icmp[1])
+	}
+	ts := at.UTC().Format(time.RFC3339Nano)
+	fmt.Fprintf(b, `"start":%q,"end":%q}`+"\n", ts, ts)
+}
+
+// TestScanSweepMix: one source SYN-probes ports 1-25 of 50 hosts, host
+// after host, through a real store. Each host is a vertical scan of 25
+// ports (50 findings) and the 25 ports of the 50 hosts are one sweep
+// (one finding, not one per port), whose command names the ports as a
+// portrange; every finding's command lists exactly the flows it counts,
+// a report restricted to one host (--filter 'host ...') gives that host's
+// finding as the whole report does, and a range starting halfway
+// through a host's scan counts the probes within it.
+func TestScanSweepMix(t *testing.T) {
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for h := range 50 {
+		for p := range 25 {
+			ndjsonProbe(&b, base.Add(time.Duration(h*25+p)*100*time.Millisecond), "203.0.113.70", fmt.Sprintf("10.40.0.%d", h), 61000, 1+p, 6, 0x02, 40)
+		}
+	}
+	dir := t.TempDir()
+	ev := filepath.Join(dir, "mix.ndjson")
+	if err := os.WriteFile(ev, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, ev)
+	report := func(args ...string) reportJSON {
+		var rep reportJSON
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"query", "report", "--store", store, "--format", "json"}, args...)...)), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := report()
+	if len(rep.PortScans) != 51 {
+		t.Fatalf("%d findings, want 50 scans and a sweep", len(rep.PortScans))
+	}
+	for i, p := range rep.PortScans[:50] {
+		if p.Indicator != "Port scan detected" || p.Target != fmt.Sprintf("10.40.0.%d", i) || p.UniquePorts != 25 || p.Attempts != 25 || p.FailedAttempts != 25 || p.Flows != 25 {
+			t.Errorf("finding %d: %+v; want a scan of 10.40.0.%d: 25 ports, attempts, failed and flows", i, p, i)
+		}
+	}
+	sw := rep.PortScans[50]
+	if sw.Indicator != "Network sweep detected" || sw.UniqueTargets != 50 || sw.Port != 1 || sw.Attempts != 1250 || sw.FailedAttempts != 1250 || sw.Flows != 1250 ||
+		!strings.HasSuffix(sw.Query, "--filter 'ip 203.0.113.70 and portrange 1-25 and proto tcp'") {
+		t.Errorf("sweep %+v; want 50 targets, port 1, 1250 attempts, failed and flows, the ports as portrange 1-25", sw)
+	}
+	checkFindingQueries(t, rep)
+
+	one := report("--filter", "host 10.40.0.7")
+	if len(one.PortScans) != 1 || one.PortScans[0].Target != "10.40.0.7" || one.PortScans[0].UniquePorts != 25 || one.PortScans[0].Flows != 25 {
+		t.Errorf("--filter 'host 10.40.0.7': %+v; want its scan of 25 ports", one.PortScans)
+	}
+	// Host 10 is probed from 10:00:25 to 10:00:27.4; from 10:00:26, 15
+	// ports are in the range: below --ports 20, and found with --ports 15.
+	cut := report("--from", "2026-03-02T10:00:26Z", "--to", "2026-03-02T10:00:27.5Z")
+	if len(cut.PortScans) != 0 {
+		t.Errorf("a range with 15 ports of one host reports %+v", cut.PortScans)
+	}
+	cut = report("--from", "2026-03-02T10:00:26Z", "--to", "2026-03-02T10:00:27.5Z", "--ports", "15")
+	if len(cut.PortScans) != 1 || cut.PortScans[0].Target != "10.40.0.10" || cut.PortScans[0].UniquePorts != 15 || cut.PortScans[0].Flows != 15 {
+		t.Errorf("a range with 15 ports of one host, --ports 15: %+v; want its scan of 15 ports", cut.PortScans)
+	}
+	checkFindingQueries(t, cut)
+}
