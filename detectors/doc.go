@@ -191,7 +191,10 @@
 // port by port made a filter of 850 kB, beyond the 128 KiB Linux allows
 // one argument: TestSweepQueryPortRanges). For a scan it lists every flow of the
 // pair in the span, a superset of the counted attempts when the pair did
-// other things meanwhile.
+// other things meanwhile; when ICMP unreachables came back, the scan's
+// evidence counts their records and its command selects ICMP too ("and
+// (proto udp or proto icmp)"): a UDP scan's listed its probes alone
+// (TestScanUDPRetransmits, TestUDPScanUnreachablesQuery).
 //
 // # Beacon score and its threshold
 //

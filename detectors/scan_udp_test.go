@@ -38,6 +38,12 @@ func TestScanUDPRetransmits(t *testing.T) {
 	if f := got[0]; f.Attempts != 100 || f.FailedAttempts != 98 || f.ICMPUnreachable != 110 || f.FailedShare != 0.98 {
 		t.Errorf("attempts %d failed %d unreachable %d share %v; want 100, 98, 110, 0.98", f.Attempts, f.FailedAttempts, f.ICMPUnreachable, f.FailedShare)
 	}
+	// The evidence and the command take in the unreachables (they listed
+	// the 100 probes alone).
+	if f := got[0]; f.Flows != 210 || f.RawBytes != 100*28+2*60+110*56 || f.LastSeen != "2024-03-04T00:00:00.99Z" ||
+		!strings.HasSuffix(f.Query, "--to 2024-03-04T00:00:00.990000001Z --filter 'ip 10.0.0.30 and ip 10.0.0.3 and (proto udp or proto icmp)'") {
+		t.Errorf("flows %d raw bytes %d last seen %s query %s; want 210 flows, 9080 bytes, the probes and the unreachables", f.Flows, f.RawBytes, f.LastSeen, f.Query)
+	}
 }
 
 // TestSelfScanQuery: a host scanning itself (a scan of 127.0.0.1 from

@@ -84,3 +84,37 @@ func TestScanSweepMix(t *testing.T) {
 	}
 	checkFindingQueries(t, cut)
 }
+
+// TestUDPScanUnreachablesQuery: a UDP scan of 200 ports of one host, each
+// probe answered by an ICMP port unreachable (separate records), through
+// a real store: the finding counts the 200 unreachables, and its command
+// lists the 400 flows it rests on (the probes alone before).
+func TestUDPScanUnreachablesQuery(t *testing.T) {
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for p := range 200 {
+		at := base.Add(time.Duration(p) * 50 * time.Millisecond)
+		ndjsonProbe(&b, at, "203.0.113.61", "10.31.0.1", 45001, 1+p, 17, 0, 28)
+		ndjsonProbe(&b, at.Add(time.Millisecond), "10.31.0.1", "203.0.113.61", 0, 0, 1, 0, 56, 3, 3)
+	}
+	// Its DNS traffic with a resolver meanwhile: another pair.
+	ndjsonProbe(&b, base.Add(time.Second), "10.31.0.1", "10.31.0.53", 53000, 53, 17, 0, 60)
+	dir := t.TempDir()
+	ev := filepath.Join(dir, "udp.ndjson")
+	if err := os.WriteFile(ev, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "s.db")
+	mustRun(t, "ingest", "--quiet", "--store", store, ev)
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(mustRun(t, "query", "scans", "--store", store, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.PortScans) != 1 {
+		t.Fatalf("%d findings, want 1", len(rep.PortScans))
+	}
+	if p := rep.PortScans[0]; p.UniquePorts != 200 || p.Attempts != 200 || p.FailedAttempts != 200 || p.ICMPUnreachable != 200 || p.Flows != 400 {
+		t.Errorf("%+v; want 200 ports, attempts, failed attempts and unreachables, 400 flows", p)
+	}
+	checkFindingQueries(t, rep)
+}
