@@ -59,6 +59,17 @@
 // first touch the slots and states a batch will need in tight loops, so
 // that their cache misses overlap instead of stalling one after another.
 //
+// A sweep of a whole network makes every destination a key of several
+// detectors at once: zmap of a /8 on one port within an hour (16.7M
+// destinations, 18.1M records with the answers; TestZmapScale) left a
+// Suite 13.6 GB of live heap, 851 bytes a destination, after 82 s. The
+// largest parts are the scan table, a light state per (scanner, target)
+// pair (2^26 slots of 72 bytes once past 2^24 pairs: 4.8 GB), and the
+// sweep's window (16.7M entries of 80 bytes in a queue grown by
+// doubling); by the sizes above, most of the rest are beacon triples and
+// exfiltration pairs (the /8 is internal), about 55 bytes each, and the
+// addresses.
+//
 // # Connections: who opened, and split records
 //
 // Attempts are counted from the side that opened the connection. Records
