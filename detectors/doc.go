@@ -199,7 +199,7 @@
 // with F the pair (both directions: "ip A and ip B", plus port and proto
 // where they define the finding; a sweep's runs of three or more
 // consecutive ports as "portrange A-B", as a sweep of every port spelled
-// port by port made a filter of 850 kB, beyond the 128 KiB Linux allows
+// port by port made a filter of 906 kB, beyond the 128 KiB Linux allows
 // one argument: TestSweepQueryPortRanges). For a scan it lists every flow of the
 // pair in the span, a superset of the counted attempts when the pair did
 // other things meanwhile; when ICMP unreachables came back, the scan's

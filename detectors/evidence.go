@@ -186,7 +186,7 @@ func protoWord(p uint8) string {
 
 // portsFilter selects any of ports (sorted, distinct), runs of three or
 // more consecutive ports as a portrange: a sweep of every port (masscan
-// -p1-65535) spelled port by port made a filter of 850 kB, beyond what
+// -p1-65535) spelled port by port made a filter of 906 kB, beyond what
 // one argument of a command may be (128 KiB on Linux).
 func portsFilter(ports []uint16) string {
 	var terms []string

@@ -9,7 +9,7 @@ import (
 
 // TestSweepQueryPortRanges: a masscan of ports 1-1000, 3000, 3001 and
 // 8080 of three hosts (Hosts 3). Its command named every port ("port 1
-// or port 2 or ..."), which for a sweep of every port was 850 kB, more
+// or port 2 or ..."), which for a sweep of every port was 906 kB, more
 // than one argument of a command may be; runs of three or more ports are
 // portranges.
 func TestSweepQueryPortRanges(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowcase/flowcase/detectors"
 )
 
 // ndjsonProbe writes one flow of the generator's NDJSON, starting and
@@ -67,6 +69,9 @@ func TestScanSweepMix(t *testing.T) {
 		t.Errorf("sweep %+v; want 50 targets, port 1, 1250 attempts, failed and flows, the ports as portrange 1-25", sw)
 	}
 	checkFindingQueries(t, rep)
+	if table := mustRun(t, "query", "sweeps", "--store", store); !strings.Contains(table, "\n203.0.113.70  1-25/tcp  50       100%    0.50   2026-03-02T10:00:00Z") {
+		t.Errorf("sweeps table:\n%s\nwant the sweep's ports as 1-25/tcp", table)
+	}
 
 	one := report("--filter", "host 10.40.0.7")
 	if len(one.PortScans) != 1 || one.PortScans[0].Target != "10.40.0.7" || one.PortScans[0].UniquePorts != 25 || one.PortScans[0].Flows != 25 {
@@ -117,4 +122,33 @@ func TestUDPScanUnreachablesQuery(t *testing.T) {
 		t.Errorf("%+v; want 200 ports, attempts, failed attempts and unreachables, 400 flows", p)
 	}
 	checkFindingQueries(t, rep)
+}
+
+// TestSweptPorts: a sweep's row lists up to ten ports as they rank; more
+// go in port order as ranges, at most ten terms (a masscan of every port
+// made a row of 644 kB).
+func TestSweptPorts(t *testing.T) {
+	run := func(proto string, from, to, step int) []detectors.SweptPort {
+		var ps []detectors.SweptPort
+		for p := from; p <= to; p += step {
+			ps = append(ps, detectors.SweptPort{Port: uint16(p), Proto: proto, Targets: 256})
+		}
+		return ps
+	}
+	for _, c := range []struct {
+		ps   []detectors.SweptPort
+		want string
+	}{
+		{[]detectors.SweptPort{{Port: 445, Proto: "tcp", Targets: 200}}, "445/tcp"},
+		{[]detectors.SweptPort{{Port: 3389, Proto: "tcp", Targets: 90}, {Port: 22, Proto: "tcp", Targets: 80}, {Port: 0, Proto: "icmp", Targets: 60}}, "3389/tcp,22/tcp,echo/icmp"},
+		{run("tcp", 1, 65535, 1), "1-65535/tcp"},
+		{append(append(append(run("tcp", 3001, 3001, 1), run("udp", 161, 161, 1)...), run("tcp", 1, 1000, 1)...),
+			detectors.SweptPort{Port: 8080, Proto: "tcp", Targets: 50}, detectors.SweptPort{Port: 3000, Proto: "tcp", Targets: 50}, detectors.SweptPort{Proto: "icmp", Targets: 50}),
+			"echo/icmp,1-1000/tcp,3000/tcp,3001/tcp,8080/tcp,161/udp"},
+		{run("tcp", 2, 60, 2), "2/tcp,4/tcp,6/tcp,8/tcp,10/tcp,12/tcp,14/tcp,16/tcp,18/tcp,20/tcp,... +20 ports"},
+	} {
+		if got := sweptPorts(c.ps); got != c.want {
+			t.Errorf("%d ports: %q, want %q", len(c.ps), got, c.want)
+		}
+	}
 }
