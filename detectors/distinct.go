@@ -78,6 +78,23 @@ type dstate[K windowKey] struct {
 	recent    []recentOrigin
 	unreach   uint64 // ICMP unreachables not yet in an episode
 	unreachAt int64
+	unreachEv span // their records
+}
+
+// span is the evidence of records without their origins (noted apart).
+type span struct {
+	first, lastStart, lastEnd int64
+	flows, raw, scaled        uint64
+}
+
+func (s *span) addConn(c *conn) {
+	if s.flows == 0 {
+		*s = span{first: c.start, lastStart: c.lastStart, lastEnd: c.end}
+	}
+	s.first, s.lastStart, s.lastEnd = min(s.first, c.start), max(s.lastStart, c.lastStart), max(s.lastEnd, c.end)
+	s.flows += uint64(c.records)
+	s.raw += c.fwdBytes + c.revBytes
+	s.scaled += c.scaled
 }
 
 // recentOrigin is an origin id with the last time an attempt came with it.
@@ -93,6 +110,9 @@ type episode[K windowKey] struct {
 	unreach          uint64
 	protos           uint8
 	ev               evAcc
+	// unreachEv is the evidence of the unreachables, apart from ev, whose
+	// last start is the last attempt's (episodes merge on it).
+	unreachEv evAcc
 }
 
 const distinctMin = 1 << 8
@@ -318,15 +338,17 @@ func (d *distinct[PK, K]) qualifies(w *window[K]) bool {
 // absorbAll opens the episode if needed and takes in every live key's
 // pending attempts and the origins seen since the earliest of them.
 func (d *distinct[PK, K]) absorbAll(st *dstate[K], t int64) {
+	first := t
 	if st.ep == nil {
 		st.ep = &episode[K]{keys: make(map[K]struct{})}
-		if st.unreach > 0 && t-st.unreachAt <= d.window {
+		if u := &st.unreachEv; st.unreach > 0 && t-st.unreachAt <= d.window {
 			st.ep.unreach += st.unreach
+			st.ep.unreachEv.addSpan(u.first, u.lastStart, u.lastEnd, u.flows, u.raw, u.scaled)
+			first = u.first
 		}
-		st.unreach = 0
+		st.unreach, st.unreachEv = 0, span{}
 	}
 	ep := st.ep
-	first := t
 	st.win.each(func(e *went[K]) {
 		if e.pAtt > 0 {
 			first = min(first, e.pFirst)
@@ -370,17 +392,24 @@ func (st *dstate[K]) noteOrigin(id uint32, t int64) {
 }
 
 // unreachable counts n ICMP unreachable messages that pk's target sent
-// back, from t on.
-func (d *distinct[PK, K]) unreachable(pk PK, t int64, n uint64) {
+// back, in the records of c. A pair without a live state gets one holding the
+// messages alone: they may come ahead of the attempt they answer, within
+// one timestamp (exporters of whole seconds, or the probe and the answer
+// seen by two exporters), and the count must not depend on that order.
+func (d *distinct[PK, K]) unreachable(pk PK, c *conn, n uint64) {
+	t := c.start
+	d.reserve()
 	i, ok := d.find(uint64(pk))
-	if !ok {
-		return
-	}
 	sl := &d.tab[i]
-	if d.dead(sl) {
+	if ok && d.dead(sl) {
 		d.drop(sl)
-		d.del(i)
-		return
+		*sl = dslot[K]{}
+		d.n--
+		ok = false
+	}
+	if !ok {
+		d.n++
+		*sl = dslot[K]{pk: uint64(pk), lastT: t, full: d.newState() + 1}
 	}
 	if sl.full == 0 {
 		d.promote(sl)
@@ -388,13 +417,16 @@ func (d *distinct[PK, K]) unreachable(pk PK, t int64, n uint64) {
 	st := &d.full[sl.full-1]
 	if st.ep != nil && t-st.ep.ev.lastStart <= d.window {
 		st.ep.unreach += n
+		st.ep.unreachEv.addConn(c)
 		return
 	}
 	if t-st.unreachAt > d.window {
-		st.unreach = 0
+		st.unreach, st.unreachEv = 0, span{}
 	}
 	st.unreach += n
 	st.unreachAt = t
+	st.unreachEv.addConn(c)
+	st.note(c)
 }
 
 // newState returns the index of an unused full state.

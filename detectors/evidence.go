@@ -184,13 +184,28 @@ func protoWord(p uint8) string {
 	return fmt.Sprint(p)
 }
 
+// portsFilter selects any of ports (sorted, distinct), runs of three or
+// more consecutive ports as a portrange: a sweep of every port (masscan
+// -p1-65535) spelled port by port made a filter of 906 kB, beyond what
+// one argument of a command may be (128 KiB on Linux).
 func portsFilter(ports []uint16) string {
-	if len(ports) == 1 {
-		return fmt.Sprintf("port %d", ports[0])
+	var terms []string
+	for i := 0; i < len(ports); {
+		j := i + 1
+		for j < len(ports) && ports[j] == ports[j-1]+1 {
+			j++
+		}
+		if j-i >= 3 {
+			terms = append(terms, fmt.Sprintf("portrange %d-%d", ports[i], ports[j-1]))
+		} else {
+			for _, p := range ports[i:j] {
+				terms = append(terms, fmt.Sprintf("port %d", p))
+			}
+		}
+		i = j
 	}
-	terms := make([]string, len(ports))
-	for i, p := range ports {
-		terms[i] = fmt.Sprintf("port %d", p)
+	if len(terms) == 1 {
+		return terms[0]
 	}
 	return "(" + strings.Join(terms, " or ") + ")"
 }

@@ -66,7 +66,7 @@ type ScanFinding struct {
 	// Attempts are connections opened by Source towards Target in the
 	// qualifying windows; FailedAttempts those that failed (SYN without
 	// ACK, reset before data, no answer); ICMPUnreachable the unreachable
-	// messages Target sent back.
+	// messages Target sent back, whose records the evidence counts too.
 	Attempts        uint64  `json:"attempts"`
 	FailedAttempts  uint64  `json:"failed_attempts"`
 	ICMPUnreachable uint64  `json:"icmp_unreachable"`
@@ -137,7 +137,7 @@ func (s *Scan) addConn(c *conn) {
 	if c.icmpErr {
 		if isUnreachable(c.proto, c.icmpType) {
 			// At least one message per record: some exporters count bytes only.
-			s.d.unreachable(pair(c.src, c.dst), c.start, max(c.fwdPkts+c.revPkts, uint64(c.records)))
+			s.d.unreachable(pair(c.src, c.dst), c, max(c.fwdPkts+c.revPkts, uint64(c.records)))
 		}
 		return
 	}
@@ -191,8 +191,25 @@ func (s *Scan) finding(pk uint64, ep *episode[uint16]) ScanFinding {
 	if ep.protos == 2 && ports[0] >= traceroutePorts[0] && ports[len(ports)-1] <= traceroutePorts[1] { // UDP alone
 		f.Kind, f.Severity, f.Indicator = KindTraceroute, "info", IndicatorTraceroute
 	}
-	f.Evidence = ep.ev.evidence(pairFilter(f.Source, f.Target)+protoFilter(protoNumbers(ep.protos)), s.tr.origs)
+	ev := ep.ev
+	ev.more = slices.Clone(ev.more) // merge must not append into the episode's
+	ev.merge(&ep.unreachEv)
+	f.Evidence = ev.evidence(pairFilter(f.Source, f.Target)+scanProtoFilter(protoNumbers(ep.protos), ep.unreach > 0, f.Target), s.tr.origs)
 	return f
+}
+
+// scanProtoFilter selects the protocol of a scan's probes and, when
+// unreachables came back, ICMP's: a UDP scan's command listed its probes
+// but not the port unreachables its failures rest on.
+func scanProtoFilter(protos []uint8, unreach bool, target netip.Addr) string {
+	if !unreach || len(protos) != 1 {
+		return protoFilter(protos)
+	}
+	icmp := uint8(flow.ProtoICMP)
+	if target.Is6() && !target.Is4In6() {
+		icmp = flow.ProtoICMPv6
+	}
+	return " and (proto " + protoWord(protos[0]) + " or proto " + protoWord(icmp) + ")"
 }
 
 // failedOrUnreachable is the attempts that failed: those seen failing, or,

@@ -38,6 +38,12 @@ func TestScanUDPRetransmits(t *testing.T) {
 	if f := got[0]; f.Attempts != 100 || f.FailedAttempts != 98 || f.ICMPUnreachable != 110 || f.FailedShare != 0.98 {
 		t.Errorf("attempts %d failed %d unreachable %d share %v; want 100, 98, 110, 0.98", f.Attempts, f.FailedAttempts, f.ICMPUnreachable, f.FailedShare)
 	}
+	// The evidence and the command take in the unreachables (they listed
+	// the 100 probes alone).
+	if f := got[0]; f.Flows != 210 || f.RawBytes != 100*28+2*60+110*56 || f.LastSeen != "2024-03-04T00:00:00.99Z" ||
+		!strings.HasSuffix(f.Query, "--to 2024-03-04T00:00:00.990000001Z --filter 'ip 10.0.0.30 and ip 10.0.0.3 and (proto udp or proto icmp)'") {
+		t.Errorf("flows %d raw bytes %d last seen %s query %s; want 210 flows, 9080 bytes, the probes and the unreachables", f.Flows, f.RawBytes, f.LastSeen, f.Query)
+	}
 }
 
 // TestSelfScanQuery: a host scanning itself (a scan of 127.0.0.1 from
@@ -61,5 +67,38 @@ func TestSelfScanQuery(t *testing.T) {
 	}
 	if q := got[0].Query; !strings.Contains(q, "'src ip 127.0.0.1 and dst ip 127.0.0.1 and proto tcp'") {
 		t.Errorf("query %s; want the flows from 127.0.0.1 to itself", q)
+	}
+}
+
+// TestScanUnreachableAheadOfProbe: a UDP scan of 30 ports, one a second,
+// exported in whole seconds, each ICMP port unreachable in the same second
+// as its probe and, as records of one timestamp may come in any order
+// (or from two exporters), ahead of it. The first unreachable came before
+// the pair had any state and was lost (29); the count must not depend on
+// the order within a timestamp.
+func TestScanUnreachableAheadOfProbe(t *testing.T) {
+	scanner, target := ip4(203, 0, 113, 61), ip4(10, 31, 0, 1)
+	var recs []flow.Record
+	for p := range uint16(30) {
+		at := t0 + int64(p)*sec
+		recs = append(recs,
+			flow.Record{Start: at, End: at, SrcAddr: target, DstAddr: scanner, Proto: flow.ProtoICMP, ICMPType: 3, ICMPCode: 3, Bytes: 56, Packets: 1},
+			flow.Record{Start: at, End: at, SrcAddr: scanner, DstAddr: target, SrcPort: 45001, DstPort: 1 + p, Proto: flow.ProtoUDP, Bytes: 28, Packets: 1})
+	}
+	for _, order := range []string{"unreachable first", "probe first"} {
+		s := NewScan(ScanConfig{})
+		for i := range recs {
+			s.Add(&recs[i])
+		}
+		got := s.Findings()
+		if len(got) != 1 {
+			t.Fatalf("%s: %d findings, want 1", order, len(got))
+		}
+		if f := got[0]; f.Attempts != 30 || f.FailedAttempts != 30 || f.ICMPUnreachable != 30 {
+			t.Errorf("%s: attempts %d failed %d unreachable %d; want 30, 30, 30", order, f.Attempts, f.FailedAttempts, f.ICMPUnreachable)
+		}
+		for i := 0; i < len(recs); i += 2 {
+			recs[i], recs[i+1] = recs[i+1], recs[i]
+		}
 	}
 }

@@ -199,15 +199,11 @@ func (s *Sweep) finding(parts []sweepPart) SweepFinding {
 	addrs := s.tr.addrs
 	f := SweepFinding{Source: addrs.addr(parts[0].key.src()), Severity: "critical", Indicator: IndicatorSweep}
 	var ev evAcc
-	targets := map[netip.Addr]struct{}{}
 	perPort := map[sweepKey]int{} // (proto, port) -> targets
 	for _, p := range parts {
 		f.Attempts += p.attempts
 		f.FailedAttempts += p.failed
 		ev.merge(&p.ev)
-		for _, t := range p.targets {
-			targets[addrs.addr(t)] = struct{}{}
-		}
 		perPort[mkSweepKey(0, p.key.proto(), p.key.port())] += len(p.targets)
 	}
 	for k, n := range perPort {
@@ -218,13 +214,50 @@ func (s *Sweep) finding(parts []sweepPart) SweepFinding {
 		return cmp.Or(cmp.Compare(b.Targets, a.Targets), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto))
 	})
 	f.Port = f.Ports[0].Port
-	all := sortedKeys(targets, netip.Addr.Compare)
-	f.UniqueTargets = len(all)
-	f.TargetsSample = all[:min(len(all), s.cfg.SampleSize)]
+	ids := targetIDs(parts)
+	f.UniqueTargets = len(ids)
+	f.TargetsSample = lowestAddrs(addrs, ids, s.cfg.SampleSize)
 	f.FailedShare = round(share(f.FailedAttempts, f.Attempts))
 	f.Score = round(0.5*f.FailedShare + 0.5*excess(f.UniqueTargets, s.cfg.Hosts))
 	f.Evidence = ev.evidence(sweepFilter(f.Source, parts), s.tr.origs)
 	return f
+}
+
+// targetIDs returns the distinct targets of parts, as address ids (one
+// per address), without a set of netip.Addr: a zmap sweep of a /8 has
+// 16.7M, and Findings took 49 s with such a set, 24 s without (4.2M
+// targets: 8.5 s, 2.4 s).
+func targetIDs(parts []sweepPart) []uint32 {
+	if len(parts) == 1 {
+		return parts[0].targets
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p.targets)
+	}
+	ids := make([]uint32, 0, n)
+	for _, p := range parts {
+		ids = append(ids, p.targets...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// lowestAddrs returns the n lowest addresses of ids, sorted.
+func lowestAddrs(addrs *addrTab, ids []uint32, n int) []netip.Addr {
+	out := make([]netip.Addr, 0, min(n, len(ids)))
+	for _, id := range ids {
+		a := addrs.addr(id)
+		if len(out) == n {
+			if a.Compare(out[n-1]) >= 0 {
+				continue
+			}
+			out = out[:n-1]
+		}
+		i, _ := slices.BinarySearchFunc(out, a, netip.Addr.Compare)
+		out = slices.Insert(out, i, a)
+	}
+	return out
 }
 
 func sweepFilter(src netip.Addr, parts []sweepPart) string {

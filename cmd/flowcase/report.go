@@ -305,15 +305,48 @@ func addrOrDash(a interface{ IsValid() bool }) string {
 }
 
 // sweptPorts lists a sweep's ports with their protocols ("22/tcp,3389/tcp",
-// "echo/icmp"): the table showed the first alone.
+// "echo/icmp"): the table showed the first alone. Beyond sweptPortsMax
+// ports, they go in port order, runs of three or more as ranges, at most
+// sweptPortsMax terms ("1-1000/tcp,3000/tcp,... +2 ports"): a masscan of
+// every port of a network made a row of 644 kB.
 func sweptPorts(ps []detectors.SweptPort) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
+	name := func(p detectors.SweptPort) string {
 		if p.Port == 0 && strings.HasPrefix(p.Proto, "icmp") {
-			parts[i] = "echo/" + p.Proto
-		} else {
-			parts[i] = strconv.Itoa(int(p.Port)) + "/" + p.Proto
+			return "echo/" + p.Proto
 		}
+		return strconv.Itoa(int(p.Port)) + "/" + p.Proto
+	}
+	var parts []string
+	if len(ps) <= sweptPortsMax {
+		for _, p := range ps {
+			parts = append(parts, name(p))
+		}
+		return strings.Join(parts, ",")
+	}
+	ps = slices.Clone(ps)
+	slices.SortFunc(ps, func(a, b detectors.SweptPort) int {
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
+	})
+	left := len(ps)
+	for i := 0; i < len(ps) && len(parts) < sweptPortsMax; {
+		j := i + 1
+		for j < len(ps) && ps[j].Proto == ps[i].Proto && ps[j].Port == ps[j-1].Port+1 {
+			j++
+		}
+		if j-i < 3 {
+			j = i + 1
+			parts = append(parts, name(ps[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d/%s", ps[i].Port, ps[j-1].Port, ps[i].Proto))
+		}
+		left -= j - i
+		i = j
+	}
+	if left > 0 {
+		parts = append(parts, fmt.Sprintf("... +%d ports", left))
 	}
 	return strings.Join(parts, ",")
 }
+
+// sweptPortsMax is the most ports (or terms) a sweep's row lists.
+const sweptPortsMax = 10
