@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -190,19 +191,49 @@ func section(w io.Writer, title string, n int) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
 
+// maxScansPerSource is the most vertical scans of one source a table
+// lists: a masscan of 100 ports over a /16 is 65,536 of them, which made a
+// table of 131,072 lines. The rest are counted in a line of their own;
+// --format json, ndjson or csv lists every one.
+const maxScansPerSource = 20
+
 func writeScans(w io.Writer, es []detectors.PortScanEntry, tz *time.Location) {
 	tw := section(w, "vertical port scans", len(es))
 	if len(es) > 0 {
 		fmt.Fprintln(tw, "SOURCE\tTARGET\tKIND\tPORTS\tFAILED\tSCORE\tFIRST SEEN\tLAST SEEN\tPORTS SAMPLE")
 	}
+	type more struct {
+		scans, ports int
+	}
+	listed, rest := map[netip.Addr]int{}, map[netip.Addr]*more{}
+	var order []netip.Addr // sources with scans left out, as they first came
+	shown := es[:0:0]
 	for _, e := range es {
 		s := e.Scan
+		if listed[s.Source] >= maxScansPerSource {
+			m := rest[s.Source]
+			if m == nil {
+				m = &more{}
+				rest[s.Source] = m
+				order = append(order, s.Source)
+			}
+			m.scans++
+			m.ports += s.UniquePorts
+			continue
+		}
+		listed[s.Source]++
+		shown = append(shown, e)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t%s\t%s\n", s.Source, s.Target, s.Kind, s.UniquePorts, 100*s.FailedShare,
 			s.Score, tableTime(tz, s.FirstSeenNS), tableTime(tz, s.LastSeenNS), portList(s.PortsSample))
 	}
 	tw.Flush()
-	for _, e := range es {
+	for _, e := range shown {
 		fmt.Fprintf(w, "  %s -> %s: %s\n", e.Scan.Source, e.Scan.Target, e.Scan.Query)
+	}
+	for _, src := range order {
+		m := rest[src]
+		fmt.Fprintf(w, "  %s: %d more vertical scans not listed (%d ports in all; the table lists %d a source, --format json, ndjson or csv every one)\n",
+			src, m.scans, m.ports, maxScansPerSource)
 	}
 }
 
