@@ -181,7 +181,7 @@ func guardTables(dir string, readOnly, discard bool) error {
 	// left a newer memtable's log too: the flush of Close, or of a store's
 	// first memtable, leaves none, and a kill then made recover refuse a
 	// store that was whole (TestGuardFlushAtClose).
-	oldest := walOldestVersion(dir)
+	oldest, read := uint64(0), false // walOldestVersion, read when needed
 	var unlisted, lost []string
 	for _, id := range ids {
 		if mv.live[id] {
@@ -192,10 +192,15 @@ func guardTables(dir string, readOnly, discard bool) error {
 		switch {
 		case mv.seen[id], err != nil, v <= maxListed && len(mv.live) > 0:
 			unlisted = append(unlisted, name)
-		case mv.cut < 0 && oldest <= v:
-			unlisted = append(unlisted, name)
 		default:
-			lost = append(lost, name)
+			if !read {
+				oldest, read = walOldestVersion(dir), true
+			}
+			if mv.cut < 0 && oldest <= v {
+				unlisted = append(unlisted, name)
+			} else {
+				lost = append(lost, name)
+			}
 		}
 	}
 	if discard {
