@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"math"
-	"math/bits"
 
 	"github.com/flowcase/flowcase/internal/flow"
 )
@@ -17,31 +16,39 @@ import (
 // the episode's last attempt closes it and opens a new one, so adjacent
 // qualifying windows merge into one episode.
 //
-// States live in an open-addressing table of 72- or 80-byte slots (ports
-// or address ids as keys), at most half full. Most states of a large
-// capture never hold two distinct keys at once (a client reaching one site,
-// or one resolver, now and then), and such a state cannot qualify when need
-// is 2 or more, so while its window holds at most one key, all its attempts
-// with the same origin, it stays in its slot (a light state): its one
-// window entry, its protocols and its origin. A second live key, another
-// origin, an ICMP unreachable or a count beyond 32 bits makes it a full
-// dstate, which the slot then points to, built as the same attempts would
-// have left it.
+// States are found through a refIndex by their key (8-byte slots, at
+// most 3/4 full: 11 to 21 bytes a state), which the entries it points to
+// hold; the entries live in chunked arrays, which grow without copying.
+// Most states of a large capture never hold two distinct keys at once (a
+// client reaching one site, or one resolver, now and then; each target of
+// zmap), and such a state cannot qualify when need is 2 or more, so while
+// its window holds at most one key, all its attempts with the same origin,
+// it is a 72-byte light entry: its one window entry, its protocols and its
+// origin. A second live key, another origin, an ICMP unreachable or a
+// count beyond 32 bits makes it a full dstate, which replaces it in the
+// index (the light entry is freed for reuse), built as the same attempts
+// would have left it. The light states used to live in an open-addressing
+// table of 72-byte slots, at most half full and doubling: 144 to 288 bytes
+// each (zmap of a /8, 2^24 pairs: 2^25 slots, 2.25 GB, now 1.4 GB with the
+// index; one pair more would have made it 2^26 slots).
 //
 // Once per window of stream time, at an attempt at t, the states idle
 // since t-window are dropped (their episodes closed): lazily, a state
 // whose last attempt is at or before the latest such cut is treated as
-// dropped when it is next looked up, and purged when the table fills up,
-// so no sweep walks the table.
+// dropped when it is next looked up, and purged (removed from the index,
+// its entry freed for reuse) when the index fills up, so no sweep walks
+// the index otherwise.
 type distinct[PK ~uint64, K windowKey] struct {
 	need      int
 	window    int64
 	minFailed float64
-	tab       []dslot[K] // by PK (never 0); pk 0: empty
-	n         int
-	shift     uint // 64 - log2(len(tab))
-	full      []dstate[K]
-	free      []uint32 // indices of unused full states
+	// index holds, by the hash of a state key (never 0), a light entry's
+	// index plus 1, or a full state's index with fullRef set.
+	index     refIndex
+	light     chunked[dlight[K]]
+	freeLight []uint32 // light entries unused
+	full      chunked[dstate[K]]
+	free      []uint32 // full states unused
 	nextSweep int64
 	deadCut   int64    // states whose last attempt is at or before it are dropped
 	touched   uint64   // keeps touch's loads alive
@@ -50,11 +57,11 @@ type distinct[PK ~uint64, K windowKey] struct {
 	closed func(pk PK, ep *episode[K])
 }
 
-// dslot is a state's key, its last attempt and either its light state or
-// the index of its full state. A light state's window entry is key with
-// att attempts (fail failed) since it became live, none absorbed: pending
-// since first, ending by end, with flows records and raw and scaled bytes.
-type dslot[K windowKey] struct {
+// dlight is a light state: its key, its last attempt and its window's one
+// entry, key with att attempts (fail failed) since it became live, none
+// absorbed: pending since first, ending by end, with flows records and raw
+// and scaled bytes, all from origin orig.
+type dlight[K windowKey] struct {
 	pk     uint64
 	lastT  int64
 	first  int64
@@ -64,13 +71,14 @@ type dslot[K windowKey] struct {
 	att    uint32
 	fail   uint32
 	flows  uint32
-	full   uint32 // index of the full state plus 1; 0: light
-	orig   uint32 // the origin of every attempt (light)
+	orig   uint32
 	key    K
 	protos uint8
 }
 
 type dstate[K windowKey] struct {
+	pk        uint64
+	lastT     int64 // the last attempt
 	win       window[K]
 	ep        *episode[K]
 	qualified bool
@@ -115,104 +123,127 @@ type episode[K windowKey] struct {
 	unreachEv evAcc
 }
 
-const distinctMin = 1 << 8
-
 func newDistinct[PK ~uint64, K windowKey](need int, window int64, minFailed float64, closed func(PK, *episode[K])) *distinct[PK, K] {
 	d := &distinct[PK, K]{need: need, window: window, minFailed: minFailed, closed: closed, deadCut: math.MinInt64}
-	d.tab, d.shift = make([]dslot[K], distinctMin), uint(64-bits.TrailingZeros(distinctMin))
+	d.index.init()
 	return d
 }
 
-// touch loads the home slots of the state keys pks (see batchSink) in a
-// loop of independent loads, so many are in flight at once.
+func distinctHash(pk uint64) uint64 { return mix(pk, 0x2d358dccaa6c78a5) }
+
+// touch loads the index slots of the state keys pks (see batchSink) in a
+// loop of independent loads, so many are in flight at once. Loading the
+// entries they point to as well, as Beacon does, made the scan of the
+// 5M-flow week slower (59.6 cpu-ns a connection against 47.5).
 func (d *distinct[PK, K]) touch(pks []uint64) {
 	var sum uint64
 	for i, pk := range pks {
-		pks[i] = uint64(d.home(pk))
+		pks[i] = distinctHash(pk)
 	}
+	slots, shift := d.index.slots, d.index.shift
 	for _, h := range pks {
-		sl := &d.tab[h]
-		sum += sl.pk + uint64(sl.protos) // a slot's first and last words: it may span two cache lines
+		sum += slots[h>>shift]
 	}
 	d.touched += sum
 }
 
-func (d *distinct[PK, K]) home(pk uint64) int { return int(mix(pk, 0x2d358dccaa6c78a5) >> d.shift) }
-
-// find returns the slot of pk and whether it holds pk; when it does not,
-// the slot is where pk goes.
-func (d *distinct[PK, K]) find(pk uint64) (int, bool) {
-	mask := len(d.tab) - 1
-	for i := d.home(pk); ; i = (i + 1) & mask {
-		s := &d.tab[i]
-		if s.pk == pk {
-			return i, true
+// find returns the reference of pk's state and its index slot, or false and
+// the slot where it goes. (refIndex.find with the comparison inlined.)
+func (d *distinct[PK, K]) find(pk uint64) (uint32, int, bool) {
+	x := &d.index
+	h := distinctHash(pk)
+	mask := len(x.slots) - 1
+	tag := h &^ 0xffffffff
+	for i := x.home(h); ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0, i, false
 		}
-		if s.pk == 0 {
-			return i, false
+		if s&^0xffffffff == tag && d.keyOf(uint32(s)) == pk {
+			return uint32(s), i, true
 		}
 	}
 }
 
-// del empties slot i, shifting later entries of its probe run back.
-func (d *distinct[PK, K]) del(i int) {
-	mask := len(d.tab) - 1
-	for j := (i + 1) & mask; d.tab[j].pk != 0; j = (j + 1) & mask {
-		h := d.home(d.tab[j].pk)
-		// Move j to i when its home is not within (i, j] cyclically.
-		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
-			d.tab[i] = d.tab[j]
-			i = j
-		}
+func (d *distinct[PK, K]) keyOf(ref uint32) uint64 {
+	if ref&fullRef != 0 {
+		return d.full.at(ref &^ fullRef).pk
 	}
-	d.tab[i] = dslot[K]{}
-	d.n--
+	return d.light.at(ref - 1).pk
 }
 
-// dead reports whether the state in s has been dropped.
-func (d *distinct[PK, K]) dead(s *dslot[K]) bool { return s.lastT <= d.deadCut }
+// unindex removes state ref, of key pk, from the index.
+func (d *distinct[PK, K]) unindex(pk uint64, ref uint32) {
+	x := &d.index
+	mask := len(x.slots) - 1
+	i := x.home(distinctHash(pk))
+	for uint32(x.slots[i]) != ref {
+		i = (i + 1) & mask
+	}
+	x.del(i)
+}
 
-// drop closes a dropped state's episode and frees its full state.
-func (d *distinct[PK, K]) drop(s *dslot[K]) {
-	if s.full == 0 {
+// dead reports whether the state ref has been dropped.
+func (d *distinct[PK, K]) dead(ref uint32) bool {
+	if ref&fullRef != 0 {
+		return d.full.at(ref&^fullRef).lastT <= d.deadCut
+	}
+	return d.light.at(ref-1).lastT <= d.deadCut
+}
+
+// drop closes a dropped state's episode and frees its entry.
+func (d *distinct[PK, K]) drop(ref uint32) {
+	if ref&fullRef == 0 {
+		*d.light.at(ref - 1) = dlight[K]{}
+		d.freeLight = append(d.freeLight, ref-1)
 		return
 	}
-	st := &d.full[s.full-1]
+	i := ref &^ fullRef
+	st := d.full.at(i)
 	if st.ep != nil {
-		d.closed(PK(s.pk), st.ep)
+		d.closed(PK(st.pk), st.ep)
 	}
 	st.win.reset()
 	*st = dstate[K]{win: st.win, recent: st.recent[:0]}
-	d.free = append(d.free, s.full-1)
-	s.full = 0
+	d.free = append(d.free, i)
 }
 
-// reserve makes room for one more state: when the load would pass 1/2,
-// the dropped states are purged in place and, if the live ones still load
-// it beyond 1/4, the table doubles.
+// reserve makes room for one more state: when the load would pass 3/4,
+// the dropped states are purged and, if the live ones still load the index
+// beyond 1/4, it doubles, so that at least 3/8 of its slots fill between
+// two purges (the index is small beside the entries). The purge walks
+// the entries, in order, rather than the index, which points to them in no
+// order: at the /8 of TestZmapScale, a walk of the index would read 16.7M
+// entries at random.
 func (d *distinct[PK, K]) reserve() {
-	if 2*(d.n+1) <= len(d.tab) {
+	x := &d.index
+	if 4*(x.n+1) <= 3*len(x.slots) {
 		return
 	}
-	for i := 0; i < len(d.tab); {
-		if s := &d.tab[i]; s.pk != 0 && d.dead(s) {
-			d.drop(s)
-			d.del(i) // moves a later entry of the run to i, if any: look at i again
-			continue
+	d.light.each(func(i uint32, l *dlight[K]) {
+		if l.pk != 0 && l.lastT <= d.deadCut { // pk 0: a free entry
+			d.unindex(l.pk, i+1)
+			d.drop(i + 1)
 		}
-		i++
-	}
-	if 4*(d.n+1) <= len(d.tab) {
-		return
-	}
-	old := d.tab
-	d.tab = make([]dslot[K], 2*len(old))
-	d.shift--
-	for i := range old {
-		if s := &old[i]; s.pk != 0 {
-			j, _ := d.find(s.pk)
-			d.tab[j] = *s
+	})
+	d.full.each(func(i uint32, st *dstate[K]) {
+		if st.pk != 0 && st.lastT <= d.deadCut {
+			d.unindex(st.pk, i|fullRef)
+			d.drop(i | fullRef)
 		}
+	})
+	if 4*(x.n+1) > len(x.slots) {
+		x.grow()
+	}
+}
+
+// put makes slot (as find returned it) refer to ref: a new key when isNew,
+// else a dropped state's slot, reused.
+func (d *distinct[PK, K]) put(slot int, pk uint64, ref uint32, isNew bool) {
+	if isNew {
+		d.index.insert(slot, distinctHash(pk), ref)
+	} else {
+		d.index.set(slot, ref)
 	}
 }
 
@@ -235,31 +266,31 @@ func (d *distinct[PK, K]) attempt(pk PK, key K, c *conn) {
 	t := c.start
 	d.sweepIdle(t)
 	d.reserve()
-	i, found := d.find(uint64(pk))
-	sl := &d.tab[i]
-	if found && d.dead(sl) {
-		d.drop(sl)
-		*sl = dslot[K]{}
+	ref, slot, found := d.find(uint64(pk))
+	isNew := !found
+	if found && d.dead(ref) {
+		d.drop(ref)
 		found = false
-		d.n--
 	}
 	switch {
 	case !found:
-		d.n++
 		if d.need >= 2 && c.nOrigin == 1 {
-			*sl = dslot[K]{pk: uint64(pk), lastT: math.MinInt64, orig: c.origin[0]}
-			d.light(sl, key, c)
+			i := d.newLight(dlight[K]{pk: uint64(pk), lastT: math.MinInt64, orig: c.origin[0]})
+			d.put(slot, uint64(pk), i+1, isNew)
+			d.lightCount(d.light.at(i), key, c)
 			return
 		}
-		*sl = dslot[K]{pk: uint64(pk), full: d.newState() + 1}
-	case sl.full == 0:
-		if d.lightAttempt(sl, key, c) {
+		ref = d.newState(uint64(pk)) | fullRef
+		d.put(slot, uint64(pk), ref, isNew)
+	case ref&fullRef == 0:
+		if d.lightAttempt(d.light.at(ref-1), key, c) {
 			return
 		}
-		d.promote(sl)
+		ref = d.promote(ref - 1)
+		d.index.set(slot, ref)
 	}
-	sl.lastT = t
-	st := &d.full[sl.full-1]
+	st := d.full.at(ref &^ fullRef)
+	st.lastT = t
 	st.protos |= protoBit(c.proto)
 	st.note(c)
 	st.win.expire(t - d.window)
@@ -285,7 +316,7 @@ func (d *distinct[PK, K]) attempt(pk PK, key K, c *conn) {
 
 // lightAttempt counts c on a light state if it stays light (its window then
 // holds one key, so it does not qualify), and reports whether it did.
-func (d *distinct[PK, K]) lightAttempt(sl *dslot[K], key K, c *conn) bool {
+func (d *distinct[PK, K]) lightAttempt(sl *dlight[K], key K, c *conn) bool {
 	if c.nOrigin != 1 || c.origin[0] != sl.orig {
 		return false
 	}
@@ -294,13 +325,13 @@ func (d *distinct[PK, K]) lightAttempt(sl *dslot[K], key K, c *conn) bool {
 			return false
 		}
 	}
-	d.light(sl, key, c)
+	d.lightCount(sl, key, c)
 	return true
 }
 
-// light counts c on a light state whose key is key or has expired (as
+// lightCount counts c on a light state whose key is key or has expired (as
 // window.expire and window.touch would).
-func (d *distinct[PK, K]) light(sl *dslot[K], key K, c *conn) {
+func (d *distinct[PK, K]) lightCount(sl *dlight[K], key K, c *conn) {
 	t := c.start
 	if sl.lastT <= t-d.window {
 		sl.key, sl.att, sl.fail, sl.flows, sl.first, sl.end, sl.raw, sl.scaled = key, 0, 0, 0, t, 0, 0, 0
@@ -317,18 +348,22 @@ func (d *distinct[PK, K]) light(sl *dslot[K], key K, c *conn) {
 	sl.protos |= protoBit(c.proto)
 }
 
-// promote gives a light state its full state, as its attempts would have
-// left it.
-func (d *distinct[PK, K]) promote(sl *dslot[K]) {
-	i := d.newState()
-	st := &d.full[i]
+// promote replaces light entry i by a full state, as its attempts would
+// have left it, frees the entry and returns the full state's reference.
+func (d *distinct[PK, K]) promote(i uint32) uint32 {
+	sl := *d.light.at(i)
+	*d.light.at(i) = dlight[K]{}
+	d.freeLight = append(d.freeLight, i)
+	j := d.newState(sl.pk)
+	st := d.full.at(j)
+	st.lastT = sl.lastT
 	st.protos = sl.protos
 	st.noteOrigin(sl.orig, sl.lastT)
 	w := &st.win
 	w.q = append(w.q, went[K]{key: sl.key, last: sl.lastT, attempts: sl.att, failed: sl.fail, pAtt: sl.att, pFail: sl.fail,
 		pFirst: sl.first, pEnd: sl.end, pRaw: sl.raw, pScaled: sl.scaled, pFlows: uint64(sl.flows)})
 	w.live, w.attempts, w.failed = 1, uint64(sl.att), uint64(sl.fail)
-	sl.full = i + 1
+	return j | fullRef
 }
 
 func (d *distinct[PK, K]) qualifies(w *window[K]) bool {
@@ -399,22 +434,22 @@ func (st *dstate[K]) noteOrigin(id uint32, t int64) {
 func (d *distinct[PK, K]) unreachable(pk PK, c *conn, n uint64) {
 	t := c.start
 	d.reserve()
-	i, ok := d.find(uint64(pk))
-	sl := &d.tab[i]
-	if ok && d.dead(sl) {
-		d.drop(sl)
-		*sl = dslot[K]{}
-		d.n--
+	ref, slot, ok := d.find(uint64(pk))
+	isNew := !ok
+	if ok && d.dead(ref) {
+		d.drop(ref)
 		ok = false
 	}
 	if !ok {
-		d.n++
-		*sl = dslot[K]{pk: uint64(pk), lastT: t, full: d.newState() + 1}
+		ref = d.newState(uint64(pk)) | fullRef
+		d.full.at(ref &^ fullRef).lastT = t
+		d.put(slot, uint64(pk), ref, isNew)
 	}
-	if sl.full == 0 {
-		d.promote(sl)
+	if ref&fullRef == 0 {
+		ref = d.promote(ref - 1)
+		d.index.set(slot, ref)
 	}
-	st := &d.full[sl.full-1]
+	st := d.full.at(ref &^ fullRef)
 	if st.ep != nil && t-st.ep.ev.lastStart <= d.window {
 		st.ep.unreach += n
 		st.ep.unreachEv.addConn(c)
@@ -429,15 +464,28 @@ func (d *distinct[PK, K]) unreachable(pk PK, c *conn, n uint64) {
 	st.note(c)
 }
 
-// newState returns the index of an unused full state.
-func (d *distinct[PK, K]) newState() uint32 {
-	if n := len(d.free); n > 0 {
-		i := d.free[n-1]
-		d.free = d.free[:n-1]
+// newLight stores a light entry and returns its index.
+func (d *distinct[PK, K]) newLight(l dlight[K]) uint32 {
+	if n := len(d.freeLight); n > 0 {
+		i := d.freeLight[n-1]
+		d.freeLight = d.freeLight[:n-1]
+		*d.light.at(i) = l
 		return i
 	}
-	d.full = append(d.full, dstate[K]{})
-	return uint32(len(d.full) - 1)
+	return d.light.add(l)
+}
+
+// newState returns the index of an unused full state, given key pk.
+func (d *distinct[PK, K]) newState(pk uint64) uint32 {
+	var i uint32
+	if n := len(d.free); n > 0 {
+		i = d.free[n-1]
+		d.free = d.free[:n-1]
+	} else {
+		i = d.full.add(dstate[K]{})
+	}
+	d.full.at(i).pk = pk
+	return i
 }
 
 // sweepIdle, once per window of stream time, drops the states that have
@@ -454,9 +502,9 @@ func (d *distinct[PK, K]) sweepIdle(t int64) {
 
 // open calls f for every episode still open.
 func (d *distinct[PK, K]) open(f func(pk PK, ep *episode[K])) {
-	for i := range d.tab {
-		if s := &d.tab[i]; s.pk != 0 && s.full != 0 && d.full[s.full-1].ep != nil {
-			f(PK(s.pk), d.full[s.full-1].ep)
+	d.full.each(func(_ uint32, st *dstate[K]) {
+		if st.ep != nil {
+			f(PK(st.pk), st.ep)
 		}
-	}
+	})
 }

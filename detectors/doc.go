@@ -47,28 +47,35 @@
 //     side entry points to a count of their later beats (32 bytes: at
 //     BeatGap and at the fine gap).
 //   - Scan and sweep: a state whose window holds one key at a time (with
-//     one origin) stays in its table slot (72 or 80 bytes) and cannot
-//     qualify; a second live key makes it a full sliding window. States idle
-//     for a window are dropped lazily, when next looked up or when the table
-//     fills, instead of by walking the table.
+//     one origin) is a 72-byte light entry and cannot qualify; a second
+//     live key makes it a full sliding window, which replaces the entry in
+//     the index; the entry is reused. States idle for a window are dropped
+//     lazily, when next looked up or when the index fills (a walk of the
+//     entries, in order), instead of by walking them every window.
 //
 // Pairs and triples are found through indexes of 8-byte slots (a hash tag
 // and a reference, at most 3/4 full: 11 to 21 bytes a key) whose keys live
-// in the entries; a triple or pair seen once costs about 55 bytes. The
-// Suite and its worker process records and connections in batches and
-// first touch the slots and states a batch will need in tight loops, so
-// that their cache misses overlap instead of stalling one after another.
+// in the entries; a triple or pair seen once costs about 55 bytes (a scan
+// pair about 90). The Suite and its worker process records and connections
+// in batches and first touch the slots and states a batch will need in
+// tight loops, so that their cache misses overlap instead of stalling one
+// after another.
 //
 // A sweep of a whole network makes every destination a key of several
 // detectors at once: zmap of a /8 on one port within an hour (16.7M
-// destinations, 18.1M records with the answers; TestZmapScale) left a
-// Suite 13.6 GB of live heap, 851 bytes a destination, after 82 s. The
-// largest parts are the scan table, a light state per (scanner, target)
-// pair (2^26 slots of 72 bytes once past 2^24 pairs: 4.8 GB), and the
-// sweep's window (16.7M entries of 80 bytes in a queue grown by
-// doubling); by the sizes above, most of the rest are beacon triples and
-// exfiltration pairs (the /8 is internal), about 55 bytes each, and the
-// addresses.
+// destinations, 18.1M records with the answers; TestZmapScale) leaves a
+// Suite 12,803 MB of live heap, 800 bytes a destination, after 61 to 68 s
+// (peak resident 22.2 GB). By a heap profile, the largest parts are the
+// tracker's connections (2.2 GB), the exfiltration host-days and hosts
+// (1.7 and 1.1 GB: the /8 is internal), the sweep's window (1.4 GB:
+// 16.7M entries of 72 bytes in a queue and their index), the scan's light
+// states (1.4 GB: 16.7M entries of 72 bytes and an index of 2^25 slots),
+// the addresses (0.9 GB), the connection table (0.75 GB), the baseline
+// (0.7 GB) and the beacon triples and exfiltration pairs, about 55 bytes
+// each. It was 13,980 MB (873 bytes a destination, peak 24.2 GB) while the
+// scan's light states lived in a table of 72-byte slots at most half full
+// (2^25 slots, 2.25 GB; 2^26 past 2^24 pairs) and a window entry took 80
+// bytes.
 //
 // # Connections: who opened, and split records
 //

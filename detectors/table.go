@@ -19,8 +19,8 @@ func mix(a, b uint64) uint64 {
 // key's hash, which also give its home slot (so growing needs no key), the
 // low 32 bits the reference (0: empty). The tag rules out nearly every
 // other key without touching it; the keys themselves live in the caller's
-// arrays, read only for tag matches. Keys are never removed, but a key's
-// reference may change (set). The load stays at most 3/4 (and above 3/8
+// arrays, read only for tag matches. A key's reference may change (set),
+// and a key may be removed (del). The load stays at most 3/4 (and above 3/8
 // once grown): 11 to 21 bytes per key.
 type refIndex struct {
 	slots []uint64
@@ -78,6 +78,22 @@ func (x *refIndex) insert(i int, h uint64, ref uint32) {
 	if 4*x.n > 3*len(x.slots) {
 		x.grow()
 	}
+}
+
+// del empties slot i, shifting later slots of its probe run back (their
+// homes come from their tags).
+func (x *refIndex) del(i int) {
+	mask := len(x.slots) - 1
+	for j := (i + 1) & mask; x.slots[j] != 0; j = (j + 1) & mask {
+		h := x.home(x.slots[j])
+		// Move j to i when its home is not within (i, j] cyclically.
+		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
+			x.slots[i] = x.slots[j]
+			i = j
+		}
+	}
+	x.slots[i] = 0
+	x.n--
 }
 
 func (x *refIndex) grow() {
