@@ -100,6 +100,13 @@ func suiteConfig(c *cli.Context, sc *scope) (detectors.SuiteConfig, error) {
 		if err != nil || h < 0 {
 			return cfg, usagef("--history %q: want a duration such as 14d", c.String("history"))
 		}
+		// The rule judges a day only against at least DefaultMinHistoryDays
+		// days before it: a shorter history never applied it, and said so
+		// only as a warning under every report.
+		if minH := time.Duration(detectors.DefaultMinHistoryDays) * 24 * time.Hour; h > 0 && h < minH {
+			return cfg, usagef("--history %q: the history rule needs at least %d days of a host's history (give %dd or more)",
+				c.String("history"), detectors.DefaultMinHistoryDays, detectors.DefaultMinHistoryDays)
+		}
 		cfg.Exfil.History = h
 		// The history rule's days are the store's days with records,
 		// whatever the filter (ExfilConfig.Starts).

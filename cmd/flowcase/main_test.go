@@ -452,6 +452,7 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"query", "count", "--store", store, "--from", "2026-03-02", "--from=2026-03-03"}, "--from given twice"},
 		{[]string{"query", "floww", "--store", store}, `unknown command "floww": the commands of flowcase query are flows, scans,`},
 		{[]string{"querry", "report"}, `unknown command "querry": the commands of flowcase are ingest, info, query,`},
+		{[]string{"query", "exfil", "--store", store, "--history", "3d"}, `--history "3d": the history rule needs at least 7 days`},
 	} {
 		if _, stderr, code := flowcase(t, c.args...); code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d %q, want a usage error saying %q", c.args, code, stderr, c.want)
