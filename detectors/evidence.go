@@ -38,6 +38,9 @@ type Evidence struct {
 	Exporters []netip.Addr `json:"exporters"`
 	// Query is a flowcase command that lists the records.
 	Query string `json:"query"`
+	// QueryTo is Query's --to (unix ns, exclusive), which the command line
+	// bounds by the range when it rewrites Query for the store.
+	QueryTo int64 `json:"-"`
 }
 
 // FormatTime renders unix nanoseconds as RFC 3339 in UTC with the fraction
@@ -131,7 +134,8 @@ func (e *evAcc) evidence(filter string, t *origTab) Evidence {
 		SamplingIntervals: []uint32{}, SourceIDs: []uint32{}, Exporters: []netip.Addr{},
 		// Up to the last end, not the last start: the answers joined into
 		// a counted connection may start after its last attempt.
-		Query: FlowsQuery(e.first, max(e.lastStart, e.lastEnd), filter),
+		Query:   FlowsQuery(e.first, max(e.lastStart, e.lastEnd), filter),
+		QueryTo: max(e.lastStart, e.lastEnd) + 1,
 	}
 	if !e.hasOrigin {
 		return ev

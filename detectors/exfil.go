@@ -933,7 +933,7 @@ func (e *Exfil) anomalies(h *exfilHost, scratch []float64) ([]ExfilFinding, []fl
 		// The day's records are counted by start: up to the last start,
 		// not the last end, or an upload running past midnight brings the
 		// next day's flows into the query.
-		ev.Query = FlowsQuery(d.ev.first, d.ev.lastStart, filter)
+		ev.Query, ev.QueryTo = FlowsQuery(d.ev.first, d.ev.lastStart, filter), d.ev.lastStart+1
 		out = append(out, ExfilFinding{
 			Source: addr, TotalBytes: d.out, TotalMB: SeedFloat(mb(d.out)),
 			Kind: KindVolumeAnomaly, Severity: "high", Indicator: IndicatorVolumeAnomaly,

@@ -263,10 +263,7 @@ func (sc *scope) findingQuery(ev *detectors.Evidence) {
 	// The detector's --to: past the last end for a connection's answers,
 	// the last start for a volume anomaly's day (the next day's flows
 	// are not its own).
-	end := min(max(ev.LastSeenNS, ev.LastEndNS)+1, sc.rng.To)
-	if to, ok := queryTo(q); ok {
-		end = min(to, sc.rng.To)
-	}
+	end := min(ev.QueryTo, sc.rng.To)
 	times := fmt.Sprintf("--starting --from %s --to %s", detectors.FormatTime(ev.FirstSeenNS), detectors.FormatTime(end))
 	if !sc.rng.Starting && ev.FirstSeenNS < from {
 		times = fmt.Sprintf("--from %s --to %s", detectors.FormatTime(from), detectors.FormatTime(end))
@@ -282,20 +279,6 @@ func (sc *scope) findingQuery(ev *detectors.Evidence) {
 		filter = filter[:j] + "(" + f + ") and (" + filter[j:k] + ")" + filter[k:]
 	}
 	ev.Query = cmd + " " + times + " " + filter
-}
-
-// queryTo reads the --to time of a detector's query.
-func queryTo(q string) (int64, bool) {
-	i := strings.Index(q, " --to ")
-	if i < 0 {
-		return 0, false
-	}
-	v, _, _ := strings.Cut(q[i+len(" --to "):], " ")
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return 0, false
-	}
-	return t.UnixNano(), true
 }
 
 func shellQuote(s string) string {
