@@ -53,7 +53,6 @@ func readManifest(path string) (manifestView, error) {
 	if len(b) < 8 || !bytes.Equal(b[:4], []byte("Bdgr")) {
 		return mv, fmt.Errorf("not a Badger MANIFEST (%d bytes, no magic)", len(b))
 	}
-	castagnoli := crc32.MakeTable(crc32.Castagnoli)
 	for off := 8; off < len(b); {
 		if len(b)-off < 8 {
 			mv.cut = int64(off)
@@ -65,7 +64,7 @@ func readManifest(path string) (manifestView, error) {
 			break
 		}
 		body := b[off+8 : off+8+int(n)]
-		if crc32.Checksum(body, castagnoli) != sum {
+		if crc32.Checksum(body, y.CastagnoliCrcTable) != sum {
 			return mv, fmt.Errorf("change set at byte %d: checksum mismatch", off)
 		}
 		var cs pb.ManifestChangeSet
@@ -365,7 +364,7 @@ func walFirstVersion(path string) (uint64, bool) {
 		return 0, false
 	}
 	body, sum := entry[:len(entry)-4], binary.BigEndian.Uint32(entry[len(entry)-4:])
-	if crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)) != sum {
+	if crc32.Checksum(body, y.CastagnoliCrcTable) != sum {
 		return 0, false
 	}
 	key := body[i : uint64(i)+klen]
