@@ -130,7 +130,7 @@ func TestTimelineZoneOrder(t *testing.T) {
 			shuffled.Add(&recs[i])
 		}
 		sorted := append([]flow.Record(nil), recs...)
-		slicesSortByStart(sorted)
+		sortByStart(sorted)
 		a, b := NewTimeline(cfg), NewTimeline(cfg)
 		for i := range sorted {
 			if i%2 == 0 {
@@ -156,14 +156,6 @@ func TestTimelineZoneOrder(t *testing.T) {
 				t.Fatalf("every %s: record at %s outside its bucket [%s, %s)", every,
 					time.Unix(0, recs[i].Start).In(ny), time.Unix(0, lo).In(ny), time.Unix(0, hi).In(ny))
 			}
-		}
-	}
-}
-
-func slicesSortByStart(recs []flow.Record) {
-	for i := 1; i < len(recs); i++ {
-		for j := i; j > 0 && recs[j].Start < recs[j-1].Start; j-- {
-			recs[j], recs[j-1] = recs[j-1], recs[j]
 		}
 	}
 }
