@@ -1,9 +1,7 @@
 package detectors
 
 import (
-	"cmp"
 	"math"
-	"slices"
 	"testing"
 	"time"
 
@@ -115,7 +113,7 @@ func TestBeaconCoverageInLongRange(t *testing.T) {
 			other = append(other, r)
 		}
 		in := append(other, recs...)
-		slices.SortStableFunc(in, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
+		sortByStart(in)
 		for i := range in {
 			b.Add(&in[i])
 		}
